@@ -1,0 +1,19 @@
+/* Capabilities: the program runs with none, in any set, and cannot regain
+ * any (bounding set emptied, ambient cleared, no_new_privs set). */
+#include "launcher.h"
+#include <errno.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int caps_drop_all(struct failure *f) {
+  for (int c = 0; c <= 63; c++)
+    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) { fail_set(f, "caps-bounding", errno); return -1; }
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) { fail_set(f, "caps-ambient", errno); return -1; }
+  struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct d[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+  if (syscall(SYS_capset, &h, d) < 0) { fail_set(f, "caps-clear", errno); return -1; }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) { fail_set(f, "no-new-privs", errno); return -1; }
+  return 0;
+}

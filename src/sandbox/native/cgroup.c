@@ -1,0 +1,171 @@
+/* cgroups: a fresh cgroup per execution under the delegated parent(s),
+ * entered by the program before exec, read for accounting, killed and
+ * removed after. cgroup v2 takes one parent; v1 one parent per hierarchy
+ * (memory, pids, cpu, cpuacct, possibly co-mounted). The version of each
+ * parent is read from its filesystem magic, its controllers from its files. */
+#include "launcher.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CGROUP_SUPER_MAGIC 0x27e0eb
+#define CGROUP2_SUPER_MAGIC 0x63677270
+
+static bool has(int dirfd, const char *file) { return faccessat(dirfd, file, F_OK, 0) == 0; }
+
+static int set(int dirfd, const char *file, long long value, bool optional, struct failure *f) {
+  char v[32];
+  if (value < 0) snprintf(v, sizeof v, "max"); else snprintf(v, sizeof v, "%lld", value);
+  if (write_fileat(dirfd, file, v) < 0) {
+    if (optional && errno == ENOENT) return 0;
+    char step[48];
+    snprintf(step, sizeof step, "cgroup-set-%s", file);
+    fail_set(f, step, errno);
+    return -1;
+  }
+  return 0;
+}
+
+int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f) {
+  memset(cg, 0, sizeof *cg);
+  char name[64];
+  snprintf(name, sizeof name, "warren-%d", getpid());
+  bool mem = false, pids = false, cpu = false;
+  for (int i = 0; i < o->ncgroups; i++) {
+    int parent = open(o->cgroups[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (parent < 0) { fail_set(f, "cgroup-open-parent", errno); return -1; }
+    struct statfs sf;
+    if (fstatfs(parent, &sf) < 0 || (sf.f_type != CGROUP2_SUPER_MAGIC && sf.f_type != CGROUP_SUPER_MAGIC)) {
+      close(parent); fail_set(f, "cgroup-not-cgroupfs", ENOTDIR); return -1;
+    }
+    if (mkdirat(parent, name, 0755) < 0) { int e = errno; close(parent); fail_set(f, "cgroup-mkdir", e); return -1; }
+    int d = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    close(parent);
+    cg->n = i + 1;
+    cg->h[i].dirfd = d;
+    cg->h[i].procs_fd = -1;
+    snprintf(cg->h[i].path, sizeof cg->h[i].path, "%s/%s", o->cgroups[i], name);
+    if (d < 0) { fail_set(f, "cgroup-open", errno); return -1; }
+    bool v2 = sf.f_type == CGROUP2_SUPER_MAGIC;
+    cg->h[i].v2 = v2;
+    cg->h[i].memory = has(d, v2 ? "memory.max" : "memory.limit_in_bytes");
+    cg->h[i].pids = has(d, "pids.max");
+    cg->h[i].cpu = has(d, v2 ? "cpu.max" : "cpu.cfs_quota_us");
+    cg->h[i].cpuacct = v2 ? has(d, "cpu.stat") : has(d, "cpuacct.usage");
+    if (cg->h[i].memory && o->memory_mb > 0) {
+      long long bytes = (long long)o->memory_mb << 20;
+      if (v2) {
+        if (set(d, "memory.max", bytes, false, f) || set(d, "memory.swap.max", 0, true, f) ||
+            set(d, "memory.oom.group", 1, true, f)) return -1;
+      } else {
+        if (set(d, "memory.limit_in_bytes", bytes, false, f) || set(d, "memory.memsw.limit_in_bytes", bytes, true, f)) return -1;
+        set(d, "memory.swappiness", 0, true, f);
+      }
+      mem = true;
+    }
+    if (cg->h[i].pids && o->pids > 0) { if (set(d, "pids.max", o->pids, false, f)) return -1; pids = true; }
+    if (cg->h[i].cpu && o->cpus > 0) {
+      long long quota = (long long)(o->cpus * 100000);
+      if (v2) {
+        char v[64];
+        snprintf(v, sizeof v, "%lld 100000", quota);
+        if (write_fileat(d, "cpu.max", v) < 0) { fail_set(f, "cgroup-set-cpu.max", errno); return -1; }
+      } else if (set(d, "cpu.cfs_period_us", 100000, false, f) || set(d, "cpu.cfs_quota_us", quota, false, f)) return -1;
+      cpu = true;
+    }
+    cg->h[i].procs_fd = openat(d, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+    if (cg->h[i].procs_fd < 0) { fail_set(f, "cgroup-open-procs", errno); return -1; }
+  }
+  /* a limit asked for but not enforceable is a failure, never a silent pass */
+  if (o->memory_mb > 0 && !mem) { fail_set(f, "cgroup-no-memory-controller", ENOENT); return -1; }
+  if (o->pids > 0 && !pids) { fail_set(f, "cgroup-no-pids-controller", ENOENT); return -1; }
+  if (o->cpus > 0 && !cpu) { fail_set(f, "cgroup-no-cpu-controller", ENOENT); return -1; }
+  return 0;
+}
+
+int cgroup_enter(const struct cgroup *cg) {
+  for (int i = 0; i < cg->n; i++)
+    if (write_all(cg->h[i].procs_fd, "0", 1) < 0) return -1;
+  return 0;
+}
+
+long long cgroup_cpu_us(const struct cgroup *cg) {
+  for (int i = 0; i < cg->n; i++) {
+    if (!cg->h[i].cpuacct) continue;
+    if (cg->h[i].v2) return read_keyed(cg->h[i].dirfd, "cpu.stat", "usage_usec");
+    long long ns = read_keyed(cg->h[i].dirfd, "cpuacct.usage", NULL);
+    return ns < 0 ? -1 : ns / 1000;
+  }
+  return -1;
+}
+
+long long cgroup_peak_bytes(const struct cgroup *cg) {
+  for (int i = 0; i < cg->n; i++)
+    if (cg->h[i].memory) return read_keyed(cg->h[i].dirfd, cg->h[i].v2 ? "memory.peak" : "memory.max_usage_in_bytes", NULL);
+  return -1;
+}
+
+long long cgroup_oom_kills(const struct cgroup *cg) {
+  for (int i = 0; i < cg->n; i++)
+    if (cg->h[i].memory) return read_keyed(cg->h[i].dirfd, cg->h[i].v2 ? "memory.events" : "memory.oom_control", "oom_kill");
+  return -1;
+}
+
+static bool listed(int dirfd, pid_t pid) {
+  char buf[65536];
+  if (read_fileat(dirfd, "cgroup.procs", buf, sizeof buf) < 0) return false;
+  for (char *p = buf; *p; ) {
+    if (strtol(p, &p, 10) == pid) return true;
+    while (*p == '\n') p++;
+  }
+  return false;
+}
+
+/* Kill every process in the cgroup and wait until it is empty. v2 has
+ * cgroup.kill; on v1 each pid is pinned with a pidfd and checked to still be
+ * a member before it is signalled, so a recycled pid is never hit. */
+void cgroup_kill_all(const struct cgroup *cg) {
+  if (cg->n == 0) return;
+  int d = cg->h[0].dirfd;
+  if (cg->h[0].v2) write_fileat(d, "cgroup.kill", "1");
+  for (int round = 0; round < 2000; round++) {
+    char buf[65536];
+    if (read_fileat(d, "cgroup.procs", buf, sizeof buf) <= 0) return;
+    bool any = false;
+    for (char *p = buf; *p; ) {
+      pid_t pid = (pid_t)strtol(p, &p, 10);
+      while (*p == '\n') p++;
+      if (pid <= 0) continue;
+      any = true;
+      int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+      if (pfd < 0) continue;
+      if (listed(d, pid)) syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+      close(pfd);
+    }
+    if (!any) return;
+    struct timespec ts = { 0, round < 10 ? 100000 : 1000000 };
+    nanosleep(&ts, NULL);
+  }
+}
+
+void cgroup_destroy(struct cgroup *cg) {
+  cgroup_kill_all(cg);
+  for (int i = 0; i < cg->n; i++) {
+    if (cg->h[i].procs_fd >= 0) close(cg->h[i].procs_fd);
+    if (cg->h[i].dirfd >= 0) close(cg->h[i].dirfd);
+    for (int tries = 0; tries < 1000; tries++) {
+      if (rmdir(cg->h[i].path) == 0 || errno != EBUSY) break;
+      struct timespec ts = { 0, 200000 };
+      nanosleep(&ts, NULL);
+    }
+  }
+  cg->n = 0;
+}

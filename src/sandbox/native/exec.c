@@ -1,0 +1,220 @@
+/* One program in a container.
+ *
+ *   launcher (host namespaces: cgroups, pipes, limits, accounting)
+ *     └─ helper E: setns into the container, forks P, waits for it, reports its status
+ *          └─ program P: enters its cgroup, new cgroup ns and session, takes the
+ *             sandbox identity, rlimits, drops capabilities, seccomp, execs
+ *
+ * The launcher never runs inside the container, so nothing in the container can
+ * see or signal it. Set-up failures in E or P come back as {step, errno} on a
+ * close-on-exec pipe: a program that did not start never gets an exit code.
+ */
+#include "launcher.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+struct waited { pid_t pid; int status; struct rusage ru; };
+
+static void report(int fd, const char *step, int err) {
+  struct failure f;
+  fail_set(&f, step, err);
+  write_all(fd, &f, sizeof f);
+}
+
+static const int ns_types[6] = { CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS };
+
+/* P: runs in the container's namespaces; everything here happens before untrusted code. */
+static void program(const struct opts *o, const struct cgroup *cg, int out, int err, int failfd, bool priv) {
+  struct failure f = { "", 0 };
+  if (dup2(out, 1) < 0 || dup2(err, 2) < 0) { report(failfd, "stdio", errno); _exit(127); }
+  if (cg->n && cgroup_enter(cg) < 0) { report(failfd, "cgroup-enter", errno); _exit(127); }
+  /* a cgroup namespace rooted at its own cgroup: the host's cgroup paths stay hidden */
+  if (unshare(CLONE_NEWCGROUP) < 0) { report(failfd, "cgroup-namespace", errno); _exit(127); }
+  /* a new session with no controlling terminal: no TIOCSTI into the caller's tty (CVE-2017-5226) */
+  if (setsid() < 0) { report(failfd, "setsid", errno); _exit(127); }
+  if (userns_become(o->uid, o->gid, priv, &f) < 0) goto fail;
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) { fail_set(&f, "pdeathsig", errno); goto fail; }
+  if (chdir(o->chdir) < 0) { fail_set(&f, "chdir", errno); goto fail; }
+  if (rlimits_apply(o, &f) < 0) goto fail;
+  if (caps_drop_all(&f) < 0) goto fail;
+  syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  environ = (char **)o->env;
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  signal(SIGPIPE, SIG_DFL);
+  if (seccomp_install(&f) < 0) goto fail;
+  execvp(o->argv[0], o->argv);
+  fail_set(&f, "execve", errno);
+fail:
+  write_all(failfd, &f, sizeof f);
+  _exit(127);
+}
+
+/* E: joins the container and waits for P. */
+static void helper(const struct opts *o, const struct container *c, const struct cgroup *cg, int out, int err, int failfd, int waitfd, bool priv) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  for (int i = 0; i < 6; i++)
+    if (setns(c->ns_fds[i], ns_types[i]) < 0) { report(failfd, "setns", errno); _exit(1); }
+  pid_t p = fork();
+  if (p < 0) { report(failfd, "fork", errno); _exit(1); }
+  if (p == 0) program(o, cg, out, err, failfd, priv);
+  close(out);
+  close(err);
+  close(failfd);
+  struct waited w;
+  memset(&w, 0, sizeof w);
+  w.pid = p;
+  write_all(waitfd, &w, sizeof w); /* first P's pid, so the launcher can kill it */
+  while (wait4(p, &w.status, 0, &w.ru) < 0 && errno == EINTR) {}
+  write_all(waitfd, &w, sizeof w);
+  _exit(0);
+}
+
+struct pump { int fd; int to; long long *count; };
+
+int exec_run(const struct opts *o, const struct container *c, struct exec_result *r, struct failure *f, int64_t *timing) {
+  bool priv = geteuid() == 0;
+  memset(r, 0, sizeof *r);
+  struct cgroup cg = { 0 };
+  if (o->ncgroups && cgroup_create(&cg, o, f) < 0) { cgroup_destroy(&cg); return -1; }
+  int out[2], err[2], fail[2], wt[2];
+  if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(fail, O_CLOEXEC) || pipe2(wt, O_CLOEXEC)) {
+    fail_set(f, "pipe", errno); cgroup_destroy(&cg); return -1;
+  }
+  int64_t t0 = now_us();
+  pid_t e = fork();
+  if (e < 0) { fail_set(f, "fork", errno); cgroup_destroy(&cg); return -1; }
+  if (e == 0) {
+    close(out[0]); close(err[0]); close(fail[0]); close(wt[0]);
+    helper(o, c, &cg, out[1], err[1], fail[1], wt[1], priv);
+  }
+  close(out[1]); close(err[1]); close(fail[1]); close(wt[1]);
+  fcntl(out[0], F_SETFL, O_NONBLOCK);
+  fcntl(err[0], F_SETFL, O_NONBLOCK);
+
+  long long cap = o->output_kb >= 0 ? (long long)o->output_kb * 1024 : -1;
+  long long total = 0;
+  const char *killed_for = NULL;
+  bool have_pid = false, done = false, failed = false, kill_sent = false;
+  struct waited w = { 0 };
+  int wgot = 0;
+  struct failure pf;
+  int pfgot = 0;
+  int64_t deadline = o->wall_ms > 0 ? t0 + o->wall_ms * 1000 : 0, drain_until = 0;
+  struct pump pumps[2] = { { out[0], 1, &r->stdout_bytes }, { err[0], 2, &r->stderr_bytes } };
+
+  for (;;) {
+    struct pollfd pf_[4];
+    int nf = 0;
+    int idx_pump[2] = { -1, -1 }, idx_fail = -1, idx_wait = -1;
+    for (int i = 0; i < 2; i++) if (pumps[i].fd >= 0) { idx_pump[i] = nf; pf_[nf++] = (struct pollfd){ pumps[i].fd, POLLIN, 0 }; }
+    if (fail[0] >= 0) { idx_fail = nf; pf_[nf++] = (struct pollfd){ fail[0], POLLIN, 0 }; }
+    if (wt[0] >= 0) { idx_wait = nf; pf_[nf++] = (struct pollfd){ wt[0], POLLIN, 0 }; }
+    if (done && pumps[0].fd < 0 && pumps[1].fd < 0) break;
+    int64_t now = now_us();
+    int timeout = o->cpu_ms > 0 && cg.n ? 10 : 1000;
+    if (deadline && !done) {
+      if (now >= deadline && !killed_for) killed_for = "time_limit_exceeded";
+      else if (deadline - now < timeout * 1000) timeout = (int)((deadline - now) / 1000) + 1;
+    }
+    if (done) {
+      if (!drain_until) drain_until = now + 200000;
+      if (now >= drain_until) break; /* no cgroup and an orphan holds the pipe: stop waiting */
+      timeout = (int)((drain_until - now) / 1000) + 1;
+    }
+    if (!killed_for && o->cpu_ms > 0 && cg.n && !done) {
+      long long us = cgroup_cpu_us(&cg);
+      if (us > o->cpu_ms * 1000) killed_for = "time_limit_exceeded";
+    }
+    if (killed_for && !done && !kill_sent) {
+      kill_sent = true;
+      if (have_pid) kill(w.pid, SIGKILL);
+      if (cg.n) cgroup_kill_all(&cg); else kill(e, SIGKILL);
+    }
+    int n = poll(pf_, (nfds_t)nf, timeout);
+    if (n < 0 && errno != EINTR) { fail_set(f, "poll", errno); failed = true; break; }
+    if (n <= 0) continue;
+    for (int i = 0; i < 2; i++) {
+      if (idx_pump[i] < 0 || !pf_[idx_pump[i]].revents) continue;
+      char buf[65536];
+      ssize_t k = read(pumps[i].fd, buf, sizeof buf);
+      if (k < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (k <= 0) { close(pumps[i].fd); pumps[i].fd = -1; continue; }
+      ssize_t keep = k;
+      if (cap >= 0 && total + k > cap) {
+        keep = (ssize_t)(cap - total);
+        r->output_truncated = true;
+        if (!killed_for) killed_for = "output_limit_exceeded";
+      }
+      if (keep > 0) write_all(pumps[i].to, buf, (size_t)keep); /* a closed stdout must not stop the accounting */
+      total += keep;
+      *pumps[i].count += keep;
+    }
+    if (idx_fail >= 0 && pf_[idx_fail].revents) {
+      ssize_t k = read(fail[0], (char *)&pf + pfgot, sizeof pf - (size_t)pfgot);
+      if (k > 0) pfgot += (int)k;
+      if (k <= 0 || pfgot == (int)sizeof pf) { close(fail[0]); fail[0] = -1; }
+    }
+    if (idx_wait >= 0 && pf_[idx_wait].revents) {
+      ssize_t k = read(wt[0], (char *)&w + wgot, sizeof w - (size_t)wgot);
+      if (k > 0) wgot += (int)k;
+      if (wgot == (int)sizeof w && !have_pid) { have_pid = true; wgot = 0; }
+      else if (wgot == (int)sizeof w) { done = true; close(wt[0]); wt[0] = -1; }
+      if (k <= 0) {
+        close(wt[0]); wt[0] = -1;
+        if (!done) { done = true; if (!pfgot) { fail_set(f, "exec-helper", EIO); failed = true; } }
+      }
+      if (done) {
+        r->wall_ms = (double)(now_us() - t0) / 1000.0;
+        if (cg.n) cgroup_kill_all(&cg); /* no process outlives its execution */
+      }
+    }
+  }
+  if (fail[0] >= 0) { /* E or P may have reported before closing */
+    ssize_t k = read(fail[0], (char *)&pf + pfgot, sizeof pf - (size_t)pfgot);
+    if (k > 0) pfgot += (int)k;
+    close(fail[0]);
+  }
+  for (int i = 0; i < 2; i++) if (pumps[i].fd >= 0) close(pumps[i].fd);
+  if (wt[0] >= 0) close(wt[0]);
+  kill(e, SIGKILL);
+  waitpid(e, NULL, 0);
+  if (timing) timing[1] = now_us() - t0;
+
+  if (pfgot == (int)sizeof pf) { *f = pf; failed = true; }
+  if (!failed && !done) { fail_set(f, "exec-helper", EIO); failed = true; }
+  if (failed) { cgroup_destroy(&cg); return -1; }
+
+  long long cpu_us = cg.n ? cgroup_cpu_us(&cg) : -1;
+  if (cpu_us < 0) cpu_us = (long long)w.ru.ru_utime.tv_sec * 1000000 + w.ru.ru_utime.tv_usec + (long long)w.ru.ru_stime.tv_sec * 1000000 + w.ru.ru_stime.tv_usec;
+  r->cpu_ms = (double)cpu_us / 1000.0;
+  long long peak = cg.n ? cgroup_peak_bytes(&cg) : -1;
+  r->memory_kb = peak >= 0 ? peak / 1024 : w.ru.ru_maxrss;
+  long long ooms = cg.n ? cgroup_oom_kills(&cg) : 0;
+  r->oom_killed = ooms > 0;
+  cgroup_destroy(&cg);
+
+  if (WIFEXITED(w.status)) { r->exited = true; r->exit_code = WEXITSTATUS(w.status); }
+  else if (WIFSIGNALED(w.status)) r->signal = WTERMSIG(w.status);
+  bool over_cpu = o->cpu_ms > 0 && cpu_us > o->cpu_ms * 1000;
+  if (killed_for) r->status = killed_for;
+  else if (over_cpu || r->signal == SIGXCPU) r->status = "time_limit_exceeded";
+  else if (r->oom_killed) r->status = "memory_limit_exceeded";
+  else if (r->signal || r->exit_code != 0) r->status = "runtime_error";
+  else r->status = "ok";
+  return 0;
+}

@@ -1,0 +1,106 @@
+/* warren-launch: shared declarations. One .c file per kernel concern;
+ * main.c spells out the order of set-up. */
+#ifndef WARREN_LAUNCHER_H
+#define WARREN_LAUNCHER_H
+
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MAX_BINDS 64
+#define MAX_ENV 256
+#define MAX_CGROUPS 8
+
+struct bind { const char *src, *dest; bool try_only; };
+
+/* Everything one invocation asks for, parsed from argv (opts.c). */
+struct opts {
+  enum { MODE_ONESHOT, MODE_HOLD, MODE_JOIN } mode;
+  pid_t join_pid;
+  /* container */
+  const char *rootfs, *copy_in, *workdir, *hostname;
+  struct bind binds[MAX_BINDS]; int nbinds;
+  long scratch_mb;
+  uid_t uid, sandbox_uid; gid_t gid, sandbox_gid;
+  /* exec */
+  const char *cgroups[MAX_CGROUPS]; int ncgroups;
+  long memory_mb, pids, cpu_ms, wall_ms, output_kb, open_files, file_size_mb, stack_mb;
+  double cpus;
+  const char *env[MAX_ENV + 1]; int nenv;
+  const char *chdir;
+  int status_fd;
+  bool timings;
+  char **argv; /* program and its arguments, NULL-terminated */
+};
+
+/* A failed set-up step: reported as {"step","errno"} and never as an exit code. */
+struct failure { char step[48]; int err; };
+
+/* util.c */
+void fail_set(struct failure *f, const char *step, int err);
+int write_file(const char *path, const char *data);
+int write_fileat(int dirfd, const char *name, const char *data);
+int read_fileat(int dirfd, const char *name, char *buf, size_t size);
+long long read_keyed(int dirfd, const char *file, const char *key);
+int64_t now_us(void);
+int write_all(int fd, const void *buf, size_t n);
+int read_full(int fd, void *buf, size_t n);
+
+/* opts.c */
+int opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen);
+
+/* userns.c */
+int userns_write_maps(pid_t pid, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid, gid_t outside_gid, bool privileged, struct failure *f);
+int userns_become(uid_t uid, gid_t gid, bool privileged, struct failure *f);
+
+/* mounts.c */
+int mounts_setup(const struct opts *o, int rootfs_fd, int copy_fd, const int *bind_fds, struct failure *f);
+
+/* net.c */
+int net_loopback_up(struct failure *f);
+
+/* cgroup.c */
+struct cgroup {
+  int n;
+  struct { int dirfd; int procs_fd; bool v2, memory, pids, cpu, cpuacct; char path[4096]; } h[MAX_CGROUPS];
+};
+int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f);
+int cgroup_enter(const struct cgroup *cg);           /* in the child, before exec */
+long long cgroup_cpu_us(const struct cgroup *cg);    /* -1 when unknown */
+long long cgroup_peak_bytes(const struct cgroup *cg);
+long long cgroup_oom_kills(const struct cgroup *cg);
+void cgroup_kill_all(const struct cgroup *cg);
+void cgroup_destroy(struct cgroup *cg);
+
+/* seccomp.c */
+int seccomp_install(struct failure *f);
+
+/* rlimits.c */
+int rlimits_apply(const struct opts *o, struct failure *f);
+
+/* caps.c */
+int caps_drop_all(struct failure *f);
+
+/* container.c: the container's init and its life */
+struct container { pid_t init; int ns_fds[6]; };
+int container_create(const struct opts *o, struct container *c, struct failure *f);
+int container_open_ns(pid_t pid, struct container *c, struct failure *f);
+void container_destroy(struct container *c);
+
+/* exec.c: one program in a container */
+struct exec_result {
+  const char *status;  /* ok, runtime_error, time_limit_exceeded, ... */
+  int exit_code, signal; bool exited;
+  double cpu_ms, wall_ms; long long memory_kb; bool oom_killed;
+  long long stdout_bytes, stderr_bytes; bool output_truncated;
+};
+int exec_run(const struct opts *o, const struct container *c, struct exec_result *r, struct failure *f, int64_t *timing);
+
+/* status.c */
+void status_result(int fd, const struct exec_result *r, const int64_t *timings, int ntimings);
+void status_failure(int fd, const struct failure *f);
+void status_ready(int fd, pid_t pid);
+
+#endif

@@ -1,0 +1,99 @@
+/* warren-launch: builds one rootless container and runs programs in it.
+ * Usage and options: docs/launcher.md.
+ *
+ * The order of set-up, one step a line:
+ *   container (container.c, as pid 1 of new namespaces):
+ *     1. clone: new user, mount, pid, net, ipc, uts namespaces     container.c
+ *     2. uid/gid maps: one inside id to one unprivileged host id    userns.c
+ *     3. the inside identity; die with the launcher                 userns.c
+ *     4. hostname; loopback up, no route out                        net.c
+ *     5. private mounts; scratch tmpfs; overlay root; ro binds;
+ *        minimal /dev, private /dev/shm, masked /proc, /tmp, work
+ *        dir, copy-in; pivot_root                                   mounts.c
+ *     6. reap orphans until killed                                  container.c
+ *   each program (exec.c):
+ *     1. a fresh cgroup with memory (no swap), pids, cpu limits     cgroup.c
+ *     2. setns into the container; fork the program                 exec.c
+ *     3. enter the cgroup; new cgroup namespace; new session        cgroup.c, exec.c
+ *     4. the inside identity; working directory                     userns.c
+ *     5. rlimits                                                    rlimits.c
+ *     6. drop every capability; no_new_privs                       caps.c
+ *     7. seccomp filter                                             seccomp.c
+ *     8. exec; the launcher drains output, enforces wall, CPU and
+ *        output limits, reads accounting, kills what is left,
+ *        removes the cgroup                                         exec.c
+ */
+#include "launcher.h"
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+static int exit_code_of(const struct exec_result *r) {
+  if (!strcmp(r->status, "time_limit_exceeded")) return 124;
+  if (r->signal) return 128 + r->signal;
+  return r->exit_code;
+}
+
+static int fail_exit(const struct opts *o, const struct failure *f) {
+  fprintf(stderr, "warren-launch: %s: %s\n", f->step, strerror(f->err));
+  status_failure(o->status_fd, f);
+  return 125;
+}
+
+/* --hold: keep the container until stdin closes or a terminating signal. */
+static int hold(const struct opts *o, struct container *c) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM); sigaddset(&set, SIGINT); sigaddset(&set, SIGHUP); sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  status_ready(o->status_fd, c->init);
+  if (o->status_fd >= 0 && o->status_fd > 2) close(o->status_fd);
+  for (;;) {
+    struct pollfd p[2] = { { 0, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+    if (poll(p, 2, -1) < 0 && errno != EINTR) break;
+    if (p[0].revents) {
+      char buf[256];
+      ssize_t n = read(0, buf, sizeof buf);
+      if (n <= 0) break;
+    }
+    if (p[1].revents) break; /* a terminating signal, or the container died */
+  }
+  container_destroy(c);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  struct opts o;
+  char err[512];
+  signal(SIGPIPE, SIG_IGN);
+  if (opts_parse(&o, argc, argv, err, sizeof err) < 0) {
+    fprintf(stderr, "warren-launch: %s\n", err);
+    return 125;
+  }
+  struct failure f = { "", 0 };
+  struct container c = { 0, { -1, -1, -1, -1, -1, -1 } };
+  int64_t t[3] = { 0, 0, 0 };
+  int64_t t0 = now_us();
+  if (o.mode == MODE_JOIN) {
+    if (container_open_ns(o.join_pid, &c, &f) < 0) return fail_exit(&o, &f);
+  } else if (container_create(&o, &c, &f) < 0) {
+    return fail_exit(&o, &f);
+  }
+  t[0] = now_us() - t0;
+  if (o.mode == MODE_HOLD) return hold(&o, &c);
+
+  struct exec_result r;
+  int rc = exec_run(&o, &c, &r, &f, t);
+  int64_t t1 = now_us();
+  if (o.mode == MODE_JOIN) { for (int i = 0; i < 6; i++) close(c.ns_fds[i]); }
+  else container_destroy(&c);
+  t[2] = now_us() - t1;
+  if (rc < 0) return fail_exit(&o, &f);
+  status_result(o.status_fd, &r, o.timings ? t : NULL, 3);
+  return exit_code_of(&r);
+}

@@ -1,0 +1,288 @@
+/* Filesystem: the container's root is an overlay whose lower layer is the
+ * read-only image and whose upper layer lives on a size-limited tmpfs (the
+ * scratch disk). Writes copy up into the scratch and vanish with the sandbox.
+ *
+ * Every mount point inside the new root is reached by walking one component
+ * at a time with O_NOFOLLOW, and mounted through /proc/self/fd: an image is
+ * untrusted data, and a symlink planted in it must never redirect a mount
+ * (the class of runc's CVE-2021-30465).
+ */
+#include "launcher.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define STAGE "/tmp"               /* private to our mount namespace: shadows nothing on the host */
+#define NEWROOT STAGE "/root"
+
+static char *fdpath(int fd, char buf[32]) { snprintf(buf, 32, "/proc/self/fd/%d", fd); return buf; }
+
+/* Open (creating if missing) the mount point PATH below root fd ROOT, without following
+ * any symlink. is_dir picks a directory or an empty file as the last component. */
+static int open_mountpoint(int root, const char *path, bool is_dir, int *parent_out, char *last, size_t lastlen) {
+  char buf[4096];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) { errno = ENAMETOOLONG; return -1; }
+  int dir = dup(root);
+  if (dir < 0) return -1;
+  char *save = NULL, *comp = strtok_r(buf, "/", &save);
+  while (comp) {
+    char *next = strtok_r(NULL, "/", &save);
+    if (!strcmp(comp, "..") || !strcmp(comp, ".")) { close(dir); errno = EINVAL; return -1; }
+    int fd;
+    if (next || is_dir) {
+      if (mkdirat(dir, comp, 0755) < 0 && errno != EEXIST) { close(dir); return -1; }
+      fd = openat(dir, comp, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    } else {
+      fd = openat(dir, comp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (fd < 0 && (errno == EISDIR || errno == EACCES || errno == EROFS)) fd = openat(dir, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0) { close(dir); return -1; }
+    if (!next) {
+      if (parent_out) { *parent_out = dir; snprintf(last, lastlen, "%s", comp); } else close(dir);
+      return fd;
+    }
+    close(dir);
+    dir = fd;
+    comp = next;
+  }
+  /* PATH was "/": the root itself */
+  if (parent_out) { *parent_out = -1; snprintf(last, lastlen, "."); }
+  return dir;
+}
+
+/* Flags a remount inside a user namespace must keep: the kernel locks them (MNT_LOCK_*). */
+static unsigned long locked_flags(int fd) {
+  struct statvfs sv;
+  unsigned long fl = 0;
+  if (fstatvfs(fd, &sv) == 0) {
+    if (sv.f_flag & ST_NOEXEC) fl |= MS_NOEXEC;
+    if (sv.f_flag & ST_NOATIME) fl |= MS_NOATIME;
+    if (sv.f_flag & ST_NODIRATIME) fl |= MS_NODIRATIME;
+    if (sv.f_flag & ST_RELATIME) fl |= MS_RELATIME;
+  }
+  return fl;
+}
+
+/* Bind SRCFD read-only at DEST below ROOT. */
+static int bind_ro(int root, int srcfd, const char *dest, struct failure *f, const char *step) {
+  struct stat st;
+  char a[32], b[32], last[256];
+  int parent;
+  if (fstat(srcfd, &st) < 0) { fail_set(f, step, errno); return -1; }
+  int mp = open_mountpoint(root, dest, S_ISDIR(st.st_mode), &parent, last, sizeof last);
+  if (mp < 0) { fail_set(f, step, errno); return -1; }
+  if (mount(fdpath(srcfd, a), fdpath(mp, b), NULL, MS_BIND | MS_REC, NULL) < 0) {
+    fail_set(f, step, errno); close(mp); if (parent >= 0) close(parent); return -1;
+  }
+  close(mp);
+  /* re-open: the old fd still names the covered directory, not the new mount */
+  mp = parent >= 0 ? openat(parent, last, O_PATH | O_NOFOLLOW | O_CLOEXEC) : -1;
+  if (parent >= 0) close(parent);
+  if (mp < 0) { fail_set(f, step, errno ? errno : EINVAL); return -1; }
+  unsigned long fl = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(srcfd);
+  if (mount(NULL, fdpath(mp, b), NULL, fl, NULL) < 0) { fail_set(f, step, errno); close(mp); return -1; }
+  close(mp);
+  return 0;
+}
+
+static int mount_tmpfs_at(int root, const char *dest, const char *data, unsigned long flags, mode_t mode) {
+  char b[32];
+  int mp = open_mountpoint(root, dest, true, NULL, NULL, 0);
+  if (mp < 0) return -1;
+  int rc = mount("tmpfs", fdpath(mp, b), "tmpfs", flags, data);
+  int saved = errno;
+  close(mp);
+  errno = saved;
+  (void)mode;
+  return rc;
+}
+
+/* Copy regular files and directories from SRC to DST; links and specials are skipped. */
+static int copy_tree(int src, int dst, int depth) {
+  if (depth > 32) { errno = ELOOP; return -1; }
+  int dup_fd = dup(src);
+  if (dup_fd < 0) return -1;
+  DIR *d = fdopendir(dup_fd);
+  if (!d) { close(dup_fd); return -1; }
+  struct dirent *e;
+  int rc = 0;
+  while (rc == 0 && (e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    struct stat st;
+    if (fstatat(src, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) { rc = -1; break; }
+    if (S_ISDIR(st.st_mode)) {
+      if (mkdirat(dst, e->d_name, 0755) < 0 && errno != EEXIST) { rc = -1; break; }
+      int s2 = openat(src, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      int d2 = openat(dst, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (s2 < 0 || d2 < 0) rc = -1; else rc = copy_tree(s2, d2, depth + 1);
+      if (s2 >= 0) close(s2);
+      if (d2 >= 0) close(d2);
+    } else if (S_ISREG(st.st_mode)) {
+      int in = openat(src, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      int out = openat(dst, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (st.st_mode & 0100) ? 0755 : 0644);
+      if (in < 0 || out < 0) rc = -1;
+      else {
+        char buf[65536];
+        ssize_t n;
+        while ((n = read(in, buf, sizeof buf)) > 0) if (write_all(out, buf, (size_t)n) < 0) { rc = -1; break; }
+        if (n < 0) rc = -1;
+      }
+      if (in >= 0) close(in);
+      if (out >= 0) close(out);
+    }
+  }
+  int saved = errno;
+  closedir(d);
+  errno = saved;
+  return rc;
+}
+
+static int bind_scratch_dir(int root, const char *name, const char *dest, struct failure *f) {
+  char src[64], a[32], b[32];
+  snprintf(src, sizeof src, STAGE "/%s", name);
+  int s = open(src, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int mp = s < 0 ? -1 : open_mountpoint(root, dest, true, NULL, NULL, 0);
+  int rc = mp < 0 ? -1 : mount(fdpath(s, a), fdpath(mp, b), NULL, MS_BIND, NULL);
+  if (rc < 0) fail_set(f, !strcmp(name, "tmp") ? "bind-tmp" : "bind-workdir", errno);
+  if (s >= 0) close(s);
+  if (mp >= 0) close(mp);
+  return rc;
+}
+
+/* /proc entries that reveal or poke the host kernel. */
+static const char *const proc_masked_files[] = {
+  "proc/kcore", "proc/keys", "proc/timer_list", "proc/sched_debug", "proc/sysrq-trigger",
+  "proc/latency_stats", "proc/kallsyms", "proc/kmsg", NULL,
+};
+static const char *const proc_masked_dirs[] = { "proc/acpi", "proc/scsi", "proc/irq", "proc/bus", "proc/fs", NULL };
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", NULL };
+
+static int setup_dev(int root, long scratch_mb, struct failure *f) {
+  char b[32];
+  if (mount_tmpfs_at(root, "dev", "mode=0755,size=64k", MS_NOSUID | MS_NOEXEC, 0755) < 0) { fail_set(f, "mount-dev", errno); return -1; }
+  int dev = openat(root, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dev < 0) { fail_set(f, "mount-dev", errno); return -1; }
+  for (const char *const *n = dev_nodes; *n; n++) {
+    char host[64];
+    snprintf(host, sizeof host, "/dev/%s", *n);
+    int src = open(host, O_PATH | O_CLOEXEC);
+    if (src < 0) { fail_set(f, "dev-node", errno); close(dev); return -1; }
+    char dest[64];
+    snprintf(dest, sizeof dest, "dev/%s", *n);
+    int mp = open_mountpoint(root, dest, false, NULL, NULL, 0);
+    char a[32];
+    if (mp < 0 || mount(fdpath(src, a), fdpath(mp, b), NULL, MS_BIND, NULL) < 0) {
+      fail_set(f, "dev-node", errno); close(src); close(dev); return -1;
+    }
+    close(mp);
+    close(src);
+  }
+  static const char *const links[][2] = {
+    { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" }, { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+  };
+  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+    if (symlinkat(links[i][0], dev, links[i][1]) < 0) { fail_set(f, "dev-links", errno); close(dev); return -1; }
+  /* a private /dev/shm: POSIX shared memory never reaches another job */
+  char shm[64];
+  snprintf(shm, sizeof shm, "mode=1777,size=%ldm", scratch_mb);
+  if (mount_tmpfs_at(root, "dev/shm", shm, MS_NOSUID | MS_NODEV, 01777) < 0) { fail_set(f, "mount-dev-shm", errno); close(dev); return -1; }
+  close(dev);
+  int d = openat(root, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (d < 0 || mount(NULL, fdpath(d, b), NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0) {
+    fail_set(f, "remount-dev-ro", errno); if (d >= 0) close(d); return -1;
+  }
+  close(d);
+  return 0;
+}
+
+static int setup_proc(int root, struct failure *f) {
+  char b[32];
+  int mp = open_mountpoint(root, "proc", true, NULL, NULL, 0);
+  if (mp < 0 || mount("proc", fdpath(mp, b), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+    fail_set(f, "mount-proc", errno); if (mp >= 0) close(mp); return -1;
+  }
+  close(mp);
+  int null = open("/dev/null", O_PATH | O_CLOEXEC);
+  if (null < 0) { fail_set(f, "mask-proc", errno); return -1; }
+  for (const char *const *p = proc_masked_files; *p; p++) {
+    int t = openat(root, *p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (t < 0) continue; /* absent on this kernel */
+    char a[32];
+    int rc = mount(fdpath(null, a), fdpath(t, b), NULL, MS_BIND, NULL);
+    close(t);
+    if (rc < 0) { fail_set(f, "mask-proc", errno); close(null); return -1; }
+  }
+  close(null);
+  for (const char *const *p = proc_masked_dirs; *p; p++) {
+    int t = openat(root, *p, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    if (t < 0) continue;
+    int rc = mount("tmpfs", fdpath(t, b), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555");
+    close(t);
+    if (rc < 0) { fail_set(f, "mask-proc", errno); return -1; }
+  }
+  /* /proc/sys read-only: bind it onto itself, then remount */
+  int sys = openat(root, "proc/sys", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+  if (sys < 0 || mount(fdpath(sys, b), fdpath(sys, b), NULL, MS_BIND | MS_REC, NULL) < 0) {
+    fail_set(f, "proc-sys-ro", errno); if (sys >= 0) close(sys); return -1;
+  }
+  close(sys);
+  sys = openat(root, "proc/sys", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+  if (sys < 0 || mount(NULL, fdpath(sys, b), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+    fail_set(f, "proc-sys-ro", errno); if (sys >= 0) close(sys); return -1;
+  }
+  close(sys);
+  return 0;
+}
+
+int mounts_setup(const struct opts *o, int rootfs_fd, int copy_fd, const int *bind_fds, struct failure *f) {
+  char data[128];
+  /* 1. nothing we mount propagates back to the host */
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) { fail_set(f, "mount-private", errno); return -1; }
+  /* 2. the scratch tmpfs (the disk limit) holds the overlay's upper and work dirs */
+  if (fchdir(rootfs_fd) < 0) { fail_set(f, "chdir-rootfs", errno); return -1; }
+  snprintf(data, sizeof data, "size=%ldm,mode=0755", o->scratch_mb);
+  if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, data) < 0) { fail_set(f, "mount-scratch", errno); return -1; }
+  if (mkdir(STAGE "/upper", 0755) < 0 || mkdir(STAGE "/work", 0755) < 0 || mkdir(NEWROOT, 0755) < 0 ||
+      mkdir(STAGE "/tmp", 0755) < 0 || chmod(STAGE "/tmp", 01777) < 0 || mkdir(STAGE "/box", 0755) < 0) {
+    fail_set(f, "mount-scratch", errno); return -1;
+  }
+  /* 3. overlay: lower is the image (our cwd, so the path cannot be shadowed) */
+  if (mount("overlay", NEWROOT, "overlay", MS_NOSUID | MS_NODEV,
+            "lowerdir=.,upperdir=" STAGE "/upper,workdir=" STAGE "/work") < 0) {
+    fail_set(f, "mount-overlay", errno); return -1;
+  }
+  int root = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) { fail_set(f, "open-newroot", errno); return -1; }
+  /* 4. read-only binds of host paths (the host image's /usr, ...) */
+  for (int i = 0; i < o->nbinds; i++)
+    if (bind_fds[i] >= 0 && bind_ro(root, bind_fds[i], o->binds[i].dest, f, "bind") < 0) goto out;
+  /* 5. a minimal /dev, a fresh /proc with the host-revealing entries masked */
+  if (setup_dev(root, o->scratch_mb, f) < 0 || setup_proc(root, f) < 0) goto out;
+  /* 6. /tmp and the work dir are directories of the scratch tmpfs itself, bound
+   * into place: they share the disk limit, belong to the sandbox user whoever
+   * owns the image's own /tmp, and need no copy-up. */
+  if (bind_scratch_dir(root, "tmp", "tmp", f) < 0 || bind_scratch_dir(root, "box", o->workdir + 1, f) < 0) goto out;
+  if (copy_fd >= 0) {
+    int w = open(STAGE "/box", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (w < 0 || copy_tree(copy_fd, w, 0) < 0) { fail_set(f, "copy-in", errno); if (w >= 0) close(w); goto out; }
+    close(w);
+  }
+  close(root);
+  /* 7. pivot_root into the new root and let go of the host's tree */
+  if (chdir(NEWROOT) < 0) { fail_set(f, "pivot-root", errno); return -1; }
+  if (syscall(SYS_pivot_root, ".", ".") < 0) { fail_set(f, "pivot-root", errno); return -1; }
+  if (umount2(".", MNT_DETACH) < 0) { fail_set(f, "umount-oldroot", errno); return -1; }
+  if (chdir("/") < 0) { fail_set(f, "pivot-root", errno); return -1; }
+  return 0;
+out:
+  close(root);
+  return -1;
+}

@@ -1,0 +1,99 @@
+/* Command-line parsing. Every option is documented in docs/launcher.md. */
+#include "launcher.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int num(const char *name, const char *v, long min, long max, long *out, char *err, size_t errlen) {
+  char *end;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  if (errno || *end || end == v || n < min || n > max) {
+    snprintf(err, errlen, "%s expects a whole number from %ld to %ld, got '%s'", name, min, max, v);
+    return -1;
+  }
+  *out = n;
+  return 0;
+}
+
+int opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen) {
+  memset(o, 0, sizeof *o);
+  o->mode = MODE_ONESHOT;
+  o->workdir = "/box";
+  o->hostname = "warren";
+  o->scratch_mb = 64;
+  o->uid = o->gid = 1000;
+  o->sandbox_uid = o->sandbox_gid = 65534;
+  o->memory_mb = o->pids = o->cpu_ms = o->wall_ms = o->output_kb = o->file_size_mb = -1;
+  o->open_files = 256;
+  o->stack_mb = 64;
+  o->status_fd = -1;
+
+  int i = 1;
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    long v;
+#define NEED(k) do { if (i + (k) >= argc) { snprintf(err, errlen, "%s needs %d argument(s)", a, (k)); return -1; } } while (0)
+#define NUM(field, min, max) do { NEED(1); if (num(a, argv[++i], min, max, &v, err, errlen)) return -1; o->field = v; } while (0)
+    if (!strcmp(a, "--")) { i++; break; }
+    else if (!strcmp(a, "--hold")) o->mode = MODE_HOLD;
+    else if (!strcmp(a, "--join")) { NUM(join_pid, 1, 1 << 22); o->mode = MODE_JOIN; }
+    else if (!strcmp(a, "--rootfs")) { NEED(1); o->rootfs = argv[++i]; }
+    else if (!strcmp(a, "--ro-bind") || !strcmp(a, "--ro-bind-try")) {
+      NEED(2);
+      if (o->nbinds == MAX_BINDS) { snprintf(err, errlen, "at most %d binds", MAX_BINDS); return -1; }
+      if (argv[i + 2][0] != '/') { snprintf(err, errlen, "%s: DEST must be absolute, got '%s'", a, argv[i + 2]); return -1; }
+      o->binds[o->nbinds++] = (struct bind){ argv[i + 1], argv[i + 2], a[9] == '-' };
+      i += 2;
+    }
+    else if (!strcmp(a, "--scratch-mb")) NUM(scratch_mb, 1, 1 << 20);
+    else if (!strcmp(a, "--copy-in")) { NEED(1); o->copy_in = argv[++i]; }
+    else if (!strcmp(a, "--workdir")) { NEED(1); o->workdir = argv[++i]; }
+    else if (!strcmp(a, "--hostname")) { NEED(1); o->hostname = argv[++i]; }
+    else if (!strcmp(a, "--uid")) NUM(uid, 1, 65535);
+    else if (!strcmp(a, "--gid")) NUM(gid, 1, 65535);
+    else if (!strcmp(a, "--sandbox-uid")) NUM(sandbox_uid, 1, 0x7fffffff);
+    else if (!strcmp(a, "--sandbox-gid")) NUM(sandbox_gid, 1, 0x7fffffff);
+    else if (!strcmp(a, "--cgroup")) {
+      NEED(1);
+      if (o->ncgroups == MAX_CGROUPS) { snprintf(err, errlen, "at most %d --cgroup", MAX_CGROUPS); return -1; }
+      o->cgroups[o->ncgroups++] = argv[++i];
+    }
+    else if (!strcmp(a, "--memory-mb")) NUM(memory_mb, 1, 1 << 24);
+    else if (!strcmp(a, "--pids")) NUM(pids, 1, 1 << 22);
+    else if (!strcmp(a, "--cpu-ms")) NUM(cpu_ms, 1, 1L << 40);
+    else if (!strcmp(a, "--wall-ms")) NUM(wall_ms, 1, 1L << 40);
+    else if (!strcmp(a, "--output-kb")) NUM(output_kb, 0, 1L << 30);
+    else if (!strcmp(a, "--open-files")) NUM(open_files, 3, 1 << 20);
+    else if (!strcmp(a, "--file-size-mb")) NUM(file_size_mb, 0, 1L << 30);
+    else if (!strcmp(a, "--stack-mb")) NUM(stack_mb, 1, 1 << 20);
+    else if (!strcmp(a, "--status-fd")) NUM(status_fd, 0, 1 << 20);
+    else if (!strcmp(a, "--cpus")) {
+      NEED(1);
+      char *end; o->cpus = strtod(argv[++i], &end);
+      if (*end || o->cpus < 0.01 || o->cpus > 1024) { snprintf(err, errlen, "--cpus expects a number from 0.01 to 1024, got '%s'", argv[i]); return -1; }
+    }
+    else if (!strcmp(a, "--env")) {
+      NEED(1);
+      if (o->nenv == MAX_ENV) { snprintf(err, errlen, "at most %d --env", MAX_ENV); return -1; }
+      if (!strchr(argv[i + 1], '=')) { snprintf(err, errlen, "--env expects KEY=VALUE, got '%s'", argv[i + 1]); return -1; }
+      o->env[o->nenv++] = argv[++i];
+    }
+    else if (!strcmp(a, "--chdir")) { NEED(1); o->chdir = argv[++i]; }
+    else if (!strcmp(a, "--timings")) o->timings = true;
+    else { snprintf(err, errlen, "unknown option '%s' (see docs/launcher.md)", a); return -1; }
+#undef NUM
+#undef NEED
+  }
+  o->argv = argv + i;
+  if (o->mode != MODE_JOIN && !o->rootfs) { snprintf(err, errlen, "--rootfs DIR is required"); return -1; }
+  if (o->mode == MODE_HOLD && argv[i]) { snprintf(err, errlen, "--hold takes no program"); return -1; }
+  if (o->mode != MODE_HOLD && !argv[i]) { snprintf(err, errlen, "no program given: warren-launch [OPTIONS] -- PROGRAM [ARG...]"); return -1; }
+  if (o->workdir[0] != '/') { snprintf(err, errlen, "--workdir must be absolute"); return -1; }
+  bool limited = o->memory_mb > 0 || o->pids > 0 || o->cpus > 0;
+  if (limited && o->ncgroups == 0) { snprintf(err, errlen, "--memory-mb, --pids and --cpus need --cgroup"); return -1; }
+  if (o->file_size_mb < 0) o->file_size_mb = o->scratch_mb;
+  if (!o->chdir) o->chdir = o->workdir;
+  return 0;
+}

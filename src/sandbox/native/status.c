@@ -1,0 +1,39 @@
+/* The status line: one JSON object on --status-fd, written once. */
+#include "launcher.h"
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *signame(int sig) {
+  static char buf[16];
+  const char *abbrev = sigabbrev_np(sig);
+  if (!abbrev) { snprintf(buf, sizeof buf, "SIG%d", sig); return buf; }
+  snprintf(buf, sizeof buf, "SIG%s", abbrev);
+  return buf;
+}
+
+void status_result(int fd, const struct exec_result *r, const int64_t *t, int nt) {
+  if (fd < 0) return;
+  char exit_code[16] = "null", sig[24] = "null", timings[160] = "";
+  if (r->exited) snprintf(exit_code, sizeof exit_code, "%d", r->exit_code);
+  if (r->signal) snprintf(sig, sizeof sig, "\"%s\"", signame(r->signal));
+  if (t && nt >= 3)
+    snprintf(timings, sizeof timings, ",\"timings\":{\"containerUs\":%lld,\"execUs\":%lld,\"teardownUs\":%lld}",
+             (long long)t[0], (long long)t[1], (long long)t[2]);
+  dprintf(fd,
+          "{\"status\":\"%s\",\"exitCode\":%s,\"signal\":%s,\"cpuTimeMs\":%.3f,\"wallTimeMs\":%.3f,"
+          "\"memoryKb\":%lld,\"oomKilled\":%s,\"stdoutBytes\":%lld,\"stderrBytes\":%lld,\"outputTruncated\":%s%s}\n",
+          r->status, exit_code, sig, r->cpu_ms, r->wall_ms, r->memory_kb, r->oom_killed ? "true" : "false",
+          r->stdout_bytes, r->stderr_bytes, r->output_truncated ? "true" : "false", timings);
+}
+
+void status_failure(int fd, const struct failure *f) {
+  if (fd < 0) return;
+  dprintf(fd, "{\"status\":\"internal_error\",\"step\":\"%s\",\"errno\":%d,\"message\":\"%s\"}\n",
+          f->step, f->err, strerror(f->err));
+}
+
+void status_ready(int fd, pid_t pid) {
+  if (fd < 0) return;
+  dprintf(fd, "{\"ready\":true,\"pid\":%d}\n", pid);
+}

@@ -1,0 +1,77 @@
+/* Small helpers: files, time, full reads and writes. */
+#include "launcher.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void fail_set(struct failure *f, const char *step, int err) {
+  snprintf(f->step, sizeof f->step, "%s", step);
+  f->err = err ? err : EIO;
+}
+
+int write_all(int fd, const void *buf, size_t n) {
+  const char *p = buf;
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) { if (errno == EINTR) continue; return -1; }
+    p += w; n -= (size_t)w;
+  }
+  return 0;
+}
+
+int read_full(int fd, void *buf, size_t n) {
+  char *p = buf; size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, p + got, n - got);
+    if (r < 0) { if (errno == EINTR) continue; return -1; }
+    if (r == 0) break;
+    got += (size_t)r;
+  }
+  return (int)got;
+}
+
+int write_fileat(int dirfd, const char *name, const char *data) {
+  int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return -1;
+  int rc = write_all(fd, data, strlen(data));
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return rc;
+}
+
+int write_file(const char *path, const char *data) { return write_fileat(AT_FDCWD, path, data); }
+
+int read_fileat(int dirfd, const char *name, char *buf, size_t size) {
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return -1;
+  int n = read_full(fd, buf, size - 1);
+  close(fd);
+  if (n < 0) return -1;
+  buf[n] = 0;
+  return n;
+}
+
+/* Value of "key N" in a flat-keyed file (cpu.stat, memory.events); key NULL: the first number. */
+long long read_keyed(int dirfd, const char *file, const char *key) {
+  char buf[4096];
+  if (read_fileat(dirfd, file, buf, sizeof buf) < 0) return -1;
+  if (!key) return strtoll(buf, NULL, 10);
+  size_t kl = strlen(key);
+  for (char *line = buf; line && *line; ) {
+    if (strncmp(line, key, kl) == 0 && line[kl] == ' ') return strtoll(line + kl + 1, NULL, 10);
+    line = strchr(line, '\n');
+    if (line) line++;
+  }
+  return -1;
+}
+
+int64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
