@@ -142,8 +142,9 @@ int exec_run(const struct opts *o, const struct container *c, struct exec_result
     }
     if (killed_for && !done && !kill_sent) {
       kill_sent = true;
-      if (have_pid) kill(w.pid, SIGKILL);
-      if (cg.n) cgroup_kill_all(&cg); else kill(e, SIGKILL);
+      if (cg.n) cgroup_kill_all(&cg);
+      else if (have_pid) kill(w.pid, SIGKILL);
+      else kill(e, SIGKILL); /* P not forked yet, or its pid not read: it dies with E (PDEATHSIG) */
     }
     int n = poll(pf_, (nfds_t)nf, timeout);
     if (n < 0 && errno != EINTR) { fail_set(f, "poll", errno); failed = true; break; }
@@ -176,7 +177,11 @@ int exec_run(const struct opts *o, const struct container *c, struct exec_result
       else if (wgot == (int)sizeof w) { done = true; close(wt[0]); wt[0] = -1; }
       if (k <= 0) {
         close(wt[0]); wt[0] = -1;
-        if (!done) { done = true; if (!pfgot) { fail_set(f, "exec-helper", EIO); failed = true; } }
+        if (!done) {
+          done = true;
+          if (killed_for) w.status = SIGKILL; /* E was killed before it could report: P died with it */
+          else if (!pfgot) { fail_set(f, "exec-helper", EIO); failed = true; }
+        }
       }
       if (done) {
         r->wall_ms = (double)(now_us() - t0) / 1000.0;

@@ -28,6 +28,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -73,6 +74,10 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (opts_parse(&o, argc, argv, err, sizeof err) < 0) {
     fprintf(stderr, "warren-launch: %s\n", err);
+    int sfd = -1; /* the option may come after the bad one: look for it alone */
+    for (int i = 1; i + 1 < argc && strcmp(argv[i], "--"); i++)
+      if (!strcmp(argv[i], "--status-fd")) sfd = atoi(argv[i + 1]);
+    if (sfd >= 0) dprintf(sfd, "{\"status\":\"internal_error\",\"step\":\"options\",\"errno\":22,\"message\":\"%s\"}\n", err);
     return 125;
   }
   struct failure f = { "", 0 };

@@ -1,0 +1,118 @@
+/* A container's life: held across several programs (compile once, run many),
+ * and nothing — process, cgroup, file — outliving what it belongs to. */
+import { describe, expect, it } from "vitest";
+import { cgroupArgs, cgroupsOf, containerArgs, envArgs, hold, launch, processesWith, py } from "./fixture.js";
+
+const sleepFor = (marker: string) => `bash -c "exec -a ${marker} sleep 300"`;
+
+describe("held container", () => {
+  it("keeps the scratch layer across programs and kills each program's leftovers when it ends", async () => {
+    const c = await hold();
+    try {
+      const marker = `warren-daemon-${process.pid}-${Date.now()}`;
+      // a daemon that double-forks and starts its own session to outlive the program
+      const first = c.join(["sh", "-c", `echo compiled > /box/artifact; (setsid ${sleepFor(marker)} &) ; sleep 0.3; ps -e -o args= | grep -c ^${marker}`]);
+      expect(first.status.status).toBe("ok");
+      expect(first.stdout).toBe("1\n"); // the daemon was alive when the program ended
+      expect(processesWith(marker)).toEqual([]);
+      expect(cgroupsOf(first.pid)).toEqual([]);
+      const second = c.join(["sh", "-c", "cat /box/artifact; ps -e -o comm= | sort | tr '\\n' ' '"]);
+      expect(second.stdout).toBe("compiled\nps sh sort tr warren-launch ");
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("kills everything inside when the holder ends", async () => {
+    const c = await hold();
+    const marker = `warren-orphan-${process.pid}-${Date.now()}`;
+    // a program in the container's pid namespace, started without a cgroup so
+    // that only the container's end can stop it
+    const child = launch(["--join", String(c.pid), ...envArgs, "--wall-ms", "300"], ["sh", "-c", `(${sleepFor(marker)} &); sleep 10`]);
+    expect(child.status.status).toBe("time_limit_exceeded");
+    expect(processesWith(marker)).toHaveLength(1); // without a cgroup, the orphan lives on in the container…
+    await c.close();
+    expect(processesWith(marker)).toEqual([]); // …until the container ends
+  });
+
+  it("does not let a program kill the container's init", async () => {
+    const c = await hold();
+    try {
+      const r = c.join(["sh", "-c", "kill -9 1; kill -TERM 1; echo $?"]);
+      expect(r.stdout).toBe("0\n");
+      expect(c.join(["true"]).status.status).toBe("ok");
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe("one-shot container", () => {
+  it("leaves no process and no cgroup behind however the program ends", () => {
+    const marker = `warren-leftover-${process.pid}-${Date.now()}`;
+    const r = launch([...containerArgs, ...cgroupArgs, ...envArgs, "--wall-ms", "300", "--pids", "16"], ["sh", "-c", `(${sleepFor(marker)} &); sleep 10`]);
+    expect(r.status.status).toBe("time_limit_exceeded");
+    expect(r.code).toBe(124);
+    expect(processesWith(marker)).toEqual([]);
+    expect(cgroupsOf(r.pid)).toEqual([]);
+  });
+
+  it("drains stdout and stderr concurrently: a program flooding both while ignoring stdin does not deadlock", () => {
+    const r = py(`
+import os, threading
+def flood(fd):
+    chunk = b"x" * 65536
+    while True: os.write(fd, chunk)
+threading.Thread(target=flood, args=(2,), daemon=True).start()
+flood(1)`, ["--output-kb", "512"]);
+    expect(r.status.status).toBe("output_limit_exceeded");
+    expect(r.status.outputTruncated).toBe(true);
+    expect(r.stdout.length + r.stderr.length).toBe(512 * 1024);
+    expect(r.status.stdoutBytes! + r.status.stderrBytes!).toBe(512 * 1024);
+  });
+
+  it("reports the cgroup's peak memory and kills at the memory limit", () => {
+    const fits = py(`b = bytearray(48 << 20); b[::4096] = b"x" * len(b[::4096]); print(len(b))`, ["--memory-mb", "128"]);
+    expect(fits.status.status).toBe("ok");
+    expect(fits.status.memoryKb!).toBeGreaterThan(48 * 1024);
+    expect(fits.status.memoryKb!).toBeLessThanOrEqual(128 * 1024);
+    const bomb = py(`b = []\nwhile True: b.append(bytearray(1 << 20))`, ["--memory-mb", "64"]);
+    expect(bomb.status).toMatchObject({ status: "memory_limit_exceeded", signal: "SIGKILL", exitCode: null, oomKilled: true });
+    expect(bomb.code).toBe(137);
+  });
+
+  it("stops a fork bomb at the process limit", () => {
+    const r = py(`
+import os, errno
+n = 0
+try:
+    while True:
+        if os.fork() == 0:
+            import time; time.sleep(30); os._exit(0)
+        n += 1
+except OSError as e: print("fork", errno.errorcode[e.errno], n)`, ["--pids", "20"]);
+    expect(r.status.status).toBe("ok");
+    expect(r.stdout.trim()).toBe("fork EAGAIN 19");
+  });
+
+  it("enforces CPU time from cgroup accounting and wall time from outside", () => {
+    const cpu = py(`while True: pass`, ["--cpu-ms", "300"]);
+    expect(cpu.status.status).toBe("time_limit_exceeded");
+    expect(cpu.status.cpuTimeMs!).toBeGreaterThanOrEqual(300);
+    expect(cpu.code).toBe(124);
+    const wall = launch([...containerArgs, ...cgroupArgs, ...envArgs, "--wall-ms", "200", "--cpu-ms", "5000"], ["sleep", "30"]);
+    expect(wall.status.status).toBe("time_limit_exceeded");
+    expect(wall.status.wallTimeMs!).toBeGreaterThanOrEqual(200);
+    expect(wall.status.cpuTimeMs!).toBeLessThan(200);
+  });
+
+  it("passes stdin through and reports exit codes and signals", () => {
+    const echo = launch([...containerArgs, ...envArgs], ["sh", "-c", "read x; echo got $x; exit 3"], "hello\n");
+    expect(echo.stdout).toBe("got hello\n");
+    expect(echo.status).toMatchObject({ status: "runtime_error", exitCode: 3, signal: null });
+    expect(echo.code).toBe(3);
+    const sig = launch([...containerArgs, ...envArgs], ["sh", "-c", "kill -SEGV $$"]);
+    expect(sig.status).toMatchObject({ status: "runtime_error", exitCode: null, signal: "SIGSEGV" });
+    expect(sig.code).toBe(128 + 11);
+  });
+});
