@@ -84,7 +84,7 @@ static void helper(const struct opts *o, const struct container *c, const struct
   _exit(0);
 }
 
-struct pump { int fd; int to; long long *count; };
+struct pump { int fd; int to; long long *count; bool *truncated; };
 
 int exec_run(const struct opts *o, const struct container *c, struct exec_result *r, struct failure *f, int64_t *timing) {
   bool priv = geteuid() == 0;
@@ -115,7 +115,7 @@ int exec_run(const struct opts *o, const struct container *c, struct exec_result
   struct failure pf;
   int pfgot = 0;
   int64_t deadline = o->wall_ms > 0 ? t0 + o->wall_ms * 1000 : 0, drain_until = 0;
-  struct pump pumps[2] = { { out[0], 1, &r->stdout_bytes }, { err[0], 2, &r->stderr_bytes } };
+  struct pump pumps[2] = { { out[0], 1, &r->stdout_bytes, &r->stdout_truncated }, { err[0], 2, &r->stderr_bytes, &r->stderr_truncated } };
 
   for (;;) {
     struct pollfd pf_[4];
@@ -158,7 +158,7 @@ int exec_run(const struct opts *o, const struct container *c, struct exec_result
       ssize_t keep = k;
       if (cap >= 0 && total + k > cap) {
         keep = (ssize_t)(cap - total);
-        r->output_truncated = true;
+        r->output_truncated = *pumps[i].truncated = true; /* this stream lost bytes */
         if (!killed_for) killed_for = "output_limit_exceeded";
       }
       if (keep > 0) write_all(pumps[i].to, buf, (size_t)keep); /* a closed stdout must not stop the accounting */

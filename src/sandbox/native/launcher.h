@@ -94,7 +94,7 @@ struct exec_result {
   const char *status;  /* ok, runtime_error, time_limit_exceeded, ... */
   int exit_code, signal; bool exited;
   double cpu_ms, wall_ms; long long memory_kb; bool oom_killed;
-  long long stdout_bytes, stderr_bytes; bool output_truncated;
+  long long stdout_bytes, stderr_bytes; bool output_truncated, stdout_truncated, stderr_truncated;
 };
 int exec_run(const struct opts *o, const struct container *c, struct exec_result *r, struct failure *f, int64_t *timing);
 

@@ -22,9 +22,11 @@ void status_result(int fd, const struct exec_result *r, const int64_t *t, int nt
              (long long)t[0], (long long)t[1], (long long)t[2]);
   dprintf(fd,
           "{\"status\":\"%s\",\"exitCode\":%s,\"signal\":%s,\"cpuTimeMs\":%.3f,\"wallTimeMs\":%.3f,"
-          "\"memoryKb\":%lld,\"oomKilled\":%s,\"stdoutBytes\":%lld,\"stderrBytes\":%lld,\"outputTruncated\":%s%s}\n",
+          "\"memoryKb\":%lld,\"oomKilled\":%s,\"stdoutBytes\":%lld,\"stderrBytes\":%lld,\"outputTruncated\":%s,"
+          "\"stdoutTruncated\":%s,\"stderrTruncated\":%s%s}\n",
           r->status, exit_code, sig, r->cpu_ms, r->wall_ms, r->memory_kb, r->oom_killed ? "true" : "false",
-          r->stdout_bytes, r->stderr_bytes, r->output_truncated ? "true" : "false", timings);
+          r->stdout_bytes, r->stderr_bytes, r->output_truncated ? "true" : "false",
+          r->stdout_truncated ? "true" : "false", r->stderr_truncated ? "true" : "false", timings);
 }
 
 void status_failure(int fd, const struct failure *f) {

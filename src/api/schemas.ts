@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { isValidFilePath } from "../sandbox/file-path.js";
+import type { Limits } from "../worker/limits.js";
+
+/** Bounds on a request's size that are not limits of the sandbox. */
+export const REQUEST_BOUNDS = Object.freeze({ files: 100, tests: 200, args: 256, envVars: 128 });
+
+/** `limits` / `compileLimits`: every field optional; each above the server maximum is a 400. */
+export function limitsSchema(maxima: Limits) {
+  const bounded = (field: keyof Omit<Limits, "network">, unit: string) =>
+    z
+      .number()
+      .int()
+      .positive()
+      .max(maxima[field], { message: `${field} ${unit} is above the server maximum of ${maxima[field]}` })
+      .optional()
+      .describe(`${field}: at most ${maxima[field]} ${unit}; default per stage`);
+  return z
+    .strictObject({
+      wallTimeMs: bounded("wallTimeMs", "ms"),
+      cpuTimeMs: bounded("cpuTimeMs", "ms"),
+      memoryMb: bounded("memoryMb", "MB"),
+      processes: bounded("processes", "processes/threads"),
+      outputKb: bounded("outputKb", "KB"),
+      diskMb: bounded("diskMb", "MB"),
+      openFiles: bounded("openFiles", "files"),
+      network: z
+        .boolean()
+        .optional()
+        .refine((network) => network !== true || maxima.network, { message: "network access is not available on this server" })
+        .describe("Loopback only when false (the only mode for now)"),
+    })
+    .describe("Limits; each field optional");
+}
+
+export const fileSchema = z
+  .strictObject({
+    path: z
+      .string()
+      .refine(isValidFilePath, { message: "must be a relative path without `..`, `.` or empty segments" })
+      .describe("Path below the work dir; the first file is the entry point"),
+    content: z.string().describe("The file's content, in `encoding`"),
+    encoding: z.enum(["utf8", "base64"]).default("utf8").describe("How `content` is encoded"),
+  })
+  .refine((file) => file.encoding !== "base64" || /^[A-Za-z0-9+/]*={0,2}$/.test(file.content.replace(/\s/g, "")), {
+    message: "content is not valid base64",
+    path: ["content"],
+  });
+
+export const testCaseSchema = z.strictObject({
+  name: z.string().min(1).max(100).optional().describe("Test name; default its 1-based index"),
+  stdin: z.string().default("").describe("The program's stdin for this test"),
+  expectedOutput: z.string().optional().describe("Compared with stdout by the checker; absent: only the run's status counts"),
+});
+
+export const checkerSchema = z
+  .discriminatedUnion("kind", [
+    z.strictObject({ kind: z.literal("exact").describe("Byte for byte") }),
+    z.strictObject({ kind: z.literal("lines").describe("Line by line, ignoring trailing spaces and trailing newlines") }),
+    z.strictObject({ kind: z.literal("tokens").describe("Whitespace-separated tokens") }),
+    z.strictObject({
+      kind: z.literal("float").describe("Tokens; numbers within epsilon (absolute or relative)"),
+      epsilon: z.number().positive().max(1).default(1e-6).describe("Tolerance"),
+    }),
+  ])
+  .default({ kind: "exact" })
+  .describe("How a test's stdout is compared with its expectedOutput");
+
+/** POST /v1/runs body (API.md). Unknown fields are rejected. */
+export function runRequestSchema(maxima: Limits) {
+  return z.strictObject({
+    language: z.string().min(1).describe("A language id or alias from GET /v1/languages"),
+    version: z.string().min(1).optional().describe("A version prefix; default the newest"),
+    image: z.string().min(1).optional().describe("Which installed image provides the language"),
+    files: z.array(fileSchema).min(1).max(REQUEST_BOUNDS.files).describe("Source files; the first is the entry point"),
+    stdin: z.string().default("").describe("stdin of a plain run"),
+    args: z.array(z.string().refine((arg) => !arg.includes("\0"), { message: "contains a NUL byte" })).max(REQUEST_BOUNDS.args).default([]).describe("argv after the program"),
+    env: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "is not a valid environment variable name" }),
+        z.string().refine((value) => !value.includes("\0"), { message: "contains a NUL byte" }),
+      )
+      .refine((env) => Object.keys(env).length <= REQUEST_BOUNDS.envVars, { message: `at most ${REQUEST_BOUNDS.envVars} variables` })
+      .default({})
+      .describe("Extra environment of the program"),
+    limits: limitsSchema(maxima).optional().describe("Limits of the run stage(s)"),
+    compileLimits: limitsSchema(maxima).optional().describe("Limits of the compile stage"),
+    tests: z.array(testCaseSchema).min(1).max(REQUEST_BOUNDS.tests).optional().describe("Judge mode: compile once, run once per test"),
+    checker: checkerSchema,
+    callbackUrl: z.url({ protocol: /^https?$/ }).optional().describe("POST the RunResult here when finished"),
+  });
+}
+
+export type RunRequest = z.infer<ReturnType<typeof runRequestSchema>>;
+export type RunRequestInput = z.input<ReturnType<typeof runRequestSchema>>;

@@ -1,0 +1,33 @@
+import { parseArgs } from "node:util";
+import { resolveDataDir } from "../config/data-dir.js";
+import { loadHostImage } from "../sandbox/images/host-image.js";
+import { usageError } from "./args.js";
+
+const USAGE = "Usage: warren languages [--json]";
+
+/** `warren languages`: the language table of the installed images. */
+export async function languagesCommand(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, strict: true, options: { json: { type: "boolean", default: false } } }));
+  } catch (error) {
+    throw usageError("languages", error, USAGE);
+  }
+  const image = loadHostImage(resolveDataDir());
+  const rows = image.languages.map((language) => ({
+    id: language.id,
+    name: language.name,
+    version: language.version.detected,
+    aliases: language.aliases,
+    compiled: language.compile !== null,
+    image: language.image,
+  }));
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return 0;
+  }
+  const table = [["ID", "NAME", "VERSION", "ALIASES", "COMPILED", "IMAGE"], ...rows.map((row) => [row.id, row.name, row.version, row.aliases.join(",") || "-", row.compiled ? "yes" : "no", row.image])];
+  const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
+  for (const row of table) process.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()}\n`);
+  return 0;
+}

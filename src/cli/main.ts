@@ -1,0 +1,48 @@
+import { WarrenError } from "../errors.js";
+import { doctorCommand } from "./doctor.js";
+import { EXIT_USAGE, EXIT_WARREN_FAILED } from "./exit-code.js";
+import { languagesCommand } from "./languages.js";
+import { runCommand } from "./run.js";
+import { setupCgroupsCommand } from "./setup-cgroups.js";
+
+const USAGE = `Usage: warren <command> [options]
+
+Commands:
+  run FILE...            run a program in a sandbox (warren run --help)
+  languages              list the languages and their versions
+  doctor                 check that this host can run sandboxes rootless
+  setup-cgroups --user U delegate a cgroup subtree to user U (as root, once)
+
+Environment: WARREN_DATA_DIR (images, state), WARREN_CGROUP_ROOT (the delegated cgroup),
+WARREN_LAUNCHER (the launcher binary).`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  run: runCommand,
+  languages: languagesCommand,
+  doctor: doctorCommand,
+  "setup-cgroups": setupCgroupsCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(`${USAGE}\n`);
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    process.stderr.write(`warren: unknown command ${JSON.stringify(name)}.\n\n${USAGE}\n`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await command(rest);
+  } catch (error) {
+    if (error instanceof WarrenError) {
+      process.stderr.write(`${error.message}\n`);
+      return error.code === "invalid_request" || error.code === "unknown_language" || error.code === "invalid_file_path" ? EXIT_USAGE : EXIT_WARREN_FAILED;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,101 @@
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { InvalidRequestError } from "../errors.js";
+import { openSandbox } from "../sandbox/environment.js";
+import { findLanguage, guessLanguage } from "../sandbox/images/languages.js";
+import { jobSpecFromBody } from "../worker/job-spec.js";
+import { runJob } from "../worker/run-job.js";
+import { positiveInteger, usageError } from "./args.js";
+import { exitCodeOf } from "./exit-code.js";
+
+export const RUN_USAGE = `Usage: warren run [--lang ID] [--stdin FILE] [--json] [--wall-ms N] [--memory-mb N] [--cpu-ms N] FILE...
+
+Runs FILE... in a sandbox; the first file is the entry point. Prints the program's
+stdout and stderr and exits with its exit code (128+signal when killed, 124 on a
+time limit, 1 on a compile error, 125 when Warren failed).
+
+  --lang ID       language id or alias (default: guessed from the first file's extension)
+  --stdin FILE    file to feed as stdin ("-" for this process's stdin)
+  --json          print the RunResult as JSON instead of the program's output
+  --wall-ms N     wall-clock limit in ms
+  --memory-mb N   memory limit in MB
+  --cpu-ms N      CPU-time limit in ms`;
+
+/** `warren run`. Returns the exit code. */
+export async function runCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        lang: { type: "string" },
+        stdin: { type: "string" },
+        json: { type: "boolean", default: false },
+        "wall-ms": { type: "string" },
+        "memory-mb": { type: "string" },
+        "cpu-ms": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    throw usageError("run", error, RUN_USAGE);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${RUN_USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length === 0) throw new InvalidRequestError(`warren run: no FILE given.\n\n${RUN_USAGE}`);
+  const limits = {
+    wallTimeMs: positiveInteger("wall-ms", values["wall-ms"]),
+    memoryMb: positiveInteger("memory-mb", values["memory-mb"]),
+    cpuTimeMs: positiveInteger("cpu-ms", values["cpu-ms"]),
+  };
+  const files = positionals.map((file) => ({ path: path.basename(file), content: readInput(file).toString("base64"), encoding: "base64" as const }));
+  const stdin = values.stdin === undefined ? "" : readInput(values.stdin).toString("utf8");
+
+  const sandbox = await openSandbox();
+  const first = positionals[0] as string;
+  const language =
+    values.lang !== undefined ? findLanguage(sandbox.image.languages, values.lang) : guessLanguage(sandbox.image.languages, first);
+  if (language === undefined) {
+    throw new InvalidRequestError(`warren run: cannot guess the language of ${first} from its extension; pass --lang (see \`warren languages\`).`);
+  }
+  const spec = jobSpecFromBody(
+    {
+      language: language.id,
+      files,
+      stdin,
+      limits: Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)),
+    },
+    { languages: sandbox.image.languages },
+  );
+  const result = await runJob(spec, sandbox);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return exitCodeOf(result);
+  }
+  if (result.status === "failed") {
+    process.stderr.write(`warren: ${result.error?.message ?? result.run?.error?.message ?? result.compile?.error?.message ?? "the sandbox failed"}\n`);
+  } else if (result.verdict === "compile_error" && result.compile !== null) {
+    process.stderr.write(result.compile.stdout + result.compile.stderr);
+    if (result.compile.status !== "ok" && result.compile.status !== "runtime_error") process.stderr.write(`warren: the compiler stopped: ${result.compile.status}\n`);
+  } else if (result.run !== null) {
+    process.stdout.write(result.run.stdout);
+    process.stderr.write(result.run.stderr);
+    if (result.run.status !== "ok" && result.run.status !== "runtime_error") process.stderr.write(`warren: ${result.run.status}\n`);
+    if (result.run.error !== undefined) process.stderr.write(`warren: ${result.run.error.step}: ${result.run.error.message}\n`);
+  }
+  return exitCodeOf(result);
+}
+
+function readInput(file: string): Buffer {
+  try {
+    return fs.readFileSync(file === "-" ? 0 : file);
+  } catch (error) {
+    throw new InvalidRequestError(`warren run: cannot read ${file}: ${(error as Error).message}`);
+  }
+}

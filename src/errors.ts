@@ -1,0 +1,73 @@
+/**
+ * Warren's own faults. A misbehaving untrusted program is never one of these:
+ * it is a status in a result. Callers match on `code`, never on `message`.
+ */
+export class WarrenError extends Error {
+  readonly code: string;
+  readonly details: unknown;
+
+  constructor(code: string, message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+/** A request (from a client or the command line) that Warren will not run. */
+export class InvalidRequestError extends WarrenError {
+  constructor(message: string, details?: unknown) {
+    super("invalid_request", message, { details });
+  }
+}
+
+/** A file path in a job that is absolute, empty, or climbs out with `..`. */
+export class InvalidFilePathError extends WarrenError {
+  constructor(path: string, reason: string) {
+    super("invalid_file_path", `File path ${JSON.stringify(path)} is not allowed: ${reason}.`, {
+      details: { path, reason },
+    });
+  }
+}
+
+export class UnknownLanguageError extends WarrenError {
+  constructor(language: string, known: readonly string[]) {
+    super(
+      "unknown_language",
+      `Unknown language ${JSON.stringify(language)}. Known languages: ${known.join(", ")} (see \`warren languages\`).`,
+      { details: { language, known } },
+    );
+  }
+}
+
+/** The native launcher binary is missing or not executable. */
+export class LauncherNotFoundError extends WarrenError {
+  constructor(path: string) {
+    super(
+      "launcher_not_found",
+      `The sandbox launcher ${path} does not exist or is not executable. Build it with \`npm run build:native\` (needs a C compiler), or point WARREN_LAUNCHER at it.`,
+      { details: { path } },
+    );
+  }
+}
+
+/** The launcher could not build a container, or a held container died. */
+export class SandboxError extends WarrenError {
+  constructor(code: "container_start_failed" | "container_gone" | "launcher_failed", message: string, details?: unknown) {
+    super(code, message, { details });
+  }
+}
+
+/** No usable delegated cgroup: Warren refuses to run without limits. */
+export class CgroupUnavailableError extends WarrenError {
+  constructor(message: string, details?: unknown) {
+    super("cgroup_unavailable", message, { details });
+  }
+}
+
+/** An image recipe (image.json) that does not parse, or a rootfs that cannot be made. */
+export class ImageError extends WarrenError {
+  constructor(message: string, options?: { cause?: unknown; details?: unknown }) {
+    super("image_invalid", message, options);
+  }
+}

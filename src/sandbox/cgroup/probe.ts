@@ -1,0 +1,31 @@
+import fs from "node:fs/promises";
+
+/** The fix printed for any missing delegation item. */
+export const SETUP_FIX = `sudo npx warren setup-cgroups --user ${process.env.SUDO_USER ?? process.env.USER ?? "$USER"}`;
+
+export async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function canWrite(file: string): Promise<boolean> {
+  try {
+    await fs.access(file, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A whitespace-separated list file (cgroup.controllers, cgroup.subtree_control). */
+export async function readWords(file: string): Promise<string[]> {
+  try {
+    return (await fs.readFile(file, "utf8")).split(/\s+/).filter((word) => word !== "");
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,41 @@
+/** The controllers Warren needs for every execution. */
+export const REQUIRED_CONTROLLERS = ["memory", "pids", "cpu", "cpuacct"] as const;
+
+/** One line of `warren doctor`'s cgroup section. */
+export interface CgroupCheckItem {
+  /** What is checked, e.g. "memory: /sys/fs/cgroup/memory/warren is writable". */
+  readonly name: string;
+  readonly ok: boolean;
+  /** Why it failed, or what was found. */
+  readonly detail: string;
+  /** A command that fixes it, when one exists. */
+  readonly fix?: string;
+}
+
+/**
+ * One cgroup hierarchy layout (v1 or v2), behind one interface. `root` is the
+ * value of WARREN_CGROUP_ROOT: on v2 an absolute directory in the cgroup2
+ * mount, on v1 a path inside each controller's hierarchy (e.g. `/warren`).
+ */
+export interface CgroupDriver {
+  readonly version: 1 | 2;
+  /** The root used when WARREN_CGROUP_ROOT is not set. */
+  readonly defaultRoot: string;
+  /** The directories passed as `--cgroup` to the launcher (one per hierarchy on v1, one on v2). */
+  parents(root: string): string[];
+  /** Delegation status, item by item, for `warren doctor`. */
+  check(root: string): Promise<CgroupCheckItem[]>;
+  /** Makes `root` usable by uid/gid (run as root). Returns what was done, one line per action. */
+  delegate(root: string, uid: number, gid: number): Promise<string[]>;
+  /** Creates `root` (v2: with the controllers enabled for its children) as the current user. */
+  makeSubtree(root: string): Promise<void>;
+  /**
+   * Kills the processes in, and removes, every child cgroup of `root` except
+   * `supervisor`: leftovers of a crashed runner. Call it only when no
+   * execution of this runner is in progress. Returns the removed directories.
+   */
+  reapStale(root: string): Promise<string[]>;
+}
+
+/** The leaf cgroup (v2) that the runner process itself lives in. */
+export const SUPERVISOR_CGROUP = "supervisor";

@@ -1,0 +1,62 @@
+/** The statuses of one execution (docs/launcher.md, API.md StageResult.status). */
+export const EXEC_STATUSES = [
+  "ok",
+  "runtime_error",
+  "time_limit_exceeded",
+  "memory_limit_exceeded",
+  "output_limit_exceeded",
+  "internal_error",
+] as const;
+export type ExecStatus = (typeof EXEC_STATUSES)[number];
+
+/** Limits of one execution. Each absent field means "no such limit". */
+export interface ExecLimits {
+  readonly wallTimeMs?: number;
+  readonly cpuTimeMs?: number;
+  readonly memoryMb?: number;
+  /** Processes and threads together (the pids controller counts both). */
+  readonly processes?: number;
+  /** Cap on stdout and stderr together, in KiB. */
+  readonly outputKb?: number;
+  readonly openFiles?: number;
+  /** RLIMIT_FSIZE, in MiB. */
+  readonly fileSizeMb?: number;
+  readonly stackMb?: number;
+}
+
+export interface ExecRequest {
+  /** The program and its arguments; looked up in PATH of `env` when argv[0] has no `/`. */
+  readonly argv: readonly string[];
+  /** The whole environment of the program (it starts empty). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Working directory inside the container; default the work dir. */
+  readonly cwd?: string;
+  readonly stdin?: Buffer | string;
+  readonly limits: ExecLimits;
+}
+
+/** A launcher (Warren) failure: which set-up step failed and why. */
+export interface ExecError {
+  readonly step: string;
+  readonly errno: number | null;
+  readonly message: string;
+}
+
+export interface ExecResult {
+  readonly status: ExecStatus;
+  /** null when killed by a signal, or when the program never ran (internal_error). */
+  readonly exitCode: number | null;
+  /** e.g. "SIGKILL". */
+  readonly signal: string | null;
+  readonly stdout: Buffer;
+  readonly stderr: Buffer;
+  readonly stdoutTruncated: boolean;
+  readonly stderrTruncated: boolean;
+  readonly cpuTimeMs: number;
+  readonly wallTimeMs: number;
+  /** Peak cgroup memory charge in KiB (anonymous memory, page cache, tmpfs pages written, kernel memory). */
+  readonly memoryKb: number;
+  readonly oomKilled: boolean;
+  /** Set only for internal_error. */
+  readonly error?: ExecError;
+}

@@ -1,0 +1,33 @@
+import { InvalidFilePathError } from "../errors.js";
+
+/**
+ * Checks a job file path: relative, non-empty, no `..` or `.` segment, no empty
+ * segment, no NUL. Returns the path's segments. Throws InvalidFilePathError.
+ *
+ * Why so strict: these paths are joined to a host temp dir before the launcher
+ * copies them in; anything that could leave that dir must be refused here.
+ */
+export function checkFilePath(path: string): string[] {
+  if (path.length === 0) throw new InvalidFilePathError(path, "it is empty");
+  if (path.length > 255) throw new InvalidFilePathError(path, "it is longer than 255 characters");
+  if (path.includes("\0")) throw new InvalidFilePathError(path, "it contains a NUL byte");
+  if (path.startsWith("/")) throw new InvalidFilePathError(path, "it is absolute; give a path relative to the work dir");
+  if (path.includes("\\")) throw new InvalidFilePathError(path, "it contains a backslash");
+  const segments = path.split("/");
+  for (const segment of segments) {
+    if (segment === "..") throw new InvalidFilePathError(path, "it contains `..`");
+    if (segment === ".") throw new InvalidFilePathError(path, "it contains a `.` segment");
+    if (segment === "") throw new InvalidFilePathError(path, "it contains an empty segment (`//` or a trailing `/`)");
+  }
+  return segments;
+}
+
+/** The same check as a boolean, for schema refinements. */
+export function isValidFilePath(path: string): boolean {
+  try {
+    checkFilePath(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

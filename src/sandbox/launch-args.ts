@@ -1,0 +1,92 @@
+import { InvalidRequestError } from "../errors.js";
+import type { ExecLimits } from "./exec-types.js";
+
+/** A host path bound read-only into the container. */
+export interface Bind {
+  readonly source: string;
+  readonly target: string;
+  /** Skip it when `source` does not exist (`--ro-bind-try`). */
+  readonly optional?: boolean;
+}
+
+export interface HoldOptions {
+  readonly rootfs: string;
+  readonly binds?: readonly Bind[];
+  readonly scratchMb?: number;
+  /** A host directory whose files are copied into the work dir. */
+  readonly copyIn?: string;
+  readonly workdir?: string;
+  readonly hostname?: string;
+}
+
+/** Arguments of `warren-launch --hold` (docs/launcher.md, container options). */
+export function holdArgs(options: HoldOptions, statusFd: number): string[] {
+  return ["--hold", ...containerArgs(options), "--status-fd", String(statusFd)];
+}
+
+/** The container options alone (also the first half of a one-shot command line). */
+export function containerArgs(options: HoldOptions): string[] {
+  const args = ["--rootfs", options.rootfs];
+  for (const bind of options.binds ?? []) {
+    args.push(bind.optional === true ? "--ro-bind-try" : "--ro-bind", bind.source, bind.target);
+  }
+  if (options.scratchMb !== undefined) args.push("--scratch-mb", integer("scratchMb", options.scratchMb));
+  if (options.copyIn !== undefined) args.push("--copy-in", options.copyIn);
+  if (options.workdir !== undefined) args.push("--workdir", options.workdir);
+  if (options.hostname !== undefined) args.push("--hostname", options.hostname);
+  return args;
+}
+
+export interface JoinOptions {
+  readonly pid: number;
+  /** Parent cgroups, one per hierarchy (see CgroupDriver.parents). */
+  readonly cgroups: readonly string[];
+  readonly argv: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  readonly limits: ExecLimits;
+}
+
+/** Arguments of `warren-launch --join PID … -- PROGRAM ARG…` (docs/launcher.md, exec options). */
+export function joinArgs(options: JoinOptions, statusFd: number): string[] {
+  if (options.argv.length === 0 || options.argv[0] === "") throw new InvalidRequestError("The program to run (argv[0]) is empty.");
+  const { limits } = options;
+  const needsCgroup = limits.memoryMb !== undefined || limits.processes !== undefined || limits.cpuTimeMs !== undefined;
+  if (needsCgroup && options.cgroups.length === 0) {
+    throw new InvalidRequestError("Memory, process and CPU-time limits need a delegated cgroup; run `warren doctor`.");
+  }
+  const args = ["--join", integer("pid", options.pid)];
+  for (const cgroup of options.cgroups) args.push("--cgroup", cgroup);
+  const flags: [keyof ExecLimits, string][] = [
+    ["memoryMb", "--memory-mb"],
+    ["processes", "--pids"],
+    ["cpuTimeMs", "--cpu-ms"],
+    ["wallTimeMs", "--wall-ms"],
+    ["outputKb", "--output-kb"],
+    ["openFiles", "--open-files"],
+    ["fileSizeMb", "--file-size-mb"],
+    ["stackMb", "--stack-mb"],
+  ];
+  for (const [field, flag] of flags) {
+    const value = limits[field];
+    if (value !== undefined) args.push(flag, integer(field, value));
+  }
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new InvalidRequestError(`Environment variable name ${JSON.stringify(key)} is not a valid name.`);
+    if (value.includes("\0")) throw new InvalidRequestError(`Environment variable ${key} contains a NUL byte.`);
+    args.push("--env", `${key}=${value}`);
+  }
+  if (options.cwd !== undefined) args.push("--chdir", options.cwd);
+  args.push("--status-fd", String(statusFd), "--", ...options.argv);
+  for (const arg of options.argv) {
+    if (arg.includes("\0")) throw new InvalidRequestError("A program argument contains a NUL byte.");
+  }
+  return args;
+}
+
+function integer(name: string, value: number): string {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidRequestError(`Expected \`${name}\` to be a positive integer, got \`${value}\` (${typeof value}).`);
+  }
+  return String(value);
+}

@@ -1,0 +1,59 @@
+import os from "node:os";
+import { z } from "zod";
+
+/** `{"ready":true,"pid":N}`: a held container is up (docs/launcher.md, hold mode). */
+export const readyLineSchema = z.object({
+  ready: z.literal(true).describe("The container is up and waits for --join"),
+  pid: z.number().int().positive().describe("The container's init, as a pid in the caller's pid namespace"),
+});
+
+/** The launcher's own failure: the program did not run, or its result is unknown. */
+export const internalErrorLineSchema = z.object({
+  status: z.literal("internal_error").describe("Warren itself failed"),
+  step: z.string().default("unknown").describe("The set-up step that failed (see native/main.c)"),
+  errno: z.number().int().nullable().default(null).describe("errno of the failed call, when there was one"),
+  message: z.string().default("").describe("strerror or a description"),
+});
+
+/** The status line of a finished execution. */
+export const resultLineSchema = z.object({
+  status: z
+    .enum(["ok", "runtime_error", "time_limit_exceeded", "memory_limit_exceeded", "output_limit_exceeded"])
+    .describe("The execution's status"),
+  exitCode: z.number().int().nullable().describe("null when killed by a signal"),
+  signal: z.union([z.string(), z.number().int()]).nullable().describe("The killing signal, by name or number"),
+  cpuTimeMs: z.number().nonnegative().describe("CPU time, user + system"),
+  wallTimeMs: z.number().nonnegative().describe("Wall-clock time of the program"),
+  memoryKb: z.number().nonnegative().describe("Peak memory charge of the cgroup"),
+  oomKilled: z.boolean().default(false).describe("The memory controller killed a process"),
+  stdoutBytes: z.number().int().nonnegative().default(0).describe("Bytes the program wrote to stdout"),
+  stderrBytes: z.number().int().nonnegative().default(0).describe("Bytes the program wrote to stderr"),
+  outputTruncated: z.boolean().default(false).describe("The output cap was reached"),
+  stdoutTruncated: z.boolean().default(false).describe("Bytes of stdout were dropped at the output cap"),
+  stderrTruncated: z.boolean().default(false).describe("Bytes of stderr were dropped at the output cap"),
+});
+
+export const statusLineSchema = z.union([internalErrorLineSchema, resultLineSchema]);
+export type StatusLine = z.infer<typeof statusLineSchema>;
+
+/** Parses the last non-empty line of `text`; undefined when there is none or it is not a status. */
+export function parseStatusLine(text: string): StatusLine | undefined {
+  const line = text.split("\n").filter((entry) => entry.trim() !== "").at(-1);
+  if (line === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  const parsed = statusLineSchema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** A signal as its name ("SIGKILL"), whether the launcher gave a name or a number. */
+export function signalName(signal: string | number | null): string | null {
+  if (signal === null) return null;
+  if (typeof signal === "string") return signal.startsWith("SIG") ? signal : `SIG${signal}`;
+  const entry = Object.entries(os.constants.signals).find(([, number]) => number === signal);
+  return entry === undefined ? `SIG${signal}` : entry[0];
+}

@@ -1,0 +1,92 @@
+import { runRequestSchema, type RunRequest, type RunRequestInput } from "../api/schemas.js";
+import { InvalidRequestError } from "../errors.js";
+import { findLanguage, type Language } from "../sandbox/images/languages.js";
+import type { Checker } from "./checkers.js";
+import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS, MAX_LIMITS, type Limits } from "./limits.js";
+
+export interface JobFileSpec {
+  readonly path: string;
+  readonly content: Buffer;
+}
+
+export interface TestSpec {
+  readonly name: string;
+  readonly stdin: Buffer;
+  readonly expectedOutput: string | null;
+}
+
+/** What the worker runs: a validated, resolved, frozen job. */
+export interface JobSpec {
+  readonly language: Language;
+  readonly files: readonly JobFileSpec[];
+  readonly stdin: Buffer;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly limits: Limits;
+  readonly compileLimits: Limits;
+  /** null: a plain run. */
+  readonly tests: readonly TestSpec[] | null;
+  readonly checker: Checker;
+  readonly callbackUrl: string | null;
+}
+
+export interface SpecContext {
+  readonly languages: readonly Language[];
+  /** @defaultValue MAX_LIMITS */
+  readonly maxima?: Limits;
+}
+
+/** Validates a request body (throws InvalidRequestError with the zod issues as details). */
+export function parseRunRequest(body: unknown, maxima: Limits = MAX_LIMITS): RunRequest {
+  const parsed = runRequestSchema(maxima).safeParse(body);
+  if (!parsed.success) {
+    const summary = parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ");
+    throw new InvalidRequestError(`Invalid run request: ${summary}`, parsed.error.issues);
+  }
+  return parsed.data;
+}
+
+/** The one conversion from the wire model to the internal job spec. */
+export function toJobSpec(request: RunRequest, context: SpecContext): JobSpec {
+  const language = findLanguage(context.languages, request.language);
+  if (request.version !== undefined && !language.version.detected.startsWith(request.version)) {
+    throw new InvalidRequestError(
+      `${language.name} ${request.version} is not installed; this server has version ${language.version.detected}.`,
+      { language: language.id, version: request.version, installed: language.version.detected },
+    );
+  }
+  if (request.image !== undefined && request.image !== language.image) {
+    throw new InvalidRequestError(`Image ${JSON.stringify(request.image)} does not provide ${language.id}; ${language.image} does.`);
+  }
+  const tests =
+    request.tests?.map((test, index) =>
+      Object.freeze({
+        name: test.name ?? String(index + 1),
+        stdin: Buffer.from(test.stdin, "utf8"),
+        expectedOutput: test.expectedOutput ?? null,
+      }),
+    ) ?? null;
+  return Object.freeze({
+    language,
+    files: Object.freeze(request.files.map((file) => Object.freeze({ path: file.path, content: Buffer.from(file.content, file.encoding) }))),
+    stdin: Buffer.from(request.stdin, "utf8"),
+    args: Object.freeze([...request.args]),
+    env: Object.freeze({ ...request.env }),
+    limits: mergeLimits(DEFAULT_RUN_LIMITS, request.limits),
+    compileLimits: mergeLimits(DEFAULT_COMPILE_LIMITS, request.compileLimits),
+    tests: tests === null ? null : Object.freeze(tests),
+    checker: Object.freeze({ ...request.checker }),
+    callbackUrl: request.callbackUrl ?? null,
+  });
+}
+
+/** Validates and converts in one step (the CLI and the queue both start here). */
+export function jobSpecFromBody(body: RunRequestInput | unknown, context: SpecContext): JobSpec {
+  return toJobSpec(parseRunRequest(body, context.maxima), context);
+}
+
+function mergeLimits(defaults: Limits, given: Partial<Limits> | undefined): Limits {
+  const merged: Record<string, number | boolean> = { ...defaults };
+  for (const [key, value] of Object.entries(given ?? {})) if (value !== undefined) merged[key] = value;
+  return Object.freeze(merged as unknown as Limits);
+}

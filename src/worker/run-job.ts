@@ -1,0 +1,100 @@
+import { randomUUID } from "node:crypto";
+import { WarrenError } from "../errors.js";
+import type { Image } from "../sandbox/images/host-image.js";
+import { expandCommand } from "../sandbox/images/languages.js";
+import { Container } from "../sandbox/launcher.js";
+import { check } from "./checkers.js";
+import type { JobSpec } from "./job-spec.js";
+import type { Limits } from "./limits.js";
+import type { RunResult, StageResult, TestResult, Verdict } from "./run-result.js";
+import { execLimits, toStageResult } from "./stage.js";
+import { compiled, compileFailureVerdict, overallVerdict, runVerdict } from "./verdict.js";
+
+/** Where jobs run: an image and the delegated cgroup parents. */
+export interface Sandbox {
+  readonly image: Image;
+  /** CgroupDriver.parents(root). */
+  readonly cgroups: readonly string[];
+  /** The launcher binary; default the built one (or WARREN_LAUNCHER). */
+  readonly launcher?: string;
+}
+
+/**
+ * Runs one job: one container for its whole life (compile output stays in its
+ * scratch layer), a compile stage when the language has one, then one run or
+ * one run per test; the container is destroyed however it ends. Untrusted code
+ * cannot make this throw; Warren's own failures become status `failed` with
+ * verdict `internal_error`.
+ */
+export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = randomUUID()): Promise<RunResult> {
+  const header = { id, language: spec.language.id, version: spec.language.version.detected };
+  const finish = (verdict: Verdict, parts: { compile?: StageResult | null; run?: StageResult | null; tests?: TestResult[] | null }): RunResult => ({
+    ...header,
+    status: verdict === "internal_error" ? "failed" : "completed",
+    verdict,
+    compile: parts.compile ?? null,
+    run: parts.run ?? null,
+    tests: parts.tests ?? null,
+  });
+
+  let container: Container;
+  try {
+    container = await Container.create({
+      rootfs: sandbox.image.rootfs,
+      binds: sandbox.image.binds,
+      // One scratch layer serves every stage, so it is as large as the largest stage's disk limit.
+      scratchMb: spec.language.compile === null ? spec.limits.diskMb : Math.max(spec.limits.diskMb, spec.compileLimits.diskMb),
+      files: spec.files,
+      cgroups: sandbox.cgroups,
+      ...(sandbox.launcher === undefined ? {} : { launcher: sandbox.launcher }),
+    });
+  } catch (error) {
+    return failure(header, error);
+  }
+  try {
+    const files = spec.files.map((file) => file.path);
+    const stage = async (template: readonly string[], limits: Limits, stdin: Buffer, extra: readonly string[], env: Readonly<Record<string, string>>) =>
+      toStageResult(
+        await container.exec({
+          argv: [...expandCommand(template, spec.language, { files, memoryMb: limits.memoryMb }), ...extra],
+          env: { ...sandbox.image.env, ...env },
+          stdin,
+          limits: execLimits(limits),
+        }),
+      );
+
+    let compile: StageResult | null = null;
+    if (spec.language.compile !== null) {
+      compile = await stage(spec.language.compile, spec.compileLimits, Buffer.alloc(0), [], {});
+      if (!compiled(compile)) return finish(compileFailureVerdict(compile), { compile });
+    }
+    if (spec.tests === null) {
+      const run = await stage(spec.language.run, spec.limits, spec.stdin, spec.args, spec.env);
+      return finish(runVerdict(run), { compile, run });
+    }
+    const tests: TestResult[] = [];
+    for (const test of spec.tests) {
+      const run = await stage(spec.language.run, spec.limits, test.stdin, spec.args, spec.env);
+      const passed = test.expectedOutput === null || check(spec.checker, test.expectedOutput, run.stdout);
+      tests.push({ name: test.name, verdict: runVerdict(run, passed), ...run });
+    }
+    return finish(overallVerdict(tests), { compile, tests });
+  } catch (error) {
+    return failure(header, error);
+  } finally {
+    await container.destroy();
+  }
+}
+
+function failure(header: { id: string; language: string; version: string }, error: unknown): RunResult {
+  if (!(error instanceof WarrenError)) throw error;
+  return {
+    ...header,
+    status: "failed",
+    verdict: "internal_error",
+    compile: null,
+    run: null,
+    tests: null,
+    error: { code: error.code, message: error.message },
+  };
+}

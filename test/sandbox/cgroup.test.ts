@@ -1,0 +1,6 @@
+import { detectCgroupDriver, resolveCgroupRoot } from "../../src/sandbox/cgroup/detect.js";
+import { cgroupDriverContract } from "./cgroup.case.js";
+
+// Whichever driver this machine uses, at WARREN_CGROUP_ROOT (or its default).
+const driver = detectCgroupDriver();
+cgroupDriverContract(driver, resolveCgroupRoot(driver));

@@ -1,0 +1,64 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { Container } from "../../src/sandbox/launcher.js";
+import { sandbox } from "../helpers/sandbox.js";
+
+const created: Container[] = [];
+afterEach(async () => {
+  for (const container of created.splice(0)) await container.destroy();
+});
+
+async function container(files: { path: string; content: string }[] = []): Promise<Container> {
+  const env = await sandbox();
+  const made = await Container.create({ rootfs: env.image.rootfs, binds: env.image.binds, cgroups: env.cgroups, scratchMb: 16, files });
+  created.push(made);
+  return made;
+}
+
+const limits = { wallTimeMs: 5000, cpuTimeMs: 5000, memoryMb: 128, processes: 32, outputKb: 256 };
+const env = { PATH: "/usr/bin:/bin" };
+
+describe("Container", () => {
+  it("copies the job's files (with directories) in and keeps one scratch layer across execs", async () => {
+    const box = await container([{ path: "main.sh", content: "cat lib/data.txt" }, { path: "lib/data.txt", content: "payload\n" }]);
+    const first = await box.exec({ argv: ["bash", "main.sh"], env, limits });
+    expect(first).toMatchObject({ status: "ok", exitCode: 0, signal: null });
+    expect(first.stdout.toString()).toBe("payload\n");
+    await box.exec({ argv: ["bash", "-c", "echo kept > /tmp/state"], env, limits });
+    const third = await box.exec({ argv: ["cat", "/tmp/state"], env, limits });
+    expect(third.stdout.toString()).toBe("kept\n");
+  });
+
+  it("passes stdin, env, args and cwd", async () => {
+    const box = await container();
+    const result = await box.exec({ argv: ["bash", "-c", 'read line; echo "$line $GREETING $0 $(pwd)"', "arg0"], env: { ...env, GREETING: "hi" }, cwd: "/tmp", stdin: "from-stdin\n", limits });
+    expect(result.stdout.toString()).toBe("from-stdin hi arg0 /tmp\n");
+  });
+
+  it("reports a program that cannot start as internal_error with the step, never an exit code", async () => {
+    const box = await container();
+    const result = await box.exec({ argv: ["/no/such/program"], env, limits });
+    expect(result.status).toBe("internal_error");
+    expect(result.exitCode).toBeNull();
+    expect(result.error?.step).toBe("execve");
+    expect(result.error?.errno).toBe(2);
+  });
+
+  it("refuses to exec in a destroyed container with a stable code", async () => {
+    const box = await container();
+    await box.destroy();
+    expect(box.alive).toBe(false);
+    await expect(box.exec({ argv: ["true"], env, limits })).rejects.toMatchObject({ code: "container_gone" });
+  });
+
+  it("refuses bad file paths before starting anything", async () => {
+    await expect(container([{ path: "../escape", content: "" }])).rejects.toMatchObject({ code: "invalid_file_path" });
+  });
+
+  it("fails to start with the launcher's step when the rootfs does not exist", async () => {
+    const env_ = await sandbox();
+    await expect(Container.create({ rootfs: "/nonexistent-rootfs", cgroups: env_.cgroups })).rejects.toMatchObject({
+      code: "container_start_failed",
+      details: { step: "open-rootfs", errno: 2 },
+    });
+  });
+});
