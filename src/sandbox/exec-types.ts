@@ -33,6 +33,12 @@ export interface ExecRequest {
   readonly cwd?: string;
   readonly stdin?: Buffer | string;
   readonly limits: ExecLimits;
+  /**
+   * Cancels the execution: the launcher kills the program and everything it
+   * started, cleans up, and the result is an internal_error whose error step is
+   * `cancelled`.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** A launcher (Warren) failure: which set-up step failed and why. */

@@ -122,7 +122,11 @@ export class Container {
     const stdout = new OutputBuffer(outputCap);
     const stderr = new OutputBuffer(outputCap);
     const status = new OutputBuffer(DIAGNOSTICS_CAP);
+    if (request.signal?.aborted === true) return cancelledResult();
     const child = spawn(this.#launcher, args, { stdio: ["pipe", "pipe", "pipe", "pipe"] });
+    // SIGTERM is the launcher's "cancel": it kills the program's cgroup and cleans up.
+    const cancel = () => child.kill("SIGTERM");
+    request.signal?.addEventListener("abort", cancel, { once: true });
     const spawnError = new Promise<Error>((resolve) => child.on("error", resolve));
     child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
     child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
@@ -141,6 +145,7 @@ export class Container {
           }, request.limits.wallTimeMs + DEADLINE_GRACE_MS);
     const exit = await Promise.race([waitForClose(child), spawnError]);
     clearTimeout(deadline);
+    request.signal?.removeEventListener("abort", cancel);
     if (exit instanceof Error) throw new SandboxError("launcher_failed", `Could not start ${this.#launcher}: ${exit.message}`);
 
     const base = {
@@ -266,4 +271,22 @@ function waitForReady(holder: ChildProcess, diagnostics: OutputBuffer): Promise<
 function describeExit(child: ChildProcess): string {
   if (child.signalCode !== null) return `killed by ${child.signalCode}`;
   return `exit code ${child.exitCode}`;
+}
+
+/** The result of an execution cancelled before it started (the same shape the launcher reports). */
+function cancelledResult(): ExecResult {
+  return {
+    status: "internal_error",
+    exitCode: null,
+    signal: null,
+    stdout: Buffer.alloc(0),
+    stderr: Buffer.alloc(0),
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    cpuTimeMs: 0,
+    wallTimeMs: 0,
+    memoryKb: 0,
+    oomKilled: false,
+    error: { step: "cancelled", errno: null, message: "The execution was cancelled." },
+  };
 }

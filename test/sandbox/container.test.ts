@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { Container } from "../../src/sandbox/launcher.js";
 import { sandbox } from "../helpers/sandbox.js";
@@ -62,3 +63,46 @@ describe("Container", () => {
     });
   });
 });
+
+describe("Container cancellation", () => {
+  it("kills a running execution and everything it started when the signal aborts", async () => {
+    const box = await container();
+    const controller = new AbortController();
+    const marker = `warren-cancel-${process.pid}-${Date.now()}`;
+    const running = box.exec({
+      argv: ["bash", "-c", `(exec -a ${marker} sleep 300 &); echo started; sleep 300`],
+      env,
+      limits: { ...limits, wallTimeMs: 60_000, cpuTimeMs: 60_000 },
+      signal: controller.signal,
+    });
+    // abort once the program is really running: poll the host's process list (bounded)
+    for (let i = 0; i < 400 && !hostHas(marker); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(hostHas(marker)).toBe(true);
+    controller.abort();
+    const result = await running;
+    expect(result.status).toBe("internal_error");
+    expect(result.error?.step).toBe("cancelled");
+    expect(result.exitCode).toBeNull();
+    expect(hostHas(marker)).toBe(false);
+    // the container itself is still usable
+    expect((await box.exec({ argv: ["true"], env, limits })).status).toBe("ok");
+  });
+
+  it("does not start an execution whose signal is already aborted", async () => {
+    const box = await container();
+    const result = await box.exec({ argv: ["true"], env, limits, signal: AbortSignal.abort() });
+    expect(result.error?.step).toBe("cancelled");
+  });
+});
+
+function hostHas(marker: string): boolean {
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, "latin1").startsWith(marker)) return true;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return false;
+}

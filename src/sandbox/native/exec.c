@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,10 +96,18 @@ int exec_run(const struct opts *o, const struct container *c, struct exec_result
   if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(fail, O_CLOEXEC) || pipe2(wt, O_CLOEXEC)) {
     fail_set(f, "pipe", errno); cgroup_destroy(&cg); return -1;
   }
+  /* SIGTERM, SIGINT or SIGHUP cancel the execution: everything is killed and
+   * cleaned up as on any other end, and the status says "cancelled". */
+  sigset_t term, old;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM); sigaddset(&term, SIGINT); sigaddset(&term, SIGHUP);
+  sigprocmask(SIG_BLOCK, &term, &old);
+  int sfd = signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
   int64_t t0 = now_us();
   pid_t e = fork();
   if (e < 0) { fail_set(f, "fork", errno); cgroup_destroy(&cg); return -1; }
   if (e == 0) {
+    sigprocmask(SIG_SETMASK, &old, NULL);
     close(out[0]); close(err[0]); close(fail[0]); close(wt[0]);
     helper(o, c, &cg, out[1], err[1], fail[1], wt[1], priv);
   }
@@ -109,7 +118,7 @@ int exec_run(const struct opts *o, const struct container *c, struct exec_result
   long long cap = o->output_kb >= 0 ? (long long)o->output_kb * 1024 : -1;
   long long total = 0;
   const char *killed_for = NULL;
-  bool have_pid = false, done = false, failed = false, kill_sent = false;
+  bool have_pid = false, done = false, failed = false, kill_sent = false, cancelled = false;
   struct waited w = { 0 };
   int wgot = 0;
   struct failure pf;
@@ -118,9 +127,10 @@ int exec_run(const struct opts *o, const struct container *c, struct exec_result
   struct pump pumps[2] = { { out[0], 1, &r->stdout_bytes, &r->stdout_truncated }, { err[0], 2, &r->stderr_bytes, &r->stderr_truncated } };
 
   for (;;) {
-    struct pollfd pf_[4];
+    struct pollfd pf_[5];
     int nf = 0;
-    int idx_pump[2] = { -1, -1 }, idx_fail = -1, idx_wait = -1;
+    int idx_pump[2] = { -1, -1 }, idx_fail = -1, idx_wait = -1, idx_sig = -1;
+    if (sfd >= 0 && !cancelled) { idx_sig = nf; pf_[nf++] = (struct pollfd){ sfd, POLLIN, 0 }; }
     for (int i = 0; i < 2; i++) if (pumps[i].fd >= 0) { idx_pump[i] = nf; pf_[nf++] = (struct pollfd){ pumps[i].fd, POLLIN, 0 }; }
     if (fail[0] >= 0) { idx_fail = nf; pf_[nf++] = (struct pollfd){ fail[0], POLLIN, 0 }; }
     if (wt[0] >= 0) { idx_wait = nf; pf_[nf++] = (struct pollfd){ wt[0], POLLIN, 0 }; }
@@ -149,6 +159,10 @@ int exec_run(const struct opts *o, const struct container *c, struct exec_result
     int n = poll(pf_, (nfds_t)nf, timeout);
     if (n < 0 && errno != EINTR) { fail_set(f, "poll", errno); failed = true; break; }
     if (n <= 0) continue;
+    if (idx_sig >= 0 && pf_[idx_sig].revents) {
+      struct signalfd_siginfo si;
+      if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) { cancelled = true; if (!killed_for) killed_for = "cancelled"; }
+    }
     for (int i = 0; i < 2; i++) {
       if (idx_pump[i] < 0 || !pf_[idx_pump[i]].revents) continue;
       char buf[65536];
@@ -200,7 +214,9 @@ int exec_run(const struct opts *o, const struct container *c, struct exec_result
   waitpid(e, NULL, 0);
   if (timing) timing[1] = now_us() - t0;
 
-  if (pfgot == (int)sizeof pf) { *f = pf; failed = true; }
+  if (sfd >= 0) close(sfd);
+  if (cancelled) { fail_set(f, "cancelled", ECANCELED); failed = true; }
+  else if (pfgot == (int)sizeof pf) { *f = pf; failed = true; }
   if (!failed && !done) { fail_set(f, "exec-helper", EIO); failed = true; }
   if (failed) { cgroup_destroy(&cg); return -1; }
 
