@@ -3,7 +3,22 @@ import { isValidFilePath } from "../sandbox/file-path.js";
 import type { Limits } from "../worker/limits.js";
 
 /** Bounds on a request's size that are not limits of the sandbox. */
-export const REQUEST_BOUNDS = Object.freeze({ files: 100, tests: 200, args: 256, envVars: 128 });
+export const REQUEST_BOUNDS = Object.freeze({
+  files: 100,
+  tests: 200,
+  args: 256,
+  envVars: 128,
+  /** Characters of one file's `content` (as sent: base64 is ~4/3 of the bytes). */
+  fileChars: 8 * 1024 * 1024,
+  /** Characters of a stdin (the run's or one test's) and of an expectedOutput. */
+  stdinChars: 16 * 1024 * 1024,
+});
+
+const MIB = 1024 * 1024;
+
+/** Queue priorities (extension): lower runs sooner, as in BullMQ. */
+export const PRIORITY_DEFAULT = 100;
+export const PRIORITY_LOWEST = 1_000;
 
 /** `limits` / `compileLimits`: every field optional; each above the server maximum is a 400. */
 export function limitsSchema(maxima: Limits) {
@@ -39,7 +54,10 @@ export const fileSchema = z
       .string()
       .refine(isValidFilePath, { message: "must be a relative path without `..`, `.` or empty segments" })
       .describe("Path below the work dir; the first file is the entry point"),
-    content: z.string().describe("The file's content, in `encoding`"),
+    content: z
+      .string()
+      .max(REQUEST_BOUNDS.fileChars, { message: `a file's content is limited to ${REQUEST_BOUNDS.fileChars / MIB} MiB of text` })
+      .describe("The file's content, in `encoding`"),
     encoding: z.enum(["utf8", "base64"]).default("utf8").describe("How `content` is encoded"),
   })
   .refine((file) => file.encoding !== "base64" || /^[A-Za-z0-9+/]*={0,2}$/.test(file.content.replace(/\s/g, "")), {
@@ -49,8 +67,11 @@ export const fileSchema = z
 
 export const testCaseSchema = z.strictObject({
   name: z.string().min(1).max(100).optional().describe("Test name; default its 1-based index"),
-  stdin: z.string().default("").describe("The program's stdin for this test"),
-  expectedOutput: z.string().optional().describe("Compared with stdout by the checker; absent: only the run's status counts"),
+  stdin: z.string().max(REQUEST_BOUNDS.stdinChars, { message: `stdin is limited to ${REQUEST_BOUNDS.stdinChars / MIB} MiB` }).default("").describe("The program's stdin for this test"),
+  expectedOutput: z
+    .string()
+    .max(REQUEST_BOUNDS.stdinChars, { message: `expectedOutput is limited to ${REQUEST_BOUNDS.stdinChars / MIB} MiB` })
+    .optional().describe("Compared with stdout by the checker; absent: only the run's status counts"),
 });
 
 export const checkerSchema = z
@@ -73,7 +94,7 @@ export function runRequestSchema(maxima: Limits) {
     version: z.string().min(1).optional().describe("A version prefix; default the newest"),
     image: z.string().min(1).optional().describe("Which installed image provides the language"),
     files: z.array(fileSchema).min(1).max(REQUEST_BOUNDS.files).describe("Source files; the first is the entry point"),
-    stdin: z.string().default("").describe("stdin of a plain run"),
+    stdin: z.string().max(REQUEST_BOUNDS.stdinChars, { message: `stdin is limited to ${REQUEST_BOUNDS.stdinChars / MIB} MiB` }).default("").describe("stdin of a plain run"),
     args: z.array(z.string().refine((arg) => !arg.includes("\0"), { message: "contains a NUL byte" })).max(REQUEST_BOUNDS.args).default([]).describe("argv after the program"),
     env: z
       .record(
@@ -87,6 +108,14 @@ export function runRequestSchema(maxima: Limits) {
     compileLimits: limitsSchema(maxima).optional().describe("Limits of the compile stage"),
     tests: z.array(testCaseSchema).min(1).max(REQUEST_BOUNDS.tests).optional().describe("Judge mode: compile once, run once per test"),
     checker: checkerSchema,
+    stopOnFirstFailure: z.boolean().default(false).describe("Judge mode: stop after the first test that is not accepted; the rest are not run"),
+    priority: z
+      .number()
+      .int()
+      .min(1)
+      .max(PRIORITY_LOWEST)
+      .default(PRIORITY_DEFAULT)
+      .describe(`Queue priority: 1 runs first, ${PRIORITY_LOWEST} last; default ${PRIORITY_DEFAULT}`),
     callbackUrl: z.url({ protocol: /^https?$/ }).optional().describe("POST the RunResult here when finished"),
   });
 }

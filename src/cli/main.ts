@@ -3,23 +3,30 @@ import { doctorCommand } from "./doctor.js";
 import { EXIT_USAGE, EXIT_WARREN_FAILED } from "./exit-code.js";
 import { languagesCommand } from "./languages.js";
 import { runCommand } from "./run.js";
+import { serveCommand } from "./serve.js";
 import { setupCgroupsCommand } from "./setup-cgroups.js";
+import { workerCommand } from "./worker.js";
 
 const USAGE = `Usage: warren <command> [options]
 
 Commands:
   run FILE...            run a program in a sandbox (warren run --help)
+  serve [--port N] [--no-worker]  the HTTP API, with an embedded worker (warren serve --help)
+  worker                 a queue worker for distributed mode (needs REDIS_URL)
   languages              list the languages and their versions
   doctor                 check that this host can run sandboxes rootless
   setup-cgroups --user U delegate a cgroup subtree to user U (as root, once)
 
 Environment: WARREN_DATA_DIR (images, state), WARREN_CGROUP_ROOT (the delegated cgroup),
-WARREN_LAUNCHER (the launcher binary).`;
+WARREN_LAUNCHER (the launcher binary), PORT, REDIS_URL, WARREN_API_KEYS, WARREN_CONCURRENCY
+(docs/service.md lists the rest).`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
   languages: languagesCommand,
   doctor: doctorCommand,
+  serve: serveCommand,
+  worker: workerCommand,
   "setup-cgroups": setupCgroupsCommand,
 };
 

@@ -27,6 +27,8 @@ export interface JobSpec {
   /** null: a plain run. */
   readonly tests: readonly TestSpec[] | null;
   readonly checker: Checker;
+  /** Judge mode: stop after the first test that is not accepted (the rest are not run). */
+  readonly stopOnFirstFailure: boolean;
   readonly callbackUrl: string | null;
 }
 
@@ -76,6 +78,7 @@ export function toJobSpec(request: RunRequest, context: SpecContext): JobSpec {
     compileLimits: mergeLimits(DEFAULT_COMPILE_LIMITS, request.compileLimits),
     tests: tests === null ? null : Object.freeze(tests),
     checker: Object.freeze({ ...request.checker }),
+    stopOnFirstFailure: request.stopOnFirstFailure,
     callbackUrl: request.callbackUrl ?? null,
   });
 }

@@ -19,6 +19,14 @@ export interface Sandbox {
   readonly launcher?: string;
 }
 
+export interface RunJobOptions {
+  /**
+   * Cancels the job: when it fires, the container (every process in it) is
+   * destroyed at once and the job ends with status `cancelled`.
+   */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * Runs one job: one container for its whole life (compile output stays in its
  * scratch layer), a compile stage when the language has one, then one run or
@@ -26,8 +34,13 @@ export interface Sandbox {
  * cannot make this throw; Warren's own failures become status `failed` with
  * verdict `internal_error`.
  */
-export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = randomUUID()): Promise<RunResult> {
+export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = randomUUID(), options: RunJobOptions = {}): Promise<RunResult> {
   const header = { id, language: spec.language.id, version: spec.language.version.detected };
+  const { signal } = options;
+  const cancelled = (): RunResult => ({ ...header, status: "cancelled", verdict: null, compile: null, run: null, tests: null });
+  // A function, not a narrowed expression: the signal can fire during any await.
+  const aborted = (): boolean => signal?.aborted === true;
+  if (aborted()) return cancelled();
   const finish = (verdict: Verdict, parts: { compile?: StageResult | null; run?: StageResult | null; tests?: TestResult[] | null }): RunResult => ({
     ...header,
     status: verdict === "internal_error" ? "failed" : "completed",
@@ -49,8 +62,12 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
       ...(sandbox.launcher === undefined ? {} : { launcher: sandbox.launcher }),
     });
   } catch (error) {
-    return failure(header, error);
+    return aborted() ? cancelled() : failure(header, error);
   }
+  // Destroying the container kills the stage that runs in it; the stage then ends and we report `cancelled`.
+  const onAbort = () => void container.destroy();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (aborted()) onAbort();
   try {
     const files = spec.files.map((file) => file.path);
     const stage = async (template: readonly string[], limits: Limits, stdin: Buffer, extra: readonly string[], env: Readonly<Record<string, string>>) =>
@@ -66,22 +83,27 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
     let compile: StageResult | null = null;
     if (spec.language.compile !== null) {
       compile = await stage(spec.language.compile, spec.compileLimits, Buffer.alloc(0), [], {});
+      if (aborted()) return cancelled();
       if (!compiled(compile)) return finish(compileFailureVerdict(compile), { compile });
     }
     if (spec.tests === null) {
       const run = await stage(spec.language.run, spec.limits, spec.stdin, spec.args, spec.env);
+      if (aborted()) return cancelled();
       return finish(runVerdict(run), { compile, run });
     }
     const tests: TestResult[] = [];
     for (const test of spec.tests) {
       const run = await stage(spec.language.run, spec.limits, test.stdin, spec.args, spec.env);
+      if (aborted()) return cancelled();
       const passed = test.expectedOutput === null || check(spec.checker, test.expectedOutput, run.stdout);
       tests.push({ name: test.name, verdict: runVerdict(run, passed), ...run });
+      if (spec.stopOnFirstFailure && tests.at(-1)?.verdict !== "accepted") break;
     }
     return finish(overallVerdict(tests), { compile, tests });
   } catch (error) {
-    return failure(header, error);
+    return aborted() ? cancelled() : failure(header, error);
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     await container.destroy();
   }
 }

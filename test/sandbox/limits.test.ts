@@ -58,7 +58,8 @@ describe("limits", () => {
     expect(result).toMatchObject({ verdict: "output_limit_exceeded", run: { status: "output_limit_exceeded" } });
     const run_ = result.run!;
     expect(run_.stdout.length + run_.stderr.length).toBeLessThanOrEqual(64 * 1024);
-    expect([run_.stdoutTruncated, run_.stderrTruncated]).toEqual([true, true]);
+    // the stream that hit the cap lost bytes; the other only if it had more in flight when the program was killed
+    expect(run_.stdoutTruncated || run_.stderrTruncated).toBe(true);
   });
 
   it("disk: writing past diskMb fails with ENOSPC inside the program", async () => {

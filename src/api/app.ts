@@ -1,0 +1,20 @@
+import { Hono } from "hono";
+import { bearerAuth } from "./auth.js";
+import type { ApiDeps, AppEnv } from "./context.js";
+import { NotFoundError, renderError } from "./errors.js";
+import { healthRoutes } from "./health.js";
+import { languagesRoutes } from "./languages.js";
+import { rateLimit } from "./rate-limit.js";
+import { runsRoutes } from "./runs.js";
+
+/** The HTTP API (API.md): /v1 behind API keys and a per-key rate limit; health, metrics and the OpenAPI document open. */
+export function createApp(deps: ApiDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.onError((error, c) => renderError(c, error, deps.logger));
+  app.notFound((c) => renderError(c, new NotFoundError(`No such endpoint: ${c.req.method} ${c.req.path} (see /openapi.json).`), deps.logger));
+  app.route("/", healthRoutes(deps));
+  app.use("/v1/*", bearerAuth(deps.options.apiKeys), rateLimit(deps.options.rateLimitPerMinute));
+  app.route("/v1/runs", runsRoutes(deps));
+  app.route("/v1/languages", languagesRoutes(deps));
+  return app;
+}

@@ -1,0 +1,33 @@
+import type { Logger } from "pino";
+import type { JobQueue, QueueHealth } from "../queue/index.js";
+import type { Language } from "../sandbox/images/languages.js";
+import type { Limits } from "../worker/limits.js";
+import type { Metrics } from "./metrics.js";
+
+/** What the API needs from the rest of Warren. */
+export interface ApiDeps {
+  readonly queue: JobQueue;
+  readonly languages: readonly Language[];
+  /** For /readyz: the queue answers and a sandbox can start (here, or on a live worker). */
+  readonly ready: () => Promise<QueueHealth>;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly options: ApiOptions;
+}
+
+export interface ApiOptions {
+  /** WARREN_API_KEYS; empty: no auth. */
+  readonly apiKeys: readonly string[];
+  /** Requests per minute per key (WARREN_RATE_LIMIT); 0 turns it off. @defaultValue 600 */
+  readonly rateLimitPerMinute: number;
+  /** WARREN_MAX_BODY_BYTES. @defaultValue 32 MiB */
+  readonly bodyLimitBytes: number;
+  /** How long `?wait=true` waits (WARREN_WAIT_MS). @defaultValue 30 s */
+  readonly waitMs: number;
+  readonly maxima: Limits;
+  /** The ports this API listens on (callbackUrl must not point back at them). */
+  readonly ports: readonly number[];
+  readonly version: string;
+}
+
+export type AppEnv = { Variables: { apiKey: string } };

@@ -1,0 +1,44 @@
+import { z } from "zod";
+import type { Limits } from "../worker/limits.js";
+import { errorSchema, languageSchema, runResultSchema, submittedSchema } from "./result-schemas.js";
+import { runRequestSchema } from "./schemas.js";
+
+const json = (schema: z.ZodType, io: "input" | "output" = "output") => ({ "application/json": { schema: z.toJSONSchema(schema, { io, unrepresentable: "any" }) } });
+const error = (description: string) => ({ description, content: json(errorSchema) });
+
+/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
+export function openApiDocument(maxima: Limits, version: string): Record<string, unknown> {
+  const runResult = { description: "The RunResult", content: json(runResultSchema) };
+  const idParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
+  const common = { "401": error("unauthorized"), "429": error("rate_limited"), "503": error("unavailable") };
+  return {
+    openapi: "3.1.0",
+    info: { title: "Warren", version, description: "Runs untrusted code in rootless sandboxes (API.md)." },
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "Needed when the server sets WARREN_API_KEYS" } } },
+    security: [{ bearer: [] }, {}],
+    paths: {
+      "/v1/runs": {
+        post: {
+          summary: "Submit a run",
+          parameters: [{ name: "wait", in: "query", required: false, schema: { type: "string", enum: ["true", "false"] }, description: "Wait (bounded) for the result" }],
+          requestBody: { required: true, content: json(runRequestSchema(maxima), "input") },
+          responses: {
+            "200": { description: "wait=true: the finished RunResult", content: json(runResultSchema) },
+            "202": { description: "Queued: {id, status}; with wait=true past the wait, the current RunResult", content: json(z.union([submittedSchema, runResultSchema])) },
+            "400": error("invalid_request"),
+            "413": error("payload_too_large"),
+            ...common,
+          },
+        },
+      },
+      "/v1/runs/{id}": {
+        get: { summary: "A run's RunResult", parameters: [idParam], responses: { "200": runResult, "404": error("not_found"), ...common } },
+        delete: { summary: "Cancel a queued or running run", parameters: [idParam], responses: { "200": runResult, "404": error("not_found"), ...common } },
+      },
+      "/v1/languages": { get: { summary: "The languages", responses: { "200": { description: "Languages", content: json(z.array(languageSchema)) }, ...common } } },
+      "/healthz": { get: { summary: "Liveness", security: [], responses: { "200": { description: "The process lives" } } } },
+      "/readyz": { get: { summary: "Readiness: the queue and a sandbox are usable", security: [], responses: { "200": { description: "Ready" }, "503": error("unavailable") } } },
+      "/metrics": { get: { summary: "Prometheus metrics", security: [], responses: { "200": { description: "Prometheus text format" } } } },
+    },
+  };
+}

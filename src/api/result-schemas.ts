@@ -1,0 +1,57 @@
+import { z } from "zod";
+import { EXEC_STATUSES } from "../sandbox/exec-types.js";
+import { VERDICTS } from "../worker/run-result.js";
+
+/** The answers' shapes (API.md), for /openapi.json and for checking answers in tests. */
+export const stageResultSchema = z
+  .object({
+    status: z.enum(EXEC_STATUSES).describe("How the stage ended"),
+    exitCode: z.number().int().nullable().describe("null when killed by a signal or never started"),
+    signal: z.string().nullable().describe('e.g. "SIGKILL"'),
+    stdout: z.string(),
+    stderr: z.string(),
+    stdoutTruncated: z.boolean(),
+    stderrTruncated: z.boolean(),
+    cpuTimeMs: z.number(),
+    wallTimeMs: z.number(),
+    memoryKb: z.number().describe("Peak cgroup memory charge"),
+    error: z.object({ step: z.string(), errno: z.number().nullable(), message: z.string() }).optional().describe("Extension: only for internal_error"),
+  })
+  .describe("One stage: compile, run, or one test's run");
+
+export const testResultSchema = stageResultSchema.extend({ name: z.string(), verdict: z.enum(VERDICTS) });
+
+export const runResultSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(["queued", "running", "completed", "cancelled", "failed"]).describe("failed = Warren's own fault"),
+    language: z.string(),
+    version: z.string(),
+    verdict: z.enum(VERDICTS).nullable().describe("null until completed"),
+    compile: stageResultSchema.nullable(),
+    run: stageResultSchema.nullable(),
+    tests: z.array(testResultSchema).nullable(),
+    error: z.object({ code: z.string(), message: z.string() }).optional().describe("Extension: Warren's failure, when status is failed"),
+  })
+  .describe("A run's state and results");
+
+export const submittedSchema = z.object({ id: z.string(), status: z.literal("queued") }).describe("A queued run");
+
+export const languageSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  version: z.string(),
+  aliases: z.array(z.string()),
+  compiled: z.boolean(),
+  image: z.string(),
+});
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(["invalid_request", "unauthorized", "not_found", "payload_too_large", "rate_limited", "unavailable", "internal_error"]),
+      message: z.string().describe("What went wrong, for a person"),
+      details: z.unknown().describe("zod issues for invalid_request; else extra facts or null"),
+    }),
+  })
+  .describe("Every error answer");

@@ -1,0 +1,65 @@
+import { randomUUID } from "node:crypto";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { InvalidRequestError } from "../errors.js";
+import { isFinal, waitForResult } from "../queue/index.js";
+import { parseRunRequest, toJobSpec } from "../worker/job-spec.js";
+import { assertNotSelf } from "./callback-guard.js";
+import type { ApiDeps, AppEnv } from "./context.js";
+import { NotFoundError, PayloadTooLargeError } from "./errors.js";
+
+/** /v1/runs: submit, read, cancel. */
+export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
+  const { queue, logger, options } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.post(
+    "/",
+    bodyLimit({
+      maxSize: options.bodyLimitBytes,
+      onError: () => {
+        throw new PayloadTooLargeError(options.bodyLimitBytes);
+      },
+    }),
+    async (c) => {
+      const wait = c.req.query("wait");
+      if (wait !== undefined && wait !== "true" && wait !== "false") {
+        throw new InvalidRequestError(`Expected the \`wait\` query parameter to be true or false, got ${JSON.stringify(wait)}.`, [{ path: ["wait"], message: "must be true or false" }]);
+      }
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        throw new InvalidRequestError("The request body is not valid JSON (send Content-Type: application/json and a JSON object).", []);
+      }
+      const request = parseRunRequest(body, options.maxima);
+      // Resolves the language, version and image now, so a bad one is a 400 and not a failed run.
+      const spec = toJobSpec(request, { languages: deps.languages, maxima: options.maxima });
+      if (request.callbackUrl !== undefined) assertNotSelf(request.callbackUrl, c.req.url, options.ports);
+      const id = randomUUID();
+      await queue.enqueue({ id, language: spec.language.id, version: spec.language.version.detected, request }, request.priority);
+      logger.info({ runId: id, language: spec.language.id, tests: spec.tests?.length ?? 0, priority: request.priority }, "run queued");
+      if (wait !== "true") return c.json({ id, status: "queued" as const }, 202);
+      const result = await waitForResult(queue, id, options.waitMs);
+      if (result === undefined) throw new NotFoundError(`Run ${id} expired before it finished; raise WARREN_RESULT_TTL_S.`);
+      return c.json(result, isFinal(result.status) ? 200 : 202);
+    },
+  );
+
+  app.get("/:id", async (c) => {
+    const id = c.req.param("id");
+    const result = await queue.get(id);
+    if (result === undefined) throw new NotFoundError(`No run ${JSON.stringify(id)}: it never existed or its result expired.`);
+    return c.json(result, 200);
+  });
+
+  app.delete("/:id", async (c) => {
+    const id = c.req.param("id");
+    const result = await queue.cancel(id);
+    if (result === undefined) throw new NotFoundError(`No run ${JSON.stringify(id)}: it never existed or its result expired.`);
+    logger.info({ runId: id, status: result.status }, "run cancel requested");
+    return c.json(result, 200);
+  });
+
+  return app;
+}

@@ -1,0 +1,88 @@
+import { serve } from "@hono/node-server";
+import type { Server } from "node:http";
+import { parseArgs } from "node:util";
+import { createApp } from "../api/app.js";
+import { Metrics } from "../api/metrics.js";
+import { apiOptions } from "../api/options.js";
+import { resolveDataDir } from "../config/data-dir.js";
+import { InvalidRequestError } from "../errors.js";
+import { createLogger } from "../log.js";
+import { BullMqQueue, openQueue, queueConfig, type QueueHealth } from "../queue/index.js";
+import { openSandbox } from "../sandbox/environment.js";
+import { loadHostImage } from "../sandbox/images/host-image.js";
+import { sandboxProbe } from "../worker/sandbox-probe.js";
+import { startWorker } from "../worker/start-worker.js";
+import { positiveInteger, usageError } from "./args.js";
+import { exitSoon, onShutdown, within } from "./shutdown.js";
+import { warrenVersion } from "./version.js";
+
+export const SERVE_USAGE = `Usage: warren serve [--port N] [--host ADDR] [--no-worker]
+
+The HTTP API (API.md). Without REDIS_URL: the embedded in-process queue and a
+worker in this process. With REDIS_URL: BullMQ; --no-worker leaves the jobs to
+\`warren worker\` processes.
+
+  --port N      port (default: PORT, else 8080)
+  --host ADDR   address to listen on (default: WARREN_HOST, else 0.0.0.0)
+  --no-worker   API only (needs REDIS_URL)`;
+
+/** How long SIGTERM waits for running jobs before handing them back. */
+const SHUTDOWN_MS = 30_000;
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: { port: { type: "string" }, host: { type: "string" }, "no-worker": { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
+    }));
+  } catch (error) {
+    throw usageError("serve", error, SERVE_USAGE);
+  }
+  if (values.help) {
+    process.stdout.write(`${SERVE_USAGE}\n`);
+    return 0;
+  }
+  const env = process.env;
+  const port = positiveInteger("port", values.port ?? env.PORT) ?? 8080;
+  const host = values.host ?? env.WARREN_HOST ?? "0.0.0.0";
+  const config = queueConfig(env);
+  const withWorker = !values["no-worker"];
+  if (!withWorker && config.redisUrl === undefined) {
+    throw new InvalidRequestError("warren serve --no-worker needs REDIS_URL: without Redis the queue is in this process, so no other worker could take its jobs.");
+  }
+  const logger = createLogger(env);
+  const sandbox = withWorker ? await openSandbox({ env }) : undefined;
+  const languages = sandbox?.image.languages ?? loadHostImage(resolveDataDir(env)).languages;
+  const queue = await openQueue(config);
+  const metrics = new Metrics(() => queue.depth());
+  const worker = sandbox === undefined ? undefined : startWorker(queue, sandbox, config, metrics, logger);
+  const probe = sandbox === undefined ? undefined : sandboxProbe(sandbox, (result) => metrics.sandboxStarted(result.seconds));
+  const ready = async (): Promise<QueueHealth> => {
+    const health = await queue.health();
+    if (!health.ok) return health;
+    if (probe !== undefined) return probe();
+    if (queue instanceof BullMqQueue && (await queue.liveWorkers()) === 0) {
+      return { ok: false, reason: "no live worker: start `warren worker` with the same REDIS_URL" };
+    }
+    return { ok: true };
+  };
+  const app = createApp({ queue, languages, ready, metrics, logger, options: apiOptions(env, [port], warrenVersion()) });
+  const server = serve({ fetch: app.fetch, port, hostname: host }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  logger.info({ port, host, queue: queue.kind, worker: withWorker, concurrency: withWorker ? config.concurrency : 0 }, `warren listening on http://${host}:${port}`);
+  await onShutdown(logger, async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    if (worker !== undefined) await within(SHUTDOWN_MS, worker.close(), () => worker.close(true));
+    await queue.close();
+    server.closeAllConnections();
+    await closed;
+    logger.info("stopped");
+  });
+  exitSoon();
+  return 0;
+}

@@ -1,0 +1,138 @@
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { RunResult } from "../worker/run-result.js";
+import { BullMqWorker, cancelChannel, finishedChannel, heartbeatKey } from "./bullmq-worker.js";
+import type { QueueConfig } from "./config.js";
+import { orUnavailable } from "./errors.js";
+import { apiConnection, connect } from "./redis-connection.js";
+import { RedisResultStore } from "./redis-store.js";
+import { isFinal, pendingResult } from "./run-status.js";
+import type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
+
+/** How recent a worker's heartbeat must be for it to count as alive. */
+export const WORKER_ALIVE_MS = 15_000;
+
+/**
+ * The distributed queue: BullMQ on Redis. BullMQ brings priorities,
+ * retries with backoff (only for Warren's own failures), stalled-job recovery
+ * and retention; results live in Redis hashes any API instance can read.
+ */
+export class BullMqQueue implements JobQueue {
+  readonly kind = "bullmq";
+  readonly #config: QueueConfig & { redisUrl: string };
+  readonly #redis: Redis;
+  readonly #queue: Queue;
+  readonly #store: RedisResultStore;
+  readonly #workers = new Set<BullMqWorker>();
+  #subscriber: Promise<Redis> | undefined;
+
+  private constructor(config: QueueConfig & { redisUrl: string }, redis: Redis) {
+    this.#config = config;
+    this.#redis = redis;
+    this.#store = new RedisResultStore(redis, config.name, config.resultTtlSeconds);
+    this.#queue = new Queue(config.name, {
+      connection: redis,
+      defaultJobOptions: {
+        attempts: config.attempts,
+        backoff: { type: "exponential", delay: config.backoffMs },
+        removeOnComplete: { age: config.resultTtlSeconds },
+        removeOnFail: { age: config.resultTtlSeconds },
+      },
+    });
+    // Connection errors surface on each call as QueueUnavailableError; without a listener they would crash the process.
+    this.#queue.on("error", () => {});
+    this.#redis.on("error", () => {});
+  }
+
+  /** Connects to `config.redisUrl`; throws QueueUnavailableError when Redis does not answer. */
+  static async open(config: QueueConfig): Promise<BullMqQueue> {
+    const url = config.redisUrl;
+    if (url === undefined) throw new RangeError("BullMqQueue needs REDIS_URL.");
+    const redis = apiConnection(url);
+    redis.on("error", () => {});
+    await connect(redis, url);
+    return new BullMqQueue({ ...config, redisUrl: url }, redis);
+  }
+
+  async enqueue(job: QueuedJob, priority: number): Promise<RunResult> {
+    const queued = pendingResult(job, "queued");
+    await this.#store.create(queued);
+    try {
+      await orUnavailable("queue a run", () => this.#queue.add("run", job, { jobId: job.id, priority }));
+    } catch (error) {
+      await this.#store.remove(job.id).catch(() => {});
+      throw error;
+    }
+    return queued;
+  }
+
+  get(id: string): Promise<RunResult | undefined> {
+    return this.#store.get(id);
+  }
+
+  async cancel(id: string): Promise<RunResult | undefined> {
+    const current = await this.#store.get(id);
+    if (current === undefined || isFinal(current.status)) return current;
+    const job = await orUnavailable("find a job", () => this.#queue.getJob(id));
+    // A waiting job is removed; an active one is locked by its worker, which we tell to abort it.
+    await job?.remove().catch(() => {});
+    const cancelled: RunResult = { ...current, status: "cancelled", verdict: null };
+    if (!(await this.#store.update(cancelled))) return this.#store.get(id);
+    await orUnavailable("announce a cancel", () => this.#redis.multi().publish(cancelChannel(this.#config.name), id).publish(finishedChannel(this.#config.name), id).exec());
+    return cancelled;
+  }
+
+  async onFinished(listener: (id: string) => void): Promise<() => void> {
+    const subscriber = await this.#subscribe();
+    const channel = finishedChannel(this.#config.name);
+    const onMessage = (from: string, id: string) => {
+      if (from === channel) listener(id);
+    };
+    subscriber.on("message", onMessage);
+    return () => subscriber.off("message", onMessage);
+  }
+
+  async depth(): Promise<number> {
+    const counts = await orUnavailable("count jobs", () => this.#queue.getJobCounts("waiting", "prioritized", "delayed"));
+    return Object.values(counts).reduce((sum, count) => sum + count, 0);
+  }
+
+  async health(): Promise<QueueHealth> {
+    try {
+      await orUnavailable("ping", () => this.#redis.ping());
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, reason: (error as Error).message };
+    }
+  }
+
+  /** Workers whose heartbeat is recent (any process). */
+  async liveWorkers(): Promise<number> {
+    return orUnavailable("count workers", () => this.#redis.zcount(heartbeatKey(this.#config.name), Date.now() - WORKER_ALIVE_MS, "+inf"));
+  }
+
+  work(handler: RunHandler, options: WorkOptions): QueueWorker {
+    const worker = new BullMqWorker(this.#config, handler, options, () => this.#workers.delete(worker));
+    this.#workers.add(worker);
+    return worker;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#workers].map((worker) => worker.close()));
+    await this.#queue.close().catch(() => {});
+    if (this.#subscriber !== undefined) (await this.#subscriber.catch(() => undefined))?.disconnect();
+    this.#redis.disconnect();
+  }
+
+  #subscribe(): Promise<Redis> {
+    this.#subscriber ??= (async () => {
+      // A subscriber waits out outages (ioredis re-subscribes on reconnect).
+      const subscriber = this.#redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, lazyConnect: false });
+      subscriber.on("error", () => {});
+      subscriber.setMaxListeners(0);
+      await subscriber.subscribe(finishedChannel(this.#config.name));
+      return subscriber;
+    })();
+    return this.#subscriber;
+  }
+}

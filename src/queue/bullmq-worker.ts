@@ -1,0 +1,142 @@
+import { randomUUID } from "node:crypto";
+import { type Job, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import { z } from "zod";
+import type { RunResult } from "../worker/run-result.js";
+import type { QueueConfig } from "./config.js";
+import { workerConnection } from "./redis-connection.js";
+import { RedisResultStore } from "./redis-store.js";
+import { pendingResult } from "./run-status.js";
+import type { QueuedJob, QueueWorker, RunHandler, WorkOptions } from "./types.js";
+
+/** Pub/sub channel: ids of runs to abort wherever they run. */
+export const cancelChannel = (name: string) => `${name}:cancel`;
+/** Pub/sub channel: ids of runs that reached a final status. */
+export const finishedChannel = (name: string) => `${name}:finished`;
+/** Sorted set: worker id → time of its last heartbeat. */
+export const heartbeatKey = (name: string) => `${name}:workers`;
+const HEARTBEAT_MS = 5_000;
+
+/** A job's data crossed Redis: check its shape (the worker re-validates the request itself). */
+const jobDataSchema = z.object({ id: z.string().min(1), language: z.string(), version: z.string(), request: z.record(z.string(), z.unknown()) });
+
+/** Thrown to let BullMQ retry a job that Warren itself failed (with backoff); never for a user's verdict. */
+class WarrenFaultRetry extends Error {
+  override readonly name = "WarrenFaultRetry";
+}
+
+/**
+ * One BullMQ worker: runs `concurrency` jobs at once, aborts a job when the
+ * API announces its cancel, and beats a heartbeat that /readyz counts.
+ */
+export class BullMqWorker implements QueueWorker {
+  readonly #worker: Worker;
+  readonly #redis: Redis;
+  /** Given to BullMQ, which does not close a connection it was handed: we do. */
+  readonly #bullConnection: Redis;
+  readonly #subscriber: Redis;
+  readonly #store: RedisResultStore;
+  readonly #name: string;
+  readonly #id = randomUUID();
+  readonly #heartbeat: NodeJS.Timeout;
+  readonly #onClose: () => void;
+  #active = 0;
+  #closed: Promise<void> | undefined;
+
+  constructor(config: QueueConfig & { redisUrl: string }, handler: RunHandler, options: WorkOptions, onClose: () => void) {
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+      throw new RangeError(`Expected concurrency to be a positive integer, got ${options.concurrency}.`);
+    }
+    this.#name = config.name;
+    this.#onClose = onClose;
+    this.#redis = workerConnection(config.redisUrl);
+    this.#redis.on("error", () => {});
+    this.#store = new RedisResultStore(this.#redis, config.name, config.resultTtlSeconds);
+    this.#bullConnection = workerConnection(config.redisUrl);
+    this.#bullConnection.on("error", () => {});
+    this.#worker = new Worker(config.name, (job, _token, signal) => this.#process(job, handler, options, signal), {
+      connection: this.#bullConnection,
+      concurrency: options.concurrency,
+      lockDuration: config.lockDurationMs,
+      stalledInterval: config.stalledIntervalMs,
+      maxStalledCount: config.maxStalled,
+    });
+    this.#worker.on("error", () => {});
+    // A job that failed for good (stalled too often, or a bug): its result says so.
+    this.#worker.on("failed", (job, error) => {
+      if (job === undefined || job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(error.message)) return;
+      const data = jobDataSchema.safeParse(job.data);
+      if (!data.success) return;
+      const failed: RunResult = { ...pendingResult(data.data as QueuedJob, "running"), status: "failed", verdict: "internal_error", error: { code: "job_failed", message: error.message } };
+      void this.#finish(failed).catch(() => {});
+    });
+    this.#subscriber = workerConnection(config.redisUrl);
+    this.#subscriber.on("error", () => {});
+    this.#subscriber.on("message", (_channel: string, id: string) => this.#worker.cancelJob(id, "cancelled"));
+    void this.#subscriber.subscribe(cancelChannel(config.name)).catch(() => {});
+    this.#heartbeat = setInterval(() => void this.#beat(), HEARTBEAT_MS);
+    void this.#beat();
+  }
+
+  get active(): number {
+    return this.#active;
+  }
+
+  close(force = false): Promise<void> {
+    this.#closed ??= (async () => {
+      clearInterval(this.#heartbeat);
+      // Without force BullMQ waits for the running jobs; with it they stall and another worker takes them over.
+      await this.#worker.close(force).catch(() => {});
+      await this.#redis.zrem(heartbeatKey(this.#name), this.#id).catch(() => {});
+      this.#subscriber.disconnect();
+      this.#bullConnection.disconnect();
+      this.#redis.disconnect();
+      this.#onClose();
+    })();
+    return this.#closed;
+  }
+
+  async #process(job: Job, handler: RunHandler, options: WorkOptions, signal: AbortSignal | undefined): Promise<string> {
+    const data = jobDataSchema.parse(job.data) as QueuedJob;
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    signal?.addEventListener("abort", abort, { once: true });
+    this.#active += 1;
+    try {
+      // A job cancelled while it waited, or between tries, is not run.
+      if (!(await this.#store.update(pendingResult(data, "running")))) return "cancelled";
+      let result: RunResult;
+      try {
+        result = await handler(data, controller.signal);
+      } catch (error) {
+        result = { ...pendingResult(data, "running"), status: "failed", verdict: "internal_error", error: { code: "worker_failed", message: (error as Error).message } };
+      }
+      if (controller.signal.aborted) result = pendingResult(data, "cancelled");
+      if (result.status === "failed" && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
+        await this.#store.update(pendingResult(data, "queued"));
+        throw new WarrenFaultRetry(`Warren failed to run the job (${result.error?.code ?? "internal_error"}: ${result.error?.message ?? "see the stages"}); retrying.`);
+      }
+      if (await this.#finish(result)) options.onStored?.(data, result);
+      return result.status;
+    } finally {
+      this.#active -= 1;
+      signal?.removeEventListener("abort", abort);
+    }
+  }
+
+  async #finish(result: RunResult): Promise<boolean> {
+    const stored = await this.#store.update(result);
+    if (stored) await this.#redis.publish(finishedChannel(this.#name), result.id);
+    return stored;
+  }
+
+  async #beat(): Promise<void> {
+    const now = Date.now();
+    await this.#redis
+      .multi()
+      .zadd(heartbeatKey(this.#name), now, this.#id)
+      .zremrangebyscore(heartbeatKey(this.#name), "-inf", now - 60_000)
+      .exec()
+      .catch(() => {});
+  }
+}

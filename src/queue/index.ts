@@ -1,0 +1,8 @@
+export { BullMqQueue } from "./bullmq-queue.js";
+export { queueConfig, type QueueConfig } from "./config.js";
+export { QueueUnavailableError } from "./errors.js";
+export { MemoryQueue } from "./memory-queue.js";
+export { openQueue } from "./open-queue.js";
+export { isFinal, pendingResult } from "./run-status.js";
+export type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
+export { waitForResult } from "./wait-for.js";

@@ -1,0 +1,160 @@
+import { EventEmitter } from "node:events";
+import type { RunResult } from "../worker/run-result.js";
+import type { QueueConfig } from "./config.js";
+import { PriorityList } from "./priority-list.js";
+import { ResultStore } from "./result-store.js";
+import { isFinal, pendingResult } from "./run-status.js";
+import type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
+
+/**
+ * The embedded queue: one process, no Redis. Jobs and results live in memory
+ * (results for `resultTtlSeconds`, at most `resultMax`); a restart loses them.
+ * Warren's own failures are not retried here (BullMQ does that in distributed mode).
+ */
+export class MemoryQueue implements JobQueue {
+  readonly kind = "memory";
+  readonly #pending = new PriorityList<QueuedJob>();
+  readonly #results: ResultStore;
+  readonly #running = new Map<string, AbortController>();
+  readonly #events = new EventEmitter();
+  readonly #workers = new Set<MemoryWorker>();
+
+  constructor(config: Pick<QueueConfig, "resultTtlSeconds" | "resultMax">) {
+    this.#results = new ResultStore(config.resultTtlSeconds * 1000, config.resultMax);
+    this.#events.setMaxListeners(0);
+  }
+
+  async enqueue(job: QueuedJob, priority: number): Promise<RunResult> {
+    const queued = pendingResult(job, "queued");
+    this.#results.set(queued);
+    this.#pending.push(job, priority);
+    for (const worker of this.#workers) worker.pump();
+    return queued;
+  }
+
+  async get(id: string): Promise<RunResult | undefined> {
+    return this.#results.get(id);
+  }
+
+  async cancel(id: string): Promise<RunResult | undefined> {
+    const current = this.#results.get(id);
+    if (current === undefined || isFinal(current.status)) return current;
+    this.#pending.remove((job) => job.id === id);
+    this.#running.get(id)?.abort();
+    const cancelled: RunResult = { ...current, status: "cancelled", verdict: null };
+    this.#finish(cancelled);
+    return cancelled;
+  }
+
+  async onFinished(listener: (id: string) => void): Promise<() => void> {
+    this.#events.on("finished", listener);
+    return () => this.#events.off("finished", listener);
+  }
+
+  async depth(): Promise<number> {
+    return this.#pending.size;
+  }
+
+  async health(): Promise<QueueHealth> {
+    return { ok: true };
+  }
+
+  work(handler: RunHandler, options: WorkOptions): QueueWorker {
+    const worker = new MemoryWorker(this, handler, options);
+    this.#workers.add(worker);
+    worker.pump();
+    return worker;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#workers].map((worker) => worker.close(true)));
+  }
+
+  /** @internal The next job for a worker, marked running. */
+  take(): { job: QueuedJob; signal: AbortSignal } | undefined {
+    const job = this.#pending.shift();
+    if (job === undefined) return undefined;
+    const controller = new AbortController();
+    this.#running.set(job.id, controller);
+    this.#results.set(pendingResult(job, "running"));
+    return { job, signal: controller.signal };
+  }
+
+  /** @internal Stores a job's final result unless it was cancelled meanwhile; whether it was stored. */
+  complete(job: QueuedJob, result: RunResult): boolean {
+    this.#running.delete(job.id);
+    const current = this.#results.get(job.id);
+    if (current !== undefined && isFinal(current.status)) return false;
+    this.#finish(result);
+    return true;
+  }
+
+  /** @internal */
+  detach(worker: MemoryWorker): void {
+    this.#workers.delete(worker);
+  }
+
+  #finish(result: RunResult): void {
+    this.#results.set(result);
+    this.#events.emit("finished", result.id);
+  }
+}
+
+class MemoryWorker implements QueueWorker {
+  readonly #queue: MemoryQueue;
+  readonly #handler: RunHandler;
+  readonly #options: WorkOptions;
+  readonly #inflight = new Map<string, { promise: Promise<void>; abort: () => void }>();
+  #closing = false;
+
+  constructor(queue: MemoryQueue, handler: RunHandler, options: WorkOptions) {
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+      throw new RangeError(`Expected concurrency to be a positive integer, got ${options.concurrency}.`);
+    }
+    this.#queue = queue;
+    this.#handler = handler;
+    this.#options = options;
+  }
+
+  get active(): number {
+    return this.#inflight.size;
+  }
+
+  /** Starts jobs while there are free slots and waiting jobs. */
+  pump(): void {
+    while (!this.#closing && this.#inflight.size < this.#options.concurrency) {
+      const next = this.#queue.take();
+      if (next === undefined) return;
+      this.#start(next.job, next.signal);
+    }
+  }
+
+  async close(force = false): Promise<void> {
+    this.#closing = true;
+    this.#queue.detach(this);
+    // Embedded mode has no other worker to hand a job back to: force cancels instead.
+    if (force) for (const { abort } of this.#inflight.values()) abort();
+    await Promise.all([...this.#inflight.values()].map((entry) => entry.promise));
+  }
+
+  #start(job: QueuedJob, signal: AbortSignal): void {
+    const local = new AbortController();
+    const abort = () => local.abort();
+    signal.addEventListener("abort", abort, { once: true });
+    const promise = (async () => {
+      let result: RunResult;
+      try {
+        result = await this.#handler(job, local.signal);
+      } catch (error) {
+        result = { ...pendingResult(job, "running"), status: "failed", verdict: "internal_error", error: { code: "worker_failed", message: (error as Error).message } };
+      }
+      if (local.signal.aborted) result = { ...pendingResult(job, "cancelled") };
+      signal.removeEventListener("abort", abort);
+      if (this.#queue.complete(job, result)) this.#options.onStored?.(job, result);
+    })().finally(() => {
+      this.#inflight.delete(job.id);
+      this.pump();
+    });
+    this.#inflight.set(job.id, { promise, abort });
+  }
+}

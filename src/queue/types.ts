@@ -1,0 +1,65 @@
+import type { RunRequest } from "../api/schemas.js";
+import type { RunResult } from "../worker/run-result.js";
+
+/** What the queue carries: the validated wire request and what the result's header says. */
+export interface QueuedJob {
+  readonly id: string;
+  readonly language: string;
+  readonly version: string;
+  /** The request as the API validated it; the worker validates it again (it crossed a process boundary). */
+  readonly request: RunRequest;
+}
+
+/** Runs one job; `signal` fires when the job is cancelled. Resolves with the result (never rejects for user code). */
+export type RunHandler = (job: QueuedJob, signal: AbortSignal) => Promise<RunResult>;
+
+export interface WorkOptions {
+  /** Jobs run at once by this worker. */
+  readonly concurrency: number;
+  /** Called after a job's final result is stored (webhooks, metrics). Must not throw. */
+  readonly onStored?: (job: QueuedJob, result: RunResult) => void;
+}
+
+/** A worker attached to a queue. */
+export interface QueueWorker {
+  /** Jobs this worker runs now. */
+  readonly active: number;
+  /**
+   * Stops taking jobs and waits for the running ones; with `force`, hands
+   * them back instead (BullMQ: they stall and another worker takes them).
+   */
+  close(force?: boolean): Promise<void>;
+}
+
+export interface QueueHealth {
+  readonly ok: boolean;
+  /** Why not, for /readyz. */
+  readonly reason?: string;
+}
+
+/**
+ * The one queue interface (embedded in-process, or BullMQ on Redis). Every
+ * method that reads or writes shared state rejects with QueueUnavailableError
+ * when the backing store does not answer.
+ */
+export interface JobQueue {
+  readonly kind: "memory" | "bullmq";
+  /** Queues a job (priority: 1 runs first) and stores its `queued` RunResult, which it returns. */
+  enqueue(job: QueuedJob, priority: number): Promise<RunResult>;
+  /** The job's current RunResult; undefined when unknown or expired. */
+  get(id: string): Promise<RunResult | undefined>;
+  /**
+   * Cancels a job: a queued one is removed, a running one is killed at once.
+   * Resolves with its RunResult (a finished job's is left as it was), undefined when unknown.
+   */
+  cancel(id: string): Promise<RunResult | undefined>;
+  /** Calls `listener` with the id of every job that reaches a final status; returns the unsubscribe function. */
+  onFinished(listener: (id: string) => void): Promise<() => void>;
+  /** Jobs waiting to run. */
+  depth(): Promise<number>;
+  health(): Promise<QueueHealth>;
+  /** Starts a worker on this queue. */
+  work(handler: RunHandler, options: WorkOptions): QueueWorker;
+  /** Closes the connections (workers first: close them before). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,47 @@
+import type { Logger } from "pino";
+import type { RunResult } from "./run-result.js";
+
+export interface CallbackOptions {
+  /** Per attempt. @defaultValue 10 s */
+  readonly timeoutMs?: number;
+  /** @defaultValue 5 */
+  readonly attempts?: number;
+  /** First retry delay; doubles each time. @defaultValue 1 s */
+  readonly backoffMs?: number;
+}
+
+/**
+ * POSTs the RunResult to `url`: a 2xx answer is success; any other answer,
+ * a timeout or a network error is retried with exponential backoff.
+ * Redirects are not followed (they could lead anywhere). Never throws; resolves with whether it was delivered.
+ */
+export async function deliverCallback(url: string, result: RunResult, logger: Logger, options: CallbackOptions = {}): Promise<boolean> {
+  const attempts = options.attempts ?? 5;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  let delay = options.backoffMs ?? 1_000;
+  const body = JSON.stringify(result);
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    let problem: string;
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", "user-agent": "warren", "x-warren-run-id": result.id },
+        body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      await response.body?.cancel().catch(() => {});
+      if (response.ok) {
+        logger.info({ runId: result.id, attempt }, "callback delivered");
+        return true;
+      }
+      problem = `HTTP ${response.status}`;
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+    logger.warn({ runId: result.id, attempt, attempts, problem }, "callback failed");
+    if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, delay));
+    delay *= 2;
+  }
+  return false;
+}

@@ -1,0 +1,46 @@
+import type { Logger } from "pino";
+import type { Metrics } from "../api/metrics.js";
+import { WarrenError } from "../errors.js";
+import type { QueuedJob, RunHandler } from "../queue/types.js";
+import { deliverCallback, type CallbackOptions } from "./callback.js";
+import { jobSpecFromBody } from "./job-spec.js";
+import type { Limits } from "./limits.js";
+import type { RunResult } from "./run-result.js";
+import { runJob, type Sandbox } from "./run-job.js";
+
+export interface ProcessorDeps {
+  readonly sandbox: Sandbox;
+  readonly maxima: Limits;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly callback?: CallbackOptions;
+}
+
+/** The one worker implementation, for both queue backends: a queued job → runJob → RunResult. */
+export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stored: (job: QueuedJob, result: RunResult) => void } {
+  const { sandbox, logger } = deps;
+  const handle: RunHandler = async (job, signal) => {
+    const log = logger.child({ runId: job.id });
+    let spec;
+    try {
+      // The request crossed the queue: validate it again, against this worker's images and maxima.
+      spec = jobSpecFromBody(job.request, { languages: sandbox.image.languages, maxima: deps.maxima });
+    } catch (error) {
+      if (!(error instanceof WarrenError)) throw error;
+      log.warn({ code: error.code }, `this worker cannot run the job: ${error.message}`);
+      return { id: job.id, status: "failed", language: job.language, version: job.version, verdict: "internal_error", compile: null, run: null, tests: null, error: { code: error.code, message: error.message } };
+    }
+    log.info({ language: spec.language.id }, "run started");
+    const done = deps.metrics.started(spec.language.id);
+    const result = await runJob(spec, sandbox, job.id, { signal });
+    done(result);
+    log.info({ status: result.status, verdict: result.verdict, ...(result.error === undefined ? {} : { error: result.error }) }, "run finished");
+    return result;
+  };
+  const stored = (job: QueuedJob, result: RunResult) => {
+    const url = job.request.callbackUrl;
+    if (url === undefined) return;
+    void deliverCallback(url, result, logger.child({ runId: job.id }), deps.callback);
+  };
+  return { handle, stored };
+}

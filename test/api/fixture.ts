@@ -1,0 +1,53 @@
+import { pino } from "pino";
+import { createApp } from "../../src/api/app.js";
+import type { ApiOptions } from "../../src/api/context.js";
+import { Metrics } from "../../src/api/metrics.js";
+import { queueConfig } from "../../src/queue/config.js";
+import { MemoryQueue } from "../../src/queue/memory-queue.js";
+import type { JobQueue, QueueHealth, QueueWorker } from "../../src/queue/index.js";
+import { MAX_LIMITS } from "../../src/worker/limits.js";
+import { startWorker } from "../../src/worker/start-worker.js";
+import { sandbox } from "../helpers/sandbox.js";
+
+export const silent = pino({ level: "silent" });
+
+export interface TestApp {
+  readonly app: ReturnType<typeof createApp>;
+  readonly queue: JobQueue;
+  readonly metrics: Metrics;
+  close(): Promise<void>;
+}
+
+/** The real app on the embedded queue with a real worker in the real sandbox (unless `worker: false`). */
+export async function testApp(options: Partial<ApiOptions> = {}, extra: { worker?: boolean; ready?: () => Promise<QueueHealth>; queue?: JobQueue } = {}): Promise<TestApp> {
+  const env = await sandbox();
+  const config = queueConfig({ WARREN_CONCURRENCY: "2" });
+  const queue = extra.queue ?? new MemoryQueue(config);
+  const metrics = new Metrics(() => queue.depth());
+  const worker: QueueWorker | undefined = extra.worker === false ? undefined : startWorker(queue, env, config, metrics, silent);
+  const app = createApp({
+    queue,
+    languages: env.image.languages,
+    ready: extra.ready ?? (async () => ({ ok: true })),
+    metrics,
+    logger: silent,
+    options: { apiKeys: [], rateLimitPerMinute: 0, bodyLimitBytes: 1024 * 1024, waitMs: 30_000, maxima: MAX_LIMITS, ports: [8080], version: "test", ...options },
+  });
+  return {
+    app,
+    queue,
+    metrics,
+    close: async () => {
+      await worker?.close(true);
+      await queue.close();
+    },
+  };
+}
+
+export const post = (body: unknown, headers: Record<string, string> = {}) => ({
+  method: "POST",
+  headers: { "content-type": "application/json", ...headers },
+  body: typeof body === "string" ? body : JSON.stringify(body),
+});
+
+export const python = (code: string, extra: Record<string, unknown> = {}) => ({ language: "python", files: [{ path: "main.py", content: code }], ...extra });

@@ -1,0 +1,161 @@
+import http from "node:http";
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { errorSchema, languageSchema, runResultSchema } from "../../src/api/result-schemas.js";
+import { BullMqQueue } from "../../src/queue/bullmq-queue.js";
+import { queueConfig } from "../../src/queue/config.js";
+import { startRedis } from "../helpers/redis-server.js";
+import { post, python, testApp, type TestApp } from "./fixture.js";
+
+const json = async (response: Response) => (await response.json()) as Record<string, unknown>;
+
+describe("auth (WARREN_API_KEYS)", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await testApp({ apiKeys: ["k1", "k2"] }, { worker: false });
+  });
+  afterAll(async () => t?.close());
+
+  it("401s /v1 without a key or with a wrong one", async () => {
+    for (const headers of [{}, { authorization: "Bearer nope" }, { authorization: "Basic k1" }] as Record<string, string>[]) {
+      const response = await t.app.request("/v1/languages", { headers });
+      expect(response.status).toBe(401);
+      expect(errorSchema.parse(await json(response)).error.code).toBe("unauthorized");
+    }
+  });
+
+  it("lets a valid key in", async () => {
+    expect((await t.app.request("/v1/languages", { headers: { authorization: "Bearer k2" } })).status).toBe(200);
+  });
+
+  it("keeps health, metrics and the OpenAPI document open", async () => {
+    for (const path of ["/healthz", "/readyz", "/metrics", "/openapi.json"]) expect((await t.app.request(path)).status).toBe(200);
+  });
+});
+
+describe("rate limit", () => {
+  it("429s past the per-key limit with Retry-After, per key", async () => {
+    const t = await testApp({ apiKeys: ["a", "b"], rateLimitPerMinute: 2 }, { worker: false });
+    try {
+      const as = (key: string) => t.app.request("/v1/languages", { headers: { authorization: `Bearer ${key}` } });
+      expect((await as("a")).status).toBe(200);
+      expect((await as("a")).status).toBe(200);
+      const limited = await as("a");
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(errorSchema.parse(await json(limited)).error.code).toBe("rate_limited");
+      expect((await as("b")).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe("languages, health, metrics, openapi", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await testApp();
+  });
+  afterAll(async () => t?.close());
+
+  it("lists the languages", async () => {
+    const rows = languageSchema.strict().array().parse(await (await t.app.request("/v1/languages")).json());
+    expect(rows.find((row) => row.id === "python")).toMatchObject({ compiled: false, image: "host" });
+    expect(rows.find((row) => row.id === "cpp")?.compiled).toBe(true);
+  });
+
+  it("answers 503 with the reason when not ready", async () => {
+    const notReady = await testApp({}, { worker: false, ready: async () => ({ ok: false, reason: "a sandbox cannot start: test" }) });
+    try {
+      const response = await notReady.app.request("/readyz");
+      expect(response.status).toBe(503);
+      expect(errorSchema.parse(await json(response)).error).toMatchObject({ code: "unavailable", message: expect.stringContaining("a sandbox cannot start") });
+      expect((await notReady.app.request("/healthz")).status).toBe(200);
+    } finally {
+      await notReady.close();
+    }
+  });
+
+  it("exports Prometheus metrics: queue depth, runs by verdict, durations, active sandboxes", async () => {
+    await t.app.request("/v1/runs?wait=true", post(python("print(1)")));
+    const response = await t.app.request("/metrics");
+    expect(response.headers.get("content-type")).toMatch(/text\/plain/);
+    const text = await response.text();
+    expect(text).toMatch(/^warren_queue_depth 0$/m);
+    expect(text).toMatch(/^warren_runs_total\{status="completed",verdict="accepted"\} [1-9]/m);
+    expect(text).toMatch(/^warren_run_duration_seconds_count\{language="python"\} [1-9]/m);
+    expect(text).toMatch(/^warren_active_sandboxes 0$/m);
+  });
+
+  it("serves an OpenAPI document generated from the schemas", async () => {
+    const doc = (await (await t.app.request("/openapi.json")).json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown>; additionalProperties: boolean } }> } }>> };
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/runs", "/v1/runs/{id}", "/v1/languages", "/healthz", "/readyz", "/metrics"]));
+    const body = doc.paths["/v1/runs"]?.post?.requestBody?.content["application/json"]?.schema;
+    expect(Object.keys(body?.properties ?? {})).toEqual(expect.arrayContaining(["language", "files", "limits", "tests", "checker", "callbackUrl"]));
+    expect(body?.additionalProperties).toBe(false);
+  });
+});
+
+describe("callbackUrl", () => {
+  it("POSTs the RunResult to the callback, retrying after a failure", async () => {
+    const received: unknown[] = [];
+    let calls = 0;
+    const server = http.createServer((request, response) => {
+      let text = "";
+      request.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      request.on("end", () => {
+        calls += 1;
+        if (calls === 1) {
+          response.writeHead(500).end();
+          return;
+        }
+        received.push(JSON.parse(text));
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    const t = await testApp();
+    try {
+      const response = await t.app.request("/v1/runs?wait=true", post(python("print('hook')", { callbackUrl: `http://127.0.0.1:${port}/done` })));
+      const result = runResultSchema.parse(await json(response));
+      const deadline = Date.now() + 20_000;
+      while (received.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(calls).toBe(2);
+      expect(received).toEqual([result]);
+    } finally {
+      await t.close();
+      server.close();
+    }
+  });
+});
+
+describe("503 unavailable when Redis is down", () => {
+  it("answers 503 on /v1/runs and recovers when Redis is back", async () => {
+    const redis = await startRedis();
+    const queue = await BullMqQueue.open(queueConfig({ REDIS_URL: redis.url, WARREN_QUEUE: `t-${randomUUID().slice(0, 8)}` }));
+    const t = await testApp({}, { worker: false, queue, ready: () => queue.health() });
+    try {
+      const submitted = (await json(await t.app.request("/v1/runs", post(python("print(1)"))))) as { id: string };
+      await redis.stop();
+      for (const request of [t.app.request("/v1/runs", post(python("print(1)"))), t.app.request(`/v1/runs/${submitted.id}`), t.app.request("/readyz")]) {
+        const response = await request;
+        expect(response.status).toBe(503);
+        expect(errorSchema.parse(await json(response)).error.code).toBe("unavailable");
+      }
+      await redis.start();
+      const deadline = Date.now() + 20_000;
+      let status = 0;
+      while (status !== 200 && Date.now() < deadline) {
+        status = (await t.app.request(`/v1/runs/${submitted.id}`)).status;
+        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(status).toBe(200);
+      expect((await t.app.request("/readyz")).status).toBe(200);
+    } finally {
+      await t.close();
+      await redis.dispose();
+    }
+  });
+});

@@ -1,0 +1,198 @@
+import { randomUUID } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import { runRequestSchema } from "../../src/api/schemas.js";
+import type { JobQueue, QueuedJob, QueueWorker, RunHandler } from "../../src/queue/index.js";
+import { waitForResult } from "../../src/queue/index.js";
+import { MAX_LIMITS } from "../../src/worker/limits.js";
+import type { RunResult } from "../../src/worker/run-result.js";
+import { deferred, eventually } from "../helpers/eventually.js";
+
+/** Opens a fresh, empty queue (its own name) for one test. */
+export type OpenQueue = () => Promise<JobQueue>;
+
+export function newJob(text = "hi"): QueuedJob {
+  const request = runRequestSchema(MAX_LIMITS).parse({ language: "python", files: [{ path: "main.py", content: `print(${JSON.stringify(text)})` }] });
+  return { id: randomUUID(), language: "python", version: "3", request };
+}
+
+export function completed(job: QueuedJob, stdout = ""): RunResult {
+  const run = { status: "ok" as const, exitCode: 0, signal: null, stdout, stderr: "", stdoutTruncated: false, stderrTruncated: false, cpuTimeMs: 1, wallTimeMs: 1, memoryKb: 1 };
+  return { id: job.id, status: "completed", language: job.language, version: job.version, verdict: "accepted", compile: null, run, tests: null };
+}
+
+/** The contract every JobQueue backend meets (run against the in-process queue and BullMQ on a real Redis). */
+export function queueContract(name: string, open: OpenQueue): void {
+  describe(`JobQueue contract: ${name}`, () => {
+    const cleanups: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    });
+    const setUp = async () => {
+      const queue = await open();
+      cleanups.push(() => queue.close());
+      return queue;
+    };
+    const work = (queue: JobQueue, handler: RunHandler, concurrency = 1): QueueWorker => {
+      const worker = queue.work(handler, { concurrency });
+      cleanups.push(() => worker.close(true));
+      return worker;
+    };
+
+    it("queues a job, runs it, and stores its result", async () => {
+      const queue = await setUp();
+      const job = newJob();
+      const queued = await queue.enqueue(job, 100);
+      expect(queued).toMatchObject({ id: job.id, status: "queued", verdict: null, language: "python" });
+      expect((await queue.get(job.id))?.status).toBe("queued");
+      const finished: string[] = [];
+      await queue.onFinished((id) => finished.push(id));
+      const seen: QueuedJob[] = [];
+      work(queue, async (running) => {
+        seen.push(running);
+        return completed(running, "hi\n");
+      });
+      const result = await waitForResult(queue, job.id, 20_000);
+      expect(result).toMatchObject({ id: job.id, status: "completed", verdict: "accepted", run: { stdout: "hi\n" } });
+      expect(seen.map((j) => j.id)).toEqual([job.id]);
+      expect(seen[0]?.request.files[0]?.content).toBe('print("hi")');
+      await eventually("the finished event", () => (finished.includes(job.id) ? true : undefined));
+    });
+
+    it("answers undefined for an unknown id", async () => {
+      const queue = await setUp();
+      expect(await queue.get(randomUUID())).toBeUndefined();
+      expect(await queue.cancel(randomUUID())).toBeUndefined();
+    });
+
+    it("runs waiting jobs by priority, then in order", async () => {
+      const queue = await setUp();
+      const jobs = [newJob("a"), newJob("b"), newJob("c"), newJob("d")];
+      const priorities = [50, 10, 50, 1];
+      for (const [index, job] of jobs.entries()) await queue.enqueue(job, priorities[index] as number);
+      expect(await queue.depth()).toBe(4);
+      const order: string[] = [];
+      work(queue, async (job) => {
+        order.push(job.id);
+        return completed(job);
+      });
+      for (const job of jobs) expect((await waitForResult(queue, job.id, 20_000))?.status).toBe("completed");
+      expect(order).toEqual([jobs[3], jobs[1], jobs[0], jobs[2]].map((job) => job?.id));
+      expect(await queue.depth()).toBe(0);
+    });
+
+    it("cancels a queued job: it never runs", async () => {
+      const queue = await setUp();
+      const job = newJob();
+      await queue.enqueue(job, 100);
+      const cancelled = await queue.cancel(job.id);
+      expect(cancelled).toMatchObject({ id: job.id, status: "cancelled", verdict: null });
+      expect((await queue.get(job.id))?.status).toBe("cancelled");
+      const ran: string[] = [];
+      const marker = newJob();
+      await queue.enqueue(marker, 100);
+      work(queue, async (running) => {
+        ran.push(running.id);
+        return completed(running);
+      });
+      expect((await waitForResult(queue, marker.id, 20_000))?.status).toBe("completed");
+      expect(ran).toEqual([marker.id]);
+      expect(await queue.depth()).toBe(0);
+    });
+
+    it("cancels a running job: its signal fires and the result stays cancelled", async () => {
+      const queue = await setUp();
+      const job = newJob();
+      const started = deferred();
+      const aborted = deferred();
+      work(queue, async (running, signal) => {
+        if (running.id !== job.id) return completed(running);
+        started.resolve();
+        await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+        aborted.resolve();
+        return completed(running, "too late");
+      });
+      await queue.enqueue(job, 100);
+      await started.promise;
+      expect((await queue.get(job.id))?.status).toBe("running");
+      expect((await queue.cancel(job.id))?.status).toBe("cancelled");
+      await aborted.promise;
+      const next = newJob();
+      await queue.enqueue(next, 100);
+      // The worker has moved on, so the cancelled job's late result has been dealt with.
+      expect((await waitForResult(queue, next.id, 20_000))?.status).toBe("completed");
+      expect(await queue.get(job.id)).toMatchObject({ status: "cancelled", verdict: null, run: null });
+    });
+
+    it("leaves a finished job as it is on cancel", async () => {
+      const queue = await setUp();
+      const job = newJob();
+      work(queue, async (running) => completed(running));
+      await queue.enqueue(job, 100);
+      expect((await waitForResult(queue, job.id, 20_000))?.status).toBe("completed");
+      expect((await queue.cancel(job.id))?.status).toBe("completed");
+    });
+
+    it("runs at most `concurrency` jobs at once, and that many in parallel", async () => {
+      const queue = await setUp();
+      let running = 0;
+      let peak = 0;
+      const bothStarted = deferred();
+      work(
+        queue,
+        async (job) => {
+          running += 1;
+          peak = Math.max(peak, running);
+          if (running === 2) bothStarted.resolve();
+          await bothStarted.promise;
+          running -= 1;
+          return completed(job);
+        },
+        2,
+      );
+      const jobs = Array.from({ length: 6 }, () => newJob());
+      for (const job of jobs) await queue.enqueue(job, 100);
+      for (const job of jobs) expect((await waitForResult(queue, job.id, 20_000))?.status).toBe("completed");
+      expect(peak).toBe(2);
+    });
+
+    it("returns the current result when the wait runs out", async () => {
+      const queue = await setUp();
+      const job = newJob();
+      await queue.enqueue(job, 100);
+      expect((await waitForResult(queue, job.id, 50))?.status).toBe("queued");
+    });
+
+    it("finishes the running job before a worker closes", async () => {
+      const queue = await setUp();
+      const job = newJob();
+      const started = deferred();
+      const release = deferred();
+      const worker = work(queue, async (running) => {
+        started.resolve();
+        await release.promise;
+        return completed(running);
+      });
+      await queue.enqueue(job, 100);
+      await started.promise;
+      expect(worker.active).toBe(1);
+      const closed = worker.close();
+      release.resolve();
+      await closed;
+      expect((await queue.get(job.id))?.status).toBe("completed");
+    });
+
+    it("marks a job failed when its handler throws", async () => {
+      const queue = await setUp();
+      const job = newJob();
+      work(queue, async () => {
+        throw new Error("handler bug");
+      });
+      await queue.enqueue(job, 100);
+      const result = await eventually("a failed result", async () => {
+        const current = await queue.get(job.id);
+        return current?.status === "failed" ? current : undefined;
+      });
+      expect(result).toMatchObject({ verdict: "internal_error", error: { message: expect.stringContaining("handler bug") } });
+    });
+  });
+}
