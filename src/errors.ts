@@ -53,7 +53,7 @@ export class LauncherNotFoundError extends WarrenError {
 
 /** The launcher could not build a container, or a held container died. */
 export class SandboxError extends WarrenError {
-  constructor(code: "container_start_failed" | "container_gone" | "launcher_failed", message: string, details?: unknown) {
+  constructor(code: "container_start_failed" | "container_gone" | "launcher_failed" | "copy_in_failed", message: string, details?: unknown) {
     super(code, message, { details });
   }
 }

@@ -53,7 +53,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw new InvalidRequestError("warren serve --no-worker needs REDIS_URL: without Redis the queue is in this process, so no other worker could take its jobs.");
   }
   const logger = createLogger(env);
-  const sandbox = withWorker ? await openSandbox({ env }) : undefined;
+  const sandbox = withWorker ? await openSandbox({ env, pool: true }) : undefined;
   const languages = sandbox?.image.languages ?? loadHostImage(resolveDataDir(env)).languages;
   const queue = await openQueue(config);
   const metrics = new Metrics(() => queue.depth());
@@ -79,6 +79,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     if (worker !== undefined) await within(SHUTDOWN_MS, worker.close(), () => worker.close(true));
     await queue.close();
+    await sandbox?.pool?.close();
     server.closeAllConnections();
     await closed;
     logger.info("stopped");

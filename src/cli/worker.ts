@@ -31,12 +31,13 @@ export async function workerCommand(argv: string[]): Promise<number> {
   if (config.redisUrl === undefined) throw new InvalidRequestError("warren worker needs REDIS_URL (e.g. redis://127.0.0.1:6379): workers take their jobs from Redis.");
   const shutdownMs = Number(env.WARREN_SHUTDOWN_MS ?? 30_000);
   const logger = createLogger(env, "warren-worker");
-  const sandbox = await openSandbox({ env });
+  const sandbox = await openSandbox({ env, pool: true });
   const queue = await BullMqQueue.open(config);
   const worker = startWorker(queue, sandbox, config, new Metrics(), logger);
   await onShutdown(logger, async () => {
     await within(Number.isFinite(shutdownMs) ? shutdownMs : 30_000, worker.close(), () => worker.close(true));
     await queue.close();
+    await sandbox.pool?.close();
     logger.info("stopped");
   });
   exitSoon();

@@ -1,9 +1,10 @@
 import { resolveDataDir } from "../config/data-dir.js";
-import { CgroupUnavailableError } from "../errors.js";
+import { CgroupUnavailableError, InvalidRequestError } from "../errors.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "./cgroup/detect.js";
 import type { CgroupDriver } from "./cgroup/types.js";
 import { loadHostImage } from "./images/host-image.js";
 import { requireLauncher } from "./launcher-path.js";
+import { ContainerPool } from "./pool.js";
 import type { Sandbox } from "../worker/run-job.js";
 
 export interface SandboxEnvironment extends Sandbox {
@@ -22,6 +23,12 @@ export interface OpenOptions {
    * @defaultValue true
    */
   readonly reapStale?: boolean;
+  /**
+   * Keep containers ready ahead of jobs (a long-lived server or worker):
+   * WARREN_POOL_SIZE ready containers per kind at most (0: no pool).
+   * @defaultValue false
+   */
+  readonly pool?: boolean;
 }
 
 /**
@@ -46,5 +53,18 @@ export async function openSandbox(options: OpenOptions = {}): Promise<SandboxEnv
   if (options.reapStale !== false) await driver.reapStale(cgroupRoot);
   const dataDir = resolveDataDir(env);
   const image = loadHostImage(dataDir);
-  return { driver, cgroupRoot, dataDir, launcher, image, cgroups: driver.parents(cgroupRoot) };
+  const poolSize = poolSizeFrom(env);
+  const pool = options.pool === true && poolSize > 0 ? new ContainerPool({ maxIdle: poolSize }) : undefined;
+  return { driver, cgroupRoot, dataDir, launcher, image, cgroups: driver.parents(cgroupRoot), ...(pool === undefined ? {} : { pool }) };
+}
+
+/** WARREN_POOL_SIZE: ready containers per kind; default 2. */
+function poolSizeFrom(env: NodeJS.ProcessEnv): number {
+  const text = env.WARREN_POOL_SIZE;
+  if (text === undefined || text === "") return 2;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 64) {
+    throw new InvalidRequestError(`Expected WARREN_POOL_SIZE to be a whole number from 0 to 64, got ${JSON.stringify(text)}.`);
+  }
+  return n;
 }

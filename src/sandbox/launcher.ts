@@ -64,9 +64,7 @@ export class Container {
 
   static async create(options: ContainerOptions): Promise<Container> {
     const launcher = options.launcher ?? requireLauncher();
-    // As root, the launcher maps the sandbox to this host id (its --sandbox-uid default).
-    const owner = process.getuid?.() === 0 ? { uid: ROOT_SANDBOX_ID, gid: ROOT_SANDBOX_ID } : undefined;
-    const copyIn = await writeJobDir(options.files ?? [], owner);
+    const copyIn = await writeJobDir(options.files ?? [], sandboxOwner());
     try {
       const args = holdArgs(
         {
@@ -191,6 +189,37 @@ export class Container {
     };
   }
 
+  /**
+   * Copies files into the work dir of the running container (`--join PID
+   * --copy-in DIR` with no program): how a container made ahead of time, with
+   * no job yet, receives its job's files. The copy is made inside the
+   * container as the sandbox user; a file that already exists is an error.
+   */
+  async copyIn(files: readonly JobFile[]): Promise<void> {
+    if (files.length === 0) return;
+    if (!this.alive) throw new SandboxError("container_gone", `The container (init pid ${this.pid}) is gone. ${this.#diagnosticsText()}`);
+    const dir = await writeJobDir(files, sandboxOwner());
+    try {
+      const status = new OutputBuffer(DIAGNOSTICS_CAP);
+      const stderr = new OutputBuffer(DIAGNOSTICS_CAP);
+      const child = spawn(this.#launcher, ["--join", String(this.pid), "--copy-in", dir, "--status-fd", String(STATUS_FD)], {
+        stdio: ["ignore", "ignore", "pipe", "pipe"],
+      });
+      const spawnError = new Promise<Error>((resolve) => child.on("error", resolve));
+      child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
+      (child.stdio[STATUS_FD] as Readable).on("data", (chunk: Buffer) => status.push(chunk));
+      const exit = await Promise.race([waitForClose(child), spawnError]);
+      if (exit instanceof Error) throw new SandboxError("launcher_failed", `Could not start ${this.#launcher}: ${exit.message}`);
+      const line = parseStatusLine(status.toBuffer().toString("utf8"));
+      if (line?.status !== "ok") {
+        const why = line?.status === "internal_error" ? `step ${line.step} failed: ${line.message}` : stderr.toBuffer().toString("utf8").trim();
+        throw new SandboxError("copy_in_failed", `Could not copy the job's files into the container: ${why}`);
+      }
+    } finally {
+      await removeJobDir(dir);
+    }
+  }
+
   /** Ends the container (every process in it) and waits for the holder. Idempotent. */
   async destroy(): Promise<void> {
     const holder = this.#holder;
@@ -271,6 +300,11 @@ function waitForReady(holder: ChildProcess, diagnostics: OutputBuffer): Promise<
 function describeExit(child: ChildProcess): string {
   if (child.signalCode !== null) return `killed by ${child.signalCode}`;
   return `exit code ${child.exitCode}`;
+}
+
+/** As root, the launcher maps the sandbox to this host id (its --sandbox-uid default): job files must be its. */
+function sandboxOwner(): { uid: number; gid: number } | undefined {
+  return process.getuid?.() === 0 ? { uid: ROOT_SANDBOX_ID, gid: ROOT_SANDBOX_ID } : undefined;
 }
 
 /** The result of an execution cancelled before it started (the same shape the launcher reports). */

@@ -3,6 +3,7 @@ import { WarrenError } from "../errors.js";
 import type { Image } from "../sandbox/images/host-image.js";
 import { expandCommand } from "../sandbox/images/languages.js";
 import { Container } from "../sandbox/launcher.js";
+import type { ContainerPool } from "../sandbox/pool.js";
 import { check } from "./checkers.js";
 import type { JobSpec } from "./job-spec.js";
 import type { Limits } from "./limits.js";
@@ -17,6 +18,8 @@ export interface Sandbox {
   readonly cgroups: readonly string[];
   /** The launcher binary; default the built one (or WARREN_LAUNCHER). */
   readonly launcher?: string;
+  /** Containers made ahead of time; without it each job makes its own. */
+  readonly pool?: ContainerPool;
 }
 
 export interface RunJobOptions {
@@ -52,7 +55,7 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
 
   let container: Container;
   try {
-    container = await Container.create({
+    container = await (sandbox.pool?.acquire.bind(sandbox.pool) ?? Container.create)({
       rootfs: sandbox.image.rootfs,
       binds: sandbox.image.binds,
       // One scratch layer serves every stage, so it is as large as the largest stage's disk limit.

@@ -38,7 +38,7 @@ static void report(int fd, const char *step, int err) {
 static const int ns_types[6] = { CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS };
 
 /* P: runs in the container's namespaces; everything here happens before untrusted code. */
-static void program(const struct opts *o, const struct cgroup *cg, int out, int err, int failfd, bool priv) {
+static void program(const struct opts *o, const struct cgroup *cg, int out, int err, int failfd, int copy_fd, bool priv) {
   struct failure f = { "", 0 };
   if (dup2(out, 1) < 0 || dup2(err, 2) < 0) { report(failfd, "stdio", errno); _exit(127); }
   if (cg->n && cgroup_enter(cg) < 0) { report(failfd, "cgroup-enter", errno); _exit(127); }
@@ -49,6 +49,16 @@ static void program(const struct opts *o, const struct cgroup *cg, int out, int 
   if (userns_become(o->uid, o->gid, priv, &f) < 0) goto fail;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) { fail_set(&f, "pdeathsig", errno); goto fail; }
   if (chdir(o->chdir) < 0) { fail_set(&f, "chdir", errno); goto fail; }
+  if (copy_fd >= 0) {
+    /* --copy-in on join: copied by the program's own process, as the sandbox
+     * user, inside the container; a link planted by an earlier program is
+     * never followed (copy_tree opens every component O_NOFOLLOW, files O_EXCL) */
+    int w = open(o->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (w < 0 || copy_tree(copy_fd, w, 0) < 0) { fail_set(&f, "copy-in", errno); goto fail; }
+    close(w);
+    close(copy_fd);
+    if (!o->argv[0]) _exit(0);
+  }
   if (rlimits_apply(o, &f) < 0) goto fail;
   if (caps_drop_all(&f) < 0) goto fail;
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -66,13 +76,13 @@ fail:
 }
 
 /* E: joins the container and waits for P. */
-static void helper(const struct opts *o, const struct container *c, const struct cgroup *cg, int out, int err, int failfd, int waitfd, bool priv) {
+static void helper(const struct opts *o, const struct container *c, const struct cgroup *cg, int out, int err, int failfd, int waitfd, int copy_fd, bool priv) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   for (int i = 0; i < 6; i++)
     if (setns(c->ns_fds[i], ns_types[i]) < 0) { report(failfd, "setns", errno); _exit(1); }
   pid_t p = fork();
   if (p < 0) { report(failfd, "fork", errno); _exit(1); }
-  if (p == 0) program(o, cg, out, err, failfd, priv);
+  if (p == 0) program(o, cg, out, err, failfd, copy_fd, priv);
   close(out);
   close(err);
   close(failfd);
@@ -103,15 +113,20 @@ int exec_run(const struct opts *o, const struct container *c, struct exec_result
   sigaddset(&term, SIGTERM); sigaddset(&term, SIGINT); sigaddset(&term, SIGHUP);
   sigprocmask(SIG_BLOCK, &term, &old);
   int sfd = signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
+  int copy_fd = -1;
+  if (o->mode == MODE_JOIN && o->copy_in && (copy_fd = open(o->copy_in, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+    fail_set(f, "open-copy-in", errno); cgroup_destroy(&cg); return -1;
+  }
   int64_t t0 = now_us();
   pid_t e = fork();
   if (e < 0) { fail_set(f, "fork", errno); cgroup_destroy(&cg); return -1; }
   if (e == 0) {
     sigprocmask(SIG_SETMASK, &old, NULL);
     close(out[0]); close(err[0]); close(fail[0]); close(wt[0]);
-    helper(o, c, &cg, out[1], err[1], fail[1], wt[1], priv);
+    helper(o, c, &cg, out[1], err[1], fail[1], wt[1], copy_fd, priv);
   }
   close(out[1]); close(err[1]); close(fail[1]); close(wt[1]);
+  if (copy_fd >= 0) close(copy_fd);
   fcntl(out[0], F_SETFL, O_NONBLOCK);
   fcntl(err[0], F_SETFL, O_NONBLOCK);
 

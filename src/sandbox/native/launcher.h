@@ -57,6 +57,8 @@ int userns_become(uid_t uid, gid_t gid, bool privileged, struct failure *f);
 
 /* mounts.c */
 int mounts_setup(const struct opts *o, int rootfs_fd, int copy_fd, const int *bind_fds, struct failure *f);
+/* Copy regular files and directories from SRC into DST, never following a link (mounts.c). */
+int copy_tree(int src, int dst, int depth);
 
 /* net.c */
 int net_loopback_up(struct failure *f);

@@ -106,7 +106,7 @@ static int mount_tmpfs_at(int root, const char *dest, const char *data, unsigned
 }
 
 /* Copy regular files and directories from SRC to DST; links and specials are skipped. */
-static int copy_tree(int src, int dst, int depth) {
+int copy_tree(int src, int dst, int depth) {
   if (depth > 32) { errno = ELOOP; return -1; }
   int dup_fd = dup(src);
   if (dup_fd < 0) return -1;

@@ -89,7 +89,8 @@ int opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen) 
   o->argv = argv + i;
   if (o->mode != MODE_JOIN && !o->rootfs) { snprintf(err, errlen, "--rootfs DIR is required"); return -1; }
   if (o->mode == MODE_HOLD && argv[i]) { snprintf(err, errlen, "--hold takes no program"); return -1; }
-  if (o->mode != MODE_HOLD && !argv[i]) { snprintf(err, errlen, "no program given: warren-launch [OPTIONS] -- PROGRAM [ARG...]"); return -1; }
+  if (o->mode == MODE_JOIN && !argv[i] && o->copy_in) { /* join to copy files in, nothing to run */ }
+  else if (o->mode != MODE_HOLD && !argv[i]) { snprintf(err, errlen, "no program given: warren-launch [OPTIONS] -- PROGRAM [ARG...]"); return -1; }
   if (o->workdir[0] != '/') { snprintf(err, errlen, "--workdir must be absolute"); return -1; }
   bool limited = o->memory_mb > 0 || o->pids > 0 || o->cpus > 0;
   if (limited && o->ncgroups == 0) { snprintf(err, errlen, "--memory-mb, --pids and --cpus need --cgroup"); return -1; }
