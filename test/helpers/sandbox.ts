@@ -3,6 +3,7 @@ import path from "node:path";
 import type { RunRequestInput } from "../../src/api/schemas.js";
 import { openSandbox, type SandboxEnvironment } from "../../src/sandbox/environment.js";
 import { jobSpecFromBody } from "../../src/worker/job-spec.js";
+import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS, MAX_LIMITS } from "../../src/worker/limits.js";
 import type { RunResult } from "../../src/worker/run-result.js";
 import { runJob } from "../../src/worker/run-job.js";
 
@@ -29,7 +30,26 @@ export async function run(body: RunRequestInput): Promise<RunResult> {
   return runJob(jobSpecFromBody(body, { languages: env.image.languages }), env);
 }
 
+/**
+ * How much slower this machine is than the one the default time limits were
+ * chosen for: the cgroup v2 VM runs under software emulation and sets
+ * WARREN_TEST_TIME_SCALE=10. Only default time limits are scaled; a limit a
+ * test sets on purpose is kept, so a test that expects a time limit still hits it.
+ */
+export const TIME_SCALE = Math.max(1, Number(process.env.WARREN_TEST_TIME_SCALE ?? 1) || 1);
+
+const scaled = (limits: { wallTimeMs: number; cpuTimeMs: number }) => ({
+  wallTimeMs: Math.min(MAX_LIMITS.wallTimeMs, limits.wallTimeMs * TIME_SCALE),
+  cpuTimeMs: Math.min(MAX_LIMITS.cpuTimeMs, limits.cpuTimeMs * TIME_SCALE),
+});
+
 /** A one-file job body. */
 export function job(language: string, path: string, content: string, extra: Partial<RunRequestInput> = {}): RunRequestInput {
-  return { language, files: [{ path, content }], ...extra };
+  const body: RunRequestInput = { language, files: [{ path, content }], ...extra };
+  if (TIME_SCALE === 1) return body;
+  return {
+    ...body,
+    limits: { ...scaled(DEFAULT_RUN_LIMITS), ...body.limits },
+    compileLimits: { ...scaled(DEFAULT_COMPILE_LIMITS), ...body.compileLimits },
+  };
 }

@@ -6,6 +6,7 @@ import { resolveDataDir } from "../../src/config/data-dir.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "../../src/sandbox/cgroup/index.js";
 import { loadHostImage } from "../../src/sandbox/images/host-image.js";
 import { requireLauncher } from "../../src/sandbox/launcher-path.js";
+import { TIME_SCALE } from "../helpers/sandbox.js";
 
 export const launcher = requireLauncher();
 export const image = loadHostImage(resolveDataDir());
@@ -42,7 +43,7 @@ export function launch(args: string[], argv: string[], input = ""): Ran {
   const r = spawnSync(launcher, [...args, "--status-fd", "3", "--", ...argv], {
     input,
     stdio: ["pipe", "pipe", "pipe", "pipe"],
-    timeout: 60_000,
+    timeout: 60_000 * TIME_SCALE,
     maxBuffer: 64 << 20,
   });
   const statusText = String(r.output[3] ?? "");
@@ -57,7 +58,7 @@ export function launch(args: string[], argv: string[], input = ""): Ran {
 
 /** A python3 one-liner in a fresh one-shot container with cgroup limits. */
 export function py(code: string, extra: string[] = []): Ran {
-  return launch([...containerArgs, ...cgroupArgs, ...envArgs, "--memory-mb", "256", "--pids", "64", "--wall-ms", "20000", ...extra], ["python3", "-c", code]);
+  return launch([...containerArgs, ...cgroupArgs, ...envArgs, "--memory-mb", "256", "--pids", "64", "--wall-ms", String(20000 * TIME_SCALE), ...extra], ["python3", "-c", code]);
 }
 
 /** A held container; join() runs a program in it; close() ends it. */
@@ -76,7 +77,7 @@ export async function hold(extra: string[] = []): Promise<{ pid: number; join: (
   const pid = ready.pid;
   return {
     pid,
-    join: (argv, args = []) => launch(["--join", String(pid), ...cgroupArgs, ...envArgs, "--wall-ms", "20000", ...args], argv),
+    join: (argv, args = []) => launch(["--join", String(pid), ...cgroupArgs, ...envArgs, "--wall-ms", String(20000 * TIME_SCALE), ...args], argv),
     close: () =>
       new Promise<void>((resolve) => {
         child.on("exit", () => resolve());

@@ -210,14 +210,24 @@ static int setup_proc(int root, struct failure *f) {
     fail_set(f, "mount-proc", errno); if (mp >= 0) close(mp); return -1;
   }
   close(mp);
-  int null = open("/dev/null", O_PATH | O_CLOEXEC);
-  if (null < 0) { fail_set(f, "mask-proc", errno); return -1; }
+  /* masked files are covered by an empty regular file bound read-only: reads
+   * find nothing and writes fail with EROFS (a /dev/null bind would swallow them) */
+  int mk = open(STAGE "/empty", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (mk >= 0) close(mk);
+  int null = open(STAGE "/empty", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (mk < 0 || null < 0) { fail_set(f, "mask-proc", errno); if (null >= 0) close(null); return -1; }
   for (const char *const *p = proc_masked_files; *p; p++) {
     int t = openat(root, *p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (t < 0) continue; /* absent on this kernel */
     char a[32];
     int rc = mount(fdpath(null, a), fdpath(t, b), NULL, MS_BIND, NULL);
     close(t);
+    /* read-only too: a write to /proc/sysrq-trigger must fail (EROFS), not vanish into /dev/null */
+    if (rc == 0) {
+      t = openat(root, *p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      rc = t < 0 ? -1 : mount(NULL, fdpath(t, b), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(null), NULL);
+      if (t >= 0) close(t);
+    }
     if (rc < 0) { fail_set(f, "mask-proc", errno); close(null); return -1; }
   }
   close(null);

@@ -1,0 +1,101 @@
+#!/bin/bash
+# Tests everything, from a fresh Debian 12 machine: the one command to run.
+#
+# usage: sudo scripts/test-all.sh        (`sudo npm run test:all`; CI: .ci/run)
+#
+# Idempotent. In order:
+#   1. apt packages the tests need, when missing (apt-get update once, only then)
+#   2. node_modules: `npm ci` when missing or older than package-lock.json (its
+#      `prepare` builds TypeScript and the C launcher), else `npm run build`
+#   3. rootless, this host's cgroups (v1 here): the sandbox and cgroup suites as
+#      an unprivileged user with no capabilities      (scripts/test-rootless.sh)
+#   4. cgroup v2, in a VM: the same suites as `nobody` on a pure cgroup v2
+#      kernel (test/vm/run-cgv2.sh, ../shared/tools/cgv2-vm.sh)
+#   5. the full suite as root: `npx vitest run`
+# Every part runs even when an earlier one failed; the parts that failed are
+# listed just before part 5, so the output still ends with vitest's summary.
+# Exit status: non-zero when any part failed.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+if [ "$(id -u)" != 0 ]; then
+  echo "test-all: run as root (apt, a test user, cgroup delegation, the VM): sudo $0" >&2
+  exit 2
+fi
+export DEBIAN_FRONTEND=noninteractive
+failed=()
+part() {   # part NAME COMMAND...: run one part, remember a failure, go on
+  local name=$1 start=$SECONDS rc=0
+  shift
+  echo
+  echo "=== test-all: $name"
+  "$@" || rc=$?
+  if [ "$rc" = 0 ]; then echo "=== test-all: $name: ok ($((SECONDS - start)) s)"
+  else echo "=== test-all: $name: FAILED, exit $rc ($((SECONDS - start)) s)"; failed+=("$name"); fi
+}
+
+# --- 1. packages ---------------------------------------------------------------
+#   qemu-system-x86 busybox-static  the cgroup v2 VM (../shared/tools/cgv2-vm.sh)
+#   bubblewrap                      the benchmarks compare against bwrap
+#   redis-server                    the queue tests start their own Redis
+#   gcc make libc6-dev              the C launcher; python3 g++ default-jdk-headless:
+#                                   languages of the host image under test
+#   util-linux (setpriv, namei) and passwd (useradd) are essential packages.
+PACKAGES=(qemu-system-x86 busybox-static bubblewrap redis-server gcc g++ make libc6-dev python3)
+install_packages() {
+  local missing=() p
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+  done
+  command -v javac >/dev/null || missing+=(default-jdk-headless)
+  # cgv2-vm.sh looks the kernel package up with apt-cache on its first boot
+  local need_lists=0
+  [ "${#missing[@]}" = 0 ] || need_lists=1
+  [ -f "${VMWORK:-/tmp/cgv2-vm}/vmlinuz" ] \
+    || apt-cache depends linux-image-amd64 2>/dev/null | grep -q 'Depends: linux-image-' || need_lists=1
+  if [ "$need_lists" = 1 ]; then
+    apt-get update -q || return 1
+  fi
+  if [ "${#missing[@]}" != 0 ]; then
+    echo "test-all: installing ${missing[*]}"
+    apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null || return 1
+  else
+    echo "test-all: apt packages present"
+  fi
+}
+
+# --- 2. node_modules and the build ---------------------------------------------
+install_node_modules() {
+  if [ ! -f node_modules/.package-lock.json ] \
+     || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "test-all: npm ci"
+    npm ci --no-audit --no-fund </dev/null || return 1
+    # npm ci runs the `prepare` script (the build); when it did not, build now
+    [ -x src/sandbox/native/build/warren-launch ] && [ -f dist/cli/main.js ] && return 0
+  fi
+  echo "test-all: npm run build"
+  npm run build </dev/null
+}
+
+part "apt packages" install_packages
+part "npm ci / build" install_node_modules
+v=$( [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && echo 2 || echo 1)
+if [ -x src/sandbox/native/build/warren-launch ] && [ -f dist/cli/main.js ]; then
+  part "rootless on this host (cgroup v$v)" bash scripts/test-rootless.sh
+  part "cgroup v2 VM (as nobody)" bash test/vm/run-cgv2.sh
+else
+  echo "=== test-all: no build (src/sandbox/native/build/warren-launch, dist/): skipping the rootless and VM runs"
+  failed+=("rootless on this host: not run" "cgroup v2 VM: not run")
+fi
+
+echo
+if [ "${#failed[@]}" = 0 ]; then
+  echo "=== test-all: every part before the full suite passed"
+else
+  echo "=== test-all: FAILED before the full suite: $(printf '%s; ' "${failed[@]}" | sed 's/; $//')"
+fi
+echo "=== test-all: the full suite, as root (npx vitest run)"
+rc=0
+npx --no-install vitest run </dev/null || rc=$?   # --no-install: never fetch a vitest
+[ "$rc" != 0 ] || [ "${#failed[@]}" = 0 ] || rc=1
+exit "$rc"
