@@ -41,7 +41,13 @@ export async function openSandbox(options: OpenOptions = {}): Promise<SandboxEnv
   const launcher = requireLauncher(env);
   const driver = detectCgroupDriver();
   const cgroupRoot = resolveCgroupRoot(driver, env);
-  const problems = (await driver.check(cgroupRoot)).filter((item) => !item.ok);
+  let problems = (await driver.check(cgroupRoot)).filter((item) => !item.ok);
+  if (problems.length > 0 && process.getuid?.() === 0) {
+    // As root there is no one to delegate to: make the subtree ourselves (what
+    // `setup-cgroups --user root` would do), so `warren serve` works on a fresh machine.
+    await driver.delegate(cgroupRoot, 0, 0);
+    problems = (await driver.check(cgroupRoot)).filter((item) => !item.ok);
+  }
   if (problems.length > 0) {
     const list = problems.map((item) => `  ✗ ${item.name}: ${item.detail}`).join("\n");
     throw new CgroupUnavailableError(
