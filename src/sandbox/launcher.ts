@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable } from "node:stream";
+import path from "node:path";
 import { SandboxError } from "../errors.js";
+import { killPids, readPids, removeCgroupTree } from "./cgroup/tree.js";
 import { isRunning, waitForClose } from "./child-exit.js";
 import type { ExecRequest, ExecResult } from "./exec-types.js";
 import { removeJobDir, writeJobDir, type JobFile } from "./job-dir.js";
@@ -168,6 +170,9 @@ export class Container {
     }
     const line = parseStatusLine(status.toBuffer().toString("utf8"));
     if (line === undefined) {
+      // The launcher died (killed, crashed) before cleaning up: its execution's
+      // cgroups (named after its pid) would stay until the next start-up.
+      if (child.pid !== undefined) await removeExecCgroups(this.#cgroups, child.pid);
       return failed("status", `warren-launch exited (${exit.signal ?? `code ${exit.code}`}) without a valid status line.`);
     }
     if (line.status === "internal_error") return failed(line.step, line.message, line.errno);
@@ -300,6 +305,17 @@ function waitForReady(holder: ChildProcess, diagnostics: OutputBuffer): Promise<
 function describeExit(child: ChildProcess): string {
   if (child.signalCode !== null) return `killed by ${child.signalCode}`;
   return `exit code ${child.exitCode}`;
+}
+
+/** Kills what is left in, and removes, the execution cgroups of launcher `pid` (docs/launcher.md: `warren-PID`). */
+async function removeExecCgroups(parents: readonly string[], pid: number): Promise<void> {
+  for (const parent of parents) {
+    try {
+      await removeCgroupTree(path.join(parent, `warren-${pid}`), async (dir) => killPids(await readPids(dir)));
+    } catch {
+      // left for reapStale at the next start-up; the run's result says what happened
+    }
+  }
 }
 
 /** As root, the launcher maps the sandbox to this host id (its --sandbox-uid default): job files must be its. */

@@ -34,6 +34,19 @@ static int set(int dirfd, const char *file, long long value, bool optional, stru
   return 0;
 }
 
+/* NAME exists: left by an earlier launcher with our pid, which is dead (we have its pid now).
+ * Take it over when it is empty; a cgroup with members is never touched. */
+static int reclaim(int parent, const char *name) {
+  int d = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0) return -1;
+  char buf[64];
+  int n = read_fileat(d, "cgroup.procs", buf, sizeof buf);
+  close(d);
+  if (n != 0) { errno = EEXIST; return -1; }
+  if (unlinkat(parent, name, AT_REMOVEDIR) < 0) return -1;
+  return mkdirat(parent, name, 0755);
+}
+
 int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f) {
   memset(cg, 0, sizeof *cg);
   char name[64];
@@ -46,7 +59,9 @@ int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f) {
     if (fstatfs(parent, &sf) < 0 || (sf.f_type != CGROUP2_SUPER_MAGIC && sf.f_type != CGROUP_SUPER_MAGIC)) {
       close(parent); fail_set(f, "cgroup-not-cgroupfs", ENOTDIR); return -1;
     }
-    if (mkdirat(parent, name, 0755) < 0) { int e = errno; close(parent); fail_set(f, "cgroup-mkdir", e); return -1; }
+    if (mkdirat(parent, name, 0755) < 0 && !(errno == EEXIST && reclaim(parent, name) == 0)) {
+      int e = errno; close(parent); fail_set(f, "cgroup-mkdir", e); return -1;
+    }
     int d = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     close(parent);
     cg->n = i + 1;

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -85,6 +86,14 @@ int seccomp_install(struct failure *f) {
   P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 4));
   P(LD(ARG_LO(0)));
   P(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, NS_FLAGS, 0, 1));
+  P(EPERM_RET);
+  P(RET(SECCOMP_RET_ALLOW));
+  /* socket/socketpair: no AF_VSOCK — network namespaces do not cover it, and on a
+   * virtual machine it reaches the hypervisor and the VM's own vsock services */
+  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 1, 0));
+  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socketpair, 0, 4));
+  P(LD(ARG_LO(0)));
+  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_VSOCK, 0, 1));
   P(EPERM_RET);
   P(RET(SECCOMP_RET_ALLOW));
   /* ioctl: no TIOCSTI (typing into a terminal, CVE-2017-5226) nor TIOCLINUX */
