@@ -10,7 +10,8 @@
 #   3. rootless, this host's cgroups (v1 here): the sandbox and cgroup suites as
 #      an unprivileged user with no capabilities      (scripts/test-rootless.sh)
 #   4. cgroup v2, in a VM: the same suites as `nobody` on a pure cgroup v2
-#      kernel (test/vm/run-cgv2.sh, ../shared/tools/cgv2-vm.sh)
+#      kernel (test/vm/run-cgv2.sh, ../shared/tools/cgv2-vm.sh); then the
+#      `python` image built with mmdebstrap and its languages run in it
 #   5. the full suite as root: `npx vitest run`
 # Every part runs even when an earlier one failed; the parts that failed are
 # listed just before part 5, so the output still ends with vitest's summary.
@@ -41,7 +42,8 @@ part() {   # part NAME COMMAND...: run one part, remember a failure, go on
 #   gcc make libc6-dev              the C launcher; python3 g++ default-jdk-headless:
 #                                   languages of the host image under test
 #   util-linux (setpriv, namei) and passwd (useradd) are essential packages.
-PACKAGES=(qemu-system-x86 busybox-static bubblewrap redis-server gcc g++ make libc6-dev python3)
+#   mmdebstrap                      builds the `python` image (test:images)
+PACKAGES=(qemu-system-x86 busybox-static bubblewrap redis-server gcc g++ make libc6-dev python3 mmdebstrap)
 install_packages() {
   local missing=() p
   for p in "${PACKAGES[@]}"; do
@@ -83,6 +85,9 @@ v=$( [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && echo 2 || echo 1)
 if [ -x src/sandbox/native/build/warren-launch ] && [ -f dist/cli/main.js ]; then
   part "rootless on this host (cgroup v$v)" bash scripts/test-rootless.sh
   part "cgroup v2 VM (as nobody)" bash test/vm/run-cgv2.sh
+  # a built image (mmdebstrap from Debian's mirror), then every language of it in a sandbox
+  part "python image: build, then its languages" env WARREN_BUILD_IMAGES=python WARREN_DATA_DIR="${TMPDIR:-/tmp}/warren-ci-images" \
+    npx --no-install vitest run --configLoader runner --config vitest.images.config.ts
 else
   echo "=== test-all: no build (src/sandbox/native/build/warren-launch, dist/): skipping the rootless and VM runs"
   failed+=("rootless on this host: not run" "cgroup v2 VM: not run")

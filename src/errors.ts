@@ -71,3 +71,40 @@ export class ImageError extends WarrenError {
     super("image_invalid", message, options);
   }
 }
+
+/** An image archive Warren refuses to store: an entry that would escape the image or is otherwise unsafe. */
+export class ImageRejectedError extends WarrenError {
+  constructor(message: string, details?: unknown) {
+    super("image_rejected", message, { details });
+  }
+}
+
+/** An image archive that is cut short, does not parse, or whose content does not match its digests. */
+export class ImageCorruptError extends WarrenError {
+  constructor(message: string, options?: { cause?: unknown; details?: unknown }) {
+    super("image_corrupt", message, options);
+  }
+}
+
+/** An import past its size or file-count cap. */
+export class ImageLimitError extends WarrenError {
+  constructor(message: string, details?: unknown) {
+    super("image_too_large", message, { details });
+  }
+}
+
+/** No installed image by that name. */
+export class ImageNotFoundError extends WarrenError {
+  constructor(name: string, known: readonly string[], reason = "is not installed") {
+    super("image_not_found", `Image ${JSON.stringify(name)} ${reason}. Installed images: ${known.join(", ") || "none"} (see \`warren image ls\`).`, {
+      details: { name, known },
+    });
+  }
+}
+
+/** An image that running sandboxes still use (removal refused). */
+export class ImageInUseError extends WarrenError {
+  constructor(message: string, details?: unknown) {
+    super("image_in_use", message, { details });
+  }
+}

@@ -3,6 +3,7 @@ import { bearerAuth } from "./auth.js";
 import type { ApiDeps, AppEnv } from "./context.js";
 import { NotFoundError, renderError } from "./errors.js";
 import { healthRoutes } from "./health.js";
+import { imagesRoutes } from "./images.js";
 import { languagesRoutes } from "./languages.js";
 import { rateLimit } from "./rate-limit.js";
 import { runsRoutes } from "./runs.js";
@@ -16,5 +17,6 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.use("/v1/*", bearerAuth(deps.options.apiKeys), rateLimit(deps.options.rateLimitPerMinute));
   app.route("/v1/runs", runsRoutes(deps));
   app.route("/v1/languages", languagesRoutes(deps));
+  app.route("/v1/images", imagesRoutes(deps));
   return app;
 }

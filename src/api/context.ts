@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { JobQueue, QueueHealth } from "../queue/index.js";
+import type { ImageInfo } from "../sandbox/images/image-info.js";
 import type { Language } from "../sandbox/images/languages.js";
 import type { Limits } from "../worker/limits.js";
 import type { Metrics } from "./metrics.js";
@@ -7,7 +8,10 @@ import type { Metrics } from "./metrics.js";
 /** What the API needs from the rest of Warren. */
 export interface ApiDeps {
   readonly queue: JobQueue;
-  readonly languages: readonly Language[];
+  /** The languages of every installed image, now (images come and go while the server runs). */
+  readonly languages: () => readonly Language[];
+  /** The installed images, now. */
+  readonly images: () => readonly ImageInfo[];
   /** For /readyz: the queue answers and a sandbox can start (here, or on a live worker). */
   readonly ready: () => Promise<QueueHealth>;
   readonly metrics: Metrics;

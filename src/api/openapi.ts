@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Limits } from "../worker/limits.js";
 import { errorSchema, languageSchema, runResultSchema, submittedSchema } from "./result-schemas.js";
+import { imageInfoSchema } from "./images.js";
 import { runRequestSchema } from "./schemas.js";
 
 const json = (schema: z.ZodType, io: "input" | "output" = "output") => ({ "application/json": { schema: z.toJSONSchema(schema, { io, unrepresentable: "any" }) } });
@@ -36,6 +37,7 @@ export function openApiDocument(maxima: Limits, version: string): Record<string,
         delete: { summary: "Cancel a queued or running run", parameters: [idParam], responses: { "200": runResult, "404": error("not_found"), ...common } },
       },
       "/v1/languages": { get: { summary: "The languages", responses: { "200": { description: "Languages", content: json(z.array(languageSchema)) }, ...common } } },
+      "/v1/images": { get: { summary: "The installed images", responses: { "200": { description: "Images", content: json(z.array(imageInfoSchema)) }, ...common } } },
       "/healthz": { get: { summary: "Liveness", security: [], responses: { "200": { description: "The process lives" } } } },
       "/readyz": { get: { summary: "Readiness: the queue and a sandbox are usable", security: [], responses: { "200": { description: "Ready" }, "503": error("unavailable") } } },
       "/metrics": { get: { summary: "Prometheus metrics", security: [], responses: { "200": { description: "Prometheus text format" } } } },

@@ -34,7 +34,7 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
       }
       const request = parseRunRequest(body, options.maxima);
       // Resolves the language, version and image now, so a bad one is a 400 and not a failed run.
-      const spec = toJobSpec(request, { languages: deps.languages, maxima: options.maxima });
+      const spec = toJobSpec(request, { languages: deps.languages(), maxima: options.maxima });
       if (request.callbackUrl !== undefined) assertNotSelf(request.callbackUrl, c.req.url, options.ports);
       const id = randomUUID();
       await queue.enqueue({ id, language: spec.language.id, version: spec.language.version.detected, request }, request.priority);

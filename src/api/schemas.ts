@@ -48,11 +48,36 @@ export function limitsSchema(maxima: Limits) {
     .describe("Limits; each field optional");
 }
 
+/**
+ * What the file system and the launcher's copy-in hold to, checked here so a
+ * request past them is a 400 and not a failed run: a name is at most NAME_MAX
+ * (255) bytes, not characters; copy-in descends at most 32 directories
+ * (src/sandbox/native/mounts.c copy_tree).
+ */
+export const FILE_PATH_BOUNDS = Object.freeze({ segmentBytes: 255, segments: 32 });
+
+const withinPathBounds = (path: string): boolean => {
+  const segments = path.split("/");
+  return segments.length <= FILE_PATH_BOUNDS.segments && segments.every((segment) => Buffer.byteLength(segment, "utf8") <= FILE_PATH_BOUNDS.segmentBytes);
+};
+
+/** The first path that repeats another or lies below another file (which would have to be a directory), if any. */
+function clashingPath(paths: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (const path of [...paths].sort()) {
+    const segments = path.split("/");
+    for (let i = 1; i <= segments.length; i += 1) if (seen.has(segments.slice(0, i).join("/"))) return path;
+    seen.add(path);
+  }
+  return undefined;
+}
+
 export const fileSchema = z
   .strictObject({
     path: z
       .string()
       .refine(isValidFilePath, { message: "must be a relative path without `..`, `.` or empty segments" })
+      .refine(withinPathBounds, { message: `must have at most ${FILE_PATH_BOUNDS.segments} segments of at most ${FILE_PATH_BOUNDS.segmentBytes} bytes (UTF-8) each` })
       .describe("Path below the work dir; the first file is the entry point"),
     content: z
       .string()
@@ -93,7 +118,15 @@ export function runRequestSchema(maxima: Limits) {
     language: z.string().min(1).describe("A language id or alias from GET /v1/languages"),
     version: z.string().min(1).optional().describe("A version prefix; default the newest"),
     image: z.string().min(1).optional().describe("Which installed image provides the language"),
-    files: z.array(fileSchema).min(1).max(REQUEST_BOUNDS.files).describe("Source files; the first is the entry point"),
+    files: z
+      .array(fileSchema)
+      .min(1)
+      .max(REQUEST_BOUNDS.files)
+      .superRefine((files, ctx) => {
+        const clash = clashingPath(files.map((file) => file.path));
+        if (clash !== undefined) ctx.addIssue({ code: "custom", message: `file path ${JSON.stringify(clash)} repeats another file's path or lies below another file` });
+      })
+      .describe("Source files; the first is the entry point"),
     stdin: z.string().max(REQUEST_BOUNDS.stdinChars, { message: `stdin is limited to ${REQUEST_BOUNDS.stdinChars / MIB} MiB` }).default("").describe("stdin of a plain run"),
     args: z.array(z.string().refine((arg) => !arg.includes("\0"), { message: "contains a NUL byte" })).max(REQUEST_BOUNDS.args).default([]).describe("argv after the program"),
     env: z

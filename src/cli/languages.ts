@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { resolveDataDir } from "../config/data-dir.js";
+import { ImageCatalog } from "../sandbox/images/catalog.js";
 import { loadHostImage } from "../sandbox/images/host-image.js";
 import { usageError } from "./args.js";
 
@@ -13,8 +14,9 @@ export async function languagesCommand(argv: string[]): Promise<number> {
   } catch (error) {
     throw usageError("languages", error, USAGE);
   }
-  const image = loadHostImage(resolveDataDir());
-  const rows = image.languages.map((language) => ({
+  const dataDir = resolveDataDir();
+  const catalog = new ImageCatalog(dataDir, loadHostImage(dataDir));
+  const rows = catalog.languages().map((language) => ({
     id: language.id,
     name: language.name,
     version: language.version.detected,

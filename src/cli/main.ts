@@ -1,6 +1,7 @@
 import { WarrenError } from "../errors.js";
 import { doctorCommand } from "./doctor.js";
 import { EXIT_USAGE, EXIT_WARREN_FAILED } from "./exit-code.js";
+import { imageCommand } from "./image.js";
 import { languagesCommand } from "./languages.js";
 import { runCommand } from "./run.js";
 import { serveCommand } from "./serve.js";
@@ -13,7 +14,8 @@ Commands:
   run FILE...            run a program in a sandbox (warren run --help)
   serve [--port N] [--no-worker]  the HTTP API, with an embedded worker (warren serve --help)
   worker                 a queue worker for distributed mode (needs REDIS_URL)
-  languages              list the languages and their versions
+  languages              list the languages and their versions, of every installed image
+  image import|build|ls|inspect|rm   manage images (warren image --help)
   doctor                 check that this host can run sandboxes rootless
   setup-cgroups --user U delegate a cgroup subtree to user U (as root, once)
 
@@ -21,9 +23,12 @@ Environment: WARREN_DATA_DIR (images, state), WARREN_CGROUP_ROOT (the delegated 
 WARREN_LAUNCHER (the launcher binary), PORT, REDIS_URL, WARREN_API_KEYS, WARREN_CONCURRENCY
 (docs/service.md lists the rest).`;
 
+const IMAGE_INPUT_CODES = new Set(["image_rejected", "image_corrupt", "image_too_large", "image_not_found", "image_in_use"]);
+
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
   languages: languagesCommand,
+  image: imageCommand,
   doctor: doctorCommand,
   serve: serveCommand,
   worker: workerCommand,
@@ -46,7 +51,9 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof WarrenError) {
       process.stderr.write(`${error.message}\n`);
-      return error.code === "invalid_request" || error.code === "unknown_language" || error.code === "invalid_file_path" ? EXIT_USAGE : EXIT_WARREN_FAILED;
+      if (error.code === "invalid_request" || error.code === "unknown_language" || error.code === "invalid_file_path") return EXIT_USAGE;
+      // An archive refused, an image missing or in use: the input's fault, not Warren's.
+      return IMAGE_INPUT_CODES.has(error.code) ? 1 : EXIT_WARREN_FAILED;
     }
     throw error;
   }

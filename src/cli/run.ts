@@ -9,13 +9,14 @@ import { runJob } from "../worker/run-job.js";
 import { positiveInteger, usageError } from "./args.js";
 import { exitCodeOf } from "./exit-code.js";
 
-export const RUN_USAGE = `Usage: warren run [--lang ID] [--stdin FILE] [--json] [--wall-ms N] [--memory-mb N] [--cpu-ms N] FILE...
+export const RUN_USAGE = `Usage: warren run [--lang ID] [--image NAME] [--stdin FILE] [--json] [--wall-ms N] [--memory-mb N] [--cpu-ms N] FILE...
 
 Runs FILE... in a sandbox; the first file is the entry point. Prints the program's
 stdout and stderr and exits with its exit code (128+signal when killed, 124 on a
 time limit, 1 on a compile error, 125 when Warren failed).
 
   --lang ID       language id or alias (default: guessed from the first file's extension)
+  --image NAME    the installed image to run in (default: the newest version of the language in any image)
   --stdin FILE    file to feed as stdin ("-" for this process's stdin)
   --json          print the RunResult as JSON instead of the program's output
   --wall-ms N     wall-clock limit in ms
@@ -32,6 +33,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       strict: true,
       options: {
         lang: { type: "string" },
+        image: { type: "string" },
         stdin: { type: "string" },
         json: { type: "boolean", default: false },
         "wall-ms": { type: "string" },
@@ -59,19 +61,21 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   const sandbox = await openSandbox();
   const first = positionals[0] as string;
-  const language =
-    values.lang !== undefined ? findLanguage(sandbox.image.languages, values.lang) : guessLanguage(sandbox.image.languages, first);
+  const all = sandbox.catalog.languages();
+  const candidates = values.image === undefined ? all : sandbox.catalog.find(values.image).languages;
+  const language = values.lang !== undefined ? findLanguage(candidates, values.lang) : guessLanguage(candidates, first);
   if (language === undefined) {
     throw new InvalidRequestError(`warren run: cannot guess the language of ${first} from its extension; pass --lang (see \`warren languages\`).`);
   }
   const spec = jobSpecFromBody(
     {
       language: language.id,
+      ...(values.image === undefined ? {} : { image: values.image }),
       files,
       stdin,
       limits: Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)),
     },
-    { languages: sandbox.image.languages },
+    { languages: all },
   );
   const result = await runJob(spec, sandbox);
   if (values.json) {

@@ -9,7 +9,9 @@ import { InvalidRequestError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { BullMqQueue, openQueue, queueConfig, type QueueHealth } from "../queue/index.js";
 import { openSandbox } from "../sandbox/environment.js";
+import { ImageCatalog } from "../sandbox/images/catalog.js";
 import { loadHostImage } from "../sandbox/images/host-image.js";
+import { imageInfo } from "../sandbox/images/image-info.js";
 import { sandboxProbe } from "../worker/sandbox-probe.js";
 import { startWorker } from "../worker/start-worker.js";
 import { positiveInteger, usageError } from "./args.js";
@@ -54,7 +56,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const logger = createLogger(env);
   const sandbox = withWorker ? await openSandbox({ env, pool: true }) : undefined;
-  const languages = sandbox?.image.languages ?? loadHostImage(resolveDataDir(env)).languages;
+  // Without a worker here, the API still lists (and checks requests against) the images of this data dir.
+  const catalog = sandbox?.catalog ?? new ImageCatalog(resolveDataDir(env), loadHostImage(resolveDataDir(env)));
+  const languages = () => catalog.languages();
+  const images = () => catalog.images().map((image) => imageInfo(image, catalog.store));
   const queue = await openQueue(config);
   const metrics = new Metrics(() => queue.depth());
   const worker = sandbox === undefined ? undefined : startWorker(queue, sandbox, config, metrics, logger);
@@ -68,7 +73,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
     return { ok: true };
   };
-  const app = createApp({ queue, languages, ready, metrics, logger, options: apiOptions(env, [port], warrenVersion()) });
+  const app = createApp({ queue, languages, images, ready, metrics, logger, options: apiOptions(env, [port], warrenVersion()) });
   const server = serve({ fetch: app.fetch, port, hostname: host }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);

@@ -2,12 +2,14 @@ import { resolveDataDir } from "../config/data-dir.js";
 import { CgroupUnavailableError, InvalidRequestError } from "../errors.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "./cgroup/detect.js";
 import type { CgroupDriver } from "./cgroup/types.js";
+import { ImageCatalog } from "./images/catalog.js";
 import { loadHostImage } from "./images/host-image.js";
 import { requireLauncher } from "./launcher-path.js";
 import { ContainerPool } from "./pool.js";
 import type { Sandbox } from "../worker/run-job.js";
 
 export interface SandboxEnvironment extends Sandbox {
+  readonly catalog: ImageCatalog;
   readonly driver: CgroupDriver;
   readonly cgroupRoot: string;
   readonly dataDir: string;
@@ -59,9 +61,12 @@ export async function openSandbox(options: OpenOptions = {}): Promise<SandboxEnv
   if (options.reapStale !== false) await driver.reapStale(cgroupRoot);
   const dataDir = resolveDataDir(env);
   const image = loadHostImage(dataDir);
+  // Every installed image, re-read when one is added or removed; what crashed imports left is swept.
+  const catalog = new ImageCatalog(dataDir, image);
+  catalog.store.sweep();
   const poolSize = poolSizeFrom(env);
   const pool = options.pool === true && poolSize > 0 ? new ContainerPool({ maxIdle: poolSize }) : undefined;
-  return { driver, cgroupRoot, dataDir, launcher, image, cgroups: driver.parents(cgroupRoot), ...(pool === undefined ? {} : { pool }) };
+  return { driver, cgroupRoot, dataDir, launcher, image, catalog, cgroups: driver.parents(cgroupRoot), ...(pool === undefined ? {} : { pool }) };
 }
 
 /** WARREN_POOL_SIZE: ready containers per kind; default 2. */

@@ -1,6 +1,7 @@
 import { runRequestSchema, type RunRequest, type RunRequestInput } from "../api/schemas.js";
 import { InvalidRequestError } from "../errors.js";
-import { findLanguage, type Language } from "../sandbox/images/languages.js";
+import type { Language } from "../sandbox/images/languages.js";
+import { selectLanguage } from "../sandbox/images/select-language.js";
 import type { Checker } from "./checkers.js";
 import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS, MAX_LIMITS, type Limits } from "./limits.js";
 
@@ -33,6 +34,7 @@ export interface JobSpec {
 }
 
 export interface SpecContext {
+  /** The languages of every installed image. */
   readonly languages: readonly Language[];
   /** @defaultValue MAX_LIMITS */
   readonly maxima?: Limits;
@@ -50,16 +52,8 @@ export function parseRunRequest(body: unknown, maxima: Limits = MAX_LIMITS): Run
 
 /** The one conversion from the wire model to the internal job spec. */
 export function toJobSpec(request: RunRequest, context: SpecContext): JobSpec {
-  const language = findLanguage(context.languages, request.language);
-  if (request.version !== undefined && !language.version.detected.startsWith(request.version)) {
-    throw new InvalidRequestError(
-      `${language.name} ${request.version} is not installed; this server has version ${language.version.detected}.`,
-      { language: language.id, version: request.version, installed: language.version.detected },
-    );
-  }
-  if (request.image !== undefined && request.image !== language.image) {
-    throw new InvalidRequestError(`Image ${JSON.stringify(request.image)} does not provide ${language.id}; ${language.image} does.`);
-  }
+  // The same language may be in several images: `image` and `version` pick one, else the newest.
+  const language = selectLanguage(context.languages, { language: request.language, version: request.version, image: request.image });
   const tests =
     request.tests?.map((test, index) =>
       Object.freeze({

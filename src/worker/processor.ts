@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Metrics } from "../api/metrics.js";
 import { WarrenError } from "../errors.js";
 import type { QueuedJob, RunHandler } from "../queue/types.js";
+import { sandboxLanguages } from "../sandbox/images/catalog.js";
 import { deliverCallback, type CallbackOptions } from "./callback.js";
 import { jobSpecFromBody } from "./job-spec.js";
 import type { Limits } from "./limits.js";
@@ -24,7 +25,7 @@ export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stor
     let spec;
     try {
       // The request crossed the queue: validate it again, against this worker's images and maxima.
-      spec = jobSpecFromBody(job.request, { languages: sandbox.image.languages, maxima: deps.maxima });
+      spec = jobSpecFromBody(job.request, { languages: sandboxLanguages(sandbox), maxima: deps.maxima });
     } catch (error) {
       if (!(error instanceof WarrenError)) throw error;
       log.warn({ code: error.code }, `this worker cannot run the job: ${error.message}`);

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { WarrenError } from "../errors.js";
+import { ImageNotFoundError, WarrenError } from "../errors.js";
+import type { ImageCatalog } from "../sandbox/images/catalog.js";
 import type { Image } from "../sandbox/images/host-image.js";
+import type { ImageLease } from "../sandbox/images/store/lease.js";
 import { expandCommand } from "../sandbox/images/languages.js";
 import { Container } from "../sandbox/launcher.js";
 import type { ContainerPool } from "../sandbox/pool.js";
@@ -13,7 +15,10 @@ import { compiled, compileFailureVerdict, overallVerdict, runVerdict } from "./v
 
 /** Where jobs run: an image and the delegated cgroup parents. */
 export interface Sandbox {
+  /** The default image (the host image); a job runs in the image that provides its language. */
   readonly image: Image;
+  /** Every installed image; without it, only `image`. */
+  readonly catalog?: ImageCatalog;
   /** CgroupDriver.parents(root). */
   readonly cgroups: readonly string[];
   /** The launcher binary; default the built one (or WARREN_LAUNCHER). */
@@ -53,11 +58,20 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
     tests: parts.tests ?? null,
   });
 
+  // The image that provides the language; a stored one is claimed until its container is gone.
+  let image: Image;
+  let lease: ImageLease | undefined;
+  try {
+    image = imageOf(sandbox, spec.language.image);
+    lease = image.acquire?.();
+  } catch (error) {
+    return failure(header, error);
+  }
   let container: Container;
   try {
     container = await (sandbox.pool?.acquire.bind(sandbox.pool) ?? Container.create)({
-      rootfs: sandbox.image.rootfs,
-      binds: sandbox.image.binds,
+      rootfs: image.rootfs,
+      binds: image.binds,
       // One scratch layer serves every stage, so it is as large as the largest stage's disk limit.
       scratchMb: spec.language.compile === null ? spec.limits.diskMb : Math.max(spec.limits.diskMb, spec.compileLimits.diskMb),
       files: spec.files,
@@ -65,6 +79,7 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
       ...(sandbox.launcher === undefined ? {} : { launcher: sandbox.launcher }),
     });
   } catch (error) {
+    lease?.release();
     return aborted() ? cancelled() : failure(header, error);
   }
   // Destroying the container kills the stage that runs in it; the stage then ends and we report `cancelled`.
@@ -77,7 +92,7 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
       toStageResult(
         await container.exec({
           argv: [...expandCommand(template, spec.language, { files, memoryMb: limits.memoryMb }), ...extra],
-          env: { ...sandbox.image.env, ...env },
+          env: { ...image.env, ...env },
           stdin,
           limits: execLimits(limits),
         }),
@@ -96,8 +111,9 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
     }
     const tests: TestResult[] = [];
     for (const test of spec.tests) {
-      const run = await stage(spec.language.run, spec.limits, test.stdin, spec.args, spec.env);
+      const ran = await stage(spec.language.run, spec.limits, test.stdin, spec.args, spec.env);
       if (aborted()) return cancelled();
+      const run = tests.some((earlier) => earlier.status !== "internal_error") ? blameProgramForExec(ran) : ran;
       const passed = test.expectedOutput === null || check(spec.checker, test.expectedOutput, run.stdout);
       tests.push({ name: test.name, verdict: runVerdict(run, passed), ...run });
       if (spec.stopOnFirstFailure && tests.at(-1)?.verdict !== "accepted") break;
@@ -108,7 +124,28 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
   } finally {
     signal?.removeEventListener("abort", onAbort);
     await container.destroy();
+    lease?.release();
   }
+}
+
+/** The installed image called `name` (only the default image when the sandbox has no catalog). */
+function imageOf(sandbox: Sandbox, name: string): Image {
+  if (sandbox.catalog !== undefined) return sandbox.catalog.find(name);
+  if (sandbox.image.name === name) return sandbox.image;
+  throw new ImageNotFoundError(name, [sandbox.image.name]);
+}
+
+/**
+ * A run stage whose program could not be exec'ed although the same command
+ * started in an earlier test of this job: the earlier test changed its own
+ * program (deleted it, or replaced it with something that cannot run — the
+ * scratch layer is shared by every stage). That is the user's doing, so it is
+ * a runtime_error, not a fault of Warren's (which would be retried).
+ */
+function blameProgramForExec(run: StageResult): StageResult {
+  if (run.status !== "internal_error" || run.error?.step !== "execve") return run;
+  const { error, ...rest } = run;
+  return { ...rest, status: "runtime_error", stderr: `${run.stderr}warren: the program could not be started (${error.message}); an earlier test of this job changed it.\n` };
 }
 
 function failure(header: { id: string; language: string; version: string }, error: unknown): RunResult {

@@ -6,6 +6,7 @@ import { queueConfig } from "../../src/queue/config.js";
 import { MemoryQueue } from "../../src/queue/memory-queue.js";
 import type { JobQueue, QueueHealth, QueueWorker } from "../../src/queue/index.js";
 import { MAX_LIMITS } from "../../src/worker/limits.js";
+import { imageInfo } from "../../src/sandbox/images/image-info.js";
 import { startWorker } from "../../src/worker/start-worker.js";
 import { sandbox } from "../helpers/sandbox.js";
 
@@ -27,7 +28,8 @@ export async function testApp(options: Partial<ApiOptions> = {}, extra: { worker
   const worker: QueueWorker | undefined = extra.worker === false ? undefined : startWorker(queue, env, config, metrics, silent);
   const app = createApp({
     queue,
-    languages: env.image.languages,
+    languages: () => env.catalog.languages(),
+    images: () => env.catalog.images().map((image) => imageInfo(image, env.catalog.store)),
     ready: extra.ready ?? (async () => ({ ok: true })),
     metrics,
     logger: silent,

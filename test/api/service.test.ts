@@ -1,6 +1,7 @@
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { imageInfoSchema } from "../../src/api/images.js";
 import { errorSchema, languageSchema, runResultSchema } from "../../src/api/result-schemas.js";
 import { BullMqQueue } from "../../src/queue/bullmq-queue.js";
 import { queueConfig } from "../../src/queue/config.js";
@@ -64,6 +65,12 @@ describe("languages, health, metrics, openapi", () => {
     expect(rows.find((row) => row.id === "cpp")?.compiled).toBe(true);
   });
 
+  it("lists the images, the host image among them", async () => {
+    const rows = imageInfoSchema.strict().array().parse(await (await t.app.request("/v1/images")).json());
+    expect(rows[0]).toMatchObject({ name: "host", digest: null, source: "host" });
+    expect(rows[0]?.languages.map((language) => language.id)).toContain("python");
+  });
+
   it("answers 503 with the reason when not ready", async () => {
     const notReady = await testApp({}, { worker: false, ready: async () => ({ ok: false, reason: "a sandbox cannot start: test" }) });
     try {
@@ -90,7 +97,7 @@ describe("languages, health, metrics, openapi", () => {
   it("serves an OpenAPI document generated from the schemas", async () => {
     const doc = (await (await t.app.request("/openapi.json")).json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown>; additionalProperties: boolean } }> } }>> };
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/runs", "/v1/runs/{id}", "/v1/languages", "/healthz", "/readyz", "/metrics"]));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/runs", "/v1/runs/{id}", "/v1/languages", "/v1/images", "/healthz", "/readyz", "/metrics"]));
     const body = doc.paths["/v1/runs"]?.post?.requestBody?.content["application/json"]?.schema;
     expect(Object.keys(body?.properties ?? {})).toEqual(expect.arrayContaining(["language", "files", "limits", "tests", "checker", "callbackUrl"]));
     expect(body?.additionalProperties).toBe(false);

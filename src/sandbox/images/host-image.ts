@@ -2,6 +2,7 @@ import path from "node:path";
 import type { Bind } from "../launch-args.js";
 import type { Language } from "./languages.js";
 import { loadImageRecipe } from "./recipe.js";
+import type { ImageLease } from "./store/lease.js";
 import { ensureRootfs } from "./rootfs.js";
 import { planSkeleton } from "./skeleton.js";
 import { detectVersions } from "./versions.js";
@@ -13,6 +14,10 @@ export interface Image {
   readonly binds: readonly Bind[];
   readonly env: Readonly<Record<string, string>>;
   readonly languages: readonly Language[];
+  /** sha256:HEX of a stored image; undefined for the host image. */
+  readonly digest?: string;
+  /** Claims a stored image for one sandbox, so that `warren image rm` cannot remove it under the sandbox. */
+  readonly acquire?: () => ImageLease;
 }
 
 /**

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Bind } from "../launch-args.js";
+import { ImageError } from "../../errors.js";
 import type { ImageRecipe } from "./schema.js";
 
 /** What the host image's generated root holds. Pure data: hashed to tell whether a built one is current. */
@@ -35,12 +36,14 @@ export function planSkeleton(recipe: ImageRecipe, lstat: (file: string) => fs.St
     if (isDir) dirs.add(rel);
     else files.push(rel);
   };
-  for (const bind of recipe.rootfs.binds) {
+  const rootfs = recipe.rootfs;
+  if (rootfs.kind !== "host") throw new ImageError(`Image ${recipe.name} is built (rootfs kind ${rootfs.kind}), not made from the host: \`warren image build ${recipe.name}\`.`);
+  for (const bind of rootfs.binds) {
     const stat = lstat(bind.source);
     if (stat === undefined && bind.optional) continue;
     addBind({ source: bind.source, target: bind.target, optional: bind.optional }, stat === undefined || stat.isDirectory() || stat.isSymbolicLink());
   }
-  for (const top of recipe.rootfs.usrMerged) {
+  for (const top of rootfs.usrMerged) {
     const stat = lstat(top);
     if (stat === undefined) continue;
     if (stat.isSymbolicLink()) {

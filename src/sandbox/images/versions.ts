@@ -36,22 +36,26 @@ export function detectVersions(languages: readonly LanguageRecipe[], searchPath:
   const versions = new Map<string, string>();
   let changed = false;
   for (const language of languages) {
-    const [command, ...args] = language.version.command as [string, ...string[]];
+    const how = language.version;
+    if ("fixed" in how) {
+      versions.set(language.id, how.fixed);
+      continue;
+    }
+    const [command, ...args] = how.command as [string, ...string[]];
     const binary = which(command, searchPath);
     if (binary === undefined) {
       versions.set(language.id, "unknown");
       continue;
     }
     const real = fs.realpathSync(binary);
-    const key = `${real}:${fs.statSync(real).mtimeMs}:${language.version.command.join(" ")}`;
+    const key = `${real}:${fs.statSync(real).mtimeMs}:${how.command.join(" ")}`;
     const cached = cache[language.id];
     if (cached?.key === key) {
       versions.set(language.id, cached.version);
       continue;
     }
     const result = spawnSync(binary, args, { encoding: "utf8", timeout: 10_000, env: { PATH: searchPath, LANG: "C" } });
-    const match = new RegExp(language.version.pattern).exec(`${result.stdout ?? ""}\n${result.stderr ?? ""}`);
-    const version = match?.[1] ?? "unknown";
+    const version = versionIn(`${result.stdout ?? ""}\n${result.stderr ?? ""}`, how.pattern);
     versions.set(language.id, version);
     cache[language.id] = { key, version };
     changed = true;
@@ -67,4 +71,9 @@ export function detectVersions(languages: readonly LanguageRecipe[], searchPath:
     }
   }
   return versions;
+}
+
+/** The first group of `pattern` in a version command's output; "unknown" when it does not match. */
+export function versionIn(output: string, pattern: string): string {
+  return new RegExp(pattern).exec(output)?.[1] ?? "unknown";
 }

@@ -1,0 +1,51 @@
+import { parseArgs } from "node:util";
+import { resolveDataDir } from "../config/data-dir.js";
+import { InvalidRequestError } from "../errors.js";
+import { buildImage } from "../sandbox/images/build/build-image.js";
+import { loadImageRecipe, RECIPES_DIR } from "../sandbox/images/recipe.js";
+import { usageError } from "./args.js";
+import { reportInstall } from "./image-report.js";
+
+const MODES = ["auto", "root", "unshare", "fakechroot"] as const;
+
+const USAGE = `Usage: warren image build NAME [--mirror URL] [--mode auto|root|unshare|fakechroot] [--recipes DIR]
+
+Builds images/NAME/image.json (a \`debian\` rootfs) with mmdebstrap, streams the tarball into
+the image store as NAME, then detects its languages' versions inside it.
+  --mirror URL   Debian mirror (default: WARREN_DEBIAN_MIRROR, else the one in /etc/apt for the suite)
+  --mode MODE    mmdebstrap --mode (default auto: root as root, unshare rootless — needs /etc/subuid)
+  --recipes DIR  where recipes live (default: ${RECIPES_DIR})`;
+
+/** `warren image build`. */
+export async function imageBuildCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        mirror: { type: "string" },
+        mode: { type: "string", default: "auto" },
+        recipes: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    throw usageError("image build", error, USAGE);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const name = positionals[0];
+  if (name === undefined || positionals.length > 1) throw new InvalidRequestError(`warren image build: give one image NAME.\n\n${USAGE}`);
+  const mode = values.mode as (typeof MODES)[number];
+  if (!MODES.includes(mode)) throw new InvalidRequestError(`Expected --mode to be one of ${MODES.join(", ")}, got \`${values.mode}\`.`);
+  const recipe = loadImageRecipe(name, values.recipes ?? RECIPES_DIR);
+  const start = process.hrtime.bigint();
+  const installed = await buildImage(recipe, resolveDataDir(), { mode, ...(values.mirror === undefined ? {} : { mirror: values.mirror }) });
+  reportInstall(installed, Number(process.hrtime.bigint() - start) / 1e9);
+  return 0;
+}

@@ -1,0 +1,81 @@
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { resolveDataDir } from "../config/data-dir.js";
+import { InvalidRequestError } from "../errors.js";
+import { ARCHIVE_FORMATS, type ArchiveFormat } from "../sandbox/images/import/extract-image.js";
+import { DEFAULT_IMPORT_LIMITS } from "../sandbox/images/import/limits.js";
+import { installImage } from "../sandbox/images/install.js";
+import { loadImageRecipe } from "../sandbox/images/recipe.js";
+import { positiveInteger, usageError } from "./args.js";
+import { reportInstall } from "./image-report.js";
+
+const USAGE = `Usage: warren image import FILE|- --name NAME [--recipe NAME|FILE] [--format auto|rootfs|docker|oci]
+                           [--description TEXT] [--max-size-mb N] [--max-files N]
+
+Imports FILE (or stdin) — a rootfs tarball (docker export, mmdebstrap), a \`docker save\`
+archive or an OCI image layout, gzip or plain — streamed, into the image store as NAME.
+--recipe takes the environment and language table from a recipe (images/NAME/image.json
+or an image.json FILE); their versions are detected inside the image.`;
+
+/** `warren image import`. */
+export async function imageImportCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        name: { type: "string" },
+        recipe: { type: "string" },
+        format: { type: "string", default: "auto" },
+        description: { type: "string" },
+        "max-size-mb": { type: "string" },
+        "max-files": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    throw usageError("image import", error, USAGE);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const file = positionals[0];
+  if (file === undefined || positionals.length > 1) throw new InvalidRequestError(`warren image import: give one FILE (or - for stdin).\n\n${USAGE}`);
+  if (values.name === undefined) throw new InvalidRequestError(`warren image import: --name NAME is required.\n\n${USAGE}`);
+  const format = values.format as ArchiveFormat;
+  if (!ARCHIVE_FORMATS.includes(format)) throw new InvalidRequestError(`Expected --format to be one of ${ARCHIVE_FORMATS.join(", ")}, got \`${values.format}\`.`);
+  const recipe = values.recipe === undefined ? undefined : readRecipe(values.recipe);
+  const maxMb = positiveInteger("max-size-mb", values["max-size-mb"]);
+  const limits = {
+    maxBytes: maxMb === undefined ? DEFAULT_IMPORT_LIMITS.maxBytes : maxMb * 1024 * 1024,
+    maxFiles: positiveInteger("max-files", values["max-files"]) ?? DEFAULT_IMPORT_LIMITS.maxFiles,
+  };
+  let input;
+  if (file === "-") input = process.stdin;
+  else {
+    if (!fs.existsSync(file)) throw new InvalidRequestError(`warren image import: ${file} does not exist.`);
+    input = fs.createReadStream(file);
+  }
+  const start = process.hrtime.bigint();
+  const installed = await installImage(resolveDataDir(), input, {
+    name: values.name,
+    format,
+    limits,
+    description: values.description ?? recipe?.description ?? "",
+    source: { kind: "import", detail: file === "-" ? "stdin" : path.resolve(file) },
+    ...(recipe === undefined ? {} : { env: recipe.env, languages: recipe.languages }),
+  });
+  reportInstall(installed, Number(process.hrtime.bigint() - start) / 1e9);
+  return 0;
+}
+
+/** A shipped recipe's name, or the path of an image.json. */
+function readRecipe(spec: string) {
+  if (spec.endsWith(".json")) return loadImageRecipe(path.basename(path.dirname(path.resolve(spec))), path.dirname(path.dirname(path.resolve(spec))));
+  return loadImageRecipe(spec);
+}

@@ -1,0 +1,36 @@
+import { InvalidRequestError } from "../errors.js";
+import { imageBuildCommand } from "./image-build.js";
+import { imageImportCommand } from "./image-import.js";
+import { imageInspectCommand, imageLsCommand } from "./image-ls.js";
+import { imageRmCommand } from "./image-rm.js";
+
+export const IMAGE_USAGE = `Usage: warren image <command>
+
+  import FILE|- --name NAME   import a rootfs tarball, a docker save archive or an OCI layout (gzip or plain)
+  build NAME                  build images/NAME/image.json with mmdebstrap and import it
+  ls [--json]                 the installed images
+  inspect NAME                one image's record, as JSON
+  rm NAME [--wait SECONDS]    remove an image (refused while sandboxes use it, unless --wait)
+
+Images live under WARREN_DATA_DIR/images (docs/images.md).`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  import: imageImportCommand,
+  build: imageBuildCommand,
+  ls: imageLsCommand,
+  list: imageLsCommand,
+  inspect: imageInspectCommand,
+  rm: imageRmCommand,
+};
+
+/** `warren image …`. */
+export async function imageCommand(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${IMAGE_USAGE}\n`);
+    return 0;
+  }
+  const command = name === undefined ? undefined : commands[name];
+  if (command === undefined) throw new InvalidRequestError(`warren image: ${name === undefined ? "no command given" : `unknown command ${JSON.stringify(name)}`}.\n\n${IMAGE_USAGE}`);
+  return command(rest);
+}

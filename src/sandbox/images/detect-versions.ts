@@ -1,0 +1,41 @@
+import type { Sandbox } from "../../worker/run-job.js";
+import { Container } from "../launcher.js";
+import type { Image } from "./host-image.js";
+import { versionIn } from "./versions.js";
+
+/**
+ * Detects the versions of a stored image's languages by running each
+ * language's version command inside the image, in one sandbox. Fixed
+ * versions are taken as they are; "unknown" when a command fails or prints
+ * nothing that matches.
+ */
+export async function detectImageVersions(image: Image, sandbox: Pick<Sandbox, "cgroups" | "launcher">): Promise<Record<string, string>> {
+  const versions: Record<string, string> = {};
+  const commands = image.languages.filter((language) => !("fixed" in language.version));
+  for (const language of image.languages) if ("fixed" in language.version) versions[language.id] = language.version.fixed;
+  if (commands.length === 0) return versions;
+  const lease = image.acquire?.();
+  const container = await Container.create({
+    rootfs: image.rootfs,
+    binds: image.binds,
+    cgroups: sandbox.cgroups,
+    scratchMb: 64,
+    ...(sandbox.launcher === undefined ? {} : { launcher: sandbox.launcher }),
+  });
+  try {
+    for (const language of commands) {
+      const how = language.version;
+      if ("fixed" in how) continue;
+      const result = await container.exec({
+        argv: how.command,
+        env: { ...image.env },
+        limits: { wallTimeMs: 30_000, memoryMb: 1024, processes: 128, outputKb: 64 },
+      });
+      versions[language.id] = versionIn(`${result.stdout.toString("utf8")}\n${result.stderr.toString("utf8")}`, how.pattern);
+    }
+  } finally {
+    await container.destroy();
+    lease?.release();
+  }
+  return versions;
+}

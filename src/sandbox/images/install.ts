@@ -1,0 +1,34 @@
+import type { Readable } from "node:stream";
+import { WarrenError } from "../../errors.js";
+import { openSandbox } from "../environment.js";
+import { detectImageVersions } from "./detect-versions.js";
+import { storedImage } from "./installed-images.js";
+import { ImageStore, type InstallOptions, type InstallResult } from "./store/store.js";
+
+export interface InstalledImage extends InstallResult {
+  /** Why versions could not be detected (no usable sandbox here), if so. */
+  readonly versionProblem: string | undefined;
+}
+
+/**
+ * Imports an image archive into the store under a name, then detects its
+ * languages' versions by running their commands inside it, once (stored in
+ * the name index). Without a usable sandbox the image is still installed;
+ * its versions stay "unknown" and `versionProblem` says why.
+ */
+export async function installImage(dataDir: string, input: Readable, options: InstallOptions, env: NodeJS.ProcessEnv = process.env): Promise<InstalledImage> {
+  const store = new ImageStore(dataDir);
+  const result = await store.install(input, options);
+  if (result.record.languages.length === 0) return { ...result, versionProblem: undefined };
+  try {
+    const sandbox = await openSandbox({ env: { ...env, WARREN_DATA_DIR: dataDir }, reapStale: false });
+    const stored = store.require(result.record.name);
+    const versions = await detectImageVersions(storedImage(store, stored), sandbox);
+    const record = { ...stored.record, versions };
+    store.writeRecord(record);
+    return { ...result, record, versionProblem: undefined };
+  } catch (error) {
+    if (!(error instanceof WarrenError)) throw error;
+    return { ...result, versionProblem: error.message };
+  }
+}

@@ -1,0 +1,87 @@
+/* What the adversarial suite checks on the host side: our own marked
+ * processes, cgroups of dead launchers, job temp dirs, disk space, and that
+ * the host still answers. Only processes whose command line carries a marker
+ * this test made are ever looked at. */
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { sandbox } from "../helpers/sandbox.js";
+
+/** A marker no other process on the machine has in its command line. */
+export function marker(tag: string): string {
+  return `warren-esc-${tag}-${process.pid}-${randomBytes(4).toString("hex")}`;
+}
+
+/** Host pids whose command line contains `marker`. */
+export function hostProcessesWith(mark: string): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, "latin1").includes(mark)) found.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+/** Per-execution cgroups (`warren-<pid>`) under the delegated root whose launcher is dead: leaks. */
+export async function deadLauncherCgroups(): Promise<string[]> {
+  const { cgroups } = await sandbox();
+  const leaked: string[] = [];
+  for (const parent of cgroups) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(parent);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const match = /^warren-(\d+)$/.exec(name);
+      if (match === null) continue;
+      if (!pidAlive(Number(match[1]))) leaked.push(path.join(parent, name));
+    }
+  }
+  return leaked;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
+/** The job temp dirs (src/sandbox/job-dir.ts: `warren-job-*` under os.tmpdir()) that exist now. */
+export function jobDirs(): Set<string> {
+  return new Set(fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith("warren-job-")));
+}
+
+/** Free bytes of the file system holding `dir`. */
+export function freeBytes(dir: string): number {
+  const stats = fs.statfsSync(dir);
+  return stats.bavail * stats.bsize;
+}
+
+/**
+ * A host-side action that must still complete: spawn a process, write and
+ * read back a file. Returns what it read (the caller asserts it).
+ */
+export function hostAction(): string {
+  const echoed = spawnSync("sh", ["-c", "echo host-ok"], { encoding: "utf8", timeout: 30_000 }).stdout;
+  const file = path.join(os.tmpdir(), `warren-esc-probe-${process.pid}`);
+  fs.writeFileSync(file, echoed);
+  const read = fs.readFileSync(file, "utf8");
+  fs.rmSync(file);
+  return read;
+}
+
+/** Prints a measured figure for the report (not asserted beyond its bound). */
+export function report(what: string, measured: number, limit: number, unit = "ms"): void {
+  console.log(`[escape] ${what}: measured ${measured} ${unit}, limit ${limit} ${unit}`);
+}

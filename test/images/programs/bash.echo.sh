@@ -1,0 +1,1 @@
+while IFS= read -r line || [ -n "$line" ]; do printf "%s\n" "$line"; done

@@ -1,0 +1,1 @@
+public class Program { public static void Main() { System.Console.Write(System.Console.In.ReadToEnd()); } }

@@ -1,0 +1,1 @@
+public class Program { public static void Main() { System.Console.WriteLine("Hello, world!"); } }

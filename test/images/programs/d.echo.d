@@ -1,0 +1,2 @@
+import std.stdio;
+void main() { foreach (line; stdin.byLine(KeepTerminator.yes)) write(line); }

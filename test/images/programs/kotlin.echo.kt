@@ -1,0 +1,1 @@
+fun main() { print(System.`in`.readBytes().toString(Charsets.UTF_8)) }

@@ -1,0 +1,2 @@
+lines <- readLines(file("stdin"))
+cat(paste0(lines, "\n"), sep = "")

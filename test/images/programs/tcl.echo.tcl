@@ -1,0 +1,1 @@
+puts -nonewline [read stdin]
