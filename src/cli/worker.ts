@@ -4,6 +4,7 @@ import { InvalidRequestError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { BullMqQueue, queueConfig } from "../queue/index.js";
 import { openSandbox } from "../sandbox/environment.js";
+import { startMetricsServer } from "../worker/metrics-server.js";
 import { startWorker } from "../worker/start-worker.js";
 import { usageError } from "./args.js";
 import { exitSoon, onShutdown, within } from "./shutdown.js";
@@ -11,7 +12,9 @@ import { exitSoon, onShutdown, within } from "./shutdown.js";
 export const WORKER_USAGE = `Usage: warren worker
 
 A queue worker: takes jobs from BullMQ on REDIS_URL and runs them in sandboxes,
-WARREN_CONCURRENCY at once (default: the number of cores). SIGTERM: stop taking
+WARREN_CONCURRENCY at once (default: the number of cores). With
+WARREN_METRICS_PORT, it serves its own /metrics there (on WARREN_METRICS_HOST,
+default 127.0.0.1). SIGTERM: stop taking
 jobs, finish the running ones (within WARREN_SHUTDOWN_MS, default 30 s; past
 that they are handed back to other workers), then exit.`;
 
@@ -33,13 +36,28 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const logger = createLogger(env, "warren-worker");
   const sandbox = await openSandbox({ env, pool: true });
   const queue = await BullMqQueue.open(config);
-  const worker = startWorker(queue, sandbox, config, new Metrics(), logger);
+  const metrics = new Metrics();
+  const worker = startWorker(queue, sandbox, config, metrics, logger);
+  const metricsServer = await maybeMetricsServer(env, metrics);
+  if (metricsServer !== undefined) logger.info({ port: metricsServer.port }, "metrics on /metrics");
   await onShutdown(logger, async () => {
     await within(Number.isFinite(shutdownMs) ? shutdownMs : 30_000, worker.close(), () => worker.close(true));
     await queue.close();
     await sandbox.pool?.close();
+    await metricsServer?.close();
     logger.info("stopped");
   });
   exitSoon();
   return 0;
+}
+
+/** WARREN_METRICS_PORT (and WARREN_METRICS_HOST): the worker's own /metrics; unset, none. */
+async function maybeMetricsServer(env: NodeJS.ProcessEnv, metrics: Metrics) {
+  const text = env.WARREN_METRICS_PORT;
+  if (text === undefined || text === "") return undefined;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidRequestError(`Expected WARREN_METRICS_PORT to be a port number from 0 to 65535, got ${JSON.stringify(text)}.`);
+  }
+  return startMetricsServer(metrics, { port, host: env.WARREN_METRICS_HOST ?? "127.0.0.1" });
 }
