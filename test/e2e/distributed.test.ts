@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runResultSchema } from "../../src/api/result-schemas.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "../../src/sandbox/cgroup/index.js";
 import { eventually } from "../helpers/eventually.js";
+import { processesWith } from "../helpers/processes.js";
 import { freePort, startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { testEnv } from "../helpers/sandbox.js";
 import { postRun, stop, until200, warren } from "./processes.js";
@@ -121,18 +122,4 @@ function isEmptyCgroup(dir: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Pids whose command line contains `marker`. */
-function processesWith(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
 }

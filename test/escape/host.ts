@@ -5,6 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+export { processesWith as hostProcessesWith } from "../helpers/processes.js";
 import os from "node:os";
 import path from "node:path";
 import { sandbox } from "../helpers/sandbox.js";
@@ -14,19 +15,6 @@ export function marker(tag: string): string {
   return `warren-esc-${tag}-${process.pid}-${randomBytes(4).toString("hex")}`;
 }
 
-/** Host pids whose command line contains `marker`. */
-export function hostProcessesWith(mark: string): number[] {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, "latin1").includes(mark)) found.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
 
 /** Per-execution cgroups (`warren-<pid>`) under the delegated root whose launcher is dead: leaks. */
 export async function deadLauncherCgroups(): Promise<string[]> {

@@ -7,6 +7,7 @@ import { detectCgroupDriver, resolveCgroupRoot } from "../../src/sandbox/cgroup/
 import { loadHostImage } from "../../src/sandbox/images/host-image.js";
 import { requireLauncher } from "../../src/sandbox/launcher-path.js";
 import { TIME_SCALE } from "../helpers/sandbox.js";
+export { processesWith } from "../helpers/processes.js";
 
 export const launcher = requireLauncher();
 export const image = loadHostImage(resolveDataDir());
@@ -84,20 +85,6 @@ export async function hold(extra: string[] = []): Promise<{ pid: number; join: (
         child.stdin!.end();
       }),
   };
-}
-
-/** Host pids whose command line contains `marker` (our own test processes only). */
-export function processesWith(marker: string): number[] {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, "latin1").includes(marker)) found.push(Number(entry));
-    } catch {
-      // gone already
-    }
-  }
-  return found;
 }
 
 /** The cgroup directories a launcher with this pid would have made. */

@@ -1,7 +1,7 @@
-import fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { Container } from "../../src/sandbox/launcher.js";
 import { sandbox } from "../helpers/sandbox.js";
+import { processesWith } from "../helpers/processes.js";
 
 const created: Container[] = [];
 afterEach(async () => {
@@ -95,14 +95,4 @@ describe("Container cancellation", () => {
   });
 });
 
-function hostHas(marker: string): boolean {
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, "latin1").startsWith(marker)) return true;
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return false;
-}
+const hostHas = (marker: string) => processesWith(marker, { prefix: true }).length > 0;

@@ -1,20 +1,6 @@
-import fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { job, run } from "../helpers/sandbox.js";
-
-/** Host pids whose command line contains `marker`. */
-function hostProcessesWith(marker: string): number[] {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) found.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
+import { processesWith as hostProcessesWith } from "../helpers/processes.js";
 
 describe("isolation between and after jobs", () => {
   it("writes vanish with the job: the next job sees none of them", async () => {
