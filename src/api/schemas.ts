@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isValidFilePath } from "../sandbox/file-path.js";
+import { FILE_PATH_BOUNDS, isValidFilePath } from "../sandbox/file-path.js";
 import type { Limits } from "../worker/limits.js";
 
 /** Bounds on a request's size that are not limits of the sandbox. */
@@ -54,7 +54,6 @@ export function limitsSchema(maxima: Limits) {
  * (255) bytes, not characters; copy-in descends at most 32 directories
  * (src/sandbox/native/mounts.c copy_tree).
  */
-export const FILE_PATH_BOUNDS = Object.freeze({ segmentBytes: 255, segments: 32 });
 
 const withinPathBounds = (path: string): boolean => {
   const segments = path.split("/");

@@ -24,3 +24,12 @@ describe("checkFilePath", () => {
     expect(isValidFilePath(path)).toBe(false);
   });
 });
+
+describe("checkFilePath bounds", () => {
+  it("refuses a segment over 255 bytes and a path over 32 levels, accepts the limits", () => {
+    expect(() => checkFilePath("é".repeat(128))).toThrow(/longer than 255 bytes/); // 256 bytes, 128 characters
+    expect(checkFilePath("x".repeat(255))).toHaveLength(1);
+    expect(() => checkFilePath(Array(33).fill("d").join("/"))).toThrow(/more than 32 levels/);
+    expect(checkFilePath(Array(32).fill("d").join("/"))).toHaveLength(32);
+  });
+});

@@ -7,6 +7,9 @@ import { InvalidFilePathError } from "../errors.js";
  * Why so strict: these paths are joined to a host temp dir before the launcher
  * copies them in; anything that could leave that dir must be refused here.
  */
+/** What the file system and the launcher's copy-in take: NAME_MAX bytes a segment, 32 levels. */
+export const FILE_PATH_BOUNDS = Object.freeze({ segmentBytes: 255, segments: 32 });
+
 export function checkFilePath(path: string): string[] {
   if (path.length === 0) throw new InvalidFilePathError(path, "it is empty");
   if (path.length > 255) throw new InvalidFilePathError(path, "it is longer than 255 characters");
@@ -14,7 +17,11 @@ export function checkFilePath(path: string): string[] {
   if (path.startsWith("/")) throw new InvalidFilePathError(path, "it is absolute; give a path relative to the work dir");
   if (path.includes("\\")) throw new InvalidFilePathError(path, "it contains a backslash");
   const segments = path.split("/");
+  if (segments.length > FILE_PATH_BOUNDS.segments) throw new InvalidFilePathError(path, `it is more than ${FILE_PATH_BOUNDS.segments} levels deep`);
   for (const segment of segments) {
+    if (Buffer.byteLength(segment, "utf8") > FILE_PATH_BOUNDS.segmentBytes) {
+      throw new InvalidFilePathError(path, `a segment is longer than ${FILE_PATH_BOUNDS.segmentBytes} bytes (UTF-8)`);
+    }
     if (segment === "..") throw new InvalidFilePathError(path, "it contains `..`");
     if (segment === ".") throw new InvalidFilePathError(path, "it contains a `.` segment");
     if (segment === "") throw new InvalidFilePathError(path, "it contains an empty segment (`//` or a trailing `/`)");

@@ -4,7 +4,7 @@
  * 5xx, never a throw. Runs are bounded (numRuns) so this takes seconds. */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FILE_PATH_BOUNDS } from "../../src/api/schemas.js";
+import { FILE_PATH_BOUNDS } from "../../src/sandbox/file-path.js";
 import { errorSchema, submittedSchema } from "../../src/api/result-schemas.js";
 import { isValidFilePath } from "../../src/sandbox/file-path.js";
 import { MAX_LIMITS } from "../../src/worker/limits.js";
