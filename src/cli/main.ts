@@ -23,7 +23,7 @@ Environment: WARREN_DATA_DIR (images, state), WARREN_CGROUP_ROOT (the delegated 
 WARREN_LAUNCHER (the launcher binary), PORT, REDIS_URL, WARREN_API_KEYS, WARREN_CONCURRENCY
 (docs/service.md lists the rest).`;
 
-const IMAGE_INPUT_CODES = new Set(["image_rejected", "image_corrupt", "image_too_large", "image_not_found", "image_in_use"]);
+const IMAGE_INPUT_CODES = new Set(["image_rejected", "image_corrupt", "image_too_large", "image_not_found", "image_in_use", "registry_not_found", "registry_auth_failed", "registry_unreachable", "registry_error"]);
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
@@ -52,10 +52,33 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof WarrenError) {
       process.stderr.write(`${error.message}\n`);
       if (error.code === "invalid_request" || error.code === "unknown_language" || error.code === "invalid_file_path") return EXIT_USAGE;
-      // An archive refused, an image missing or in use: the input's fault, not Warren's.
+      // An archive refused, an image missing or in use, a registry failing: the input's fault, not Warren's.
       return IMAGE_INPUT_CODES.has(error.code) ? 1 : EXIT_WARREN_FAILED;
     }
+    const hint = systemErrorHint(error);
+    if (hint !== undefined) {
+      process.stderr.write(`warren ${name}: ${hint}\n`);
+      return EXIT_WARREN_FAILED;
+    }
     throw error;
+  }
+}
+
+/** A message a person can act on for the host's own refusals (a full disk, a read-only or forbidden path). */
+function systemErrorHint(error: unknown): string | undefined {
+  const e = error as NodeJS.ErrnoException;
+  const where = typeof e.path === "string" ? ` (${e.path})` : "";
+  switch (e.code) {
+    case "ENOSPC":
+    case "EDQUOT":
+      return `the disk is full${where}: free space where WARREN_DATA_DIR and the temp dir live, then retry. Nothing half-made was kept.`;
+    case "EROFS":
+      return `a read-only file system${where}: point WARREN_DATA_DIR at a writable directory.`;
+    case "EACCES":
+    case "EPERM":
+      return `permission denied${where}: check that this user owns WARREN_DATA_DIR (or run \`warren doctor\`).`;
+    default:
+      return undefined;
   }
 }
 

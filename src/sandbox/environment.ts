@@ -4,6 +4,7 @@ import { detectCgroupDriver, resolveCgroupRoot } from "./cgroup/detect.js";
 import type { CgroupDriver } from "./cgroup/types.js";
 import { ImageCatalog } from "./images/catalog.js";
 import { loadHostImage } from "./images/host-image.js";
+import { assertSandboxCanReach } from "./sandbox-reach.js";
 import { requireLauncher } from "./launcher-path.js";
 import { ContainerPool } from "./pool.js";
 import type { Sandbox } from "../worker/run-job.js";
@@ -61,6 +62,7 @@ export async function openSandbox(options: OpenOptions = {}): Promise<SandboxEnv
   if (options.reapStale !== false) await driver.reapStale(cgroupRoot);
   const dataDir = resolveDataDir(env);
   const image = loadHostImage(dataDir);
+  assertSandboxCanReach(image.rootfs);
   // Every installed image, re-read when one is added or removed; what crashed imports left is swept.
   const catalog = new ImageCatalog(dataDir, image);
   catalog.store.sweep();
