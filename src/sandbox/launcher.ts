@@ -10,11 +10,10 @@ import { holdArgs, joinArgs, type Bind } from "./launch-args.js";
 import { parseStatusLine, readyLineSchema, signalName } from "./launch-status.js";
 import { requireLauncher } from "./launcher-path.js";
 import { OutputBuffer } from "./output-buffer.js";
+import { ROOT_SANDBOX_UID } from "./sandbox-reach.js";
 
 /** fd 3 of every launcher we spawn carries its status lines. */
 const STATUS_FD = 3;
-/** The host uid/gid a root launcher maps the sandbox user to (docs/launcher.md `--sandbox-uid`). */
-const ROOT_SANDBOX_ID = 65534;
 /** How long a container may take to come up. */
 const START_TIMEOUT_MS = 20_000;
 /** How long after its wall limit a join may take before we kill it (the launcher enforces wall time itself). */
@@ -320,7 +319,7 @@ async function removeExecCgroups(parents: readonly string[], pid: number): Promi
 
 /** As root, the launcher maps the sandbox to this host id (its --sandbox-uid default): job files must be its. */
 function sandboxOwner(): { uid: number; gid: number } | undefined {
-  return process.getuid?.() === 0 ? { uid: ROOT_SANDBOX_ID, gid: ROOT_SANDBOX_ID } : undefined;
+  return process.getuid?.() === 0 ? { uid: ROOT_SANDBOX_UID, gid: ROOT_SANDBOX_UID } : undefined;
 }
 
 /** The result of an execution cancelled before it started (the same shape the launcher reports). */
