@@ -14,7 +14,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.onError((error, c) => renderError(c, error, deps.logger));
   app.notFound((c) => renderError(c, new NotFoundError(`No such endpoint: ${c.req.method} ${c.req.path} (see /openapi.json).`), deps.logger));
   app.route("/", healthRoutes(deps));
-  app.use("/v1/*", bearerAuth(deps.options.apiKeys), rateLimit(deps.options.rateLimitPerMinute));
+  app.use("/v1/*", bearerAuth(deps.options.apiKeys), rateLimit(deps.options.rateLimitPerMinute, deps.queue.rateLimiter()));
   app.route("/v1/runs", runsRoutes(deps));
   app.route("/v1/languages", languagesRoutes(deps));
   app.route("/v1/images", imagesRoutes(deps));

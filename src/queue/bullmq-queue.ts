@@ -5,6 +5,7 @@ import { BullMqWorker, cancelChannel, finishedChannel, heartbeatKey } from "./bu
 import type { QueueConfig } from "./config.js";
 import { orUnavailable } from "./errors.js";
 import { apiConnection, connect } from "./redis-connection.js";
+import { RedisRateLimiter, type RateLimiter } from "./rate-limiter.js";
 import { RedisResultStore } from "./redis-store.js";
 import { isFinal, pendingResult } from "./run-status.js";
 import type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
@@ -64,6 +65,10 @@ export class BullMqQueue implements JobQueue {
       throw error;
     }
     return queued;
+  }
+
+  rateLimiter(): RateLimiter {
+    return new RedisRateLimiter(this.#redis, this.#config.name);
   }
 
   get(id: string): Promise<RunResult | undefined> {

@@ -6,3 +6,4 @@ export { openQueue } from "./open-queue.js";
 export { isFinal, pendingResult } from "./run-status.js";
 export type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
 export { waitForResult } from "./wait-for.js";
+export { MemoryRateLimiter, RedisRateLimiter, type RateDecision, type RateLimiter } from "./rate-limiter.js";

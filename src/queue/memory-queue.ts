@@ -5,6 +5,7 @@ import { PriorityList } from "./priority-list.js";
 import { ResultStore } from "./result-store.js";
 import { isFinal, pendingResult } from "./run-status.js";
 import type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
+import { MemoryRateLimiter, type RateLimiter } from "./rate-limiter.js";
 
 /**
  * The embedded queue: one process, no Redis. Jobs and results live in memory
@@ -18,6 +19,7 @@ export class MemoryQueue implements JobQueue {
   readonly #running = new Map<string, AbortController>();
   readonly #events = new EventEmitter();
   readonly #workers = new Set<MemoryWorker>();
+  readonly #limiter = new MemoryRateLimiter();
 
   constructor(config: Pick<QueueConfig, "resultTtlSeconds" | "resultMax">) {
     this.#results = new ResultStore(config.resultTtlSeconds * 1000, config.resultMax);
@@ -34,6 +36,10 @@ export class MemoryQueue implements JobQueue {
 
   async get(id: string): Promise<RunResult | undefined> {
     return this.#results.get(id);
+  }
+
+  rateLimiter(): RateLimiter {
+    return this.#limiter;
   }
 
   async cancel(id: string): Promise<RunResult | undefined> {

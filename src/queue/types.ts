@@ -1,3 +1,4 @@
+import type { RateLimiter } from "./rate-limiter.js";
 import type { RunRequest } from "../api/schemas.js";
 import type { RunResult } from "../worker/run-result.js";
 
@@ -58,6 +59,8 @@ export interface JobQueue {
   /** Jobs waiting to run. */
   depth(): Promise<number>;
   health(): Promise<QueueHealth>;
+  /** Counts API requests per key where every API instance on this queue sees the same counts. */
+  rateLimiter(): RateLimiter;
   /** Starts a worker on this queue. */
   work(handler: RunHandler, options: WorkOptions): QueueWorker;
   /** Closes the connections (workers first: close them before). */
