@@ -21,8 +21,12 @@ export class MemoryQueue implements JobQueue {
   readonly #workers = new Set<MemoryWorker>();
   readonly #limiter = new MemoryRateLimiter();
 
-  constructor(config: Pick<QueueConfig, "resultTtlSeconds" | "resultMax">) {
+  /** Tries for a job that Warren itself failed (a user's verdict is never retried), and the first delay (doubling). */
+  readonly retry: { readonly attempts: number; readonly backoffMs: number };
+
+  constructor(config: Pick<QueueConfig, "resultTtlSeconds" | "resultMax"> & Partial<Pick<QueueConfig, "attempts" | "backoffMs">>) {
     this.#results = new ResultStore(config.resultTtlSeconds * 1000, config.resultMax);
+    this.retry = { attempts: config.attempts ?? 1, backoffMs: config.backoffMs ?? 1000 };
     this.#events.setMaxListeners(0);
   }
 
@@ -149,10 +153,16 @@ class MemoryWorker implements QueueWorker {
     signal.addEventListener("abort", abort, { once: true });
     const promise = (async () => {
       let result: RunResult;
-      try {
-        result = await this.#handler(job, local.signal);
-      } catch (error) {
-        result = { ...pendingResult(job, "running"), status: "failed", verdict: "internal_error", error: { code: "worker_failed", message: (error as Error).message } };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          result = await this.#handler(job, local.signal);
+        } catch (error) {
+          result = { ...pendingResult(job, "running"), status: "failed", verdict: "internal_error", error: { code: "worker_failed", message: (error as Error).message } };
+        }
+        // Only Warren's own faults are tried again, as BullMQ does in distributed mode.
+        const { attempts, backoffMs } = this.#queue.retry;
+        if (result.status !== "failed" || attempt >= attempts || local.signal.aborted) break;
+        await abortableSleep(backoffMs * 2 ** (attempt - 1), local.signal);
       }
       if (local.signal.aborted) result = { ...pendingResult(job, "cancelled") };
       signal.removeEventListener("abort", abort);
@@ -163,4 +173,16 @@ class MemoryWorker implements QueueWorker {
     });
     this.#inflight.set(job.id, { promise, abort });
   }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
