@@ -43,7 +43,7 @@ part() {   # part NAME COMMAND...: run one part, remember a failure, go on
 #                                   languages of the host image under test
 #   util-linux (setpriv, namei) and passwd (useradd) are essential packages.
 #   mmdebstrap                      builds the `python` image (test:images)
-PACKAGES=(qemu-system-x86 busybox-static bubblewrap redis-server gcc g++ make libc6-dev python3 mmdebstrap)
+PACKAGES=(qemu-system-x86 busybox-static bubblewrap redis-server gcc g++ make libc6-dev python3 mmdebstrap docker-registry skopeo)
 install_packages() {
   local missing=() p
   for p in "${PACKAGES[@]}"; do

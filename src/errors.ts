@@ -108,3 +108,10 @@ export class ImageInUseError extends WarrenError {
     super("image_in_use", message, { details });
   }
 }
+
+/** A registry that cannot be reached, refuses the credentials, lacks the image, or answers with an error. */
+export class RegistryError extends WarrenError {
+  constructor(code: "registry_unreachable" | "registry_auth_failed" | "registry_not_found" | "registry_error", message: string, details?: unknown) {
+    super(code, message, { details });
+  }
+}

@@ -7,7 +7,7 @@ export const imageInfoSchema = z.object({
   name: z.string().describe("What `image` in a run request names"),
   digest: z.string().nullable().describe("sha256:HEX of a stored image; null for the host image"),
   description: z.string().describe("What the image is for"),
-  source: z.enum(["host", "import", "build"]).describe("How it was made"),
+  source: z.enum(["host", "import", "build", "pull"]).describe("How it was made"),
   createdAt: z.string().nullable().describe("When it was installed (ISO 8601)"),
   sizeBytes: z.number().nullable().describe("Bytes of file content"),
   files: z.number().nullable().describe("Entries in its root filesystem"),

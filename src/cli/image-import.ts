@@ -75,7 +75,7 @@ export async function imageImportCommand(argv: string[]): Promise<number> {
 }
 
 /** A shipped recipe's name, or the path of an image.json. */
-function readRecipe(spec: string) {
+export function readRecipe(spec: string) {
   if (spec.endsWith(".json")) return loadImageRecipe(path.basename(path.dirname(path.resolve(spec))), path.dirname(path.dirname(path.resolve(spec))));
   return loadImageRecipe(spec);
 }

@@ -34,6 +34,11 @@ export class StoreLayout {
     return path.join(this.root, "tmp");
   }
 
+  /** Blobs of `warren image pull` in flight: HEX.partial while downloading (resumed by the next pull), HEX once verified; deleted once installed. */
+  get downloadsDir(): string {
+    return path.join(this.root, "downloads", "sha256");
+  }
+
   get leasesRoot(): string {
     return path.join(this.root, "leases");
   }

@@ -28,8 +28,8 @@ export const nameRecordSchema = z.strictObject({
   createdAt: z.string().describe("ISO 8601 time the name was set"),
   source: z
     .strictObject({
-      kind: z.enum(["import", "build"]).describe("How it was made"),
-      detail: z.string().describe("The archive imported, or the recipe built"),
+      kind: z.enum(["import", "build", "pull"]).describe("How it was made"),
+      detail: z.string().describe("The archive imported, the recipe built, or the reference pulled (with its manifest digest)"),
     })
     .describe("Where the image came from"),
   env: z.record(z.string(), z.string()).default({}).describe("Base environment of every program run in it"),
