@@ -10,13 +10,17 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+static pid_t oneshot_pid;
 static const char *const ns_names[6] = { "user", "mnt", "pid", "net", "ipc", "uts" };
 
-static void init_loop(void) {
+/* WT >= 0 (one-shot): the wait pipe of the program, which is pid 2; its
+ * status and rusage are written there when it is reaped. */
+static void init_loop(int wt) {
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, NULL); /* pid 1 ignores what it has no handler for: nothing inside can stop it */
@@ -24,9 +28,48 @@ static void init_loop(void) {
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   for (;;) {
-    while (waitpid(-1, NULL, WNOHANG) > 0) {}
+    struct waited w;
+    memset(&w, 0, sizeof w);
+    while ((w.pid = wait4(-1, &w.status, WNOHANG, &w.ru)) > 0)
+      if (wt >= 0 && w.pid == oneshot_pid) { write_all(wt, &w, sizeof w); close(wt); wt = -1; }
     sigwaitinfo(&chld, NULL);
   }
+}
+
+/* One-shot: the container's init forks the program itself, as it is already in
+ * every namespace (no helper, no setns). The launcher sends the execution's
+ * fds once its cgroups are made: stdout, stderr, failure and wait pipes, then
+ * each cgroup's file to enter it by. The program P is set up exactly as on --join
+ * (exec_program). Init answers on the wait pipe like the join helper does (P's
+ * pid, then its status), and sends a pidfd of P back on CTL so that the
+ * launcher can kill P alone. Returns the wait pipe, kept open until P is
+ * reaped, or -1. */
+static int oneshot_fork(const struct opts *o, int ctl, bool priv) {
+  int fds[4 + MAX_CGROUPS];
+  int n = recv_fds(ctl, fds, 4 + MAX_CGROUPS);
+  if (n < 4) _exit(1); /* the launcher is gone or failed before the program */
+  static struct cgroup cg;
+  cg.n = n - 4;
+  for (int i = 0; i < cg.n; i++) cg.h[i].procs_fd = fds[4 + i];
+  int out = fds[0], err = fds[1], failfd = fds[2], wt = fds[3];
+  pid_t p = fork();
+  if (p == 0) { close(ctl); close(wt); exec_program(o, &cg, out, err, failfd, -1, priv); }
+  if (p < 0) {
+    struct failure ff;
+    fail_set(&ff, "fork", errno);
+    write_all(failfd, &ff, sizeof ff);
+    close(wt); /* the launcher sees the failure, then EOF */
+    return -1;
+  }
+  oneshot_pid = p;
+  int pfd = (int)syscall(SYS_pidfd_open, p, 0);
+  send_fds(ctl, &pfd, pfd >= 0 ? 1 : 0); /* always a message: the launcher waits for it */
+  if (pfd >= 0) close(pfd);
+  struct waited w;
+  memset(&w, 0, sizeof w);
+  w.pid = p;
+  write_all(wt, &w, sizeof w);
+  return wt;
 }
 
 /* Runs in the new namespaces as pid 1. */
@@ -47,7 +90,7 @@ static int open_sources(const struct opts *o, int *rootfs_fd, int *copy_fd, int 
   return 0;
 }
 
-static void child(const struct opts *o, int go, int rep, bool priv) {
+static void child(const struct opts *o, int go, int rep, int ctl, bool priv) {
   int rootfs_fd = -1, copy_fd = -1, bind_fds[MAX_BINDS];
   struct failure f = { "", 0 };
   char c;
@@ -70,36 +113,47 @@ static void child(const struct opts *o, int go, int rep, bool priv) {
   for (int i = 0; i < o->nbinds; i++) if (bind_fds[i] >= 0) close(bind_fds[i]);
   if (write_all(rep, &f, sizeof f) < 0) _exit(1);
   close(rep);
+  int wt = ctl >= 0 ? oneshot_fork(o, ctl, priv) : -1;
   int null = open("/dev/null", O_RDWR);
-  if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); if (null > 2) close(null); }
-  syscall(SYS_close_range, 3, ~0U, 0); /* the caller's pipes must see EOF when the launcher exits */
-  init_loop();
+  if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); if (null > 2 && null != wt) close(null); }
+  /* the caller's pipes must see EOF when the launcher exits */
+  if (wt < 0) syscall(SYS_close_range, 3, ~0U, 0);
+  else { if (wt > 3) syscall(SYS_close_range, 3, wt - 1, 0); syscall(SYS_close_range, wt + 1, ~0U, 0); }
+  init_loop(wt);
 fail:
   write_all(rep, &f, sizeof f);
   _exit(1);
 }
 
-int container_create(const struct opts *o, struct container *c, struct failure *f) {
+int container_create(const struct opts *o, struct container *c, int (*meanwhile)(void *, struct failure *), void *arg, struct failure *f) {
   bool priv = geteuid() == 0;
   uid_t out_uid = priv ? o->sandbox_uid : geteuid();
   gid_t out_gid = priv ? o->sandbox_gid : getegid();
   int go[2], rep[2];
+  int ctl[2] = { -1, -1 };
+  c->ctl = -1;
   if (pipe2(go, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) { fail_set(f, "pipe", errno); return -1; }
+  if (o->mode == MODE_ONESHOT && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) { fail_set(f, "socketpair", errno); return -1; }
   pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD, 0, 0, 0, 0);
   if (pid < 0) { fail_set(f, "clone-namespaces", errno); return -1; }
   if (pid == 0) {
     close(go[1]);
     close(rep[0]);
-    child(o, go[0], rep[1], priv);
+    if (ctl[0] >= 0) close(ctl[0]);
+    child(o, go[0], rep[1], ctl[1], priv);
     _exit(1);
   }
   close(go[0]);
   close(rep[1]);
+  if (ctl[1] >= 0) close(ctl[1]);
+  c->ctl = ctl[0];
   c->init = pid;
   for (int i = 0; i < 6; i++) c->ns_fds[i] = -1;
   int rc = userns_write_maps(pid, o->uid, out_uid, o->gid, out_gid, priv, f);
   if (rc == 0 && write_all(go[1], "g", 1) < 0) { fail_set(f, "container-start", errno); rc = -1; }
   close(go[1]);
+  /* while init builds the container, the launcher does its own part (one-shot: the cgroups) */
+  if (rc == 0 && meanwhile && meanwhile(arg, f) < 0) rc = -1;
   if (rc == 0) {
     struct failure got;
     int n = read_full(rep[0], &got, sizeof got);
@@ -107,7 +161,8 @@ int container_create(const struct opts *o, struct container *c, struct failure *
     else if (got.step[0]) { *f = got; rc = -1; }
   }
   close(rep[0]);
-  if (rc == 0) rc = container_open_ns(pid, c, f);
+  /* one-shot runs its program from init: no namespace fds needed */
+  if (rc == 0 && o->mode != MODE_ONESHOT) rc = container_open_ns(pid, c, f);
   if (rc < 0) container_destroy(c);
   return rc;
 }
@@ -125,6 +180,7 @@ int container_open_ns(pid_t pid, struct container *c, struct failure *f) {
 
 void container_destroy(struct container *c) {
   for (int i = 0; i < 6; i++) if (c->ns_fds[i] >= 0) { close(c->ns_fds[i]); c->ns_fds[i] = -1; }
+  if (c->ctl >= 0) { close(c->ctl); c->ctl = -1; }
   if (c->init > 0) {
     kill(c->init, SIGKILL);
     waitpid(c->init, NULL, 0);

@@ -5,6 +5,9 @@
  *          └─ program P: enters its cgroup, new cgroup ns and session, takes the
  *             sandbox identity, rlimits, drops capabilities, seccomp, execs
  *
+ * One-shot has no E: the container's init, already in every namespace, forks P
+ * and reports on it the same way (container.c); P is set up identically.
+ *
  * The launcher never runs inside the container, so nothing in the container can
  * see or signal it. Set-up failures in E or P come back as {step, errno} on a
  * close-on-exec pipe: a program that did not start never gets an exit code.
@@ -27,7 +30,6 @@
 
 extern char **environ;
 
-struct waited { pid_t pid; int status; struct rusage ru; };
 
 static void report(int fd, const char *step, int err) {
   struct failure f;
@@ -38,7 +40,7 @@ static void report(int fd, const char *step, int err) {
 static const int ns_types[6] = { CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS };
 
 /* P: runs in the container's namespaces; everything here happens before untrusted code. */
-static void program(const struct opts *o, const struct cgroup *cg, int out, int err, int failfd, int copy_fd, bool priv) {
+void exec_program(const struct opts *o, const struct cgroup *cg, int out, int err, int failfd, int copy_fd, bool priv) {
   struct failure f = { "", 0 };
   if (dup2(out, 1) < 0 || dup2(err, 2) < 0) { report(failfd, "stdio", errno); _exit(127); }
   if (cg->n && cgroup_enter(cg) < 0) { report(failfd, "cgroup-enter", errno); _exit(127); }
@@ -82,7 +84,7 @@ static void helper(const struct opts *o, const struct container *c, const struct
     if (setns(c->ns_fds[i], ns_types[i]) < 0) { report(failfd, "setns", errno); _exit(1); }
   pid_t p = fork();
   if (p < 0) { report(failfd, "fork", errno); _exit(1); }
-  if (p == 0) program(o, cg, out, err, failfd, copy_fd, priv);
+  if (p == 0) exec_program(o, cg, out, err, failfd, copy_fd, priv);
   close(out);
   close(err);
   close(failfd);
@@ -97,11 +99,12 @@ static void helper(const struct opts *o, const struct container *c, const struct
 
 struct pump { int fd; int to; long long *count; bool *truncated; };
 
-int exec_run(const struct opts *o, const struct container *c, struct exec_result *r, struct failure *f, int64_t *timing) {
+int exec_run(const struct opts *o, const struct container *c, struct cgroup *made, struct exec_result *r, struct failure *f, int64_t *timing) {
   bool priv = geteuid() == 0;
   memset(r, 0, sizeof *r);
-  struct cgroup cg = { 0 };
-  if (o->ncgroups && cgroup_create(&cg, o, f) < 0) { cgroup_destroy(&cg); return -1; }
+  static struct cgroup cg;
+  if (made) cg = *made;
+  else { memset(&cg, 0, sizeof cg); if (o->ncgroups && cgroup_create(&cg, o, f) < 0) { cgroup_destroy(&cg); return -1; } }
   int out[2], err[2], fail[2], wt[2];
   if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(fail, O_CLOEXEC) || pipe2(wt, O_CLOEXEC)) {
     fail_set(f, "pipe", errno); cgroup_destroy(&cg); return -1;
@@ -118,8 +121,16 @@ int exec_run(const struct opts *o, const struct container *c, struct exec_result
     fail_set(f, "open-copy-in", errno); cgroup_destroy(&cg); return -1;
   }
   int64_t t0 = now_us();
-  pid_t e = fork();
-  if (e < 0) { fail_set(f, "fork", errno); cgroup_destroy(&cg); return -1; }
+  bool oneshot = o->mode == MODE_ONESHOT;
+  pid_t e;
+  int pidfd = -1; /* one-shot: P, sent back by init */
+  if (oneshot) {
+    /* init forks P (container.c); killing e (init) kills the whole container */
+    int fds[4 + MAX_CGROUPS] = { out[1], err[1], fail[1], wt[1] };
+    for (int i = 0; i < cg.n; i++) fds[4 + i] = cg.h[i].procs_fd;
+    e = c->init;
+    if (send_fds(c->ctl, fds, 4 + cg.n) < 0) { fail_set(f, "container-exec", errno); cgroup_destroy(&cg); return -1; }
+  } else if ((e = fork()) < 0) { fail_set(f, "fork", errno); cgroup_destroy(&cg); return -1; }
   if (e == 0) {
     sigprocmask(SIG_SETMASK, &old, NULL);
     close(out[0]); close(err[0]); close(fail[0]); close(wt[0]);
@@ -168,6 +179,7 @@ int exec_run(const struct opts *o, const struct container *c, struct exec_result
     if (killed_for && !done && !kill_sent) {
       kill_sent = true;
       if (cg.n) cgroup_kill_all(&cg);
+      else if (have_pid && oneshot) { if (pidfd >= 0) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0); else kill(e, SIGKILL); }
       else if (have_pid) kill(w.pid, SIGKILL);
       else kill(e, SIGKILL); /* P not forked yet, or its pid not read: it dies with E (PDEATHSIG) */
     }
@@ -202,7 +214,11 @@ int exec_run(const struct opts *o, const struct container *c, struct exec_result
     if (idx_wait >= 0 && pf_[idx_wait].revents) {
       ssize_t k = read(wt[0], (char *)&w + wgot, sizeof w - (size_t)wgot);
       if (k > 0) wgot += (int)k;
-      if (wgot == (int)sizeof w && !have_pid) { have_pid = true; wgot = 0; }
+      if (wgot == (int)sizeof w && !have_pid) {
+        have_pid = true; wgot = 0;
+        /* init sent P's pidfd before P's pid (its pid is one of the container's pid namespace) */
+        if (oneshot) { int pfd; if (recv_fds(c->ctl, &pfd, 1) == 1) pidfd = pfd; }
+      }
       else if (wgot == (int)sizeof w) { done = true; close(wt[0]); wt[0] = -1; }
       if (k <= 0) {
         close(wt[0]); wt[0] = -1;
@@ -225,9 +241,13 @@ int exec_run(const struct opts *o, const struct container *c, struct exec_result
   }
   for (int i = 0; i < 2; i++) if (pumps[i].fd >= 0) close(pumps[i].fd);
   if (wt[0] >= 0) close(wt[0]);
-  kill(e, SIGKILL);
-  waitpid(e, NULL, 0);
+  if (pidfd >= 0) close(pidfd);
+  if (!oneshot) { kill(e, SIGKILL); waitpid(e, NULL, 0); }
   if (timing) timing[1] = now_us() - t0;
+  /* one-shot: the container has served its purpose. Kill it now so that the
+   * kernel tears its namespaces down while we read the accounting and remove
+   * the cgroups; container_destroy() reaps it. */
+  if (o->mode == MODE_ONESHOT && c->init > 0) kill(c->init, SIGKILL);
 
   if (sfd >= 0) close(sfd);
   if (cancelled) { fail_set(f, "cancelled", ECANCELED); failed = true; }

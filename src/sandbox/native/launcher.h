@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/resource.h>
 
 #define MAX_BINDS 64
 #define MAX_ENV 256
@@ -47,6 +48,8 @@ long long read_keyed(int dirfd, const char *file, const char *key);
 int64_t now_us(void);
 int write_all(int fd, const void *buf, size_t n);
 int read_full(int fd, void *buf, size_t n);
+int send_fds(int sock, const int *fds, int n);
+int recv_fds(int sock, int *fds, int max);
 
 /* opts.c */
 int opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen);
@@ -86,8 +89,9 @@ int rlimits_apply(const struct opts *o, struct failure *f);
 int caps_drop_all(struct failure *f);
 
 /* container.c: the container's init and its life */
-struct container { pid_t init; int ns_fds[6]; };
-int container_create(const struct opts *o, struct container *c, struct failure *f);
+struct container { pid_t init; int ns_fds[6]; int ctl; /* one-shot: socket to init, -1 otherwise */ };
+/* MEANWHILE(ARG, F), when given, runs in the launcher while init sets up the container */
+int container_create(const struct opts *o, struct container *c, int (*meanwhile)(void *, struct failure *), void *arg, struct failure *f);
 int container_open_ns(pid_t pid, struct container *c, struct failure *f);
 void container_destroy(struct container *c);
 
@@ -98,7 +102,14 @@ struct exec_result {
   double cpu_ms, wall_ms; long long memory_kb; bool oom_killed;
   long long stdout_bytes, stderr_bytes; bool output_truncated, stdout_truncated, stderr_truncated;
 };
-int exec_run(const struct opts *o, const struct container *c, struct exec_result *r, struct failure *f, int64_t *timing);
+/* What the process that forked the program reports on the wait pipe: first
+ * the program's pid (status 0), then its wait status and rusage. */
+struct waited { pid_t pid; int status; struct rusage ru; };
+/* P: set up and exec the program; never returns (exec.c) */
+void exec_program(const struct opts *o, const struct cgroup *cg, int out, int err, int failfd, int copy_fd, bool priv);
+/* one-shot, in the container's init: receive the execution's fds, fork P, report on it (container.c) */
+/* CG: the execution's cgroups when already made (cgroup_create), else NULL: made here; removed here either way */
+int exec_run(const struct opts *o, const struct container *c, struct cgroup *cg, struct exec_result *r, struct failure *f, int64_t *timing);
 
 /* status.c */
 void status_result(int fd, const struct exec_result *r, const int64_t *timings, int ntimings);

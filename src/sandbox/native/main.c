@@ -13,7 +13,9 @@
  *     6. reap orphans until killed                                  container.c
  *   each program (exec.c):
  *     1. a fresh cgroup with memory (no swap), pids, cpu limits     cgroup.c
- *     2. setns into the container; fork the program                 exec.c
+ *        (one-shot: made while the container's init does 2-5)       main.c
+ *     2. join: a helper setns into the container and forks the
+ *        program; one-shot: the container's init forks it           exec.c, container.c
  *     3. enter the cgroup; new cgroup namespace; new session        cgroup.c, exec.c
  *     4. the inside identity; working directory                     userns.c
  *     5. rlimits                                                    rlimits.c
@@ -68,6 +70,13 @@ static int hold(const struct opts *o, struct container *c) {
   return 0;
 }
 
+/* one-shot: the execution's cgroups are made while init builds the container */
+static struct cgroup cg;
+static int make_cgroups(void *arg, struct failure *f) {
+  if (cgroup_create(&cg, arg, f) < 0) { cgroup_destroy(&cg); return -1; }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   struct opts o;
   char err[512];
@@ -81,19 +90,20 @@ int main(int argc, char **argv) {
     return 125;
   }
   struct failure f = { "", 0 };
-  struct container c = { 0, { -1, -1, -1, -1, -1, -1 } };
+  struct container c = { 0, { -1, -1, -1, -1, -1, -1 }, -1 };
   int64_t t[3] = { 0, 0, 0 };
   int64_t t0 = now_us();
   if (o.mode == MODE_JOIN) {
     if (container_open_ns(o.join_pid, &c, &f) < 0) return fail_exit(&o, &f);
-  } else if (container_create(&o, &c, &f) < 0) {
+  } else if (container_create(&o, &c, o.mode == MODE_ONESHOT && o.ncgroups ? make_cgroups : NULL, &o, &f) < 0) {
+    cgroup_destroy(&cg);
     return fail_exit(&o, &f);
   }
   t[0] = now_us() - t0;
   if (o.mode == MODE_HOLD) return hold(&o, &c);
 
   struct exec_result r;
-  int rc = exec_run(&o, &c, &r, &f, t);
+  int rc = exec_run(&o, &c, cg.n ? &cg : NULL, &r, &f, t);
   int64_t t1 = now_us();
   if (o.mode == MODE_JOIN) { for (int i = 0; i < 6; i++) close(c.ns_fds[i]); }
   else container_destroy(&c);

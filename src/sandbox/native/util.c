@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 void fail_set(struct failure *f, const char *step, int err) {
@@ -74,4 +75,49 @@ int64_t now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Pass file descriptors over a unix socket (SCM_RIGHTS), with one byte of data. */
+int send_fds(int sock, const int *fds, int n) {
+  char byte = 0, ctrl[CMSG_SPACE(sizeof(int) * 16)];
+  if (n < 0 || n > 16) { errno = EINVAL; return -1; }
+  struct iovec iov = { &byte, 1 };
+  struct msghdr m = { 0 };
+  m.msg_iov = &iov; m.msg_iovlen = 1;
+  memset(ctrl, 0, sizeof ctrl);
+  if (n > 0) {
+    m.msg_control = ctrl; m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)n);
+  }
+  for (;;) {
+    ssize_t w = sendmsg(sock, &m, MSG_NOSIGNAL);
+    if (w == 1) return 0;
+    if (w < 0 && errno == EINTR) continue;
+    if (w >= 0) errno = EIO;
+    return -1;
+  }
+}
+
+/* Receive up to MAX fds (close-on-exec); returns how many, -1 on error or EOF. */
+int recv_fds(int sock, int *fds, int max) {
+  char byte, ctrl[CMSG_SPACE(sizeof(int) * 16)];
+  struct iovec iov = { &byte, 1 };
+  struct msghdr m = { 0 };
+  m.msg_iov = &iov; m.msg_iovlen = 1;
+  m.msg_control = ctrl; m.msg_controllen = sizeof ctrl;
+  ssize_t r;
+  while ((r = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
+  if (r <= 0) { if (r == 0) errno = EPIPE; return -1; }
+  int n = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    int got[16];
+    memcpy(got, CMSG_DATA(c), sizeof(int) * (size_t)k);
+    for (int i = 0; i < k; i++) { if (n < max) fds[n++] = got[i]; else close(got[i]); }
+  }
+  if (m.msg_flags & MSG_CTRUNC) { for (int i = 0; i < n; i++) close(fds[i]); errno = EMSGSIZE; return -1; }
+  return n;
 }
