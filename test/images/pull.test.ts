@@ -133,7 +133,9 @@ describe("warren image pull from a registry", () => {
       await expect(pull(fixture, `${registry.host}/corrupt:1`, "corrupt")).rejects.toMatchObject({ code: "image_corrupt", message: expect.stringMatching(/layer 1 .*does not match its digest/) });
       expect(fixture.store.list()).toEqual([]);
       expect(listTree(fixture.store.layout.contentRoot)).toEqual([]);
-      expect(listTree(new StoreLayout(fixture.dataDir).downloadsDir).filter((entry) => entry.endsWith(".partial") || entry.startsWith(sha256(gzipSync(corruptLayer))))).toEqual([]);
+      // the bad blob is gone, partial or whole; another blob's download cut short by the
+      // failure may keep its .partial file, on purpose: the next pull resumes it
+      expect(listTree(new StoreLayout(fixture.dataDir).downloadsDir).filter((entry) => entry.includes(sha256(gzipSync(corruptLayer))))).toEqual([]);
     } finally {
       fs.writeFileSync(file, original);
       fixture.cleanup();
