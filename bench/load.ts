@@ -190,6 +190,7 @@ async function main(): Promise<number> {
     const rssBefore = { api: rssKb(api.child.pid), workers: workers.map((w) => rssKb(w.child.pid)) };
     const t0 = performance.now();
     let next = 0;
+    let rssMid: { api: number; workers: number[] } | undefined;
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
         while (next < RUNS && Date.now() < deadline) {
@@ -197,6 +198,7 @@ async function main(): Promise<number> {
           started++;
           outcomes.push(await runOne(base, index, deadline).catch((error: Error) => ({ index, id: "?", kind: "?", ms: 0, problem: error.message })));
           if (outcomes.length % 250 === 0) console.error(`load: ${outcomes.length}/${RUNS}`);
+          if (rssMid === undefined && outcomes.length >= RUNS / 2) rssMid = { api: rssKb(api.child.pid), workers: workers.map((w) => rssKb(w.child.pid)) };
         }
       }),
     );
@@ -222,6 +224,15 @@ async function main(): Promise<number> {
       cgroups: deadLauncherCgroups().filter((dir) => !cgroupsBefore.has(dir)),
       jobDirs: [...jobDirs()].filter((dir) => !dirsBefore.has(dir)),
     };
+    // Bounded memory: over the second half of the runs (caches and pools are warm by
+    // then), no process may keep growing: at most 48 MiB or a quarter of its size.
+    const grew = (mid: number, end: number) => end - mid > Math.max(48 * 1024, mid / 4);
+    const unbounded = rssMid === undefined
+      ? ["no halfway sample"]
+      : [
+          ...(grew(rssMid.api, rssAfter.api) ? [`api ${rssMid.api} → ${rssAfter.api} KiB`] : []),
+          ...rssAfter.workers.flatMap((end, i) => (grew(rssMid!.workers[i]!, end) ? [`worker-${i} ${rssMid!.workers[i]} → ${end} KiB`] : [])),
+        ];
     const times = outcomes.map((o) => o.ms).sort((a, b) => a - b);
     const byKind = Object.fromEntries(KINDS.map((k) => {
       const t = outcomes.filter((o) => o.kind === k.name).map((o) => o.ms).sort((a, b) => a - b);
@@ -236,7 +247,8 @@ async function main(): Promise<number> {
       throughputPerSecond: Number((outcomes.length / seconds).toFixed(2)),
       latencyMs: times.length === 0 ? null : { p50: percentile(times, 0.5), p90: percentile(times, 0.9), p99: percentile(times, 0.99), max: percentile(times, 1) },
       byKind,
-      rssKb: { before: rssBefore, after: rssAfter },
+      rssKb: { before: rssBefore, halfway: rssMid, after: rssAfter },
+      memoryUnbounded: unbounded,
       wrongVerdicts: problems.length,
       notExactlyOnce: notOnce.length,
       leaks,
@@ -247,7 +259,7 @@ async function main(): Promise<number> {
     fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     console.log(JSON.stringify(report, null, 2));
     console.error(`load: results in ${path.relative(repo, file)}`);
-    const ok = outcomes.length === RUNS && problems.length === 0 && notOnce.length === 0 && leaks.processes.length === 0 && leaks.cgroups.length === 0 && leaks.jobDirs.length === 0;
+    const ok = outcomes.length === RUNS && unbounded.length === 0 && problems.length === 0 && notOnce.length === 0 && leaks.processes.length === 0 && leaks.cgroups.length === 0 && leaks.jobDirs.length === 0;
     if (ok) fs.rmSync(logDir, { recursive: true, force: true });
     else console.error(`load: FAILED; process logs kept in ${logDir}`);
     return ok ? 0 : 1;
