@@ -17,6 +17,8 @@ export interface HoldOptions {
   readonly copyIn?: string;
   readonly workdir?: string;
   readonly hostname?: string;
+  /** Hold only: parent cgroups in which the next execution's cgroups are made ahead of its request. */
+  readonly cgroups?: readonly string[];
 }
 
 /** Arguments of `warren-launch --hold` (docs/launcher.md, container options). */
@@ -34,11 +36,11 @@ export function containerArgs(options: HoldOptions): string[] {
   if (options.copyIn !== undefined) args.push("--copy-in", options.copyIn);
   if (options.workdir !== undefined) args.push("--workdir", options.workdir);
   if (options.hostname !== undefined) args.push("--hostname", options.hostname);
+  for (const cgroup of options.cgroups ?? []) args.push("--cgroup", cgroup);
   return args;
 }
 
-export interface JoinOptions {
-  readonly pid: number;
+export interface ExecOptions {
   /** Parent cgroups, one per hierarchy (see CgroupDriver.parents). */
   readonly cgroups: readonly string[];
   readonly argv: readonly string[];
@@ -47,15 +49,26 @@ export interface JoinOptions {
   readonly limits: ExecLimits;
 }
 
+export interface JoinOptions extends ExecOptions {
+  readonly pid: number;
+}
+
 /** Arguments of `warren-launch --join PID … -- PROGRAM ARG…` (docs/launcher.md, exec options). */
 export function joinArgs(options: JoinOptions, statusFd: number): string[] {
+  const args = execArgs(options);
+  const separator = args.indexOf("--");
+  return ["--join", integer("pid", options.pid), ...args.slice(0, separator), "--status-fd", String(statusFd), ...args.slice(separator)];
+}
+
+/** The exec options and program of one execution, `… -- PROGRAM ARG…`: a served request's arguments (docs/launcher.md, served execs). */
+export function execArgs(options: ExecOptions): string[] {
   if (options.argv.length === 0 || options.argv[0] === "") throw new InvalidRequestError("The program to run (argv[0]) is empty.");
   const { limits } = options;
   const needsCgroup = limits.memoryMb !== undefined || limits.processes !== undefined || limits.cpuTimeMs !== undefined;
   if (needsCgroup && options.cgroups.length === 0) {
     throw new InvalidRequestError("Memory, process and CPU-time limits need a delegated cgroup; run `warren doctor`.");
   }
-  const args = ["--join", integer("pid", options.pid)];
+  const args: string[] = [];
   for (const cgroup of options.cgroups) args.push("--cgroup", cgroup);
   const flags: [keyof ExecLimits, string][] = [
     ["memoryMb", "--memory-mb"],
@@ -77,7 +90,7 @@ export function joinArgs(options: JoinOptions, statusFd: number): string[] {
     args.push("--env", `${key}=${value}`);
   }
   if (options.cwd !== undefined) args.push("--chdir", options.cwd);
-  args.push("--status-fd", String(statusFd), "--", ...options.argv);
+  args.push("--", ...options.argv);
   for (const arg of options.argv) {
     if (arg.includes("\0")) throw new InvalidRequestError("A program argument contains a NUL byte.");
   }

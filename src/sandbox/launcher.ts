@@ -6,10 +6,11 @@ import { killPids, readPids, removeCgroupTree } from "./cgroup/tree.js";
 import { isRunning, waitForClose } from "./child-exit.js";
 import type { ExecRequest, ExecResult } from "./exec-types.js";
 import { removeJobDir, writeJobDir, type JobFile } from "./job-dir.js";
-import { holdArgs, joinArgs, type Bind } from "./launch-args.js";
+import { execArgs, holdArgs, type Bind } from "./launch-args.js";
 import { parseStatusLine, readyLineSchema, signalName } from "./launch-status.js";
 import { requireLauncher } from "./launcher-path.js";
 import { OutputBuffer } from "./output-buffer.js";
+import { AnswerReader, encodeCancel, encodeExecRequest } from "./served-frames.js";
 import { ROOT_SANDBOX_UID } from "./sandbox-reach.js";
 
 /** fd 3 of every launcher we spawn carries its status lines. */
@@ -41,26 +42,62 @@ export interface ContainerOptions {
   readonly launcher?: string;
 }
 
+/** One execution in flight: its output so far and how to finish it. */
+interface Pending {
+  readonly stdout: OutputBuffer;
+  readonly stderr: OutputBuffer;
+  readonly done: (statusLine: string | undefined) => void;
+}
+
 /**
  * One held container (`warren-launch --hold`): a scratch layer that lives
- * for a whole job, in which `exec` runs one program at a time. A program's
- * misbehaviour is a status in its ExecResult; only Warren's own failures throw
+ * for a whole job, in which `exec` runs one program at a time. The holder
+ * stays resident and serves each execution over its stdin and stdout
+ * (docs/launcher.md, "Served execs"): the container's init forks the program,
+ * so no process is spawned from here per execution. A program's misbehaviour
+ * is a status in its ExecResult; only Warren's own failures throw
  * (SandboxError, InvalidRequestError, LauncherNotFoundError).
  */
 export class Container {
   readonly #holder: ChildProcess;
-  readonly #launcher: string;
   readonly #cgroups: readonly string[];
   readonly #diagnostics: OutputBuffer;
+  /** The execution being served; the holder serves one at a time. */
+  #pending: Pending | undefined;
+  /** Executions wait here for the one before them to end. */
+  #turn: Promise<unknown> = Promise.resolve();
   /** The container's init, in our pid namespace. */
   readonly pid: number;
 
-  private constructor(holder: ChildProcess, launcher: string, pid: number, cgroups: readonly string[], diagnostics: OutputBuffer) {
+  private constructor(holder: ChildProcess, pid: number, cgroups: readonly string[], diagnostics: OutputBuffer) {
     this.#holder = holder;
-    this.#launcher = launcher;
     this.pid = pid;
     this.#cgroups = cgroups;
     this.#diagnostics = diagnostics;
+    const reader = new AnswerReader((type, data) => {
+      const pending = this.#pending;
+      if (pending === undefined) return;
+      if (type === "o") pending.stdout.push(data);
+      else if (type === "e") pending.stderr.push(data);
+      else {
+        this.#pending = undefined;
+        pending.done(data.toString("utf8"));
+      }
+    });
+    holder.stdout?.on("data", (chunk: Buffer) => {
+      try {
+        reader.push(chunk);
+      } catch (error) {
+        diagnostics.push(Buffer.from(`\n[warren] ${(error as Error).message}\n`));
+        holder.kill("SIGKILL");
+      }
+    });
+    // The holder gone mid-execution: that execution gets no status line.
+    holder.once("close", () => {
+      const pending = this.#pending;
+      this.#pending = undefined;
+      pending?.done(undefined);
+    });
   }
 
   static async create(options: ContainerOptions): Promise<Container> {
@@ -71,6 +108,7 @@ export class Container {
         {
           rootfs: options.rootfs,
           copyIn,
+          cgroups: options.cgroups,
           ...(options.binds === undefined ? {} : { binds: options.binds }),
           ...(options.scratchMb === undefined ? {} : { scratchMb: options.scratchMb }),
           ...(options.workdir === undefined ? {} : { workdir: options.workdir }),
@@ -78,9 +116,9 @@ export class Container {
         },
         STATUS_FD,
       );
-      // stdin stays open: its EOF is how the holder learns to tear the container down,
-      // so even if this process dies, the container goes with it.
-      const holder = spawn(launcher, args, { stdio: ["pipe", "ignore", "pipe", "pipe"] });
+      // stdin carries the requests, and its EOF is how the holder learns to tear
+      // the container down: even if this process dies, the container goes with it.
+      const holder = spawn(launcher, args, { stdio: ["pipe", "pipe", "pipe", "pipe"] });
       const diagnostics = new OutputBuffer(DIAGNOSTICS_CAP);
       // A ChildProcess 'error' without a listener would crash the runner; the
       // failures that matter surface through waitForReady and `alive`.
@@ -88,7 +126,7 @@ export class Container {
       holder.stderr?.on("data", (chunk: Buffer) => diagnostics.push(chunk));
       holder.stdin?.on("error", () => {}); // EPIPE once the holder is gone; its exit is what matters
       const pid = await waitForReady(holder, diagnostics);
-      return new Container(holder, launcher, pid, options.cgroups, diagnostics);
+      return new Container(holder, pid, options.cgroups, diagnostics);
     } finally {
       // The launcher has copied the files by the time it says ready (or it failed).
       await removeJobDir(copyIn);
@@ -100,57 +138,76 @@ export class Container {
     return isRunning(this.#holder);
   }
 
-  /** Runs one program in the container and reports how it went. */
-  async exec(request: ExecRequest): Promise<ExecResult> {
+  /** Runs one program in the container and reports how it went. Calls are served one after another. */
+  exec(request: ExecRequest): Promise<ExecResult> {
+    const args = execArgs({
+      cgroups: this.#cgroups,
+      argv: request.argv,
+      limits: request.limits,
+      ...(request.env === undefined ? {} : { env: request.env }),
+      ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
+    });
+    const stdin = typeof request.stdin === "string" ? Buffer.from(request.stdin, "utf8") : (request.stdin ?? Buffer.alloc(0));
+    const frame = encodeExecRequest(args, stdin);
+    const outputCap =
+      request.limits.outputKb === undefined ? OUTPUT_HARD_CAP : Math.min(OUTPUT_HARD_CAP, request.limits.outputKb * 1024 + OUTPUT_SLACK);
+    const run = this.#turn.then(() => this.#serve(frame, outputCap, request));
+    this.#turn = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Copies files into the work dir of the running container: how a container
+   * made ahead of time, with no job yet, receives its job's files. The copy is
+   * made inside the container as the sandbox user (a served request with
+   * `--copy-in` and no program); a file that already exists is an error.
+   */
+  async copyIn(files: readonly JobFile[]): Promise<void> {
+    if (files.length === 0) return;
+    const dir = await writeJobDir(files, sandboxOwner());
+    try {
+      const frame = encodeExecRequest(["--copy-in", dir], Buffer.alloc(0));
+      const run = this.#turn.then(() => this.#serve(frame, DIAGNOSTICS_CAP, { limits: {} }));
+      this.#turn = run.catch(() => {});
+      const result = await run;
+      if (result.status !== "ok") {
+        const why = result.error === undefined ? result.status : `step ${result.error.step} failed: ${result.error.message}`;
+        throw new SandboxError("copy_in_failed", `Could not copy the job's files into the container: ${why}`);
+      }
+    } finally {
+      await removeJobDir(dir);
+    }
+  }
+
+  /** Sends one request and waits for its answer. */
+  async #serve(frame: Buffer, outputCap: number, request: Pick<ExecRequest, "limits" | "signal">): Promise<ExecResult> {
     if (!this.alive) {
       throw new SandboxError("container_gone", `The container (init pid ${this.pid}) is gone: its launcher exited (${describeExit(this.#holder)}). ${this.#diagnosticsText()}`);
     }
-    const args = joinArgs(
-      {
-        pid: this.pid,
-        cgroups: this.#cgroups,
-        argv: request.argv,
-        limits: request.limits,
-        ...(request.env === undefined ? {} : { env: request.env }),
-        ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
-      },
-      STATUS_FD,
-    );
-    const outputCap =
-      request.limits.outputKb === undefined ? OUTPUT_HARD_CAP : Math.min(OUTPUT_HARD_CAP, request.limits.outputKb * 1024 + OUTPUT_SLACK);
+    if (request.signal?.aborted === true) return cancelledResult();
     const stdout = new OutputBuffer(outputCap);
     const stderr = new OutputBuffer(outputCap);
-    const status = new OutputBuffer(DIAGNOSTICS_CAP);
-    if (request.signal?.aborted === true) return cancelledResult();
-    const child = spawn(this.#launcher, args, { stdio: ["pipe", "pipe", "pipe", "pipe"] });
-    // SIGTERM is the launcher's "cancel": it kills the program's cgroup and cleans up.
-    const cancel = () => child.kill("SIGTERM");
+    const answered = new Promise<string | undefined>((resolve) => {
+      this.#pending = { stdout, stderr, done: resolve };
+    });
+    // A cancel frame makes the holder kill the program's cgroup and clean up.
+    const cancel = () => this.#holder.stdin?.write(encodeCancel());
     request.signal?.addEventListener("abort", cancel, { once: true });
-    const spawnError = new Promise<Error>((resolve) => child.on("error", resolve));
-    child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
-    (child.stdio[STATUS_FD] as Readable).on("data", (chunk: Buffer) => status.push(chunk));
-    // A program that does not read its stdin closes the pipe early: not our failure.
-    child.stdin?.on("error", () => {});
-    child.stdin?.end(request.stdin ?? "");
-
+    this.#holder.stdin?.write(frame);
     let deadlineHit = false;
     const deadline =
       request.limits.wallTimeMs === undefined
         ? undefined
         : setTimeout(() => {
+            // The holder enforces wall time itself: one that does not answer is broken.
             deadlineHit = true;
-            child.kill("SIGKILL");
+            this.#holder.kill("SIGKILL");
           }, request.limits.wallTimeMs + DEADLINE_GRACE_MS);
-    const exit = await Promise.race([waitForClose(child), spawnError]);
+    const line = await answered;
     clearTimeout(deadline);
     request.signal?.removeEventListener("abort", cancel);
-    if (exit instanceof Error) throw new SandboxError("launcher_failed", `Could not start ${this.#launcher}: ${exit.message}`);
 
-    const base = {
-      stdout: stdout.toBuffer(),
-      stderr: stderr.toBuffer(),
-    };
+    const base = { stdout: stdout.toBuffer(), stderr: stderr.toBuffer() };
     const failed = (step: string, message: string, errno: number | null = null): ExecResult => ({
       ...base,
       status: "internal_error",
@@ -165,63 +222,30 @@ export class Container {
       error: { step, errno, message },
     });
     if (deadlineHit) {
-      return failed("deadline", `warren-launch did not finish within the wall-time limit plus ${DEADLINE_GRACE_MS} ms; Warren killed it.`);
+      return failed("deadline", `warren-launch did not answer within the wall-time limit plus ${DEADLINE_GRACE_MS} ms; Warren killed the container.`);
     }
-    const line = parseStatusLine(status.toBuffer().toString("utf8"));
-    if (line === undefined) {
-      // The launcher died (killed, crashed) before cleaning up: its execution's
+    const status = line === undefined ? undefined : parseStatusLine(line);
+    if (status === undefined) {
+      // The holder died (killed, crashed) before answering: its execution's
       // cgroups (named after its pid) would stay until the next start-up.
-      if (child.pid !== undefined) await removeExecCgroups(this.#cgroups, child.pid);
-      return failed("status", `warren-launch exited (${exit.signal ?? `code ${exit.code}`}) without a valid status line.`);
+      if (this.#holder.pid !== undefined) await removeExecCgroups(this.#cgroups, this.#holder.pid);
+      return failed("status", `warren-launch exited (${describeExit(this.#holder)}) without a valid status line. ${this.#diagnosticsText()}`.trim());
     }
-    if (line.status === "internal_error") return failed(line.step, line.message, line.errno);
+    if (status.status === "internal_error") return failed(status.step, status.message, status.errno);
     return {
       ...base,
-      status: line.status,
-      exitCode: line.exitCode,
-      signal: signalName(line.signal),
-      // The launcher caps both streams together and reports one flag; its
-      // stdoutBytes/stderrBytes count what it forwarded, not what the program
-      // wrote, so which stream lost bytes is unknown: once the cap was hit
-      // (and the program killed mid-write) neither stream is known complete.
-      stdoutTruncated: stdout.overflowed || line.stdoutTruncated,
-      stderrTruncated: stderr.overflowed || line.stderrTruncated,
-      cpuTimeMs: line.cpuTimeMs,
-      wallTimeMs: line.wallTimeMs,
-      memoryKb: line.memoryKb,
-      oomKilled: line.oomKilled,
+      status: status.status,
+      exitCode: status.exitCode,
+      signal: signalName(status.signal),
+      // The launcher caps both streams together; its stdoutTruncated and
+      // stderrTruncated say which stream lost bytes at the cap.
+      stdoutTruncated: stdout.overflowed || status.stdoutTruncated,
+      stderrTruncated: stderr.overflowed || status.stderrTruncated,
+      cpuTimeMs: status.cpuTimeMs,
+      wallTimeMs: status.wallTimeMs,
+      memoryKb: status.memoryKb,
+      oomKilled: status.oomKilled,
     };
-  }
-
-  /**
-   * Copies files into the work dir of the running container (`--join PID
-   * --copy-in DIR` with no program): how a container made ahead of time, with
-   * no job yet, receives its job's files. The copy is made inside the
-   * container as the sandbox user; a file that already exists is an error.
-   */
-  async copyIn(files: readonly JobFile[]): Promise<void> {
-    if (files.length === 0) return;
-    if (!this.alive) throw new SandboxError("container_gone", `The container (init pid ${this.pid}) is gone. ${this.#diagnosticsText()}`);
-    const dir = await writeJobDir(files, sandboxOwner());
-    try {
-      const status = new OutputBuffer(DIAGNOSTICS_CAP);
-      const stderr = new OutputBuffer(DIAGNOSTICS_CAP);
-      const child = spawn(this.#launcher, ["--join", String(this.pid), "--copy-in", dir, "--status-fd", String(STATUS_FD)], {
-        stdio: ["ignore", "ignore", "pipe", "pipe"],
-      });
-      const spawnError = new Promise<Error>((resolve) => child.on("error", resolve));
-      child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
-      (child.stdio[STATUS_FD] as Readable).on("data", (chunk: Buffer) => status.push(chunk));
-      const exit = await Promise.race([waitForClose(child), spawnError]);
-      if (exit instanceof Error) throw new SandboxError("launcher_failed", `Could not start ${this.#launcher}: ${exit.message}`);
-      const line = parseStatusLine(status.toBuffer().toString("utf8"));
-      if (line?.status !== "ok") {
-        const why = line?.status === "internal_error" ? `step ${line.step} failed: ${line.message}` : stderr.toBuffer().toString("utf8").trim();
-        throw new SandboxError("copy_in_failed", `Could not copy the job's files into the container: ${why}`);
-      }
-    } finally {
-      await removeJobDir(dir);
-    }
   }
 
   /** Ends the container (every process in it) and waits for the holder. Idempotent. */

@@ -11,22 +11,22 @@ import { eventually } from "../helpers/eventually.js";
 import { job, run, sandbox } from "../helpers/sandbox.js";
 import { deadLauncherCgroups, hostProcessesWith, jobDirs, marker } from "../escape/host.js";
 
-describe("the join launcher is SIGKILLed mid-run", () => {
+describe("the holding launcher is SIGKILLed mid-run", () => {
   it("the run is internal_error naming the missing status, the program dies, nothing is left", async () => {
     await sandbox();
     const dirsBefore = jobDirs();
     const mark = marker("launcher-crash");
     const running = run(job("python", "main.py", "import time\nprint('started', flush=True)\ntime.sleep(30)", { args: [mark], limits: { wallTimeMs: 40_000, cpuTimeMs: 30_000 } }));
-    // The join launcher's command line carries the program's argv (and so the marker) after
-    // `--join`; it forks a helper (same command line) that starts the program. Kill the first.
-    const joiner = await eventually("the join launcher to run the program", () => {
-      const pids = hostProcessesWith(mark);
-      const launchers = pids.filter((pid) => cmdline(pid).includes("--join"));
-      const program = pids.filter((pid) => cmdline(pid)[0] === "python3");
-      const top = launchers.filter((pid) => !pids.includes(parentOf(pid)));
-      return program.length === 1 && top.length === 1 ? top[0] : undefined;
+    // The program (its argv carries the marker) is forked by the container's
+    // init, whose parent is the launcher holding the container and serving
+    // its executions (`--hold`). Kill that launcher.
+    const holder = await eventually("the holding launcher to run the program", () => {
+      const program = hostProcessesWith(mark).filter((pid) => cmdline(pid)[0] === "python3");
+      if (program.length !== 1) return undefined;
+      const launcher = parentOf(parentOf(program[0]!));
+      return cmdline(launcher).includes("--hold") ? launcher : undefined;
     });
-    process.kill(joiner, "SIGKILL");
+    process.kill(holder, "SIGKILL");
     const result = await running;
     expect(result).toMatchObject({ status: "failed", verdict: "internal_error", run: { status: "internal_error", exitCode: null, error: { step: "status" } } });
     expect(result.run!.error!.message).toContain("without a valid status line");

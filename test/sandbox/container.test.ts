@@ -64,6 +64,51 @@ describe("Container", () => {
   });
 });
 
+describe("Container: served executions", () => {
+  it("serves executions asked for at once one after another, each with its own output and status", async () => {
+    const box = await container();
+    const results = await Promise.all(
+      [0, 1, 2, 3, 4].map((index) => box.exec({ argv: ["bash", "-c", `echo out${index}; echo err${index} >&2; sleep 0.0${index}; exit ${index}`], env, limits })),
+    );
+    expect(results.map((result) => [result.stdout.toString(), result.stderr.toString(), result.exitCode])).toEqual(
+      [0, 1, 2, 3, 4].map((index) => [`out${index}\n`, `err${index}\n`, index]),
+    );
+    expect(results.map((result) => result.status)).toEqual(["ok", "runtime_error", "runtime_error", "runtime_error", "runtime_error"]);
+  });
+
+  it("carries megabytes of stdin and output byte for byte", async () => {
+    const box = await container();
+    const stdin = Buffer.alloc(3 * 1024 * 1024 + 7, 0);
+    for (let i = 0; i < stdin.length; i += 1) stdin[i] = (i * 31 + 7) % 256;
+    const result = await box.exec({ argv: ["cat"], env, stdin, limits: { ...limits, outputKb: 8 * 1024 } });
+    expect(result.status).toBe("ok");
+    expect(result.stdout.equals(stdin)).toBe(true);
+  });
+
+  it("gives each execution fresh cgroups: its own limits and its own peak memory, whatever ran before", async () => {
+    const box = await container();
+    const fill = (mb: number) => ["python3", "-c", `b = bytearray(${mb} << 20); print(len(b) >> 20)`];
+    const big = await box.exec({ argv: fill(48), env, limits: { ...limits, memoryMb: 96 } });
+    expect(big).toMatchObject({ status: "ok" });
+    expect(big.memoryKb).toBeGreaterThan(48 * 1024);
+    const small = await box.exec({ argv: ["true"], env, limits: { ...limits, memoryMb: 96 } });
+    expect(small).toMatchObject({ status: "ok" });
+    expect(small.memoryKb).toBeLessThan(16 * 1024);
+    const over = await box.exec({ argv: fill(48), env, limits: { ...limits, memoryMb: 32 } });
+    expect(over).toMatchObject({ status: "memory_limit_exceeded", oomKilled: true });
+    const again = await box.exec({ argv: fill(48), env, limits: { ...limits, memoryMb: 96 } });
+    expect(again).toMatchObject({ status: "ok", stdout: Buffer.from("48\n") });
+  });
+
+  it("copies files into a running container; a name that already exists is refused", async () => {
+    const box = await container([{ path: "a.txt", content: "first" }]);
+    await box.copyIn([{ path: "b/c.txt", content: "second" }]);
+    expect((await box.exec({ argv: ["cat", "a.txt", "b/c.txt"], env, limits })).stdout.toString()).toBe("firstsecond");
+    await expect(box.copyIn([{ path: "a.txt", content: "again" }])).rejects.toMatchObject({ code: "copy_in_failed" });
+    expect((await box.exec({ argv: ["cat", "a.txt"], env, limits })).stdout.toString()).toBe("first");
+  });
+});
+
 describe("Container cancellation", () => {
   it("kills a running execution and everything it started when the signal aborts", async () => {
     const box = await container();

@@ -47,13 +47,12 @@ static int reclaim(int parent, const char *name) {
   return mkdirat(parent, name, 0755);
 }
 
-int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f) {
+int cgroup_make(struct cgroup *cg, const char *const *parents, int nparents, struct failure *f) {
   memset(cg, 0, sizeof *cg);
   char name[64];
   snprintf(name, sizeof name, "warren-%d", getpid());
-  bool mem = false, pids = false, cpu = false;
-  for (int i = 0; i < o->ncgroups; i++) {
-    int parent = open(o->cgroups[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  for (int i = 0; i < nparents; i++) {
+    int parent = open(parents[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (parent < 0) { fail_set(f, "cgroup-open-parent", errno); return -1; }
     struct statfs sf;
     if (fstatfs(parent, &sf) < 0 || (sf.f_type != CGROUP2_SUPER_MAGIC && sf.f_type != CGROUP_SUPER_MAGIC)) {
@@ -67,7 +66,8 @@ int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f) {
     cg->n = i + 1;
     cg->h[i].dirfd = d;
     cg->h[i].procs_fd = -1;
-    snprintf(cg->h[i].path, sizeof cg->h[i].path, "%s/%s", o->cgroups[i], name);
+    snprintf(cg->h[i].parent, sizeof cg->h[i].parent, "%s", parents[i]);
+    snprintf(cg->h[i].path, sizeof cg->h[i].path, "%s/%s", parents[i], name);
     if (d < 0) { fail_set(f, "cgroup-open", errno); return -1; }
     bool v2 = sf.f_type == CGROUP2_SUPER_MAGIC;
     cg->h[i].v2 = v2;
@@ -75,12 +75,36 @@ int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f) {
     cg->h[i].pids = has(d, "pids.max");
     cg->h[i].cpu = has(d, v2 ? "cpu.max" : "cpu.cfs_quota_us");
     cg->h[i].cpuacct = v2 ? has(d, "cpu.stat") : has(d, "cpuacct.usage");
+    /* v1: the program enters through "tasks", which moves one thread: it has only
+     * one then. Writing cgroup.procs moves a thread group, which takes the global
+     * cgroup_threadgroup_rwsem for writing, and that first waits for an RCU grace
+     * period (5-15 ms here); current kernels skip the lock for a thread moving
+     * itself (measured on 6.18). v2 has no such file: cgroup.procs. */
+    cg->h[i].procs_fd = openat(d, v2 ? "cgroup.procs" : "tasks", O_WRONLY | O_CLOEXEC);
+    if (cg->h[i].procs_fd < 0) { fail_set(f, "cgroup-open-procs", errno); return -1; }
+  }
+  return 0;
+}
+
+bool cgroup_same_parents(const struct cgroup *cg, const char *const *parents, int nparents) {
+  if (cg->n != nparents) return false;
+  for (int i = 0; i < nparents; i++) if (strcmp(cg->h[i].parent, parents[i])) return false;
+  return true;
+}
+
+int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f) {
+  bool mem = false, pids = false, cpu = false;
+  for (int i = 0; i < cg->n; i++) {
+    int d = cg->h[i].dirfd;
+    bool v2 = cg->h[i].v2;
     if (cg->h[i].memory && o->memory_mb > 0) {
       long long bytes = (long long)o->memory_mb << 20;
       if (v2) {
         if (set(d, "memory.max", bytes, false, f) || set(d, "memory.swap.max", 0, true, f) ||
             set(d, "memory.oom.group", 1, true, f)) return -1;
       } else {
+        /* memsw may not go below the limit: when a made-ahead cgroup is
+         * unlimited, set the limit first; both are fresh values either way */
         if (set(d, "memory.limit_in_bytes", bytes, false, f) || set(d, "memory.memsw.limit_in_bytes", bytes, true, f)) return -1;
         set(d, "memory.swappiness", 0, true, f);
       }
@@ -96,19 +120,17 @@ int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f) {
       } else if (set(d, "cpu.cfs_period_us", 100000, false, f) || set(d, "cpu.cfs_quota_us", quota, false, f)) return -1;
       cpu = true;
     }
-    /* v1: the program enters through "tasks", which moves one thread: it has only
-     * one then. Writing cgroup.procs moves a thread group, which takes the global
-     * cgroup_threadgroup_rwsem for writing, and that first waits for an RCU grace
-     * period (5-15 ms here); current kernels skip the lock for a thread moving
-     * itself (measured on 6.18). v2 has no such file: cgroup.procs. */
-    cg->h[i].procs_fd = openat(d, v2 ? "cgroup.procs" : "tasks", O_WRONLY | O_CLOEXEC);
-    if (cg->h[i].procs_fd < 0) { fail_set(f, "cgroup-open-procs", errno); return -1; }
   }
   /* a limit asked for but not enforceable is a failure, never a silent pass */
   if (o->memory_mb > 0 && !mem) { fail_set(f, "cgroup-no-memory-controller", ENOENT); return -1; }
   if (o->pids > 0 && !pids) { fail_set(f, "cgroup-no-pids-controller", ENOENT); return -1; }
   if (o->cpus > 0 && !cpu) { fail_set(f, "cgroup-no-cpu-controller", ENOENT); return -1; }
   return 0;
+}
+
+int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f) {
+  if (cgroup_make(cg, o->cgroups, o->ncgroups, f) < 0) return -1;
+  return cgroup_limit(cg, o, f);
 }
 
 int cgroup_enter(const struct cgroup *cg) {

@@ -10,29 +10,57 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-static pid_t oneshot_pid;
 static const char *const ns_names[6] = { "user", "mnt", "pid", "net", "ipc", "uts" };
 
-/* WT >= 0 (one-shot): the wait pipe of the program, which is pid 2; its
- * status and rusage are written there when it is reaped. */
-static void init_loop(int wt) {
+/* Programs init forked and has not reaped yet, with the wait pipe each one's
+ * status and rusage go to (one-shot: one, pid 2; hold: one per served request). */
+#define MAX_RUNNING 16
+static struct { pid_t pid; int wt; } running[MAX_RUNNING];
+
+static void reap(void) {
+  struct waited w;
+  memset(&w, 0, sizeof w);
+  while ((w.pid = wait4(-1, &w.status, WNOHANG, &w.ru)) > 0)
+    for (int i = 0; i < MAX_RUNNING; i++)
+      if (running[i].pid == w.pid) { write_all(running[i].wt, &w, sizeof w); close(running[i].wt); running[i].pid = 0; }
+}
+
+/* CTL >= 0 (hold): served requests arrive there (serve.c); EOF on it means the
+ * launcher is gone. */
+static void init_loop(const struct opts *o, int ctl, bool priv) {
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, NULL); /* pid 1 ignores what it has no handler for: nothing inside can stop it */
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
+  int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) _exit(1);
   for (;;) {
-    struct waited w;
-    memset(&w, 0, sizeof w);
-    while ((w.pid = wait4(-1, &w.status, WNOHANG, &w.ru)) > 0)
-      if (wt >= 0 && w.pid == oneshot_pid) { write_all(wt, &w, sizeof w); close(wt); wt = -1; }
-    sigwaitinfo(&chld, NULL);
+    reap();
+    struct pollfd p[2] = { { sfd, POLLIN, 0 }, { ctl, POLLIN, 0 } };
+    if (poll(p, ctl >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) _exit(1);
+    if (p[0].revents) { struct signalfd_siginfo si; while (read(sfd, &si, sizeof si) > 0) {} }
+    if (ctl >= 0 && p[1].revents) {
+      int fds[16];
+      int n = recv_fds(ctl, fds, 16);
+      if (n < 0) _exit(0); /* the launcher is gone: so is the container */
+      int slot = -1;
+      for (int i = 0; i < MAX_RUNNING && slot < 0; i++) if (!running[i].pid) slot = i;
+      pid_t pid = 0;
+      int wt = slot < 0 ? -1 : served_fork(o, ctl, fds, n, priv, &pid);
+      if (slot < 0) {
+        /* too many at once: the launcher sees its wait pipe close with no pid */
+        for (int i = 0; i < n; i++) close(fds[i]);
+      } else if (wt >= 0) { running[slot].pid = pid; running[slot].wt = wt; }
+    }
   }
 }
 
@@ -61,7 +89,8 @@ static int oneshot_fork(const struct opts *o, int ctl, bool priv) {
     close(wt); /* the launcher sees the failure, then EOF */
     return -1;
   }
-  oneshot_pid = p;
+  running[0].pid = p;
+  running[0].wt = wt;
   int pfd = (int)syscall(SYS_pidfd_open, p, 0);
   send_fds(ctl, &pfd, pfd >= 0 ? 1 : 0); /* always a message: the launcher waits for it */
   if (pfd >= 0) close(pfd);
@@ -113,13 +142,17 @@ static void child(const struct opts *o, int go, int rep, int ctl, bool priv) {
   for (int i = 0; i < o->nbinds; i++) if (bind_fds[i] >= 0) close(bind_fds[i]);
   if (write_all(rep, &f, sizeof f) < 0) _exit(1);
   close(rep);
-  int wt = ctl >= 0 ? oneshot_fork(o, ctl, priv) : -1;
+  bool served = o->mode == MODE_HOLD;
+  int wt = ctl >= 0 && !served ? oneshot_fork(o, ctl, priv) : -1;
   int null = open("/dev/null", O_RDWR);
   if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); if (null > 2 && null != wt) close(null); }
-  /* the caller's pipes must see EOF when the launcher exits */
-  if (wt < 0) syscall(SYS_close_range, 3, ~0U, 0);
-  else { if (wt > 3) syscall(SYS_close_range, 3, wt - 1, 0); syscall(SYS_close_range, wt + 1, ~0U, 0); }
-  init_loop(wt);
+  /* the caller's pipes must see EOF when the launcher exits: keep only the
+   * wait pipe (one-shot) or the request socket (hold), moved to fd 3 */
+  int keep = served ? ctl : wt;
+  if (keep >= 0 && keep != 3) { if (dup3(keep, 3, O_CLOEXEC) < 0) _exit(1); keep = 3; }
+  syscall(SYS_close_range, keep >= 0 ? 4 : 3, ~0U, 0);
+  if (wt >= 0) running[0].wt = wt = keep;
+  init_loop(o, served ? keep : -1, priv);
 fail:
   write_all(rep, &f, sizeof f);
   _exit(1);
@@ -133,7 +166,7 @@ int container_create(const struct opts *o, struct container *c, int (*meanwhile)
   int ctl[2] = { -1, -1 };
   c->ctl = -1;
   if (pipe2(go, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) { fail_set(f, "pipe", errno); return -1; }
-  if (o->mode == MODE_ONESHOT && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) { fail_set(f, "socketpair", errno); return -1; }
+  if (o->mode != MODE_JOIN && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) { fail_set(f, "socketpair", errno); return -1; }
   pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD, 0, 0, 0, 0);
   if (pid < 0) { fail_set(f, "clone-namespaces", errno); return -1; }
   if (pid == 0) {

@@ -99,7 +99,7 @@ static void helper(const struct opts *o, const struct container *c, const struct
 
 struct pump { int fd; int to; long long *count; bool *truncated; };
 
-int exec_run(const struct opts *o, const struct container *c, struct cgroup *made, struct exec_result *r, struct failure *f, int64_t *timing) {
+int exec_run(const struct opts *o, const struct container *c, struct cgroup *made, struct served *sv, struct exec_result *r, struct failure *f, int64_t *timing) {
   bool priv = geteuid() == 0;
   memset(r, 0, sizeof *r);
   static struct cgroup cg;
@@ -117,19 +117,25 @@ int exec_run(const struct opts *o, const struct container *c, struct cgroup *mad
   sigprocmask(SIG_BLOCK, &term, &old);
   int sfd = signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
   int copy_fd = -1;
-  if (o->mode == MODE_JOIN && o->copy_in && (copy_fd = open(o->copy_in, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+  if (o->mode != MODE_ONESHOT && o->copy_in && (copy_fd = open(o->copy_in, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
     fail_set(f, "open-copy-in", errno); cgroup_destroy(&cg); return -1;
   }
   int64_t t0 = now_us();
-  bool oneshot = o->mode == MODE_ONESHOT;
+  /* one-shot and served: the container's init forks P (container.c, serve.c) */
+  bool oneshot = o->mode == MODE_ONESHOT || sv;
   pid_t e;
-  int pidfd = -1; /* one-shot: P, sent back by init */
+  int pidfd = -1; /* one-shot and served: P, sent back by init */
   if (oneshot) {
-    /* init forks P (container.c); killing e (init) kills the whole container */
-    int fds[4 + MAX_CGROUPS] = { out[1], err[1], fail[1], wt[1] };
-    for (int i = 0; i < cg.n; i++) fds[4 + i] = cg.h[i].procs_fd;
+    /* killing e (init) kills the whole container */
+    int fds[7 + MAX_CGROUPS] = { out[1], err[1], fail[1], wt[1] }, nfds = 4;
+    if (sv) {
+      fds[nfds++] = sv->stdin_fd;
+      fds[nfds++] = sv->request_fd;
+      if (copy_fd >= 0) fds[nfds++] = copy_fd;
+    }
+    for (int i = 0; i < cg.n; i++) fds[nfds++] = cg.h[i].procs_fd;
     e = c->init;
-    if (send_fds(c->ctl, fds, 4 + cg.n) < 0) { fail_set(f, "container-exec", errno); cgroup_destroy(&cg); return -1; }
+    if (send_fds(c->ctl, fds, nfds) < 0) { fail_set(f, "container-exec", errno); cgroup_destroy(&cg); return -1; }
   } else if ((e = fork()) < 0) { fail_set(f, "fork", errno); cgroup_destroy(&cg); return -1; }
   if (e == 0) {
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -153,10 +159,12 @@ int exec_run(const struct opts *o, const struct container *c, struct cgroup *mad
   struct pump pumps[2] = { { out[0], 1, &r->stdout_bytes, &r->stdout_truncated }, { err[0], 2, &r->stderr_bytes, &r->stderr_truncated } };
 
   for (;;) {
-    struct pollfd pf_[5];
+    struct pollfd pf_[6];
     int nf = 0;
     int idx_pump[2] = { -1, -1 }, idx_fail = -1, idx_wait = -1, idx_sig = -1;
     if (sfd >= 0 && !cancelled) { idx_sig = nf; pf_[nf++] = (struct pollfd){ sfd, POLLIN, 0 }; }
+    int idx_cancel = -1; /* served: anything from the caller during an execution cancels it (as does EOF) */
+    if (sv && sv->cancel_fd >= 0 && !cancelled) { idx_cancel = nf; pf_[nf++] = (struct pollfd){ sv->cancel_fd, POLLIN, 0 }; }
     for (int i = 0; i < 2; i++) if (pumps[i].fd >= 0) { idx_pump[i] = nf; pf_[nf++] = (struct pollfd){ pumps[i].fd, POLLIN, 0 }; }
     if (fail[0] >= 0) { idx_fail = nf; pf_[nf++] = (struct pollfd){ fail[0], POLLIN, 0 }; }
     if (wt[0] >= 0) { idx_wait = nf; pf_[nf++] = (struct pollfd){ wt[0], POLLIN, 0 }; }
@@ -188,7 +196,15 @@ int exec_run(const struct opts *o, const struct container *c, struct cgroup *mad
     if (n <= 0) continue;
     if (idx_sig >= 0 && pf_[idx_sig].revents) {
       struct signalfd_siginfo si;
-      if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) { cancelled = true; if (!killed_for) killed_for = "cancelled"; }
+      if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        cancelled = true; if (!killed_for) killed_for = "cancelled";
+        if (sv) sv->cancelled_by_signal = true;
+      }
+    }
+    if (idx_cancel >= 0 && pf_[idx_cancel].revents) {
+      char frame[9];
+      (void)!read(sv->cancel_fd, frame, sizeof frame); /* one cancel frame; EOF: the caller is gone */
+      cancelled = true; if (!killed_for) killed_for = "cancelled";
     }
     for (int i = 0; i < 2; i++) {
       if (idx_pump[i] < 0 || !pf_[idx_pump[i]].revents) continue;
@@ -202,13 +218,15 @@ int exec_run(const struct opts *o, const struct container *c, struct cgroup *mad
         r->output_truncated = *pumps[i].truncated = true; /* this stream lost bytes */
         if (!killed_for) killed_for = "output_limit_exceeded";
       }
-      if (keep > 0) write_all(pumps[i].to, buf, (size_t)keep); /* a closed stdout must not stop the accounting */
+      /* a closed stdout must not stop the accounting */
+      if (keep > 0) { if (sv) frame_write(sv->out_fd, i == 0 ? 'o' : 'e', buf, (size_t)keep); else write_all(pumps[i].to, buf, (size_t)keep); }
       total += keep;
       *pumps[i].count += keep;
     }
     if (idx_fail >= 0 && pf_[idx_fail].revents) {
       ssize_t k = read(fail[0], (char *)&pf + pfgot, sizeof pf - (size_t)pfgot);
       if (k > 0) pfgot += (int)k;
+      if (k == 0 && pfgot == 0 && timing) timing[3] = now_us(); /* closed on exec: the program started */
       if (k <= 0 || pfgot == (int)sizeof pf) { close(fail[0]); fail[0] = -1; }
     }
     if (idx_wait >= 0 && pf_[idx_wait].revents) {
@@ -262,7 +280,8 @@ int exec_run(const struct opts *o, const struct container *c, struct cgroup *mad
   r->memory_kb = peak >= 0 ? peak / 1024 : w.ru.ru_maxrss;
   long long ooms = cg.n ? cgroup_oom_kills(&cg) : 0;
   r->oom_killed = ooms > 0;
-  cgroup_destroy(&cg);
+  if (sv && sv->used) *sv->used = cg; /* already empty (killed at the end): removed after the answer */
+  else cgroup_destroy(&cg);
 
   if (WIFEXITED(w.status)) { r->exited = true; r->exit_code = WEXITSTATUS(w.status); }
   else if (WIFSIGNALED(w.status)) r->signal = WTERMSIG(w.status);

@@ -18,7 +18,7 @@ struct bind { const char *src, *dest; bool try_only; };
 
 /* Everything one invocation asks for, parsed from argv (opts.c). */
 struct opts {
-  enum { MODE_ONESHOT, MODE_HOLD, MODE_JOIN } mode;
+  enum { MODE_ONESHOT, MODE_HOLD, MODE_JOIN, MODE_SERVED /* an exec request to a held container */ } mode;
   pid_t join_pid;
   /* container */
   const char *rootfs, *copy_in, *workdir, *hostname;
@@ -53,6 +53,8 @@ int recv_fds(int sock, int *fds, int max);
 
 /* opts.c */
 int opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen);
+/* A served exec request: exec options only, on top of CONTAINER's identity and work dir. */
+int opts_parse_exec(struct opts *o, const struct opts *container, int argc, char **argv, char *err, size_t errlen);
 
 /* userns.c */
 int userns_write_maps(pid_t pid, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid, gid_t outside_gid, bool privileged, struct failure *f);
@@ -69,9 +71,12 @@ int net_loopback_up(struct failure *f);
 /* cgroup.c */
 struct cgroup {
   int n;
-  struct { int dirfd; int procs_fd; bool v2, memory, pids, cpu, cpuacct; char path[4096]; } h[MAX_CGROUPS];
+  struct { int dirfd; int procs_fd; bool v2, memory, pids, cpu, cpuacct; char path[4096], parent[4096]; } h[MAX_CGROUPS];
 };
-int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f);
+int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f);   /* make + limit */
+int cgroup_make(struct cgroup *cg, const char *const *parents, int nparents, struct failure *f); /* no limits yet */
+int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f);
+bool cgroup_same_parents(const struct cgroup *cg, const char *const *parents, int nparents);
 int cgroup_enter(const struct cgroup *cg);           /* in the child, before exec */
 long long cgroup_cpu_us(const struct cgroup *cg);    /* -1 when unknown */
 long long cgroup_peak_bytes(const struct cgroup *cg);
@@ -89,7 +94,7 @@ int rlimits_apply(const struct opts *o, struct failure *f);
 int caps_drop_all(struct failure *f);
 
 /* container.c: the container's init and its life */
-struct container { pid_t init; int ns_fds[6]; int ctl; /* one-shot: socket to init, -1 otherwise */ };
+struct container { pid_t init; int ns_fds[6]; int ctl; /* one-shot and hold: socket to init, -1 otherwise */ };
 /* MEANWHILE(ARG, F), when given, runs in the launcher while init sets up the container */
 int container_create(const struct opts *o, struct container *c, int (*meanwhile)(void *, struct failure *), void *arg, struct failure *f);
 int container_open_ns(pid_t pid, struct container *c, struct failure *f);
@@ -109,11 +114,27 @@ struct waited { pid_t pid; int status; struct rusage ru; };
 void exec_program(const struct opts *o, const struct cgroup *cg, int out, int err, int failfd, int copy_fd, bool priv);
 /* one-shot, in the container's init: receive the execution's fds, fork P, report on it (container.c) */
 /* CG: the execution's cgroups when already made (cgroup_create), else NULL: made here; removed here either way */
-int exec_run(const struct opts *o, const struct container *c, struct cgroup *cg, struct exec_result *r, struct failure *f, int64_t *timing);
+/* SV: a served request (hold mode): its stdin, its request for init, and the
+ * framed channel its output and status go to (serve.c); NULL otherwise. */
+struct served {
+  int stdin_fd, request_fd, out_fd, cancel_fd;
+  bool cancelled_by_signal;
+  struct cgroup *used; /* set: the execution's cgroups are left to the caller (emptied), to remove after answering */
+};
+int exec_run(const struct opts *o, const struct container *c, struct cgroup *cg, struct served *sv, struct exec_result *r, struct failure *f, int64_t *timing);
+
+/* serve.c: hold mode's exec requests (docs/launcher.md, "Served execs") */
+int serve(const struct opts *o, struct container *c);
+int frame_write(int fd, char type, const void *data, size_t n);
+/* in the container's init: fork the program of one served request; returns its wait pipe, or -1 */
+int served_fork(const struct opts *container, int ctl, const int *fds, int nfds, bool priv, pid_t *pid);
 
 /* status.c */
 void status_result(int fd, const struct exec_result *r, const int64_t *timings, int ntimings);
 void status_failure(int fd, const struct failure *f);
+/* the same lines, formatted into BUF (at most SIZE bytes, newline included); returns the length */
+int status_result_str(char *buf, size_t size, const struct exec_result *r, const int64_t *timings, int ntimings);
+int status_failure_str(char *buf, size_t size, const struct failure *f);
 void status_ready(int fd, pid_t pid);
 
 #endif

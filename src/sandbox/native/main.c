@@ -10,12 +10,13 @@
  *     5. private mounts; scratch tmpfs; overlay root; ro binds;
  *        minimal /dev, private /dev/shm, masked /proc, /tmp, work
  *        dir, copy-in; pivot_root                                   mounts.c
- *     6. reap orphans until killed                                  container.c
+ *     6. reap orphans until killed; hold: fork served programs     container.c, serve.c
  *   each program (exec.c):
  *     1. a fresh cgroup with memory (no swap), pids, cpu limits     cgroup.c
  *        (one-shot: made while the container's init does 2-5)       main.c
  *     2. join: a helper setns into the container and forks the
- *        program; one-shot: the container's init forks it           exec.c, container.c
+ *        program; one-shot and served (hold): the container's
+ *        init forks it                                              exec.c, container.c, serve.c
  *     3. enter the cgroup; new cgroup namespace; new session        cgroup.c, exec.c
  *     4. the inside identity; working directory                     userns.c
  *     5. rlimits                                                    rlimits.c
@@ -47,29 +48,6 @@ static int fail_exit(const struct opts *o, const struct failure *f) {
   return 125;
 }
 
-/* --hold: keep the container until stdin closes or a terminating signal. */
-static int hold(const struct opts *o, struct container *c) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM); sigaddset(&set, SIGINT); sigaddset(&set, SIGHUP); sigaddset(&set, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &set, NULL);
-  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-  status_ready(o->status_fd, c->init);
-  if (o->status_fd >= 0 && o->status_fd > 2) close(o->status_fd);
-  for (;;) {
-    struct pollfd p[2] = { { 0, POLLIN, 0 }, { sfd, POLLIN, 0 } };
-    if (poll(p, 2, -1) < 0 && errno != EINTR) break;
-    if (p[0].revents) {
-      char buf[256];
-      ssize_t n = read(0, buf, sizeof buf);
-      if (n <= 0) break;
-    }
-    if (p[1].revents) break; /* a terminating signal, or the container died */
-  }
-  container_destroy(c);
-  return 0;
-}
-
 /* one-shot: the execution's cgroups are made while init builds the container */
 static struct cgroup cg;
 static int make_cgroups(void *arg, struct failure *f) {
@@ -91,7 +69,7 @@ int main(int argc, char **argv) {
   }
   struct failure f = { "", 0 };
   struct container c = { 0, { -1, -1, -1, -1, -1, -1 }, -1 };
-  int64_t t[3] = { 0, 0, 0 };
+  int64_t t[4] = { 0, 0, 0, 0 };
   int64_t t0 = now_us();
   if (o.mode == MODE_JOIN) {
     if (container_open_ns(o.join_pid, &c, &f) < 0) return fail_exit(&o, &f);
@@ -100,10 +78,10 @@ int main(int argc, char **argv) {
     return fail_exit(&o, &f);
   }
   t[0] = now_us() - t0;
-  if (o.mode == MODE_HOLD) return hold(&o, &c);
+  if (o.mode == MODE_HOLD) return serve(&o, &c);
 
   struct exec_result r;
-  int rc = exec_run(&o, &c, cg.n ? &cg : NULL, &r, &f, t);
+  int rc = exec_run(&o, &c, cg.n ? &cg : NULL, NULL, &r, &f, t);
   int64_t t1 = now_us();
   if (o.mode == MODE_JOIN) { for (int i = 0; i < 6; i++) close(c.ns_fds[i]); }
   else container_destroy(&c);

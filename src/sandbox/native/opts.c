@@ -17,44 +17,42 @@ static int num(const char *name, const char *v, long min, long max, long *out, c
   return 0;
 }
 
-int opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen) {
-  memset(o, 0, sizeof *o);
-  o->mode = MODE_ONESHOT;
-  o->workdir = "/box";
-  o->hostname = "warren";
-  o->scratch_mb = 64;
-  o->uid = o->gid = 1000;
-  o->sandbox_uid = o->sandbox_gid = 65534;
+/* Exec options take the same defaults in every mode. */
+static void exec_defaults(struct opts *o) {
   o->memory_mb = o->pids = o->cpu_ms = o->wall_ms = o->output_kb = o->file_size_mb = -1;
   o->open_files = 256;
   o->stack_mb = 64;
   o->status_fd = -1;
+}
 
-  int i = 1;
+/* Parses argv[i...] into O. EXEC_ONLY (a served request): container options are refused. */
+static int parse(struct opts *o, int argc, char **argv, int i, bool exec_only, char *err, size_t errlen) {
   for (; i < argc; i++) {
     const char *a = argv[i];
     long v;
 #define NEED(k) do { if (i + (k) >= argc) { snprintf(err, errlen, "%s needs %d argument(s)", a, (k)); return -1; } } while (0)
 #define NUM(field, min, max) do { NEED(1); if (num(a, argv[++i], min, max, &v, err, errlen)) return -1; o->field = v; } while (0)
+#define CONTAINER_ONLY() do { if (exec_only) { snprintf(err, errlen, "%s is a container option: not allowed in an exec request", a); return -1; } } while (0)
     if (!strcmp(a, "--")) { i++; break; }
-    else if (!strcmp(a, "--hold")) o->mode = MODE_HOLD;
-    else if (!strcmp(a, "--join")) { NUM(join_pid, 1, 1 << 22); o->mode = MODE_JOIN; }
-    else if (!strcmp(a, "--rootfs")) { NEED(1); o->rootfs = argv[++i]; }
+    else if (!strcmp(a, "--hold")) { CONTAINER_ONLY(); o->mode = MODE_HOLD; }
+    else if (!strcmp(a, "--join")) { CONTAINER_ONLY(); NUM(join_pid, 1, 1 << 22); o->mode = MODE_JOIN; }
+    else if (!strcmp(a, "--rootfs")) { CONTAINER_ONLY(); NEED(1); o->rootfs = argv[++i]; }
     else if (!strcmp(a, "--ro-bind") || !strcmp(a, "--ro-bind-try")) {
+      CONTAINER_ONLY();
       NEED(2);
       if (o->nbinds == MAX_BINDS) { snprintf(err, errlen, "at most %d binds", MAX_BINDS); return -1; }
       if (argv[i + 2][0] != '/') { snprintf(err, errlen, "%s: DEST must be absolute, got '%s'", a, argv[i + 2]); return -1; }
       o->binds[o->nbinds++] = (struct bind){ argv[i + 1], argv[i + 2], a[9] == '-' };
       i += 2;
     }
-    else if (!strcmp(a, "--scratch-mb")) NUM(scratch_mb, 1, 1 << 20);
+    else if (!strcmp(a, "--scratch-mb")) { CONTAINER_ONLY(); NUM(scratch_mb, 1, 1 << 20); }
     else if (!strcmp(a, "--copy-in")) { NEED(1); o->copy_in = argv[++i]; }
-    else if (!strcmp(a, "--workdir")) { NEED(1); o->workdir = argv[++i]; }
-    else if (!strcmp(a, "--hostname")) { NEED(1); o->hostname = argv[++i]; }
-    else if (!strcmp(a, "--uid")) NUM(uid, 1, 65535);
-    else if (!strcmp(a, "--gid")) NUM(gid, 1, 65535);
-    else if (!strcmp(a, "--sandbox-uid")) NUM(sandbox_uid, 1, 0x7fffffff);
-    else if (!strcmp(a, "--sandbox-gid")) NUM(sandbox_gid, 1, 0x7fffffff);
+    else if (!strcmp(a, "--workdir")) { CONTAINER_ONLY(); NEED(1); o->workdir = argv[++i]; }
+    else if (!strcmp(a, "--hostname")) { CONTAINER_ONLY(); NEED(1); o->hostname = argv[++i]; }
+    else if (!strcmp(a, "--uid")) { CONTAINER_ONLY(); NUM(uid, 1, 65535); }
+    else if (!strcmp(a, "--gid")) { CONTAINER_ONLY(); NUM(gid, 1, 65535); }
+    else if (!strcmp(a, "--sandbox-uid")) { CONTAINER_ONLY(); NUM(sandbox_uid, 1, 0x7fffffff); }
+    else if (!strcmp(a, "--sandbox-gid")) { CONTAINER_ONLY(); NUM(sandbox_gid, 1, 0x7fffffff); }
     else if (!strcmp(a, "--cgroup")) {
       NEED(1);
       if (o->ncgroups == MAX_CGROUPS) { snprintf(err, errlen, "at most %d --cgroup", MAX_CGROUPS); return -1; }
@@ -68,7 +66,7 @@ int opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen) 
     else if (!strcmp(a, "--open-files")) NUM(open_files, 3, 1 << 20);
     else if (!strcmp(a, "--file-size-mb")) NUM(file_size_mb, 0, 1L << 30);
     else if (!strcmp(a, "--stack-mb")) NUM(stack_mb, 1, 1 << 20);
-    else if (!strcmp(a, "--status-fd")) NUM(status_fd, 0, 1 << 20);
+    else if (!strcmp(a, "--status-fd")) { CONTAINER_ONLY(); NUM(status_fd, 0, 1 << 20); }
     else if (!strcmp(a, "--cpus")) {
       NEED(1);
       char *end; o->cpus = strtod(argv[++i], &end);
@@ -83,18 +81,55 @@ int opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen) 
     else if (!strcmp(a, "--chdir")) { NEED(1); o->chdir = argv[++i]; }
     else if (!strcmp(a, "--timings")) o->timings = true;
     else { snprintf(err, errlen, "unknown option '%s' (see docs/launcher.md)", a); return -1; }
+#undef CONTAINER_ONLY
 #undef NUM
 #undef NEED
   }
   o->argv = argv + i;
-  if (o->mode != MODE_JOIN && !o->rootfs) { snprintf(err, errlen, "--rootfs DIR is required"); return -1; }
-  if (o->mode == MODE_HOLD && argv[i]) { snprintf(err, errlen, "--hold takes no program"); return -1; }
-  if (o->mode == MODE_JOIN && !argv[i] && o->copy_in) { /* join to copy files in, nothing to run */ }
-  else if (o->mode != MODE_HOLD && !argv[i]) { snprintf(err, errlen, "no program given: warren-launch [OPTIONS] -- PROGRAM [ARG...]"); return -1; }
-  if (o->workdir[0] != '/') { snprintf(err, errlen, "--workdir must be absolute"); return -1; }
+  return 0;
+}
+
+/* What every mode checks once parsing is done. */
+static int finish(struct opts *o, char *err, size_t errlen) {
   bool limited = o->memory_mb > 0 || o->pids > 0 || o->cpus > 0;
   if (limited && o->ncgroups == 0) { snprintf(err, errlen, "--memory-mb, --pids and --cpus need --cgroup"); return -1; }
   if (o->file_size_mb < 0) o->file_size_mb = o->scratch_mb;
   if (!o->chdir) o->chdir = o->workdir;
   return 0;
+}
+
+int opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen) {
+  memset(o, 0, sizeof *o);
+  o->mode = MODE_ONESHOT;
+  o->workdir = "/box";
+  o->hostname = "warren";
+  o->scratch_mb = 64;
+  o->uid = o->gid = 1000;
+  o->sandbox_uid = o->sandbox_gid = 65534;
+  exec_defaults(o);
+  if (parse(o, argc, argv, 1, false, err, errlen) < 0) return -1;
+  const char *prog = o->argv[0];
+  if (o->mode != MODE_JOIN && !o->rootfs) { snprintf(err, errlen, "--rootfs DIR is required"); return -1; }
+  if (o->mode == MODE_HOLD && prog) { snprintf(err, errlen, "--hold takes no program"); return -1; }
+  if (o->mode == MODE_JOIN && !prog && o->copy_in) { /* join to copy files in, nothing to run */ }
+  else if (o->mode != MODE_HOLD && !prog) { snprintf(err, errlen, "no program given: warren-launch [OPTIONS] -- PROGRAM [ARG...]"); return -1; }
+  if (o->workdir[0] != '/') { snprintf(err, errlen, "--workdir must be absolute"); return -1; }
+  return finish(o, err, errlen);
+}
+
+int opts_parse_exec(struct opts *o, const struct opts *container, int argc, char **argv, char *err, size_t errlen) {
+  *o = *container; /* identity, work dir and scratch size are the container's */
+  o->mode = MODE_SERVED;
+  o->copy_in = NULL;
+  o->ncgroups = 0;
+  o->nenv = 0;
+  o->cpus = 0;
+  o->chdir = NULL;
+  o->timings = false;
+  o->env[0] = NULL;
+  exec_defaults(o);
+  if (parse(o, argc, argv, 0, true, err, errlen) < 0) return -1;
+  o->env[o->nenv] = NULL;
+  if (!o->argv[0] && !o->copy_in) { snprintf(err, errlen, "an exec request needs a program, or --copy-in DIR"); return -1; }
+  return finish(o, err, errlen);
 }

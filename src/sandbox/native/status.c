@@ -12,27 +12,42 @@ static const char *signame(int sig) {
   return buf;
 }
 
-void status_result(int fd, const struct exec_result *r, const int64_t *t, int nt) {
-  if (fd < 0) return;
+int status_result_str(char *buf, size_t size, const struct exec_result *r, const int64_t *t, int nt) {
   char exit_code[16] = "null", sig[24] = "null", timings[160] = "";
   if (r->exited) snprintf(exit_code, sizeof exit_code, "%d", r->exit_code);
   if (r->signal) snprintf(sig, sizeof sig, "\"%s\"", signame(r->signal));
-  if (t && nt >= 3)
+  if (t && nt >= 4)
+    snprintf(timings, sizeof timings, ",\"timings\":{\"startUs\":%lld,\"execUs\":%lld,\"answerUs\":%lld}",
+             (long long)t[3], (long long)t[1], (long long)t[2]);
+  else if (t && nt >= 3)
     snprintf(timings, sizeof timings, ",\"timings\":{\"containerUs\":%lld,\"execUs\":%lld,\"teardownUs\":%lld}",
              (long long)t[0], (long long)t[1], (long long)t[2]);
-  dprintf(fd,
+  int n = snprintf(buf, size,
           "{\"status\":\"%s\",\"exitCode\":%s,\"signal\":%s,\"cpuTimeMs\":%.3f,\"wallTimeMs\":%.3f,"
           "\"memoryKb\":%lld,\"oomKilled\":%s,\"stdoutBytes\":%lld,\"stderrBytes\":%lld,\"outputTruncated\":%s,"
           "\"stdoutTruncated\":%s,\"stderrTruncated\":%s%s}\n",
           r->status, exit_code, sig, r->cpu_ms, r->wall_ms, r->memory_kb, r->oom_killed ? "true" : "false",
           r->stdout_bytes, r->stderr_bytes, r->output_truncated ? "true" : "false",
           r->stdout_truncated ? "true" : "false", r->stderr_truncated ? "true" : "false", timings);
+  return n < (int)size ? n : (int)size - 1;
+}
+
+void status_result(int fd, const struct exec_result *r, const int64_t *t, int nt) {
+  if (fd < 0) return;
+  char buf[1024];
+  write_all(fd, buf, (size_t)status_result_str(buf, sizeof buf, r, t, nt));
+}
+
+int status_failure_str(char *buf, size_t size, const struct failure *f) {
+  int n = snprintf(buf, size, "{\"status\":\"internal_error\",\"step\":\"%s\",\"errno\":%d,\"message\":\"%s\"}\n",
+                   f->step, f->err, strerror(f->err));
+  return n < (int)size ? n : (int)size - 1;
 }
 
 void status_failure(int fd, const struct failure *f) {
   if (fd < 0) return;
-  dprintf(fd, "{\"status\":\"internal_error\",\"step\":\"%s\",\"errno\":%d,\"message\":\"%s\"}\n",
-          f->step, f->err, strerror(f->err));
+  char buf[512];
+  write_all(fd, buf, (size_t)status_failure_str(buf, sizeof buf, f));
 }
 
 void status_ready(int fd, pid_t pid) {

@@ -1,0 +1,241 @@
+/* Served execs: a held container runs programs on request, without a new
+ * launcher process per program (docs/launcher.md, "Served execs").
+ *
+ *   caller ──requests on stdin──▶ launcher (--hold) ──fds + request──▶ init ─fork─▶ P
+ *   caller ◀─frames on stdout─── launcher ◀──────── P's stdout/stderr pipes
+ *
+ * A request is a 9-byte header, type 'x' (exec) or 'k' (cancel), the length
+ * of its arguments and the length of its stdin, then the arguments (exec
+ * options, "--", the program and its arguments, each NUL-terminated) and the
+ * stdin bytes. The answer is frames of a type byte and a 4-byte length: 'o'
+ * stdout, 'e' stderr, then one 's' holding the status line, which ends the
+ * execution. All lengths are little-endian. One execution at a time; a request
+ * that arrives while one runs cancels it.
+ *
+ * The launcher parses the request (cgroups, wall/CPU/output limits are its
+ * part) and hands init the program's pipes, cgroup files, a read-only memfd
+ * as stdin and the request itself; init parses it again on top of the
+ * container's own options and forks P, which is set up exactly as in the other
+ * modes (exec_program). */
+#include "launcher.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define MAX_REQUEST_ARGS_BYTES (4u << 20)
+#define MAX_ARGS 4096
+
+int frame_write(int fd, char type, const void *data, size_t n) {
+  unsigned char h[5] = { (unsigned char)type, (unsigned char)n, (unsigned char)(n >> 8), (unsigned char)(n >> 16), (unsigned char)(n >> 24) };
+  struct iovec iov[2] = { { h, sizeof h }, { (void *)data, n } };
+  size_t total = sizeof h + n, done = 0;
+  while (done < total) {
+    ssize_t w = writev(fd, iov, 2);
+    if (w < 0) { if (errno == EINTR) continue; return -1; }
+    done += (size_t)w;
+    for (int i = 0; i < 2; i++) { /* advance past what was written */
+      size_t k = (size_t)w < iov[i].iov_len ? (size_t)w : iov[i].iov_len;
+      iov[i].iov_base = (char *)iov[i].iov_base + k; iov[i].iov_len -= k; w -= (ssize_t)k;
+    }
+  }
+  return 0;
+}
+
+static uint32_t le32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+
+/* Splits NUL-terminated strings into a NULL-terminated argv; -1 when malformed. */
+static int split_args(char *buf, size_t n, char **argv, int max) {
+  int argc = 0;
+  if (n && buf[n - 1]) return -1;
+  for (size_t i = 0; i < n; ) {
+    if (argc == max - 1) return -1;
+    argv[argc++] = buf + i;
+    i += strlen(buf + i) + 1;
+  }
+  argv[argc] = NULL;
+  return argc;
+}
+
+static void json_string(char *out, size_t size, const char *s) {
+  size_t j = 0;
+  for (; *s && j + 7 < size; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch == '"' || ch == '\\') { out[j++] = '\\'; out[j++] = (char)ch; }
+    else if (ch < 0x20) j += (size_t)snprintf(out + j, size - j, "\\u%04x", ch);
+    else out[j++] = (char)ch;
+  }
+  out[j] = 0;
+}
+
+static void answer_failure(const struct failure *f, const char *message) {
+  char line[1024];
+  int n;
+  if (message) {
+    char esc[600];
+    json_string(esc, sizeof esc, message);
+    n = snprintf(line, sizeof line, "{\"status\":\"internal_error\",\"step\":\"%s\",\"errno\":%d,\"message\":\"%s\"}\n", f->step, f->err, esc);
+    if (n >= (int)sizeof line) n = (int)sizeof line - 1;
+  } else n = status_failure_str(line, sizeof line, f);
+  frame_write(1, 's', line, (size_t)n);
+}
+
+/* Reads N bytes of stdin from the caller into a memfd and returns a read-only fd of it at offset 0. */
+static int stdin_memfd(uint32_t n, struct failure *f) {
+  int m = (int)syscall(SYS_memfd_create, "stdin", MFD_CLOEXEC);
+  if (m < 0) { fail_set(f, "stdin-memfd", errno); return -1; }
+  char buf[65536];
+  while (n > 0) {
+    ssize_t k = read(0, buf, n < sizeof buf ? n : sizeof buf);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) { fail_set(f, "request-read", k < 0 ? errno : EPIPE); close(m); return -1; }
+    if (write_all(m, buf, (size_t)k) < 0) { fail_set(f, "stdin-memfd", errno); close(m); return -1; }
+    n -= (uint32_t)k;
+  }
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", m);
+  int ro = open(path, O_RDONLY | O_CLOEXEC);
+  if (ro < 0) fail_set(f, "stdin-memfd", errno);
+  close(m);
+  return ro;
+}
+
+/* Cgroups made ahead (hold --cgroup): the next execution only writes its
+ * limits into them. Made again after each answer, off the critical path. */
+static struct cgroup ahead;
+
+/* One exec request, header already read at T_REQUEST. Returns -1 when the caller's channel is broken. */
+static int serve_one(const struct opts *container, struct container *c, const unsigned char *h, int64_t t_request, bool *stop) {
+  uint32_t arglen = le32(h + 1), inlen = le32(h + 5);
+  struct failure f = { "", 0 };
+  if (arglen > MAX_REQUEST_ARGS_BYTES) { fail_set(&f, "request-too-large", E2BIG); answer_failure(&f, NULL); return -1; }
+  char *args = malloc(arglen + 1);
+  if (!args) return -1;
+  if (read_full(0, args, arglen) != (int)arglen) { free(args); return -1; }
+  int in = stdin_memfd(inlen, &f);
+  if (in < 0) { free(args); answer_failure(&f, NULL); return -1; }
+  static char *argv[MAX_ARGS];
+  int argc = split_args(args, arglen, argv, MAX_ARGS);
+  struct opts eo;
+  char err[512];
+  int rc = 0;
+  if (argc < 0) { fail_set(&f, "options", EINVAL); answer_failure(&f, "the request's arguments are not NUL-terminated strings, or too many"); goto out; }
+  if (opts_parse_exec(&eo, container, argc, argv, err, sizeof err) < 0) { fail_set(&f, "options", EINVAL); answer_failure(&f, err); goto out; }
+  /* init gets the request as a memfd: it parses the same arguments itself */
+  int req = (int)syscall(SYS_memfd_create, "request", MFD_CLOEXEC);
+  if (req < 0 || write_all(req, args, arglen) < 0) { fail_set(&f, "request-memfd", errno); if (req >= 0) close(req); answer_failure(&f, NULL); goto out; }
+  static struct cgroup used;
+  struct served sv = { in, req, 1, 0, false, &used };
+  struct cgroup *made = NULL;
+  if (eo.ncgroups && ahead.n && cgroup_same_parents(&ahead, eo.cgroups, eo.ncgroups)) {
+    made = &ahead;
+    if (cgroup_limit(&ahead, &eo, &f) < 0) { cgroup_destroy(&ahead); answer_failure(&f, NULL); close(req); goto out; }
+  } else if (ahead.n) cgroup_destroy(&ahead); /* other parents: this one is made fresh */
+  struct exec_result r;
+  int64_t t[4] = { 0, 0, 0, 0 };
+  used.n = 0;
+  int erc = exec_run(&eo, c, made, &sv, &r, &f, t);
+  if (made) ahead.n = 0; /* exec_run owns it now: removed there, or handed back in USED */
+  if (erc < 0) answer_failure(&f, NULL);
+  else {
+    char line[1024];
+    t[3] = t[3] ? t[3] - t_request : -1;
+    t[2] = now_us() - t_request;
+    int n = status_result_str(line, sizeof line, &r, eo.timings ? t : NULL, 4);
+    if (frame_write(1, 's', line, (size_t)n) < 0) rc = -1;
+  }
+  close(req);
+  if (used.n) cgroup_destroy(&used);
+  /* the next execution's cgroups, while the caller reads this answer */
+  if (container->ncgroups && !ahead.n && cgroup_make(&ahead, container->cgroups, container->ncgroups, &f) < 0) cgroup_destroy(&ahead);
+  if (sv.cancelled_by_signal) *stop = true; /* SIGTERM/SIGINT/SIGHUP end the container too */
+out:
+  close(in);
+  free(args);
+  return rc;
+}
+
+/* --hold: serve exec requests until stdin closes or a terminating signal. */
+int serve(const struct opts *o, struct container *c) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM); sigaddset(&set, SIGINT); sigaddset(&set, SIGHUP); sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  status_ready(o->status_fd, c->init);
+  if (o->status_fd >= 0 && o->status_fd > 2) close(o->status_fd);
+  struct failure f;
+  if (o->ncgroups && cgroup_make(&ahead, o->cgroups, o->ncgroups, &f) < 0) cgroup_destroy(&ahead); /* made per request then */
+  bool stop = false;
+  while (!stop) {
+    struct pollfd p[2] = { { 0, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+    if (poll(p, 2, -1) < 0 && errno != EINTR) break;
+    if (p[1].revents) break; /* a terminating signal, or the container died */
+    if (!p[0].revents) continue;
+    unsigned char h[9];
+    if (read_full(0, h, sizeof h) != (int)sizeof h) break; /* EOF: the caller is done */
+    int64_t t_request = now_us();
+    if (h[0] == 'k') continue; /* a cancel that came after its execution ended */
+    if (h[0] != 'x' || serve_one(o, c, h, t_request, &stop) < 0) break;
+  }
+  container_destroy(c);
+  if (ahead.n) cgroup_destroy(&ahead);
+  return 0;
+}
+
+/* In the container's init: FDS are the program's stdout, stderr, failure and
+ * wait pipes, its stdin, the request, then the copy-in directory when the
+ * request has --copy-in, then its cgroups' files. */
+int served_fork(const struct opts *container, int ctl, const int *fds, int nfds, bool priv, pid_t *pid) {
+  int failfd = nfds > 2 ? fds[2] : -1, wt = nfds > 3 ? fds[3] : -1;
+  struct failure ff = { "", 0 };
+  char *args = NULL;
+  struct stat st;
+  static char *argv[MAX_ARGS];
+  struct opts eo;
+  char err[512];
+  if (nfds < 6) { fail_set(&ff, "served-request", EINVAL); goto fail; }
+  if (fstat(fds[5], &st) < 0 || st.st_size > (off_t)MAX_REQUEST_ARGS_BYTES) { fail_set(&ff, "served-request", errno ? errno : E2BIG); goto fail; }
+  args = malloc((size_t)st.st_size + 1);
+  if (!args || pread(fds[5], args, (size_t)st.st_size, 0) != st.st_size) { fail_set(&ff, "served-request", errno ? errno : EIO); goto fail; }
+  int argc = split_args(args, (size_t)st.st_size, argv, MAX_ARGS);
+  if (argc < 0 || opts_parse_exec(&eo, container, argc, argv, err, sizeof err) < 0) { fail_set(&ff, "served-request", EINVAL); goto fail; }
+  int next = 6, copy_fd = -1;
+  if (eo.copy_in) { if (nfds < 7) { fail_set(&ff, "served-request", EINVAL); goto fail; } copy_fd = fds[next++]; }
+  static struct cgroup cg;
+  cg.n = nfds - next;
+  for (int i = 0; i < cg.n; i++) cg.h[i].procs_fd = fds[next + i];
+  pid_t p = fork();
+  if (p == 0) {
+    close(ctl);
+    close(wt);
+    if (dup2(fds[4], 0) < 0) { fail_set(&ff, "stdin", errno); write_all(failfd, &ff, sizeof ff); _exit(127); }
+    exec_program(&eo, &cg, fds[0], fds[1], failfd, copy_fd, priv);
+  }
+  if (p < 0) { fail_set(&ff, "fork", errno); goto fail; }
+  int pfd = (int)syscall(SYS_pidfd_open, p, 0);
+  send_fds(ctl, &pfd, pfd >= 0 ? 1 : 0); /* always a message: the launcher waits for it */
+  if (pfd >= 0) close(pfd);
+  struct waited w;
+  memset(&w, 0, sizeof w);
+  w.pid = p;
+  write_all(wt, &w, sizeof w);
+  for (int i = 0; i < nfds; i++) if (i != 3) close(fds[i]);
+  free(args);
+  *pid = p;
+  return wt;
+fail:
+  if (failfd >= 0) write_all(failfd, &ff, sizeof ff);
+  for (int i = 0; i < nfds; i++) close(fds[i]); /* the launcher sees the failure, then EOF */
+  free(args);
+  return -1;
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { AnswerReader, encodeCancel, encodeExecRequest, type AnswerType } from "./served-frames.js";
+
+function frame(type: string, data: string): Buffer {
+  const header = Buffer.alloc(5);
+  header[0] = type.charCodeAt(0);
+  header.writeUInt32LE(Buffer.byteLength(data), 1);
+  return Buffer.concat([header, Buffer.from(data)]);
+}
+
+describe("served frames", () => {
+  it("encodes an exec request as header, NUL-terminated arguments and stdin", () => {
+    const request = encodeExecRequest(["--wall-ms", "5", "--", "cat"], Buffer.from("in"));
+    expect(request.subarray(0, 9)).toEqual(Buffer.from([0x78, 19, 0, 0, 0, 2, 0, 0, 0]));
+    expect(request.subarray(9).toString()).toBe("--wall-ms\u00005\u0000--\u0000cat\u0000in");
+    expect(encodeCancel()).toEqual(Buffer.from([0x6b, 0, 0, 0, 0, 0, 0, 0, 0]));
+  });
+
+  it("reassembles answers split at any byte, in order", () => {
+    const stream = Buffer.concat([frame("o", "hello "), frame("e", "oops"), frame("o", ""), frame("s", '{"status":"ok"}\n')]);
+    for (let size = 1; size <= stream.length; size += 1) {
+      const seen: [AnswerType, string][] = [];
+      const reader = new AnswerReader((type, data) => seen.push([type, data.toString()]));
+      for (let at = 0; at < stream.length; at += size) reader.push(stream.subarray(at, at + size));
+      expect(seen).toEqual([["o", "hello "], ["e", "oops"], ["o", ""], ["s", '{"status":"ok"}\n']]);
+    }
+  });
+
+  it("refuses a frame of unknown type", () => {
+    const reader = new AnswerReader(() => {});
+    expect(() => reader.push(frame("z", "x"))).toThrow('unknown type "z"');
+  });
+});

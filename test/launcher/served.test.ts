@@ -1,0 +1,113 @@
+/* Served executions (docs/launcher.md, "Served execs"): a held container
+ * takes exec requests on the launcher's stdin and answers in frames on its
+ * stdout; the container's init forks each program. Spoken here byte for byte,
+ * without the TypeScript client. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { afterEach, describe, expect, it } from "vitest";
+import { AnswerReader, encodeCancel, encodeExecRequest } from "../../src/sandbox/served-frames.js";
+import { TIME_SCALE } from "../helpers/sandbox.js";
+import { cgroupArgs, cgroupsOf, containerArgs, envArgs, launcher, processesWith, type Status } from "./fixture.js";
+
+interface Answer { stdout: string; stderr: string; status: Status & { step?: string; message?: string } }
+
+interface Served {
+  readonly child: ChildProcess;
+  readonly initPid: number;
+  request(args: string[], stdin?: string): Promise<Answer>;
+  exited(): Promise<number | null>;
+}
+
+const holders: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of holders.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+});
+
+async function served(): Promise<Served> {
+  const child = spawn(launcher, ["--hold", ...containerArgs, ...cgroupArgs, "--status-fd", "3"], { stdio: ["pipe", "pipe", "pipe", "pipe"] });
+  holders.push(child);
+  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const initPid = await new Promise<number>((resolve, reject) => {
+    let text = "";
+    child.stdio[3]!.on("data", (chunk: Buffer) => {
+      text += String(chunk);
+      if (text.includes("\n")) resolve((JSON.parse(text.split("\n")[0]!) as { pid: number }).pid);
+    });
+    child.once("exit", (code) => reject(new Error(`holder exited ${code}: ${text}`)));
+  });
+  let current: { answer: Answer; resolve: (answer: Answer) => void } | undefined;
+  const reader = new AnswerReader((type, data) => {
+    if (current === undefined) throw new Error(`a frame '${type}' with no request`);
+    if (type === "o") current.answer.stdout += data.toString();
+    else if (type === "e") current.answer.stderr += data.toString();
+    else {
+      current.answer.status = JSON.parse(data.toString()) as Answer["status"];
+      const done = current;
+      current = undefined;
+      done.resolve(done.answer);
+    }
+  });
+  child.stdout!.on("data", (chunk: Buffer) => reader.push(chunk));
+  return {
+    child,
+    initPid,
+    request: (args, stdin = "") =>
+      new Promise<Answer>((resolve) => {
+        current = { answer: { stdout: "", stderr: "", status: {} as Answer["status"] }, resolve };
+        child.stdin!.write(encodeExecRequest(args, Buffer.from(stdin)));
+      }),
+    exited: () => exit,
+  };
+}
+
+const wall = ["--wall-ms", String(20_000 * TIME_SCALE)];
+const limited = [...cgroupArgs, "--memory-mb", "128", "--pids", "32", ...wall, ...envArgs];
+
+describe("served executions", () => {
+  it("runs programs one after another, forked by the container's init, each in its own cgroup", async () => {
+    const box = await served();
+    const first = await box.request([...limited, "--", "sh", "-c", "read x; echo $x from $PPID; echo oops >&2; exit 3"], "hello\n");
+    expect(first).toMatchObject({ stdout: "hello from 1\n", stderr: "oops\n", status: { status: "runtime_error", exitCode: 3 } });
+    const second = await box.request([...limited, "--timings", "--", "sh", "-c", "cat /proc/self/cgroup | grep -c :/$"]);
+    expect(second.status).toMatchObject({ status: "ok", exitCode: 0 });
+    expect(Number(second.stdout)).toBeGreaterThan(0); // a cgroup namespace rooted at the execution's own cgroup
+    expect(second.status.timings).toMatchObject({ startUs: expect.any(Number), execUs: expect.any(Number), answerUs: expect.any(Number) });
+    box.child.stdin!.end();
+    expect(await box.exited()).toBe(0);
+    expect(cgroupsOf(box.child.pid!)).toEqual([]);
+  });
+
+  it("refuses a request with a container option or no program, and serves the next one", async () => {
+    const box = await served();
+    const bad = await box.request(["--rootfs", "/", "--", "true"]);
+    expect(bad.status).toMatchObject({ status: "internal_error", step: "options", message: "--rootfs is a container option: not allowed in an exec request" });
+    const none = await box.request([...wall]);
+    expect(none.status).toMatchObject({ status: "internal_error", step: "options" });
+    const good = await box.request([...limited, "--", "true"]);
+    expect(good.status).toMatchObject({ status: "ok" });
+  });
+
+  it("a cancel frame kills the running program and what it started; one sent while idle is ignored", async () => {
+    const box = await served();
+    const marker = `warren-served-cancel-${process.pid}-${Date.now()}`;
+    const running = box.request([...limited, "--", "bash", "-c", `(exec -a ${marker} sleep 300 &); sleep 300`]);
+    for (let i = 0; i < 400 && processesWith(marker, { prefix: true }).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(processesWith(marker, { prefix: true })).toHaveLength(1);
+    box.child.stdin!.write(encodeCancel());
+    expect((await running).status).toMatchObject({ status: "internal_error", step: "cancelled" });
+    expect(processesWith(marker, { prefix: true })).toEqual([]);
+    box.child.stdin!.write(encodeCancel());
+    expect((await box.request([...limited, "--", "echo", "still here"])).stdout).toBe("still here\n");
+  });
+
+  it("the caller gone mid-execution (stdin EOF): the program, the container and its cgroups go", async () => {
+    const box = await served();
+    const marker = `warren-served-eof-${process.pid}-${Date.now()}`;
+    void box.request([...limited, "--", "bash", "-c", `exec -a ${marker} sleep 300`]);
+    for (let i = 0; i < 400 && processesWith(marker, { prefix: true }).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(processesWith(marker, { prefix: true })).toHaveLength(1);
+    box.child.stdin!.end();
+    expect(await box.exited()).toBe(0);
+    expect(processesWith(marker, { prefix: true })).toEqual([]);
+    expect(cgroupsOf(box.child.pid!)).toEqual([]);
+  });
+});
