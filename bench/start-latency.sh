@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start-up latency of /bin/true, side by side in one run: plain spawn,
-# unshare, bubblewrap, and warren-launch cold (with and without cgroup limits).
+# unshare, bubblewrap, warren-launch cold (with and without cgroup limits), and
+# a warm start: one served execution in a container held ahead (the warm pool).
 # usage: bench/start-latency.sh [ROUNDS]    (results in bench/results/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,7 @@ unshare -Urmpfniu	unshare -Urmpfniu /bin/true
 bwrap --unshare-all	bwrap --unshare-all --ro-bind /usr /usr --symlink usr/lib64 /lib64 --symlink usr/lib /lib --symlink usr/bin /bin --proc /proc --dev /dev /bin/true
 warren-launch (no cgroup)	$L --rootfs $ROOTFS $BINDS -- /bin/true
 warren-launch (full)	$L --rootfs $ROOTFS $BINDS $CGROUPS --memory-mb 256 --pids 64 --cpu-ms 1000 --wall-ms 5000 --output-kb 1024 -- /bin/true
+warren warm (served, full)	served: $L --hold --rootfs $ROOTFS $BINDS $CGROUPS ||| $CGROUPS --memory-mb 256 --pids 64 --cpu-ms 1000 --wall-ms 5000 --output-kb 1024 -- /bin/true
 EOT
 mkdir -p bench/results
 OUT=bench/results/start-latency-$(date -u +%Y%m%dT%H%M%SZ).json

@@ -137,6 +137,7 @@ static void child(const struct opts *o, int go, int rep, int ctl, bool priv) {
   if (sethostname(o->hostname, strlen(o->hostname)) < 0) { fail_set(&f, "sethostname", errno); goto fail; }
   if (net_loopback_up(&f) < 0) goto fail;
   if (mounts_setup(o, rootfs_fd, copy_fd, bind_fds, &f) < 0) goto fail;
+  if (caps_drop_bounding(&f) < 0) goto fail; /* once for every program init forks */
   close(rootfs_fd);
   if (copy_fd >= 0) close(copy_fd);
   for (int i = 0; i < o->nbinds; i++) if (bind_fds[i] >= 0) close(bind_fds[i]);

@@ -92,6 +92,7 @@ int rlimits_apply(const struct opts *o, struct failure *f);
 
 /* caps.c */
 int caps_drop_all(struct failure *f);
+int caps_drop_bounding(struct failure *f);
 
 /* container.c: the container's init and its life */
 struct container { pid_t init; int ns_fds[6]; int ctl; /* one-shot and hold: socket to init, -1 otherwise */ };

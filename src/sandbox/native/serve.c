@@ -171,10 +171,10 @@ int serve(const struct opts *o, struct container *c) {
   sigaddset(&set, SIGTERM); sigaddset(&set, SIGINT); sigaddset(&set, SIGHUP); sigaddset(&set, SIGCHLD);
   sigprocmask(SIG_BLOCK, &set, NULL);
   int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-  status_ready(o->status_fd, c->init);
-  if (o->status_fd >= 0 && o->status_fd > 2) close(o->status_fd);
   struct failure f;
   if (o->ncgroups && cgroup_make(&ahead, o->cgroups, o->ncgroups, &f) < 0) cgroup_destroy(&ahead); /* made per request then */
+  status_ready(o->status_fd, c->init);
+  if (o->status_fd >= 0 && o->status_fd > 2) close(o->status_fd);
   bool stop = false;
   while (!stop) {
     struct pollfd p[2] = { { 0, POLLIN, 0 }, { sfd, POLLIN, 0 } };
