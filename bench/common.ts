@@ -1,0 +1,171 @@
+// Shared helpers of the TypeScript benchmarks (throughput, scaling, summary):
+// starting `warren serve` (embedded) or redis + `serve --no-worker` + a worker
+// (distributed) on 127.0.0.1, posting runs, percentiles, RSS, result files.
+// The servers run the built CLI (bin/warren.js → dist/): `npm run build` first.
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { freePort, startRedis } from "../test/helpers/redis-server.js";
+
+export const repo = path.resolve(import.meta.dirname, "..");
+/** BENCH_QUICK=1: small counts, for a smoke test of the whole suite in a couple of minutes. */
+export const QUICK = process.env.BENCH_QUICK === "1" || process.env.BENCH_QUICK === "true";
+
+export function machine(): { cpus: number; memoryMb: number; kernel: string; uid: number | undefined } {
+  return { cpus: os.cpus().length, memoryMb: Math.round(os.totalmem() / 2 ** 20), kernel: os.release(), uid: process.getuid?.() };
+}
+
+/** A running Warren deployment on loopback: its base URL and the processes to measure. */
+export interface Deployment {
+  readonly mode: "embedded" | "distributed";
+  readonly base: string;
+  /** name → pid, for RSS (embedded: `api`; distributed: `api`, `worker`). */
+  readonly pids: Readonly<Record<string, number>>;
+  stop(): Promise<void>;
+}
+
+function warren(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  if (!fs.existsSync(path.join(repo, "dist/cli/main.js"))) throw new Error("dist/ is missing: run `npm run build` first");
+  return spawn(process.execPath, [path.join(repo, "bin/warren.js"), ...args], {
+    cwd: repo,
+    // No rate limit: a benchmark sends more than the default 600 requests a minute.
+    env: { ...process.env, WARREN_LOG_LEVEL: "warn", WARREN_RATE_LIMIT: "0", ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+}
+
+async function ready(base: string, children: ChildProcess[]): Promise<void> {
+  for (let i = 0; i < 600; i += 1) {
+    const dead = children.find((child) => child.exitCode !== null || child.signalCode !== null);
+    if (dead !== undefined) throw new Error(`a warren process exited before ${base} was ready (code ${dead.exitCode}, signal ${dead.signalCode})`);
+    if ((await fetch(`${base}/readyz`).then((r) => r.status, () => 0)) === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${base} never became ready`);
+}
+
+/** Stops a child we started, by its pid (SIGTERM, then SIGKILL after 15 s). */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** `warren serve` with its embedded worker (in-process queue). */
+export async function startEmbedded(env: NodeJS.ProcessEnv = {}): Promise<Deployment> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const api = warren(["serve", "--port", String(port), "--host", "127.0.0.1"], { REDIS_URL: "", ...env });
+  try {
+    await ready(base, [api]);
+  } catch (error) {
+    await stopChild(api);
+    throw error;
+  }
+  return { mode: "embedded", base, pids: { api: api.pid! }, stop: () => stopChild(api) };
+}
+
+/** redis-server + `warren serve --no-worker` + one `warren worker`. */
+export async function startDistributed(env: NodeJS.ProcessEnv = {}): Promise<Deployment> {
+  const redis = await startRedis();
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const all = { REDIS_URL: redis.url, ...env };
+  const api = warren(["serve", "--no-worker", "--port", String(port), "--host", "127.0.0.1"], all);
+  const worker = warren(["worker"], all);
+  const stop = async () => {
+    await stopChild(worker);
+    await stopChild(api);
+    await redis.dispose();
+  };
+  try {
+    await ready(base, [api, worker]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { mode: "distributed", base, pids: { api: api.pid!, worker: worker.pid! }, stop };
+}
+
+export interface RunResult {
+  status: string;
+  verdict: string | null;
+  compile: { status: string; stdout: string; stderr: string } | null;
+  run: { status: string; stdout: string; stderr: string; stdoutTruncated: boolean; wallTimeMs: number } | null;
+  tests: { name: string; verdict: string; wallTimeMs: number }[] | null;
+}
+
+/** POST /v1/runs?wait=true; throws on anything but 200 + a completed run. */
+export async function postRun(base: string, body: string): Promise<RunResult> {
+  const response = await fetch(`${base}/v1/runs?wait=true`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`POST /v1/runs answered ${response.status}: ${text.slice(0, 2000)}`);
+  const result = JSON.parse(text) as RunResult;
+  if (result.status !== "completed") throw new Error(`run not completed: ${text.slice(0, 2000)}`);
+  return result;
+}
+
+/** Runs `task(i)` for i in [0, count) with at most `inFlight` at once; resolves to the wall time in ms. */
+export async function pool(count: number, inFlight: number, task: (i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  const lane = async () => {
+    for (let i = next++; i < count; i = next++) await task(i);
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, lane));
+  return performance.now() - start;
+}
+
+/** Nearest-rank percentile of unsorted values. */
+export function pct(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+export const r1 = (x: number): number => Math.round(x * 10) / 10;
+export const r2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** VmRSS of a process in KiB (0 when it is gone). */
+export function rssKb(pid: number): number {
+  try {
+    const line = fs.readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+    return line === undefined ? 0 : Number(line.split(/\s+/)[1]);
+  } catch {
+    return 0;
+  }
+}
+
+export function rssOf(deployment: Deployment): Record<string, number> {
+  return Object.fromEntries(Object.entries(deployment.pids).map(([name, pid]) => [name, rssKb(pid)]));
+}
+
+/** A markdown table. */
+export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const line = (cells: readonly (string | number)[]) => `| ${cells.map(String).join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+/** Writes bench/results/KIND-<UTC stamp>.json and returns its path. */
+export function writeResult(kind: string, data: unknown): string {
+  const dir = path.join(repo, "bench/results");
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${kind}-${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "Z")}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  return path.relative(repo, file);
+}
+
+/** The newest bench/results/KIND-*.json, parsed, with its file name; undefined when there is none. */
+export function newestResult(kind: string): { file: string; data: any } | undefined {
+  const dir = path.join(repo, "bench/results");
+  if (!fs.existsSync(dir)) return undefined;
+  const pattern = new RegExp(`^${kind}-\\d{8}T\\d{6}Z\\.json$`);
+  const files = fs.readdirSync(dir).filter((f) => pattern.test(f)).sort();
+  const file = files.at(-1);
+  if (file === undefined) return undefined;
+  return { file: `bench/results/${file}`, data: JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) };
+}

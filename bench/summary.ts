@@ -1,0 +1,77 @@
+// One summary table of the newest bench/results/*.json of each kind:
+// start-latency, exec-latency, service-latency, throughput, scaling.
+// usage: node --import tsx bench/summary.ts [--since ISO-TIME]
+//   --since: results older than this are marked stale (bench/all.ts passes its start time).
+import { parseArgs } from "node:util";
+import { newestResult, table } from "./common.js";
+
+const { values: opts } = parseArgs({ options: { since: { type: "string" } } });
+const since = opts.since === undefined ? undefined : opts.since.replace(/[-:]/g, "").replace(/\..*/, "Z");
+
+type Row = [string, string, string, string];
+const rows: Row[] = [];
+const f = (x: unknown, digits = 1) => (typeof x === "number" ? x.toFixed(digits) : typeof x === "string" ? x : "-");
+
+function section(kind: string, build: (data: any) => [string, string][]): void {
+  const found = newestResult(kind);
+  if (found === undefined) {
+    rows.push([kind, "(no result)", "-", "-"]);
+    return;
+  }
+  const stamp = /(\d{8}T\d{6}Z)\.json$/.exec(found.file)?.[1] ?? "";
+  const notes = [found.data?.quick === true ? "quick" : "", since !== undefined && stamp < since ? "STALE" : "", found.data?.ok === false ? "FAILED" : ""].filter(Boolean);
+  const file = `${found.file.replace("bench/results/", "")}${notes.length > 0 ? ` (${notes.join(", ")})` : ""}`;
+  let measures: [string, string][];
+  try {
+    measures = build(found.data);
+  } catch (error) {
+    measures = [["(unreadable)", String(error)]];
+  }
+  measures.forEach(([measure, value], i) => rows.push([i === 0 ? kind : "", measure, value, i === 0 ? file : ""]));
+}
+
+section("start-latency", (d) =>
+  (d.results as any[]).map((r) => [`${r.label}: median / p90 ms (${d.rounds} rounds)`, `${f(r.median, 2)} / ${f(r.p90, 2)}${r.fails > 0 ? ` (${r.fails} fails)` : ""}`]),
+);
+section("exec-latency", (d) => [
+  ["Container.create / copyIn / exec true / exec python / destroy, median ms", [d.create, d.copyIn, d.execTrue, d.execPython, d.destroy].map((x) => f(Number(x), 2)).join(" / ")],
+]);
+section("service-latency", (d) =>
+  ["embedded", "distributed"].filter((m) => d[m] !== undefined).map((m) => [`trivial Python, ${m}: p50 / p99 ms (n=${d.n})`, `${f(d[m].p50)} / ${f(d[m].p99)}`]),
+);
+section("throughput", (d) => [
+  ...(d.results as any[]).map((r): [string, string] => [
+    `hello C, ${r.mode}, ${r.inFlight} in flight: API / launcher one-shot runs/s (ratio, target ≥ ${d.config?.target ?? 0.7})`,
+    `${f(r.api.runsPerSecond, 2)} / ${f(r.launcherOneShot.runsPerSecond, 2)} (${f(r.ratio, 2)} ${r.ratio >= (d.config?.target ?? 0.7) ? "✓" : "✗"})`,
+  ]),
+  ...[...new Map((d.results as any[]).filter((r) => r.rssKb).map((r) => [r.mode, r.rssKb])).entries()].map(([mode, rss]): [string, string] => [
+    `RSS ${mode}, MiB before → after`,
+    `${Object.keys(rss.before).map((n) => `${n} ${Math.round(rss.before[n] / 1024)} → ${Math.round(rss.after[n] / 1024)}`).join(", ")}${rss.bounded ? "" : " UNBOUNDED"}`,
+  ]),
+]);
+section("scaling", (d) => [
+  ...(d.concurrency
+    ? [
+        [`(a) concurrency ${d.concurrency.map((r: any) => r.inFlight).join("/")}: runs/s`, d.concurrency.map((r: any) => f(r.runsPerSecond)).join(" / ")],
+        [`(a) concurrency ${d.concurrency.map((r: any) => r.inFlight).join("/")}: p50 / p99 ms`, d.concurrency.map((r: any) => `${f(r.p50Ms, 0)}/${f(r.p99Ms, 0)}`).join(", ")],
+      ]
+    : []),
+  ...(d.outputSize
+    ? [
+        [
+          `(b) output ${d.outputSize.map((r: any) => `${r.bytes >= 1048576 ? `${r.bytes / 1048576}M` : `${r.bytes / 1024}K`}${r.overLimit ? "(over)" : ""}`).join("/")}: p50 ms`,
+          d.outputSize.map((r: any) => f(r.p50Ms, 0)).join(" / "),
+        ],
+      ]
+    : []),
+  ...(d.images ?? []).map((r: any) => [`(c) image ${r.image} (${r.sizeBytes === null ? "host" : `${Math.round(r.sizeBytes / 1048576)} MiB`}), ${r.language}: p50 / p99 ms`, `${f(r.p50Ms)} / ${f(r.p99Ms)}`]),
+  ...(d.tests
+    ? [
+        [`(d) judge C++ ${d.tests.rows.map((r: any) => r.tests).join("/")} tests: total p50 ms`, d.tests.rows.map((r: any) => f(r.totalP50Ms, 0)).join(" / ")],
+        ["(d) marginal ms per extra test", f(d.tests.marginalMsPerTest, 2)],
+      ]
+    : []),
+]);
+
+console.log("\n## Benchmark summary\n");
+console.log(table(["benchmark", "measure", "value", "result file"], rows));
