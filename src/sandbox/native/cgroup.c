@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -134,9 +135,59 @@ int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f) {
 }
 
 int cgroup_enter(const struct cgroup *cg) {
-  for (int i = 0; i < cg->n; i++)
+  for (int i = 0; i < cg->n; i++) {
+    if (cg->entered && cg->h[i].v2) continue; /* born in it (CLONE_INTO_CGROUP) */
     if (write_all(cg->h[i].procs_fd, "0", 1) < 0) return -1;
+  }
   return 0;
+}
+
+int cgroup_handoff_fds(const struct cgroup *cg, int *fds) {
+  int n = 0;
+  for (int i = 0; i < cg->n; i++) {
+    if (cg->h[i].v2) fds[n++] = cg->h[i].dirfd;
+    fds[n++] = cg->h[i].procs_fd;
+  }
+  return n;
+}
+
+void cgroup_from_fds(struct cgroup *cg, const int *fds, int n) {
+  memset(cg, 0, sizeof *cg);
+  for (int i = 0; i < n && cg->n < MAX_CGROUPS; i++) {
+    struct stat st;
+    bool dir = fstat(fds[i], &st) == 0 && S_ISDIR(st.st_mode);
+    int k = cg->n++;
+    cg->h[k].v2 = dir;
+    cg->h[k].dirfd = dir ? fds[i] : -1;
+    cg->h[k].procs_fd = dir && i + 1 < n ? fds[++i] : fds[i];
+  }
+}
+
+/* struct clone_args of clone3(2), as far as CLONE_INTO_CGROUP (Linux 5.7) */
+struct clone_args_v2 { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup; };
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+pid_t cgroup_fork(struct cgroup *cg) {
+  cg->entered = false;
+  for (int i = 0; i < cg->n; i++) {
+    static bool refused; /* as root the sandbox user may not write a root-owned cgroup: the fd handed over may */
+    if (!cg->h[i].v2 || cg->h[i].dirfd < 0 || refused) continue;
+    /* cgroup v2: the child is born in its cgroup, so nothing has to be moved
+     * (a move takes the global cgroup_threadgroup_rwsem, whose write side
+     * first waits for an RCU grace period) */
+    struct clone_args_v2 a;
+    memset(&a, 0, sizeof a);
+    a.flags = CLONE_INTO_CGROUP;
+    a.exit_signal = SIGCHLD;
+    a.cgroup = (uint64_t)cg->h[i].dirfd;
+    long p = syscall(SYS_clone3, &a, sizeof a);
+    if (p >= 0) { cg->entered = true; return (pid_t)p; }
+    if (errno == EACCES || errno == EPERM || errno == ENOSYS) refused = true;
+    break; /* an older kernel, or refused: fork, and the child enters by cgroup.procs */
+  }
+  return fork();
 }
 
 long long cgroup_cpu_us(const struct cgroup *cg) {

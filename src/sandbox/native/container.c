@@ -77,10 +77,9 @@ static int oneshot_fork(const struct opts *o, int ctl, bool priv) {
   int n = recv_fds(ctl, fds, 4 + MAX_CGROUPS);
   if (n < 4) _exit(1); /* the launcher is gone or failed before the program */
   static struct cgroup cg;
-  cg.n = n - 4;
-  for (int i = 0; i < cg.n; i++) cg.h[i].procs_fd = fds[4 + i];
+  cgroup_from_fds(&cg, fds + 4, n - 4);
   int out = fds[0], err = fds[1], failfd = fds[2], wt = fds[3];
-  pid_t p = fork();
+  pid_t p = cgroup_fork(&cg);
   if (p == 0) { close(ctl); close(wt); exec_program(o, &cg, out, err, failfd, -1, priv); }
   if (p < 0) {
     struct failure ff;

@@ -127,13 +127,13 @@ int exec_run(const struct opts *o, const struct container *c, struct cgroup *mad
   int pidfd = -1; /* one-shot and served: P, sent back by init */
   if (oneshot) {
     /* killing e (init) kills the whole container */
-    int fds[7 + MAX_CGROUPS] = { out[1], err[1], fail[1], wt[1] }, nfds = 4;
+    int fds[7 + 2 * MAX_CGROUPS] = { out[1], err[1], fail[1], wt[1] }, nfds = 4;
     if (sv) {
       fds[nfds++] = sv->stdin_fd;
       fds[nfds++] = sv->request_fd;
       if (copy_fd >= 0) fds[nfds++] = copy_fd;
     }
-    for (int i = 0; i < cg.n; i++) fds[nfds++] = cg.h[i].procs_fd;
+    nfds += cgroup_handoff_fds(&cg, fds + nfds);
     e = c->init;
     if (send_fds(c->ctl, fds, nfds) < 0) { fail_set(f, "container-exec", errno); cgroup_destroy(&cg); return -1; }
   } else if ((e = fork()) < 0) { fail_set(f, "fork", errno); cgroup_destroy(&cg); return -1; }

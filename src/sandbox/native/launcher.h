@@ -71,6 +71,7 @@ int net_loopback_up(struct failure *f);
 /* cgroup.c */
 struct cgroup {
   int n;
+  bool entered; /* the process was forked into it (cgroup_fork) */
   struct { int dirfd; int procs_fd; bool v2, memory, pids, cpu, cpuacct; char path[4096], parent[4096]; } h[MAX_CGROUPS];
 };
 int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f);   /* make + limit */
@@ -78,6 +79,13 @@ int cgroup_make(struct cgroup *cg, const char *const *parents, int nparents, str
 int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f);
 bool cgroup_same_parents(const struct cgroup *cg, const char *const *parents, int nparents);
 int cgroup_enter(const struct cgroup *cg);           /* in the child, before exec */
+/* Handing an execution's cgroups to the container's init: the file to enter
+ * each by (v1 tasks, v2 cgroup.procs, opened here), and on v2 first the
+ * directory itself (for CLONE_INTO_CGROUP). Returns how many fds. */
+int cgroup_handoff_fds(const struct cgroup *cg, int *fds);
+void cgroup_from_fds(struct cgroup *cg, const int *fds, int n);
+/* fork(), born into the v2 cgroup when there is one (clone3 CLONE_INTO_CGROUP) */
+pid_t cgroup_fork(struct cgroup *cg);
 long long cgroup_cpu_us(const struct cgroup *cg);    /* -1 when unknown */
 long long cgroup_peak_bytes(const struct cgroup *cg);
 long long cgroup_oom_kills(const struct cgroup *cg);

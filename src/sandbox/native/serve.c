@@ -212,9 +212,8 @@ int served_fork(const struct opts *container, int ctl, const int *fds, int nfds,
   int next = 6, copy_fd = -1;
   if (eo.copy_in) { if (nfds < 7) { fail_set(&ff, "served-request", EINVAL); goto fail; } copy_fd = fds[next++]; }
   static struct cgroup cg;
-  cg.n = nfds - next;
-  for (int i = 0; i < cg.n; i++) cg.h[i].procs_fd = fds[next + i];
-  pid_t p = fork();
+  cgroup_from_fds(&cg, fds + next, nfds - next);
+  pid_t p = cgroup_fork(&cg);
   if (p == 0) {
     close(ctl);
     close(wt);
