@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { Container, type ContainerOptions } from "./launcher.js";
 
 export interface PoolOptions {
@@ -17,7 +18,8 @@ export interface PoolOptions {
 
 interface Kind {
   readonly options: ContainerOptions;
-  readonly ready: Container[];
+  /** Ready containers, each with the identity of the rootfs directory it was made on. */
+  readonly ready: { container: Container; rootfs: string }[];
   /** How many ready containers this kind should have: grows with demand, up to maxIdle. */
   target: number;
   filling: number;
@@ -74,10 +76,13 @@ export class ContainerPool {
     }
     kind.lastUsed = Date.now();
     let container: Container | undefined;
+    // A container made on an image directory that has since been removed (and
+    // perhaps imported again at the same path) would show the job a dead tree.
+    const rootfs = directoryIdentity(shape.rootfs);
     while (container === undefined && kind.ready.length > 0) {
       const candidate = kind.ready.shift()!;
-      if (candidate.alive) container = candidate;
-      else void candidate.destroy();
+      if (candidate.container.alive && candidate.rootfs === rootfs) container = candidate.container;
+      else void candidate.container.destroy();
     }
     if (container === undefined) {
       kind.target = Math.min(this.#maxIdle, kind.target + 1);
@@ -99,17 +104,18 @@ export class ContainerPool {
     this.#closed = true;
     clearInterval(this.#sweeper);
     const all = [...this.#kinds.values()].flatMap((kind) => kind.ready.splice(0));
-    await Promise.all(all.map((container) => container.destroy()));
+    await Promise.all(all.map((entry) => entry.container.destroy()));
   }
 
   #fill(kind: Kind): void {
     while (!this.#closed && kind.ready.length + kind.filling < kind.target) {
       kind.filling++;
+      const rootfs = directoryIdentity(kind.options.rootfs);
       Container.create(kind.options).then(
         (container) => {
           kind.filling--;
           if (this.#closed || kind.ready.length >= kind.target) void container.destroy();
-          else kind.ready.push(container);
+          else kind.ready.push({ container, rootfs });
         },
         (error: unknown) => {
           kind.filling--;
@@ -125,7 +131,7 @@ export class ContainerPool {
     for (const [key, kind] of this.#kinds) {
       if (now - kind.lastUsed < this.#idleMs) continue;
       kind.target = 0;
-      for (const container of kind.ready.splice(0)) void container.destroy();
+      for (const entry of kind.ready.splice(0)) void entry.container.destroy();
       if (kind.filling === 0) this.#kinds.delete(key);
     }
   }
@@ -134,4 +140,14 @@ export class ContainerPool {
 /** Containers are interchangeable when everything but their files is the same. */
 function kindKey(options: Omit<ContainerOptions, "files">): string {
   return JSON.stringify([options.rootfs, options.binds ?? [], options.scratchMb ?? null, options.cgroups, options.workdir ?? null, options.hostname ?? null, options.launcher ?? null]);
+}
+
+/** Device and inode of a directory ("" when it is gone): a directory removed and made again differs. */
+function directoryIdentity(dir: string): string {
+  try {
+    const stat = fs.statSync(dir, { bigint: true });
+    return `${stat.dev}:${stat.ino}`;
+  } catch {
+    return "";
+  }
 }

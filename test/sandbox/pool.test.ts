@@ -67,6 +67,34 @@ describe("ContainerPool", () => {
     expect(holders(hostname)).toHaveLength(1); // only the acquired one's is left
   });
 
+  it("never hands out a ready container whose image directory was removed and made again", async () => {
+    const base = await options();
+    // a copy of the image's root (the host image's is a small skeleton whose /usr is bound in)
+    const rootfs = fs.mkdtempSync("/tmp/warren-pool-rootfs-");
+    const copy = () => {
+      fs.cpSync(base.rootfs, rootfs, { recursive: true, verbatimSymlinks: true });
+      fs.chmodSync(rootfs, 0o755);
+      fs.writeFileSync(`${rootfs}/etc/generation`, `${Date.now()}\n`, { mode: 0o644 });
+    };
+    copy();
+    const pool = new ContainerPool({ maxIdle: 1 });
+    pools.push(pool);
+    try {
+      taken.push(await pool.acquire({ ...base, rootfs }));
+      expect(await readyCount(pool, 1)).toBe(1);
+      fs.rmSync(rootfs, { recursive: true });
+      fs.mkdirSync(rootfs);
+      copy();
+      const generation = fs.readFileSync(`${rootfs}/etc/generation`, "utf8");
+      const fresh = await pool.acquire({ ...base, rootfs });
+      taken.push(fresh);
+      expect((await fresh.exec({ argv: ["cat", "/etc/generation"], env, limits })).stdout.toString()).toBe(generation);
+    } finally {
+      for (const c of taken.splice(0)) await c.destroy();
+      fs.rmSync(rootfs, { recursive: true, force: true });
+    }
+  });
+
   it("serves runJob: compile and run in a pooled container", async () => {
     const s = await sandbox();
     const pool = new ContainerPool({ maxIdle: 1 });
