@@ -27,6 +27,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/close_range.h>
 
 extern char **environ;
 
@@ -40,8 +41,10 @@ static void report(int fd, const char *step, int err) {
 static const int ns_types[6] = { CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS };
 
 /* P: runs in the container's namespaces; everything here happens before untrusted code. */
-void exec_program(const struct opts *o, const struct cgroup *cg, int out, int err, int failfd, int copy_fd, bool priv) {
+void exec_program(const struct opts *o, const struct cgroup *cg, int out, int err, int failfd, int copy_fd, int release, bool priv) {
   struct failure f = { "", 0 };
+  /* one-shot: forked while the cwd was still the host's old root (container.c) */
+  if (release >= 0 && chdir("/") < 0) { report(failfd, "chdir", errno); _exit(127); }
   if (dup2(out, 1) < 0 || dup2(err, 2) < 0) { report(failfd, "stdio", errno); _exit(127); }
   if (cg->n && cgroup_enter(cg) < 0) { report(failfd, "cgroup-enter", errno); _exit(127); }
   /* a cgroup namespace rooted at its own cgroup: the host's cgroup paths stay hidden */
@@ -70,6 +73,8 @@ void exec_program(const struct opts *o, const struct cgroup *cg, int out, int er
   sigprocmask(SIG_SETMASK, &none, NULL);
   signal(SIGPIPE, SIG_DFL);
   if (seccomp_install(&f) < 0) goto fail;
+  /* one-shot: the host's old root is detached before the program runs */
+  if (release >= 0) { char b; if (read(release, &b, 1) != 1) _exit(127); close(release); }
   execvp(o->argv[0], o->argv);
   fail_set(&f, "execve", errno);
 fail:
@@ -84,7 +89,7 @@ static void helper(const struct opts *o, const struct container *c, const struct
     if (setns(c->ns_fds[i], ns_types[i]) < 0) { report(failfd, "setns", errno); _exit(1); }
   pid_t p = fork();
   if (p < 0) { report(failfd, "fork", errno); _exit(1); }
-  if (p == 0) exec_program(o, cg, out, err, failfd, copy_fd, priv);
+  if (p == 0) exec_program(o, cg, out, err, failfd, copy_fd, -1, priv);
   close(out);
   close(err);
   close(failfd);
@@ -99,6 +104,21 @@ static void helper(const struct opts *o, const struct container *c, const struct
 
 struct pump { int fd; int to; long long *count; bool *truncated; };
 
+/* One-shot: the execution's pipes, made and handed to init while it still
+ * builds the container, so that it forks the program as soon as it is done. */
+static struct { bool sent; int out[2], err[2], fail[2], wt[2]; } pre;
+
+int exec_handover(const struct opts *o, const struct container *c, const struct cgroup *cg, struct failure *f) {
+  if (pipe2(pre.out, O_CLOEXEC) || pipe2(pre.err, O_CLOEXEC) || pipe2(pre.fail, O_CLOEXEC) || pipe2(pre.wt, O_CLOEXEC)) {
+    fail_set(f, "pipe", errno); return -1;
+  }
+  int fds[4 + 2 * MAX_CGROUPS] = { pre.out[1], pre.err[1], pre.fail[1], pre.wt[1] };
+  int n = 4 + cgroup_handoff_fds(cg, fds + 4);
+  if (send_fds(c->ctl, fds, n) < 0) { fail_set(f, "container-exec", errno); return -1; }
+  pre.sent = true;
+  return 0;
+}
+
 int exec_run(const struct opts *o, const struct container *c, struct cgroup *made, struct served *sv, struct exec_result *r, struct failure *f, int64_t *timing) {
   bool priv = geteuid() == 0;
   memset(r, 0, sizeof *r);
@@ -106,7 +126,10 @@ int exec_run(const struct opts *o, const struct container *c, struct cgroup *mad
   if (made) cg = *made;
   else { memset(&cg, 0, sizeof cg); if (o->ncgroups && cgroup_create(&cg, o, f) < 0) { cgroup_destroy(&cg); return -1; } }
   int out[2], err[2], fail[2], wt[2];
-  if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(fail, O_CLOEXEC) || pipe2(wt, O_CLOEXEC)) {
+  if (pre.sent) {
+    memcpy(out, pre.out, sizeof out); memcpy(err, pre.err, sizeof err);
+    memcpy(fail, pre.fail, sizeof fail); memcpy(wt, pre.wt, sizeof wt);
+  } else if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(fail, O_CLOEXEC) || pipe2(wt, O_CLOEXEC)) {
     fail_set(f, "pipe", errno); cgroup_destroy(&cg); return -1;
   }
   /* SIGTERM, SIGINT or SIGHUP cancel the execution: everything is killed and
@@ -135,7 +158,7 @@ int exec_run(const struct opts *o, const struct container *c, struct cgroup *mad
     }
     nfds += cgroup_handoff_fds(&cg, fds + nfds);
     e = c->init;
-    if (send_fds(c->ctl, fds, nfds) < 0) { fail_set(f, "container-exec", errno); cgroup_destroy(&cg); return -1; }
+    if (!pre.sent && send_fds(c->ctl, fds, nfds) < 0) { fail_set(f, "container-exec", errno); cgroup_destroy(&cg); return -1; }
   } else if ((e = fork()) < 0) { fail_set(f, "fork", errno); cgroup_destroy(&cg); return -1; }
   if (e == 0) {
     sigprocmask(SIG_SETMASK, &old, NULL);

@@ -61,7 +61,10 @@ int userns_write_maps(pid_t pid, uid_t inside_uid, uid_t outside_uid, gid_t insi
 int userns_become(uid_t uid, gid_t gid, bool privileged, struct failure *f);
 
 /* mounts.c */
+/* ends after pivot_root, with the cwd on the host's old root, stacked on the new one */
 int mounts_setup(const struct opts *o, int rootfs_fd, int copy_fd, const int *bind_fds, struct failure *f);
+/* detach the host's old root; nothing of the host's tree is reachable after it */
+int mounts_detach_old(struct failure *f);
 /* Copy regular files and directories from SRC into DST, never following a link (mounts.c). */
 int copy_tree(int src, int dst, int depth);
 
@@ -120,7 +123,8 @@ struct exec_result {
  * the program's pid (status 0), then its wait status and rusage. */
 struct waited { pid_t pid; int status; struct rusage ru; };
 /* P: set up and exec the program; never returns (exec.c) */
-void exec_program(const struct opts *o, const struct cgroup *cg, int out, int err, int failfd, int copy_fd, bool priv);
+/* RELEASE >= 0 (one-shot): exec only after a byte is read from it */
+void exec_program(const struct opts *o, const struct cgroup *cg, int out, int err, int failfd, int copy_fd, int release, bool priv);
 /* one-shot, in the container's init: receive the execution's fds, fork P, report on it (container.c) */
 /* CG: the execution's cgroups when already made (cgroup_create), else NULL: made here; removed here either way */
 /* SV: a served request (hold mode): its stdin, its request for init, and the
@@ -131,6 +135,9 @@ struct served {
   struct cgroup *used; /* set: the execution's cgroups are left to the caller (emptied), to remove after answering */
 };
 int exec_run(const struct opts *o, const struct container *c, struct cgroup *cg, struct served *sv, struct exec_result *r, struct failure *f, int64_t *timing);
+/* one-shot, while init builds the container: make the execution's pipes and send
+ * them with CG's files to init; exec_run then uses them */
+int exec_handover(const struct opts *o, const struct container *c, const struct cgroup *cg, struct failure *f);
 
 /* serve.c: hold mode's exec requests (docs/launcher.md, "Served execs") */
 int serve(const struct opts *o, struct container *c);

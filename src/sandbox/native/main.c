@@ -48,11 +48,14 @@ static int fail_exit(const struct opts *o, const struct failure *f) {
   return 125;
 }
 
-/* one-shot: the execution's cgroups are made while init builds the container */
+/* one-shot: the execution's cgroups are made, and its pipes and cgroup files
+ * handed to init, while init builds the container */
 static struct cgroup cg;
-static int make_cgroups(void *arg, struct failure *f) {
-  if (cgroup_create(&cg, arg, f) < 0) { cgroup_destroy(&cg); return -1; }
-  return 0;
+struct oneshot_prep { const struct opts *o; const struct container *c; };
+static int oneshot_prepare(void *arg, struct failure *f) {
+  const struct oneshot_prep *p = arg;
+  if (p->o->ncgroups && cgroup_create(&cg, p->o, f) < 0) { cgroup_destroy(&cg); return -1; }
+  return exec_handover(p->o, p->c, &cg, f);
 }
 
 int main(int argc, char **argv) {
@@ -73,7 +76,7 @@ int main(int argc, char **argv) {
   int64_t t0 = now_us();
   if (o.mode == MODE_JOIN) {
     if (container_open_ns(o.join_pid, &c, &f) < 0) return fail_exit(&o, &f);
-  } else if (container_create(&o, &c, o.mode == MODE_ONESHOT && o.ncgroups ? make_cgroups : NULL, &o, &f) < 0) {
+  } else if (container_create(&o, &c, o.mode == MODE_ONESHOT ? oneshot_prepare : NULL, &(struct oneshot_prep){ &o, &c }, &f) < 0) {
     cgroup_destroy(&cg);
     return fail_exit(&o, &f);
   }

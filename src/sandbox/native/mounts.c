@@ -170,17 +170,16 @@ static int setup_dev(int root, long scratch_mb, struct failure *f) {
   if (mount_tmpfs_at(root, "dev", "mode=0755,size=64k", MS_NOSUID | MS_NOEXEC, 0755) < 0) { fail_set(f, "mount-dev", errno); return -1; }
   int dev = openat(root, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dev < 0) { fail_set(f, "mount-dev", errno); return -1; }
+  /* the mount points are made in the fresh, empty tmpfs through its fd: nothing
+   * in it can be a link yet, so no walk from the root is needed */
   for (const char *const *n = dev_nodes; *n; n++) {
-    char host[64];
+    char host[64], a[32];
     snprintf(host, sizeof host, "/dev/%s", *n);
     int src = open(host, O_PATH | O_CLOEXEC);
     if (src < 0) { fail_set(f, "dev-node", errno); close(dev); return -1; }
-    char dest[64];
-    snprintf(dest, sizeof dest, "dev/%s", *n);
-    int mp = open_mountpoint(root, dest, false, NULL, NULL, 0);
-    char a[32];
+    int mp = openat(dev, *n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (mp < 0 || mount(fdpath(src, a), fdpath(mp, b), NULL, MS_BIND, NULL) < 0) {
-      fail_set(f, "dev-node", errno); close(src); close(dev); return -1;
+      fail_set(f, "dev-node", errno); if (mp >= 0) close(mp); close(src); close(dev); return -1;
     }
     close(mp);
     close(src);
@@ -193,7 +192,11 @@ static int setup_dev(int root, long scratch_mb, struct failure *f) {
   /* a private /dev/shm: POSIX shared memory never reaches another job */
   char shm[64];
   snprintf(shm, sizeof shm, "mode=1777,size=%ldm", scratch_mb);
-  if (mount_tmpfs_at(root, "dev/shm", shm, MS_NOSUID | MS_NODEV, 01777) < 0) { fail_set(f, "mount-dev-shm", errno); close(dev); return -1; }
+  int sh = mkdirat(dev, "shm", 0755) < 0 ? -1 : openat(dev, "shm", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sh < 0 || mount("tmpfs", fdpath(sh, b), "tmpfs", MS_NOSUID | MS_NODEV, shm) < 0) {
+    fail_set(f, "mount-dev-shm", errno); if (sh >= 0) close(sh); close(dev); return -1;
+  }
+  close(sh);
   close(dev);
   int d = openat(root, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (d < 0 || mount(NULL, fdpath(d, b), NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0) {
@@ -216,28 +219,39 @@ static int setup_proc(int root, struct failure *f) {
   if (mk >= 0) close(mk);
   int null = open(STAGE "/empty", O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (mk < 0 || null < 0) { fail_set(f, "mask-proc", errno); if (null >= 0) close(null); return -1; }
+  /* The first masked file gets the empty file bound and remounted read-only;
+   * every other one gets a bind of that mount, which carries its read-only flag
+   * (a bind copies the mount flags): one mount call each instead of two. */
+  int ro = -1; /* the read-only mount of the empty file, once made */
   for (const char *const *p = proc_masked_files; *p; p++) {
     int t = openat(root, *p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (t < 0) continue; /* absent on this kernel */
     char a[32];
-    int rc = mount(fdpath(null, a), fdpath(t, b), NULL, MS_BIND, NULL);
+    int rc = mount(fdpath(ro >= 0 ? ro : null, a), fdpath(t, b), NULL, MS_BIND, NULL);
     close(t);
     /* read-only too: a write to /proc/sysrq-trigger must fail (EROFS), not vanish into /dev/null */
-    if (rc == 0) {
-      t = openat(root, *p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-      rc = t < 0 ? -1 : mount(NULL, fdpath(t, b), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(null), NULL);
-      if (t >= 0) close(t);
+    if (rc == 0 && ro < 0) {
+      ro = openat(root, *p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      rc = ro < 0 ? -1 : mount(NULL, fdpath(ro, b), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(null), NULL);
     }
-    if (rc < 0) { fail_set(f, "mask-proc", errno); close(null); return -1; }
+    if (rc < 0) { fail_set(f, "mask-proc", errno); close(null); if (ro >= 0) close(ro); return -1; }
   }
   close(null);
+  if (ro >= 0) close(ro);
+  /* masked directories: one empty read-only tmpfs, bound onto each of them
+   * (the binds carry its read-only, nosuid, nodev, noexec flags) */
+  ro = -1;
   for (const char *const *p = proc_masked_dirs; *p; p++) {
     int t = openat(root, *p, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
     if (t < 0) continue;
-    int rc = mount("tmpfs", fdpath(t, b), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555");
+    char a[32];
+    int rc = ro >= 0 ? mount(fdpath(ro, a), fdpath(t, b), NULL, MS_BIND, NULL)
+                     : mount("tmpfs", fdpath(t, b), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555");
     close(t);
-    if (rc < 0) { fail_set(f, "mask-proc", errno); return -1; }
+    if (rc == 0 && ro < 0 && (ro = openat(root, *p, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC)) < 0) rc = -1;
+    if (rc < 0) { fail_set(f, "mask-proc", errno); if (ro >= 0) close(ro); return -1; }
   }
+  if (ro >= 0) close(ro);
   /* /proc/sys read-only: bind it onto itself, then remount */
   int sys = openat(root, "proc/sys", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
   if (sys < 0 || mount(fdpath(sys, b), fdpath(sys, b), NULL, MS_BIND | MS_REC, NULL) < 0) {
@@ -289,10 +303,17 @@ int mounts_setup(const struct opts *o, int rootfs_fd, int copy_fd, const int *bi
   /* 7. pivot_root into the new root and let go of the host's tree */
   if (chdir(NEWROOT) < 0) { fail_set(f, "pivot-root", errno); return -1; }
   if (syscall(SYS_pivot_root, ".", ".") < 0) { fail_set(f, "pivot-root", errno); return -1; }
-  if (umount2(".", MNT_DETACH) < 0) { fail_set(f, "umount-oldroot", errno); return -1; }
-  if (chdir("/") < 0) { fail_set(f, "pivot-root", errno); return -1; }
-  return 0;
+  return 0; /* the old root is detached by mounts_detach_old */
 out:
   close(root);
   return -1;
+}
+
+/* After pivot_root(".", "."), the old root is mounted on top of the new one
+ * and is our cwd: detach it (its unmount waits for an RCU grace period, so
+ * one-shot overlaps it with the program's set-up), then move to the new root. */
+int mounts_detach_old(struct failure *f) {
+  if (umount2(".", MNT_DETACH) < 0) { fail_set(f, "umount-oldroot", errno); return -1; }
+  if (chdir("/") < 0) { fail_set(f, "pivot-root", errno); return -1; }
+  return 0;
 }

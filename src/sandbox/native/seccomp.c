@@ -9,6 +9,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -16,6 +17,11 @@
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
+
+/* a C library older than the kernel may lack the newest numbers (the same on x86_64 and aarch64) */
+#ifndef __NR_quotactl_fd
+#define __NR_quotactl_fd 443
+#endif
 
 #if defined(__x86_64__)
 #define ARCH AUDIT_ARCH_X86_64
@@ -63,72 +69,127 @@ static const int denied[] = {
 #define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
 #define EPERM_RET RET(SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
 
-int seccomp_install(struct failure *f) {
-  struct sock_filter prog[256];
-  int n = 0;
-#define P(x) (prog[n++] = (struct sock_filter)x)
-  P(LD(offsetof(struct seccomp_data, arch)));
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH, 1, 0));
-  P(RET(SECCOMP_RET_KILL_PROCESS));
-  P(LD(offsetof(struct seccomp_data, nr)));
-#ifdef __x86_64__
-  P(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1)); /* x32 ABI */
-  P(RET(SECCOMP_RET_KILL_PROCESS));
-#endif
-  for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++) {
-    P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied[i], 0, 1));
-    P(EPERM_RET);
-  }
+/* What a system call number leads to: denied, or a check of its arguments. */
+enum sc_kind { SC_DENY, SC_CLONE3, SC_CLONE, SC_SOCKET, SC_IOCTL, SC_PERSONALITY, SC_MKNOD, SC_MKNODAT };
+struct sc_case { unsigned nr; enum sc_kind kind; };
+
+static int sc_cmp(const void *a, const void *b) {
+  unsigned x = ((const struct sc_case *)a)->nr, y = ((const struct sc_case *)b)->nr;
+  return x < y ? -1 : x > y;
+}
+
+#define PUT(x) do { if (*n >= max) return -1; prog[(*n)++] = (struct sock_filter)x; } while (0)
+
+/* The instructions for one case, run with the number already matched; each path ends in a return. */
+static int emit_case(struct sock_filter *prog, int *n, int max, enum sc_kind k) {
+  switch (k) {
+  case SC_DENY: PUT(EPERM_RET); break;
   /* clone3 passes its flags in memory BPF cannot read: answer ENOSYS so libc falls back to clone */
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1));
-  P(RET(SECCOMP_RET_ERRNO | ENOSYS));
+  case SC_CLONE3: PUT(RET(SECCOMP_RET_ERRNO | ENOSYS)); break;
   /* clone: no new namespaces (flags are argument 0 on x86_64 and aarch64) */
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 4));
-  P(LD(ARG_LO(0)));
-  P(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, NS_FLAGS, 0, 1));
-  P(EPERM_RET);
-  P(RET(SECCOMP_RET_ALLOW));
+  case SC_CLONE:
+    PUT(LD(ARG_LO(0)));
+    PUT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, NS_FLAGS, 0, 1));
+    PUT(EPERM_RET);
+    PUT(RET(SECCOMP_RET_ALLOW));
+    break;
   /* socket/socketpair: no AF_VSOCK — network namespaces do not cover it, and on a
    * virtual machine it reaches the hypervisor and the VM's own vsock services */
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 1, 0));
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socketpair, 0, 4));
-  P(LD(ARG_LO(0)));
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_VSOCK, 0, 1));
-  P(EPERM_RET);
-  P(RET(SECCOMP_RET_ALLOW));
+  case SC_SOCKET:
+    PUT(LD(ARG_LO(0)));
+    PUT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_VSOCK, 0, 1));
+    PUT(EPERM_RET);
+    PUT(RET(SECCOMP_RET_ALLOW));
+    break;
   /* ioctl: no TIOCSTI (typing into a terminal, CVE-2017-5226) nor TIOCLINUX */
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 5));
-  P(LD(ARG_LO(1)));
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, 1, 0));
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCLINUX, 0, 1));
-  P(EPERM_RET);
-  P(RET(SECCOMP_RET_ALLOW));
+  case SC_IOCTL:
+    PUT(LD(ARG_LO(1)));
+    PUT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, 1, 0));
+    PUT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCLINUX, 0, 1));
+    PUT(EPERM_RET);
+    PUT(RET(SECCOMP_RET_ALLOW));
+    break;
   /* personality: only the default persona and the query (no READ_IMPLIES_EXEC, no ADDR_NO_RANDOMIZE) */
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_personality, 0, 5));
-  P(LD(ARG_LO(0)));
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, 0));
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffff, 1, 0));
-  P(EPERM_RET);
-  P(RET(SECCOMP_RET_ALLOW));
+  case SC_PERSONALITY:
+    PUT(LD(ARG_LO(0)));
+    PUT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, 0));
+    PUT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffff, 1, 0));
+    PUT(EPERM_RET);
+    PUT(RET(SECCOMP_RET_ALLOW));
+    break;
   /* mknod(at): fifos and sockets are fine, device nodes are not */
+  case SC_MKNOD: case SC_MKNODAT:
+    PUT(LD(ARG_LO(k == SC_MKNOD ? 1 : 2)));
+    PUT(BPF_STMT(BPF_ALU | BPF_AND | BPF_K, S_IFMT));
+    PUT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, S_IFCHR, 1, 0));
+    PUT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, S_IFBLK, 0, 1));
+    PUT(EPERM_RET);
+    PUT(RET(SECCOMP_RET_ALLOW));
+    break;
+  }
+  return 0;
+}
+
+/* The cases C[0..CN) (sorted by number), with the number in A: a binary search
+ * on the number, then a short run of equality tests; anything else is allowed.
+ * A filter walked as one long list of tests costs every system call of the
+ * program that many instructions, and the kernel runs it once per system call
+ * number when the filter is installed (to cache what is always allowed). */
+static int emit_tree(struct sock_filter *prog, int *n, int max, const struct sc_case *c, int cn) {
+  if (cn <= 4) {
+    for (int i = 0; i < cn; i++) {
+      int at = *n;
+      PUT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, c[i].nr, 0, 0));
+      if (emit_case(prog, n, max, c[i].kind) < 0) return -1;
+      if (*n - at - 1 > 255) return -1;
+      prog[at].jf = (unsigned char)(*n - at - 1); /* past this case's instructions */
+    }
+    PUT(RET(SECCOMP_RET_ALLOW));
+    return 0;
+  }
+  int mid = cn / 2, at = *n;
+  PUT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, c[mid].nr, 0, 0));
+  if (emit_tree(prog, n, max, c, mid) < 0) return -1;
+  if (*n - at - 1 > 255) return -1;
+  prog[at].jt = (unsigned char)(*n - at - 1); /* the upper half follows the lower one */
+  return emit_tree(prog, n, max, c + mid, cn - mid);
+}
+
+/* Builds the filter into PROG; returns its length, or -1 if it does not fit. */
+static int seccomp_build(struct sock_filter *prog, int max) {
+  struct sc_case c[sizeof denied / sizeof denied[0] + 8];
+  int cn = 0, k = 0;
+  int *n = &k;
+  for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++) c[cn++] = (struct sc_case){ (unsigned)denied[i], SC_DENY };
+  c[cn++] = (struct sc_case){ __NR_clone3, SC_CLONE3 };
+  c[cn++] = (struct sc_case){ __NR_clone, SC_CLONE };
+  c[cn++] = (struct sc_case){ __NR_socket, SC_SOCKET };
+  c[cn++] = (struct sc_case){ __NR_socketpair, SC_SOCKET };
+  c[cn++] = (struct sc_case){ __NR_ioctl, SC_IOCTL };
+  c[cn++] = (struct sc_case){ __NR_personality, SC_PERSONALITY };
 #ifdef __NR_mknod
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mknod, 0, 6));
-  P(LD(ARG_LO(1)));
-  P(BPF_STMT(BPF_ALU | BPF_AND | BPF_K, S_IFMT));
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, S_IFCHR, 1, 0));
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, S_IFBLK, 0, 1));
-  P(EPERM_RET);
-  P(RET(SECCOMP_RET_ALLOW));
+  c[cn++] = (struct sc_case){ __NR_mknod, SC_MKNOD };
 #endif
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mknodat, 0, 6));
-  P(LD(ARG_LO(2)));
-  P(BPF_STMT(BPF_ALU | BPF_AND | BPF_K, S_IFMT));
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, S_IFCHR, 1, 0));
-  P(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, S_IFBLK, 0, 1));
-  P(EPERM_RET);
-  P(RET(SECCOMP_RET_ALLOW));
-  P(RET(SECCOMP_RET_ALLOW));
-#undef P
+  c[cn++] = (struct sc_case){ __NR_mknodat, SC_MKNODAT };
+  qsort(c, (size_t)cn, sizeof c[0], sc_cmp);
+  for (int i = 1; i < cn; i++) if (c[i].nr == c[i - 1].nr) return -1; /* each number once */
+  PUT(LD(offsetof(struct seccomp_data, arch)));
+  PUT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH, 1, 0));
+  PUT(RET(SECCOMP_RET_KILL_PROCESS));
+  PUT(LD(offsetof(struct seccomp_data, nr)));
+#ifdef __x86_64__
+  PUT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1)); /* x32 ABI */
+  PUT(RET(SECCOMP_RET_KILL_PROCESS));
+#endif
+  if (emit_tree(prog, n, max, c, cn) < 0) return -1;
+  return k;
+}
+#undef PUT
+
+int seccomp_install(struct failure *f) {
+  struct sock_filter prog[512];
+  int n = seccomp_build(prog, 512);
+  if (n < 0) { fail_set(f, "seccomp", E2BIG); return -1; }
   struct sock_fprog fp = { .len = (unsigned short)n, .filter = prog };
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0) { fail_set(f, "seccomp", errno); return -1; }
   return 0;

@@ -218,7 +218,7 @@ int served_fork(const struct opts *container, int ctl, const int *fds, int nfds,
     close(ctl);
     close(wt);
     if (dup2(fds[4], 0) < 0) { fail_set(&ff, "stdin", errno); write_all(failfd, &ff, sizeof ff); _exit(127); }
-    exec_program(&eo, &cg, fds[0], fds[1], failfd, copy_fd, priv);
+    exec_program(&eo, &cg, fds[0], fds[1], failfd, copy_fd, -1, priv);
   }
   if (p < 0) { fail_set(&ff, "fork", errno); goto fail; }
   int pfd = (int)syscall(SYS_pidfd_open, p, 0);

@@ -4,9 +4,26 @@
 #include <stdio.h>
 #include <string.h>
 
+/* sigabbrev_np(3) is glibc's own: the standard signals' names, as it gives them */
+static const char *sigabbrev(int sig) {
+  static const struct { int sig; const char *name; } names[] = {
+    { SIGHUP, "HUP" }, { SIGINT, "INT" }, { SIGQUIT, "QUIT" }, { SIGILL, "ILL" }, { SIGTRAP, "TRAP" },
+    { SIGABRT, "ABRT" }, { SIGBUS, "BUS" }, { SIGFPE, "FPE" }, { SIGKILL, "KILL" }, { SIGUSR1, "USR1" },
+    { SIGSEGV, "SEGV" }, { SIGUSR2, "USR2" }, { SIGPIPE, "PIPE" }, { SIGALRM, "ALRM" }, { SIGTERM, "TERM" },
+#ifdef SIGSTKFLT
+    { SIGSTKFLT, "STKFLT" },
+#endif
+    { SIGCHLD, "CHLD" }, { SIGCONT, "CONT" }, { SIGSTOP, "STOP" }, { SIGTSTP, "TSTP" }, { SIGTTIN, "TTIN" },
+    { SIGTTOU, "TTOU" }, { SIGURG, "URG" }, { SIGXCPU, "XCPU" }, { SIGXFSZ, "XFSZ" }, { SIGVTALRM, "VTALRM" },
+    { SIGPROF, "PROF" }, { SIGWINCH, "WINCH" }, { SIGIO, "IO" }, { SIGPWR, "PWR" }, { SIGSYS, "SYS" },
+  };
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) if (names[i].sig == sig) return names[i].name;
+  return NULL;
+}
+
 static const char *signame(int sig) {
   static char buf[16];
-  const char *abbrev = sigabbrev_np(sig);
+  const char *abbrev = sigabbrev(sig);
   if (!abbrev) { snprintf(buf, sizeof buf, "SIG%d", sig); return buf; }
   snprintf(buf, sizeof buf, "SIG%s", abbrev);
   return buf;
