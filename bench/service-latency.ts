@@ -1,16 +1,66 @@
 // End-to-end latency of a trivial Python run through the HTTP API: N sequential
 // POST /v1/runs?wait=true, embedded (serve) and distributed (redis-server +
-// serve --no-worker + 1 worker). Needs `npm run build` and redis-server.
+// serve --no-worker + 1 worker), next to the same program run bare (no sandbox,
+// no service). Needs `npm run build` and redis-server.
 // usage: node --import tsx bench/service-latency.ts [N]     (results in bench/results/)
+// With WARREN_PHASE_TIMINGS=1 it also prints where the time of a run goes (median ms per phase).
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import readline from "node:readline";
 import { freePort, startRedis } from "../test/helpers/redis-server.js";
 
 const N = Number(process.argv[2] ?? 50);
-const BODY = JSON.stringify({ language: "python", files: [{ path: "main.py", content: "print('hi')" }] });
+const PROGRAM = "print('hi')";
+const BODY = JSON.stringify({ language: "python", files: [{ path: "main.py", content: PROGRAM }] });
+const PHASES = process.env.WARREN_PHASE_TIMINGS === "1";
+
+/** Per run id: wall-clock ms of each phase, from the client and from the servers' phase lines. */
+const timelines = new Map<string, Record<string, number>>();
+const wallNow = () => performance.timeOrigin + performance.now();
 
 function warren(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ["bin/warren.js", ...args], { env: { ...process.env, WARREN_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawn(process.execPath, ["bin/warren.js", ...args], { env: { ...process.env, WARREN_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "ignore", PHASES ? "pipe" : "inherit"] });
+  if (PHASES && child.stderr !== null) {
+    readline.createInterface({ input: child.stderr }).on("line", (line) => {
+      if (!line.startsWith('{"phases"')) return void process.stderr.write(`${line}\n`);
+      const { phases: side, runId, at, ...marks } = JSON.parse(line) as Record<string, number> & { phases: string; runId: string; at: number };
+      const timeline = timelines.get(runId) ?? {};
+      for (const [phase, ms] of Object.entries(marks)) timeline[`${side}: ${phase}`] = at + ms;
+      timelines.set(runId, timeline);
+    });
+  }
+  return child;
+}
+
+/** Median ms from each phase to the next, over `ids`, phases in the order they happen. */
+function breakdown(ids: readonly string[]): Record<string, number> {
+  const lines = ids.map((id) => timelines.get(id)).filter((timeline) => timeline !== undefined);
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+  const phases = [...new Set(lines.flatMap((timeline) => Object.keys(timeline)))];
+  const at = new Map(phases.map((phase) => [phase, median(lines.flatMap((t) => (t[phase] === undefined ? [] : [t[phase] - (t["client: sent"] as number)])))]));
+  phases.sort((a, b) => (at.get(a) as number) - (at.get(b) as number));
+  const steps: Record<string, number> = {};
+  phases.forEach((phase, i) => {
+    if (i === 0) return;
+    const before = phases[i - 1] as string;
+    steps[`${before} → ${phase}`] = Number(median(lines.flatMap((t) => (t[phase] === undefined || t[before] === undefined ? [] : [t[phase] - t[before]]))).toFixed(2));
+  });
+  return steps;
+}
+
+/** The same program without Warren: python3 started directly. */
+async function bare(): Promise<{ p50: number }> {
+  const python = fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  const once = () => new Promise<void>((resolve, reject) => spawn(python, ["-c", PROGRAM], { stdio: "ignore" }).on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`python3 exited with ${code}`)))).on("error", reject));
+  for (let i = 0; i < 5; i += 1) await once();
+  const times: number[] = [];
+  for (let i = 0; i < N; i += 1) {
+    const start = performance.now();
+    await once();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: Number((times[Math.ceil(0.5 * times.length) - 1] as number).toFixed(1)) };
 }
 
 async function ready(base: string): Promise<void> {
@@ -21,23 +71,30 @@ async function ready(base: string): Promise<void> {
   throw new Error(`${base} never became ready`);
 }
 
-async function measure(base: string): Promise<{ p50: number; p99: number; mean: number }> {
+async function measure(base: string): Promise<{ p50: number; p99: number; mean: number; phases?: Record<string, number> }> {
   for (let i = 0; i < 5; i += 1) await run(base); // warm-up
   const times: number[] = [];
+  const ids: string[] = [];
   for (let i = 0; i < N; i += 1) {
     const start = performance.now();
-    await run(base);
+    ids.push(await run(base));
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
   const at = (q: number) => Number((times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)] as number).toFixed(1));
-  return { p50: at(0.5), p99: at(0.99), mean: Number((times.reduce((a, b) => a + b, 0) / times.length).toFixed(1)) };
+  const summary = { p50: at(0.5), p99: at(0.99), mean: Number((times.reduce((a, b) => a + b, 0) / times.length).toFixed(1)) };
+  if (!PHASES) return summary;
+  await new Promise((resolve) => setTimeout(resolve, 200)); // the last phase lines
+  return { ...summary, phases: breakdown(ids) };
 }
 
-async function run(base: string): Promise<void> {
+async function run(base: string): Promise<string> {
+  const sent = wallNow();
   const response = await fetch(`${base}/v1/runs?wait=true`, { method: "POST", headers: { "content-type": "application/json" }, body: BODY });
-  const result = (await response.json()) as { verdict?: string };
+  const result = (await response.json()) as { id: string; verdict?: string };
   if (response.status !== 200 || result.verdict !== "accepted") throw new Error(`unexpected answer ${response.status}: ${JSON.stringify(result)}`);
+  if (PHASES) timelines.set(result.id, { ...timelines.get(result.id), "client: sent": sent, "client: answered": wallNow() });
+  return result.id;
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -48,6 +105,7 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 const results: Record<string, unknown> = { n: N, when: new Date().toISOString(), cpus: (await import("node:os")).cpus().length };
+results.bare = await bare();
 {
   const port = await freePort();
   const server = warren(["serve", "--port", String(port), "--host", "127.0.0.1"], { REDIS_URL: "" });

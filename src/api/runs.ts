@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { InvalidRequestError } from "../errors.js";
 import { isFinal, waitForResult } from "../queue/index.js";
 import { parseRunRequest, toJobSpec } from "../worker/job-spec.js";
+import { flushPhases, markPhase } from "../worker/phase-timings.js";
+import { bodyLimit } from "./body-limit.js";
 import { assertNotSelf } from "./callback-guard.js";
 import type { ApiDeps, AppEnv } from "./context.js";
 import { NotFoundError, PayloadTooLargeError } from "./errors.js";
@@ -15,13 +16,12 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
 
   app.post(
     "/",
-    bodyLimit({
-      maxSize: options.bodyLimitBytes,
-      onError: () => {
-        throw new PayloadTooLargeError(options.bodyLimitBytes);
-      },
+    bodyLimit(options.bodyLimitBytes, () => {
+      throw new PayloadTooLargeError(options.bodyLimitBytes);
     }),
     async (c) => {
+      const id = randomUUID();
+      markPhase("api", id, "received");
       const wait = c.req.query("wait");
       if (wait !== undefined && wait !== "true" && wait !== "false") {
         throw new InvalidRequestError(`Expected the \`wait\` query parameter to be true or false, got ${JSON.stringify(wait)}.`, [{ path: ["wait"], message: "must be true or false" }]);
@@ -36,11 +36,17 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
       // Resolves the language, version and image now, so a bad one is a 400 and not a failed run.
       const spec = toJobSpec(request, { languages: deps.languages(), maxima: options.maxima });
       if (request.callbackUrl !== undefined) assertNotSelf(request.callbackUrl, c.req.url, options.ports);
-      const id = randomUUID();
-      await queue.enqueue({ id, language: spec.language.id, version: spec.language.version.detected, request }, request.priority);
+      markPhase("api", id, "validated");
+      const queued = await queue.enqueue({ id, language: spec.language.id, version: spec.language.version.detected, request }, request.priority);
+      markPhase("api", id, "queued");
       logger.info({ runId: id, language: spec.language.id, tests: spec.tests?.length ?? 0, priority: request.priority }, "run queued");
-      if (wait !== "true") return c.json({ id, status: "queued" as const }, 202);
-      const result = await waitForResult(queue, id, options.waitMs);
+      if (wait !== "true") {
+        flushPhases("api", id);
+        return c.json({ id, status: "queued" as const }, 202);
+      }
+      const result = await waitForResult(queue, id, options.waitMs, queued);
+      markPhase("api", id, "answered");
+      flushPhases("api", id);
       if (result === undefined) throw new NotFoundError(`Run ${id} expired before it finished; raise WARREN_RESULT_TTL_S.`);
       return c.json(result, isFinal(result.status) ? 200 : 202);
     },

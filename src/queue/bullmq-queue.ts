@@ -57,12 +57,16 @@ export class BullMqQueue implements JobQueue {
 
   async enqueue(job: QueuedJob, priority: number): Promise<RunResult> {
     const queued = pendingResult(job, "queued");
-    await this.#store.create(queued);
-    try {
-      await orUnavailable("queue a run", () => this.#queue.add("run", job, { jobId: job.id, priority }));
-    } catch (error) {
+    // Both in flight at once: the result is written first on the connection the
+    // Queue also uses, so Redis stores it before the job exists for a worker to take.
+    const [created, added] = await Promise.allSettled([
+      this.#store.create(queued),
+      orUnavailable("queue a run", () => this.#queue.add("run", job, { jobId: job.id, priority })),
+    ]);
+    if (created.status === "rejected" || added.status === "rejected") {
+      if (added.status === "fulfilled") await this.#queue.remove(job.id).catch(() => {});
       await this.#store.remove(job.id).catch(() => {});
-      throw error;
+      throw created.status === "rejected" ? created.reason : (added as PromiseRejectedResult).reason;
     }
     return queued;
   }

@@ -105,14 +105,29 @@ export class BullMqWorker implements QueueWorker {
     try {
       // A job cancelled while it waited, or between tries, is not run.
       if (!(await this.#store.update(pendingResult(data, "running")))) return "cancelled";
+      const retried = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+      // A final result the handler has before its clean-up is stored (and announced) at once.
+      let early: { result: RunResult; stored: Promise<boolean | undefined> } | undefined;
+      const settle = (result: RunResult) => {
+        if (early !== undefined || controller.signal.aborted || (result.status === "failed" && retried)) return;
+        const stored = this.#finish(result).then(
+          (done) => {
+            if (done) options.onStored?.(data, result);
+            return done;
+          },
+          () => undefined, // not stored: stored again below, where a failure fails the job
+        );
+        early = { result, stored };
+      };
       let result: RunResult;
       try {
-        result = await handler(data, controller.signal);
+        result = await handler(data, controller.signal, settle);
       } catch (error) {
         result = { ...pendingResult(data, "running"), status: "failed", verdict: "internal_error", error: { code: "worker_failed", message: (error as Error).message } };
       }
+      if (early !== undefined && (await early.stored) !== undefined) return controller.signal.aborted ? "cancelled" : early.result.status;
       if (controller.signal.aborted) result = pendingResult(data, "cancelled");
-      if (result.status === "failed" && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
+      if (result.status === "failed" && retried) {
         await this.#store.update(pendingResult(data, "queued"));
         throw new WarrenFaultRetry(`Warren failed to run the job (${result.error?.code ?? "internal_error"}: ${result.error?.message ?? "see the stages"}); retrying.`);
       }
@@ -124,10 +139,9 @@ export class BullMqWorker implements QueueWorker {
     }
   }
 
-  async #finish(result: RunResult): Promise<boolean> {
-    const stored = await this.#store.update(result);
-    if (stored) await this.#redis.publish(finishedChannel(this.#name), result.id);
-    return stored;
+  /** Stores a final result and announces it to the waiting API instances, in one round trip. */
+  #finish(result: RunResult): Promise<boolean> {
+    return this.#store.update(result, finishedChannel(this.#name));
   }
 
   async #beat(): Promise<void> {

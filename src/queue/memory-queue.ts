@@ -151,22 +151,31 @@ class MemoryWorker implements QueueWorker {
     const local = new AbortController();
     const abort = () => local.abort();
     signal.addEventListener("abort", abort, { once: true });
+    const { attempts, backoffMs } = this.#queue.retry;
+    let settled = false;
+    const finish = (result: RunResult) => {
+      settled = true;
+      signal.removeEventListener("abort", abort);
+      if (this.#queue.complete(job, result)) this.#options.onStored?.(job, result);
+    };
     const promise = (async () => {
       let result: RunResult;
       for (let attempt = 1; ; attempt++) {
+        // A final result the handler has before its clean-up is stored at once (one that would be retried is not).
+        const settle = (early: RunResult) => {
+          if (!settled && !local.signal.aborted && (early.status !== "failed" || attempt >= attempts)) finish(early);
+        };
         try {
-          result = await this.#handler(job, local.signal);
+          result = await this.#handler(job, local.signal, settle);
         } catch (error) {
           result = { ...pendingResult(job, "running"), status: "failed", verdict: "internal_error", error: { code: "worker_failed", message: (error as Error).message } };
         }
+        if (settled) return;
         // Only Warren's own faults are tried again, as BullMQ does in distributed mode.
-        const { attempts, backoffMs } = this.#queue.retry;
         if (result.status !== "failed" || attempt >= attempts || local.signal.aborted) break;
         await abortableSleep(backoffMs * 2 ** (attempt - 1), local.signal);
       }
-      if (local.signal.aborted) result = { ...pendingResult(job, "cancelled") };
-      signal.removeEventListener("abort", abort);
-      if (this.#queue.complete(job, result)) this.#options.onStored?.(job, result);
+      finish(local.signal.aborted ? pendingResult(job, "cancelled") : result);
     })().finally(() => {
       this.#inflight.delete(job.id);
       this.pump();

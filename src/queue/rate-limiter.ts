@@ -38,6 +38,12 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 }
 
+/** KEYS[1] the window's counter; ARGV[1] its TTL in seconds. One command, not a MULTI: it is on every request's path. */
+const COUNT_REQUEST = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1])) end
+return count`;
+
 /**
  * A fixed one-minute window per key in Redis, shared by every API instance of
  * the distributed mode: a key gets `perMinute` requests a minute however many
@@ -59,7 +65,7 @@ export class RedisRateLimiter implements RateLimiter {
     const minute = Math.floor(time / 60_000);
     const id = createHash("sha256").update(key).digest("hex").slice(0, 32);
     const counter = `${this.#prefix}:rate:${id}:${minute}`;
-    const [[, count]] = (await orUnavailable("count a request", () => this.#redis.multi().incr(counter).expire(counter, 61).exec())) as [[unknown, number]];
+    const count = Number(await orUnavailable("count a request", () => this.#redis.eval(COUNT_REQUEST, 1, counter, 61)));
     if (count <= perMinute) return { allowed: true, retryAfterSeconds: 0 };
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(((minute + 1) * 60_000 - time) / 1000)) };
   }

@@ -11,8 +11,15 @@ export interface QueuedJob {
   readonly request: RunRequest;
 }
 
-/** Runs one job; `signal` fires when the job is cancelled. Resolves with the result (never rejects for user code). */
-export type RunHandler = (job: QueuedJob, signal: AbortSignal) => Promise<RunResult>;
+/**
+ * Runs one job; `signal` fires when the job is cancelled. Resolves with the
+ * result (never rejects for user code). The handler may call `settle` with the
+ * result as soon as it has it, before its own clean-up (the container's
+ * teardown): the queue then stores it at once, so waiters get it sooner, and
+ * ignores what the handler resolves with; the job keeps its slot until the
+ * handler resolves. A result that would be retried is not stored early.
+ */
+export type RunHandler = (job: QueuedJob, signal: AbortSignal, settle: (result: RunResult) => void) => Promise<RunResult>;
 
 export interface WorkOptions {
   /** Jobs run at once by this worker. */

@@ -4,11 +4,12 @@ import type { JobQueue } from "./types.js";
 
 /**
  * Waits until run `id` is final or `timeoutMs` passes; resolves with its
- * RunResult then (final or not), undefined when it is unknown.
+ * RunResult then (final or not), undefined when it is unknown. `known`: its
+ * result as the caller just had it from the queue (enqueue's), saving a read.
  */
-export async function waitForResult(queue: JobQueue, id: string, timeoutMs: number): Promise<RunResult | undefined> {
+export async function waitForResult(queue: JobQueue, id: string, timeoutMs: number, known?: RunResult): Promise<RunResult | undefined> {
   // Read first: fails fast (503) when the store is down, and saves a subscription when done already.
-  const first = await queue.get(id);
+  const first = known ?? (await queue.get(id));
   if (first === undefined || isFinal(first.status)) return first;
   let wake: () => void = () => {};
   const finished = new Promise<void>((resolve) => (wake = resolve));

@@ -7,6 +7,7 @@ import { deliverCallback, type CallbackOptions } from "./callback.js";
 import { jobSpecFromBody } from "./job-spec.js";
 import type { Limits } from "./limits.js";
 import type { RunResult } from "./run-result.js";
+import { flushPhases, markPhase } from "./phase-timings.js";
 import { runJob, type Sandbox } from "./run-job.js";
 
 export interface ProcessorDeps {
@@ -20,7 +21,8 @@ export interface ProcessorDeps {
 /** The one worker implementation, for both queue backends: a queued job → runJob → RunResult. */
 export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stored: (job: QueuedJob, result: RunResult) => void } {
   const { sandbox, logger } = deps;
-  const handle: RunHandler = async (job, signal) => {
+  const handle: RunHandler = async (job, signal, settle) => {
+    markPhase("worker", job.id, "started");
     const log = logger.child({ runId: job.id });
     let spec;
     try {
@@ -33,9 +35,23 @@ export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stor
     }
     log.info({ language: spec.language.id }, "run started");
     const done = deps.metrics.started(spec.language.id);
-    const result = await runJob(spec, sandbox, job.id, { signal });
-    done(result);
-    log.info({ status: result.status, verdict: result.verdict, ...(result.error === undefined ? {} : { error: result.error }) }, "run finished");
+    let finished = false;
+    const finish = (result: RunResult) => {
+      if (finished) return;
+      finished = true;
+      done(result);
+      log.info({ status: result.status, verdict: result.verdict, ...(result.error === undefined ? {} : { error: result.error }) }, "run finished");
+    };
+    // The result is stored (and waiters answered) while the container is torn down.
+    const result = await runJob(spec, sandbox, job.id, {
+      signal,
+      onResult: (early) => {
+        settle(early);
+        finish(early);
+      },
+    });
+    finish(result);
+    flushPhases("worker", job.id);
     return result;
   };
   const stored = (job: QueuedJob, result: RunResult) => {

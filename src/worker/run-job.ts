@@ -10,6 +10,7 @@ import { check } from "./checkers.js";
 import type { JobSpec } from "./job-spec.js";
 import type { Limits } from "./limits.js";
 import type { RunResult, StageResult, TestResult, Verdict } from "./run-result.js";
+import { markPhase } from "./phase-timings.js";
 import { execLimits, toStageResult } from "./stage.js";
 import { compiled, compileFailureVerdict, overallVerdict, runVerdict } from "./verdict.js";
 
@@ -33,6 +34,12 @@ export interface RunJobOptions {
    * destroyed at once and the job ends with status `cancelled`.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Called with the job's result as soon as it is known, before the container
+   * is torn down (which runJob still awaits before it resolves): lets the
+   * queue store the result and answer waiters while the teardown runs. Must not throw.
+   */
+  readonly onResult?: (result: RunResult) => void;
 }
 
 /**
@@ -82,21 +89,27 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
     lease?.release();
     return aborted() ? cancelled() : failure(header, error);
   }
+  markPhase("worker", id, "container ready");
   // Destroying the container kills the stage that runs in it; the stage then ends and we report `cancelled`.
   const onAbort = () => void container.destroy();
   signal?.addEventListener("abort", onAbort, { once: true });
   if (aborted()) onAbort();
-  try {
+  // The stages; their result is reported (onResult) before the container's teardown.
+  const stages = async (): Promise<RunResult> => {
     const files = spec.files.map((file) => file.path);
-    const stage = async (template: readonly string[], limits: Limits, stdin: Buffer, extra: readonly string[], env: Readonly<Record<string, string>>) =>
-      toStageResult(
-        await container.exec({
-          argv: [...expandCommand(template, spec.language, { files, memoryMb: limits.memoryMb }), ...extra],
-          env: { ...image.env, ...env },
-          stdin,
-          limits: execLimits(limits),
-        }),
-      );
+    let execs = 0;
+    const stage = async (template: readonly string[], limits: Limits, stdin: Buffer, extra: readonly string[], env: Readonly<Record<string, string>>) => {
+      const n = ++execs;
+      markPhase("worker", id, `exec ${n}`);
+      const result = await container.exec({
+        argv: [...expandCommand(template, spec.language, { files, memoryMb: limits.memoryMb }), ...extra],
+        env: { ...image.env, ...env },
+        stdin,
+        limits: execLimits(limits),
+      });
+      markPhase("worker", id, `exec ${n} done`);
+      return toStageResult(result);
+    };
 
     let compile: StageResult | null = null;
     if (spec.language.compile !== null) {
@@ -119,13 +132,23 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
       if (spec.stopOnFirstFailure && tests.at(-1)?.verdict !== "accepted") break;
     }
     return finish(overallVerdict(tests), { compile, tests });
+  };
+  let result: RunResult | undefined;
+  try {
+    result = await stages();
   } catch (error) {
-    return aborted() ? cancelled() : failure(header, error);
+    result = aborted() ? cancelled() : failure(header, error);
   } finally {
     signal?.removeEventListener("abort", onAbort);
+    if (result !== undefined) {
+      markPhase("worker", id, "result");
+      options.onResult?.(result);
+    }
     await container.destroy();
+    markPhase("worker", id, "torn down");
     lease?.release();
   }
+  return result;
 }
 
 /** The installed image called `name` (only the default image when the sandbox has no catalog). */

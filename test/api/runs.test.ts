@@ -1,3 +1,7 @@
+import { once } from "node:events";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorSchema, runResultSchema, submittedSchema } from "../../src/api/result-schemas.js";
 import { eventually } from "../helpers/eventually.js";
@@ -153,6 +157,27 @@ describe("413 payload_too_large", () => {
       expect(response.status).toBe(413);
       expect(errorSchema.parse(await json(response)).error).toMatchObject({ code: "payload_too_large", message: expect.stringContaining("2048 bytes") });
     } finally {
+      await small.close();
+    }
+  });
+});
+
+describe("413 payload_too_large over HTTP (the declared Content-Length decides)", () => {
+  it("refuses a body declared over the limit and takes one under it", async () => {
+    const small = await testApp({ bodyLimitBytes: 2048 }, { worker: false });
+    const server = serve({ fetch: small.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
+    try {
+      await once(server, "listening");
+      const { port } = server.address() as AddressInfo;
+      const send = (code: string) => fetch(`http://127.0.0.1:${port}/v1/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(python(code)) });
+      const big = await send(`print("${"x".repeat(4096)}")`);
+      expect(big.status).toBe(413);
+      expect(errorSchema.parse(await json(big)).error.code).toBe("payload_too_large");
+      const fine = await send("print(1)");
+      expect(fine.status).toBe(202);
+      expect(submittedSchema.parse(await json(fine)).status).toBe("queued");
+    } finally {
+      server.close();
       await small.close();
     }
   });

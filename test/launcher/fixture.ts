@@ -35,6 +35,7 @@ export interface Status {
   outputTruncated?: boolean;
   ready?: boolean;
   pid?: number;
+  timings?: Record<string, number>;
 }
 
 export interface Ran { code: number | null; stdout: string; stderr: string; status: Status; pid: number }

@@ -123,6 +123,26 @@ export function queueContract(name: string, open: OpenQueue): void {
       expect(await queue.get(job.id)).toMatchObject({ status: "cancelled", verdict: null, run: null });
     });
 
+    it("stores a result settled before the handler's clean-up at once; the job keeps its slot until the handler resolves", async () => {
+      const queue = await setUp();
+      const cleanup = deferred();
+      work(queue, async (running, _signal, settle) => {
+        const result = completed(running, "early");
+        settle(result);
+        await cleanup.promise;
+        return result;
+      });
+      const job = newJob();
+      await queue.enqueue(job, 100);
+      expect(await waitForResult(queue, job.id, 20_000)).toMatchObject({ status: "completed", run: { stdout: "early" } });
+      const next = newJob();
+      await queue.enqueue(next, 100);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect((await queue.get(next.id))?.status).toBe("queued");
+      cleanup.resolve();
+      expect((await waitForResult(queue, next.id, 20_000))?.status).toBe("completed");
+    });
+
     it("leaves a finished job as it is on cancel", async () => {
       const queue = await setUp();
       const job = newJob();
