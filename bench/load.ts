@@ -165,7 +165,6 @@ function deadLauncherCgroups(): string[] {
   });
 }
 
-const jobDirs = () => new Set(fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith("warren-job-")));
 
 async function main(): Promise<number> {
   const hardStop = setTimeout(() => {
@@ -174,7 +173,6 @@ async function main(): Promise<number> {
   }, MAX_MS + 60_000);
   hardStop.unref();
   const deadline = Date.now() + MAX_MS;
-  const dirsBefore = jobDirs();
   const cgroupsBefore = new Set(deadLauncherCgroups());
   const redis = await startRedis();
   const port = await freePort();
@@ -222,7 +220,6 @@ async function main(): Promise<number> {
     const leaks = {
       processes: markedProcesses(),
       cgroups: deadLauncherCgroups().filter((dir) => !cgroupsBefore.has(dir)),
-      jobDirs: [...jobDirs()].filter((dir) => !dirsBefore.has(dir)),
     };
     // Bounded memory: over the second half of the runs (caches and pools are warm by
     // then), no process may keep growing: at most 48 MiB or a quarter of its size.
@@ -259,7 +256,7 @@ async function main(): Promise<number> {
     fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     console.log(JSON.stringify(report, null, 2));
     console.error(`load: results in ${path.relative(repo, file)}`);
-    const ok = outcomes.length === RUNS && unbounded.length === 0 && problems.length === 0 && notOnce.length === 0 && leaks.processes.length === 0 && leaks.cgroups.length === 0 && leaks.jobDirs.length === 0;
+    const ok = outcomes.length === RUNS && unbounded.length === 0 && problems.length === 0 && notOnce.length === 0 && leaks.processes.length === 0 && leaks.cgroups.length === 0;
     if (ok) fs.rmSync(logDir, { recursive: true, force: true });
     else console.error(`load: FAILED; process logs kept in ${logDir}`);
     return ok ? 0 : 1;

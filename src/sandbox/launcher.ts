@@ -5,13 +5,12 @@ import { SandboxError } from "../errors.js";
 import { killPids, readPids, removeCgroupTree } from "./cgroup/tree.js";
 import { isRunning, waitForClose } from "./child-exit.js";
 import type { ExecRequest, ExecResult } from "./exec-types.js";
-import { removeJobDir, writeJobDir, type JobFile } from "./job-dir.js";
+import { encodeJobFiles, type JobFile } from "./job-files.js";
 import { execArgs, holdArgs, type Bind } from "./launch-args.js";
 import { parseStatusLine, readyLineSchema, signalName } from "./launch-status.js";
 import { requireLauncher } from "./launcher-path.js";
 import { OutputBuffer } from "./output-buffer.js";
 import { AnswerReader, encodeCancel, encodeExecRequest } from "./served-frames.js";
-import { ROOT_SANDBOX_UID } from "./sandbox-reach.js";
 
 /** fd 3 of every launcher we spawn carries its status lines. */
 const STATUS_FD = 3;
@@ -68,6 +67,8 @@ export class Container {
   #turn: Promise<unknown> = Promise.resolve();
   /** The container's init, in our pid namespace. */
   readonly pid: number;
+  /** Resolves once the holder has exited (the container is gone). */
+  readonly closed: Promise<void>;
 
   private constructor(holder: ChildProcess, pid: number, cgroups: readonly string[], diagnostics: OutputBuffer) {
     this.#holder = holder;
@@ -93,7 +94,7 @@ export class Container {
       }
     });
     // The holder gone mid-execution: that execution gets no status line.
-    holder.once("close", () => {
+    this.closed = waitForClose(holder).then(() => {
       const pending = this.#pending;
       this.#pending = undefined;
       pending?.done(undefined);
@@ -102,35 +103,36 @@ export class Container {
 
   static async create(options: ContainerOptions): Promise<Container> {
     const launcher = options.launcher ?? requireLauncher();
-    const copyIn = await writeJobDir(options.files ?? [], sandboxOwner());
+    const files = encodeJobFiles(options.files ?? []); // a bad path fails before anything starts
+    const args = holdArgs(
+      {
+        rootfs: options.rootfs,
+        cgroups: options.cgroups,
+        ...(options.binds === undefined ? {} : { binds: options.binds }),
+        ...(options.scratchMb === undefined ? {} : { scratchMb: options.scratchMb }),
+        ...(options.workdir === undefined ? {} : { workdir: options.workdir }),
+        ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
+      },
+      STATUS_FD,
+    );
+    // stdin carries the requests, and its EOF is how the holder learns to tear
+    // the container down: even if this process dies, the container goes with it.
+    const holder = spawn(launcher, args, { stdio: ["pipe", "pipe", "pipe", "pipe"] });
+    const diagnostics = new OutputBuffer(DIAGNOSTICS_CAP);
+    // A ChildProcess 'error' without a listener would crash the runner; the
+    // failures that matter surface through waitForReady and `alive`.
+    holder.on("error", (error) => diagnostics.push(Buffer.from(`\n[warren] ${error.message}\n`)));
+    holder.stderr?.on("data", (chunk: Buffer) => diagnostics.push(chunk));
+    holder.stdin?.on("error", () => {}); // EPIPE once the holder is gone; its exit is what matters
+    const pid = await waitForReady(holder, diagnostics);
+    const container = new Container(holder, pid, options.cgroups, diagnostics);
     try {
-      const args = holdArgs(
-        {
-          rootfs: options.rootfs,
-          copyIn,
-          cgroups: options.cgroups,
-          ...(options.binds === undefined ? {} : { binds: options.binds }),
-          ...(options.scratchMb === undefined ? {} : { scratchMb: options.scratchMb }),
-          ...(options.workdir === undefined ? {} : { workdir: options.workdir }),
-          ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
-        },
-        STATUS_FD,
-      );
-      // stdin carries the requests, and its EOF is how the holder learns to tear
-      // the container down: even if this process dies, the container goes with it.
-      const holder = spawn(launcher, args, { stdio: ["pipe", "pipe", "pipe", "pipe"] });
-      const diagnostics = new OutputBuffer(DIAGNOSTICS_CAP);
-      // A ChildProcess 'error' without a listener would crash the runner; the
-      // failures that matter surface through waitForReady and `alive`.
-      holder.on("error", (error) => diagnostics.push(Buffer.from(`\n[warren] ${error.message}\n`)));
-      holder.stderr?.on("data", (chunk: Buffer) => diagnostics.push(chunk));
-      holder.stdin?.on("error", () => {}); // EPIPE once the holder is gone; its exit is what matters
-      const pid = await waitForReady(holder, diagnostics);
-      return new Container(holder, pid, options.cgroups, diagnostics);
-    } finally {
-      // The launcher has copied the files by the time it says ready (or it failed).
-      await removeJobDir(copyIn);
+      await container.#unpack(files);
+    } catch (error) {
+      await container.destroy();
+      throw error;
     }
+    return container;
   }
 
   /** Whether the holder (and so the container) is still up. */
@@ -163,19 +165,19 @@ export class Container {
    * `--copy-in` and no program); a file that already exists is an error.
    */
   async copyIn(files: readonly JobFile[]): Promise<void> {
-    if (files.length === 0) return;
-    const dir = await writeJobDir(files, sandboxOwner());
-    try {
-      const frame = encodeExecRequest(["--copy-in", dir], Buffer.alloc(0));
-      const run = this.#turn.then(() => this.#serve(frame, DIAGNOSTICS_CAP, { limits: {} }));
-      this.#turn = run.catch(() => {});
-      const result = await run;
-      if (result.status !== "ok") {
-        const why = result.error === undefined ? result.status : `step ${result.error.step} failed: ${result.error.message}`;
-        throw new SandboxError("copy_in_failed", `Could not copy the job's files into the container: ${why}`);
-      }
-    } finally {
-      await removeJobDir(dir);
+    await this.#unpack(encodeJobFiles(files));
+  }
+
+  /** One served `--unpack` request: STREAM (encodeJobFiles) is written into the work dir inside the container. */
+  async #unpack(stream: Buffer): Promise<void> {
+    if (stream.length === 0) return;
+    const frame = encodeExecRequest(["--unpack"], stream);
+    const run = this.#turn.then(() => this.#serve(frame, DIAGNOSTICS_CAP, { limits: {} }));
+    this.#turn = run.catch(() => {});
+    const result = await run;
+    if (result.status !== "ok") {
+      const why = result.error === undefined ? result.status : `step ${result.error.step} failed: ${result.error.message}`;
+      throw new SandboxError("copy_in_failed", `Could not copy the job's files into the container: ${why}`);
     }
   }
 
@@ -339,11 +341,6 @@ async function removeExecCgroups(parents: readonly string[], pid: number): Promi
       // left for reapStale at the next start-up; the run's result says what happened
     }
   }
-}
-
-/** As root, the launcher maps the sandbox to this host id (its --sandbox-uid default): job files must be its. */
-function sandboxOwner(): { uid: number; gid: number } | undefined {
-  return process.getuid?.() === 0 ? { uid: ROOT_SANDBOX_UID, gid: ROOT_SANDBOX_UID } : undefined;
 }
 
 /** The result of an execution cancelled before it started (the same shape the launcher reports). */

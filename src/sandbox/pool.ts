@@ -1,6 +1,9 @@
 import fs from "node:fs";
 import { Container, type ContainerOptions } from "./launcher.js";
 
+/** At most this long after a ready container is handed out, its replacement is started. */
+const REFILL_DELAY_MS = 50;
+
 export interface PoolOptions {
   /**
    * Most ready containers kept per kind (image, scratch size, cgroups).
@@ -89,7 +92,16 @@ export class ContainerPool {
       this.#fill(kind);
       return Container.create(options);
     }
-    this.#fill(kind);
+    // The replacement is made once this job is done with its container, or
+    // REFILL_DELAY_MS from now when the job is longer: making a container
+    // takes a launcher spawn on this event loop and CPU that a short job
+    // would otherwise wait for.
+    const refill = setTimeout(() => this.#fill(kind), REFILL_DELAY_MS);
+    refill.unref();
+    void container.closed.then(() => {
+      clearTimeout(refill);
+      this.#fill(kind);
+    });
     try {
       await container.copyIn(files ?? []);
     } catch (error) {

@@ -5,7 +5,7 @@ import { expect, it } from "vitest";
 import type { RunRequestInput } from "../../src/api/schemas.js";
 import type { Verdict } from "../../src/worker/run-result.js";
 import { job, run, sandbox } from "../helpers/sandbox.js";
-import { deadLauncherCgroups, hostAction, hostProcessesWith, jobDirs, marker } from "./host.js";
+import { deadLauncherCgroups, hostAction, hostProcessesWith, marker } from "./host.js";
 
 interface Case {
   readonly name: string;
@@ -16,7 +16,6 @@ interface Case {
 
 it("a concurrent batch of fork bombs, memory bombs, floods, sleepers, busy loops, disk fills, daemons and honest jobs", async () => {
   await sandbox();
-  const dirsBefore = jobDirs();
   const cgroupsBefore = await deadLauncherCgroups();
   const mark = marker("batch");
   // honest jobs get a generous wall limit: the batch loads the machine on purpose
@@ -44,5 +43,4 @@ it("a concurrent batch of fork bombs, memory bombs, floods, sleepers, busy loops
   expect(hostAction()).toBe("host-ok\n");
   expect(hostProcessesWith(mark)).toEqual([]);
   expect((await deadLauncherCgroups()).filter((dir) => !cgroupsBefore.includes(dir))).toEqual([]);
-  expect([...jobDirs()].filter((dir) => !dirsBefore.has(dir))).toEqual([]);
 }, 120_000);

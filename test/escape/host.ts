@@ -45,11 +45,6 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** The job temp dirs (src/sandbox/job-dir.ts: `warren-job-*` under os.tmpdir()) that exist now. */
-export function jobDirs(): Set<string> {
-  return new Set(fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith("warren-job-")));
-}
-
 /** Free bytes of the file system holding `dir`. */
 export function freeBytes(dir: string): number {
   const stats = fs.statfsSync(dir);

@@ -4,6 +4,7 @@
  * without the TypeScript client. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
+import { encodeJobFiles } from "../../src/sandbox/job-files.js";
 import { AnswerReader, encodeCancel, encodeExecRequest } from "../../src/sandbox/served-frames.js";
 import { TIME_SCALE } from "../helpers/sandbox.js";
 import { cgroupArgs, cgroupsOf, containerArgs, envArgs, launcher, processesWith, type Status } from "./fixture.js";
@@ -13,7 +14,7 @@ interface Answer { stdout: string; stderr: string; status: Status & { step?: str
 interface Served {
   readonly child: ChildProcess;
   readonly initPid: number;
-  request(args: string[], stdin?: string): Promise<Answer>;
+  request(args: string[], stdin?: string | Buffer): Promise<Answer>;
   exited(): Promise<number | null>;
 }
 
@@ -53,7 +54,7 @@ async function served(): Promise<Served> {
     request: (args, stdin = "") =>
       new Promise<Answer>((resolve) => {
         current = { answer: { stdout: "", stderr: "", status: {} as Answer["status"] }, resolve };
-        child.stdin!.write(encodeExecRequest(args, Buffer.from(stdin)));
+        child.stdin!.write(encodeExecRequest(args, typeof stdin === "string" ? Buffer.from(stdin) : stdin));
       }),
     exited: () => exit,
   };
@@ -84,6 +85,32 @@ describe("served executions", () => {
     expect(none.status).toMatchObject({ status: "internal_error", step: "options" });
     const good = await box.request([...limited, "--", "true"]);
     expect(good.status).toMatchObject({ status: "ok" });
+  });
+
+  it("--unpack writes the files of its stdin into the work dir as the sandbox user, never through a planted link", async () => {
+    const box = await served();
+    const files = encodeJobFiles([{ path: "main.sh", content: "echo hi" }, { path: "deep/er/data.bin", content: Buffer.from([0, 1, 2, 255]) }]);
+    expect((await box.request(["--unpack"], files)).status).toMatchObject({ status: "ok" });
+    const look = await box.request([...limited, "--", "sh", "-c", "stat -c '%n %U %a %s' main.sh deep/er/data.bin; od -An -tu1 deep/er/data.bin"]);
+    expect(look.stdout).toBe("main.sh sandbox 644 7\ndeep/er/data.bin sandbox 644 4\n   0   1   2 255\n".replace(/sandbox/g, look.stdout.split(" ")[1]!));
+    // a name that exists is refused (O_EXCL), and so is a path through a link a program planted
+    const again = await box.request(["--unpack"], encodeJobFiles([{ path: "main.sh", content: "x" }]));
+    expect(again.status).toMatchObject({ status: "internal_error", step: "unpack", errno: 17 });
+    expect((await box.request([...limited, "--", "ln", "-s", "/tmp", "link"])).status).toMatchObject({ status: "ok" });
+    const through = await box.request(["--unpack"], encodeJobFiles([{ path: "link/planted", content: "x" }]));
+    expect(through.status).toMatchObject({ status: "internal_error", step: "unpack" });
+    expect((await box.request([...limited, "--", "ls", "-A", "/tmp"])).stdout).toBe("");
+  });
+
+  it("--unpack refuses a malformed stream: a bad path, a cut-off content, a program beside it", async () => {
+    const box = await served();
+    const entry = (path: string, content: string, claimed = content.length) =>
+      Buffer.concat([Buffer.from(Uint32Array.of(path.length).buffer), Buffer.from(path), Buffer.from(Uint32Array.of(claimed).buffer), Buffer.from(content)]);
+    for (const stream of [entry("../x", "a"), entry("a//b", "a"), entry(".", "a"), entry("x", "abc", 10), Buffer.from([200, 0])]) {
+      expect((await box.request(["--unpack"], stream)).status).toMatchObject({ status: "internal_error", step: "unpack", errno: 22 });
+    }
+    expect((await box.request(["--unpack", "--", "true"])).status).toMatchObject({ status: "internal_error", step: "options" });
+    expect((await box.request([...limited, "--", "sh", "-c", "ls -A; ls -A /tmp"])).stdout).toBe("x\n"); // only the cut-off file's start was written
   });
 
   it("a cancel frame kills the running program and what it started; one sent while idle is ignored", async () => {

@@ -64,6 +64,12 @@ void exec_program(const struct opts *o, const struct cgroup *cg, int out, int er
     close(copy_fd);
     if (!o->argv[0]) _exit(0);
   }
+  if (o->unpack) {
+    /* served --unpack: the job's files are the stdin stream (unpack.c) */
+    int w = open(o->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (w < 0 || unpack_files(0, w) < 0) { fail_set(&f, "unpack", errno); goto fail; }
+    _exit(0);
+  }
   if (rlimits_apply(o, &f) < 0) goto fail;
   if (caps_drop_all(&f) < 0) goto fail;
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);

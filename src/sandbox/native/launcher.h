@@ -33,6 +33,7 @@ struct opts {
   const char *chdir;
   int status_fd;
   bool timings;
+  bool unpack; /* served: the request's stdin holds the job's files (unpack.c) */
   char **argv; /* program and its arguments, NULL-terminated */
 };
 
@@ -67,6 +68,8 @@ int mounts_setup(const struct opts *o, int rootfs_fd, int copy_fd, const int *bi
 int mounts_detach_old(struct failure *f);
 /* Copy regular files and directories from SRC into DST, never following a link (mounts.c). */
 int copy_tree(int src, int dst, int depth);
+/* unpack.c: write the files of stream IN below directory DST; 0, or -1 with errno */
+int unpack_files(int in, int dst);
 
 /* net.c */
 int net_loopback_up(struct failure *f);

@@ -47,6 +47,10 @@ static int parse(struct opts *o, int argc, char **argv, int i, bool exec_only, c
     }
     else if (!strcmp(a, "--scratch-mb")) { CONTAINER_ONLY(); NUM(scratch_mb, 1, 1 << 20); }
     else if (!strcmp(a, "--copy-in")) { NEED(1); o->copy_in = argv[++i]; }
+    else if (!strcmp(a, "--unpack")) {
+      if (!exec_only) { snprintf(err, errlen, "--unpack is only for served requests (docs/launcher.md)"); return -1; }
+      o->unpack = true;
+    }
     else if (!strcmp(a, "--workdir")) { CONTAINER_ONLY(); NEED(1); o->workdir = argv[++i]; }
     else if (!strcmp(a, "--hostname")) { CONTAINER_ONLY(); NEED(1); o->hostname = argv[++i]; }
     else if (!strcmp(a, "--uid")) { CONTAINER_ONLY(); NUM(uid, 1, 65535); }
@@ -121,6 +125,7 @@ int opts_parse_exec(struct opts *o, const struct opts *container, int argc, char
   *o = *container; /* identity, work dir and scratch size are the container's */
   o->mode = MODE_SERVED;
   o->copy_in = NULL;
+  o->unpack = false;
   o->ncgroups = 0;
   o->nenv = 0;
   o->cpus = 0;
@@ -130,6 +135,7 @@ int opts_parse_exec(struct opts *o, const struct opts *container, int argc, char
   exec_defaults(o);
   if (parse(o, argc, argv, 0, true, err, errlen) < 0) return -1;
   o->env[o->nenv] = NULL;
-  if (!o->argv[0] && !o->copy_in) { snprintf(err, errlen, "an exec request needs a program, or --copy-in DIR"); return -1; }
+  if (!o->argv[0] && !o->copy_in && !o->unpack) { snprintf(err, errlen, "an exec request needs a program, or --copy-in DIR, or --unpack"); return -1; }
+  if (o->unpack && (o->argv[0] || o->copy_in)) { snprintf(err, errlen, "--unpack takes no program and no --copy-in"); return -1; }
   return finish(o, err, errlen);
 }
