@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Container } from "../../src/sandbox/launcher.js";
-import { sandbox } from "../helpers/sandbox.js";
+import { sandbox, TIME_SCALE } from "../helpers/sandbox.js";
 import { processesWith } from "../helpers/processes.js";
 
 const created: Container[] = [];
@@ -15,7 +15,8 @@ async function container(files: { path: string; content: string }[] = []): Promi
   return made;
 }
 
-const limits = { wallTimeMs: 5000, cpuTimeMs: 5000, memoryMb: 128, processes: 32, outputKb: 256 };
+// the VM suite runs under software emulation: time limits scale (WARREN_TEST_TIME_SCALE)
+const limits = { wallTimeMs: 5000 * TIME_SCALE, cpuTimeMs: 5000 * TIME_SCALE, memoryMb: 128, processes: 32, outputKb: 256 };
 const env = { PATH: "/usr/bin:/bin" };
 
 describe("Container", () => {
