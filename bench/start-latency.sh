@@ -28,8 +28,10 @@ warren-launch (no cgroup)	$L --rootfs $ROOTFS $BINDS -- /bin/true
 warren-launch (full)	$L --rootfs $ROOTFS $BINDS $CGROUPS --memory-mb 256 --pids 64 --cpu-ms 1000 --wall-ms 5000 --output-kb 1024 -- /bin/true
 warren warm (served, full)	served: $L --hold --rootfs $ROOTFS $BINDS $CGROUPS ||| $CGROUPS --memory-mb 256 --pids 64 --cpu-ms 1000 --wall-ms 5000 --output-kb 1024 -- /bin/true
 EOT
-mkdir -p bench/results
-OUT=bench/results/start-latency-$(date -u +%Y%m%dT%H%M%SZ).json
+# WARREN_BENCH_RESULTS: where the JSON goes (an unprivileged run may not write bench/results)
+RESULTS=${WARREN_BENCH_RESULTS:-bench/results}
+mkdir -p "$RESULTS"
+OUT=$RESULTS/start-latency-$(date -u +%Y%m%dT%H%M%SZ)$([ "$(id -u)" = 0 ] || echo -rootless).json
 echo "# $(uname -r), $(nproc) cores, uid $(id -u), cgroup parents: $CGROUPS"
 python3 bench/timer.py "$ROUNDS" 20 "$CMDS" "$OUT"
 echo "# written: $OUT"

@@ -109,7 +109,8 @@ def main():
         print(f"{label:28s} {row['min']:8.3f} {row['median']:8.3f} {row['p90']:8.3f}  {fails[label]:5d}{note}")
     if out:
         with open(out, "w") as f:
-            json.dump({"rounds": rounds, "warmup": warmup, "results": rows}, f, indent=2)
+            json.dump({"rounds": rounds, "warmup": warmup, "uid": os.getuid(), "kernel": os.uname().release,
+                       "cpus": os.cpu_count(), "results": rows}, f, indent=2)
 
 
 main()

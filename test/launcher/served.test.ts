@@ -3,6 +3,7 @@
  * stdout; the container's init forks each program. Spoken here byte for byte,
  * without the TypeScript client. */
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeJobFiles } from "../../src/sandbox/job-files.js";
 import { AnswerReader, encodeCancel, encodeExecRequest } from "../../src/sandbox/served-frames.js";
@@ -60,6 +61,21 @@ async function served(): Promise<Served> {
   };
 }
 
+/** Host pids of the processes whose parent is PID. */
+async function childrenOf(pid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "latin1");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) found.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
 const wall = ["--wall-ms", String(20_000 * TIME_SCALE)];
 const limited = [...cgroupArgs, "--memory-mb", "128", "--pids", "32", ...wall, ...envArgs];
 
@@ -75,6 +91,21 @@ describe("served executions", () => {
     box.child.stdin!.end();
     expect(await box.exited()).toBe(0);
     expect(cgroupsOf(box.child.pid!)).toEqual([]);
+  });
+
+  it("a program forked ahead waits for the next request; when it is gone, init forks one and nothing is lost", async () => {
+    const box = await served();
+    // between requests, init (pid 1 inside) has one child: the program forked ahead, in the next execution's cgroups
+    const waiting = await childrenOf(box.initPid);
+    expect(waiting).toHaveLength(1);
+    process.kill(waiting[0]!, "SIGKILL");
+    for (let i = 0; i < 200 && (await childrenOf(box.initPid)).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    const ran = await box.request([...limited, "--", "sh", "-c", "echo $$ survived"]);
+    expect(ran.status).toMatchObject({ status: "ok" });
+    expect(ran.stdout).toMatch(/^\d+ survived\n$/);
+    // and after it, a new one is forked ahead again
+    expect(await childrenOf(box.initPid)).toHaveLength(1);
+    expect((await box.request([...limited, "--", "true"])).status).toMatchObject({ status: "ok" });
   });
 
   it("refuses a request with a container option or no program, and serves the next one", async () => {

@@ -52,12 +52,13 @@ static void init_loop(const struct opts *o, int ctl, bool priv) {
     if (p[0].revents) { struct signalfd_siginfo si; while (read(sfd, &si, sizeof si) > 0) {} }
     if (ctl >= 0 && p[1].revents) {
       int fds[16];
-      int n = recv_fds(ctl, fds, 16);
+      char type = 0;
+      int n = recv_msg(ctl, &type, fds, 16);
       if (n < 0) _exit(0); /* the launcher is gone: so is the container */
       int slot = -1;
       for (int i = 0; i < MAX_RUNNING && slot < 0; i++) if (!running[i].pid) slot = i;
       pid_t pid = 0;
-      int wt = slot < 0 ? -1 : served_fork(o, ctl, fds, n, priv, &pid);
+      int wt = slot < 0 ? -1 : type == 'P' ? ahead_fork(o, ctl, fds, n, priv, &pid) : served_fork(o, ctl, fds, n, priv, &pid);
       if (slot < 0) {
         /* too many at once: the launcher sees its wait pipe close with no pid */
         for (int i = 0; i < n; i++) close(fds[i]);

@@ -46,13 +46,23 @@ void exec_program(const struct opts *o, const struct cgroup *cg, int out, int er
   /* one-shot: forked while the cwd was still the host's old root (container.c) */
   if (release >= 0 && chdir("/") < 0) { report(failfd, "chdir", errno); _exit(127); }
   if (dup2(out, 1) < 0 || dup2(err, 2) < 0) { report(failfd, "stdio", errno); _exit(127); }
-  if (cg->n && cgroup_enter(cg) < 0) { report(failfd, "cgroup-enter", errno); _exit(127); }
+  if (exec_enter(o, cg, priv, &f) < 0) { write_all(failfd, &f, sizeof f); _exit(127); }
+  exec_finish(o, failfd, copy_fd, release, priv);
+}
+
+int exec_enter(const struct opts *o, const struct cgroup *cg, bool priv, struct failure *f) {
+  if (cg->n && cgroup_enter(cg) < 0) { fail_set(f, "cgroup-enter", errno); return -1; }
   /* a cgroup namespace rooted at its own cgroup: the host's cgroup paths stay hidden */
-  if (unshare(CLONE_NEWCGROUP) < 0) { report(failfd, "cgroup-namespace", errno); _exit(127); }
+  if (unshare(CLONE_NEWCGROUP) < 0) { fail_set(f, "cgroup-namespace", errno); return -1; }
   /* a new session with no controlling terminal: no TIOCSTI into the caller's tty (CVE-2017-5226) */
-  if (setsid() < 0) { report(failfd, "setsid", errno); _exit(127); }
-  if (userns_become(o->uid, o->gid, priv, &f) < 0) goto fail;
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) { fail_set(&f, "pdeathsig", errno); goto fail; }
+  if (setsid() < 0) { fail_set(f, "setsid", errno); return -1; }
+  if (userns_become(o->uid, o->gid, priv, f) < 0) return -1;
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) { fail_set(f, "pdeathsig", errno); return -1; }
+  return 0;
+}
+
+void exec_finish(const struct opts *o, int failfd, int copy_fd, int release, bool priv) {
+  struct failure f = { "", 0 };
   if (chdir(o->chdir) < 0) { fail_set(&f, "chdir", errno); goto fail; }
   if (copy_fd >= 0) {
     /* --copy-in on join: copied by the program's own process, as the sandbox
@@ -154,6 +164,7 @@ int exec_run(const struct opts *o, const struct container *c, struct cgroup *mad
   bool oneshot = o->mode == MODE_ONESHOT || sv;
   pid_t e;
   int pidfd = -1; /* one-shot and served: P, sent back by init */
+  bool ahead = false; /* served: P was forked ahead (serve.c) */
   if (oneshot) {
     /* killing e (init) kills the whole container */
     int fds[7 + 2 * MAX_CGROUPS] = { out[1], err[1], fail[1], wt[1] }, nfds = 4;
@@ -164,14 +175,21 @@ int exec_run(const struct opts *o, const struct container *c, struct cgroup *mad
     }
     nfds += cgroup_handoff_fds(&cg, fds + nfds);
     e = c->init;
-    if (!pre.sent && send_fds(c->ctl, fds, nfds) < 0) { fail_set(f, "container-exec", errno); cgroup_destroy(&cg); return -1; }
+    /* a program forked ahead takes its fds itself (serve.c); if it is gone, init forks one */
+    int afds[5] = { out[1], err[1], fail[1], sv ? sv->stdin_fd : -1, sv ? sv->request_fd : -1 };
+    if (sv && sv->ahead_sock >= 0 && copy_fd < 0 && send_msg(sv->ahead_sock, 'x', afds, 5) == 0) {
+      close(wt[0]); close(wt[1]);
+      wt[0] = dup(sv->ahead_wait); wt[1] = -1; /* its pid is waiting there already */
+      ahead = true;
+    }
+    else if (!pre.sent && send_fds(c->ctl, fds, nfds) < 0) { fail_set(f, "container-exec", errno); cgroup_destroy(&cg); return -1; }
   } else if ((e = fork()) < 0) { fail_set(f, "fork", errno); cgroup_destroy(&cg); return -1; }
   if (e == 0) {
     sigprocmask(SIG_SETMASK, &old, NULL);
     close(out[0]); close(err[0]); close(fail[0]); close(wt[0]);
     helper(o, c, &cg, out[1], err[1], fail[1], wt[1], copy_fd, priv);
   }
-  close(out[1]); close(err[1]); close(fail[1]); close(wt[1]);
+  close(out[1]); close(err[1]); close(fail[1]); if (wt[1] >= 0) close(wt[1]);
   if (copy_fd >= 0) close(copy_fd);
   fcntl(out[0], F_SETFL, O_NONBLOCK);
   fcntl(err[0], F_SETFL, O_NONBLOCK);
@@ -264,7 +282,8 @@ int exec_run(const struct opts *o, const struct container *c, struct cgroup *mad
       if (wgot == (int)sizeof w && !have_pid) {
         have_pid = true; wgot = 0;
         /* init sent P's pidfd before P's pid (its pid is one of the container's pid namespace) */
-        if (oneshot) { int pfd; if (recv_fds(c->ctl, &pfd, 1) == 1) pidfd = pfd; }
+        if (ahead) pidfd = sv->ahead_pidfd >= 0 ? dup(sv->ahead_pidfd) : -1;
+        else if (oneshot) { int pfd; if (recv_fds(c->ctl, &pfd, 1) == 1) pidfd = pfd; }
       }
       else if (wgot == (int)sizeof w) { done = true; close(wt[0]); wt[0] = -1; }
       if (k <= 0) {

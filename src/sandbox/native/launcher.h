@@ -51,6 +51,8 @@ int write_all(int fd, const void *buf, size_t n);
 int read_full(int fd, void *buf, size_t n);
 int send_fds(int sock, const int *fds, int n);
 int recv_fds(int sock, int *fds, int max);
+int send_msg(int sock, char type, const int *fds, int n);
+int recv_msg(int sock, char *type, int *fds, int max);
 
 /* opts.c */
 int opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen);
@@ -128,12 +130,22 @@ struct waited { pid_t pid; int status; struct rusage ru; };
 /* P: set up and exec the program; never returns (exec.c) */
 /* RELEASE >= 0 (one-shot): exec only after a byte is read from it */
 void exec_program(const struct opts *o, const struct cgroup *cg, int out, int err, int failfd, int copy_fd, int release, bool priv);
+/* its two halves: what does not depend on the request (cgroup, cgroup namespace,
+ * session, identity; 0 or -1 with F set), and the rest, from the working
+ * directory to exec (stdio already in place; never returns) */
+int exec_enter(const struct opts *o, const struct cgroup *cg, bool priv, struct failure *f);
+void exec_finish(const struct opts *o, int failfd, int copy_fd, int release, bool priv);
+/* a program made ahead (serve.c): forked by init into the next execution's
+ * cgroups, set up as far as exec_enter, waiting on SOCK for its request */
+void forked_ahead(const struct opts *container, const struct cgroup *cg, int sock, bool priv);
 /* one-shot, in the container's init: receive the execution's fds, fork P, report on it (container.c) */
 /* CG: the execution's cgroups when already made (cgroup_create), else NULL: made here; removed here either way */
 /* SV: a served request (hold mode): its stdin, its request for init, and the
  * framed channel its output and status go to (serve.c); NULL otherwise. */
 struct served {
   int stdin_fd, request_fd, out_fd, cancel_fd;
+  /* >= 0: the program was forked ahead (serve.c): its request socket, its wait pipe and pidfd */
+  int ahead_sock, ahead_wait, ahead_pidfd;
   bool cancelled_by_signal;
   struct cgroup *used; /* set: the execution's cgroups are left to the caller (emptied), to remove after answering */
 };
@@ -147,6 +159,8 @@ int serve(const struct opts *o, struct container *c);
 int frame_write(int fd, char type, const void *data, size_t n);
 /* in the container's init: fork the program of one served request; returns its wait pipe, or -1 */
 int served_fork(const struct opts *container, int ctl, const int *fds, int nfds, bool priv, pid_t *pid);
+/* in the container's init: fork a program ahead of its request (serve.c); returns its wait pipe, or -1 */
+int ahead_fork(const struct opts *container, int ctl, const int *fds, int nfds, bool priv, pid_t *pid);
 
 /* status.c */
 void status_result(int fd, const struct exec_result *r, const int64_t *timings, int ntimings);

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -113,6 +114,42 @@ static int stdin_memfd(uint32_t n, struct failure *f) {
  * limits into them. Made again after each answer, off the critical path. */
 static struct cgroup ahead;
 
+/* A program forked ahead into the ahead cgroups, waiting for its request
+ * (forked_ahead): a request that runs in those cgroups skips init's fork and
+ * the program's cgroup, session and identity set-up. Made again after each
+ * answer, with the cgroups. */
+static struct { bool active; int sock, wait, pidfd; } fa;
+
+static void drop_ahead_program(void) {
+  if (!fa.active) return;
+  close(fa.sock);
+  close(fa.wait);
+  if (fa.pidfd >= 0) close(fa.pidfd);
+  fa.active = false;
+}
+
+static void fork_ahead(struct container *c) {
+  if (!ahead.n || fa.active) return;
+  int wt[2];
+  if (pipe2(wt, O_CLOEXEC) < 0) return;
+  int fds[1 + 2 * MAX_CGROUPS] = { wt[1] };
+  int n = 1 + cgroup_handoff_fds(&ahead, fds + 1);
+  int rc = send_msg(c->ctl, 'P', fds, n);
+  close(wt[1]);
+  char type = 0;
+  int got[2] = { -1, -1 };
+  int k = rc < 0 ? -1 : recv_msg(c->ctl, &type, got, 2);
+  if (k < 1 || type != 'S') { /* init could not: requests fork their program as usual */
+    for (int i = 0; i < k; i++) close(got[i]);
+    close(wt[0]);
+    return;
+  }
+  fa.active = true;
+  fa.sock = got[0];
+  fa.wait = wt[0];
+  fa.pidfd = k > 1 ? got[1] : -1;
+}
+
 /* One exec request, header already read at T_REQUEST. Returns -1 when the caller's channel is broken. */
 static int serve_one(const struct opts *container, struct container *c, const unsigned char *h, int64_t t_request, bool *stop) {
   uint32_t arglen = le32(h + 1), inlen = le32(h + 5);
@@ -134,17 +171,20 @@ static int serve_one(const struct opts *container, struct container *c, const un
   int req = (int)syscall(SYS_memfd_create, "request", MFD_CLOEXEC);
   if (req < 0 || write_all(req, args, arglen) < 0) { fail_set(&f, "request-memfd", errno); if (req >= 0) close(req); answer_failure(&f, NULL); goto out; }
   static struct cgroup used;
-  struct served sv = { in, req, 1, 0, false, &used };
   struct cgroup *made = NULL;
   if (eo.ncgroups && ahead.n && cgroup_same_parents(&ahead, eo.cgroups, eo.ncgroups)) {
     made = &ahead;
-    if (cgroup_limit(&ahead, &eo, &f) < 0) { cgroup_destroy(&ahead); answer_failure(&f, NULL); close(req); goto out; }
-  } else if (ahead.n) cgroup_destroy(&ahead); /* other parents: this one is made fresh */
+    if (cgroup_limit(&ahead, &eo, &f) < 0) { cgroup_destroy(&ahead); drop_ahead_program(); answer_failure(&f, NULL); close(req); goto out; }
+  } else if (eo.ncgroups && ahead.n) { cgroup_destroy(&ahead); drop_ahead_program(); } /* other parents: this one is made fresh */
+  /* the program forked ahead lives in the ahead cgroups: only for a program run in them */
+  bool use_ahead = made && fa.active && !eo.copy_in && !eo.unpack;
+  struct served sv = { in, req, 1, 0, use_ahead ? fa.sock : -1, use_ahead ? fa.wait : -1, use_ahead ? fa.pidfd : -1, false, &used };
   struct exec_result r;
   int64_t t[4] = { 0, 0, 0, 0 };
   used.n = 0;
   int erc = exec_run(&eo, c, made, &sv, &r, &f, t);
   if (made) ahead.n = 0; /* exec_run owns it now: removed there, or handed back in USED */
+  if (made) drop_ahead_program(); /* used, or killed with its cgroups */
   if (erc < 0) answer_failure(&f, NULL);
   else {
     char line[1024];
@@ -157,6 +197,7 @@ static int serve_one(const struct opts *container, struct container *c, const un
   if (used.n) cgroup_destroy(&used);
   /* the next execution's cgroups, while the caller reads this answer */
   if (container->ncgroups && !ahead.n && cgroup_make(&ahead, container->cgroups, container->ncgroups, &f) < 0) cgroup_destroy(&ahead);
+  fork_ahead(c);
   if (sv.cancelled_by_signal) *stop = true; /* SIGTERM/SIGINT/SIGHUP end the container too */
 out:
   close(in);
@@ -173,6 +214,7 @@ int serve(const struct opts *o, struct container *c) {
   int sfd = signalfd(-1, &set, SFD_CLOEXEC);
   struct failure f;
   if (o->ncgroups && cgroup_make(&ahead, o->cgroups, o->ncgroups, &f) < 0) cgroup_destroy(&ahead); /* made per request then */
+  fork_ahead(c);
   status_ready(o->status_fd, c->init);
   if (o->status_fd >= 0 && o->status_fd > 2) close(o->status_fd);
   bool stop = false;
@@ -187,9 +229,76 @@ int serve(const struct opts *o, struct container *c) {
     if (h[0] == 'k') continue; /* a cancel that came after its execution ended */
     if (h[0] != 'x' || serve_one(o, c, h, t_request, &stop) < 0) break;
   }
+  drop_ahead_program();
   container_destroy(c);
   if (ahead.n) cgroup_destroy(&ahead);
   return 0;
+}
+
+/* The request memfd FD, parsed on top of CONTAINER's options into EO; *ARGS holds the strings (free it). */
+static int read_request(int fd, const struct opts *container, struct opts *eo, char **args, struct failure *ff) {
+  static char *argv[MAX_ARGS];
+  char err[512];
+  struct stat st;
+  *args = NULL;
+  if (fstat(fd, &st) < 0 || st.st_size > (off_t)MAX_REQUEST_ARGS_BYTES) { fail_set(ff, "served-request", errno ? errno : E2BIG); return -1; }
+  *args = malloc((size_t)st.st_size + 1);
+  if (!*args || pread(fd, *args, (size_t)st.st_size, 0) != st.st_size) { fail_set(ff, "served-request", errno ? errno : EIO); return -1; }
+  int argc = split_args(*args, (size_t)st.st_size, argv, MAX_ARGS);
+  if (argc < 0 || opts_parse_exec(eo, container, argc, argv, err, sizeof err) < 0) { fail_set(ff, "served-request", EINVAL); return -1; }
+  return 0;
+}
+
+void forked_ahead(const struct opts *container, const struct cgroup *cg, int sock, bool priv) {
+  struct failure f = { "", 0 };
+  /* a failure here ends this process: the launcher then finds SOCK closed
+   * and has init fork the program as usual */
+  if (exec_enter(container, cg, priv, &f) < 0) _exit(127);
+  int fds[8];
+  char type = 0;
+  int n = recv_msg(sock, &type, fds, 8);
+  if (n < 5 || type != 'x') _exit(0); /* the container is ending */
+  close(sock);
+  /* the program's stdout, stderr, failure pipe, stdin, request */
+  struct opts eo;
+  char *args;
+  if (read_request(fds[4], container, &eo, &args, &f) < 0 || eo.copy_in || eo.unpack) {
+    if (!f.step[0]) fail_set(&f, "served-request", EINVAL);
+    write_all(fds[2], &f, sizeof f);
+    _exit(127);
+  }
+  if (dup2(fds[3], 0) < 0 || dup2(fds[0], 1) < 0 || dup2(fds[1], 2) < 0) { fail_set(&f, "stdio", errno); write_all(fds[2], &f, sizeof f); _exit(127); }
+  exec_finish(&eo, fds[2], -1, -1, priv);
+}
+
+/* In the container's init: FDS are the wait pipe, then the ahead cgroups'
+ * files. Forks the program ahead (forked_ahead) and sends the launcher its
+ * request socket and pidfd ('S'; with no fds when it could not). */
+int ahead_fork(const struct opts *container, int ctl, const int *fds, int nfds, bool priv, pid_t *pid) {
+  int wt = fds[0], sp[2] = { -1, -1 };
+  static struct cgroup cg;
+  cgroup_from_fds(&cg, fds + 1, nfds - 1);
+  pid_t p = socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ? -1 : cgroup_fork(&cg);
+  if (p == 0) { close(ctl); close(wt); close(sp[0]); forked_ahead(container, &cg, sp[1], priv); }
+  for (int i = 1; i < nfds; i++) close(fds[i]);
+  if (sp[1] >= 0) close(sp[1]);
+  if (p < 0) {
+    if (sp[0] >= 0) close(sp[0]);
+    close(wt);
+    send_msg(ctl, 'S', NULL, 0);
+    return -1;
+  }
+  int pfd = (int)syscall(SYS_pidfd_open, p, 0);
+  int out[2] = { sp[0], pfd };
+  send_msg(ctl, 'S', out, pfd >= 0 ? 2 : 1);
+  close(sp[0]);
+  if (pfd >= 0) close(pfd);
+  struct waited w;
+  memset(&w, 0, sizeof w);
+  w.pid = p;
+  write_all(wt, &w, sizeof w); /* read when its request comes, as for any other program */
+  *pid = p;
+  return wt;
 }
 
 /* In the container's init: FDS are the program's stdout, stderr, failure and
@@ -199,16 +308,9 @@ int served_fork(const struct opts *container, int ctl, const int *fds, int nfds,
   int failfd = nfds > 2 ? fds[2] : -1, wt = nfds > 3 ? fds[3] : -1;
   struct failure ff = { "", 0 };
   char *args = NULL;
-  struct stat st;
-  static char *argv[MAX_ARGS];
   struct opts eo;
-  char err[512];
   if (nfds < 6) { fail_set(&ff, "served-request", EINVAL); goto fail; }
-  if (fstat(fds[5], &st) < 0 || st.st_size > (off_t)MAX_REQUEST_ARGS_BYTES) { fail_set(&ff, "served-request", errno ? errno : E2BIG); goto fail; }
-  args = malloc((size_t)st.st_size + 1);
-  if (!args || pread(fds[5], args, (size_t)st.st_size, 0) != st.st_size) { fail_set(&ff, "served-request", errno ? errno : EIO); goto fail; }
-  int argc = split_args(args, (size_t)st.st_size, argv, MAX_ARGS);
-  if (argc < 0 || opts_parse_exec(&eo, container, argc, argv, err, sizeof err) < 0) { fail_set(&ff, "served-request", EINVAL); goto fail; }
+  if (read_request(fds[5], container, &eo, &args, &ff) < 0) goto fail;
   int next = 6, copy_fd = -1;
   if (eo.copy_in) { if (nfds < 7) { fail_set(&ff, "served-request", EINVAL); goto fail; } copy_fd = fds[next++]; }
   static struct cgroup cg;

@@ -77,9 +77,13 @@ int64_t now_us(void) {
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Pass file descriptors over a unix socket (SCM_RIGHTS), with one byte of data. */
-int send_fds(int sock, const int *fds, int n) {
-  char byte = 0, ctrl[CMSG_SPACE(sizeof(int) * 16)];
+int send_fds(int sock, const int *fds, int n) { return send_msg(sock, 0, fds, n); }
+
+int recv_fds(int sock, int *fds, int max) { char type; return recv_msg(sock, &type, fds, max); }
+
+/* Pass file descriptors over a unix socket (SCM_RIGHTS), with one byte of data: the message's type. */
+int send_msg(int sock, char type, const int *fds, int n) {
+  char byte = type, ctrl[CMSG_SPACE(sizeof(int) * 16)];
   if (n < 0 || n > 16) { errno = EINVAL; return -1; }
   struct iovec iov = { &byte, 1 };
   struct msghdr m = { 0 };
@@ -100,8 +104,8 @@ int send_fds(int sock, const int *fds, int n) {
   }
 }
 
-/* Receive up to MAX fds (close-on-exec); returns how many, -1 on error or EOF. */
-int recv_fds(int sock, int *fds, int max) {
+/* Receive up to MAX fds (close-on-exec) and the message's type; returns how many, -1 on error or EOF. */
+int recv_msg(int sock, char *type, int *fds, int max) {
   char byte, ctrl[CMSG_SPACE(sizeof(int) * 16)];
   struct iovec iov = { &byte, 1 };
   struct msghdr m = { 0 };
@@ -110,6 +114,7 @@ int recv_fds(int sock, int *fds, int max) {
   ssize_t r;
   while ((r = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
   if (r <= 0) { if (r == 0) errno = EPIPE; return -1; }
+  *type = byte;
   int n = 0;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
