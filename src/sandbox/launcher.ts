@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable } from "node:stream";
 import path from "node:path";
 import { SandboxError } from "../errors.js";
@@ -9,6 +8,7 @@ import { encodeJobFiles, type JobFile } from "./job-files.js";
 import { execArgs, holdArgs, type Bind } from "./launch-args.js";
 import { parseStatusLine, readyLineSchema, signalName } from "./launch-status.js";
 import { requireLauncher } from "./launcher-path.js";
+import { spawnLauncher, type LauncherProcess } from "./fast-spawn.js";
 import { OutputBuffer } from "./output-buffer.js";
 import { AnswerReader, encodeCancel, encodeExecRequest } from "./served-frames.js";
 
@@ -58,7 +58,7 @@ interface Pending {
  * (SandboxError, InvalidRequestError, LauncherNotFoundError).
  */
 export class Container {
-  readonly #holder: ChildProcess;
+  readonly #holder: LauncherProcess;
   readonly #cgroups: readonly string[];
   readonly #diagnostics: OutputBuffer;
   /** The execution being served; the holder serves one at a time. */
@@ -70,7 +70,7 @@ export class Container {
   /** Resolves once the holder has exited (the container is gone). */
   readonly closed: Promise<void>;
 
-  private constructor(holder: ChildProcess, pid: number, cgroups: readonly string[], diagnostics: OutputBuffer) {
+  private constructor(holder: LauncherProcess, pid: number, cgroups: readonly string[], diagnostics: OutputBuffer) {
     this.#holder = holder;
     this.pid = pid;
     this.#cgroups = cgroups;
@@ -117,9 +117,9 @@ export class Container {
     );
     // stdin carries the requests, and its EOF is how the holder learns to tear
     // the container down: even if this process dies, the container goes with it.
-    const holder = spawn(launcher, args, { stdio: ["pipe", "pipe", "pipe", "pipe"] });
+    const holder = spawnLauncher(launcher, args);
     const diagnostics = new OutputBuffer(DIAGNOSTICS_CAP);
-    // A ChildProcess 'error' without a listener would crash the runner; the
+    // A LauncherProcess 'error' without a listener would crash the runner; the
     // failures that matter surface through waitForReady and `alive`.
     holder.on("error", (error) => diagnostics.push(Buffer.from(`\n[warren] ${error.message}\n`)));
     holder.stderr?.on("data", (chunk: Buffer) => diagnostics.push(chunk));
@@ -271,7 +271,7 @@ export class Container {
 }
 
 /** Waits for the holder's `{"ready":true,"pid":N}` line; throws SandboxError when it fails or is slow. */
-function waitForReady(holder: ChildProcess, diagnostics: OutputBuffer): Promise<number> {
+function waitForReady(holder: LauncherProcess, diagnostics: OutputBuffer): Promise<number> {
   return new Promise((resolve, reject) => {
     const statusStream = holder.stdio[STATUS_FD] as Readable;
     let text = "";
@@ -327,7 +327,7 @@ function waitForReady(holder: ChildProcess, diagnostics: OutputBuffer): Promise<
   });
 }
 
-function describeExit(child: ChildProcess): string {
+function describeExit(child: LauncherProcess): string {
   if (child.signalCode !== null) return `killed by ${child.signalCode}`;
   return `exit code ${child.exitCode}`;
 }
