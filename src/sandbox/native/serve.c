@@ -311,6 +311,24 @@ int served_fork(const struct opts *container, int ctl, const int *fds, int nfds,
   struct opts eo;
   if (nfds < 6) { fail_set(&ff, "served-request", EINVAL); goto fail; }
   if (read_request(fds[5], container, &eo, &args, &ff) < 0) goto fail;
+  if (eo.unpack && nfds == 6) {
+    /* --unpack in no cgroup: init writes the files itself, with the sandbox
+     * identity it shares with every program (no fork: a job's files reach a
+     * ready container in one hop). The launcher is answered as for a program
+     * that exited 0: a pid record, an empty pidfd message, the status. */
+    struct waited w;
+    memset(&w, 0, sizeof w);
+    w.pid = 1;
+    int dir = open(eo.workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir < 0 || unpack_files(fds[4], dir) < 0) { fail_set(&ff, "unpack", errno); write_all(failfd, &ff, sizeof ff); }
+    if (dir >= 0) close(dir);
+    send_fds(ctl, NULL, 0);
+    write_all(wt, &w, sizeof w);
+    write_all(wt, &w, sizeof w);
+    for (int i = 0; i < nfds; i++) close(fds[i]);
+    free(args);
+    return -1; /* nothing to reap */
+  }
   int next = 6, copy_fd = -1;
   if (eo.copy_in) { if (nfds < 7) { fail_set(&ff, "served-request", EINVAL); goto fail; } copy_fd = fds[next++]; }
   static struct cgroup cg;
