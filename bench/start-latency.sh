@@ -8,7 +8,14 @@ cd "$(dirname "$0")/.."
 ROUNDS=${1:-200}
 L=src/sandbox/native/build/warren-launch
 [ -x "$L" ] || { echo "build first: npm run build:native" >&2; exit 1; }
-command -v bwrap >/dev/null || { echo "bubblewrap is missing: apt-get install -y bubblewrap" >&2; exit 1; }
+# Debian's bubblewrap is the comparison: installed here when missing (as root), else the command to run
+if ! command -v bwrap >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "# installing Debian's bubblewrap for the comparison" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bubblewrap >&2 || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bubblewrap >&2; }
+  fi
+  command -v bwrap >/dev/null || { echo "bubblewrap is missing: sudo apt-get install -y bubblewrap" >&2; exit 1; }
+fi
 # the host image's rootfs and this machine's delegated cgroup parents, as warren uses them
 read -r ROOTFS CGROUPS < <(node --import tsx -e '
   const { resolveDataDir } = await import("./src/config/data-dir.ts");
