@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { JobQueue, QueueHealth } from "../queue/index.js";
 import type { ImageInfo } from "../sandbox/images/image-info.js";
 import type { Language } from "../sandbox/images/languages.js";
+import type { CallbackOptions } from "../worker/callback.js";
 import type { Limits } from "../worker/limits.js";
 import type { Metrics } from "./metrics.js";
 
@@ -17,6 +18,8 @@ export interface ApiDeps {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly options: ApiOptions;
+  /** How the API sends the webhook of a run cancelled before a worker took it (workers send the rest). */
+  readonly callback?: CallbackOptions;
 }
 
 export interface ApiOptions {

@@ -46,13 +46,14 @@ export class MemoryQueue implements JobQueue {
     return this.#limiter;
   }
 
-  async cancel(id: string): Promise<RunResult | undefined> {
+  async cancel(id: string, unstarted?: (job: QueuedJob, result: RunResult) => void): Promise<RunResult | undefined> {
     const current = this.#results.get(id);
     if (current === undefined || isFinal(current.status)) return current;
-    this.#pending.remove((job) => job.id === id);
+    const waiting = this.#pending.take((job) => job.id === id);
     this.#running.get(id)?.abort();
     const cancelled: RunResult = { ...current, status: "cancelled", verdict: null };
     this.#finish(cancelled);
+    if (waiting !== undefined) unstarted?.(waiting, cancelled);
     return cancelled;
   }
 

@@ -26,9 +26,13 @@ export class PriorityList<T> {
 
   /** Removes the first value that matches; whether one did. */
   remove(match: (value: T) => boolean): boolean {
+    return this.take(match) !== undefined;
+  }
+
+  /** Removes and returns the first value that matches. */
+  take(match: (value: T) => boolean): T | undefined {
     const index = this.#items.findIndex((item) => match(item.value));
-    if (index < 0) return false;
-    this.#items.splice(index, 1);
-    return true;
+    if (index < 0) return undefined;
+    return this.#items.splice(index, 1)[0]!.value;
   }
 }

@@ -138,6 +138,44 @@ describe("callbackUrl", () => {
   });
 });
 
+describe("callbackUrl of a run cancelled while queued", () => {
+  for (const mode of ["embedded", "distributed"] as const) {
+    it(`${mode}: no worker will report it, so the API POSTs the cancelled RunResult`, async () => {
+      const received: unknown[] = [];
+      const server = http.createServer((request, response) => {
+        let text = "";
+        request.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        request.on("end", () => {
+          received.push(JSON.parse(text));
+          response.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const { port } = server.address() as { port: number };
+      const redis = mode === "distributed" ? await startRedis() : undefined;
+      const queue = redis === undefined ? undefined : await BullMqQueue.open(queueConfig({ REDIS_URL: redis.url, WARREN_QUEUE: `t-${randomUUID().slice(0, 8)}` }));
+      // no worker: the run stays queued until it is cancelled
+      const t = await testApp({}, { worker: false, ...(queue === undefined ? {} : { queue, ready: () => queue.health() }) });
+      try {
+        const submitted = (await json(await t.app.request("/v1/runs", post(python("print(1)", { callbackUrl: `http://127.0.0.1:${port}/done` }))))) as { id: string };
+        const cancelled = await json(await t.app.request(`/v1/runs/${submitted.id}`, { method: "DELETE" }));
+        expect(cancelled).toMatchObject({ id: submitted.id, status: "cancelled" });
+        const deadline = Date.now() + 20_000;
+        while (received.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(received).toEqual([cancelled]);
+        // a second cancel changes nothing and sends nothing
+        await t.app.request(`/v1/runs/${submitted.id}`, { method: "DELETE" });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(received).toHaveLength(1);
+      } finally {
+        await t.close();
+        await redis?.dispose();
+        server.close();
+      }
+    });
+  }
+});
+
 describe("503 unavailable when Redis is down", () => {
   it("answers 503 on /v1/runs and recovers when Redis is back", async () => {
     const redis = await startRedis();
