@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import readline from "node:readline";
 import { freePort, startRedis } from "../test/helpers/redis-server.js";
 
 export const repo = path.resolve(import.meta.dirname, "..");
@@ -25,17 +26,23 @@ export interface Deployment {
   stop(): Promise<void>;
 }
 
-function warren(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+/** Each line a warren process writes to stderr, when a benchmark wants them (else they pass through). */
+export type StderrLines = (line: string) => void;
+
+function warren(args: string[], env: NodeJS.ProcessEnv, onStderr?: StderrLines): ChildProcess {
   if (!fs.existsSync(path.join(repo, "dist/cli/main.js"))) throw new Error("dist/ is missing: run `npm run build` first");
-  return spawn(process.execPath, [path.join(repo, "bin/warren.js"), ...args], {
+  const child = spawn(process.execPath, [path.join(repo, "bin/warren.js"), ...args], {
     cwd: repo,
     // No rate limit: a benchmark sends more than the default 600 requests a minute.
     env: { ...process.env, WARREN_LOG_LEVEL: "warn", WARREN_RATE_LIMIT: "0", ...env },
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: ["ignore", "ignore", onStderr === undefined ? "inherit" : "pipe"],
   });
+  if (onStderr !== undefined && child.stderr !== null) readline.createInterface({ input: child.stderr }).on("line", onStderr);
+  return child;
 }
 
-async function ready(base: string, children: ChildProcess[]): Promise<void> {
+/** Waits until `base` answers /readyz with 200; fails at once when one of `children` has exited. */
+export async function waitReady(base: string, children: readonly ChildProcess[]): Promise<void> {
   for (let i = 0; i < 600; i += 1) {
     const dead = children.find((child) => child.exitCode !== null || child.signalCode !== null);
     if (dead !== undefined) throw new Error(`a warren process exited before ${base} was ready (code ${dead.exitCode}, signal ${dead.signalCode})`);
@@ -45,23 +52,23 @@ async function ready(base: string, children: ChildProcess[]): Promise<void> {
   throw new Error(`${base} never became ready`);
 }
 
-/** Stops a child we started, by its pid (SIGTERM, then SIGKILL after 15 s). */
-async function stopChild(child: ChildProcess): Promise<void> {
+/** Stops a child we started, by its pid (SIGTERM, then SIGKILL after `graceMs`). */
+export async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
   await exited;
   clearTimeout(timer);
 }
 
 /** `warren serve` with its embedded worker (in-process queue). */
-export async function startEmbedded(env: NodeJS.ProcessEnv = {}): Promise<Deployment> {
+export async function startEmbedded(env: NodeJS.ProcessEnv = {}, onStderr?: StderrLines): Promise<Deployment> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const api = warren(["serve", "--port", String(port), "--host", "127.0.0.1"], { REDIS_URL: "", ...env });
+  const api = warren(["serve", "--port", String(port), "--host", "127.0.0.1"], { REDIS_URL: "", ...env }, onStderr);
   try {
-    await ready(base, [api]);
+    await waitReady(base, [api]);
   } catch (error) {
     await stopChild(api);
     throw error;
@@ -70,20 +77,20 @@ export async function startEmbedded(env: NodeJS.ProcessEnv = {}): Promise<Deploy
 }
 
 /** redis-server + `warren serve --no-worker` + one `warren worker`. */
-export async function startDistributed(env: NodeJS.ProcessEnv = {}): Promise<Deployment> {
+export async function startDistributed(env: NodeJS.ProcessEnv = {}, onStderr?: StderrLines): Promise<Deployment> {
   const redis = await startRedis();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const all = { REDIS_URL: redis.url, ...env };
-  const api = warren(["serve", "--no-worker", "--port", String(port), "--host", "127.0.0.1"], all);
-  const worker = warren(["worker"], all);
+  const api = warren(["serve", "--no-worker", "--port", String(port), "--host", "127.0.0.1"], all, onStderr);
+  const worker = warren(["worker"], all, onStderr);
   const stop = async () => {
     await stopChild(worker);
     await stopChild(api);
     await redis.dispose();
   };
   try {
-    await ready(base, [api, worker]);
+    await waitReady(base, [api, worker]);
   } catch (error) {
     await stop();
     throw error;

@@ -15,6 +15,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { detectCgroupDriver, resolveCgroupRoot } from "../src/sandbox/cgroup/index.js";
 import { freePort, startRedis } from "../test/helpers/redis-server.js";
+import { stopChild, waitReady } from "./common.js";
 
 const { values } = parseArgs({
   options: {
@@ -78,23 +79,6 @@ function rssKb(pid: number | undefined): number {
   if (pid === undefined) return 0;
   const line = fs.readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
   return Number(line?.split(/\s+/)[1] ?? 0);
-}
-
-async function ready(base: string): Promise<void> {
-  for (let i = 0; i < 600; i += 1) {
-    if ((await fetch(`${base}/readyz`).then((r) => r.status, () => 0)) === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${base} never became ready`);
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 interface Outcome {
@@ -183,7 +167,7 @@ async function main(): Promise<number> {
   const outcomes: Outcome[] = [];
   let started = 0;
   try {
-    await ready(base);
+    await waitReady(base, [api, ...workers].map((p) => p.child));
     for (let i = 0; i < KINDS.length; i++) await runOne(base, i, deadline); // warm-up, not counted
     const rssBefore = { api: rssKb(api.child.pid), workers: workers.map((w) => rssKb(w.child.pid)) };
     const t0 = performance.now();
@@ -202,7 +186,7 @@ async function main(): Promise<number> {
     );
     const seconds = (performance.now() - t0) / 1000;
     const rssAfter = { api: rssKb(api.child.pid), workers: workers.map((w) => rssKb(w.child.pid)) };
-    for (const p of [api, ...workers]) await stop(p.child);
+    for (const p of [api, ...workers]) await stopChild(p.child, 30_000);
     await redis.dispose();
 
     // exactly once: each id has one "run finished" line over all workers' logs
@@ -261,7 +245,7 @@ async function main(): Promise<number> {
     else console.error(`load: FAILED; process logs kept in ${logDir}`);
     return ok ? 0 : 1;
   } finally {
-    for (const p of [api, ...workers]) await stop(p.child);
+    for (const p of [api, ...workers]) await stopChild(p.child, 30_000);
     await redis.dispose();
   }
 }

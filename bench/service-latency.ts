@@ -4,10 +4,9 @@
 // no service). Needs `npm run build` and redis-server.
 // usage: node --import tsx bench/service-latency.ts [N]     (results in bench/results/)
 // With WARREN_PHASE_TIMINGS=1 it also prints where the time of a run goes (median ms per phase).
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
-import readline from "node:readline";
-import { freePort, startRedis } from "../test/helpers/redis-server.js";
+import { startDistributed, startEmbedded } from "./common.js";
 
 const N = Number(process.argv[2] ?? 50);
 const PROGRAM = "print('hi')";
@@ -18,18 +17,13 @@ const PHASES = process.env.WARREN_PHASE_TIMINGS === "1";
 const timelines = new Map<string, Record<string, number>>();
 const wallNow = () => performance.timeOrigin + performance.now();
 
-function warren(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ["bin/warren.js", ...args], { env: { ...process.env, WARREN_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "ignore", PHASES ? "pipe" : "inherit"] });
-  if (PHASES && child.stderr !== null) {
-    readline.createInterface({ input: child.stderr }).on("line", (line) => {
-      if (!line.startsWith('{"phases"')) return void process.stderr.write(`${line}\n`);
-      const { phases: side, runId, at, ...marks } = JSON.parse(line) as Record<string, number> & { phases: string; runId: string; at: number };
-      const timeline = timelines.get(runId) ?? {};
-      for (const [phase, ms] of Object.entries(marks)) timeline[`${side}: ${phase}`] = at + ms;
-      timelines.set(runId, timeline);
-    });
-  }
-  return child;
+/** The servers' stderr: phase lines feed the timelines, the rest passes through. */
+function phaseLine(line: string): void {
+  if (!line.startsWith('{"phases"')) return void process.stderr.write(`${line}\n`);
+  const { phases: side, runId, at, ...marks } = JSON.parse(line) as Record<string, number> & { phases: string; runId: string; at: number };
+  const timeline = timelines.get(runId) ?? {};
+  for (const [phase, ms] of Object.entries(marks)) timeline[`${side}: ${phase}`] = at + ms;
+  timelines.set(runId, timeline);
 }
 
 /** Median ms from each phase to the next, over `ids`, phases in the order they happen. */
@@ -63,14 +57,6 @@ async function bare(): Promise<{ p50: number }> {
   return { p50: Number((times[Math.ceil(0.5 * times.length) - 1] as number).toFixed(1)) };
 }
 
-async function ready(base: string): Promise<void> {
-  for (let i = 0; i < 600; i += 1) {
-    if ((await fetch(`${base}/readyz`).then((r) => r.status, () => 0)) === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${base} never became ready`);
-}
-
 async function measure(base: string): Promise<{ p50: number; p99: number; mean: number; phases?: Record<string, number> }> {
   for (let i = 0; i < 5; i += 1) await run(base); // warm-up
   const times: number[] = [];
@@ -97,38 +83,14 @@ async function run(base: string): Promise<string> {
   return result.id;
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await exited;
-}
-
 const results: Record<string, unknown> = { n: N, when: new Date().toISOString(), cpus: (await import("node:os")).cpus().length };
 results.bare = await bare();
-{
-  const port = await freePort();
-  const server = warren(["serve", "--port", String(port), "--host", "127.0.0.1"], { REDIS_URL: "" });
+for (const start of [startEmbedded, startDistributed]) {
+  const deployment = await start({}, PHASES ? phaseLine : undefined);
   try {
-    await ready(`http://127.0.0.1:${port}`);
-    results.embedded = await measure(`http://127.0.0.1:${port}`);
+    results[deployment.mode] = await measure(deployment.base);
   } finally {
-    await stop(server);
-  }
-}
-{
-  const redis = await startRedis();
-  const port = await freePort();
-  const env = { REDIS_URL: redis.url };
-  const api = warren(["serve", "--no-worker", "--port", String(port), "--host", "127.0.0.1"], env);
-  const worker = warren(["worker"], env);
-  try {
-    await ready(`http://127.0.0.1:${port}`);
-    results.distributed = await measure(`http://127.0.0.1:${port}`);
-  } finally {
-    await stop(worker);
-    await stop(api);
-    await redis.dispose();
+    await deployment.stop();
   }
 }
 console.log(JSON.stringify(results, null, 2));
