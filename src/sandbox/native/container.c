@@ -99,14 +99,21 @@ static int oneshot_fork(const struct opts *o, int ctl, int rep, bool priv, int *
   *release_out = release[1];
   running[0].pid = p;
   running[0].wt = wt;
+  report_forked(ctl, 0, -1, wt, p);
+  return wt;
+}
+
+void report_forked(int ctl, char type, int fd, int wt, pid_t p) {
   int pfd = (int)syscall(SYS_pidfd_open, p, 0);
-  send_fds(ctl, &pfd, pfd >= 0 ? 1 : 0); /* always a message: the launcher waits for it */
+  int fds[2], n = 0;
+  if (fd >= 0) fds[n++] = fd;
+  if (pfd >= 0) fds[n++] = pfd;
+  send_msg(ctl, type, fds, n); /* always a message: the launcher waits for it */
   if (pfd >= 0) close(pfd);
   struct waited w;
   memset(&w, 0, sizeof w);
   w.pid = p;
   write_all(wt, &w, sizeof w);
-  return wt;
 }
 
 /* The network namespace is the costly one to make (about 0.4 ms, more than

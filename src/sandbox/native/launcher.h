@@ -159,6 +159,10 @@ int serve(const struct opts *o, struct container *c);
 int frame_write(int fd, char type, const void *data, size_t n);
 /* in the container's init: fork the program of one served request; returns its wait pipe, or -1 */
 int served_fork(const struct opts *container, int ctl, const int *fds, int nfds, bool priv, pid_t *pid);
+/* in the container's init, after forking P: its pidfd to the launcher on CTL (a
+ * message of TYPE, after FD when FD >= 0; always sent, the launcher waits for
+ * it), then its pid on the wait pipe WT (container.c) */
+void report_forked(int ctl, char type, int fd, int wt, pid_t p);
 /* in the container's init: fork a program ahead of its request (serve.c); returns its wait pipe, or -1 */
 int ahead_fork(const struct opts *container, int ctl, const int *fds, int nfds, bool priv, pid_t *pid);
 

@@ -288,15 +288,8 @@ int ahead_fork(const struct opts *container, int ctl, const int *fds, int nfds, 
     send_msg(ctl, 'S', NULL, 0);
     return -1;
   }
-  int pfd = (int)syscall(SYS_pidfd_open, p, 0);
-  int out[2] = { sp[0], pfd };
-  send_msg(ctl, 'S', out, pfd >= 0 ? 2 : 1);
+  report_forked(ctl, 'S', sp[0], wt, p); /* its pid is read when its request comes, as for any other program */
   close(sp[0]);
-  if (pfd >= 0) close(pfd);
-  struct waited w;
-  memset(&w, 0, sizeof w);
-  w.pid = p;
-  write_all(wt, &w, sizeof w); /* read when its request comes, as for any other program */
   *pid = p;
   return wt;
 }
@@ -341,13 +334,7 @@ int served_fork(const struct opts *container, int ctl, const int *fds, int nfds,
     exec_program(&eo, &cg, fds[0], fds[1], failfd, copy_fd, -1, priv);
   }
   if (p < 0) { fail_set(&ff, "fork", errno); goto fail; }
-  int pfd = (int)syscall(SYS_pidfd_open, p, 0);
-  send_fds(ctl, &pfd, pfd >= 0 ? 1 : 0); /* always a message: the launcher waits for it */
-  if (pfd >= 0) close(pfd);
-  struct waited w;
-  memset(&w, 0, sizeof w);
-  w.pid = p;
-  write_all(wt, &w, sizeof w);
+  report_forked(ctl, 0, -1, wt, p);
   for (int i = 0; i < nfds; i++) if (i != 3) close(fds[i]);
   free(args);
   *pid = p;
