@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import net from "node:net";
-import os from "node:os";
 import type { Readable, Writable } from "node:stream";
+import { signalName } from "./launch-status.js";
 
 /**
  * Starts the launcher with posix_spawn(3) (glibc: clone with CLONE_VM |
@@ -160,7 +160,7 @@ class SpawnedLauncher extends EventEmitter implements LauncherProcess {
     const raw = status[0]!;
     const signal = raw & 0x7f;
     if (got > 0 && signal === 0) this.exitCode = (raw >> 8) & 0xff;
-    else if (got > 0) this.signalCode = signalName(signal);
+    else if (got > 0) this.signalCode = signalName(signal) as NodeJS.Signals;
     else this.exitCode = -1; // reaped by someone else: its status is lost
     (this.stdin as net.Socket | null)?.destroy();
     this.emit("exit", this.exitCode, this.signalCode);
@@ -176,9 +176,4 @@ class SpawnedLauncher extends EventEmitter implements LauncherProcess {
       return false;
     }
   }
-}
-
-function signalName(signal: number): NodeJS.Signals {
-  const entry = Object.entries(os.constants.signals).find(([, number]) => number === signal);
-  return (entry?.[0] ?? `SIG${signal}`) as NodeJS.Signals;
 }
