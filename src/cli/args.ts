@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { InvalidRequestError } from "../errors.js";
 
 /** A command-line flag's value as a positive integer, with a message a person can act on. */
@@ -14,4 +15,23 @@ export function positiveInteger(flag: string, value: string | undefined): number
 export function usageError(command: string, error: unknown, usage: string): InvalidRequestError {
   const message = error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/s, ".") : String(error);
   return new InvalidRequestError(`warren ${command}: ${message}\n\n${usage}`);
+}
+
+/**
+ * parseArgs for one command: a parse error becomes a usage error naming the
+ * command, and `--help` (when the command has it) prints USAGE and gives
+ * undefined, after which the command exits 0.
+ */
+export function parseCommand<T extends ParseArgsConfig>(command: string, usage: string, config: T): ReturnType<typeof parseArgs<T>> | undefined {
+  let parsed: ReturnType<typeof parseArgs<T>>;
+  try {
+    parsed = parseArgs(config);
+  } catch (error) {
+    throw usageError(command, error, usage);
+  }
+  if ((parsed.values as { help?: unknown }).help === true) {
+    process.stdout.write(`${usage}\n`);
+    return undefined;
+  }
+  return parsed;
 }

@@ -1,17 +1,13 @@
-import { parseArgs } from "node:util";
 import { runDoctor } from "../sandbox/doctor.js";
-import { usageError } from "./args.js";
+import { parseCommand } from "./args.js";
 
 const USAGE = "Usage: warren doctor [--json]";
 
 /** `warren doctor`: every prerequisite, ✓ or ✗, with the fix for each ✗. Exit 1 when any is missing. */
 export async function doctorCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { json: { type: "boolean", default: false } } }));
-  } catch (error) {
-    throw usageError("doctor", error, USAGE);
-  }
+  const parsed = parseCommand("doctor", USAGE, { args: argv, strict: true, options: { json: { type: "boolean", default: false } } });
+  if (parsed === undefined) return 0;
+  const { values } = parsed;
   const sections = await runDoctor();
   const allOk = sections.every((section) => section.items.every((item) => item.ok));
   if (values.json) {

@@ -1,9 +1,8 @@
-import { parseArgs } from "node:util";
 import { resolveDataDir } from "../config/data-dir.js";
 import { InvalidRequestError } from "../errors.js";
 import { buildImage } from "../sandbox/images/build/build-image.js";
 import { loadImageRecipe, RECIPES_DIR } from "../sandbox/images/recipe.js";
-import { usageError } from "./args.js";
+import { parseCommand } from "./args.js";
 import { reportInstall } from "./image-report.js";
 
 const MODES = ["auto", "root", "unshare", "fakechroot"] as const;
@@ -18,27 +17,19 @@ the image store as NAME, then detects its languages' versions inside it.
 
 /** `warren image build`. */
 export async function imageBuildCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        mirror: { type: "string" },
-        mode: { type: "string", default: "auto" },
-        recipes: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (error) {
-    throw usageError("image build", error, USAGE);
-  }
+  const parsed = parseCommand("image build", USAGE, {
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      mirror: { type: "string" },
+      mode: { type: "string", default: "auto" },
+      recipes: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (parsed === undefined) return 0; // --help
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const name = positionals[0];
   if (name === undefined || positionals.length > 1) throw new InvalidRequestError(`warren image build: give one image NAME.\n\n${USAGE}`);
   const mode = values.mode as (typeof MODES)[number];

@@ -1,13 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { resolveDataDir } from "../config/data-dir.js";
 import { InvalidRequestError } from "../errors.js";
 import { ARCHIVE_FORMATS, type ArchiveFormat } from "../sandbox/images/import/extract-image.js";
 import { DEFAULT_IMPORT_LIMITS } from "../sandbox/images/import/limits.js";
 import { installImage } from "../sandbox/images/install.js";
 import { loadImageRecipe } from "../sandbox/images/recipe.js";
-import { positiveInteger, usageError } from "./args.js";
+import { parseCommand, positiveInteger } from "./args.js";
 import { reportInstall } from "./image-report.js";
 
 const USAGE = `Usage: warren image import FILE|- --name NAME [--recipe NAME|FILE] [--format auto|rootfs|docker|oci]
@@ -20,30 +19,22 @@ or an image.json FILE); their versions are detected inside the image.`;
 
 /** `warren image import`. */
 export async function imageImportCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        name: { type: "string" },
-        recipe: { type: "string" },
-        format: { type: "string", default: "auto" },
-        description: { type: "string" },
-        "max-size-mb": { type: "string" },
-        "max-files": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (error) {
-    throw usageError("image import", error, USAGE);
-  }
+  const parsed = parseCommand("image import", USAGE, {
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      name: { type: "string" },
+      recipe: { type: "string" },
+      format: { type: "string", default: "auto" },
+      description: { type: "string" },
+      "max-size-mb": { type: "string" },
+      "max-files": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (parsed === undefined) return 0; // --help
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const file = positionals[0];
   if (file === undefined || positionals.length > 1) throw new InvalidRequestError(`warren image import: give one FILE (or - for stdin).\n\n${USAGE}`);
   if (values.name === undefined) throw new InvalidRequestError(`warren image import: --name NAME is required.\n\n${USAGE}`);

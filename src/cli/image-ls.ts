@@ -1,11 +1,10 @@
-import { parseArgs } from "node:util";
 import { resolveDataDir } from "../config/data-dir.js";
 import { InvalidRequestError } from "../errors.js";
 import { ImageCatalog } from "../sandbox/images/catalog.js";
 import { loadHostImage } from "../sandbox/images/host-image.js";
 import { imageInfo } from "../sandbox/images/image-info.js";
 import { formatBytes } from "../sandbox/images/import/limits.js";
-import { usageError } from "./args.js";
+import { parseCommand } from "./args.js";
 
 function catalog(): ImageCatalog {
   const dataDir = resolveDataDir();
@@ -14,12 +13,9 @@ function catalog(): ImageCatalog {
 
 /** `warren image ls [--json]`. */
 export async function imageLsCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { json: { type: "boolean", default: false } } }));
-  } catch (error) {
-    throw usageError("image ls", error, "Usage: warren image ls [--json]");
-  }
+  const parsed = parseCommand("image ls", "Usage: warren image ls [--json]", { args: argv, strict: true, options: { json: { type: "boolean", default: false } } });
+  if (parsed === undefined) return 0;
+  const { values } = parsed;
   const images = catalog();
   const rows = images.images().map((image) => imageInfo(image, images.store));
   if (values.json) {

@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { resolveDataDir } from "../config/data-dir.js";
 import { InvalidRequestError } from "../errors.js";
 import { DEFAULT_IMPORT_LIMITS, formatBytes } from "../sandbox/images/import/limits.js";
@@ -7,7 +6,7 @@ import { credentialsFile, loadCredentials } from "../sandbox/images/pull/auth.js
 import { pullImage, type PullProgress } from "../sandbox/images/pull/pull-image.js";
 import { parseReference } from "../sandbox/images/pull/reference.js";
 import { imageNameSchema } from "../sandbox/images/store/schemas.js";
-import { positiveInteger, usageError } from "./args.js";
+import { parseCommand, positiveInteger } from "./args.js";
 import { readRecipe } from "./image-import.js";
 import { reportInstall } from "./image-report.js";
 
@@ -22,31 +21,23 @@ last component). HTTPS unless --insecure or a loopback host. Credentials: $WARRE
 
 /** `warren image pull`. */
 export async function imagePullCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        name: { type: "string" },
-        insecure: { type: "boolean", default: false },
-        recipe: { type: "string" },
-        description: { type: "string" },
-        parallel: { type: "string" },
-        "max-size-mb": { type: "string" },
-        "max-files": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (error) {
-    throw usageError("image pull", error, USAGE);
-  }
+  const parsed = parseCommand("image pull", USAGE, {
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      name: { type: "string" },
+      insecure: { type: "boolean", default: false },
+      recipe: { type: "string" },
+      description: { type: "string" },
+      parallel: { type: "string" },
+      "max-size-mb": { type: "string" },
+      "max-files": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (parsed === undefined) return 0; // --help
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const spec = positionals[0];
   if (spec === undefined || positionals.length > 1) throw new InvalidRequestError(`warren image pull: give one image reference.\n\n${USAGE}`);
   const ref = parseReference(spec);

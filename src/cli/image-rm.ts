@@ -1,19 +1,14 @@
-import { parseArgs } from "node:util";
 import { resolveDataDir } from "../config/data-dir.js";
 import { InvalidRequestError } from "../errors.js";
 import { ImageStore } from "../sandbox/images/store/store.js";
-import { usageError } from "./args.js";
+import { parseCommand } from "./args.js";
 
 const USAGE = "Usage: warren image rm NAME [--wait SECONDS]";
 
 /** `warren image rm`: refused while sandboxes use the image, unless --wait gives them time to finish. */
 export async function imageRmCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { wait: { type: "string", default: "0" } } });
-  } catch (error) {
-    throw usageError("image rm", error, USAGE);
-  }
+  const parsed = parseCommand("image rm", USAGE, { args: argv, allowPositionals: true, strict: true, options: { wait: { type: "string", default: "0" } } });
+  if (parsed === undefined) return 0;
   const { values, positionals } = parsed;
   const name = positionals[0];
   if (name === undefined || positionals.length > 1) throw new InvalidRequestError(`warren image rm: give one image NAME.\n\n${USAGE}`);

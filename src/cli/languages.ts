@@ -1,19 +1,15 @@
-import { parseArgs } from "node:util";
 import { resolveDataDir } from "../config/data-dir.js";
 import { ImageCatalog } from "../sandbox/images/catalog.js";
 import { loadHostImage } from "../sandbox/images/host-image.js";
-import { usageError } from "./args.js";
+import { parseCommand } from "./args.js";
 
 const USAGE = "Usage: warren languages [--json]";
 
 /** `warren languages`: the language table of the installed images. */
 export async function languagesCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { json: { type: "boolean", default: false } } }));
-  } catch (error) {
-    throw usageError("languages", error, USAGE);
-  }
+  const parsed = parseCommand("languages", USAGE, { args: argv, strict: true, options: { json: { type: "boolean", default: false } } });
+  if (parsed === undefined) return 0;
+  const { values } = parsed;
   const dataDir = resolveDataDir();
   const catalog = new ImageCatalog(dataDir, loadHostImage(dataDir));
   const rows = catalog.languages().map((language) => ({

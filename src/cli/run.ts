@@ -1,12 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { InvalidRequestError } from "../errors.js";
 import { openSandbox } from "../sandbox/environment.js";
 import { findLanguage, guessLanguage } from "../sandbox/images/languages.js";
 import { jobSpecFromBody } from "../worker/job-spec.js";
 import { runJob } from "../worker/run-job.js";
-import { positiveInteger, usageError } from "./args.js";
+import { parseCommand, positiveInteger } from "./args.js";
 import { exitCodeOf } from "./exit-code.js";
 
 export const RUN_USAGE = `Usage: warren run [--lang ID] [--image NAME] [--stdin FILE] [--json] [--wall-ms N] [--memory-mb N] [--cpu-ms N] FILE...
@@ -25,31 +24,23 @@ time limit, 1 on a compile error, 125 when Warren failed).
 
 /** `warren run`. Returns the exit code. */
 export async function runCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        lang: { type: "string" },
-        image: { type: "string" },
-        stdin: { type: "string" },
-        json: { type: "boolean", default: false },
-        "wall-ms": { type: "string" },
-        "memory-mb": { type: "string" },
-        "cpu-ms": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (error) {
-    throw usageError("run", error, RUN_USAGE);
-  }
+  const parsed = parseCommand("run", RUN_USAGE, {
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      lang: { type: "string" },
+      image: { type: "string" },
+      stdin: { type: "string" },
+      json: { type: "boolean", default: false },
+      "wall-ms": { type: "string" },
+      "memory-mb": { type: "string" },
+      "cpu-ms": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (parsed === undefined) return 0; // --help
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${RUN_USAGE}\n`);
-    return 0;
-  }
   if (positionals.length === 0) throw new InvalidRequestError(`warren run: no FILE given.\n\n${RUN_USAGE}`);
   const limits = {
     wallTimeMs: positiveInteger("wall-ms", values["wall-ms"]),

@@ -1,6 +1,5 @@
 import { serve } from "@hono/node-server";
 import type { Server } from "node:http";
-import { parseArgs } from "node:util";
 import { createApp } from "../api/app.js";
 import { Metrics } from "../api/metrics.js";
 import { apiOptions } from "../api/options.js";
@@ -14,7 +13,7 @@ import { loadHostImage } from "../sandbox/images/host-image.js";
 import { imageInfo } from "../sandbox/images/image-info.js";
 import { sandboxProbe } from "../worker/sandbox-probe.js";
 import { startWorker } from "../worker/start-worker.js";
-import { positiveInteger, usageError } from "./args.js";
+import { parseCommand, positiveInteger } from "./args.js";
 import { exitSoon, onShutdown, within } from "./shutdown.js";
 import { warrenVersion } from "./version.js";
 
@@ -32,20 +31,13 @@ worker in this process. With REDIS_URL: BullMQ; --no-worker leaves the jobs to
 const SHUTDOWN_MS = 30_000;
 
 export async function serveCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: { port: { type: "string" }, host: { type: "string" }, "no-worker": { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
-    }));
-  } catch (error) {
-    throw usageError("serve", error, SERVE_USAGE);
-  }
-  if (values.help) {
-    process.stdout.write(`${SERVE_USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommand("serve", SERVE_USAGE, {
+    args: argv,
+    strict: true,
+    options: { port: { type: "string" }, host: { type: "string" }, "no-worker": { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
+  });
+  if (parsed === undefined) return 0; // --help
+  const { values } = parsed;
   const env = process.env;
   const port = positiveInteger("port", values.port ?? env.PORT) ?? 8080;
   const host = values.host ?? env.WARREN_HOST ?? "0.0.0.0";

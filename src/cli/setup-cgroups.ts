@@ -1,9 +1,8 @@
 import fs from "node:fs";
-import { parseArgs } from "node:util";
 import { InvalidRequestError, WarrenError } from "../errors.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "../sandbox/cgroup/detect.js";
 import { SUPERVISOR_CGROUP } from "../sandbox/cgroup/types.js";
-import { usageError } from "./args.js";
+import { parseCommand } from "./args.js";
 
 const USAGE = `Usage: sudo warren setup-cgroups --user USER
 
@@ -23,12 +22,9 @@ export function lookupUser(user: string, passwd: string): { uid: number; gid: nu
 
 /** `warren setup-cgroups --user USER` (as root). */
 export async function setupCgroupsCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { user: { type: "string" } } }));
-  } catch (error) {
-    throw usageError("setup-cgroups", error, USAGE);
-  }
+  const parsed = parseCommand("setup-cgroups", USAGE, { args: argv, strict: true, options: { user: { type: "string" } } });
+  if (parsed === undefined) return 0;
+  const { values } = parsed;
   if (values.user === undefined) throw new InvalidRequestError(`warren setup-cgroups: --user is required.\n\n${USAGE}`);
   if (process.getuid?.() !== 0) {
     throw new WarrenError("not_root", `warren setup-cgroups changes system cgroups and must run as root: sudo npx warren setup-cgroups --user ${values.user}`);

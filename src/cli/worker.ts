@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { Metrics } from "../api/metrics.js";
 import { InvalidRequestError } from "../errors.js";
 import { createLogger } from "../log.js";
@@ -6,7 +5,7 @@ import { BullMqQueue, queueConfig } from "../queue/index.js";
 import { openSandbox } from "../sandbox/environment.js";
 import { startMetricsServer } from "../worker/metrics-server.js";
 import { startWorker } from "../worker/start-worker.js";
-import { usageError } from "./args.js";
+import { parseCommand } from "./args.js";
 import { exitSoon, onShutdown, within } from "./shutdown.js";
 
 export const WORKER_USAGE = `Usage: warren worker
@@ -19,16 +18,9 @@ jobs, finish the running ones (within WARREN_SHUTDOWN_MS, default 30 s; past
 that they are handed back to other workers), then exit.`;
 
 export async function workerCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { help: { type: "boolean", short: "h", default: false } } }));
-  } catch (error) {
-    throw usageError("worker", error, WORKER_USAGE);
-  }
-  if (values.help) {
-    process.stdout.write(`${WORKER_USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommand("worker", WORKER_USAGE, { args: argv, strict: true, options: { help: { type: "boolean", short: "h", default: false } } });
+  if (parsed === undefined) return 0; // --help
+  const { values } = parsed;
   const env = process.env;
   const config = queueConfig(env);
   if (config.redisUrl === undefined) throw new InvalidRequestError("warren worker needs REDIS_URL (e.g. redis://127.0.0.1:6379): workers take their jobs from Redis.");
