@@ -94,8 +94,7 @@ export class ContainerPool {
     }
     // The replacement is made once this job is done with its container, or
     // REFILL_DELAY_MS from now when the job is longer: making a container
-    // takes a launcher spawn on this event loop and CPU that a short job
-    // would otherwise wait for.
+    // takes CPU that a short job would otherwise wait for.
     const refill = setTimeout(() => this.#fill(kind), REFILL_DELAY_MS);
     refill.unref();
     void container.closed.then(() => {
