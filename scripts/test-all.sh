@@ -38,12 +38,13 @@ part() {   # part NAME COMMAND...: run one part, remember a failure, go on
 # --- 1. packages ---------------------------------------------------------------
 #   qemu-system-x86 busybox-static  the cgroup v2 VM (../shared/tools/cgv2-vm.sh)
 #   bubblewrap                      the benchmarks compare against bwrap
+#   strace                          holds a launcher syscall to force a race (test/launcher)
 #   redis-server                    the queue tests start their own Redis
 #   gcc make libc6-dev              the C launcher; python3 g++ default-jdk-headless:
 #                                   languages of the host image under test
 #   util-linux (setpriv, namei) and passwd (useradd) are essential packages.
 #   mmdebstrap                      builds the `python` image (test:images)
-PACKAGES=(qemu-system-x86 busybox-static bubblewrap redis-server gcc g++ make libc6-dev python3 mmdebstrap docker-registry skopeo)
+PACKAGES=(qemu-system-x86 busybox-static bubblewrap strace redis-server gcc g++ make libc6-dev python3 mmdebstrap docker-registry skopeo)
 install_packages() {
   local missing=() p
   for p in "${PACKAGES[@]}"; do

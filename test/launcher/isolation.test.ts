@@ -1,10 +1,12 @@
 /* The container as an attacker sees it: identity, capabilities, seccomp,
  * /proc, /sys, /dev, the network, the image. Each test asserts the exact
  * outcome (errno, content), never just "some failure". */
+import { spawnSync } from "node:child_process";
 import net from "node:net";
 import os from "node:os";
 import { describe, expect, it } from "vitest";
-import { containerArgs, envArgs, launch, py } from "./fixture.js";
+import { containerArgs, envArgs, launch, launcher, py, type Status } from "./fixture.js";
+import { TIME_SCALE } from "../helpers/sandbox.js";
 
 describe("identity and privileges", () => {
   it("runs as the unprivileged inside user with no capabilities, no_new_privs and a seccomp filter", () => {
@@ -178,6 +180,17 @@ describe("failures are reported as a step and an errno", () => {
     expect(r.status.step).toBe("open-rootfs");
     expect(r.status.errno).toBe(2);
     expect(r.status).not.toHaveProperty("exitCode");
+  });
+
+  it("names init's failing step even when init fails before the program's pipes reach it", () => {
+    // strace holds the launcher's hand-over (sendmsg) for 0.2 s, so init has
+    // failed and gone before it: the cause is open-rootfs, not the hand-over.
+    const r = spawnSync("strace", ["-f", "-qq", "-o", "/dev/null", "-e", "trace=sendmsg", "-e", "inject=sendmsg:delay_enter=200000",
+      launcher, "--rootfs", "/nonexistent-rootfs", "--status-fd", "3", "--", "/bin/true"], { stdio: ["ignore", "ignore", "pipe", "pipe"], timeout: 30_000 * TIME_SCALE });
+    expect(r.error, "strace must be installed (scripts/test-all.sh installs it)").toBeUndefined();
+    expect(r.status).toBe(125);
+    const status = JSON.parse(String(r.output[3]).trim()) as Status;
+    expect(status).toMatchObject({ status: "internal_error", step: "open-rootfs", errno: 2 });
   });
 
   it("rejects bad options with a message", () => {

@@ -246,12 +246,20 @@ int container_create(const struct opts *o, struct container *c, int (*meanwhile)
   if (rc == 0 && write_all(go[1], "g", 1) < 0) { fail_set(f, "container-start", errno); rc = -1; }
   close(go[1]);
   /* while init builds the container, the launcher does its own part (one-shot: the cgroups) */
-  if (rc == 0 && meanwhile && meanwhile(arg, f) < 0) rc = -1;
+  bool side_failed = false;
+  if (rc == 0 && meanwhile && meanwhile(arg, f) < 0) {
+    /* init may have failed first (and the hand-over failed because it was
+     * gone): its step is the cause. Shut the socket so that an init waiting
+     * for the program's fds ends too, then read what it reported. */
+    side_failed = true;
+    shutdown(c->ctl, SHUT_RDWR);
+  }
   if (rc == 0) {
     struct failure got;
     int n = read_full(rep[0], &got, sizeof got);
-    if (n != (int)sizeof got) { fail_set(f, "container-init", n < 0 ? errno : EIO); rc = -1; }
-    else if (got.step[0]) { *f = got; rc = -1; }
+    if (n == (int)sizeof got && got.step[0]) { *f = got; rc = -1; }
+    else if (side_failed) rc = -1;
+    else if (n != (int)sizeof got) { fail_set(f, "container-init", n < 0 ? errno : EIO); rc = -1; }
   }
   close(rep[0]);
   /* one-shot runs its program from init: no namespace fds needed */
