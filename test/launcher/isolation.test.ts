@@ -143,6 +143,21 @@ except OSError as e: print("fill", errno.errorcode[e.errno])`, ["--scratch-mb", 
     // the overlay and /tmp and the work dir share the one scratch tmpfs
     expect(r.stdout.trim()).toBe("fill ENOSPC");
   });
+
+  it("counts /dev/shm, /tmp, /box and the image's copy-ups against the one scratch limit", () => {
+    // 3 MiB in each of four places fits 16 MiB; 5 MiB in each does not
+    const fill = (mib: number) => py(`
+import errno, os
+def fill(path):
+    with open(path, "wb") as f: f.write(b"x" * (${mib} << 20))
+try:
+    for path in ["/dev/shm/a", "/tmp/a", "/box/a", "/a"]: fill(path)
+    print("wrote all")
+except OSError as e: print(path, errno.errorcode[e.errno])
+print(os.statvfs("/dev/shm").f_blocks * os.statvfs("/dev/shm").f_frsize == os.statvfs("/tmp").f_blocks * os.statvfs("/tmp").f_frsize)`, ["--scratch-mb", "16"]);
+    expect(fill(3).stdout.trim().split("\n")).toEqual(["wrote all", "True"]);
+    expect(fill(5).stdout.trim().split("\n")).toEqual(["/a ENOSPC", "True"]);
+  });
 });
 
 describe("network", () => {

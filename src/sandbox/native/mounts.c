@@ -151,7 +151,7 @@ static int bind_scratch_dir(int root, const char *name, const char *dest, struct
   int s = open(src, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   int mp = s < 0 ? -1 : open_mountpoint(root, dest, true, NULL, NULL, 0);
   int rc = mp < 0 ? -1 : mount(fdpath(s, a), fdpath(mp, b), NULL, MS_BIND, NULL);
-  if (rc < 0) fail_set(f, !strcmp(name, "tmp") ? "bind-tmp" : "bind-workdir", errno);
+  if (rc < 0) fail_set(f, !strcmp(name, "tmp") ? "bind-tmp" : !strcmp(name, "shm") ? "bind-shm" : "bind-workdir", errno);
   if (s >= 0) close(s);
   if (mp >= 0) close(mp);
   return rc;
@@ -165,7 +165,7 @@ static const char *const proc_masked_files[] = {
 static const char *const proc_masked_dirs[] = { "proc/acpi", "proc/scsi", "proc/irq", "proc/bus", "proc/fs", NULL };
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", NULL };
 
-static int setup_dev(int root, long scratch_mb, struct failure *f) {
+static int setup_dev(int root, struct failure *f) {
   char b[32];
   if (mount_tmpfs_at(root, "dev", "mode=0755,size=64k", MS_NOSUID | MS_NOEXEC, 0755) < 0) { fail_set(f, "mount-dev", errno); return -1; }
   int dev = openat(root, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -189,15 +189,11 @@ static int setup_dev(int root, long scratch_mb, struct failure *f) {
   };
   for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
     if (symlinkat(links[i][0], dev, links[i][1]) < 0) { fail_set(f, "dev-links", errno); close(dev); return -1; }
-  /* a private /dev/shm: POSIX shared memory never reaches another job */
-  char shm[64];
-  snprintf(shm, sizeof shm, "mode=1777,size=%ldm", scratch_mb);
-  int sh = mkdirat(dev, "shm", 0755) < 0 ? -1 : openat(dev, "shm", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (sh < 0 || mount("tmpfs", fdpath(sh, b), "tmpfs", MS_NOSUID | MS_NODEV, shm) < 0) {
-    fail_set(f, "mount-dev-shm", errno); if (sh >= 0) close(sh); close(dev); return -1;
-  }
-  close(sh);
+  /* a private /dev/shm: a directory of the job's scratch tmpfs, like /tmp,
+   * so POSIX shared memory never reaches another job and shares the disk limit */
+  if (mkdirat(dev, "shm", 0755) < 0) { fail_set(f, "bind-shm", errno); close(dev); return -1; }
   close(dev);
+  if (bind_scratch_dir(root, "shm", "dev/shm", f) < 0) return -1;
   int d = openat(root, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (d < 0 || mount(NULL, fdpath(d, b), NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0) {
     fail_set(f, "remount-dev-ro", errno); if (d >= 0) close(d); return -1;
@@ -275,7 +271,8 @@ int mounts_setup(const struct opts *o, int rootfs_fd, int copy_fd, const int *bi
   snprintf(data, sizeof data, "size=%ldm,mode=0755", o->scratch_mb);
   if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, data) < 0) { fail_set(f, "mount-scratch", errno); return -1; }
   if (mkdir(STAGE "/upper", 0755) < 0 || mkdir(STAGE "/work", 0755) < 0 || mkdir(NEWROOT, 0755) < 0 ||
-      mkdir(STAGE "/tmp", 0755) < 0 || chmod(STAGE "/tmp", 01777) < 0 || mkdir(STAGE "/box", 0755) < 0) {
+      mkdir(STAGE "/tmp", 0755) < 0 || chmod(STAGE "/tmp", 01777) < 0 || mkdir(STAGE "/shm", 0755) < 0 ||
+      chmod(STAGE "/shm", 01777) < 0 || mkdir(STAGE "/box", 0755) < 0) {
     fail_set(f, "mount-scratch", errno); return -1;
   }
   /* 3. overlay: lower is the image (our cwd, so the path cannot be shadowed) */
@@ -289,7 +286,7 @@ int mounts_setup(const struct opts *o, int rootfs_fd, int copy_fd, const int *bi
   for (int i = 0; i < o->nbinds; i++)
     if (bind_fds[i] >= 0 && bind_ro(root, bind_fds[i], o->binds[i].dest, f, "bind") < 0) goto out;
   /* 5. a minimal /dev, a fresh /proc with the host-revealing entries masked */
-  if (setup_dev(root, o->scratch_mb, f) < 0 || setup_proc(root, f) < 0) goto out;
+  if (setup_dev(root, f) < 0 || setup_proc(root, f) < 0) goto out;
   /* 6. /tmp and the work dir are directories of the scratch tmpfs itself, bound
    * into place: they share the disk limit, belong to the sandbox user whoever
    * owns the image's own /tmp, and need no copy-up. */
