@@ -135,123 +135,142 @@ int exec_handover(const struct opts *o, const struct container *c, const struct 
   return 0;
 }
 
-int exec_run(const struct opts *o, const struct container *c, struct cgroup *made, struct served *sv, struct exec_result *r, struct failure *f, int64_t *timing) {
-  bool priv = geteuid() == 0;
-  memset(r, 0, sizeof *r);
-  static struct cgroup cg;
-  if (made) cg = *made;
-  else { memset(&cg, 0, sizeof cg); if (o->ncgroups && cgroup_create(&cg, o, f) < 0) { cgroup_destroy(&cg); return -1; } }
+/* One execution in flight: how P was started, its channels, and what came back. */
+struct execution {
+  bool oneshot;     /* one-shot and served: the container's init forks P (container.c, serve.c) */
+  bool ahead;       /* served: P was forked ahead (serve.c) */
+  pid_t e;          /* E (join); init otherwise: killing it kills the whole container */
+  int pidfd;        /* one-shot and served: P, sent back by init */
   int out[2], err[2], fail[2], wt[2];
-  if (pre.sent) {
-    memcpy(out, pre.out, sizeof out); memcpy(err, pre.err, sizeof err);
-    memcpy(fail, pre.fail, sizeof fail); memcpy(wt, pre.wt, sizeof wt);
-  } else if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(fail, O_CLOEXEC) || pipe2(wt, O_CLOEXEC)) {
-    fail_set(f, "pipe", errno); cgroup_destroy(&cg); return -1;
-  }
-  /* SIGTERM, SIGINT or SIGHUP cancel the execution: everything is killed and
-   * cleaned up as on any other end, and the status says "cancelled". */
-  sigset_t term, old;
-  sigemptyset(&term);
-  sigaddset(&term, SIGTERM); sigaddset(&term, SIGINT); sigaddset(&term, SIGHUP);
-  sigprocmask(SIG_BLOCK, &term, &old);
-  int sfd = signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
-  int copy_fd = -1;
-  if (o->mode != MODE_ONESHOT && o->copy_in && (copy_fd = open(o->copy_in, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-    fail_set(f, "open-copy-in", errno); cgroup_destroy(&cg); return -1;
-  }
-  int64_t t0 = now_us();
-  /* one-shot and served: the container's init forks P (container.c, serve.c) */
-  bool oneshot = o->mode == MODE_ONESHOT || sv;
-  pid_t e;
-  int pidfd = -1; /* one-shot and served: P, sent back by init */
-  bool ahead = false; /* served: P was forked ahead (serve.c) */
-  if (oneshot) {
-    /* killing e (init) kills the whole container */
-    int fds[7 + 2 * MAX_CGROUPS] = { out[1], err[1], fail[1], wt[1] }, nfds = 4;
-    if (sv) {
-      fds[nfds++] = sv->stdin_fd;
-      fds[nfds++] = sv->request_fd;
-      if (copy_fd >= 0) fds[nfds++] = copy_fd;
-    }
-    nfds += cgroup_handoff_fds(&cg, fds + nfds);
-    e = c->init;
-    /* a program forked ahead takes its fds itself (serve.c); if it is gone, init forks one */
-    int afds[5] = { out[1], err[1], fail[1], sv ? sv->stdin_fd : -1, sv ? sv->request_fd : -1 };
-    if (sv && sv->ahead_sock >= 0 && copy_fd < 0 && send_msg(sv->ahead_sock, 'x', afds, 5) == 0) {
-      close(wt[0]); close(wt[1]);
-      wt[0] = dup(sv->ahead_wait); wt[1] = -1; /* its pid is waiting there already */
-      ahead = true;
-    }
-    else if (!pre.sent && send_fds(c->ctl, fds, nfds) < 0) { fail_set(f, "container-exec", errno); cgroup_destroy(&cg); return -1; }
-  } else if ((e = fork()) < 0) { fail_set(f, "fork", errno); cgroup_destroy(&cg); return -1; }
-  if (e == 0) {
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    close(out[0]); close(err[0]); close(fail[0]); close(wt[0]);
-    helper(o, c, &cg, out[1], err[1], fail[1], wt[1], copy_fd, priv);
-  }
-  close(out[1]); close(err[1]); close(fail[1]); if (wt[1] >= 0) close(wt[1]);
-  if (copy_fd >= 0) close(copy_fd);
-  fcntl(out[0], F_SETFL, O_NONBLOCK);
-  fcntl(err[0], F_SETFL, O_NONBLOCK);
+  int sfd;          /* SIGTERM, SIGINT, SIGHUP */
+  int64_t t0;
+  const char *killed_for;
+  bool have_pid, done, failed, kill_sent, cancelled;
+  struct waited w;  /* P's pid, then its end */
+  int wgot;
+  struct failure pf; /* a set-up failure reported by E or P */
+  int pfgot;
+};
 
+/* Starts P: hands its fds to the program forked ahead, to init, or to a new E.
+ * Returns -1 (F set) when nothing was started. */
+static int exec_start(const struct opts *o, const struct container *c, struct cgroup *cg, struct served *sv, int copy_fd,
+                      const sigset_t *old, struct execution *x, struct failure *f) {
+  bool priv = geteuid() == 0;
+  x->oneshot = o->mode == MODE_ONESHOT || sv;
+  if (!x->oneshot) {
+    if ((x->e = fork()) < 0) { fail_set(f, "fork", errno); return -1; }
+    if (x->e == 0) {
+      sigprocmask(SIG_SETMASK, old, NULL);
+      close(x->out[0]); close(x->err[0]); close(x->fail[0]); close(x->wt[0]);
+      helper(o, c, cg, x->out[1], x->err[1], x->fail[1], x->wt[1], copy_fd, priv);
+    }
+    return 0;
+  }
+  x->e = c->init;
+  /* a program forked ahead takes its fds itself (serve.c); if it is gone, init forks one */
+  int afds[5] = { x->out[1], x->err[1], x->fail[1], sv ? sv->stdin_fd : -1, sv ? sv->request_fd : -1 };
+  if (sv && sv->ahead_sock >= 0 && copy_fd < 0 && send_msg(sv->ahead_sock, 'x', afds, 5) == 0) {
+    close(x->wt[0]); close(x->wt[1]);
+    x->wt[0] = dup(sv->ahead_wait); x->wt[1] = -1; /* its pid is waiting there already */
+    x->ahead = true;
+    return 0;
+  }
+  if (pre.sent) return 0; /* one-shot: init has them already (exec_handover) */
+  int fds[7 + 2 * MAX_CGROUPS] = { x->out[1], x->err[1], x->fail[1], x->wt[1] }, nfds = 4;
+  if (sv) {
+    fds[nfds++] = sv->stdin_fd;
+    fds[nfds++] = sv->request_fd;
+    if (copy_fd >= 0) fds[nfds++] = copy_fd;
+  }
+  nfds += cgroup_handoff_fds(cg, fds + nfds);
+  if (send_fds(c->ctl, fds, nfds) < 0) { fail_set(f, "container-exec", errno); return -1; }
+  return 0;
+}
+
+/* Kills what runs once a limit is hit or the execution is cancelled. */
+static void exec_kill(struct execution *x, const struct cgroup *cg) {
+  x->kill_sent = true;
+  if (cg->n) cgroup_kill_all(cg);
+  else if (x->have_pid && x->oneshot) { if (x->pidfd >= 0) syscall(SYS_pidfd_send_signal, x->pidfd, SIGKILL, NULL, 0); else kill(x->e, SIGKILL); }
+  else if (x->have_pid) kill(x->w.pid, SIGKILL);
+  else kill(x->e, SIGKILL); /* P not forked yet, or its pid not read: it dies with E (PDEATHSIG) */
+}
+
+/* Reads P's pid, then its end, from the wait pipe. */
+static void exec_read_wait(const struct container *c, struct cgroup *cg, struct served *sv, struct execution *x, struct exec_result *r, struct failure *f) {
+  ssize_t k = read(x->wt[0], (char *)&x->w + x->wgot, sizeof x->w - (size_t)x->wgot);
+  if (k > 0) x->wgot += (int)k;
+  if (x->wgot == (int)sizeof x->w && !x->have_pid) {
+    x->have_pid = true; x->wgot = 0;
+    /* init sent P's pidfd before P's pid (its pid is one of the container's pid namespace) */
+    if (x->ahead) x->pidfd = sv->ahead_pidfd >= 0 ? dup(sv->ahead_pidfd) : -1;
+    else if (x->oneshot) { int pfd; if (recv_fds(c->ctl, &pfd, 1) == 1) x->pidfd = pfd; }
+  }
+  else if (x->wgot == (int)sizeof x->w) { x->done = true; close(x->wt[0]); x->wt[0] = -1; }
+  if (k <= 0) {
+    close(x->wt[0]); x->wt[0] = -1;
+    if (!x->done) {
+      x->done = true;
+      if (x->killed_for) x->w.status = SIGKILL; /* E was killed before it could report: P died with it */
+      else if (!x->pfgot) { fail_set(f, "exec-helper", EIO); x->failed = true; }
+    }
+  }
+  if (x->done) {
+    r->wall_ms = (double)(now_us() - x->t0) / 1000.0;
+    if (cg->n) cgroup_kill_all(cg); /* no process outlives its execution */
+  }
+}
+
+/* Pumps P's output (capped), watches its limits and the caller, until P has
+ * ended and its output is drained. */
+static void exec_drain(const struct opts *o, const struct container *c, struct cgroup *cg, struct served *sv,
+                       struct execution *x, struct exec_result *r, struct failure *f, int64_t *timing) {
   long long cap = o->output_kb >= 0 ? (long long)o->output_kb * 1024 : -1;
   long long total = 0;
-  const char *killed_for = NULL;
-  bool have_pid = false, done = false, failed = false, kill_sent = false, cancelled = false;
-  struct waited w = { 0 };
-  int wgot = 0;
-  struct failure pf;
-  int pfgot = 0;
-  int64_t deadline = o->wall_ms > 0 ? t0 + o->wall_ms * 1000 : 0, drain_until = 0;
-  struct pump pumps[2] = { { out[0], 1, &r->stdout_bytes, &r->stdout_truncated }, { err[0], 2, &r->stderr_bytes, &r->stderr_truncated } };
-
+  int64_t deadline = o->wall_ms > 0 ? x->t0 + o->wall_ms * 1000 : 0, drain_until = 0;
+  struct pump pumps[2] = { { x->out[0], 1, &r->stdout_bytes, &r->stdout_truncated }, { x->err[0], 2, &r->stderr_bytes, &r->stderr_truncated } };
   for (;;) {
     struct pollfd pf_[6];
     int nf = 0;
     int idx_pump[2] = { -1, -1 }, idx_fail = -1, idx_wait = -1, idx_sig = -1;
-    if (sfd >= 0 && !cancelled) { idx_sig = nf; pf_[nf++] = (struct pollfd){ sfd, POLLIN, 0 }; }
+    if (x->sfd >= 0 && !x->cancelled) { idx_sig = nf; pf_[nf++] = (struct pollfd){ x->sfd, POLLIN, 0 }; }
     int idx_cancel = -1; /* served: anything from the caller during an execution cancels it (as does EOF) */
-    if (sv && sv->cancel_fd >= 0 && !cancelled) { idx_cancel = nf; pf_[nf++] = (struct pollfd){ sv->cancel_fd, POLLIN, 0 }; }
+    if (sv && sv->cancel_fd >= 0 && !x->cancelled) { idx_cancel = nf; pf_[nf++] = (struct pollfd){ sv->cancel_fd, POLLIN, 0 }; }
     for (int i = 0; i < 2; i++) if (pumps[i].fd >= 0) { idx_pump[i] = nf; pf_[nf++] = (struct pollfd){ pumps[i].fd, POLLIN, 0 }; }
-    if (fail[0] >= 0) { idx_fail = nf; pf_[nf++] = (struct pollfd){ fail[0], POLLIN, 0 }; }
-    if (wt[0] >= 0) { idx_wait = nf; pf_[nf++] = (struct pollfd){ wt[0], POLLIN, 0 }; }
-    if (done && pumps[0].fd < 0 && pumps[1].fd < 0) break;
+    if (x->fail[0] >= 0) { idx_fail = nf; pf_[nf++] = (struct pollfd){ x->fail[0], POLLIN, 0 }; }
+    if (x->wt[0] >= 0) { idx_wait = nf; pf_[nf++] = (struct pollfd){ x->wt[0], POLLIN, 0 }; }
+    if (x->done && pumps[0].fd < 0 && pumps[1].fd < 0) break;
     int64_t now = now_us();
-    int timeout = o->cpu_ms > 0 && cg.n ? 10 : 1000;
-    if (deadline && !done) {
-      if (now >= deadline && !killed_for) killed_for = "time_limit_exceeded";
+    int timeout = o->cpu_ms > 0 && cg->n ? 10 : 1000;
+    if (deadline && !x->done) {
+      if (now >= deadline && !x->killed_for) x->killed_for = "time_limit_exceeded";
       else if (deadline - now < timeout * 1000) timeout = (int)((deadline - now) / 1000) + 1;
     }
-    if (done) {
+    if (x->done) {
       if (!drain_until) drain_until = now + 200000;
       if (now >= drain_until) break; /* no cgroup and an orphan holds the pipe: stop waiting */
       timeout = (int)((drain_until - now) / 1000) + 1;
     }
-    if (!killed_for && o->cpu_ms > 0 && cg.n && !done) {
-      long long us = cgroup_cpu_us(&cg);
-      if (us > o->cpu_ms * 1000) killed_for = "time_limit_exceeded";
+    if (!x->killed_for && o->cpu_ms > 0 && cg->n && !x->done) {
+      long long us = cgroup_cpu_us(cg);
+      if (us > o->cpu_ms * 1000) x->killed_for = "time_limit_exceeded";
     }
-    if (killed_for && !done && !kill_sent) {
-      kill_sent = true;
-      if (cg.n) cgroup_kill_all(&cg);
-      else if (have_pid && oneshot) { if (pidfd >= 0) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0); else kill(e, SIGKILL); }
-      else if (have_pid) kill(w.pid, SIGKILL);
-      else kill(e, SIGKILL); /* P not forked yet, or its pid not read: it dies with E (PDEATHSIG) */
-    }
+    if (x->killed_for && !x->done && !x->kill_sent) exec_kill(x, cg);
     int n = poll(pf_, (nfds_t)nf, timeout);
-    if (n < 0 && errno != EINTR) { fail_set(f, "poll", errno); failed = true; break; }
+    if (n < 0 && errno != EINTR) { fail_set(f, "poll", errno); x->failed = true; break; }
     if (n <= 0) continue;
     if (idx_sig >= 0 && pf_[idx_sig].revents) {
       struct signalfd_siginfo si;
-      if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-        cancelled = true; if (!killed_for) killed_for = "cancelled";
+      if (read(x->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        x->cancelled = true; if (!x->killed_for) x->killed_for = "cancelled";
         if (sv) sv->cancelled_by_signal = true;
       }
     }
     if (idx_cancel >= 0 && pf_[idx_cancel].revents) {
       char frame[9];
       (void)!read(sv->cancel_fd, frame, sizeof frame); /* one cancel frame; EOF: the caller is gone */
-      cancelled = true; if (!killed_for) killed_for = "cancelled";
+      x->cancelled = true; if (!x->killed_for) x->killed_for = "cancelled";
     }
     for (int i = 0; i < 2; i++) {
       if (idx_pump[i] < 0 || !pf_[idx_pump[i]].revents) continue;
@@ -263,7 +282,7 @@ int exec_run(const struct opts *o, const struct container *c, struct cgroup *mad
       if (cap >= 0 && total + k > cap) {
         keep = (ssize_t)(cap - total);
         r->output_truncated = *pumps[i].truncated = true; /* this stream lost bytes */
-        if (!killed_for) killed_for = "output_limit_exceeded";
+        if (!x->killed_for) x->killed_for = "output_limit_exceeded";
       }
       /* a closed stdout must not stop the accounting */
       if (keep > 0) { if (sv) frame_write(sv->out_fd, i == 0 ? 'o' : 'e', buf, (size_t)keep); else write_all(pumps[i].to, buf, (size_t)keep); }
@@ -271,73 +290,101 @@ int exec_run(const struct opts *o, const struct container *c, struct cgroup *mad
       *pumps[i].count += keep;
     }
     if (idx_fail >= 0 && pf_[idx_fail].revents) {
-      ssize_t k = read(fail[0], (char *)&pf + pfgot, sizeof pf - (size_t)pfgot);
-      if (k > 0) pfgot += (int)k;
-      if (k == 0 && pfgot == 0 && timing) timing[3] = now_us(); /* closed on exec: the program started */
-      if (k <= 0 || pfgot == (int)sizeof pf) { close(fail[0]); fail[0] = -1; }
+      ssize_t k = read(x->fail[0], (char *)&x->pf + x->pfgot, sizeof x->pf - (size_t)x->pfgot);
+      if (k > 0) x->pfgot += (int)k;
+      if (k == 0 && x->pfgot == 0 && timing) timing[3] = now_us(); /* closed on exec: the program started */
+      if (k <= 0 || x->pfgot == (int)sizeof x->pf) { close(x->fail[0]); x->fail[0] = -1; }
     }
-    if (idx_wait >= 0 && pf_[idx_wait].revents) {
-      ssize_t k = read(wt[0], (char *)&w + wgot, sizeof w - (size_t)wgot);
-      if (k > 0) wgot += (int)k;
-      if (wgot == (int)sizeof w && !have_pid) {
-        have_pid = true; wgot = 0;
-        /* init sent P's pidfd before P's pid (its pid is one of the container's pid namespace) */
-        if (ahead) pidfd = sv->ahead_pidfd >= 0 ? dup(sv->ahead_pidfd) : -1;
-        else if (oneshot) { int pfd; if (recv_fds(c->ctl, &pfd, 1) == 1) pidfd = pfd; }
-      }
-      else if (wgot == (int)sizeof w) { done = true; close(wt[0]); wt[0] = -1; }
-      if (k <= 0) {
-        close(wt[0]); wt[0] = -1;
-        if (!done) {
-          done = true;
-          if (killed_for) w.status = SIGKILL; /* E was killed before it could report: P died with it */
-          else if (!pfgot) { fail_set(f, "exec-helper", EIO); failed = true; }
-        }
-      }
-      if (done) {
-        r->wall_ms = (double)(now_us() - t0) / 1000.0;
-        if (cg.n) cgroup_kill_all(&cg); /* no process outlives its execution */
-      }
-    }
-  }
-  if (fail[0] >= 0) { /* E or P may have reported before closing */
-    ssize_t k = read(fail[0], (char *)&pf + pfgot, sizeof pf - (size_t)pfgot);
-    if (k > 0) pfgot += (int)k;
-    close(fail[0]);
+    if (idx_wait >= 0 && pf_[idx_wait].revents) exec_read_wait(c, cg, sv, x, r, f);
   }
   for (int i = 0; i < 2; i++) if (pumps[i].fd >= 0) close(pumps[i].fd);
-  if (wt[0] >= 0) close(wt[0]);
-  if (pidfd >= 0) close(pidfd);
-  if (!oneshot) { kill(e, SIGKILL); waitpid(e, NULL, 0); }
-  if (timing) timing[1] = now_us() - t0;
+}
+
+/* The accounting of an execution that ran, and its status. */
+static void exec_account(const struct opts *o, struct cgroup *cg, struct served *sv, const struct execution *x, struct exec_result *r) {
+  const struct waited *w = &x->w;
+  long long cpu_us = cg->n ? cgroup_cpu_us(cg) : -1;
+  if (cpu_us < 0) cpu_us = (long long)w->ru.ru_utime.tv_sec * 1000000 + w->ru.ru_utime.tv_usec + (long long)w->ru.ru_stime.tv_sec * 1000000 + w->ru.ru_stime.tv_usec;
+  r->cpu_ms = (double)cpu_us / 1000.0;
+  long long peak = cg->n ? cgroup_peak_bytes(cg) : -1;
+  r->memory_kb = peak >= 0 ? peak / 1024 : w->ru.ru_maxrss;
+  long long ooms = cg->n ? cgroup_oom_kills(cg) : 0;
+  r->oom_killed = ooms > 0;
+  if (sv && sv->used) *sv->used = *cg; /* already empty (killed at the end): removed after the answer */
+  else cgroup_destroy(cg);
+
+  if (WIFEXITED(w->status)) { r->exited = true; r->exit_code = WEXITSTATUS(w->status); }
+  else if (WIFSIGNALED(w->status)) r->signal = WTERMSIG(w->status);
+  bool over_cpu = o->cpu_ms > 0 && cpu_us > o->cpu_ms * 1000;
+  if (x->killed_for) r->status = x->killed_for;
+  else if (over_cpu || r->signal == SIGXCPU) r->status = "time_limit_exceeded";
+  else if (r->oom_killed) r->status = "memory_limit_exceeded";
+  else if (r->signal || r->exit_code != 0) r->status = "runtime_error";
+  else r->status = "ok";
+}
+
+/* Nothing was started: close the execution's pipes and remove its cgroups. */
+static void exec_unstarted(struct execution *x, struct cgroup *cg) {
+  int *ends[] = { x->out, x->err, x->fail, x->wt };
+  for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
+    for (int j = 0; j < 2; j++) if (ends[i][j] >= 0) close(ends[i][j]);
+  if (x->sfd >= 0) close(x->sfd);
+  cgroup_destroy(cg);
+}
+
+int exec_run(const struct opts *o, const struct container *c, struct cgroup *made, struct served *sv, struct exec_result *r, struct failure *f, int64_t *timing) {
+  memset(r, 0, sizeof *r);
+  static struct cgroup cg;
+  if (made) cg = *made;
+  else { memset(&cg, 0, sizeof cg); if (o->ncgroups && cgroup_create(&cg, o, f) < 0) { cgroup_destroy(&cg); return -1; } }
+  struct execution x;
+  memset(&x, 0, sizeof x);
+  x.pidfd = x.sfd = -1;
+  if (pre.sent) {
+    memcpy(x.out, pre.out, sizeof x.out); memcpy(x.err, pre.err, sizeof x.err);
+    memcpy(x.fail, pre.fail, sizeof x.fail); memcpy(x.wt, pre.wt, sizeof x.wt);
+  } else if (pipe2(x.out, O_CLOEXEC) || pipe2(x.err, O_CLOEXEC) || pipe2(x.fail, O_CLOEXEC) || pipe2(x.wt, O_CLOEXEC)) {
+    fail_set(f, "pipe", errno); cgroup_destroy(&cg); return -1;
+  }
+  /* SIGTERM, SIGINT or SIGHUP cancel the execution: everything is killed and
+   * cleaned up as on any other end, and the status says "cancelled". */
+  sigset_t term, old;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM); sigaddset(&term, SIGINT); sigaddset(&term, SIGHUP);
+  sigprocmask(SIG_BLOCK, &term, &old);
+  x.sfd = signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
+  int copy_fd = -1;
+  if (o->mode != MODE_ONESHOT && o->copy_in && (copy_fd = open(o->copy_in, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+    fail_set(f, "open-copy-in", errno); exec_unstarted(&x, &cg); return -1;
+  }
+  x.t0 = now_us();
+  if (exec_start(o, c, &cg, sv, copy_fd, &old, &x, f) < 0) { if (copy_fd >= 0) close(copy_fd); exec_unstarted(&x, &cg); return -1; }
+  close(x.out[1]); close(x.err[1]); close(x.fail[1]); if (x.wt[1] >= 0) close(x.wt[1]);
+  if (copy_fd >= 0) close(copy_fd);
+  fcntl(x.out[0], F_SETFL, O_NONBLOCK);
+  fcntl(x.err[0], F_SETFL, O_NONBLOCK);
+
+  exec_drain(o, c, &cg, sv, &x, r, f, timing);
+
+  if (x.fail[0] >= 0) { /* E or P may have reported before closing */
+    ssize_t k = read(x.fail[0], (char *)&x.pf + x.pfgot, sizeof x.pf - (size_t)x.pfgot);
+    if (k > 0) x.pfgot += (int)k;
+    close(x.fail[0]);
+  }
+  if (x.wt[0] >= 0) close(x.wt[0]);
+  if (x.pidfd >= 0) close(x.pidfd);
+  if (!x.oneshot) { kill(x.e, SIGKILL); waitpid(x.e, NULL, 0); }
+  if (timing) timing[1] = now_us() - x.t0;
   /* one-shot: the container has served its purpose. Kill it now so that the
    * kernel tears its namespaces down while we read the accounting and remove
    * the cgroups; container_destroy() reaps it. */
   if (o->mode == MODE_ONESHOT && c->init > 0) kill(c->init, SIGKILL);
 
-  if (sfd >= 0) close(sfd);
-  if (cancelled) { fail_set(f, "cancelled", ECANCELED); failed = true; }
-  else if (pfgot == (int)sizeof pf) { *f = pf; failed = true; }
-  if (!failed && !done) { fail_set(f, "exec-helper", EIO); failed = true; }
-  if (failed) { cgroup_destroy(&cg); return -1; }
-
-  long long cpu_us = cg.n ? cgroup_cpu_us(&cg) : -1;
-  if (cpu_us < 0) cpu_us = (long long)w.ru.ru_utime.tv_sec * 1000000 + w.ru.ru_utime.tv_usec + (long long)w.ru.ru_stime.tv_sec * 1000000 + w.ru.ru_stime.tv_usec;
-  r->cpu_ms = (double)cpu_us / 1000.0;
-  long long peak = cg.n ? cgroup_peak_bytes(&cg) : -1;
-  r->memory_kb = peak >= 0 ? peak / 1024 : w.ru.ru_maxrss;
-  long long ooms = cg.n ? cgroup_oom_kills(&cg) : 0;
-  r->oom_killed = ooms > 0;
-  if (sv && sv->used) *sv->used = cg; /* already empty (killed at the end): removed after the answer */
-  else cgroup_destroy(&cg);
-
-  if (WIFEXITED(w.status)) { r->exited = true; r->exit_code = WEXITSTATUS(w.status); }
-  else if (WIFSIGNALED(w.status)) r->signal = WTERMSIG(w.status);
-  bool over_cpu = o->cpu_ms > 0 && cpu_us > o->cpu_ms * 1000;
-  if (killed_for) r->status = killed_for;
-  else if (over_cpu || r->signal == SIGXCPU) r->status = "time_limit_exceeded";
-  else if (r->oom_killed) r->status = "memory_limit_exceeded";
-  else if (r->signal || r->exit_code != 0) r->status = "runtime_error";
-  else r->status = "ok";
+  if (x.sfd >= 0) close(x.sfd);
+  if (x.cancelled) { fail_set(f, "cancelled", ECANCELED); x.failed = true; }
+  else if (x.pfgot == (int)sizeof x.pf) { *f = x.pf; x.failed = true; }
+  if (!x.failed && !x.done) { fail_set(f, "exec-helper", EIO); x.failed = true; }
+  if (x.failed) { cgroup_destroy(&cg); return -1; }
+  exec_account(o, &cg, sv, &x, r);
   return 0;
 }
