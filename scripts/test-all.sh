@@ -44,7 +44,8 @@ part() {   # part NAME COMMAND...: run one part, remember a failure, go on
 #                                   languages of the host image under test
 #   util-linux (setpriv, namei) and passwd (useradd) are essential packages.
 #   mmdebstrap                      builds the `python` image (test:images)
-PACKAGES=(qemu-system-x86 busybox-static bubblewrap strace redis-server gcc g++ make libc6-dev python3 mmdebstrap docker-registry skopeo)
+#   zstd                            compresses the zstd archives and layers the import tests read
+PACKAGES=(qemu-system-x86 busybox-static bubblewrap strace redis-server gcc g++ make libc6-dev python3 mmdebstrap docker-registry skopeo zstd)
 install_packages() {
   local missing=() p
   for p in "${PACKAGES[@]}"; do

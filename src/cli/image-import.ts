@@ -13,7 +13,7 @@ const USAGE = `Usage: warren image import FILE|- --name NAME [--recipe NAME|FILE
                            [--description TEXT] [--max-size-mb N] [--max-files N]
 
 Imports FILE (or stdin) — a rootfs tarball (docker export, mmdebstrap), a \`docker save\`
-archive or an OCI image layout, gzip or plain — streamed, into the image store as NAME.
+archive or an OCI image layout, gzip, zstd or plain — streamed, into the image store as NAME.
 --recipe takes the environment and language table from a recipe (images/NAME/image.json
 or an image.json FILE); their versions are detected inside the image.`;
 

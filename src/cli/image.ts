@@ -7,7 +7,7 @@ import { imageRmCommand } from "./image-rm.js";
 
 export const IMAGE_USAGE = `Usage: warren image <command>
 
-  import FILE|- --name NAME   import a rootfs tarball, a docker save archive or an OCI layout (gzip or plain)
+  import FILE|- --name NAME   import a rootfs tarball, a docker save archive or an OCI layout (gzip, zstd or plain)
   pull REF [--name NAME]      pull an image from a registry (e.g. 127.0.0.1:5000/python:3.11) and import it
   build NAME                  build images/NAME/image.json with mmdebstrap and import it
   ls [--json]                 the installed images

@@ -1,5 +1,6 @@
 /* Image archives built by the tests themselves with tar-stream: rootfs
  * tarballs, `docker save` archives and OCI layouts, honest and hostile. */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import tar from "tar-stream";
@@ -43,11 +44,16 @@ export async function tarOf(entries: readonly TarEntry[]): Promise<Buffer> {
 
 export const sha256 = (data: Buffer | string): string => createHash("sha256").update(data).digest("hex");
 
+/** `data` compressed by the zstd tool (`apt-get install zstd`), with its `args`. */
+export const zstdSync = (data: Buffer, ...args: string[]): Buffer => execFileSync("zstd", ["-q", "-c", ...args], { input: data, maxBuffer: 1 << 30 });
+
 export interface ArchiveOptions {
   /** Replace layer i's diff_id in the config with a wrong one. */
   readonly wrongDiffId?: number;
   /** Gzip the layers (OCI). */
   readonly gzipLayers?: boolean;
+  /** Compress the layers with zstd (OCI: tar+zstd): with the zstd tool, or with this function of the layer. */
+  readonly zstdLayers?: boolean | ((layer: Buffer) => Buffer);
   readonly env?: readonly string[];
 }
 
@@ -72,9 +78,9 @@ export async function dockerSave(layers: readonly Buffer[], options: ArchiveOpti
 
 /** An OCI image layout: blobs first, then index.json (pointing at a manifest), oci-layout. */
 export async function ociLayout(layers: readonly Buffer[], options: ArchiveOptions & { corruptBlob?: "layer" | "manifest" } = {}): Promise<Buffer> {
-  const blobs = layers.map((layer) => (options.gzipLayers === true ? gzipSync(layer) : layer));
+  const blobs = layers.map((layer) => (options.gzipLayers === true ? gzipSync(layer) : typeof options.zstdLayers === "function" ? options.zstdLayers(layer) : options.zstdLayers === true ? zstdSync(layer) : layer));
   const configJson = config(layers, options);
-  const layerType = options.gzipLayers === true ? "application/vnd.oci.image.layer.v1.tar+gzip" : "application/vnd.oci.image.layer.v1.tar";
+  const layerType = `application/vnd.oci.image.layer.v1.tar${options.gzipLayers === true ? "+gzip" : options.zstdLayers !== undefined && options.zstdLayers !== false ? "+zstd" : ""}`;
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { dockerSave, ociLayout, tarOf } from "./archives.js";
+import { dockerSave, ociLayout, tarOf, zstdSync } from "./archives.js";
 import { freshStore, install, listTree } from "./store-fixture.js";
 
 let fixture: ReturnType<typeof freshStore>;
@@ -97,11 +97,23 @@ describe("hostile archives are refused, and leave nothing behind", () => {
   });
 
   it("refuses input that is not a tar archive", async () => {
-    await expectRefused(Buffer.from("x"), "image_corrupt", /holds no entries/);
+    await expectRefused(Buffer.alloc(0), "image_corrupt", /holds no entries/);
+    await expectRefused(Buffer.from("x"), "image_corrupt", /cut short or is not a tar archive/);
     await expectRefused(Buffer.alloc(2048, 0x41), "image_corrupt", /not a tar archive/);
   });
 
   it("refuses compression it cannot read, saying how to decompress", async () => {
-    await expectRefused(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]), "image_corrupt", /zstd-compressed.*zstd -d/);
+    await expectRefused(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0, 0, 0]), "image_corrupt", /xz-compressed.*xz -d/);
+    await expectRefused(Buffer.from("BZh91AY&SY"), "image_corrupt", /bzip2-compressed.*bzip2 -d/);
+  });
+
+  it("refuses truncated or corrupt zstd, as the archive or as a layer", async () => {
+    await expectRefused(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]), "image_corrupt", /^The archive is cut short: its zstd data ends inside frame 1\.$/);
+    const tar = await tarOf([{ name: "a", content: Buffer.alloc(100_000, 1) }, { name: "b", content: "b" }]);
+    const zst = zstdSync(tar);
+    await expectRefused(zst.subarray(0, zst.length - 10), "image_corrupt", /^The archive is cut short: its zstd data ends inside frame 1/);
+    await expectRefused(Buffer.concat([zst, Buffer.from("not a frame")]), "image_corrupt", /^The archive is not valid zstd data: the bytes after frame 1 begin no zstd frame/);
+    const cutLayer = (layer: Buffer) => zstdSync(layer).subarray(0, 40);
+    await expectRefused(await ociLayout([tar], { zstdLayers: cutLayer }), "image_corrupt", /^Layer 1 \(sha256:[0-9a-f]{64}\) is cut short: its zstd data/);
   });
 });

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
-import { dockerSave, ociLayout, tarOf, type TarEntry } from "./archives.js";
+import { dockerSave, ociLayout, sha256, tarOf, zstdSync, type TarEntry } from "./archives.js";
 import { freshStore, install, listTree } from "./store-fixture.js";
 
 let fixture: ReturnType<typeof freshStore>;
@@ -27,6 +27,7 @@ describe("importing a rootfs tarball", () => {
   it.each([
     ["plain", (tar: Buffer) => tar],
     ["gzip", (tar: Buffer) => gzipSync(tar)],
+    ["zstd", (tar: Buffer) => zstdSync(tar)],
   ])("stores a %s tarball with links, safe modes and no device nodes", async (_kind, wrap) => {
     fixture = freshStore();
     const result = await install(fixture.store, wrap(await tarOf(base)), { name: "base" });
@@ -112,6 +113,25 @@ describe("importing layered images", () => {
     const docker = await install(fixture.store, await dockerSave(await layers()), { name: "docker" });
     expect(docker.record.digest).toBe(oci.record.digest);
     expect(docker.reused).toBe(true);
+  });
+
+  it("applies an OCI layout's zstd layers (tar+zstd, one of them in several frames), inside a zstd archive, with the same digest as gzip layers", async () => {
+    fixture = freshStore();
+    const plain = await layers();
+    const archive = await ociLayout(plain, { zstdLayers: true });
+    const oci = await install(fixture.store, zstdSync(archive, "-19"), { name: "zstd" });
+    expect(oci.content.format).toBe("oci");
+    expectLayersApplied(fixture.store.require("zstd").rootfs);
+    const gzip = await install(fixture.store, await ociLayout(plain, { gzipLayers: true }), { name: "gzip" });
+    expect(gzip.record.digest).toBe(oci.record.digest);
+    // a big layer (several MB: many blocks) written as two frames, as a parallel compressor would
+    const big = await tarOf([{ name: "data/" }, { name: "data/a", content: Buffer.alloc(3 << 20, "warren ") }, { name: "data/b", content: Buffer.from(Array.from({ length: 2 << 20 }, (_, i) => (i * 7919) % 251)) }]);
+    const twoFrames = (layer: Buffer) => Buffer.concat([zstdSync(layer.subarray(0, 1 << 20)), zstdSync(layer.subarray(1 << 20))]);
+    const multi = await install(fixture.store, await ociLayout([big], { zstdLayers: twoFrames }), { name: "frames" });
+    expect(multi.content.diffIds).toEqual([sha256(big)]);
+    const root = fixture.store.require("frames").rootfs;
+    expect(fs.readFileSync(path.join(root, "data/a")).equals(Buffer.alloc(3 << 20, "warren "))).toBe(true);
+    expect(fs.statSync(path.join(root, "data/b")).size).toBe(2 << 20);
   });
 
   it("keeps what the same layer puts in a directory it makes opaque", async () => {

@@ -28,6 +28,7 @@ const registry = new TestRegistry();
 let work: string;
 let staticDigest: string;
 let corruptLayer: Buffer;
+let zstdLayers: Buffer[];
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), "warren-pull-test-"));
@@ -39,6 +40,13 @@ beforeAll(async () => {
   const top = await tarOf([{ name: "etc/" }, { name: "etc/.wh.old", content: "" }, { name: "etc/motd", content: "pulled\n" }]);
   staticDigest = writeOciDir(path.join(work, "static"), "1", [{ architecture: "amd64", layers: [base, top] }]);
   await registry.push(path.join(work, "static"), "1", "tools/static");
+  // layers of its own: skopeo would reuse blobs the registry already holds for the same content, gzip or not
+  zstdLayers = [
+    await tarOf([{ name: "bin/" }, { name: "bin/echo-static", content: binary, mode: 0o755 }, { name: "etc/" }, { name: "etc/old", content: "old" }, { name: "etc/zstd", content: "1" }]),
+    await tarOf([{ name: "etc/" }, { name: "etc/.wh.old", content: "" }, { name: "etc/motd", content: "pulled, zstd\n" }]),
+  ];
+  writeOciDir(path.join(work, "static-zstd"), "1", [{ architecture: "amd64", layers: zstdLayers }]);
+  await registry.push(path.join(work, "static-zstd"), "1", "tools/static-zstd", { compress: "zstd" });
   writeOciDir(path.join(work, "multi"), "2", [
     { architecture: "arm64", layers: [await tarOf([{ name: "arch", content: "arm64\n" }])] },
     { architecture: "amd64", layers: [await tarOf([{ name: "arch", content: "amd64\n" }])] },
@@ -105,6 +113,22 @@ describe("warren image pull from a registry", () => {
       const job = jobSpecFromBody({ language: "echo", image: "static", files: [{ path: "input.txt", content: "" }], stdin: "ping\n" }, { languages: sandbox.catalog.languages() });
       const result = await runJob(job, sandbox);
       expect(result, JSON.stringify(result)).toMatchObject({ status: "completed", run: { status: "ok", exitCode: 0, stdout: "hello from a pulled image\nping\n" } });
+    } finally {
+      fixture.cleanup();
+    }
+  });
+
+  it("pulls an image whose layers are tar+zstd (skopeo --dest-compress-format zstd)", async () => {
+    const manifest = (await (await fetch(`http://${registry.host}/v2/tools/static-zstd/manifests/1`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json" } })).json()) as { layers: { mediaType: string }[] };
+    expect(manifest.layers.map((layer) => layer.mediaType)).toEqual(Array(2).fill("application/vnd.oci.image.layer.v1.tar+zstd"));
+    const fixture = freshStore();
+    try {
+      const pulled = await pull(fixture, `${registry.host}/tools/static-zstd:1`, "static-zstd");
+      expect(pulled.content.diffIds).toEqual(zstdLayers.map((layer) => sha256(layer)));
+      const rootfs = fixture.store.require("static-zstd").rootfs;
+      expect(fs.readFileSync(path.join(rootfs, "etc/motd"), "utf8")).toBe("pulled, zstd\n");
+      expect(fs.existsSync(path.join(rootfs, "etc/old"))).toBe(false);
+      expect(fs.readFileSync(path.join(rootfs, "bin/echo-static")).equals(fs.readFileSync(path.join(work, "echo-static")))).toBe(true);
     } finally {
       fixture.cleanup();
     }

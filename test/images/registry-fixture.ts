@@ -83,9 +83,10 @@ export class TestRegistry {
     }
   }
 
-  /** skopeo copy of an OCI layout into the registry as NAME:TAG (all platforms). */
-  async push(layout: string, tag: string, name: string): Promise<void> {
-    await run("skopeo", ["--insecure-policy", "copy", "--all", "--quiet", "--dest-tls-verify=false", `oci:${layout}:${tag}`, `docker://${this.host}/${name}:${tag}`], { env: { ...process.env, TMPDIR: this.dir } });
+  /** skopeo copy of an OCI layout into the registry as NAME:TAG (all platforms); `compress: "zstd"` recompresses the layers as tar+zstd. */
+  async push(layout: string, tag: string, name: string, options: { compress?: "zstd" } = {}): Promise<void> {
+    const compress = options.compress === undefined ? [] : ["--dest-compress-format", options.compress];
+    await run("skopeo", ["--insecure-policy", "copy", "--all", "--quiet", "--dest-tls-verify=false", ...compress, `oci:${layout}:${tag}`, `docker://${this.host}/${name}:${tag}`], { env: { ...process.env, TMPDIR: this.dir } });
   }
 
   /** The registry's stored file of a blob. */

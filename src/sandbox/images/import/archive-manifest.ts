@@ -43,7 +43,8 @@ const dockerManifestSchema = z
   .min(1);
 
 const INDEX_TYPES = new Set(["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"]);
-const LAYER_TYPES = /^application\/vnd\.(oci\.image\.layer\.v1\.tar(\+gzip)?|docker\.image\.rootfs\.diff\.tar(\.gzip)?)$/;
+/** Layer blobs Warren applies: tar, tar+gzip, tar+zstd (the bytes' magic decides how they are decompressed, see decompress.ts). */
+const LAYER_TYPES = /^application\/vnd\.(oci\.image\.layer\.v1\.tar(\+gzip|\+zstd)?|docker\.image\.rootfs\.diff\.tar(\.gzip)?)$/;
 
 /**
  * Reads the manifests of a spooled image archive — an OCI layout (index.json)
@@ -65,7 +66,7 @@ async function planOci(spool: Spool): Promise<ArchivePlan> {
   const diffIds = diffIdsOf(config, manifest.layers.length);
   const layers = manifest.layers.map((layer, index): LayerPlan => {
     if (layer.mediaType !== undefined && !LAYER_TYPES.test(layer.mediaType)) {
-      throw new ImageCorruptError(`The image's layer ${layer.digest} has media type ${layer.mediaType}; Warren reads tar and tar+gzip layers (re-export the image without zstd).`);
+      throw new ImageCorruptError(`The image's layer ${layer.digest} has media type ${layer.mediaType}; Warren reads tar, tar+gzip and tar+zstd layers.`);
     }
     return { blob: spool.blob(layer.digest, `layer ${index + 1}`), name: layer.digest, diffId: diffIds[index] };
   });

@@ -34,7 +34,7 @@ export interface ExtractedImage {
 }
 
 /**
- * Extracts the image archive `input` (gzip or plain) into `root`, streamed:
+ * Extracts the image archive `input` (gzip, zstd or plain) into `root`, streamed:
  * a rootfs tarball is applied as it is read; the files of a `docker save`
  * archive or an OCI layout are spooled to `spoolDir` (the manifest that
  * orders the layers may come last), then the layers are applied in order,
