@@ -145,6 +145,27 @@ describe("served executions", () => {
     expect((await box.request([...limited, "--", "sh", "-c", "ls -A; ls -A /tmp"])).stdout).toBe("x\n"); // only the cut-off file's start was written
   });
 
+  it("a request that fails before its program starts leaves no descriptor open in the launcher", async () => {
+    const box = await served();
+    expect((await box.request([...limited, "--", "true"])).status).toMatchObject({ status: "ok" });
+    // the launcher prepares the next execution after answering: count once that has settled
+    const open = async () => {
+      const counts: number[] = [];
+      while (counts.length < 5 || new Set(counts.slice(-5)).size > 1) {
+        counts.push(fs.readdirSync(`/proc/${box.child.pid}/fd`).length);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return counts.at(-1);
+    };
+    const before = await open();
+    for (let i = 0; i < 20; i++) {
+      const failed = await box.request([...limited, "--copy-in", "/nonexistent-copy-in", "--", "true"]);
+      expect(failed.status).toMatchObject({ status: "internal_error", step: "open-copy-in", errno: 2 });
+    }
+    expect((await box.request([...limited, "--", "true"])).status).toMatchObject({ status: "ok" });
+    expect(await open()).toBe(before);
+  });
+
   it("a cancel frame kills the running program and what it started; one sent while idle is ignored", async () => {
     const box = await served();
     const marker = `warren-served-cancel-${process.pid}-${Date.now()}`;
