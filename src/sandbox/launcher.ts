@@ -31,7 +31,7 @@ export interface ContainerOptions {
   readonly binds?: readonly Bind[];
   /** Size of the scratch tmpfs (the disk limit of the whole container). */
   readonly scratchMb?: number;
-  /** The job's files, copied into the work dir before anything runs. */
+  /** The job's files: written into the work dir by the first exec(), before its program runs (stage()). */
   readonly files?: readonly JobFile[];
   /** Parent cgroups for each execution (CgroupDriver.parents); empty means no cgroup limits are possible. */
   readonly cgroups: readonly string[];
@@ -65,6 +65,8 @@ export class Container {
   #pending: Pending | undefined;
   /** Executions wait here for the one before them to end. */
   #turn: Promise<unknown> = Promise.resolve();
+  /** Job files to write into the work dir with the next execution (stage()). */
+  #staged: Buffer | undefined;
   /** The container's init, in our pid namespace. */
   readonly pid: number;
   /** Resolves once the holder has exited (the container is gone). */
@@ -126,12 +128,7 @@ export class Container {
     holder.stdin?.on("error", () => {}); // EPIPE once the holder is gone; its exit is what matters
     const pid = await waitForReady(holder, diagnostics);
     const container = new Container(holder, pid, options.cgroups, diagnostics);
-    try {
-      await container.#unpack(files);
-    } catch (error) {
-      await container.destroy();
-      throw error;
-    }
+    container.#stage(files);
     return container;
   }
 
@@ -150,12 +147,38 @@ export class Container {
       ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
     });
     const stdin = typeof request.stdin === "string" ? Buffer.from(request.stdin, "utf8") : (request.stdin ?? Buffer.alloc(0));
-    const frame = encodeExecRequest(args, stdin);
+    // Staged files travel in this request, ahead of its stdin, and are written before the program starts.
+    const staged = this.#staged;
+    this.#staged = undefined;
+    const frame =
+      staged === undefined ? encodeExecRequest(args, stdin) : encodeExecRequest(["--unpack-first", String(staged.length), ...args], Buffer.concat([staged, stdin]));
     const outputCap =
       request.limits.outputKb === undefined ? OUTPUT_HARD_CAP : Math.min(OUTPUT_HARD_CAP, request.limits.outputKb * 1024 + OUTPUT_SLACK);
-    const run = this.#turn.then(() => this.#serve(frame, outputCap, request));
+    const run = this.#turn
+      .then(() => this.#serve(frame, outputCap, request))
+      .then((result) => {
+        if (staged !== undefined && result.status === "internal_error" && result.error?.step === "unpack") throw copyInFailed(result);
+        return result;
+      });
     this.#turn = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * Stages the job's files: they are written into the work dir, inside the
+   * container and as the sandbox user, by the next exec(), in the same
+   * request (`--unpack-first`, docs/launcher.md), so a job's files and its
+   * first program reach the container in one round trip. A bad or clashing
+   * path is refused here; a failed write fails that exec() with
+   * copy_in_failed, and its program does not run.
+   */
+  stage(files: readonly JobFile[]): void {
+    this.#stage(encodeJobFiles(files));
+  }
+
+  #stage(stream: Buffer): void {
+    if (stream.length === 0) return;
+    this.#staged = this.#staged === undefined ? stream : Buffer.concat([this.#staged, stream]);
   }
 
   /**
@@ -175,10 +198,7 @@ export class Container {
     const run = this.#turn.then(() => this.#serve(frame, DIAGNOSTICS_CAP, { limits: {} }));
     this.#turn = run.catch(() => {});
     const result = await run;
-    if (result.status !== "ok") {
-      const why = result.error === undefined ? result.status : `step ${result.error.step} failed: ${result.error.message}`;
-      throw new SandboxError("copy_in_failed", `Could not copy the job's files into the container: ${why}`);
-    }
+    if (result.status !== "ok") throw copyInFailed(result);
   }
 
   /** Sends one request and waits for its answer. */
@@ -268,6 +288,11 @@ export class Container {
     const text = this.#diagnostics.toBuffer().toString("utf8").trim();
     return text === "" ? "" : `Its stderr: ${text}`;
   }
+}
+
+function copyInFailed(result: ExecResult): SandboxError {
+  const why = result.error === undefined ? result.status : `step ${result.error.step} failed: ${result.error.message}`;
+  return new SandboxError("copy_in_failed", `Could not copy the job's files into the container: ${why}`);
 }
 
 /** Waits for the holder's `{"ready":true,"pid":N}` line; throws SandboxError when it fails or is slow. */

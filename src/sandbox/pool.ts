@@ -66,7 +66,7 @@ export class ContainerPool {
 
   /**
    * A container for one job, with `options.files` in its work dir: a ready
-   * one when there is one (its files copied in), else a new one. Either way
+   * one when there is one (its files staged for its first exec), else a new one. Either way
    * the pool refills in the background.
    */
   async acquire(options: ContainerOptions): Promise<Container> {
@@ -102,7 +102,7 @@ export class ContainerPool {
       this.#fill(kind);
     });
     try {
-      await container.copyIn(files ?? []);
+      container.stage(files ?? []); // written by the job's first exec, in the same request
     } catch (error) {
       await container.destroy();
       throw error;

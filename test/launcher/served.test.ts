@@ -145,6 +145,26 @@ describe("served executions", () => {
     expect((await box.request([...limited, "--", "sh", "-c", "ls -A; ls -A /tmp"])).stdout).toBe("x\n"); // only the cut-off file's start was written
   });
 
+  it("--unpack-first N: the stdin's first N bytes are files written before the program runs, which reads the rest", async () => {
+    const box = await served();
+    const files = encodeJobFiles([{ path: "main.sh", content: "read x; echo got $x; ls" }, { path: "lib/data", content: "d" }]);
+    const both = Buffer.concat([files, Buffer.from("rest\n")]);
+    const ran = await box.request([...limited, "--unpack-first", String(files.length), "--", "sh", "main.sh"], both);
+    expect(ran).toMatchObject({ stdout: "got rest\nlib\nmain.sh\n", status: { status: "ok", exitCode: 0 } });
+    // a file that exists: the unpack fails, the program never runs, and the container serves on
+    const marker = "/tmp/ran";
+    const again = encodeJobFiles([{ path: "main.sh", content: "x" }]);
+    const clash = await box.request([...limited, "--unpack-first", String(again.length), "--", "touch", marker], again);
+    expect(clash.status).toMatchObject({ status: "internal_error", step: "unpack", errno: 17 });
+    const bad = await box.request([...limited, "--unpack-first", "1", "--", "touch", marker], Buffer.from([200, 0]));
+    expect(bad.status).toMatchObject({ status: "internal_error", step: "unpack", errno: 22 });
+    const long = await box.request([...limited, "--unpack-first", "99", "--", "touch", marker], "short");
+    expect(long.status).toMatchObject({ status: "internal_error", step: "options", message: "--unpack-first is longer than the request's stdin" });
+    const alone = await box.request(["--unpack-first", "1"], "x");
+    expect(alone.status).toMatchObject({ status: "internal_error", step: "options" });
+    expect((await box.request([...limited, "--", "sh", "-c", `ls ${marker} 2>&1 >/dev/null | wc -l; ls lib`])).stdout).toBe("1\ndata\n");
+  });
+
   it("a request that fails before its program starts leaves no descriptor open in the launcher", async () => {
     const box = await served();
     expect((await box.request([...limited, "--", "true"])).status).toMatchObject({ status: "ok" });

@@ -34,6 +34,7 @@ struct opts {
   int status_fd;
   bool timings;
   bool unpack; /* served: the request's stdin holds the job's files (unpack.c) */
+  long unpack_first; /* served: the first N bytes of the request's stdin are job files, unpacked before the program runs */
   char **argv; /* program and its arguments, NULL-terminated */
 };
 

@@ -51,6 +51,10 @@ static int parse(struct opts *o, int argc, char **argv, int i, bool exec_only, c
       if (!exec_only) { snprintf(err, errlen, "--unpack is only for served requests (docs/launcher.md)"); return -1; }
       o->unpack = true;
     }
+    else if (!strcmp(a, "--unpack-first")) {
+      if (!exec_only) { snprintf(err, errlen, "--unpack-first is only for served requests (docs/launcher.md)"); return -1; }
+      NUM(unpack_first, 1, 0xffffffffL);
+    }
     else if (!strcmp(a, "--workdir")) { CONTAINER_ONLY(); NEED(1); o->workdir = argv[++i]; }
     else if (!strcmp(a, "--hostname")) { CONTAINER_ONLY(); NEED(1); o->hostname = argv[++i]; }
     else if (!strcmp(a, "--uid")) { CONTAINER_ONLY(); NUM(uid, 1, 65535); }
@@ -126,6 +130,7 @@ int opts_parse_exec(struct opts *o, const struct opts *container, int argc, char
   o->mode = MODE_SERVED;
   o->copy_in = NULL;
   o->unpack = false;
+  o->unpack_first = 0;
   o->ncgroups = 0;
   o->nenv = 0;
   o->cpus = 0;
@@ -137,5 +142,6 @@ int opts_parse_exec(struct opts *o, const struct opts *container, int argc, char
   o->env[o->nenv] = NULL;
   if (!o->argv[0] && !o->copy_in && !o->unpack) { snprintf(err, errlen, "an exec request needs a program, or --copy-in DIR, or --unpack"); return -1; }
   if (o->unpack && (o->argv[0] || o->copy_in)) { snprintf(err, errlen, "--unpack takes no program and no --copy-in"); return -1; }
+  if (o->unpack_first && (!o->argv[0] || o->copy_in || o->unpack)) { snprintf(err, errlen, "--unpack-first needs a program, and no --copy-in or --unpack"); return -1; }
   return finish(o, err, errlen);
 }

@@ -150,6 +150,26 @@ static void fork_ahead(struct container *c) {
   fa.pidfd = k > 1 ? got[1] : -1;
 }
 
+/* --unpack-first: the job's files (stream FILES) written into the work dir by
+ * init, as a served --unpack request would, before the request's program runs
+ * (one round trip from the caller instead of two). 0, or -1 with F set. */
+static int unpack_first(const struct opts *container, struct container *c, int files, struct failure *f, bool *stop) {
+  static char unpack_arg[] = "--unpack";
+  static char *uargv[] = { unpack_arg, NULL };
+  struct opts uo;
+  char err[512];
+  if (opts_parse_exec(&uo, container, 1, uargv, err, sizeof err) < 0) { fail_set(f, "options", EINVAL); return -1; }
+  int req = (int)syscall(SYS_memfd_create, "request", MFD_CLOEXEC);
+  if (req < 0 || write_all(req, unpack_arg, sizeof unpack_arg) < 0) { fail_set(f, "request-memfd", errno); if (req >= 0) close(req); return -1; }
+  struct served sv = { files, req, 1, 0, -1, -1, -1, false, NULL };
+  struct exec_result r;
+  int rc = exec_run(&uo, c, NULL, &sv, &r, f, NULL);
+  close(req);
+  if (sv.cancelled_by_signal) *stop = true;
+  if (rc == 0 && strcmp(r.status, "ok")) { fail_set(f, "unpack", EIO); rc = -1; }
+  return rc;
+}
+
 /* One exec request, header already read at T_REQUEST. Returns -1 when the caller's channel is broken. */
 static int serve_one(const struct opts *container, struct container *c, const unsigned char *h, int64_t t_request, bool *stop) {
   uint32_t arglen = le32(h + 1), inlen = le32(h + 5);
@@ -158,15 +178,21 @@ static int serve_one(const struct opts *container, struct container *c, const un
   char *args = malloc(arglen + 1);
   if (!args) return -1;
   if (read_full(0, args, arglen) != (int)arglen) { free(args); return -1; }
-  int in = stdin_memfd(inlen, &f);
-  if (in < 0) { free(args); answer_failure(&f, NULL); return -1; }
   static char *argv[MAX_ARGS];
   int argc = split_args(args, arglen, argv, MAX_ARGS);
   struct opts eo;
   char err[512];
   int rc = 0;
+  bool parsed = argc >= 0 && opts_parse_exec(&eo, container, argc, argv, err, sizeof err) == 0;
+  /* --unpack-first N: the stdin's first N bytes are the job's files, the rest the program's stdin */
+  uint32_t files_len = parsed && eo.unpack_first <= (long)inlen ? (uint32_t)eo.unpack_first : 0;
+  int files = files_len ? stdin_memfd(files_len, &f) : -1;
+  int in = files_len && files < 0 ? -1 : stdin_memfd(inlen - files_len, &f);
+  if (in < 0) { if (files >= 0) close(files); free(args); answer_failure(&f, NULL); return -1; }
   if (argc < 0) { fail_set(&f, "options", EINVAL); answer_failure(&f, "the request's arguments are not NUL-terminated strings, or too many"); goto out; }
-  if (opts_parse_exec(&eo, container, argc, argv, err, sizeof err) < 0) { fail_set(&f, "options", EINVAL); answer_failure(&f, err); goto out; }
+  if (!parsed) { fail_set(&f, "options", EINVAL); answer_failure(&f, err); goto out; }
+  if (eo.unpack_first > (long)inlen) { fail_set(&f, "options", EINVAL); answer_failure(&f, "--unpack-first is longer than the request's stdin"); goto out; }
+  if (files >= 0 && unpack_first(container, c, files, &f, stop) < 0) { answer_failure(&f, NULL); goto out; }
   /* init gets the request as a memfd: it parses the same arguments itself */
   int req = (int)syscall(SYS_memfd_create, "request", MFD_CLOEXEC);
   if (req < 0 || write_all(req, args, arglen) < 0) { fail_set(&f, "request-memfd", errno); if (req >= 0) close(req); answer_failure(&f, NULL); goto out; }
@@ -200,6 +226,7 @@ static int serve_one(const struct opts *container, struct container *c, const un
   fork_ahead(c);
   if (sv.cancelled_by_signal) *stop = true; /* SIGTERM/SIGINT/SIGHUP end the container too */
 out:
+  if (files >= 0) close(files);
   close(in);
   free(args);
   return rc;
