@@ -35,6 +35,7 @@ section("start-latency", (d) =>
 );
 section("exec-latency", (d) => [
   ["Container.create / copyIn / exec true / exec python / destroy, median ms", [d.create, d.copyIn, d.execTrue, d.execPython, d.destroy].map((x) => f(Number(x), 2)).join(" / ")],
+  ...(d.stagedExecTrue === undefined ? [] : [["exec true with one file staged (the worker's first exec), median ms", f(Number(d.stagedExecTrue), 2)] as [string, string]]),
 ]);
 section("service-latency", (d) =>
   ["embedded", "distributed"].filter((m) => d[m] !== undefined).map((m) => [`trivial Python, ${m}: p50 / p99 ms (n=${d.n})`, `${f(d[m].p50)} / ${f(d[m].p99)}`]),
