@@ -1,7 +1,7 @@
 // End-to-end latency of a trivial Python run through the HTTP API: N sequential
 // POST /v1/runs?wait=true, embedded (serve) and distributed (redis-server +
 // serve --no-worker + 1 worker), next to the same program run bare (no sandbox,
-// no service). Needs `npm run build` and redis-server.
+// no service), back to back and paced (50 ms between requests). Needs `npm run build` and redis-server.
 // usage: node --import tsx bench/service-latency.ts [N]     (results in bench/results/)
 // With WARREN_PHASE_TIMINGS=1 it also prints where the time of a run goes (median ms per phase).
 import { spawn } from "node:child_process";
@@ -12,6 +12,8 @@ const N = Number(process.argv[2] ?? 50);
 const PROGRAM = "print('hi')";
 const BODY = JSON.stringify({ language: "python", files: [{ path: "main.py", content: PROGRAM }] });
 const PHASES = process.env.WARREN_PHASE_TIMINGS === "1";
+/** The pause before each paced request: longer than a container's teardown and the pool's refill. */
+const PACED_GAP_MS = 50;
 
 /** Per run id: wall-clock ms of each phase, from the client and from the servers' phase lines. */
 const timelines = new Map<string, Record<string, number>>();
@@ -57,21 +59,34 @@ async function bare(): Promise<{ p50: number }> {
   return { p50: Number((times[Math.ceil(0.5 * times.length) - 1] as number).toFixed(1)) };
 }
 
-async function measure(base: string): Promise<{ p50: number; p99: number; mean: number; phases?: Record<string, number> }> {
-  for (let i = 0; i < 5; i += 1) await run(base); // warm-up
+interface Latency { p50: number; p99: number; mean: number }
+
+/**
+ * N requests one after another. Back to back (GAP_MS 0), each request meets
+ * the previous job's teardown and the pool's refill, which share the two
+ * cores with it; paced, it arrives once they are done.
+ */
+async function latencies(base: string, gapMs: number, ids: string[] = []): Promise<Latency> {
   const times: number[] = [];
-  const ids: string[] = [];
   for (let i = 0; i < N; i += 1) {
+    if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
     const start = performance.now();
     ids.push(await run(base));
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
   const at = (q: number) => Number((times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)] as number).toFixed(1));
-  const summary = { p50: at(0.5), p99: at(0.99), mean: Number((times.reduce((a, b) => a + b, 0) / times.length).toFixed(1)) };
-  if (!PHASES) return summary;
+  return { p50: at(0.5), p99: at(0.99), mean: Number((times.reduce((a, b) => a + b, 0) / times.length).toFixed(1)) };
+}
+
+async function measure(base: string): Promise<Latency & { paced: Latency & { gapMs: number }; phases?: Record<string, number> }> {
+  for (let i = 0; i < 5; i += 1) await run(base); // warm-up
+  const ids: string[] = [];
+  const summary = await latencies(base, 0, ids);
+  const paced = { gapMs: PACED_GAP_MS, ...(await latencies(base, PACED_GAP_MS)) };
+  if (!PHASES) return { ...summary, paced };
   await new Promise((resolve) => setTimeout(resolve, 200)); // the last phase lines
-  return { ...summary, phases: breakdown(ids) };
+  return { ...summary, paced, phases: breakdown(ids) };
 }
 
 async function run(base: string): Promise<string> {
