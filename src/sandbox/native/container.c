@@ -36,6 +36,22 @@ static void reap(void) {
 
 /* CTL >= 0 (hold): served requests arrive there (serve.c); EOF on it means the
  * launcher is gone. */
+/* 'U' (a served request's --unpack-first): init writes the job's files of
+ * stream FDS[0] into the work dir itself, with the sandbox identity it shares
+ * with every program, then the outcome on FDS[1] (a failure; its step empty
+ * when all went well). */
+static void unpack_request(const struct opts *o, const int *fds, int n) {
+  struct failure f = { "", 0 };
+  if (n < 2) fail_set(&f, "served-request", EINVAL);
+  else {
+    int dir = open(o->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir < 0 || unpack_files(fds[0], dir) < 0) fail_set(&f, "unpack", errno);
+    if (dir >= 0) close(dir);
+    write_all(fds[1], &f, sizeof f);
+  }
+  for (int i = 0; i < n; i++) close(fds[i]);
+}
+
 static void init_loop(const struct opts *o, int ctl, bool priv) {
   sigset_t all;
   sigfillset(&all);
@@ -55,6 +71,7 @@ static void init_loop(const struct opts *o, int ctl, bool priv) {
       char type = 0;
       int n = recv_msg(ctl, &type, fds, 16);
       if (n < 0) _exit(0); /* the launcher is gone: so is the container */
+      if (type == 'U') { unpack_request(o, fds, n); continue; }
       int slot = -1;
       for (int i = 0; i < MAX_RUNNING && slot < 0; i++) if (!running[i].pid) slot = i;
       pid_t pid = 0;

@@ -74,12 +74,6 @@ void exec_finish(const struct opts *o, int failfd, int copy_fd, int release, boo
     close(copy_fd);
     if (!o->argv[0]) _exit(0);
   }
-  if (o->unpack) {
-    /* served --unpack: the job's files are the stdin stream (unpack.c) */
-    int w = open(o->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (w < 0 || unpack_files(0, w) < 0) { fail_set(&f, "unpack", errno); goto fail; }
-    _exit(0);
-  }
   if (rlimits_apply(o, &f) < 0) goto fail;
   if (caps_drop_all(&f) < 0) goto fail;
   syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);

@@ -150,24 +150,22 @@ static void fork_ahead(struct container *c) {
   fa.pidfd = k > 1 ? got[1] : -1;
 }
 
-/* --unpack-first: the job's files (stream FILES) written into the work dir by
- * init, as a served --unpack request would, before the request's program runs
- * (one round trip from the caller instead of two). 0, or -1 with F set. */
-static int unpack_first(const struct opts *container, struct container *c, int files, struct failure *f, bool *stop) {
-  static char unpack_arg[] = "--unpack";
-  static char *uargv[] = { unpack_arg, NULL };
-  struct opts uo;
-  char err[512];
-  if (opts_parse_exec(&uo, container, 1, uargv, err, sizeof err) < 0) { fail_set(f, "options", EINVAL); return -1; }
-  int req = (int)syscall(SYS_memfd_create, "request", MFD_CLOEXEC);
-  if (req < 0 || write_all(req, unpack_arg, sizeof unpack_arg) < 0) { fail_set(f, "request-memfd", errno); if (req >= 0) close(req); return -1; }
-  struct served sv = { files, req, 1, 0, -1, -1, -1, false, NULL };
-  struct exec_result r;
-  int rc = exec_run(&uo, c, NULL, &sv, &r, f, NULL);
-  close(req);
-  if (sv.cancelled_by_signal) *stop = true;
-  if (rc == 0 && strcmp(r.status, "ok")) { fail_set(f, "unpack", EIO); rc = -1; }
-  return rc;
+/* --unpack (alone), or --unpack-first before the request's program runs: the
+ * job's files (stream FILES) written into the work dir by init ('U',
+ * container.c). 0, or -1 with F set. */
+static int unpack_first(struct container *c, int files, struct failure *f) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) { fail_set(f, "pipe", errno); return -1; }
+  int fds[2] = { files, p[1] };
+  int rc = send_msg(c->ctl, 'U', fds, 2);
+  close(p[1]);
+  if (rc < 0) { fail_set(f, "container-exec", errno); close(p[0]); return -1; }
+  struct failure got;
+  int n = read_full(p[0], &got, sizeof got);
+  close(p[0]);
+  if (n != (int)sizeof got) { fail_set(f, "unpack", n < 0 ? errno : EPIPE); return -1; } /* init is gone */
+  if (got.step[0]) { *f = got; return -1; }
+  return 0;
 }
 
 /* One exec request, header already read at T_REQUEST. Returns -1 when the caller's channel is broken. */
@@ -192,7 +190,20 @@ static int serve_one(const struct opts *container, struct container *c, const un
   if (argc < 0) { fail_set(&f, "options", EINVAL); answer_failure(&f, "the request's arguments are not NUL-terminated strings, or too many"); goto out; }
   if (!parsed) { fail_set(&f, "options", EINVAL); answer_failure(&f, err); goto out; }
   if (eo.unpack_first > (long)inlen) { fail_set(&f, "options", EINVAL); answer_failure(&f, "--unpack-first is longer than the request's stdin"); goto out; }
-  if (files >= 0 && unpack_first(container, c, files, &f, stop) < 0) { answer_failure(&f, NULL); goto out; }
+  if (files >= 0 && unpack_first(c, files, &f) < 0) { answer_failure(&f, NULL); goto out; }
+  if (eo.unpack) { /* --unpack alone: init writes the files; the answer is that of a program that exited 0 */
+    int64_t t0 = now_us();
+    if (unpack_first(c, in, &f) < 0) { answer_failure(&f, NULL); goto out; }
+    struct exec_result r;
+    memset(&r, 0, sizeof r);
+    r.status = "ok";
+    r.exited = true;
+    r.wall_ms = (double)(now_us() - t0) / 1000.0;
+    char line[1024];
+    int n = status_result_str(line, sizeof line, &r, NULL, 0);
+    if (frame_write(1, 's', line, (size_t)n) < 0) rc = -1;
+    goto out;
+  }
   /* init gets the request as a memfd: it parses the same arguments itself */
   int req = (int)syscall(SYS_memfd_create, "request", MFD_CLOEXEC);
   if (req < 0 || write_all(req, args, arglen) < 0) { fail_set(&f, "request-memfd", errno); if (req >= 0) close(req); answer_failure(&f, NULL); goto out; }
@@ -203,7 +214,7 @@ static int serve_one(const struct opts *container, struct container *c, const un
     if (cgroup_limit(&ahead, &eo, &f) < 0) { cgroup_destroy(&ahead); drop_ahead_program(); answer_failure(&f, NULL); close(req); goto out; }
   } else if (eo.ncgroups && ahead.n) { cgroup_destroy(&ahead); drop_ahead_program(); } /* other parents: this one is made fresh */
   /* the program forked ahead lives in the ahead cgroups: only for a program run in them */
-  bool use_ahead = made && fa.active && !eo.copy_in && !eo.unpack;
+  bool use_ahead = made && fa.active && !eo.copy_in;
   struct served sv = { in, req, 1, 0, use_ahead ? fa.sock : -1, use_ahead ? fa.wait : -1, use_ahead ? fa.pidfd : -1, false, &used };
   struct exec_result r;
   int64_t t[4] = { 0, 0, 0, 0 };
@@ -331,24 +342,7 @@ int served_fork(const struct opts *container, int ctl, const int *fds, int nfds,
   struct opts eo;
   if (nfds < 6) { fail_set(&ff, "served-request", EINVAL); goto fail; }
   if (read_request(fds[5], container, &eo, &args, &ff) < 0) goto fail;
-  if (eo.unpack && nfds == 6) {
-    /* --unpack in no cgroup: init writes the files itself, with the sandbox
-     * identity it shares with every program (no fork: a job's files reach a
-     * ready container in one hop). The launcher is answered as for a program
-     * that exited 0: a pid record, an empty pidfd message, the status. */
-    struct waited w;
-    memset(&w, 0, sizeof w);
-    w.pid = 1;
-    int dir = open(eo.workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dir < 0 || unpack_files(fds[4], dir) < 0) { fail_set(&ff, "unpack", errno); write_all(failfd, &ff, sizeof ff); }
-    if (dir >= 0) close(dir);
-    send_fds(ctl, NULL, 0);
-    write_all(wt, &w, sizeof w);
-    write_all(wt, &w, sizeof w);
-    for (int i = 0; i < nfds; i++) close(fds[i]);
-    free(args);
-    return -1; /* nothing to reap */
-  }
+  if (eo.unpack) { fail_set(&ff, "served-request", EINVAL); goto fail; } /* init's own work ('U'), never a program's */
   int next = 6, copy_fd = -1;
   if (eo.copy_in) { if (nfds < 7) { fail_set(&ff, "served-request", EINVAL); goto fail; } copy_fd = fds[next++]; }
   static struct cgroup cg;
