@@ -153,7 +153,7 @@ static void fork_ahead(struct container *c) {
 /* --unpack (alone), or --unpack-first before the request's program runs: the
  * job's files (stream FILES) written into the work dir by init ('U',
  * container.c). 0, or -1 with F set. */
-static int unpack_first(struct container *c, int files, struct failure *f) {
+static int init_unpack(struct container *c, int files, struct failure *f) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) { fail_set(f, "pipe", errno); return -1; }
   int fds[2] = { files, p[1] };
@@ -190,10 +190,10 @@ static int serve_one(const struct opts *container, struct container *c, const un
   if (argc < 0) { fail_set(&f, "options", EINVAL); answer_failure(&f, "the request's arguments are not NUL-terminated strings, or too many"); goto out; }
   if (!parsed) { fail_set(&f, "options", EINVAL); answer_failure(&f, err); goto out; }
   if (eo.unpack_first > (long)inlen) { fail_set(&f, "options", EINVAL); answer_failure(&f, "--unpack-first is longer than the request's stdin"); goto out; }
-  if (files >= 0 && unpack_first(c, files, &f) < 0) { answer_failure(&f, NULL); goto out; }
+  if (files >= 0 && init_unpack(c, files, &f) < 0) { answer_failure(&f, NULL); goto out; }
   if (eo.unpack) { /* --unpack alone: init writes the files; the answer is that of a program that exited 0 */
     int64_t t0 = now_us();
-    if (unpack_first(c, in, &f) < 0) { answer_failure(&f, NULL); goto out; }
+    if (init_unpack(c, in, &f) < 0) { answer_failure(&f, NULL); goto out; }
     struct exec_result r;
     memset(&r, 0, sizeof r);
     r.status = "ok";
