@@ -34,9 +34,7 @@ static void reap(void) {
       if (running[i].pid == w.pid) { write_all(running[i].wt, &w, sizeof w); close(running[i].wt); running[i].pid = 0; }
 }
 
-/* CTL >= 0 (hold): served requests arrive there (serve.c); EOF on it means the
- * launcher is gone. */
-/* 'U' (a served request's --unpack-first): init writes the job's files of
+/* 'U' (a served request's --unpack or --unpack-first): init writes the job's files of
  * stream FDS[0] into the work dir itself, with the sandbox identity it shares
  * with every program, then the outcome on FDS[1] (a failure; its step empty
  * when all went well). */
@@ -52,6 +50,8 @@ static void unpack_request(const struct opts *o, const int *fds, int n) {
   for (int i = 0; i < n; i++) close(fds[i]);
 }
 
+/* CTL >= 0 (hold): served requests arrive there (serve.c); EOF on it means the
+ * launcher is gone. */
 static void init_loop(const struct opts *o, int ctl, bool priv) {
   sigset_t all;
   sigfillset(&all);

@@ -38,6 +38,9 @@ struct opts {
   char **argv; /* program and its arguments, NULL-terminated */
 };
 
+/* A 32-bit little-endian number at P (the served protocol's and the job-file stream's lengths) */
+static inline uint32_t le32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+
 /* A failed set-up step: reported as {"step","errno"} and never as an exit code. */
 struct failure { char step[48]; int err; };
 
@@ -169,10 +172,11 @@ int ahead_fork(const struct opts *container, int ctl, const int *fds, int nfds, 
 
 /* status.c */
 void status_result(int fd, const struct exec_result *r, const int64_t *timings, int ntimings);
-void status_failure(int fd, const struct failure *f);
+/* MESSAGE: NULL for the errno's own (strerror) */
+void status_failure(int fd, const struct failure *f, const char *message);
 /* the same lines, formatted into BUF (at most SIZE bytes, newline included); returns the length */
 int status_result_str(char *buf, size_t size, const struct exec_result *r, const int64_t *timings, int ntimings);
-int status_failure_str(char *buf, size_t size, const struct failure *f);
+int status_failure_str(char *buf, size_t size, const struct failure *f, const char *message);
 void status_ready(int fd, pid_t pid);
 
 #endif

@@ -44,7 +44,7 @@ static int exit_code_of(const struct exec_result *r) {
 
 static int fail_exit(const struct opts *o, const struct failure *f) {
   fprintf(stderr, "warren-launch: %s: %s\n", f->step, strerror(f->err));
-  status_failure(o->status_fd, f);
+  status_failure(o->status_fd, f, NULL);
   return 125;
 }
 
@@ -67,7 +67,9 @@ int main(int argc, char **argv) {
     int sfd = -1; /* the option may come after the bad one: look for it alone */
     for (int i = 1; i + 1 < argc && strcmp(argv[i], "--"); i++)
       if (!strcmp(argv[i], "--status-fd")) sfd = atoi(argv[i + 1]);
-    if (sfd >= 0) dprintf(sfd, "{\"status\":\"internal_error\",\"step\":\"options\",\"errno\":22,\"message\":\"%s\"}\n", err);
+    struct failure of;
+    fail_set(&of, "options", EINVAL);
+    status_failure(sfd, &of, err);
     return 125;
   }
   struct failure f = { "", 0 };

@@ -52,8 +52,6 @@ int frame_write(int fd, char type, const void *data, size_t n) {
   return 0;
 }
 
-static uint32_t le32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-
 /* Splits NUL-terminated strings into a NULL-terminated argv; -1 when malformed. */
 static int split_args(char *buf, size_t n, char **argv, int max) {
   int argc = 0;
@@ -67,27 +65,15 @@ static int split_args(char *buf, size_t n, char **argv, int max) {
   return argc;
 }
 
-static void json_string(char *out, size_t size, const char *s) {
-  size_t j = 0;
-  for (; *s && j + 7 < size; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch == '"' || ch == '\\') { out[j++] = '\\'; out[j++] = (char)ch; }
-    else if (ch < 0x20) j += (size_t)snprintf(out + j, size - j, "\\u%04x", ch);
-    else out[j++] = (char)ch;
-  }
-  out[j] = 0;
-}
-
 static void answer_failure(const struct failure *f, const char *message) {
   char line[1024];
-  int n;
-  if (message) {
-    char esc[600];
-    json_string(esc, sizeof esc, message);
-    n = snprintf(line, sizeof line, "{\"status\":\"internal_error\",\"step\":\"%s\",\"errno\":%d,\"message\":\"%s\"}\n", f->step, f->err, esc);
-    if (n >= (int)sizeof line) n = (int)sizeof line - 1;
-  } else n = status_failure_str(line, sizeof line, f);
-  frame_write(1, 's', line, (size_t)n);
+  frame_write(1, 's', line, (size_t)status_failure_str(line, sizeof line, f, message));
+}
+
+/* The status line of an execution that ran; TIMINGS (4) or NULL. -1 when the caller's channel is broken. */
+static int answer_result(const struct exec_result *r, const int64_t *timings) {
+  char line[1024];
+  return frame_write(1, 's', line, (size_t)status_result_str(line, sizeof line, r, timings, 4));
 }
 
 /* Reads N bytes of stdin from the caller into a memfd and returns a read-only fd of it at offset 0. */
@@ -199,9 +185,7 @@ static int serve_one(const struct opts *container, struct container *c, const un
     r.status = "ok";
     r.exited = true;
     r.wall_ms = (double)(now_us() - t0) / 1000.0;
-    char line[1024];
-    int n = status_result_str(line, sizeof line, &r, NULL, 0);
-    if (frame_write(1, 's', line, (size_t)n) < 0) rc = -1;
+    if (answer_result(&r, NULL) < 0) rc = -1;
     goto out;
   }
   /* init gets the request as a memfd: it parses the same arguments itself */
@@ -220,15 +204,15 @@ static int serve_one(const struct opts *container, struct container *c, const un
   int64_t t[4] = { 0, 0, 0, 0 };
   used.n = 0;
   int erc = exec_run(&eo, c, made, &sv, &r, &f, t);
-  if (made) ahead.n = 0; /* exec_run owns it now: removed there, or handed back in USED */
-  if (made) drop_ahead_program(); /* used, or killed with its cgroups */
+  if (made) {
+    ahead.n = 0; /* exec_run owns it now: removed there, or handed back in USED */
+    drop_ahead_program(); /* used, or killed with its cgroups */
+  }
   if (erc < 0) answer_failure(&f, NULL);
   else {
-    char line[1024];
     t[3] = t[3] ? t[3] - t_request : -1;
     t[2] = now_us() - t_request;
-    int n = status_result_str(line, sizeof line, &r, eo.timings ? t : NULL, 4);
-    if (frame_write(1, 's', line, (size_t)n) < 0) rc = -1;
+    if (answer_result(&r, eo.timings ? t : NULL) < 0) rc = -1;
   }
   close(req);
   if (used.n) cgroup_destroy(&used);

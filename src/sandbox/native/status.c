@@ -55,16 +55,30 @@ void status_result(int fd, const struct exec_result *r, const int64_t *t, int nt
   write_all(fd, buf, (size_t)status_result_str(buf, sizeof buf, r, t, nt));
 }
 
-int status_failure_str(char *buf, size_t size, const struct failure *f) {
+/* S as the contents of a JSON string (quotes, backslashes and control characters escaped), cut to fit SIZE. */
+static void json_string(char *out, size_t size, const char *s) {
+  size_t j = 0;
+  for (; *s && j + 7 < size; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch == '"' || ch == '\\') { out[j++] = '\\'; out[j++] = (char)ch; }
+    else if (ch < 0x20) j += (size_t)snprintf(out + j, size - j, "\\u%04x", ch);
+    else out[j++] = (char)ch;
+  }
+  out[j] = 0;
+}
+
+int status_failure_str(char *buf, size_t size, const struct failure *f, const char *message) {
+  char esc[600];
+  json_string(esc, sizeof esc, message ? message : strerror(f->err));
   int n = snprintf(buf, size, "{\"status\":\"internal_error\",\"step\":\"%s\",\"errno\":%d,\"message\":\"%s\"}\n",
-                   f->step, f->err, strerror(f->err));
+                   f->step, f->err, esc);
   return n < (int)size ? n : (int)size - 1;
 }
 
-void status_failure(int fd, const struct failure *f) {
+void status_failure(int fd, const struct failure *f, const char *message) {
   if (fd < 0) return;
-  char buf[512];
-  write_all(fd, buf, (size_t)status_failure_str(buf, sizeof buf, f));
+  char buf[1024];
+  write_all(fd, buf, (size_t)status_failure_str(buf, sizeof buf, f, message));
 }
 
 void status_ready(int fd, pid_t pid) {

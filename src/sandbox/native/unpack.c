@@ -23,7 +23,7 @@ static int read_u32(int fd, uint32_t *v) {
   int n = read_full(fd, b, 4);
   if (n == 0) return 0;
   if (n != 4) { errno = n < 0 ? errno : EINVAL; return -1; }
-  *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+  *v = le32(b);
   return 1;
 }
 
