@@ -1,4 +1,4 @@
-// Shared helpers of the TypeScript benchmarks (throughput, scaling, summary):
+// Shared helpers of the TypeScript benchmarks (throughput, scaling, service-latency, load, summary, all):
 // starting `warren serve` (embedded) or redis + `serve --no-worker` + a worker
 // (distributed) on 127.0.0.1, posting runs, percentiles, RSS, result files.
 // The servers run the built CLI (bin/warren.js → dist/): `npm run build` first.
@@ -99,6 +99,7 @@ export async function startDistributed(env: NodeJS.ProcessEnv = {}, onStderr?: S
 }
 
 export interface RunResult {
+  id: string;
   status: string;
   verdict: string | null;
   compile: { status: string; stdout: string; stderr: string } | null;
@@ -114,6 +115,13 @@ export async function postRun(base: string, body: string): Promise<RunResult> {
   const result = JSON.parse(text) as RunResult;
   if (result.status !== "completed") throw new Error(`run not completed: ${text.slice(0, 2000)}`);
   return result;
+}
+
+/** postRun, timed: the run and its round trip in ms. */
+export async function timedRun(base: string, body: string): Promise<{ ms: number; result: RunResult }> {
+  const start = performance.now();
+  const result = await postRun(base, body);
+  return { ms: performance.now() - start, result };
 }
 
 /** Runs `task(i)` for i in [0, count) with at most `inFlight` at once; resolves to the wall time in ms. */
@@ -157,11 +165,16 @@ export function table(header: readonly string[], rows: readonly (readonly (strin
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
+/** A time as result files name it: 20261123T041818Z (UTC). */
+export function stamp(iso: string = new Date().toISOString()): string {
+  return iso.replace(/[-:]/g, "").replace(/\..*/, "Z");
+}
+
 /** Writes bench/results/KIND-<UTC stamp>.json and returns its path. */
 export function writeResult(kind: string, data: unknown): string {
   const dir = path.join(repo, "bench/results");
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${kind}-${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "Z")}.json`);
+  const file = path.join(dir, `${kind}-${stamp()}.json`);
   fs.writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
   return path.relative(repo, file);
 }

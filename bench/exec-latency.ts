@@ -1,12 +1,19 @@
+// The container client (src/sandbox/launcher.ts) alone: create a held container,
+// copy a file in, exec /bin/true, exec it with a file staged (how the worker's
+// first exec carries the job's files), exec python, destroy. Medians in ms,
+// written to bench/results/exec-latency-*.json.
+// usage: node --import tsx bench/exec-latency.ts
 import { openSandbox } from "../src/sandbox/environment.js";
 import { Container } from "../src/sandbox/launcher.js";
+import { pct, QUICK, r2, writeResult } from "./common.js";
+
+const ITERATIONS = 30;
 const s = await openSandbox();
 const opts = { rootfs: s.image.rootfs, binds: s.image.binds, cgroups: s.cgroups, scratchMb: 64 };
 const limits = { wallTimeMs: 5000, cpuTimeMs: 3000, memoryMb: 256, processes: 64, outputKb: 1024 };
 const env = { PATH: "/usr/bin:/bin" };
-const t = (a: number[]) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)]!.toFixed(2);
 const create: number[] = [], copy: number[] = [], exTrue: number[] = [], staged: number[] = [], exPy: number[] = [], destroy: number[] = [];
-for (let i = 0; i < 30; i++) {
+for (let i = 0; i < ITERATIONS; i++) {
   let t0 = performance.now();
   const c = await Container.create(opts);
   create.push(performance.now() - t0);
@@ -16,7 +23,6 @@ for (let i = 0; i < 30; i++) {
   t0 = performance.now();
   await c.exec({ argv: ["true"], env, limits });
   exTrue.push(performance.now() - t0);
-  // how the worker sends a job's files: staged, and written by its first exec, in the same request
   t0 = performance.now();
   c.stage([{ path: "staged.py", content: "pass\n" }]);
   await c.exec({ argv: ["true"], env, limits });
@@ -28,4 +34,7 @@ for (let i = 0; i < 30; i++) {
   await c.destroy();
   destroy.push(performance.now() - t0);
 }
-console.log({ create: t(create), copyIn: t(copy), execTrue: t(exTrue), stagedExecTrue: t(staged), execPython: t(exPy), destroy: t(destroy) });
+const median = (values: number[]) => r2(pct(values, 0.5));
+const medians = { create: median(create), copyIn: median(copy), execTrue: median(exTrue), stagedExecTrue: median(staged), execPython: median(exPy), destroy: median(destroy) };
+console.log(medians);
+console.log(`# written: ${writeResult("exec-latency", { date: new Date().toISOString(), quick: QUICK, iterations: ITERATIONS, ...medians })}`);

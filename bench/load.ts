@@ -14,8 +14,9 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { detectCgroupDriver, resolveCgroupRoot } from "../src/sandbox/cgroup/index.js";
+import { staleChildren } from "../src/sandbox/cgroup/tree.js";
 import { freePort, startRedis } from "../test/helpers/redis-server.js";
-import { stopChild, waitReady } from "./common.js";
+import { machine, pct, repo, rssKb, stopChild, waitReady, writeResult } from "./common.js";
 
 const { values } = parseArgs({
   options: {
@@ -31,7 +32,6 @@ const WORKERS = Number(values.workers);
 const CLIENTS = Number(values.clients);
 const MAX_MS = Number(values["max-seconds"]) * 1000;
 const MARK = `warren-load-${process.pid}-${randomBytes(4).toString("hex")}`;
-const repo = path.resolve(import.meta.dirname, "..");
 
 interface Kind {
   readonly name: string;
@@ -75,12 +75,6 @@ function warren(name: string, args: string[], env: NodeJS.ProcessEnv): Proc {
   return { child, logFile };
 }
 
-function rssKb(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const line = fs.readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
-  return Number(line?.split(/\s+/)[1] ?? 0);
-}
-
 interface Outcome {
   readonly index: number;
   readonly id: string;
@@ -114,9 +108,7 @@ async function runOne(base: string, index: number, deadline: number): Promise<Ou
   return { index, id: result.id, kind: kind.name, ms, ...(problem === undefined ? {} : { problem }) };
 }
 
-function percentile(sorted: readonly number[], q: number): number {
-  return Number(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!.toFixed(1));
-}
+const percentile = (values: readonly number[], q: number): number => Number(pct(values, q).toFixed(1));
 
 /** Host pids whose command line carries this run's marker. */
 function markedProcesses(): number[] {
@@ -129,26 +121,11 @@ function markedProcesses(): number[] {
   }).map(Number);
 }
 
-function deadLauncherCgroups(): string[] {
+/** Execution cgroups whose launcher is gone (what `reapStale` would remove). */
+async function deadLauncherCgroups(): Promise<string[]> {
   const driver = detectCgroupDriver();
-  return driver.parents(resolveCgroupRoot(driver)).flatMap((parent) => {
-    try {
-      return fs.readdirSync(parent).filter((name) => {
-        const match = /^warren-(\d+)$/.exec(name);
-        if (match === null) return false;
-        try {
-          process.kill(Number(match[1]), 0);
-          return false;
-        } catch {
-          return true;
-        }
-      }).map((name) => path.join(parent, name));
-    } catch {
-      return [];
-    }
-  });
+  return (await Promise.all(driver.parents(resolveCgroupRoot(driver)).map(staleChildren))).flat();
 }
-
 
 async function main(): Promise<number> {
   const hardStop = setTimeout(() => {
@@ -157,7 +134,7 @@ async function main(): Promise<number> {
   }, MAX_MS + 60_000);
   hardStop.unref();
   const deadline = Date.now() + MAX_MS;
-  const cgroupsBefore = new Set(deadLauncherCgroups());
+  const cgroupsBefore = new Set(await deadLauncherCgroups());
   const redis = await startRedis();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -169,10 +146,11 @@ async function main(): Promise<number> {
   try {
     await waitReady(base, [api, ...workers].map((p) => p.child));
     for (let i = 0; i < KINDS.length; i++) await runOne(base, i, deadline); // warm-up, not counted
-    const rssBefore = { api: rssKb(api.child.pid), workers: workers.map((w) => rssKb(w.child.pid)) };
+    const sampleRss = () => ({ api: rssKb(api.child.pid ?? 0), workers: workers.map((w) => rssKb(w.child.pid ?? 0)) });
+    const rssBefore = sampleRss();
     const t0 = performance.now();
     let next = 0;
-    let rssMid: { api: number; workers: number[] } | undefined;
+    let rssMid: ReturnType<typeof sampleRss> | undefined;
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
         while (next < RUNS && Date.now() < deadline) {
@@ -180,12 +158,12 @@ async function main(): Promise<number> {
           started++;
           outcomes.push(await runOne(base, index, deadline).catch((error: Error) => ({ index, id: "?", kind: "?", ms: 0, problem: error.message })));
           if (outcomes.length % 250 === 0) console.error(`load: ${outcomes.length}/${RUNS}`);
-          if (rssMid === undefined && outcomes.length >= RUNS / 2) rssMid = { api: rssKb(api.child.pid), workers: workers.map((w) => rssKb(w.child.pid)) };
+          if (rssMid === undefined && outcomes.length >= RUNS / 2) rssMid = sampleRss();
         }
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
-    const rssAfter = { api: rssKb(api.child.pid), workers: workers.map((w) => rssKb(w.child.pid)) };
+    const rssAfter = sampleRss();
     for (const p of [api, ...workers]) await stopChild(p.child, 30_000);
     await redis.dispose();
 
@@ -203,7 +181,7 @@ async function main(): Promise<number> {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const leaks = {
       processes: markedProcesses(),
-      cgroups: deadLauncherCgroups().filter((dir) => !cgroupsBefore.has(dir)),
+      cgroups: (await deadLauncherCgroups()).filter((dir) => !cgroupsBefore.has(dir)),
     };
     // Bounded memory: over the second half of the runs (caches and pools are warm by
     // then), no process may keep growing: at most 48 MiB or a quarter of its size.
@@ -214,14 +192,14 @@ async function main(): Promise<number> {
           ...(grew(rssMid.api, rssAfter.api) ? [`api ${rssMid.api} → ${rssAfter.api} KiB`] : []),
           ...rssAfter.workers.flatMap((end, i) => (grew(rssMid!.workers[i]!, end) ? [`worker-${i} ${rssMid!.workers[i]} → ${end} KiB`] : [])),
         ];
-    const times = outcomes.map((o) => o.ms).sort((a, b) => a - b);
+    const times = outcomes.map((o) => o.ms);
     const byKind = Object.fromEntries(KINDS.map((k) => {
-      const t = outcomes.filter((o) => o.kind === k.name).map((o) => o.ms).sort((a, b) => a - b);
+      const t = outcomes.filter((o) => o.kind === k.name).map((o) => o.ms);
       return [k.name, t.length === 0 ? null : { runs: t.length, p50: percentile(t, 0.5), p99: percentile(t, 0.99) }];
     }));
     const report = {
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, memoryMb: Math.round(os.totalmem() / 2 ** 20), kernel: os.release() },
+      machine: machine(),
       config: { runs: RUNS, started, workers: WORKERS, concurrencyPerWorker: Number(values.concurrency), clients: CLIENTS },
       completed: outcomes.length,
       seconds: Number(seconds.toFixed(1)),
@@ -235,11 +213,9 @@ async function main(): Promise<number> {
       leaks,
       examples: { problems: problems.slice(0, 10), notOnce: notOnce.slice(0, 10) },
     };
-    fs.mkdirSync(path.join(repo, "bench/results"), { recursive: true });
-    const file = path.join(repo, "bench/results", `load-${report.date.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}.json`);
-    fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    const file = writeResult("load", report);
     console.log(JSON.stringify(report, null, 2));
-    console.error(`load: results in ${path.relative(repo, file)}`);
+    console.error(`load: results in ${file}`);
     const ok = outcomes.length === RUNS && unbounded.length === 0 && problems.length === 0 && notOnce.length === 0 && leaks.processes.length === 0 && leaks.cgroups.length === 0;
     if (ok) fs.rmSync(logDir, { recursive: true, force: true });
     else console.error(`load: FAILED; process logs kept in ${logDir}`);

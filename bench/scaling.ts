@@ -11,7 +11,7 @@
 //        BENCH_QUICK=1 for small counts. Needs `npm run build`. Results: bench/results/scaling-*.json
 import { parseArgs } from "node:util";
 import { MAX_LIMITS } from "../src/worker/limits.js";
-import { machine, pct, pool, postRun, QUICK, r1, r2, rssOf, startEmbedded, table, writeResult, type RunResult } from "./common.js";
+import { machine, pct, pool, QUICK, r1, r2, rssOf, startEmbedded, table, timedRun, writeResult, type RunResult } from "./common.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -40,9 +40,7 @@ function expect(cond: boolean, what: string, result: RunResult): void {
 }
 
 async function trivial(base: string, body = TRIVIAL): Promise<number> {
-  const start = performance.now();
-  const result = await postRun(base, body);
-  const ms = performance.now() - start;
+  const { ms, result } = await timedRun(base, body);
   expect(result.verdict === "accepted" && result.run?.stdout === "hi\n", "trivial run", result);
   return ms;
 }
@@ -88,9 +86,8 @@ try {
       const latencies: number[] = [];
       const programMs: number[] = [];
       for (let i = 0; i < reps; i += 1) {
-        const start = performance.now();
-        const result = await postRun(base, body);
-        latencies.push(performance.now() - start);
+        const { ms, result } = await timedRun(base, body);
+        latencies.push(ms);
         expect(result.verdict === "accepted" && result.run?.stdout.length === size && !result.run.stdoutTruncated, `${size} bytes of output`, result);
         programMs.push(result.run!.wallTimeMs);
       }
@@ -102,9 +99,8 @@ try {
       const body = python(`import sys\nsys.stdout.write('x' * ${2 * MIB})`);
       const latencies: number[] = [];
       for (let i = 0; i < OUTPUT_REPS; i += 1) {
-        const start = performance.now();
-        const result = await postRun(base, body);
-        latencies.push(performance.now() - start);
+        const { ms, result } = await timedRun(base, body);
+        latencies.push(ms);
         expect(result.verdict === "output_limit_exceeded", "2 MiB over a 1 MiB limit", result);
       }
       rows.push({ bytes: 2 * MIB, outputKb: 1024, reps: OUTPUT_REPS, p50Ms: r1(pct(latencies, 0.5)), p99Ms: r1(pct(latencies, 0.99)), sandboxWallP50Ms: null, overLimit: true });
@@ -158,9 +154,8 @@ try {
       const totals: number[] = [];
       const inSandbox: number[] = [];
       for (let i = 0; i < JUDGE_REPS; i += 1) {
-        const start = performance.now();
-        const result = await postRun(base, body);
-        totals.push(performance.now() - start);
+        const { ms, result } = await timedRun(base, body);
+        totals.push(ms);
         expect(result.verdict === "accepted" && result.tests?.length === n && result.tests.every((t) => t.verdict === "accepted"), `judge run of ${n} tests`, result);
         inSandbox.push(result.tests!.reduce((sum, t) => sum + t.wallTimeMs, 0) / n);
       }

@@ -6,7 +6,7 @@
 // With WARREN_PHASE_TIMINGS=1 it also prints where the time of a run goes (median ms per phase).
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import { startDistributed, startEmbedded } from "./common.js";
+import { pct, postRun, r1, startDistributed, startEmbedded, writeResult } from "./common.js";
 
 const N = Number(process.argv[2] ?? 50);
 const PROGRAM = "print('hi')";
@@ -31,7 +31,7 @@ function phaseLine(line: string): void {
 /** Median ms from each phase to the next, over `ids`, phases in the order they happen. */
 function breakdown(ids: readonly string[]): Record<string, number> {
   const lines = ids.map((id) => timelines.get(id)).filter((timeline) => timeline !== undefined);
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+  const median = (values: number[]) => pct(values, 0.5);
   const phases = [...new Set(lines.flatMap((timeline) => Object.keys(timeline)))];
   const at = new Map(phases.map((phase) => [phase, median(lines.flatMap((t) => (t[phase] === undefined ? [] : [t[phase] - (t["client: sent"] as number)])))]));
   phases.sort((a, b) => (at.get(a) as number) - (at.get(b) as number));
@@ -55,8 +55,7 @@ async function bare(): Promise<{ p50: number }> {
     await once();
     times.push(performance.now() - start);
   }
-  times.sort((a, b) => a - b);
-  return { p50: Number((times[Math.ceil(0.5 * times.length) - 1] as number).toFixed(1)) };
+  return { p50: r1(pct(times, 0.5)) };
 }
 
 interface Latency { p50: number; p99: number; mean: number }
@@ -74,9 +73,7 @@ async function latencies(base: string, gapMs: number, ids: string[] = []): Promi
     ids.push(await run(base));
     times.push(performance.now() - start);
   }
-  times.sort((a, b) => a - b);
-  const at = (q: number) => Number((times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)] as number).toFixed(1));
-  return { p50: at(0.5), p99: at(0.99), mean: Number((times.reduce((a, b) => a + b, 0) / times.length).toFixed(1)) };
+  return { p50: r1(pct(times, 0.5)), p99: r1(pct(times, 0.99)), mean: r1(times.reduce((a, b) => a + b, 0) / times.length) };
 }
 
 async function measure(base: string): Promise<Latency & { paced: Latency & { gapMs: number }; phases?: Record<string, number> }> {
@@ -91,9 +88,8 @@ async function measure(base: string): Promise<Latency & { paced: Latency & { gap
 
 async function run(base: string): Promise<string> {
   const sent = wallNow();
-  const response = await fetch(`${base}/v1/runs?wait=true`, { method: "POST", headers: { "content-type": "application/json" }, body: BODY });
-  const result = (await response.json()) as { id: string; verdict?: string };
-  if (response.status !== 200 || result.verdict !== "accepted") throw new Error(`unexpected answer ${response.status}: ${JSON.stringify(result)}`);
+  const result = await postRun(base, BODY);
+  if (result.verdict !== "accepted") throw new Error(`unexpected verdict: ${JSON.stringify(result)}`);
   if (PHASES) timelines.set(result.id, { ...timelines.get(result.id), "client: sent": sent, "client: answered": wallNow() });
   return result.id;
 }
@@ -109,5 +105,4 @@ for (const start of [startEmbedded, startDistributed]) {
   }
 }
 console.log(JSON.stringify(results, null, 2));
-fs.mkdirSync("bench/results", { recursive: true });
-fs.writeFileSync(`bench/results/service-latency-${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "Z")}.json`, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`# written: ${writeResult("service-latency", results)}`);

@@ -3,10 +3,10 @@
 // usage: node --import tsx bench/summary.ts [--since ISO-TIME]
 //   --since: results older than this are marked stale (bench/all.ts passes its start time).
 import { parseArgs } from "node:util";
-import { newestResult, table } from "./common.js";
+import { newestResult, stamp, table } from "./common.js";
 
 const { values: opts } = parseArgs({ options: { since: { type: "string" } } });
-const since = opts.since === undefined ? undefined : opts.since.replace(/[-:]/g, "").replace(/\..*/, "Z");
+const since = opts.since === undefined ? undefined : stamp(opts.since);
 
 type Row = [string, string, string, string];
 const rows: Row[] = [];

@@ -27,7 +27,7 @@ import { containerArgs, joinArgs } from "../src/sandbox/launch-args.js";
 import { Container } from "../src/sandbox/launcher.js";
 import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS } from "../src/worker/limits.js";
 import { execLimits } from "../src/worker/stage.js";
-import { machine, pct, pool, postRun, QUICK, r1, r2, rssOf, startDistributed, startEmbedded, table, writeResult, type Deployment } from "./common.js";
+import { machine, pct, pool, QUICK, r1, r2, rssOf, startDistributed, startEmbedded, table, timedRun, writeResult, type Deployment } from "./common.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -126,9 +126,8 @@ async function served(): Promise<void> {
 const BODY = JSON.stringify({ language: "c", files: [{ path: "main.c", content: SOURCE }] });
 
 async function apiRun(base: string, latencies: number[]): Promise<void> {
-  const start = performance.now();
-  const result = await postRun(base, BODY);
-  latencies.push(performance.now() - start);
+  const { ms, result } = await timedRun(base, BODY);
+  latencies.push(ms);
   if (result.verdict !== "accepted" || result.run?.stdout !== EXPECTED) throw new Error(`wrong answer from the API: ${JSON.stringify(result).slice(0, 2000)}`);
 }
 
