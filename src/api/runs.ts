@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { InvalidRequestError } from "../errors.js";
 import { isFinal, waitForResult } from "../queue/index.js";
 import { parseRunRequest, toJobSpec } from "../worker/job-spec.js";
-import { deliverCallback } from "../worker/callback.js";
+import { notifyCallback } from "../worker/callback.js";
 import { flushPhases, markPhase } from "../worker/phase-timings.js";
 import { bodyLimit } from "./body-limit.js";
 import { assertNotSelf } from "./callback-guard.js";
@@ -62,11 +62,8 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
 
   app.delete("/:id", async (c) => {
     const id = c.req.param("id");
-    // A run cancelled while still queued is reported by no worker: its webhook is sent from here.
-    const result = await queue.cancel(id, (job, cancelled) => {
-      const url = job.request.callbackUrl;
-      if (url !== undefined) void deliverCallback(url, cancelled, logger.child({ runId: id }), deps.callback);
-    });
+    // The cancel stores the run's final result, so no worker will report it: its webhook is sent from here.
+    const result = await queue.cancel(id, (job, cancelled) => notifyCallback(job, cancelled, logger, deps.callback));
     if (result === undefined) throw new NotFoundError(`No run ${JSON.stringify(id)}: it never existed or its result expired.`);
     logger.info({ runId: id, status: result.status }, "run cancel requested");
     return c.json(result, 200);

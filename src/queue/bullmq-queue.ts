@@ -79,16 +79,16 @@ export class BullMqQueue implements JobQueue {
     return this.#store.get(id);
   }
 
-  async cancel(id: string, unstarted?: (job: QueuedJob, result: RunResult) => void): Promise<RunResult | undefined> {
+  async cancel(id: string, onCancelled?: (job: QueuedJob, result: RunResult) => void): Promise<RunResult | undefined> {
     const current = await this.#store.get(id);
     if (current === undefined || isFinal(current.status)) return current;
     const job = await orUnavailable("find a job", () => this.#queue.getJob(id));
     // A waiting job is removed; an active one is locked by its worker, which we tell to abort it.
-    const removed = job === undefined ? false : await job.remove().then(() => true, () => false);
+    if (job !== undefined) await job.remove().catch(() => {});
     const cancelled: RunResult = { ...current, status: "cancelled", verdict: null };
     if (!(await this.#store.update(cancelled))) return this.#store.get(id);
     await orUnavailable("announce a cancel", () => this.#redis.multi().publish(cancelChannel(this.#config.name), id).publish(finishedChannel(this.#config.name), id).exec());
-    if (removed && job !== undefined) unstarted?.(job.data as QueuedJob, cancelled);
+    if (job !== undefined) onCancelled?.(job.data as QueuedJob, cancelled);
     return cancelled;
   }
 

@@ -16,7 +16,7 @@ export class MemoryQueue implements JobQueue {
   readonly kind = "memory";
   readonly #pending = new PriorityList<QueuedJob>();
   readonly #results: ResultStore;
-  readonly #running = new Map<string, AbortController>();
+  readonly #running = new Map<string, { readonly job: QueuedJob; readonly controller: AbortController }>();
   readonly #events = new EventEmitter();
   readonly #workers = new Set<MemoryWorker>();
   readonly #limiter = new MemoryRateLimiter();
@@ -46,14 +46,15 @@ export class MemoryQueue implements JobQueue {
     return this.#limiter;
   }
 
-  async cancel(id: string, unstarted?: (job: QueuedJob, result: RunResult) => void): Promise<RunResult | undefined> {
+  async cancel(id: string, onCancelled?: (job: QueuedJob, result: RunResult) => void): Promise<RunResult | undefined> {
     const current = this.#results.get(id);
     if (current === undefined || isFinal(current.status)) return current;
-    const waiting = this.#pending.take((job) => job.id === id);
-    this.#running.get(id)?.abort();
+    const running = this.#running.get(id);
+    const job = this.#pending.take((queued) => queued.id === id) ?? running?.job;
+    running?.controller.abort();
     const cancelled: RunResult = { ...current, status: "cancelled", verdict: null };
     this.#finish(cancelled);
-    if (waiting !== undefined) unstarted?.(waiting, cancelled);
+    if (job !== undefined) onCancelled?.(job, cancelled);
     return cancelled;
   }
 
@@ -86,7 +87,7 @@ export class MemoryQueue implements JobQueue {
     const job = this.#pending.shift();
     if (job === undefined) return undefined;
     const controller = new AbortController();
-    this.#running.set(job.id, controller);
+    this.#running.set(job.id, { job, controller });
     this.#results.set(pendingResult(job, "running"));
     return { job, signal: controller.signal };
   }

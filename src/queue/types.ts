@@ -59,10 +59,11 @@ export interface JobQueue {
   /**
    * Cancels a job: a queued one is removed, a running one is killed at once.
    * Resolves with its RunResult (a finished job's is left as it was), undefined when unknown.
-   * `unstarted` is called with the job when it was removed before any worker
-   * took it: no worker will report it (its webhook is the caller's to send).
+   * `onCancelled` is called with the job when this cancel stored its final
+   * result, queued or running: no worker will report it then (its store comes
+   * second and fails), so its webhook is the caller's to send.
    */
-  cancel(id: string, unstarted?: (job: QueuedJob, result: RunResult) => void): Promise<RunResult | undefined>;
+  cancel(id: string, onCancelled?: (job: QueuedJob, result: RunResult) => void): Promise<RunResult | undefined>;
   /** Calls `listener` with the id of every job that reaches a final status; returns the unsubscribe function. */
   onFinished(listener: (id: string) => void): Promise<() => void>;
   /** Jobs waiting to run. */

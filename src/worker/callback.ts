@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { QueuedJob } from "../queue/types.js";
 import type { RunResult } from "./run-result.js";
 
 export interface CallbackOptions {
@@ -8,6 +9,16 @@ export interface CallbackOptions {
   readonly attempts?: number;
   /** First retry delay; doubles each time. @defaultValue 1 s */
   readonly backoffMs?: number;
+}
+
+/**
+ * Sends a finished job's RunResult to its `callbackUrl`, if it has one, in
+ * the background. Whoever stores a job's final result calls it: the worker
+ * for a result it stored, the cancelling API for a cancel it stored.
+ */
+export function notifyCallback(job: QueuedJob, result: RunResult, logger: Logger, options?: CallbackOptions): void {
+  const url = job.request.callbackUrl;
+  if (url !== undefined) void deliverCallback(url, result, logger.child({ runId: job.id }), options);
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Metrics } from "../api/metrics.js";
 import { WarrenError } from "../errors.js";
 import type { QueuedJob, RunHandler } from "../queue/types.js";
 import { sandboxLanguages } from "../sandbox/images/catalog.js";
-import { deliverCallback, type CallbackOptions } from "./callback.js";
+import { notifyCallback, type CallbackOptions } from "./callback.js";
 import { jobSpecFromBody } from "./job-spec.js";
 import type { Limits } from "./limits.js";
 import type { RunResult } from "./run-result.js";
@@ -54,10 +54,6 @@ export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stor
     flushPhases("worker", job.id);
     return result;
   };
-  const stored = (job: QueuedJob, result: RunResult) => {
-    const url = job.request.callbackUrl;
-    if (url === undefined) return;
-    void deliverCallback(url, result, logger.child({ runId: job.id }), deps.callback);
-  };
+  const stored = (job: QueuedJob, result: RunResult) => notifyCallback(job, result, logger, deps.callback);
   return { handle, stored };
 }

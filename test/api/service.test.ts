@@ -5,6 +5,7 @@ import { imageInfoSchema } from "../../src/api/images.js";
 import { errorSchema, languageSchema, runResultSchema } from "../../src/api/result-schemas.js";
 import { BullMqQueue } from "../../src/queue/bullmq-queue.js";
 import { queueConfig } from "../../src/queue/config.js";
+import { eventually } from "../helpers/eventually.js";
 import { startRedis } from "../helpers/redis-server.js";
 import { post, python, testApp, type TestApp } from "./fixture.js";
 
@@ -138,30 +139,36 @@ describe("callbackUrl", () => {
   });
 });
 
+/** A webhook receiver on loopback: every POSTed RunResult lands in `received`. */
+async function callbackReceiver(): Promise<{ url: string; received: unknown[]; close: () => void }> {
+  const received: unknown[] = [];
+  const server = http.createServer((request, response) => {
+    let text = "";
+    request.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    request.on("end", () => {
+      received.push(JSON.parse(text));
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}/done`, received, close: () => server.close() };
+}
+
 describe("callbackUrl of a run cancelled while queued", () => {
   for (const mode of ["embedded", "distributed"] as const) {
     it(`${mode}: no worker will report it, so the API POSTs the cancelled RunResult`, async () => {
-      const received: unknown[] = [];
-      const server = http.createServer((request, response) => {
-        let text = "";
-        request.on("data", (chunk: Buffer) => (text += chunk.toString()));
-        request.on("end", () => {
-          received.push(JSON.parse(text));
-          response.writeHead(204).end();
-        });
-      });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      const { port } = server.address() as { port: number };
+      const receiver = await callbackReceiver();
+      const received = receiver.received;
       const redis = mode === "distributed" ? await startRedis() : undefined;
       const queue = redis === undefined ? undefined : await BullMqQueue.open(queueConfig({ REDIS_URL: redis.url, WARREN_QUEUE: `t-${randomUUID().slice(0, 8)}` }));
       // no worker: the run stays queued until it is cancelled
       const t = await testApp({}, { worker: false, ...(queue === undefined ? {} : { queue, ready: () => queue.health() }) });
       try {
-        const submitted = (await json(await t.app.request("/v1/runs", post(python("print(1)", { callbackUrl: `http://127.0.0.1:${port}/done` }))))) as { id: string };
+        const submitted = (await json(await t.app.request("/v1/runs", post(python("print(1)", { callbackUrl: receiver.url }))))) as { id: string };
         const cancelled = await json(await t.app.request(`/v1/runs/${submitted.id}`, { method: "DELETE" }));
         expect(cancelled).toMatchObject({ id: submitted.id, status: "cancelled" });
-        const deadline = Date.now() + 20_000;
-        while (received.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        await eventually("the webhook", () => (received.length > 0 ? true : undefined));
         expect(received).toEqual([cancelled]);
         // a second cancel changes nothing and sends nothing
         await t.app.request(`/v1/runs/${submitted.id}`, { method: "DELETE" });
@@ -170,10 +177,31 @@ describe("callbackUrl of a run cancelled while queued", () => {
       } finally {
         await t.close();
         await redis?.dispose();
-        server.close();
+        receiver.close();
       }
     });
   }
+});
+
+describe("callbackUrl of a run cancelled while running", () => {
+  it("the cancel stores its result, so the API POSTs the cancelled RunResult, once", async () => {
+    const receiver = await callbackReceiver();
+    const t = await testApp();
+    try {
+      const submitted = (await json(await t.app.request("/v1/runs", post(python("import time\nprint('up', flush=True)\ntime.sleep(60)", { callbackUrl: receiver.url }))))) as { id: string };
+      await eventually("the run to start", async () => ((await json(await t.app.request(`/v1/runs/${submitted.id}`))) as { status: string }).status === "running" || undefined);
+      const cancelled = await json(await t.app.request(`/v1/runs/${submitted.id}`, { method: "DELETE" }));
+      expect(cancelled).toMatchObject({ id: submitted.id, status: "cancelled", verdict: null });
+      await eventually("the webhook", () => (receiver.received.length > 0 ? true : undefined));
+      expect(receiver.received).toEqual([cancelled]);
+      // the worker's own late result is not stored, and so not sent
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(receiver.received).toHaveLength(1);
+    } finally {
+      await t.close();
+      receiver.close();
+    }
+  });
 });
 
 describe("503 unavailable when Redis is down", () => {
