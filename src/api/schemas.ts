@@ -12,7 +12,17 @@ export const REQUEST_BOUNDS = Object.freeze({
   fileChars: 8 * 1024 * 1024,
   /** Characters of a stdin (the run's or one test's) and of an expectedOutput. */
   stdinChars: 16 * 1024 * 1024,
+  /** UTF-8 bytes of one argument or one `KEY=VALUE` (the kernel's MAX_ARG_STRLEN, less its NUL). */
+  argBytes: 128 * 1024 - 1,
+  /** UTF-8 bytes of all `args` together, and of all `env` together (the launcher takes 4 MiB of arguments in all). */
+  argsTotalBytes: 1024 * 1024,
 });
+
+const bytes = (text: string) => Buffer.byteLength(text, "utf8");
+const argString = z
+  .string()
+  .refine((arg) => !arg.includes("\0"), { message: "contains a NUL byte" })
+  .refine((arg) => bytes(arg) <= REQUEST_BOUNDS.argBytes, { message: `is over ${REQUEST_BOUNDS.argBytes} bytes, the kernel's limit for one argument` });
 
 const MIB = 1024 * 1024;
 
@@ -142,13 +152,21 @@ function buildRunRequestSchema(maxima: Limits) {
       })
       .describe("Source files; the first is the entry point"),
     stdin: z.string().max(REQUEST_BOUNDS.stdinChars, { message: `stdin is limited to ${REQUEST_BOUNDS.stdinChars / MIB} MiB` }).default("").describe("stdin of a plain run"),
-    args: z.array(z.string().refine((arg) => !arg.includes("\0"), { message: "contains a NUL byte" })).max(REQUEST_BOUNDS.args).default([]).describe("argv after the program"),
+    args: z
+      .array(argString)
+      .max(REQUEST_BOUNDS.args)
+      .refine((args) => args.reduce((sum, arg) => sum + bytes(arg) + 1, 0) <= REQUEST_BOUNDS.argsTotalBytes, { message: `at most ${REQUEST_BOUNDS.argsTotalBytes / MIB} MiB of arguments in all` })
+      .default([])
+      .describe("argv after the program"),
     env: z
-      .record(
-        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "is not a valid environment variable name" }),
-        z.string().refine((value) => !value.includes("\0"), { message: "contains a NUL byte" }),
-      )
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "is not a valid environment variable name" }), argString)
       .refine((env) => Object.keys(env).length <= REQUEST_BOUNDS.envVars, { message: `at most ${REQUEST_BOUNDS.envVars} variables` })
+      .refine((env) => Object.entries(env).every(([key, value]) => bytes(key) + 1 + bytes(value) <= REQUEST_BOUNDS.argBytes), {
+        message: `a KEY=VALUE is over ${REQUEST_BOUNDS.argBytes} bytes, the kernel's limit for one variable`,
+      })
+      .refine((env) => Object.entries(env).reduce((sum, [key, value]) => sum + bytes(key) + bytes(value) + 2, 0) <= REQUEST_BOUNDS.argsTotalBytes, {
+        message: `at most ${REQUEST_BOUNDS.argsTotalBytes / MIB} MiB of environment in all`,
+      })
       .default({})
       .describe("Extra environment of the program"),
     limits: limitsSchema(maxima).optional().describe("Limits of the run stage(s)"),

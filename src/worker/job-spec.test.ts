@@ -51,6 +51,10 @@ describe("jobSpecFromBody", () => {
     [{ language: "python", files: [{ path: "a.py", content: "!!", encoding: "base64" }] }, "files.0.content"],
     [{ language: "python", files: [{ path: "a.py", content: "" }], surprise: 1 }, "body"],
     [{ language: "python", files: [{ path: "a.py", content: "" }], env: { "1X": "y" } }, "env.1X"],
+    [{ language: "python", files: [{ path: "a.py", content: "" }], args: ["x".repeat(128 * 1024)] }, "args.0"],
+    [{ language: "python", files: [{ path: "a.py", content: "" }], args: Array.from({ length: 12 }, () => "x".repeat(100_000)) }, "args"],
+    [{ language: "python", files: [{ path: "a.py", content: "" }], env: { BIG: "x".repeat(128 * 1024) } }, "env.BIG"],
+    [{ language: "python", files: [{ path: "a.py", content: "" }], env: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`V${i}`, "x".repeat(100_000)])) }, "env"],
     [{ language: "python", files: [{ path: "a.py", content: "" }], checker: { kind: "regex" } }, "checker.kind"],
   ])("refuses %j at %s", (body, where) => {
     let caught: unknown;
