@@ -96,7 +96,6 @@ class SpawnedLauncher extends EventEmitter implements LauncherProcess {
     // [ours, the child's] per fd: the child reads fd 0, writes 1, 2 and 3
     const pipes: [number, number][] = [];
     const fa = Buffer.alloc(FILE_ACTIONS_BYTES);
-    let spawned = false;
     try {
       for (let fd = 0; fd < 4; fd += 1) {
         const ends = [-1, -1];
@@ -111,7 +110,6 @@ class SpawnedLauncher extends EventEmitter implements LauncherProcess {
       const rc = c.posixSpawn(pid, file, fa, null, [file, ...args, null], [...env, null]);
       c.faDestroy(fa);
       if (rc !== 0) throw Object.assign(new Error(`posix_spawn ${file}: errno ${rc}`), { errno: rc, code: rc === 2 ? "ENOENT" : rc === 13 ? "EACCES" : "ESPAWN" });
-      spawned = true;
       this.pid = pid[0];
     } catch (error) {
       for (const [ours, theirs] of pipes) {
@@ -119,7 +117,6 @@ class SpawnedLauncher extends EventEmitter implements LauncherProcess {
         c.close(theirs);
       }
       this.stdio = [null, null, null, null];
-      if (spawned) throw error;
       // as ChildProcess does: the failure arrives as an 'error' event, then 'close'
       this.exitCode = -1;
       queueMicrotask(() => {

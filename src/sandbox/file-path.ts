@@ -4,8 +4,9 @@ import { InvalidFilePathError } from "../errors.js";
  * Checks a job file path: relative, non-empty, no `..` or `.` segment, no empty
  * segment, no NUL. Returns the path's segments. Throws InvalidFilePathError.
  *
- * Why so strict: these paths are joined to a host temp dir before the launcher
- * copies them in; anything that could leave that dir must be refused here.
+ * Why so strict: the container's init writes them below the work dir (with
+ * O_NOFOLLOW and O_EXCL, docs/launcher.md), and refuses the same; refusing
+ * them here makes a bad path the client's 400, before anything runs.
  */
 /** What the file system and the launcher's copy-in take: NAME_MAX bytes a segment, 32 levels. */
 export const FILE_PATH_BOUNDS = Object.freeze({ segmentBytes: 255, segments: 32 });

@@ -154,14 +154,10 @@ export class Container {
       staged === undefined ? encodeExecRequest(args, stdin) : encodeExecRequest(["--unpack-first", String(staged.length), ...args], Buffer.concat([staged, stdin]));
     const outputCap =
       request.limits.outputKb === undefined ? OUTPUT_HARD_CAP : Math.min(OUTPUT_HARD_CAP, request.limits.outputKb * 1024 + OUTPUT_SLACK);
-    const run = this.#turn
-      .then(() => this.#serve(frame, outputCap, request))
-      .then((result) => {
-        if (staged !== undefined && result.status === "internal_error" && result.error?.step === "unpack") throw copyInFailed(result);
-        return result;
-      });
-    this.#turn = run.catch(() => {});
-    return run;
+    return this.#queued(frame, outputCap, request).then((result) => {
+      if (staged !== undefined && result.status === "internal_error" && result.error?.step === "unpack") throw copyInFailed(result);
+      return result;
+    });
   }
 
   /**
@@ -182,23 +178,23 @@ export class Container {
   }
 
   /**
-   * Copies files into the work dir of the running container: how a container
-   * made ahead of time, with no job yet, receives its job's files. The copy is
-   * made inside the container as the sandbox user (a served request with
-   * `--copy-in` and no program); a file that already exists is an error.
+   * Copies files into the work dir of the running container now, in a request
+   * of their own (`--unpack`): written inside the container by its init, as
+   * the sandbox user; a file that already exists is an error. A job's files
+   * go with its first exec instead (stage()).
    */
   async copyIn(files: readonly JobFile[]): Promise<void> {
-    await this.#unpack(encodeJobFiles(files));
+    const stream = encodeJobFiles(files);
+    if (stream.length === 0) return;
+    const result = await this.#queued(encodeExecRequest(["--unpack"], stream), DIAGNOSTICS_CAP, { limits: {} });
+    if (result.status !== "ok") throw copyInFailed(result);
   }
 
-  /** One served `--unpack` request: STREAM (encodeJobFiles) is written into the work dir inside the container. */
-  async #unpack(stream: Buffer): Promise<void> {
-    if (stream.length === 0) return;
-    const frame = encodeExecRequest(["--unpack"], stream);
-    const run = this.#turn.then(() => this.#serve(frame, DIAGNOSTICS_CAP, { limits: {} }));
+  /** Serves FRAME once the requests before it are answered (the holder serves one at a time). */
+  #queued(frame: Buffer, outputCap: number, request: Pick<ExecRequest, "limits" | "signal">): Promise<ExecResult> {
+    const run = this.#turn.then(() => this.#serve(frame, outputCap, request));
     this.#turn = run.catch(() => {});
-    const result = await run;
-    if (result.status !== "ok") throw copyInFailed(result);
+    return run;
   }
 
   /** Sends one request and waits for its answer. */

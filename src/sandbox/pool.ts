@@ -32,7 +32,7 @@ interface Kind {
 /**
  * Ready containers made ahead of time — namespaces (the costly network
  * namespace among them), overlay scratch layer and init already up — so that
- * a job only has to copy its files in and exec. A container serves one job
+ * a job only has to exec, its files going with its first exec (stage()). A container serves one job
  * only: `acquire` hands it out of the pool for good, the job destroys it, and
  * the pool makes a fresh one in the background. Per kind, the number kept
  * ready grows by one each time a job finds none ready (up to maxIdle) and
