@@ -19,13 +19,13 @@ export function usageError(command: string, error: unknown, usage: string): Inva
 
 /**
  * parseArgs for one command: a parse error becomes a usage error naming the
- * command, and `--help` (when the command has it) prints USAGE and gives
+ * command, and `--help` / `-h` (every command takes it) prints USAGE and gives
  * undefined, after which the command exits 0.
  */
 export function parseCommand<T extends ParseArgsConfig>(command: string, usage: string, config: T): ReturnType<typeof parseArgs<T>> | undefined {
   let parsed: ReturnType<typeof parseArgs<T>>;
   try {
-    parsed = parseArgs(config);
+    parsed = parseArgs({ ...config, options: { ...config.options, help: { type: "boolean", short: "h" } } }) as ReturnType<typeof parseArgs<T>>;
   } catch (error) {
     throw usageError(command, error, usage);
   }

@@ -25,7 +25,6 @@ export async function imageBuildCommand(argv: string[]): Promise<number> {
       mirror: { type: "string" },
       mode: { type: "string", default: "auto" },
       recipes: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
     },
   });
   if (parsed === undefined) return 0; // --help

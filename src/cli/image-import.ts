@@ -30,7 +30,6 @@ export async function imageImportCommand(argv: string[]): Promise<number> {
       description: { type: "string" },
       "max-size-mb": { type: "string" },
       "max-files": { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
     },
   });
   if (parsed === undefined) return 0; // --help

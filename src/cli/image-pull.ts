@@ -33,7 +33,6 @@ export async function imagePullCommand(argv: string[]): Promise<number> {
       parallel: { type: "string" },
       "max-size-mb": { type: "string" },
       "max-files": { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
     },
   });
   if (parsed === undefined) return 0; // --help

@@ -36,7 +36,6 @@ export async function runCommand(argv: string[]): Promise<number> {
       "wall-ms": { type: "string" },
       "memory-mb": { type: "string" },
       "cpu-ms": { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
     },
   });
   if (parsed === undefined) return 0; // --help

@@ -34,7 +34,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand("serve", SERVE_USAGE, {
     args: argv,
     strict: true,
-    options: { port: { type: "string" }, host: { type: "string" }, "no-worker": { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
+    options: { port: { type: "string" }, host: { type: "string" }, "no-worker": { type: "boolean", default: false } },
   });
   if (parsed === undefined) return 0; // --help
   const { values } = parsed;

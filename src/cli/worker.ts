@@ -18,7 +18,7 @@ jobs, finish the running ones (within WARREN_SHUTDOWN_MS, default 30 s; past
 that they are handed back to other workers), then exit.`;
 
 export async function workerCommand(argv: string[]): Promise<number> {
-  const parsed = parseCommand("worker", WORKER_USAGE, { args: argv, strict: true, options: { help: { type: "boolean", short: "h", default: false } } });
+  const parsed = parseCommand("worker", WORKER_USAGE, { args: argv, strict: true, options: {} });
   if (parsed === undefined) return 0; // --help
   const { values } = parsed;
   const env = process.env;
