@@ -1,5 +1,5 @@
 /* What the adversarial suite checks on the host side: our own marked
- * processes, cgroups of dead launchers, job temp dirs, disk space, and that
+ * processes, cgroups of dead launchers, disk space, and that
  * the host still answers. Only processes whose command line carries a marker
  * this test made are ever looked at. */
 import { spawnSync } from "node:child_process";

@@ -14,7 +14,7 @@ beforeAll(async () => {
   cgroupsBefore = await deadLauncherCgroups();
 });
 afterAll(async () => {
-  // nothing leaked by this file: no cgroup of a dead launcher, no job temp dir of ours
+  // nothing leaked by this file: no cgroup of a dead launcher
   expect((await deadLauncherCgroups()).filter((dir) => !cgroupsBefore.includes(dir))).toEqual([]);
 });
 

@@ -8,6 +8,7 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually.js";
+import { parentOf } from "../helpers/processes.js";
 import { job, run, sandbox } from "../helpers/sandbox.js";
 import { deadLauncherCgroups, hostProcessesWith, marker } from "../escape/host.js";
 
@@ -40,14 +41,6 @@ function cmdline(pid: number): string[] {
     return fs.readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0");
   } catch {
     return [];
-  }
-}
-
-function parentOf(pid: number): number {
-  try {
-    return Number(fs.readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1]!.split(" ")[1]);
-  } catch {
-    return 0;
   }
 }
 

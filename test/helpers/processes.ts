@@ -18,3 +18,18 @@ export function processesWith(marker: string, options: { prefix?: boolean } = {}
   }
   return found;
 }
+
+/** The parent pid of host process PID; 0 when it is gone. */
+export function parentOf(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return 0; // exited meanwhile
+  }
+}
+
+/** Host pids of the processes whose parent is PID. */
+export function childrenOf(pid: number): number[] {
+  return fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && parentOf(Number(entry)) === pid).map(Number);
+}

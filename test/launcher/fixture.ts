@@ -1,13 +1,13 @@
 /* Runs warren-launch directly, with the host image and the delegated cgroup
  * root of this machine (WARREN_CGROUP_ROOT / WARREN_DATA_DIR, as `warren run` uses). */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { resolveDataDir } from "../../src/config/data-dir.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "../../src/sandbox/cgroup/index.js";
 import { loadHostImage } from "../../src/sandbox/images/host-image.js";
 import { requireLauncher } from "../../src/sandbox/launcher-path.js";
 import { TIME_SCALE } from "../helpers/sandbox.js";
-export { processesWith } from "../helpers/processes.js";
+export { childrenOf, processesWith } from "../helpers/processes.js";
 
 export const launcher = requireLauncher();
 export const image = loadHostImage(resolveDataDir());
@@ -63,9 +63,8 @@ export function py(code: string, extra: string[] = []): Ran {
   return launch([...containerArgs, ...cgroupArgs, ...envArgs, "--memory-mb", "256", "--pids", "64", "--wall-ms", String(20000 * TIME_SCALE), ...extra], ["python3", "-c", code]);
 }
 
-/** A held container; join() runs a program in it; close() ends it. */
-export async function hold(extra: string[] = []): Promise<{ pid: number; join: (argv: string[], args?: string[]) => Ran; close: () => Promise<void> }> {
-  const child = spawn(launcher, ["--hold", ...containerArgs, ...extra, "--status-fd", "3"], { stdio: ["pipe", "ignore", "pipe", "pipe"] });
+/** The container init's pid from a `--hold` launcher's `{"ready":true,"pid":N}` line on fd 3. */
+export async function readyPid(child: ChildProcess): Promise<number> {
   const line = await new Promise<string>((resolve, reject) => {
     let buf = "";
     child.stdio[3]!.on("data", (d: Buffer) => {
@@ -76,7 +75,13 @@ export async function hold(extra: string[] = []): Promise<{ pid: number; join: (
   });
   const ready = JSON.parse(line) as Status;
   if (ready.ready !== true || typeof ready.pid !== "number") throw new Error(`holder said ${line}`);
-  const pid = ready.pid;
+  return ready.pid;
+}
+
+/** A held container; join() runs a program in it; close() ends it. */
+export async function hold(extra: string[] = []): Promise<{ pid: number; join: (argv: string[], args?: string[]) => Ran; close: () => Promise<void> }> {
+  const child = spawn(launcher, ["--hold", ...containerArgs, ...extra, "--status-fd", "3"], { stdio: ["pipe", "ignore", "pipe", "pipe"] });
+  const pid = await readyPid(child);
   return {
     pid,
     join: (argv, args = []) => launch(["--join", String(pid), ...cgroupArgs, ...envArgs, "--wall-ms", String(20000 * TIME_SCALE), ...args], argv),

@@ -7,8 +7,9 @@ import fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeJobFiles } from "../../src/sandbox/job-files.js";
 import { AnswerReader, encodeCancel, encodeExecRequest } from "../../src/sandbox/served-frames.js";
+import { eventually } from "../helpers/eventually.js";
 import { TIME_SCALE } from "../helpers/sandbox.js";
-import { cgroupArgs, cgroupsOf, containerArgs, envArgs, launcher, processesWith, type Status } from "./fixture.js";
+import { cgroupArgs, cgroupsOf, childrenOf, containerArgs, envArgs, launcher, processesWith, readyPid, type Status } from "./fixture.js";
 
 interface Answer { stdout: string; stderr: string; status: Status & { step?: string; message?: string } }
 
@@ -28,14 +29,7 @@ async function served(): Promise<Served> {
   const child = spawn(launcher, ["--hold", ...containerArgs, ...cgroupArgs, "--status-fd", "3"], { stdio: ["pipe", "pipe", "pipe", "pipe"] });
   holders.push(child);
   const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const initPid = await new Promise<number>((resolve, reject) => {
-    let text = "";
-    child.stdio[3]!.on("data", (chunk: Buffer) => {
-      text += String(chunk);
-      if (text.includes("\n")) resolve((JSON.parse(text.split("\n")[0]!) as { pid: number }).pid);
-    });
-    child.once("exit", (code) => reject(new Error(`holder exited ${code}: ${text}`)));
-  });
+  const initPid = await readyPid(child);
   let current: { answer: Answer; resolve: (answer: Answer) => void } | undefined;
   const reader = new AnswerReader((type, data) => {
     if (current === undefined) throw new Error(`a frame '${type}' with no request`);
@@ -61,20 +55,6 @@ async function served(): Promise<Served> {
   };
 }
 
-/** Host pids of the processes whose parent is PID. */
-async function childrenOf(pid: number): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "latin1");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) found.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
 
 const wall = ["--wall-ms", String(20_000 * TIME_SCALE)];
 const limited = [...cgroupArgs, "--memory-mb", "128", "--pids", "32", ...wall, ...envArgs];
@@ -96,16 +76,16 @@ describe("served executions", () => {
   it("a program forked ahead waits for the next request; when it is gone, init forks one and nothing is lost", async () => {
     const box = await served();
     // between requests, init (pid 1 inside) has one child: the program forked ahead, in the next execution's cgroups
-    const waiting = await childrenOf(box.initPid);
+    const waiting = childrenOf(box.initPid);
     expect(waiting).toHaveLength(1);
     process.kill(waiting[0]!, "SIGKILL");
-    for (let i = 0; i < 200 && (await childrenOf(box.initPid)).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually("the program made ahead to be reaped", () => (childrenOf(box.initPid).length === 0 ? true : undefined));
     const ran = await box.request([...limited, "--", "sh", "-c", "echo $$ survived"]);
     expect(ran.status).toMatchObject({ status: "ok" });
     expect(ran.stdout).toMatch(/^\d+ survived\n$/);
     // and after it (the answer comes first), a new one is forked ahead again
-    for (let i = 0; i < 200 && (await childrenOf(box.initPid)).length !== 1; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(await childrenOf(box.initPid)).toHaveLength(1);
+    await eventually("a program forked ahead again", () => (childrenOf(box.initPid).length === 1 ? true : undefined));
+    expect(childrenOf(box.initPid)).toHaveLength(1);
     expect((await box.request([...limited, "--", "true"])).status).toMatchObject({ status: "ok" });
   });
 
@@ -123,8 +103,9 @@ describe("served executions", () => {
     const box = await served();
     const files = encodeJobFiles([{ path: "main.sh", content: "echo hi" }, { path: "deep/er/data.bin", content: Buffer.from([0, 1, 2, 255]) }]);
     expect((await box.request(["--unpack"], files)).status).toMatchObject({ status: "ok" });
-    const look = await box.request([...limited, "--", "sh", "-c", "stat -c '%n %U %a %s' main.sh deep/er/data.bin; od -An -tu1 deep/er/data.bin"]);
-    expect(look.stdout).toBe("main.sh sandbox 644 7\ndeep/er/data.bin sandbox 644 4\n   0   1   2 255\n".replace(/sandbox/g, look.stdout.split(" ")[1]!));
+    // owned by the sandbox user: uid 1000 inside (the launcher's default --uid), like every program
+    const look = await box.request([...limited, "--", "sh", "-c", "stat -c '%n %u %a %s' main.sh deep/er/data.bin; id -u; od -An -tu1 deep/er/data.bin"]);
+    expect(look.stdout).toBe("main.sh 1000 644 7\ndeep/er/data.bin 1000 644 4\n1000\n   0   1   2 255\n");
     // a name that exists is refused (O_EXCL), and so is a path through a link a program planted
     const again = await box.request(["--unpack"], encodeJobFiles([{ path: "main.sh", content: "x" }]));
     expect(again.status).toMatchObject({ status: "internal_error", step: "unpack", errno: 17 });
@@ -190,7 +171,7 @@ describe("served executions", () => {
     const box = await served();
     const marker = `warren-served-cancel-${process.pid}-${Date.now()}`;
     const running = box.request([...limited, "--", "bash", "-c", `(exec -a ${marker} sleep 300 &); sleep 300`]);
-    for (let i = 0; i < 400 && processesWith(marker, { prefix: true }).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    await eventually("the program to start", () => (processesWith(marker, { prefix: true }).length > 0 ? true : undefined));
     expect(processesWith(marker, { prefix: true })).toHaveLength(1);
     box.child.stdin!.write(encodeCancel());
     expect((await running).status).toMatchObject({ status: "internal_error", step: "cancelled" });
@@ -203,7 +184,7 @@ describe("served executions", () => {
     const box = await served();
     const marker = `warren-served-eof-${process.pid}-${Date.now()}`;
     void box.request([...limited, "--", "bash", "-c", `exec -a ${marker} sleep 300`]);
-    for (let i = 0; i < 400 && processesWith(marker, { prefix: true }).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    await eventually("the program to start", () => (processesWith(marker, { prefix: true }).length > 0 ? true : undefined));
     expect(processesWith(marker, { prefix: true })).toHaveLength(1);
     box.child.stdin!.end();
     expect(await box.exited()).toBe(0);

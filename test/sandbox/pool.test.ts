@@ -4,6 +4,7 @@ import type { Container } from "../../src/sandbox/launcher.js";
 import { ContainerPool } from "../../src/sandbox/pool.js";
 import { jobSpecFromBody } from "../../src/worker/job-spec.js";
 import { runJob } from "../../src/worker/run-job.js";
+import { parentOf } from "../helpers/processes.js";
 import { job, sandbox } from "../helpers/sandbox.js";
 
 const limits = { wallTimeMs: 5000, cpuTimeMs: 5000, memoryMb: 128, processes: 32, outputKb: 256 };
@@ -118,8 +119,7 @@ function holders(hostname: string): number[] {
     try {
       const argv = fs.readFileSync(`/proc/${entry}/cmdline`, "latin1").split("\0");
       const at = argv.indexOf("--hostname");
-      const ppid = Number(fs.readFileSync(`/proc/${entry}/stat`, "latin1").split(") ")[1]!.split(" ")[1]);
-      if (ppid === process.pid && argv.includes("--hold") && at >= 0 && argv[at + 1] === hostname) found.push(Number(entry));
+      if (parentOf(Number(entry)) === process.pid && argv.includes("--hold") && at >= 0 && argv[at + 1] === hostname) found.push(Number(entry));
     } catch {
       // exited meanwhile
     }
