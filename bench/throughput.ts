@@ -23,7 +23,7 @@ import type { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { openSandbox } from "../src/sandbox/environment.js";
 import { expandCommand, findLanguage } from "../src/sandbox/images/languages.js";
-import { containerArgs, joinArgs } from "../src/sandbox/launch-args.js";
+import { containerArgs, execArgs } from "../src/sandbox/launch-args.js";
 import { Container } from "../src/sandbox/launcher.js";
 import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS } from "../src/worker/limits.js";
 import { execLimits } from "../src/worker/stage.js";
@@ -63,17 +63,19 @@ if (process.getuid?.() === 0) {
   fs.chownSync(srcDir, 65534, 65534);
   fs.chownSync(path.join(srcDir, "main.c"), 65534, 65534);
 }
-const container = { rootfs: sandbox.image.rootfs, binds: sandbox.image.binds, scratchMb, copyIn: srcDir };
-/** Exec options of a one-shot: the join flags without `--join PID`. */
+// The one-shot reads the source from a read-only bind (the launcher takes files only in served requests).
+const container = { rootfs: sandbox.image.rootfs, binds: [...sandbox.image.binds, { source: srcDir, target: "/src" }], scratchMb, cgroups: sandbox.cgroups };
+const oneShotCompileArgv = expandCommand(c.compile, c, { files: ["/src/main.c"], memoryMb: DEFAULT_COMPILE_LIMITS.memoryMb });
+/** Exec options of a one-shot, then its status fd and the program. */
 const execFlags = (argv: readonly string[], limits: typeof DEFAULT_RUN_LIMITS) => {
-  const args = joinArgs({ pid: 1, cgroups: sandbox.cgroups, argv, env: sandbox.image.env, limits: execLimits(limits) }, STATUS_FD);
-  if (args[0] !== "--join" || args[1] !== "1") throw new Error(`joinArgs changed shape: ${args.slice(0, 4).join(" ")}`);
-  return args.slice(2);
+  const args = execArgs({ hasCgroups: true, argv, env: sandbox.image.env, limits: execLimits(limits) });
+  const separator = args.indexOf("--");
+  return [...args.slice(0, separator), "--status-fd", String(STATUS_FD), ...args.slice(separator)];
 };
 const shellQuote = (arg: string) => (/^[\w./=+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
 const oneShotArgs = [
   ...containerArgs(container),
-  ...execFlags(["/bin/sh", "-c", `${compileArgv.map(shellQuote).join(" ")} && exec ${runArgv.map(shellQuote).join(" ")}`], DEFAULT_COMPILE_LIMITS),
+  ...execFlags(["/bin/sh", "-c", `${oneShotCompileArgv.map(shellQuote).join(" ")} && exec ${runArgv.map(shellQuote).join(" ")}`], DEFAULT_COMPILE_LIMITS),
 ];
 
 interface Launched {

@@ -22,6 +22,8 @@ export interface ExecLimits {
   /** RLIMIT_FSIZE, in MiB. */
   readonly fileSizeMb?: number;
   readonly stackMb?: number;
+  /** CPU bandwidth: at most this many CPUs' worth of time per wall-clock period (the cgroup's CPU quota). */
+  readonly cpus?: number;
 }
 
 export interface ExecRequest {

@@ -13,11 +13,9 @@ export interface HoldOptions {
   readonly rootfs: string;
   readonly binds?: readonly Bind[];
   readonly scratchMb?: number;
-  /** A host directory whose files are copied into the work dir. */
-  readonly copyIn?: string;
   readonly workdir?: string;
   readonly hostname?: string;
-  /** Hold only: parent cgroups in which the next execution's cgroups are made ahead of its request. */
+  /** The delegated parent cgroups (one per hierarchy): the container's own cgroup is made below them, and each execution's below that. */
   readonly cgroups?: readonly string[];
 }
 
@@ -26,14 +24,13 @@ export function holdArgs(options: HoldOptions, statusFd: number): string[] {
   return ["--hold", ...containerArgs(options), "--status-fd", String(statusFd)];
 }
 
-/** The container options alone (also the first half of a one-shot command line). */
+/** The container options alone (also the first half of a one-shot command line, where the cgroups are the execution's parents). */
 export function containerArgs(options: HoldOptions): string[] {
   const args = ["--rootfs", options.rootfs];
   for (const bind of options.binds ?? []) {
     args.push(bind.optional === true ? "--ro-bind-try" : "--ro-bind", bind.source, bind.target);
   }
   if (options.scratchMb !== undefined) args.push("--scratch-mb", integer("scratchMb", options.scratchMb));
-  if (options.copyIn !== undefined) args.push("--copy-in", options.copyIn);
   if (options.workdir !== undefined) args.push("--workdir", options.workdir);
   if (options.hostname !== undefined) args.push("--hostname", options.hostname);
   for (const cgroup of options.cgroups ?? []) args.push("--cgroup", cgroup);
@@ -41,36 +38,24 @@ export function containerArgs(options: HoldOptions): string[] {
 }
 
 export interface ExecOptions {
-  /** Parent cgroups, one per hierarchy (see CgroupDriver.parents). */
-  readonly cgroups: readonly string[];
+  /** Whether the container has cgroups (its --cgroup): memory, process and CPU limits need them. */
+  readonly hasCgroups: boolean;
   readonly argv: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
   readonly cwd?: string;
   readonly limits: ExecLimits;
 }
 
-export interface JoinOptions extends ExecOptions {
-  readonly pid: number;
-}
-
-/** Arguments of `warren-launch --join PID … -- PROGRAM ARG…` (docs/launcher.md, exec options). */
-export function joinArgs(options: JoinOptions, statusFd: number): string[] {
-  const args = execArgs(options);
-  const separator = args.indexOf("--");
-  return ["--join", integer("pid", options.pid), ...args.slice(0, separator), "--status-fd", String(statusFd), ...args.slice(separator)];
-}
-
 /** The exec options and program of one execution, `… -- PROGRAM ARG…`: a served request's arguments (docs/launcher.md, served execs). */
 export function execArgs(options: ExecOptions): string[] {
   if (options.argv.length === 0 || options.argv[0] === "") throw new InvalidRequestError("The program to run (argv[0]) is empty.");
   const { limits } = options;
-  const needsCgroup = limits.memoryMb !== undefined || limits.processes !== undefined || limits.cpuTimeMs !== undefined;
-  if (needsCgroup && options.cgroups.length === 0) {
-    throw new InvalidRequestError("Memory, process and CPU-time limits need a delegated cgroup; run `warren doctor`.");
+  const needsCgroup = limits.memoryMb !== undefined || limits.processes !== undefined || limits.cpuTimeMs !== undefined || limits.cpus !== undefined;
+  if (needsCgroup && !options.hasCgroups) {
+    throw new InvalidRequestError("Memory, process and CPU limits need a delegated cgroup; run `warren doctor`.");
   }
   const args: string[] = [];
-  for (const cgroup of options.cgroups) args.push("--cgroup", cgroup);
-  const flags: [keyof ExecLimits, string][] = [
+  const flags: [Exclude<keyof ExecLimits, "cpus">, string][] = [
     ["memoryMb", "--memory-mb"],
     ["processes", "--pids"],
     ["cpuTimeMs", "--cpu-ms"],
@@ -84,6 +69,7 @@ export function execArgs(options: ExecOptions): string[] {
     const value = limits[field];
     if (value !== undefined) args.push(flag, integer(field, value));
   }
+  if (limits.cpus !== undefined) args.push("--cpus", cpus(limits.cpus));
   for (const [key, value] of Object.entries(options.env ?? {})) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new InvalidRequestError(`Environment variable name ${JSON.stringify(key)} is not a valid name.`);
     if (value.includes("\0")) throw new InvalidRequestError(`Environment variable ${key} contains a NUL byte.`);
@@ -95,6 +81,14 @@ export function execArgs(options: ExecOptions): string[] {
     if (arg.includes("\0")) throw new InvalidRequestError("A program argument contains a NUL byte.");
   }
   return args;
+}
+
+/** The launcher takes 0.01 to 1024 CPUs, to the hundredth. */
+function cpus(value: number): string {
+  if (!Number.isFinite(value) || value < 0.01 || value > 1024) {
+    throw new InvalidRequestError(`Expected \`cpus\` to be a number from 0.01 to 1024, got \`${value}\` (${typeof value}).`);
+  }
+  return String(Math.round(value * 100) / 100);
 }
 
 function integer(name: string, value: number): string {

@@ -3,7 +3,7 @@ import { z } from "zod";
 
 /** `{"ready":true,"pid":N}`: a held container is up (docs/launcher.md, hold mode). */
 export const readyLineSchema = z.object({
-  ready: z.literal(true).describe("The container is up and waits for --join"),
+  ready: z.literal(true).describe("The container is up and serves exec requests"),
   pid: z.number().int().positive().describe("The container's init, as a pid in the caller's pid namespace"),
 });
 

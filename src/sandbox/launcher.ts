@@ -16,7 +16,7 @@ import { AnswerReader, encodeCancel, encodeExecRequest } from "./served-frames.j
 const STATUS_FD = 3;
 /** How long a container may take to come up. */
 const START_TIMEOUT_MS = 20_000;
-/** How long after its wall limit a join may take before we kill it (the launcher enforces wall time itself). */
+/** How long after its wall limit an execution may take to be answered before we kill the container (the launcher enforces wall time itself). */
 const DEADLINE_GRACE_MS = 5_000;
 /** Bound on what we read of a launcher's own diagnostics. */
 const DIAGNOSTICS_CAP = 16 * 1024;
@@ -140,7 +140,7 @@ export class Container {
   /** Runs one program in the container and reports how it went. Calls are served one after another. */
   exec(request: ExecRequest): Promise<ExecResult> {
     const args = execArgs({
-      cgroups: this.#cgroups,
+      hasCgroups: this.#cgroups.length > 0,
       argv: request.argv,
       limits: request.limits,
       ...(request.env === undefined ? {} : { env: request.env }),

@@ -2,6 +2,8 @@
  * root of this machine (WARREN_CGROUP_ROOT / WARREN_DATA_DIR, as `warren run` uses). */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import { afterEach } from "vitest";
+import { AnswerReader, encodeExecRequest } from "../../src/sandbox/served-frames.js";
 import { resolveDataDir } from "../../src/config/data-dir.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "../../src/sandbox/cgroup/index.js";
 import { loadHostImage } from "../../src/sandbox/images/host-image.js";
@@ -78,22 +80,62 @@ export async function readyPid(child: ChildProcess): Promise<number> {
   return ready.pid;
 }
 
-/** A held container; join() runs a program in it; close() ends it. */
-export async function hold(extra: string[] = []): Promise<{ pid: number; join: (argv: string[], args?: string[]) => Ran; close: () => Promise<void> }> {
-  const child = spawn(launcher, ["--hold", ...containerArgs, ...extra, "--status-fd", "3"], { stdio: ["pipe", "ignore", "pipe", "pipe"] });
-  const pid = await readyPid(child);
+export interface Answer { stdout: string; stderr: string; status: Status & { step?: string; message?: string } }
+
+/** A held container (`--hold`), spoken to byte for byte without the TypeScript client. */
+export interface Served {
+  readonly child: ChildProcess;
+  readonly initPid: number;
+  /** One served request: exec options (the container's cgroups are implied), "--", the program. */
+  request(args: string[], stdin?: string | Buffer): Promise<Answer>;
+  exited(): Promise<number | null>;
+  /** Ends the container (stdin EOF) and waits for the holder. */
+  close(): Promise<number | null>;
+}
+
+const holders: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of holders.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+});
+
+/** `warren-launch --hold` with the host image, the delegated cgroups (unless `cgroups: false`) and EXTRA container options. */
+export async function served(extra: string[] = [], options: { cgroups?: boolean } = {}): Promise<Served> {
+  const child = spawn(launcher, ["--hold", ...containerArgs, ...(options.cgroups === false ? [] : cgroupArgs), ...extra, "--status-fd", "3"], {
+    stdio: ["pipe", "pipe", "pipe", "pipe"],
+  });
+  holders.push(child);
+  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const initPid = await readyPid(child);
+  let current: { answer: Answer; resolve: (answer: Answer) => void } | undefined;
+  const reader = new AnswerReader((type, data) => {
+    if (current === undefined) throw new Error(`a frame '${type}' with no request`);
+    if (type === "o") current.answer.stdout += data.toString();
+    else if (type === "e") current.answer.stderr += data.toString();
+    else {
+      current.answer.status = JSON.parse(data.toString()) as Answer["status"];
+      const done = current;
+      current = undefined;
+      done.resolve(done.answer);
+    }
+  });
+  child.stdout!.on("data", (chunk: Buffer) => reader.push(chunk));
   return {
-    pid,
-    join: (argv, args = []) => launch(["--join", String(pid), ...cgroupArgs, ...envArgs, "--wall-ms", String(20000 * TIME_SCALE), ...args], argv),
-    close: () =>
-      new Promise<void>((resolve) => {
-        child.on("exit", () => resolve());
-        child.stdin!.end();
+    child,
+    initPid,
+    request: (args, stdin = "") =>
+      new Promise<Answer>((resolve) => {
+        current = { answer: { stdout: "", stderr: "", status: {} as Answer["status"] }, resolve };
+        child.stdin!.write(encodeExecRequest(args, typeof stdin === "string" ? Buffer.from(stdin) : stdin));
       }),
+    exited: () => exit,
+    close: () => {
+      child.stdin!.end();
+      return exit;
+    },
   };
 }
 
-/** The cgroup directories a launcher with this pid would have made. */
+/** The cgroup directories a launcher with this pid would have made (a held container's own; a one-shot's execution's). */
 export function cgroupsOf(launcherPid: number): string[] {
   return cgroupParents.map((p) => `${p}/warren-${launcherPid}`).filter((d) => fs.existsSync(d));
 }

@@ -2,6 +2,7 @@
  * /proc, /sys, /dev, the network, the image. Each test asserts the exact
  * outcome (errno, content), never just "some failure". */
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import { describe, expect, it } from "vitest";
@@ -90,6 +91,39 @@ except OSError as e: print("environ", e.errno)`);
 });
 
 describe("filesystem", () => {
+  // SECURITY.md, finding 7: /proc/config.gz (the host kernel's build
+  // configuration) was readable. The class: every /proc file about the host
+  // kernel, its memory, modules, devices and allocators, none namespaced.
+  it("masks every /proc file about the host kernel: it exists empty and read-only, or not at all", () => {
+    const masked = [
+      "kcore", "keys", "key-users", "timer_list", "sched_debug", "sysrq-trigger", "latency_stats", "kallsyms", "kmsg", "config.gz",
+      "modules", "kpagecount", "kpageflags", "kpagecgroup", "vmallocinfo", "slabinfo", "pagetypeinfo", "buddyinfo", "zoneinfo",
+      "iomem", "ioports", "interrupts", "softirqs", "dma", "mtrr", "partitions", "diskstats", "swaps", "timer_stats",
+    ];
+    const dirs = ["acpi", "scsi", "irq", "bus", "fs", "driver", "tty", "asound"];
+    const r = py(`
+import os
+for name in ${JSON.stringify(masked)}:
+    path = "/proc/" + name
+    if not os.path.exists(path): print(name, "absent"); continue
+    try: print(name, len(open(path, "rb").read()))
+    except OSError as e: print(name, "errno", e.errno)
+for name in ${JSON.stringify(dirs)}:
+    path = "/proc/" + name
+    print(name, os.listdir(path) if os.path.isdir(path) else "absent")
+print(len(open("/proc/meminfo").read()) > 0, len(open("/proc/cpuinfo").read()) > 0, len(open("/proc/stat").read()) > 0)`);
+    expect(r.status.status).toBe("ok");
+    const lines = r.stdout.trim().split("\n");
+    for (const [i, name] of masked.entries()) {
+      // present and empty (a read-only empty file bound over it), absent on this kernel, or unreadable to anyone but host root
+      expect([`${name} 0`, `${name} absent`, `${name} errno 13`, `${name} errno 1`]).toContain(lines[i]);
+    }
+    for (const [i, name] of dirs.entries()) expect([`${name} []`, `${name} absent`]).toContain(lines[masked.length + i]);
+    expect(lines.at(-1)).toBe("True True True"); // what runtimes read stays
+    if (fs.existsSync("/proc/config.gz")) expect(lines[masked.indexOf("config.gz")]).toBe("config.gz 0");
+  });
+
+
   it("shows no host secrets: no /sys, no /etc/shadow, masked /proc entries, read-only /proc/sys", () => {
     const r = py(`
 import os

@@ -1,7 +1,7 @@
 /* A container's life: held across several programs (compile once, run many),
  * and nothing — process, cgroup, file — outliving what it belongs to. */
 import { describe, expect, it } from "vitest";
-import { cgroupArgs, cgroupsOf, containerArgs, envArgs, hold, launch, processesWith, py } from "./fixture.js";
+import { cgroupArgs, cgroupsOf, containerArgs, envArgs, launch, processesWith, py, served } from "./fixture.js";
 
 const sleepFor = (marker: string) => `bash -c "exec -a ${marker} sleep 300"`;
 /** Shell: start a detached sleeper named `marker`, wait until it runs, then exit. */
@@ -9,29 +9,30 @@ const orphanThenExit = (marker: string) =>
   `(${sleepFor(marker)} &); for i in $(seq 200); do ps -e -o args= | grep -q ^${marker} && exit 0; sleep 0.05; done; exit 9`;
 
 describe("held container", () => {
+  const wall = ["--wall-ms", "20000", ...envArgs];
+
   it("keeps the scratch layer across programs and kills each program's leftovers when it ends", async () => {
-    const c = await hold();
+    const c = await served();
     try {
       const marker = `warren-daemon-${process.pid}-${Date.now()}`;
       // a daemon that double-forks and starts its own session to outlive the program
-      const first = c.join(["sh", "-c", `echo compiled > /box/artifact; (setsid ${sleepFor(marker)} &) ; for i in $(seq 200); do ps -e -o args= | grep -q ^${marker} && break; sleep 0.05; done; ps -e -o args= | grep -c ^${marker}`]);
+      const first = await c.request([...wall, "--", "sh", "-c", `echo compiled > /box/artifact; (setsid ${sleepFor(marker)} &) ; for i in $(seq 200); do ps -e -o args= | grep -q ^${marker} && break; sleep 0.05; done; ps -e -o args= | grep -c ^${marker}`]);
       expect(first.status.status).toBe("ok");
       expect(first.stdout).toBe("1\n"); // the daemon was alive when the program ended
       expect(processesWith(marker)).toEqual([]);
-      expect(cgroupsOf(first.pid)).toEqual([]);
-      const second = c.join(["sh", "-c", "cat /box/artifact; ps -e -o comm= | sort | tr '\\n' ' '"]);
+      const second = await c.request([...wall, "--", "sh", "-c", "cat /box/artifact; ps -e -o comm= | sort | tr '\\n' ' '"]);
       expect(second.stdout).toBe("compiled\nps sh sort tr warren-launch ");
     } finally {
-      await c.close();
+      expect(await c.close()).toBe(0);
     }
+    expect(cgroupsOf(c.child.pid!)).toEqual([]);
   });
 
   it("kills everything inside when the holder ends", async () => {
-    const c = await hold();
+    // a program started without a cgroup, so that only the container's end can stop it
+    const c = await served([], { cgroups: false });
     const marker = `warren-orphan-${process.pid}-${Date.now()}`;
-    // a program in the container's pid namespace, started without a cgroup so
-    // that only the container's end can stop it
-    const child = launch(["--join", String(c.pid), ...envArgs, "--wall-ms", "20000"], ["sh", "-c", orphanThenExit(marker)]);
+    const child = await c.request([...wall, "--", "sh", "-c", orphanThenExit(marker)]);
     expect(child.status.status).toBe("ok");
     expect(processesWith(marker)).toHaveLength(1); // without a cgroup, the orphan lives on in the container…
     await c.close();
@@ -39,11 +40,11 @@ describe("held container", () => {
   });
 
   it("does not let a program kill the container's init", async () => {
-    const c = await hold();
+    const c = await served();
     try {
-      const r = c.join(["sh", "-c", "kill -9 1; kill -TERM 1; echo $?"]);
+      const r = await c.request([...wall, "--", "sh", "-c", "kill -9 1; kill -TERM 1; echo $?"]);
       expect(r.stdout).toBe("0\n");
-      expect(c.join(["true"]).status.status).toBe("ok");
+      expect((await c.request([...wall, "--", "true"])).status.status).toBe("ok");
     } finally {
       await c.close();
     }

@@ -2,62 +2,16 @@
  * takes exec requests on the launcher's stdin and answers in frames on its
  * stdout; the container's init forks each program. Spoken here byte for byte,
  * without the TypeScript client. */
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { encodeJobFiles } from "../../src/sandbox/job-files.js";
-import { AnswerReader, encodeCancel, encodeExecRequest } from "../../src/sandbox/served-frames.js";
+import { encodeCancel } from "../../src/sandbox/served-frames.js";
 import { eventually } from "../helpers/eventually.js";
 import { TIME_SCALE } from "../helpers/sandbox.js";
-import { cgroupArgs, cgroupsOf, childrenOf, containerArgs, envArgs, launcher, processesWith, readyPid, type Status } from "./fixture.js";
-
-interface Answer { stdout: string; stderr: string; status: Status & { step?: string; message?: string } }
-
-interface Served {
-  readonly child: ChildProcess;
-  readonly initPid: number;
-  request(args: string[], stdin?: string | Buffer): Promise<Answer>;
-  exited(): Promise<number | null>;
-}
-
-const holders: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of holders.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-});
-
-async function served(): Promise<Served> {
-  const child = spawn(launcher, ["--hold", ...containerArgs, ...cgroupArgs, "--status-fd", "3"], { stdio: ["pipe", "pipe", "pipe", "pipe"] });
-  holders.push(child);
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const initPid = await readyPid(child);
-  let current: { answer: Answer; resolve: (answer: Answer) => void } | undefined;
-  const reader = new AnswerReader((type, data) => {
-    if (current === undefined) throw new Error(`a frame '${type}' with no request`);
-    if (type === "o") current.answer.stdout += data.toString();
-    else if (type === "e") current.answer.stderr += data.toString();
-    else {
-      current.answer.status = JSON.parse(data.toString()) as Answer["status"];
-      const done = current;
-      current = undefined;
-      done.resolve(done.answer);
-    }
-  });
-  child.stdout!.on("data", (chunk: Buffer) => reader.push(chunk));
-  return {
-    child,
-    initPid,
-    request: (args, stdin = "") =>
-      new Promise<Answer>((resolve) => {
-        current = { answer: { stdout: "", stderr: "", status: {} as Answer["status"] }, resolve };
-        child.stdin!.write(encodeExecRequest(args, typeof stdin === "string" ? Buffer.from(stdin) : stdin));
-      }),
-    exited: () => exit,
-  };
-}
-
+import { cgroupsOf, childrenOf, envArgs, processesWith, served } from "./fixture.js";
 
 const wall = ["--wall-ms", String(20_000 * TIME_SCALE)];
-const limited = [...cgroupArgs, "--memory-mb", "128", "--pids", "32", ...wall, ...envArgs];
+const limited = ["--memory-mb", "128", "--pids", "32", ...wall, ...envArgs];
 
 describe("served executions", () => {
   it("runs programs one after another, forked by the container's init, each in its own cgroup", async () => {
@@ -93,6 +47,9 @@ describe("served executions", () => {
     const box = await served();
     const bad = await box.request(["--rootfs", "/", "--", "true"]);
     expect(bad.status).toMatchObject({ status: "internal_error", step: "options", message: "--rootfs is a container option: not allowed in an exec request" });
+    // an execution's cgroup is always made below the container's own
+    const elsewhere = await box.request(["--cgroup", "/sys/fs/cgroup", "--", "true"]);
+    expect(elsewhere.status).toMatchObject({ status: "internal_error", step: "options", message: "--cgroup is a container option: not allowed in an exec request" });
     const none = await box.request([...wall]);
     expect(none.status).toMatchObject({ status: "internal_error", step: "options" });
     const good = await box.request([...limited, "--", "true"]);
@@ -159,9 +116,11 @@ describe("served executions", () => {
       return counts.at(-1);
     };
     const before = await open();
-    for (let i = 0; i < 20; i++) {
-      const failed = await box.request([...limited, "--copy-in", "/nonexistent-copy-in", "--", "true"]);
-      expect(failed.status).toMatchObject({ status: "internal_error", step: "open-copy-in", errno: 2 });
+    for (let i = 0; i < 10; i++) {
+      const failed = await box.request([...limited, "--chdir", "/nonexistent-dir", "--", "true"]);
+      expect(failed.status).toMatchObject({ status: "internal_error", step: "chdir", errno: 2 });
+      const unpacked = await box.request([...limited, "--unpack-first", "2", "--", "true"], Buffer.from([200, 0]));
+      expect(unpacked.status).toMatchObject({ status: "internal_error", step: "unpack", errno: 22 });
     }
     expect((await box.request([...limited, "--", "true"])).status).toMatchObject({ status: "ok" });
     expect(await open()).toBe(before);

@@ -15,7 +15,8 @@ export async function childCgroups(dir: string): Promise<string[]> {
 
 /**
  * Child cgroups of `root` left behind by a launcher that is gone: the launcher
- * names each execution's cgroup `warren-<its pid>`. Everything else is kept:
+ * names its cgroup `warren-<its pid>` (a held container's own, with its
+ * executions' cgroups below it; a one-shot's execution's). Everything else is kept:
  * the supervisor leaf, the live executions of other runners sharing the root,
  * and directories Warren did not make.
  */

@@ -4,6 +4,7 @@
  * (memory, pids, cpu, cpuacct, possibly co-mounted). The version of each
  * parent is read from its filesystem magic, its controllers from its files. */
 #include "launcher.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -35,23 +36,36 @@ static int set(int dirfd, const char *file, long long value, bool optional, stru
   return 0;
 }
 
-/* NAME exists: left by an earlier launcher with our pid, which is dead (we have its pid now).
- * Take it over when it is empty; a cgroup with members is never touched. */
-static int reclaim(int parent, const char *name) {
+/* Remove the empty cgroup NAME below PARENT, its empty children first. A
+ * cgroup with members is never touched (errno EEXIST). */
+static int remove_empty(int parent, const char *name) {
   int d = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (d < 0) return -1;
   char buf[64];
-  int n = read_fileat(d, "cgroup.procs", buf, sizeof buf);
+  if (read_fileat(d, "cgroup.procs", buf, sizeof buf) != 0) { close(d); errno = EEXIST; return -1; }
+  int dup_fd = dup(d);
+  DIR *dir = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+  if (!dir) { if (dup_fd >= 0) close(dup_fd); close(d); return -1; }
+  struct dirent *e;
+  int rc = 0;
+  while (rc == 0 && (e = readdir(dir)))
+    if (e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) rc = remove_empty(d, e->d_name);
+  closedir(dir);
   close(d);
-  if (n != 0) { errno = EEXIST; return -1; }
-  if (unlinkat(parent, name, AT_REMOVEDIR) < 0) return -1;
+  if (rc < 0) return -1;
+  return unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+/* NAME exists: left by an earlier launcher with our pid, which is dead (we have its pid now).
+ * Take it over when it and its children are empty. */
+static int reclaim(int parent, const char *name) {
+  if (remove_empty(parent, name) < 0) return -1;
   return mkdirat(parent, name, 0755);
 }
 
-int cgroup_make(struct cgroup *cg, const char *const *parents, int nparents, struct failure *f) {
+/* Makes NAME below each of PARENTS (one per hierarchy) and opens it. */
+static int make_named(struct cgroup *cg, const char *const *parents, int nparents, const char *name, struct failure *f) {
   memset(cg, 0, sizeof *cg);
-  char name[64];
-  snprintf(name, sizeof name, "warren-%d", getpid());
   for (int i = 0; i < nparents; i++) {
     int parent = open(parents[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (parent < 0) { fail_set(f, "cgroup-open-parent", errno); return -1; }
@@ -67,7 +81,6 @@ int cgroup_make(struct cgroup *cg, const char *const *parents, int nparents, str
     cg->n = i + 1;
     cg->h[i].dirfd = d;
     cg->h[i].procs_fd = -1;
-    snprintf(cg->h[i].parent, sizeof cg->h[i].parent, "%s", parents[i]);
     snprintf(cg->h[i].path, sizeof cg->h[i].path, "%s/%s", parents[i], name);
     if (d < 0) { fail_set(f, "cgroup-open", errno); return -1; }
     bool v2 = sf.f_type == CGROUP2_SUPER_MAGIC;
@@ -76,21 +89,71 @@ int cgroup_make(struct cgroup *cg, const char *const *parents, int nparents, str
     cg->h[i].pids = has(d, "pids.max");
     cg->h[i].cpu = has(d, v2 ? "cpu.max" : "cpu.cfs_quota_us");
     cg->h[i].cpuacct = v2 ? has(d, "cpu.stat") : has(d, "cpuacct.usage");
+  }
+  return 0;
+}
+
+/* An execution's cgroup: opened for the program to enter. */
+static int make_exec(struct cgroup *cg, const char *const *parents, int nparents, const char *name, struct failure *f) {
+  if (make_named(cg, parents, nparents, name, f) < 0) return -1;
+  for (int i = 0; i < cg->n; i++) {
     /* v1: the program enters through "tasks", which moves one thread: it has only
      * one then. Writing cgroup.procs moves a thread group, which takes the global
      * cgroup_threadgroup_rwsem for writing, and that first waits for an RCU grace
      * period (5-15 ms here); current kernels skip the lock for a thread moving
      * itself (measured on 6.18). v2 has no such file: cgroup.procs. */
-    cg->h[i].procs_fd = openat(d, v2 ? "cgroup.procs" : "tasks", O_WRONLY | O_CLOEXEC);
+    cg->h[i].procs_fd = openat(cg->h[i].dirfd, cg->h[i].v2 ? "cgroup.procs" : "tasks", O_WRONLY | O_CLOEXEC);
     if (cg->h[i].procs_fd < 0) { fail_set(f, "cgroup-open-procs", errno); return -1; }
   }
   return 0;
 }
 
-bool cgroup_same_parents(const struct cgroup *cg, const char *const *parents, int nparents) {
-  if (cg->n != nparents) return false;
-  for (int i = 0; i < nparents; i++) if (strcmp(cg->h[i].parent, parents[i])) return false;
-  return true;
+static void own_name(char name[32]) { snprintf(name, 32, "warren-%d", getpid()); }
+
+int cgroup_make_job(struct cgroup *job, const char *const *parents, int nparents, struct failure *f) {
+  char name[32];
+  own_name(name);
+  if (make_named(job, parents, nparents, name, f) < 0) return -1;
+  for (int i = 0; i < job->n; i++) {
+    if (!job->h[i].v2) continue;
+    /* v2: the executions below get the controllers the job has (a cgroup that
+     * hands controllers down holds no process itself: init stays outside) */
+    char have[256], *save = NULL;
+    if (read_fileat(job->h[i].dirfd, "cgroup.controllers", have, sizeof have) < 0) { fail_set(f, "cgroup-controllers", errno); return -1; }
+    for (char *c = strtok_r(have, " \n", &save); c; c = strtok_r(NULL, " \n", &save)) {
+      if (strcmp(c, "memory") && strcmp(c, "pids") && strcmp(c, "cpu")) continue;
+      char add[16];
+      snprintf(add, sizeof add, "+%s", c);
+      if (write_fileat(job->h[i].dirfd, "cgroup.subtree_control", add) < 0) { fail_set(f, "cgroup-subtree-control", errno); return -1; }
+    }
+  }
+  return 0;
+}
+
+int cgroup_make_in(struct cgroup *cg, const struct cgroup *job, const char *name, struct failure *f) {
+  const char *parents[MAX_CGROUPS];
+  for (int i = 0; i < job->n; i++) parents[i] = job->h[i].path;
+  return make_exec(cg, parents, job->n, name, f);
+}
+
+static int set_v1(int dirfd, const char *file, long long bytes, struct failure *f) {
+  char v[32];
+  snprintf(v, sizeof v, "%lld", bytes < 0 ? -1LL : bytes); /* v1 spells "no limit" -1 */
+  if (write_fileat(dirfd, file, v) == 0) return 0;
+  char step[48];
+  snprintf(step, sizeof step, "cgroup-set-%s", file);
+  fail_set(f, step, errno);
+  return -1;
+}
+
+/* v1, BYTES < 0 for none: memsw may not be below the limit at any moment, so
+ * memsw is raised first and the limit lowered first */
+static int set_memory_v1(int d, long long bytes, struct failure *f) {
+  bool memsw = has(d, "memory.memsw.limit_in_bytes");
+  long long now = read_keyed(d, "memory.limit_in_bytes", NULL);
+  if (memsw && (bytes < 0 || (now >= 0 && bytes > now)))
+    return set_v1(d, "memory.memsw.limit_in_bytes", bytes, f) || set_v1(d, "memory.limit_in_bytes", bytes, f) ? -1 : 0;
+  return set_v1(d, "memory.limit_in_bytes", bytes, f) || (memsw && set_v1(d, "memory.memsw.limit_in_bytes", bytes, f)) ? -1 : 0;
 }
 
 int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f) {
@@ -104,9 +167,7 @@ int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f) {
         if (set(d, "memory.max", bytes, false, f) || set(d, "memory.swap.max", 0, true, f) ||
             set(d, "memory.oom.group", 1, true, f)) return -1;
       } else {
-        /* memsw may not go below the limit: when a made-ahead cgroup is
-         * unlimited, set the limit first; both are fresh values either way */
-        if (set(d, "memory.limit_in_bytes", bytes, false, f) || set(d, "memory.memsw.limit_in_bytes", bytes, true, f)) return -1;
+        if (set_memory_v1(d, bytes, f) < 0) return -1;
         set(d, "memory.swappiness", 0, true, f);
       }
       mem = true;
@@ -129,8 +190,28 @@ int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f) {
   return 0;
 }
 
+/* What the job's cgroup allows beyond the running execution's memory and the
+ * scratch layer: the program made ahead for the next request, and what the
+ * kernel has not yet freed of earlier executions (an IPC namespace is freed
+ * after an RCU grace period). */
+#define JOB_SLACK_MB 16
+
+int cgroup_limit_job(struct cgroup *job, const struct opts *o, struct failure *f) {
+  for (int i = 0; i < job->n; i++) {
+    int d = job->h[i].dirfd;
+    if (job->h[i].memory) {
+      long long bytes = o->memory_mb > 0 ? ((long long)o->memory_mb + o->scratch_mb + JOB_SLACK_MB) << 20 : -1;
+      if (job->h[i].v2 ? set(d, "memory.max", bytes, false, f) || set(d, "memory.swap.max", 0, true, f) : set_memory_v1(d, bytes, f)) return -1;
+    }
+    if (job->h[i].pids && set(d, "pids.max", o->pids > 0 ? o->pids : -1, false, f)) return -1;
+  }
+  return 0;
+}
+
 int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f) {
-  if (cgroup_make(cg, o->cgroups, o->ncgroups, f) < 0) return -1;
+  char name[32];
+  own_name(name);
+  if (make_exec(cg, o->cgroups, o->ncgroups, name, f) < 0) return -1;
   return cgroup_limit(cg, o, f);
 }
 
@@ -140,6 +221,14 @@ int cgroup_enter(const struct cgroup *cg) {
     if (write_all(cg->h[i].procs_fd, "0", 1) < 0) return -1;
   }
   return 0;
+}
+
+void cgroup_close_fds(struct cgroup *cg) {
+  for (int i = 0; i < cg->n; i++) {
+    if (cg->h[i].dirfd >= 0) close(cg->h[i].dirfd);
+    if (cg->h[i].procs_fd >= 0) close(cg->h[i].procs_fd);
+    cg->h[i].dirfd = cg->h[i].procs_fd = -1;
+  }
 }
 
 int cgroup_handoff_fds(const struct cgroup *cg, int *fds) {

@@ -18,8 +18,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *const ns_names[6] = { "user", "mnt", "pid", "net", "ipc", "uts" };
-
 /* Programs init forked and has not reaped yet, with the wait pipe each one's
  * status and rusage go to (one-shot: one, pid 3, as pid 2 was the thread that
  * made the network namespace; hold: one per served request). */
@@ -42,7 +40,8 @@ static void unpack_request(const struct opts *o, const int *fds, int n) {
   struct failure f = { "", 0 };
   if (n < 2) fail_set(&f, "served-request", EINVAL);
   else {
-    int dir = open(o->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    /* earlier programs wrote below the root: the work dir is reached through no link */
+    int dir = open_in_root(o->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, true);
     if (dir < 0 || unpack_files(fds[0], dir) < 0) fail_set(&f, "unpack", errno);
     if (dir >= 0) close(dir);
     write_all(fds[1], &f, sizeof f);
@@ -103,7 +102,7 @@ static int oneshot_fork(const struct opts *o, int ctl, int rep, bool priv, int *
    * then overlaps P's set-up; P execs only once init has written to RELEASE */
   int release[2] = { -1, -1 };
   pid_t p = pipe2(release, O_CLOEXEC) < 0 ? -1 : cgroup_fork(&cg);
-  if (p == 0) { close(ctl); close(wt); close(rep); close(release[1]); exec_program(o, &cg, out, err, failfd, -1, release[0], priv); }
+  if (p == 0) { close(ctl); close(wt); close(rep); close(release[1]); exec_program(o, &cg, out, err, failfd, release[0], priv); }
   if (p < 0) {
     struct failure ff;
     fail_set(&ff, release[0] < 0 ? "pipe" : "fork", errno);
@@ -174,13 +173,9 @@ static int netns_enter(struct netns_job *j, struct failure *f) {
 /* Sources are opened here, inside the new mount namespace: a mount made from an
  * fd of the host's namespace is refused (overlay: "failed to clone lowerpath").
  * They are opened as the sandbox identity, which must be able to read them. */
-static int open_sources(const struct opts *o, int *rootfs_fd, int *copy_fd, int *bind_fds, struct failure *f) {
+static int open_sources(const struct opts *o, int *rootfs_fd, int *bind_fds, struct failure *f) {
   *rootfs_fd = open(o->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (*rootfs_fd < 0) { fail_set(f, "open-rootfs", errno); return -1; }
-  *copy_fd = -1;
-  if (o->copy_in && (*copy_fd = open(o->copy_in, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-    fail_set(f, "open-copy-in", errno); return -1;
-  }
   for (int i = 0; i < o->nbinds; i++) {
     bind_fds[i] = open(o->binds[i].src, O_PATH | O_CLOEXEC);
     if (bind_fds[i] < 0 && !(o->binds[i].try_only && errno == ENOENT)) { fail_set(f, "open-bind-source", errno); return -1; }
@@ -188,29 +183,57 @@ static int open_sources(const struct opts *o, int *rootfs_fd, int *copy_fd, int 
   return 0;
 }
 
+/* Per-user counters of the kernel, bounded for this container inside its own
+ * user namespace (/proc/sys/user of a namespace holds the limits of that
+ * namespace, writable by whoever has CAP_SYS_RESOURCE in it: init). Every
+ * program runs as the one inside uid, so each bound is the whole container's
+ * share; the kernel charges the same counts to the namespace's owner on the
+ * host too (userns.c), whose own limits are the host's. Namespaces: programs
+ * may make none (seccomp says so too); each execution gets a cgroup and an
+ * IPC namespace from its process before the filter (exec.c), and those are
+ * freed a little after it ends, so their bound leaves room for bursts. */
+static const struct { const char *name; const char *value; } userns_limits[] = {
+  { "max_user_namespaces", "0" }, { "max_mnt_namespaces", "0" }, { "max_pid_namespaces", "0" },
+  { "max_uts_namespaces", "0" }, { "max_time_namespaces", "0" },
+  { "max_net_namespaces", "1" },        /* the container's own, made by init's thread below */
+  { "max_ipc_namespaces", "1024" }, { "max_cgroup_namespaces", "1024" },
+  { "max_inotify_instances", "16" }, { "max_inotify_watches", "8192" },
+  { "max_fanotify_groups", "0" }, { "max_fanotify_marks", "0" },
+};
+
+static int userns_set_limits(struct failure *f) {
+  for (size_t i = 0; i < sizeof userns_limits / sizeof userns_limits[0]; i++) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/sys/user/%s", userns_limits[i].name);
+    /* a limit this kernel does not have (fanotify's came in 5.13) is not a failure */
+    if (write_file(path, userns_limits[i].value) < 0 && errno != ENOENT) { fail_set(f, "userns-limits", errno); return -1; }
+  }
+  return 0;
+}
+
 static void child(const struct opts *o, int go, int rep, int ctl, bool priv) {
-  int rootfs_fd = -1, copy_fd = -1, bind_fds[MAX_BINDS];
+  int rootfs_fd = -1, bind_fds[MAX_BINDS];
   struct failure f = { "", 0 };
   char c;
   signal(SIGPIPE, SIG_IGN);
   if (read(go, &c, 1) != 1) _exit(1); /* the launcher is gone */
   close(go);
   if (userns_become(o->uid, o->gid, priv, &f) < 0) goto fail;
+  if (userns_set_limits(&f) < 0) goto fail;
   /* die with the launcher; set after the identity change, which clears it */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) { fail_set(&f, "pdeathsig", errno); goto fail; }
-  /* dumpable, so that a joining launcher of the same host uid may open our
-   * namespaces; the program cannot use that against us: it has no capabilities
-   * and we hold all of ours in this namespace (ptrace access needs a superset). */
-  if (prctl(PR_SET_DUMPABLE, 1) < 0) { fail_set(&f, "dumpable", errno); goto fail; }
+  /* not dumpable: our /proc entries (fd, cwd, root, environ, mem) belong to
+   * no one a program can be, whatever capabilities it has or lacks; the
+   * programs we fork become dumpable again at their exec */
+  if (prctl(PR_SET_DUMPABLE, 0) < 0) { fail_set(&f, "dumpable", errno); goto fail; }
   struct netns_job nj;
   if (netns_start(&nj, &f) < 0) goto fail;
-  if (open_sources(o, &rootfs_fd, &copy_fd, bind_fds, &f) < 0) goto fail;
+  if (open_sources(o, &rootfs_fd, bind_fds, &f) < 0) goto fail;
   if (sethostname(o->hostname, strlen(o->hostname)) < 0) { fail_set(&f, "sethostname", errno); goto fail; }
-  if (mounts_setup(o, rootfs_fd, copy_fd, bind_fds, &f) < 0) goto fail;
+  if (mounts_setup(o, rootfs_fd, bind_fds, &f) < 0) goto fail;
   if (netns_enter(&nj, &f) < 0) goto fail;
   if (caps_drop_bounding(&f) < 0) goto fail; /* once for every program init forks */
   close(rootfs_fd);
-  if (copy_fd >= 0) close(copy_fd);
   for (int i = 0; i < o->nbinds; i++) if (bind_fds[i] >= 0) close(bind_fds[i]);
   bool served = o->mode == MODE_HOLD;
   /* one-shot: the launcher has sent the program's fds meanwhile (exec_handover) */
@@ -242,10 +265,18 @@ int container_create(const struct opts *o, struct container *c, int (*meanwhile)
   int ctl[2] = { -1, -1 };
   c->ctl = -1;
   if (pipe2(go, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) { fail_set(f, "pipe", errno); return -1; }
-  if (o->mode != MODE_JOIN && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) { fail_set(f, "socketpair", errno); return -1; }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) { fail_set(f, "socketpair", errno); return -1; }
+  /* as root, the user namespace is made owned by the sandbox uid (userns.c) */
+  struct userns_owner saved;
+  if (priv && userns_owner_become(out_uid, out_gid, &saved, f) < 0) return -1;
   /* the network namespace is made by init itself, in parallel (netns_make) */
   pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD, 0, 0, 0, 0);
-  if (pid < 0) { fail_set(f, "clone-namespaces", errno); return -1; }
+  int clone_errno = errno;
+  if (pid != 0 && priv && userns_owner_restore(&saved, f) < 0) {
+    if (pid > 0) { kill(pid, SIGKILL); waitpid(pid, NULL, 0); }
+    return -1;
+  }
+  if (pid < 0) { fail_set(f, "clone-namespaces", clone_errno); return -1; }
   if (pid == 0) {
     close(go[1]);
     close(rep[0]);
@@ -255,10 +286,9 @@ int container_create(const struct opts *o, struct container *c, int (*meanwhile)
   }
   close(go[0]);
   close(rep[1]);
-  if (ctl[1] >= 0) close(ctl[1]);
+  close(ctl[1]);
   c->ctl = ctl[0];
   c->init = pid;
-  for (int i = 0; i < 6; i++) c->ns_fds[i] = -1;
   int rc = userns_write_maps(pid, o->uid, out_uid, o->gid, out_gid, priv, f);
   if (rc == 0 && write_all(go[1], "g", 1) < 0) { fail_set(f, "container-start", errno); rc = -1; }
   close(go[1]);
@@ -279,25 +309,11 @@ int container_create(const struct opts *o, struct container *c, int (*meanwhile)
     else if (n != (int)sizeof got) { fail_set(f, "container-init", n < 0 ? errno : EIO); rc = -1; }
   }
   close(rep[0]);
-  /* one-shot runs its program from init: no namespace fds needed */
-  if (rc == 0 && o->mode != MODE_ONESHOT) rc = container_open_ns(pid, c, f);
   if (rc < 0) container_destroy(c);
   return rc;
 }
 
-int container_open_ns(pid_t pid, struct container *c, struct failure *f) {
-  c->init = pid;
-  for (int i = 0; i < 6; i++) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, ns_names[i]);
-    c->ns_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-    if (c->ns_fds[i] < 0) { fail_set(f, "open-namespace", errno); return -1; }
-  }
-  return 0;
-}
-
 void container_destroy(struct container *c) {
-  for (int i = 0; i < 6; i++) if (c->ns_fds[i] >= 0) { close(c->ns_fds[i]); c->ns_fds[i] = -1; }
   if (c->ctl >= 0) { close(c->ctl); c->ctl = -1; }
   if (c->init > 0) {
     kill(c->init, SIGKILL);

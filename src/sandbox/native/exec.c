@@ -1,20 +1,20 @@
 /* One program in a container.
  *
  *   launcher (host namespaces: cgroups, pipes, limits, accounting)
- *     └─ helper E: setns into the container, forks P, waits for it, reports its status
- *          └─ program P: enters its cgroup, new cgroup ns and session, takes the
- *             sandbox identity, rlimits, drops capabilities, seccomp, execs
- *
- * One-shot has no E: the container's init, already in every namespace, forks P
- * and reports on it the same way (container.c); P is set up identically.
+ *     └─ the container's init: forks P, reports its pid and end (container.c, serve.c)
+ *          └─ program P: enters its cgroup, new cgroup and IPC namespaces and
+ *             session, takes the sandbox identity, closes every fd it does
+ *             not need, enters its working directory (resolved inside the
+ *             container only), rlimits, drops capabilities, seccomp, execs
  *
  * The launcher never runs inside the container, so nothing in the container can
- * see or signal it. Set-up failures in E or P come back as {step, errno} on a
+ * see or signal it. Set-up failures in P come back as {step, errno} on a
  * close-on-exec pipe: a program that did not start never gets an exit code.
  */
 #include "launcher.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -27,10 +27,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/close_range.h>
 
 extern char **environ;
-
 
 static void report(int fd, const char *step, int err) {
   struct failure f;
@@ -38,22 +36,28 @@ static void report(int fd, const char *step, int err) {
   write_all(fd, &f, sizeof f);
 }
 
-static const int ns_types[6] = { CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS };
-
 /* P: runs in the container's namespaces; everything here happens before untrusted code. */
-void exec_program(const struct opts *o, const struct cgroup *cg, int out, int err, int failfd, int copy_fd, int release, bool priv) {
+void exec_program(const struct opts *o, struct cgroup *cg, int out, int err, int failfd, int release, bool priv) {
   struct failure f = { "", 0 };
   /* one-shot: forked while the cwd was still the host's old root (container.c) */
   if (release >= 0 && chdir("/") < 0) { report(failfd, "chdir", errno); _exit(127); }
   if (dup2(out, 1) < 0 || dup2(err, 2) < 0) { report(failfd, "stdio", errno); _exit(127); }
   if (exec_enter(o, cg, priv, &f) < 0) { write_all(failfd, &f, sizeof f); _exit(127); }
-  exec_finish(o, failfd, copy_fd, release, priv);
+  exec_finish(o, failfd, release, priv);
 }
 
-int exec_enter(const struct opts *o, const struct cgroup *cg, bool priv, struct failure *f) {
+int exec_enter(const struct opts *o, struct cgroup *cg, bool priv, struct failure *f) {
   if (cg->n && cgroup_enter(cg) < 0) { fail_set(f, "cgroup-enter", errno); return -1; }
-  /* a cgroup namespace rooted at its own cgroup: the host's cgroup paths stay hidden */
+  /* entered: its files (v2, a host directory) are of no further use, and must
+   * not be open while any path is resolved (paths.c) */
+  cgroup_close_fds(cg);
+  /* a cgroup namespace rooted at its own cgroup: the host's cgroup paths stay
+   * hidden; an IPC namespace of its own: System V shared memory, message
+   * queues, semaphores and POSIX message queues die with the execution (the
+   * kernel frees them with the namespace) instead of piling up in the
+   * container, charged to no live execution's memory limit */
   if (unshare(CLONE_NEWCGROUP) < 0) { fail_set(f, "cgroup-namespace", errno); return -1; }
+  if (unshare(CLONE_NEWIPC) < 0) { fail_set(f, "ipc-namespace", errno); return -1; }
   /* a new session with no controlling terminal: no TIOCSTI into the caller's tty (CVE-2017-5226) */
   if (setsid() < 0) { fail_set(f, "setsid", errno); return -1; }
   if (userns_become(o->uid, o->gid, priv, f) < 0) return -1;
@@ -61,55 +65,42 @@ int exec_enter(const struct opts *o, const struct cgroup *cg, bool priv, struct 
   return 0;
 }
 
-void exec_finish(const struct opts *o, int failfd, int copy_fd, int release, bool priv) {
+/* The working directory: resolved inside the container's root, through no
+ * /proc magic link, then checked to lie below the root (getcwd() answers
+ * "(unreachable)..." or fails for a directory outside it). */
+static int enter_workdir(const char *path, struct failure *f) {
+  int d = open_in_root(path, O_PATH | O_DIRECTORY, false);
+  if (d < 0) { fail_set(f, "chdir", errno); return -1; }
+  int rc = fchdir(d);
+  int saved = errno;
+  close(d);
+  if (rc < 0) { fail_set(f, "chdir", saved); return -1; }
+  char cwd[PATH_MAX];
+  if (!getcwd(cwd, sizeof cwd) || cwd[0] != '/') { fail_set(f, "chdir", EXDEV); return -1; }
+  return 0;
+}
+
+void exec_finish(const struct opts *o, int failfd, int release, bool priv) {
   struct failure f = { "", 0 };
-  if (chdir(o->chdir) < 0) { fail_set(&f, "chdir", errno); goto fail; }
-  if (copy_fd >= 0) {
-    /* --copy-in on join: copied by the program's own process, as the sandbox
-     * user, inside the container; a link planted by an earlier program is
-     * never followed (copy_tree opens every component O_NOFOLLOW, files O_EXCL) */
-    int w = open(o->workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (w < 0 || copy_tree(copy_fd, w, 0) < 0) { fail_set(&f, "copy-in", errno); goto fail; }
-    close(w);
-    close(copy_fd);
-    if (!o->argv[0]) _exit(0);
-  }
+  /* nothing but stdio, the failure pipe and (one-shot) the release pipe stays open */
+  int keep[2] = { failfd, release };
+  if (close_fds_except(keep, 2) < 0) { fail_set(&f, "close-fds", errno); goto fail; }
+  /* one-shot: nothing is resolved before the host's old root is detached */
+  if (release >= 0) { char b; if (read(release, &b, 1) != 1) _exit(127); close(release); }
+  if (enter_workdir(o->chdir, &f) < 0) goto fail;
   if (rlimits_apply(o, &f) < 0) goto fail;
   if (caps_drop_all(&f) < 0) goto fail;
-  syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
   environ = (char **)o->env;
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   signal(SIGPIPE, SIG_DFL);
   if (seccomp_install(&f) < 0) goto fail;
-  /* one-shot: the host's old root is detached before the program runs */
-  if (release >= 0) { char b; if (read(release, &b, 1) != 1) _exit(127); close(release); }
   execvp(o->argv[0], o->argv);
   fail_set(&f, "execve", errno);
 fail:
   write_all(failfd, &f, sizeof f);
   _exit(127);
-}
-
-/* E: joins the container and waits for P. */
-static void helper(const struct opts *o, const struct container *c, const struct cgroup *cg, int out, int err, int failfd, int waitfd, int copy_fd, bool priv) {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  for (int i = 0; i < 6; i++)
-    if (setns(c->ns_fds[i], ns_types[i]) < 0) { report(failfd, "setns", errno); _exit(1); }
-  pid_t p = fork();
-  if (p < 0) { report(failfd, "fork", errno); _exit(1); }
-  if (p == 0) exec_program(o, cg, out, err, failfd, copy_fd, -1, priv);
-  close(out);
-  close(err);
-  close(failfd);
-  struct waited w;
-  memset(&w, 0, sizeof w);
-  w.pid = p;
-  write_all(waitfd, &w, sizeof w); /* first P's pid, so the launcher can kill it */
-  while (wait4(p, &w.status, 0, &w.ru) < 0 && errno == EINTR) {}
-  write_all(waitfd, &w, sizeof w);
-  _exit(0);
 }
 
 struct pump { int fd; int to; long long *count; bool *truncated; };
@@ -131,10 +122,9 @@ int exec_handover(const struct opts *o, const struct container *c, const struct 
 
 /* One execution in flight: how P was started, its channels, and what came back. */
 struct execution {
-  bool oneshot;     /* one-shot and served: the container's init forks P (container.c, serve.c) */
   bool ahead;       /* served: P was forked ahead (serve.c) */
-  pid_t e;          /* E (join); init otherwise: killing it kills the whole container */
-  int pidfd;        /* one-shot and served: P, sent back by init */
+  pid_t e;          /* the container's init: killing it kills the whole container */
+  int pidfd;        /* P, sent back by init */
   int out[2], err[2], fail[2], wt[2];
   int sfd;          /* SIGTERM, SIGINT, SIGHUP */
   int64_t t0;
@@ -142,40 +132,27 @@ struct execution {
   bool have_pid, done, failed, kill_sent, cancelled;
   struct waited w;  /* P's pid, then its end */
   int wgot;
-  struct failure pf; /* a set-up failure reported by E or P */
+  struct failure pf; /* a set-up failure reported by init or P */
   int pfgot;
 };
 
-/* Starts P: hands its fds to the program forked ahead, to init, or to a new E.
+/* Starts P: hands its fds to the program forked ahead, or to init.
  * Returns -1 (F set) when nothing was started. */
-static int exec_start(const struct opts *o, const struct container *c, struct cgroup *cg, struct served *sv, int copy_fd,
-                      const sigset_t *old, struct execution *x, struct failure *f) {
-  bool priv = geteuid() == 0;
-  x->oneshot = o->mode == MODE_ONESHOT || sv;
-  if (!x->oneshot) {
-    if ((x->e = fork()) < 0) { fail_set(f, "fork", errno); return -1; }
-    if (x->e == 0) {
-      sigprocmask(SIG_SETMASK, old, NULL);
-      close(x->out[0]); close(x->err[0]); close(x->fail[0]); close(x->wt[0]);
-      helper(o, c, cg, x->out[1], x->err[1], x->fail[1], x->wt[1], copy_fd, priv);
-    }
-    return 0;
-  }
+static int exec_start(const struct container *c, struct cgroup *cg, struct served *sv, struct execution *x, struct failure *f) {
   x->e = c->init;
   /* a program forked ahead takes its fds itself (serve.c); if it is gone, init forks one */
   int afds[5] = { x->out[1], x->err[1], x->fail[1], sv ? sv->stdin_fd : -1, sv ? sv->request_fd : -1 };
-  if (sv && sv->ahead_sock >= 0 && copy_fd < 0 && send_msg(sv->ahead_sock, 'x', afds, 5) == 0) {
+  if (sv && sv->ahead_sock >= 0 && send_msg(sv->ahead_sock, 'x', afds, 5) == 0) {
     close(x->wt[0]); close(x->wt[1]);
     x->wt[0] = dup(sv->ahead_wait); x->wt[1] = -1; /* its pid is waiting there already */
     x->ahead = true;
     return 0;
   }
   if (pre.sent) return 0; /* one-shot: init has them already (exec_handover) */
-  int fds[7 + 2 * MAX_CGROUPS] = { x->out[1], x->err[1], x->fail[1], x->wt[1] }, nfds = 4;
+  int fds[6 + 2 * MAX_CGROUPS] = { x->out[1], x->err[1], x->fail[1], x->wt[1] }, nfds = 4;
   if (sv) {
     fds[nfds++] = sv->stdin_fd;
     fds[nfds++] = sv->request_fd;
-    if (copy_fd >= 0) fds[nfds++] = copy_fd;
   }
   nfds += cgroup_handoff_fds(cg, fds + nfds);
   if (send_fds(c->ctl, fds, nfds) < 0) { fail_set(f, "container-exec", errno); return -1; }
@@ -186,9 +163,8 @@ static int exec_start(const struct opts *o, const struct container *c, struct cg
 static void exec_kill(struct execution *x, const struct cgroup *cg) {
   x->kill_sent = true;
   if (cg->n) cgroup_kill_all(cg);
-  else if (x->have_pid && x->oneshot) { if (x->pidfd >= 0) syscall(SYS_pidfd_send_signal, x->pidfd, SIGKILL, NULL, 0); else kill(x->e, SIGKILL); }
-  else if (x->have_pid) kill(x->w.pid, SIGKILL);
-  else kill(x->e, SIGKILL); /* P not forked yet, or its pid not read: it dies with E (PDEATHSIG) */
+  else if (x->have_pid && x->pidfd >= 0) syscall(SYS_pidfd_send_signal, x->pidfd, SIGKILL, NULL, 0);
+  else kill(x->e, SIGKILL); /* P's pidfd unknown: the whole container goes */
 }
 
 /* Reads P's pid, then its end, from the wait pipe. */
@@ -199,14 +175,14 @@ static void exec_read_wait(const struct container *c, struct cgroup *cg, struct 
     x->have_pid = true; x->wgot = 0;
     /* init sent P's pidfd before P's pid (its pid is one of the container's pid namespace) */
     if (x->ahead) x->pidfd = sv->ahead_pidfd >= 0 ? dup(sv->ahead_pidfd) : -1;
-    else if (x->oneshot) { int pfd; if (recv_fds(c->ctl, &pfd, 1) == 1) x->pidfd = pfd; }
+    else { int pfd; if (recv_fds(c->ctl, &pfd, 1) == 1) x->pidfd = pfd; }
   }
   else if (x->wgot == (int)sizeof x->w) { x->done = true; close(x->wt[0]); x->wt[0] = -1; }
   if (k <= 0) {
     close(x->wt[0]); x->wt[0] = -1;
     if (!x->done) {
       x->done = true;
-      if (x->killed_for) x->w.status = SIGKILL; /* E was killed before it could report: P died with it */
+      if (x->killed_for) x->w.status = SIGKILL; /* init was killed before it could report: P died with it */
       else if (!x->pfgot) { fail_set(f, "exec-helper", EIO); x->failed = true; }
     }
   }
@@ -329,8 +305,9 @@ static void exec_unstarted(struct execution *x, struct cgroup *cg) {
 int exec_run(const struct opts *o, const struct container *c, struct cgroup *made, struct served *sv, struct exec_result *r, struct failure *f, int64_t *timing) {
   memset(r, 0, sizeof *r);
   static struct cgroup cg;
+  /* made by the caller: one-shot before the container was up, served ahead of the request */
   if (made) cg = *made;
-  else { memset(&cg, 0, sizeof cg); if (o->ncgroups && cgroup_create(&cg, o, f) < 0) { cgroup_destroy(&cg); return -1; } }
+  else memset(&cg, 0, sizeof cg);
   struct execution x;
   memset(&x, 0, sizeof x);
   x.pidfd = x.sfd = -1;
@@ -347,27 +324,21 @@ int exec_run(const struct opts *o, const struct container *c, struct cgroup *mad
   sigaddset(&term, SIGTERM); sigaddset(&term, SIGINT); sigaddset(&term, SIGHUP);
   sigprocmask(SIG_BLOCK, &term, &old);
   x.sfd = signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
-  int copy_fd = -1;
-  if (o->mode != MODE_ONESHOT && o->copy_in && (copy_fd = open(o->copy_in, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-    fail_set(f, "open-copy-in", errno); exec_unstarted(&x, &cg); return -1;
-  }
   x.t0 = now_us();
-  if (exec_start(o, c, &cg, sv, copy_fd, &old, &x, f) < 0) { if (copy_fd >= 0) close(copy_fd); exec_unstarted(&x, &cg); return -1; }
+  if (exec_start(c, &cg, sv, &x, f) < 0) { exec_unstarted(&x, &cg); return -1; }
   close(x.out[1]); close(x.err[1]); close(x.fail[1]); if (x.wt[1] >= 0) close(x.wt[1]);
-  if (copy_fd >= 0) close(copy_fd);
   fcntl(x.out[0], F_SETFL, O_NONBLOCK);
   fcntl(x.err[0], F_SETFL, O_NONBLOCK);
 
   exec_drain(o, c, &cg, sv, &x, r, f, timing);
 
-  if (x.fail[0] >= 0) { /* E or P may have reported before closing */
+  if (x.fail[0] >= 0) { /* init or P may have reported before closing */
     ssize_t k = read(x.fail[0], (char *)&x.pf + x.pfgot, sizeof x.pf - (size_t)x.pfgot);
     if (k > 0) x.pfgot += (int)k;
     close(x.fail[0]);
   }
   if (x.wt[0] >= 0) close(x.wt[0]);
   if (x.pidfd >= 0) close(x.pidfd);
-  if (!x.oneshot) { kill(x.e, SIGKILL); waitpid(x.e, NULL, 0); }
   if (timing) timing[1] = now_us() - x.t0;
   /* one-shot: the container has served its purpose. Kill it now so that the
    * kernel tears its namespaces down while we read the accounting and remove

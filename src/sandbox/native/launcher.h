@@ -18,10 +18,9 @@ struct bind { const char *src, *dest; bool try_only; };
 
 /* Everything one invocation asks for, parsed from argv (opts.c). */
 struct opts {
-  enum { MODE_ONESHOT, MODE_HOLD, MODE_JOIN, MODE_SERVED /* an exec request to a held container */ } mode;
-  pid_t join_pid;
+  enum { MODE_ONESHOT, MODE_HOLD, MODE_SERVED /* an exec request to a held container */ } mode;
   /* container */
-  const char *rootfs, *copy_in, *workdir, *hostname;
+  const char *rootfs, *workdir, *hostname;
   struct bind binds[MAX_BINDS]; int nbinds;
   long scratch_mb;
   uid_t uid, sandbox_uid; gid_t gid, sandbox_gid;
@@ -66,16 +65,28 @@ int opts_parse_exec(struct opts *o, const struct opts *container, int argc, char
 /* userns.c */
 int userns_write_maps(pid_t pid, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid, gid_t outside_gid, bool privileged, struct failure *f);
 int userns_become(uid_t uid, gid_t gid, bool privileged, struct failure *f);
+/* as root, around the clone that makes the container: effective ids the sandbox's (userns.c) */
+struct userns_owner { int securebits; };
+int userns_owner_become(uid_t uid, gid_t gid, struct userns_owner *saved, struct failure *f);
+int userns_owner_restore(const struct userns_owner *saved, struct failure *f);
 
 /* mounts.c */
 /* ends after pivot_root, with the cwd on the host's old root, stacked on the new one */
-int mounts_setup(const struct opts *o, int rootfs_fd, int copy_fd, const int *bind_fds, struct failure *f);
+int mounts_setup(const struct opts *o, int rootfs_fd, const int *bind_fds, struct failure *f);
 /* detach the host's old root; nothing of the host's tree is reachable after it */
 int mounts_detach_old(struct failure *f);
-/* Copy regular files and directories from SRC into DST, never following a link (mounts.c). */
-int copy_tree(int src, int dst, int depth);
 /* unpack.c: write the files of stream IN below directory DST; 0, or -1 with errno */
 int unpack_files(int in, int dst);
+
+/* paths.c: a path the sandbox may have shaped, resolved inside the container's
+ * root only (openat2 RESOLVE_IN_ROOT, never through a /proc magic link; with
+ * NO_SYMLINKS, through no link at all): an fd, or -1 with errno */
+int open_in_root(const char *path, int flags, bool no_symlinks);
+/* Close every fd but 0-2 and KEEP[0..N) (-1 entries ignored): called before
+ * any path the sandbox may have shaped is resolved, so that no fd of the
+ * host's (a cgroup directory, a pipe's other end) can be reached through
+ * /proc/self/fd (the class of runc's CVE-2024-21626). 0, or -1 with errno. */
+int close_fds_except(const int *keep, int n);
 
 /* net.c */
 int net_loopback_up(struct failure *f);
@@ -84,13 +95,22 @@ int net_loopback_up(struct failure *f);
 struct cgroup {
   int n;
   bool entered; /* the process was forked into it (cgroup_fork) */
-  struct { int dirfd; int procs_fd; bool v2, memory, pids, cpu, cpuacct; char path[4096], parent[4096]; } h[MAX_CGROUPS];
+  struct { int dirfd; int procs_fd; bool v2, memory, pids, cpu, cpuacct; char path[4096]; } h[MAX_CGROUPS];
 };
-int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f);   /* make + limit */
-int cgroup_make(struct cgroup *cg, const char *const *parents, int nparents, struct failure *f); /* no limits yet */
+/* One-shot: the execution's cgroup PARENTS/warren-<pid>, made and limited */
+int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f);
+/* A held container's own cgroup, PARENTS/warren-<pid>, under which every
+ * execution's cgroup is made (v2: with the controllers handed down to them) */
+int cgroup_make_job(struct cgroup *job, const char *const *parents, int nparents, struct failure *f);
+/* One execution's cgroup, JOB/NAME (or PARENTS/warren-<pid> one-shot), no limits yet */
+int cgroup_make_in(struct cgroup *cg, const struct cgroup *job, const char *name, struct failure *f);
 int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f);
-bool cgroup_same_parents(const struct cgroup *cg, const char *const *parents, int nparents);
+/* The job cgroup's bound while execution O runs: O's memory plus the scratch
+ * layer plus a little for init's forks, and O's processes, so that nothing
+ * the job's executions leave behind can add up past it */
+int cgroup_limit_job(struct cgroup *job, const struct opts *o, struct failure *f);
 int cgroup_enter(const struct cgroup *cg);           /* in the child, before exec */
+void cgroup_close_fds(struct cgroup *cg);            /* in the child, once entered */
 /* Handing an execution's cgroups to the container's init: the file to enter
  * each by (v1 tasks, v2 cgroup.procs, opened here), and on v2 first the
  * directory itself (for CLONE_INTO_CGROUP). Returns how many fds. */
@@ -115,10 +135,9 @@ int caps_drop_all(struct failure *f);
 int caps_drop_bounding(struct failure *f);
 
 /* container.c: the container's init and its life */
-struct container { pid_t init; int ns_fds[6]; int ctl; /* one-shot and hold: socket to init, -1 otherwise */ };
+struct container { pid_t init; int ctl; /* socket to init */ };
 /* MEANWHILE(ARG, F), when given, runs in the launcher while init sets up the container */
 int container_create(const struct opts *o, struct container *c, int (*meanwhile)(void *, struct failure *), void *arg, struct failure *f);
-int container_open_ns(pid_t pid, struct container *c, struct failure *f);
 void container_destroy(struct container *c);
 
 /* exec.c: one program in a container */
@@ -132,16 +151,16 @@ struct exec_result {
  * the program's pid (status 0), then its wait status and rusage. */
 struct waited { pid_t pid; int status; struct rusage ru; };
 /* P: set up and exec the program; never returns (exec.c) */
-/* RELEASE >= 0 (one-shot): exec only after a byte is read from it */
-void exec_program(const struct opts *o, const struct cgroup *cg, int out, int err, int failfd, int copy_fd, int release, bool priv);
-/* its two halves: what does not depend on the request (cgroup, cgroup namespace,
- * session, identity; 0 or -1 with F set), and the rest, from the working
- * directory to exec (stdio already in place; never returns) */
-int exec_enter(const struct opts *o, const struct cgroup *cg, bool priv, struct failure *f);
-void exec_finish(const struct opts *o, int failfd, int copy_fd, int release, bool priv);
+/* RELEASE >= 0 (one-shot): resolve nothing and exec only after a byte is read from it */
+void exec_program(const struct opts *o, struct cgroup *cg, int out, int err, int failfd, int release, bool priv);
+/* its two halves: what does not depend on the request (cgroup, cgroup and
+ * IPC namespaces, session, identity; 0 or -1 with F set), and the rest, from
+ * the working directory to exec (stdio already in place; never returns) */
+int exec_enter(const struct opts *o, struct cgroup *cg, bool priv, struct failure *f);
+void exec_finish(const struct opts *o, int failfd, int release, bool priv);
 /* a program made ahead (serve.c): forked by init into the next execution's
  * cgroups, set up as far as exec_enter, waiting on SOCK for its request */
-void forked_ahead(const struct opts *container, const struct cgroup *cg, int sock, bool priv);
+void forked_ahead(const struct opts *container, struct cgroup *cg, int sock, bool priv);
 /* one-shot, in the container's init: receive the execution's fds, fork P, report on it (container.c) */
 /* CG: the execution's cgroups when already made (cgroup_create), else NULL: made here; removed here either way */
 /* SV: a served request (hold mode): its stdin, its request for init, and the

@@ -3,22 +3,27 @@
  *
  * The order of set-up, one step a line:
  *   container (container.c, as pid 1 of new namespaces):
- *     1. clone: new user, mount, pid, net, ipc, uts namespaces     container.c
+ *     1. clone: new user, mount, pid, net, ipc, uts namespaces;
+ *        as root, the user namespace owned by the sandbox uid      container.c, userns.c
  *     2. uid/gid maps: one inside id to one unprivileged host id    userns.c
- *     3. the inside identity; die with the launcher                 userns.c
+ *     3. the inside identity; the namespace's per-user limits;
+ *        not dumpable; die with the launcher                        userns.c, container.c
  *     4. hostname; loopback up, no route out                        net.c
  *     5. private mounts; scratch tmpfs; overlay root; ro binds;
  *        minimal /dev, private /dev/shm, masked /proc, /tmp, work
- *        dir, copy-in; pivot_root                                   mounts.c
- *     6. reap orphans until killed; hold: fork served programs     container.c, serve.c
+ *        dir; pivot_root                                            mounts.c
+ *     6. reap orphans until killed; hold: fork served programs,
+ *        write the job's files                                      container.c, serve.c
+ *   hold: the container's own cgroup, bounding all its executions    cgroup.c, serve.c
  *   each program (exec.c):
  *     1. a fresh cgroup with memory (no swap), pids, cpu limits     cgroup.c
- *        (one-shot: made while the container's init does 2-5)       main.c
- *     2. join: a helper setns into the container and forks the
- *        program; one-shot and served (hold): the container's
- *        init forks it                                              exec.c, container.c, serve.c
- *     3. enter the cgroup; new cgroup namespace; new session        cgroup.c, exec.c
- *     4. the inside identity; working directory                     userns.c
+ *        (one-shot: made while the container's init does 2-5;
+ *        hold: below the container's cgroup, made ahead)            main.c, serve.c
+ *     2. the container's init forks it                              container.c, serve.c
+ *     3. enter the cgroup; new cgroup and IPC namespaces; new
+ *        session; the inside identity                               cgroup.c, exec.c, userns.c
+ *     4. close every fd but stdio; working directory, resolved
+ *        inside the root only                                       exec.c, paths.c
  *     5. rlimits                                                    rlimits.c
  *     6. drop every capability; no_new_privs                       caps.c
  *     7. seccomp filter                                             seccomp.c
@@ -73,12 +78,10 @@ int main(int argc, char **argv) {
     return 125;
   }
   struct failure f = { "", 0 };
-  struct container c = { 0, { -1, -1, -1, -1, -1, -1 }, -1 };
+  struct container c = { 0, -1 };
   int64_t t[4] = { 0, 0, 0, 0 };
   int64_t t0 = now_us();
-  if (o.mode == MODE_JOIN) {
-    if (container_open_ns(o.join_pid, &c, &f) < 0) return fail_exit(&o, &f);
-  } else if (container_create(&o, &c, o.mode == MODE_ONESHOT ? oneshot_prepare : NULL, &(struct oneshot_prep){ &o, &c }, &f) < 0) {
+  if (container_create(&o, &c, o.mode == MODE_ONESHOT ? oneshot_prepare : NULL, &(struct oneshot_prep){ &o, &c }, &f) < 0) {
     cgroup_destroy(&cg);
     return fail_exit(&o, &f);
   }
@@ -88,8 +91,7 @@ int main(int argc, char **argv) {
   struct exec_result r;
   int rc = exec_run(&o, &c, cg.n ? &cg : NULL, NULL, &r, &f, t);
   int64_t t1 = now_us();
-  if (o.mode == MODE_JOIN) { for (int i = 0; i < 6; i++) close(c.ns_fds[i]); }
-  else container_destroy(&c);
+  container_destroy(&c);
   t[2] = now_us() - t1;
   if (rc < 0) return fail_exit(&o, &f);
   status_result(o.status_fd, &r, o.timings ? t : NULL, 3);

@@ -8,7 +8,6 @@
  * (the class of runc's CVE-2021-30465).
  */
 #include "launcher.h"
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -105,46 +104,6 @@ static int mount_tmpfs_at(int root, const char *dest, const char *data, unsigned
   return rc;
 }
 
-/* Copy regular files and directories from SRC to DST; links and specials are skipped. */
-int copy_tree(int src, int dst, int depth) {
-  if (depth > 32) { errno = ELOOP; return -1; }
-  int dup_fd = dup(src);
-  if (dup_fd < 0) return -1;
-  DIR *d = fdopendir(dup_fd);
-  if (!d) { close(dup_fd); return -1; }
-  struct dirent *e;
-  int rc = 0;
-  while (rc == 0 && (e = readdir(d))) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-    struct stat st;
-    if (fstatat(src, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) { rc = -1; break; }
-    if (S_ISDIR(st.st_mode)) {
-      if (mkdirat(dst, e->d_name, 0755) < 0 && errno != EEXIST) { rc = -1; break; }
-      int s2 = openat(src, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      int d2 = openat(dst, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (s2 < 0 || d2 < 0) rc = -1; else rc = copy_tree(s2, d2, depth + 1);
-      if (s2 >= 0) close(s2);
-      if (d2 >= 0) close(d2);
-    } else if (S_ISREG(st.st_mode)) {
-      int in = openat(src, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      int out = openat(dst, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (st.st_mode & 0100) ? 0755 : 0644);
-      if (in < 0 || out < 0) rc = -1;
-      else {
-        char buf[65536];
-        ssize_t n;
-        while ((n = read(in, buf, sizeof buf)) > 0) if (write_all(out, buf, (size_t)n) < 0) { rc = -1; break; }
-        if (n < 0) rc = -1;
-      }
-      if (in >= 0) close(in);
-      if (out >= 0) close(out);
-    }
-  }
-  int saved = errno;
-  closedir(d);
-  errno = saved;
-  return rc;
-}
-
 static int bind_scratch_dir(int root, const char *name, const char *dest, struct failure *f) {
   char src[64], a[32], b[32];
   snprintf(src, sizeof src, STAGE "/%s", name);
@@ -157,12 +116,24 @@ static int bind_scratch_dir(int root, const char *name, const char *dest, struct
   return rc;
 }
 
-/* /proc entries that reveal or poke the host kernel. */
+/* /proc entries that reveal or poke the host kernel: its memory and symbols
+ * (kcore, kallsyms, kpage*, vmallocinfo), its build and modules (config.gz,
+ * modules), its keyrings (keys, key-users), timers and scheduler internals
+ * (timer_list, sched_debug, latency_stats), its log (kmsg), its devices,
+ * interrupts and memory layout (iomem, ioports, interrupts, softirqs, dma,
+ * mtrr, partitions, diskstats, swaps), slab and page allocator state
+ * (slabinfo, pagetypeinfo, buddyinfo, zoneinfo), and sysrq. None of them is
+ * namespaced, and no language runtime needs one (they read meminfo, cpuinfo,
+ * stat and their own /proc/self). */
 static const char *const proc_masked_files[] = {
-  "proc/kcore", "proc/keys", "proc/timer_list", "proc/sched_debug", "proc/sysrq-trigger",
-  "proc/latency_stats", "proc/kallsyms", "proc/kmsg", NULL,
+  "proc/kcore", "proc/keys", "proc/key-users", "proc/timer_list", "proc/sched_debug", "proc/sysrq-trigger",
+  "proc/latency_stats", "proc/kallsyms", "proc/kmsg", "proc/config.gz", "proc/modules",
+  "proc/kpagecount", "proc/kpageflags", "proc/kpagecgroup", "proc/vmallocinfo", "proc/slabinfo",
+  "proc/pagetypeinfo", "proc/buddyinfo", "proc/zoneinfo", "proc/iomem", "proc/ioports",
+  "proc/interrupts", "proc/softirqs", "proc/dma", "proc/mtrr", "proc/partitions", "proc/diskstats",
+  "proc/swaps", "proc/timer_stats", NULL,
 };
-static const char *const proc_masked_dirs[] = { "proc/acpi", "proc/scsi", "proc/irq", "proc/bus", "proc/fs", NULL };
+static const char *const proc_masked_dirs[] = { "proc/acpi", "proc/scsi", "proc/irq", "proc/bus", "proc/fs", "proc/driver", "proc/tty", "proc/asound", NULL };
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", NULL };
 
 static int setup_dev(int root, struct failure *f) {
@@ -262,7 +233,7 @@ static int setup_proc(int root, struct failure *f) {
   return 0;
 }
 
-int mounts_setup(const struct opts *o, int rootfs_fd, int copy_fd, const int *bind_fds, struct failure *f) {
+int mounts_setup(const struct opts *o, int rootfs_fd, const int *bind_fds, struct failure *f) {
   char data[128];
   /* 1. nothing we mount propagates back to the host */
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) { fail_set(f, "mount-private", errno); return -1; }
@@ -291,11 +262,6 @@ int mounts_setup(const struct opts *o, int rootfs_fd, int copy_fd, const int *bi
    * into place: they share the disk limit, belong to the sandbox user whoever
    * owns the image's own /tmp, and need no copy-up. */
   if (bind_scratch_dir(root, "tmp", "tmp", f) < 0 || bind_scratch_dir(root, "box", o->workdir + 1, f) < 0) goto out;
-  if (copy_fd >= 0) {
-    int w = open(STAGE "/box", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (w < 0 || copy_tree(copy_fd, w, 0) < 0) { fail_set(f, "copy-in", errno); if (w >= 0) close(w); goto out; }
-    close(w);
-  }
   close(root);
   /* 7. pivot_root into the new root and let go of the host's tree */
   if (chdir(NEWROOT) < 0) { fail_set(f, "pivot-root", errno); return -1; }

@@ -35,7 +35,6 @@ static int parse(struct opts *o, int argc, char **argv, int i, bool exec_only, c
 #define CONTAINER_ONLY() do { if (exec_only) { snprintf(err, errlen, "%s is a container option: not allowed in an exec request", a); return -1; } } while (0)
     if (!strcmp(a, "--")) { i++; break; }
     else if (!strcmp(a, "--hold")) { CONTAINER_ONLY(); o->mode = MODE_HOLD; }
-    else if (!strcmp(a, "--join")) { CONTAINER_ONLY(); NUM(join_pid, 1, 1 << 22); o->mode = MODE_JOIN; }
     else if (!strcmp(a, "--rootfs")) { CONTAINER_ONLY(); NEED(1); o->rootfs = argv[++i]; }
     else if (!strcmp(a, "--ro-bind") || !strcmp(a, "--ro-bind-try")) {
       CONTAINER_ONLY();
@@ -46,7 +45,6 @@ static int parse(struct opts *o, int argc, char **argv, int i, bool exec_only, c
       i += 2;
     }
     else if (!strcmp(a, "--scratch-mb")) { CONTAINER_ONLY(); NUM(scratch_mb, 1, 1 << 20); }
-    else if (!strcmp(a, "--copy-in")) { NEED(1); o->copy_in = argv[++i]; }
     else if (!strcmp(a, "--unpack")) {
       if (!exec_only) { snprintf(err, errlen, "--unpack is only for served requests (docs/launcher.md)"); return -1; }
       o->unpack = true;
@@ -62,6 +60,8 @@ static int parse(struct opts *o, int argc, char **argv, int i, bool exec_only, c
     else if (!strcmp(a, "--sandbox-uid")) { CONTAINER_ONLY(); NUM(sandbox_uid, 1, 0x7fffffff); }
     else if (!strcmp(a, "--sandbox-gid")) { CONTAINER_ONLY(); NUM(sandbox_gid, 1, 0x7fffffff); }
     else if (!strcmp(a, "--cgroup")) {
+      /* a held container's executions are made in its own cgroup (--cgroup at --hold) */
+      CONTAINER_ONLY();
       NEED(1);
       if (o->ncgroups == MAX_CGROUPS) { snprintf(err, errlen, "at most %d --cgroup", MAX_CGROUPS); return -1; }
       o->cgroups[o->ncgroups++] = argv[++i];
@@ -117,21 +117,18 @@ int opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen) 
   exec_defaults(o);
   if (parse(o, argc, argv, 1, false, err, errlen) < 0) return -1;
   const char *prog = o->argv[0];
-  if (o->mode != MODE_JOIN && !o->rootfs) { snprintf(err, errlen, "--rootfs DIR is required"); return -1; }
+  if (!o->rootfs) { snprintf(err, errlen, "--rootfs DIR is required"); return -1; }
   if (o->mode == MODE_HOLD && prog) { snprintf(err, errlen, "--hold takes no program"); return -1; }
-  if (o->mode == MODE_JOIN && !prog && o->copy_in) { /* join to copy files in, nothing to run */ }
-  else if (o->mode != MODE_HOLD && !prog) { snprintf(err, errlen, "no program given: warren-launch [OPTIONS] -- PROGRAM [ARG...]"); return -1; }
+  if (o->mode != MODE_HOLD && !prog) { snprintf(err, errlen, "no program given: warren-launch [OPTIONS] -- PROGRAM [ARG...]"); return -1; }
   if (o->workdir[0] != '/') { snprintf(err, errlen, "--workdir must be absolute"); return -1; }
   return finish(o, err, errlen);
 }
 
 int opts_parse_exec(struct opts *o, const struct opts *container, int argc, char **argv, char *err, size_t errlen) {
-  *o = *container; /* identity, work dir and scratch size are the container's */
+  *o = *container; /* identity, work dir, scratch size and cgroups are the container's */
   o->mode = MODE_SERVED;
-  o->copy_in = NULL;
   o->unpack = false;
   o->unpack_first = 0;
-  o->ncgroups = 0;
   o->nenv = 0;
   o->cpus = 0;
   o->chdir = NULL;
@@ -140,8 +137,8 @@ int opts_parse_exec(struct opts *o, const struct opts *container, int argc, char
   exec_defaults(o);
   if (parse(o, argc, argv, 0, true, err, errlen) < 0) return -1;
   o->env[o->nenv] = NULL;
-  if (!o->argv[0] && !o->copy_in && !o->unpack) { snprintf(err, errlen, "an exec request needs a program, or --copy-in DIR, or --unpack"); return -1; }
-  if (o->unpack && (o->argv[0] || o->copy_in)) { snprintf(err, errlen, "--unpack takes no program and no --copy-in"); return -1; }
-  if (o->unpack_first && (!o->argv[0] || o->copy_in || o->unpack)) { snprintf(err, errlen, "--unpack-first needs a program, and no --copy-in or --unpack"); return -1; }
+  if (!o->argv[0] && !o->unpack) { snprintf(err, errlen, "an exec request needs a program, or --unpack"); return -1; }
+  if (o->unpack && o->argv[0]) { snprintf(err, errlen, "--unpack takes no program"); return -1; }
+  if (o->unpack_first && (!o->argv[0] || o->unpack)) { snprintf(err, errlen, "--unpack-first needs a program, and no --unpack"); return -1; }
   return finish(o, err, errlen);
 }

@@ -1,15 +1,36 @@
 /* rlimits: per-process backstops under the cgroup limits. No core dumps
  * (they would fill the scratch and leak memory contents); RLIMIT_CPU one second
- * past the CPU limit in case the launcher's own accounting misses it. RLIMIT_NPROC
- * is not used: it counts every process of the host uid, not the sandbox's. */
+ * past the CPU limit in case the launcher's own accounting misses it.
+ *
+ * The per-user counters the kernel keeps in user namespaces: pending signals
+ * (POSIX timers hold one each), POSIX message queue bytes and locked shared
+ * memory are counted per uid of the container's user namespace (so for all
+ * of the container: every program runs as the one inside uid) and compared
+ * with the rlimit of the process that asks; the same counts are charged to
+ * the namespace's owner on the host (userns.c). Low values bound what one
+ * container can take of its owner's share: the host's defaults are ~96,000
+ * signals and 800 KiB of queues per user. RLIMIT_NPROC is not set: the
+ * cgroup's pids limit bounds processes. */
 #include "launcher.h"
 #include <errno.h>
 #include <sys/resource.h>
+
+/* a container's share of the per-user counters (docs/launcher.md, SECURITY.md) */
+#define SIGPENDING_MAX 256
+#define MSGQUEUE_BYTES_MAX (128 << 10)
+#define MEMLOCK_BYTES_MAX (1 << 20)
 
 static int lim(int res, rlim_t v, struct failure *f, const char *step) {
   struct rlimit r = { v, v };
   if (setrlimit(res, &r) < 0) { fail_set(f, step, errno); return -1; }
   return 0;
+}
+
+/* at most V: never above the hard limit we were given (raising it would need a capability on the host) */
+static int lim_at_most(int res, rlim_t v, struct failure *f, const char *step) {
+  struct rlimit r;
+  if (getrlimit(res, &r) < 0) { fail_set(f, step, errno); return -1; }
+  return lim(res, r.rlim_max < v ? r.rlim_max : v, f, step);
 }
 
 int rlimits_apply(const struct opts *o, struct failure *f) {
@@ -18,5 +39,8 @@ int rlimits_apply(const struct opts *o, struct failure *f) {
   if (lim(RLIMIT_STACK, (rlim_t)o->stack_mb << 20, f, "rlimit-stack")) return -1;
   if (lim(RLIMIT_FSIZE, (rlim_t)o->file_size_mb << 20, f, "rlimit-fsize")) return -1;
   if (o->cpu_ms > 0 && lim(RLIMIT_CPU, (rlim_t)(o->cpu_ms + 999) / 1000 + 1, f, "rlimit-cpu")) return -1;
+  if (lim_at_most(RLIMIT_SIGPENDING, SIGPENDING_MAX, f, "rlimit-sigpending")) return -1;
+  if (lim_at_most(RLIMIT_MSGQUEUE, MSGQUEUE_BYTES_MAX, f, "rlimit-msgqueue")) return -1;
+  if (lim_at_most(RLIMIT_MEMLOCK, MEMLOCK_BYTES_MAX, f, "rlimit-memlock")) return -1;
   return 0;
 }

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -37,7 +39,10 @@
  * large kernel attack surfaces with a record of privilege-escalation bugs;
  * keyctl/add_key/request_key reach the kernel keyring (not namespaced);
  * open_by_handle_at is the "shocker" escape; the time setters and syslog act on
- * the host. */
+ * the host; fanotify_init would charge the owner's fanotify counters and
+ * watch the shared image; io_setup reserves events from aio-max-nr, a
+ * counter of the whole host (a job holding all 65,536 makes every other
+ * process's io_setup fail). */
 static const int denied[] = {
   __NR_mount, __NR_umount2, __NR_pivot_root, __NR_chroot, __NR_ptrace,
   __NR_process_vm_readv, __NR_process_vm_writev, __NR_kexec_load,
@@ -51,7 +56,7 @@ static const int denied[] = {
   __NR_name_to_handle_at, __NR_fsopen, __NR_fsconfig, __NR_fsmount, __NR_fspick,
   __NR_move_mount, __NR_open_tree, __NR_mount_setattr, __NR_settimeofday, __NR_clock_settime,
   __NR_clock_adjtime, __NR_adjtimex, __NR_syslog, __NR_vhangup, __NR_pidfd_getfd,
-  __NR_lookup_dcookie, __NR_quotactl_fd,
+  __NR_lookup_dcookie, __NR_quotactl_fd, __NR_fanotify_init, __NR_io_setup,
 #ifdef __NR_iopl
   __NR_iopl, __NR_ioperm,
 #endif
@@ -70,7 +75,7 @@ static const int denied[] = {
 #define EPERM_RET RET(SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
 
 /* What a system call number leads to: denied, or a check of its arguments. */
-enum sc_kind { SC_DENY, SC_CLONE3, SC_CLONE, SC_SOCKET, SC_IOCTL, SC_PERSONALITY, SC_MKNOD, SC_MKNODAT };
+enum sc_kind { SC_DENY, SC_CLONE3, SC_CLONE, SC_SOCKET, SC_IOCTL, SC_PERSONALITY, SC_MKNOD, SC_MKNODAT, SC_MMAP, SC_SHMGET, SC_MEMFD };
 struct sc_case { unsigned nr; enum sc_kind kind; };
 
 static int sc_cmp(const void *a, const void *b) {
@@ -117,6 +122,16 @@ static int emit_case(struct sock_filter *prog, int *n, int max, enum sc_kind k) 
     PUT(EPERM_RET);
     PUT(RET(SECCOMP_RET_ALLOW));
     break;
+  /* mmap, shmget, memfd_create: no huge pages from the hugetlb pool. That pool
+   * is the host's, reserved ahead and not charged to any memory cgroup, so a
+   * job could take every huge page another service reserved. (Transparent
+   * huge pages are ordinary, charged memory and stay allowed.) */
+  case SC_MMAP: case SC_SHMGET: case SC_MEMFD:
+    PUT(LD(ARG_LO(k == SC_MMAP ? 3 : k == SC_SHMGET ? 2 : 1)));
+    PUT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, k == SC_MMAP ? MAP_HUGETLB : k == SC_SHMGET ? SHM_HUGETLB : MFD_HUGETLB, 0, 1));
+    PUT(EPERM_RET);
+    PUT(RET(SECCOMP_RET_ALLOW));
+    break;
   /* mknod(at): fifos and sockets are fine, device nodes are not */
   case SC_MKNOD: case SC_MKNODAT:
     PUT(LD(ARG_LO(k == SC_MKNOD ? 1 : 2)));
@@ -157,7 +172,7 @@ static int emit_tree(struct sock_filter *prog, int *n, int max, const struct sc_
 
 /* Builds the filter into PROG; returns its length, or -1 if it does not fit. */
 static int seccomp_build(struct sock_filter *prog, int max) {
-  struct sc_case c[sizeof denied / sizeof denied[0] + 8];
+  struct sc_case c[sizeof denied / sizeof denied[0] + 12];
   int cn = 0, k = 0;
   int *n = &k;
   for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++) c[cn++] = (struct sc_case){ (unsigned)denied[i], SC_DENY };
@@ -171,6 +186,9 @@ static int seccomp_build(struct sock_filter *prog, int max) {
   c[cn++] = (struct sc_case){ __NR_mknod, SC_MKNOD };
 #endif
   c[cn++] = (struct sc_case){ __NR_mknodat, SC_MKNODAT };
+  c[cn++] = (struct sc_case){ __NR_mmap, SC_MMAP };
+  c[cn++] = (struct sc_case){ __NR_shmget, SC_SHMGET };
+  c[cn++] = (struct sc_case){ __NR_memfd_create, SC_MEMFD };
   qsort(c, (size_t)cn, sizeof c[0], sc_cmp);
   for (int i = 1; i < cn; i++) if (c[i].nr == c[i - 1].nr) return -1; /* each number once */
   PUT(LD(offsetof(struct seccomp_data, arch)));

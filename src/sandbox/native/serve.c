@@ -96,9 +96,24 @@ static int stdin_memfd(uint32_t n, struct failure *f) {
   return ro;
 }
 
-/* Cgroups made ahead (hold --cgroup): the next execution only writes its
- * limits into them. Made again after each answer, off the critical path. */
+/* The container's own cgroup (hold --cgroup): every execution's cgroup is
+ * made below it, and its memory and pids limits are set for each execution,
+ * so that what executions leave behind (charged to their removed cgroups)
+ * cannot add up past one execution's limits plus the scratch layer. */
+static struct cgroup job;
+static unsigned exec_seq;
+
+/* Cgroups made ahead, below JOB: the next execution only writes its limits
+ * into them. Made again after each answer, off the critical path. */
 static struct cgroup ahead;
+
+static int make_ahead(struct failure *f) {
+  char name[32];
+  snprintf(name, sizeof name, "e%u", ++exec_seq);
+  if (cgroup_make_in(&ahead, &job, name, f) == 0) return 0;
+  cgroup_destroy(&ahead);
+  return -1;
+}
 
 /* A program forked ahead into the ahead cgroups, waiting for its request
  * (forked_ahead): a request that runs in those cgroups skips init's fork and
@@ -193,12 +208,15 @@ static int serve_one(const struct opts *container, struct container *c, const un
   if (req < 0 || write_all(req, args, arglen) < 0) { fail_set(&f, "request-memfd", errno); if (req >= 0) close(req); answer_failure(&f, NULL); goto out; }
   static struct cgroup used;
   struct cgroup *made = NULL;
-  if (eo.ncgroups && ahead.n && cgroup_same_parents(&ahead, eo.cgroups, eo.ncgroups)) {
+  if (job.n) {
+    /* the job's bound first: a lower one than the last execution's is reached by reclaim */
+    if ((!ahead.n && make_ahead(&f) < 0) || cgroup_limit_job(&job, &eo, &f) < 0 || cgroup_limit(&ahead, &eo, &f) < 0) {
+      cgroup_destroy(&ahead); drop_ahead_program(); answer_failure(&f, NULL); close(req); goto out;
+    }
     made = &ahead;
-    if (cgroup_limit(&ahead, &eo, &f) < 0) { cgroup_destroy(&ahead); drop_ahead_program(); answer_failure(&f, NULL); close(req); goto out; }
-  } else if (eo.ncgroups && ahead.n) { cgroup_destroy(&ahead); drop_ahead_program(); } /* other parents: this one is made fresh */
+  }
   /* the program forked ahead lives in the ahead cgroups: only for a program run in them */
-  bool use_ahead = made && fa.active && !eo.copy_in;
+  bool use_ahead = made && fa.active;
   struct served sv = { in, req, 1, 0, use_ahead ? fa.sock : -1, use_ahead ? fa.wait : -1, use_ahead ? fa.pidfd : -1, false, &used };
   struct exec_result r;
   int64_t t[4] = { 0, 0, 0, 0 };
@@ -217,7 +235,7 @@ static int serve_one(const struct opts *container, struct container *c, const un
   close(req);
   if (used.n) cgroup_destroy(&used);
   /* the next execution's cgroups, while the caller reads this answer */
-  if (container->ncgroups && !ahead.n && cgroup_make(&ahead, container->cgroups, container->ncgroups, &f) < 0) cgroup_destroy(&ahead);
+  if (job.n && !ahead.n) make_ahead(&f);
   fork_ahead(c);
   if (sv.cancelled_by_signal) *stop = true; /* SIGTERM/SIGINT/SIGHUP end the container too */
 out:
@@ -234,8 +252,15 @@ int serve(const struct opts *o, struct container *c) {
   sigaddset(&set, SIGTERM); sigaddset(&set, SIGINT); sigaddset(&set, SIGHUP); sigaddset(&set, SIGCHLD);
   sigprocmask(SIG_BLOCK, &set, NULL);
   int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-  struct failure f;
-  if (o->ncgroups && cgroup_make(&ahead, o->cgroups, o->ncgroups, &f) < 0) cgroup_destroy(&ahead); /* made per request then */
+  struct failure f = { "", 0 };
+  if (o->ncgroups && cgroup_make_job(&job, o->cgroups, o->ncgroups, &f) < 0) {
+    /* never serve an execution outside the job's bound */
+    cgroup_destroy(&job);
+    container_destroy(c);
+    status_failure(o->status_fd, &f, NULL);
+    return 125;
+  }
+  if (job.n) make_ahead(&f); /* else made per request */
   fork_ahead(c);
   status_ready(o->status_fd, c->init);
   if (o->status_fd >= 0 && o->status_fd > 2) close(o->status_fd);
@@ -254,6 +279,7 @@ int serve(const struct opts *o, struct container *c) {
   drop_ahead_program();
   container_destroy(c);
   if (ahead.n) cgroup_destroy(&ahead);
+  if (job.n) cgroup_destroy(&job);
   return 0;
 }
 
@@ -271,7 +297,7 @@ static int read_request(int fd, const struct opts *container, struct opts *eo, c
   return 0;
 }
 
-void forked_ahead(const struct opts *container, const struct cgroup *cg, int sock, bool priv) {
+void forked_ahead(const struct opts *container, struct cgroup *cg, int sock, bool priv) {
   struct failure f = { "", 0 };
   /* a failure here ends this process: the launcher then finds SOCK closed
    * and has init fork the program as usual */
@@ -284,13 +310,13 @@ void forked_ahead(const struct opts *container, const struct cgroup *cg, int soc
   /* the program's stdout, stderr, failure pipe, stdin, request */
   struct opts eo;
   char *args;
-  if (read_request(fds[4], container, &eo, &args, &f) < 0 || eo.copy_in || eo.unpack) {
+  if (read_request(fds[4], container, &eo, &args, &f) < 0 || eo.unpack) {
     if (!f.step[0]) fail_set(&f, "served-request", EINVAL);
     write_all(fds[2], &f, sizeof f);
     _exit(127);
   }
   if (dup2(fds[3], 0) < 0 || dup2(fds[0], 1) < 0 || dup2(fds[1], 2) < 0) { fail_set(&f, "stdio", errno); write_all(fds[2], &f, sizeof f); _exit(127); }
-  exec_finish(&eo, fds[2], -1, -1, priv);
+  exec_finish(&eo, fds[2], -1, priv);
 }
 
 /* In the container's init: FDS are the wait pipe, then the ahead cgroups'
@@ -317,8 +343,7 @@ int ahead_fork(const struct opts *container, int ctl, const int *fds, int nfds, 
 }
 
 /* In the container's init: FDS are the program's stdout, stderr, failure and
- * wait pipes, its stdin, the request, then the copy-in directory when the
- * request has --copy-in, then its cgroups' files. */
+ * wait pipes, its stdin, the request, then its cgroups' files. */
 int served_fork(const struct opts *container, int ctl, const int *fds, int nfds, bool priv, pid_t *pid) {
   int failfd = nfds > 2 ? fds[2] : -1, wt = nfds > 3 ? fds[3] : -1;
   struct failure ff = { "", 0 };
@@ -327,16 +352,14 @@ int served_fork(const struct opts *container, int ctl, const int *fds, int nfds,
   if (nfds < 6) { fail_set(&ff, "served-request", EINVAL); goto fail; }
   if (read_request(fds[5], container, &eo, &args, &ff) < 0) goto fail;
   if (eo.unpack) { fail_set(&ff, "served-request", EINVAL); goto fail; } /* init's own work ('U'), never a program's */
-  int next = 6, copy_fd = -1;
-  if (eo.copy_in) { if (nfds < 7) { fail_set(&ff, "served-request", EINVAL); goto fail; } copy_fd = fds[next++]; }
   static struct cgroup cg;
-  cgroup_from_fds(&cg, fds + next, nfds - next);
+  cgroup_from_fds(&cg, fds + 6, nfds - 6);
   pid_t p = cgroup_fork(&cg);
   if (p == 0) {
     close(ctl);
     close(wt);
     if (dup2(fds[4], 0) < 0) { fail_set(&ff, "stdin", errno); write_all(failfd, &ff, sizeof ff); _exit(127); }
-    exec_program(&eo, &cg, fds[0], fds[1], failfd, copy_fd, -1, priv);
+    exec_program(&eo, &cg, fds[0], fds[1], failfd, -1, priv);
   }
   if (p < 0) { fail_set(&ff, "fork", errno); goto fail; }
   report_forked(ctl, 0, -1, wt, p);
