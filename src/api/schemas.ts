@@ -32,7 +32,7 @@ export const PRIORITY_LOWEST = 1_000;
 
 /** `limits` / `compileLimits`: every field optional; each above the server maximum is a 400. */
 export function limitsSchema(maxima: Limits) {
-  const bounded = (field: keyof Omit<Limits, "network">, unit: string) =>
+  const bounded = (field: keyof Omit<Limits, "network" | "cpus">, unit: string) =>
     z
       .number()
       .int()
@@ -49,6 +49,12 @@ export function limitsSchema(maxima: Limits) {
       outputKb: bounded("outputKb", "KB"),
       diskMb: bounded("diskMb", "MB"),
       openFiles: bounded("openFiles", "files"),
+      cpus: z
+        .number()
+        .min(0.01, { message: "cpus must be at least 0.01" })
+        .max(maxima.cpus, { message: `cpus is above the server maximum of ${maxima.cpus}` })
+        .optional()
+        .describe(`cpus: CPU bandwidth, at most this many CPUs' worth of time per wall-clock period (0.01 to ${maxima.cpus}, to the hundredth); default 1`),
       network: z
         .boolean()
         .optional()

@@ -10,6 +10,12 @@ export interface Limits {
   /** Scratch disk: the size of the container's writable layer. */
   readonly diskMb: number;
   readonly openFiles: number;
+  /**
+   * CPU bandwidth: at most this many CPUs' worth of CPU time per wall-clock
+   * period (the cgroup's CPU quota), so that one job cannot take every core
+   * for its wall limit. Fractions are allowed (0.5: half a core).
+   */
+  readonly cpus: number;
   /** Loopback only either way for now: the server maximum is `false`. */
   readonly network: boolean;
 }
@@ -23,6 +29,7 @@ export const DEFAULT_RUN_LIMITS: Limits = Object.freeze({
   outputKb: 1_024,
   diskMb: 64,
   openFiles: 256,
+  cpus: 1,
   network: false,
 });
 
@@ -35,6 +42,7 @@ export const DEFAULT_COMPILE_LIMITS: Limits = Object.freeze({
   outputKb: 1_024,
   diskMb: 128,
   openFiles: 256,
+  cpus: 1,
   network: false,
 });
 
@@ -47,5 +55,6 @@ export const MAX_LIMITS: Limits = Object.freeze({
   outputKb: 65_536,
   diskMb: 1_024,
   openFiles: 4_096,
+  cpus: 16,
   network: false,
 });

@@ -12,6 +12,7 @@ export function execLimits(limits: Limits): ExecLimits {
     outputKb: limits.outputKb,
     openFiles: limits.openFiles,
     fileSizeMb: limits.diskMb,
+    cpus: limits.cpus,
   };
 }
 

@@ -13,6 +13,26 @@ describe("limits", () => {
     expect(result.run?.cpuTimeMs).toBeGreaterThanOrEqual(500);
   });
 
+  // SECURITY.md, finding 5: without a CPU quota, nine busy threads used 4,006 ms
+  // of CPU in 2,077 ms of wall time, every core of the machine for the wall limit.
+  it("CPU bandwidth: busy threads get at most `cpus` CPUs' worth of time (default 1)", async () => {
+    const program = [
+      "#include <pthread.h>",
+      "#include <unistd.h>",
+      "static void *spin(void *arg) { (void)arg; for (;;) {} return 0; }",
+      "int main(void) { pthread_t t; for (int i = 0; i < 9; i++) pthread_create(&t, 0, spin, 0); sleep(2); return 0; }",
+    ].join("\n");
+    for (const cpus of [undefined, 0.5]) {
+      const result = await run(job("c", "main.c", program, { limits: { cpuTimeMs: 30_000, wallTimeMs: 30_000, ...(cpus === undefined ? {} : { cpus }) } }));
+      expect(result).toMatchObject({ verdict: "accepted", run: { status: "ok" } });
+      const { cpuTimeMs, wallTimeMs } = result.run!;
+      // the quota is enforced per 100 ms period: allow one period's worth over
+      const quota = (cpus ?? 1) * wallTimeMs + 100;
+      expect({ cpus, cpuTimeMs, wallTimeMs, withinQuota: cpuTimeMs <= quota }).toMatchObject({ cpus, withinQuota: true });
+      expect(cpuTimeMs).toBeGreaterThan((cpus ?? 1) * 1000 * 0.5); // it did spin
+    }
+  });
+
   it("memory: allocating and touching past the limit is memory_limit_exceeded", async () => {
     const program = '#include <stdlib.h>\n#include <string.h>\nint main(void) { for (;;) { char *p = malloc(1 << 20); if (!p) return 2; memset(p, 1, 1 << 20); } }';
     const result = await run(job("c", "main.c", program, { limits: { memoryMb: 64 } }));
