@@ -20,8 +20,9 @@ describe("held container", () => {
       expect(first.status.status).toBe("ok");
       expect(first.stdout).toBe("1\n"); // the daemon was alive when the program ended
       expect(processesWith(marker)).toEqual([]);
-      const second = await c.request([...wall, "--", "sh", "-c", "cat /box/artifact; ps -e -o comm= | sort | tr '\\n' ' '"]);
-      expect(second.stdout).toBe("compiled\nps sh sort tr warren-launch ");
+      // ps first, alone: in a pipeline it could catch a forked sh before its exec
+      const second = await c.request([...wall, "--", "sh", "-c", "cat /box/artifact; ps -e -o comm= > /tmp/ps; sort /tmp/ps | tr '\\n' ' '"]);
+      expect(second.stdout).toBe("compiled\nps sh warren-launch ");
     } finally {
       expect(await c.close()).toBe(0);
     }
