@@ -85,8 +85,7 @@ void exec_finish(const struct opts *o, int failfd, int copy_fd, int release, boo
   if (seccomp_install(&f) < 0) goto fail;
   /* one-shot: the host's old root is detached before the program runs */
   if (release >= 0) { char b; if (read(release, &b, 1) != 1) _exit(127); close(release); }
-  execvp(o->argv[0], o->argv);
-  fail_set(&f, "execve", errno);
+  execve_program(o->argv, o->workdir, &f);
 fail:
   write_all(failfd, &f, sizeof f);
   _exit(127);
