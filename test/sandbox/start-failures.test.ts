@@ -4,57 +4,15 @@
  * the real pipeline and the in-process queue with 3 attempts, so a retry
  * would show. The image's own program missing stays Warren's failure and is
  * retried: the control that shows the count can see retries. */
-import { randomUUID } from "node:crypto";
-import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { Metrics } from "../../src/api/metrics.js";
 import type { RunRequestInput } from "../../src/api/schemas.js";
-import { waitForResult } from "../../src/queue/index.js";
-import { queueConfig } from "../../src/queue/config.js";
-import { MemoryQueue } from "../../src/queue/memory-queue.js";
 import type { Image } from "../../src/sandbox/images/host-image.js";
-import { parseRunRequest } from "../../src/worker/job-spec.js";
-import { MAX_LIMITS } from "../../src/worker/limits.js";
-import { createProcessor } from "../../src/worker/processor.js";
-import type { RunResult } from "../../src/worker/run-result.js";
 import type { Sandbox } from "../../src/worker/run-job.js";
+import { ATTEMPTS, couldNotStart as said, queuedRun, SINCE as since, type QueuedRun as Queued } from "../helpers/queued-run.js";
 import { job, sandbox } from "../helpers/sandbox.js";
 
-const ATTEMPTS = 3;
-
-interface Queued {
-  readonly result: RunResult;
-  /** How many times the worker ran the job (each run compiles again). */
-  readonly attempts: number;
-  /** The worker's /metrics text. */
-  readonly metrics: string;
-}
-
-/** Runs BODY through the in-process queue (3 attempts) and the real worker, in SANDBOX (default: the test sandbox). */
-async function queued(body: RunRequestInput, on?: Sandbox): Promise<Queued> {
-  const queue = new MemoryQueue({ ...queueConfig({}), attempts: ATTEMPTS, backoffMs: 10 });
-  const metrics = new Metrics();
-  const processor = createProcessor({ sandbox: on ?? (await sandbox()), maxima: MAX_LIMITS, metrics, logger: pino({ level: "silent" }) });
-  let attempts = 0;
-  const worker = queue.work((queuedJob, signal, settle) => {
-    attempts++;
-    return processor.handle(queuedJob, signal, settle);
-  }, { concurrency: 1 });
-  let result: RunResult | undefined;
-  try {
-    const id = randomUUID();
-    await queue.enqueue({ id, language: body.language, version: "", request: parseRunRequest(body) }, 100);
-    result = await waitForResult(queue, id, 300_000);
-  } finally {
-    await worker.close();
-    await queue.close();
-  }
-  if (result === undefined) throw new Error("the job vanished from the queue");
-  return { result, attempts, metrics: await metrics.registry.metrics() };
-}
-
-const said = (explanation: string) => `warren: the program could not be started: ${explanation}\n`;
-const since = " (it started in an earlier test of this job, which changed it since)";
+/** BODY through the in-process queue with 3 attempts, in SANDBOX (default: the test sandbox). */
+const queued = async (body: RunRequestInput, on?: Sandbox): Promise<Queued> => queuedRun(body, on ?? (await sandbox()));
 
 /** A judged job's outcome: test 1 ran and changed things, test 2 could not start; nothing retried. */
 function expectSecondTestBlamed(run: Queued, explanation: string): void {
