@@ -25,6 +25,21 @@
 
 extern char **environ;
 
+/* An ELF's PT_INTERP into OUT, for either class: its header is in HEAD, the file is FD. */
+#define ELF_INTERP(Ehdr, Phdr)                                                                        \
+  do {                                                                                                \
+    Ehdr eh;                                                                                          \
+    memcpy(&eh, head, sizeof eh);                                                                     \
+    for (unsigned i = 0; eh.e_phentsize == sizeof(Phdr) && i < eh.e_phnum && i < 64; i++) {           \
+      Phdr ph;                                                                                        \
+      if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) != (ssize_t)sizeof ph) break; \
+      if (ph.p_type != PT_INTERP) continue;                                                           \
+      ssize_t k = pread(fd, out, ph.p_filesz < size ? ph.p_filesz : size - 1, (off_t)ph.p_offset);    \
+      out[k > 0 ? k : 0] = 0;                                                                         \
+      break;                                                                                          \
+    }                                                                                                 \
+  } while (0)
+
 /* The interpreter FILE asks for (OUT is empty when none is found). */
 static void interpreter_of(const char *file, char *out, size_t size) {
   out[0] = 0;
@@ -33,23 +48,14 @@ static void interpreter_of(const char *file, char *out, size_t size) {
   if (fd < 0) return;
   unsigned char head[256]; /* the kernel reads no more of a #! line (BINPRM_BUF_SIZE) */
   ssize_t n = pread(fd, head, sizeof head - 1, 0);
+  bool elf = n >= (ssize_t)sizeof(Elf64_Ehdr) && !memcmp(head, ELFMAG, SELFMAG);
   if (n >= 2 && head[0] == '#' && head[1] == '!') {
     head[n] = 0;
     const char *p = (const char *)head + 2;
     p += strspn(p, " \t");
     snprintf(out, size, "%.*s", (int)strcspn(p, " \t\n"), p);
-  } else if (n >= (ssize_t)sizeof(Elf64_Ehdr) && !memcmp(head, ELFMAG, SELFMAG) && head[EI_CLASS] == ELFCLASS64) {
-    Elf64_Ehdr eh;
-    memcpy(&eh, head, sizeof eh);
-    for (unsigned i = 0; eh.e_phentsize == sizeof(Elf64_Phdr) && i < eh.e_phnum && i < 64; i++) {
-      Elf64_Phdr ph;
-      if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) != (ssize_t)sizeof ph) break;
-      if (ph.p_type != PT_INTERP) continue;
-      ssize_t k = pread(fd, out, ph.p_filesz < size ? ph.p_filesz : size - 1, (off_t)ph.p_offset);
-      out[k > 0 ? k : 0] = 0;
-      break;
-    }
-  }
+  } else if (elf && head[EI_CLASS] == ELFCLASS64) ELF_INTERP(Elf64_Ehdr, Elf64_Phdr);
+  else if (elf && head[EI_CLASS] == ELFCLASS32) ELF_INTERP(Elf32_Ehdr, Elf32_Phdr);
   close(fd);
 }
 
