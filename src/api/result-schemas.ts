@@ -15,7 +15,17 @@ export const stageResultSchema = z
     cpuTimeMs: z.number(),
     wallTimeMs: z.number(),
     memoryKb: z.number().describe("Peak cgroup memory charge"),
-    error: z.object({ step: z.string(), errno: z.number().nullable(), message: z.string() }).optional().describe("Extension: only for internal_error"),
+    error: z
+      .object({
+        step: z.string(),
+        errno: z.number().nullable(),
+        message: z.string(),
+        path: z.string().optional().describe("Step execve: the file execve failed on"),
+        interpreter: z.string().optional().describe("Step execve: the interpreter that file asks for (#! or ELF loader)"),
+        scratch: z.boolean().optional().describe("Step execve: the file is in the job's scratch"),
+      })
+      .optional()
+      .describe("Extension: only for internal_error"),
   })
   .describe("One stage: compile, run, or one test's run");
 

@@ -9,6 +9,11 @@ export const EXEC_STATUSES = [
 ] as const;
 export type ExecStatus = (typeof EXEC_STATUSES)[number];
 
+/** The container's work dir (the launcher's default `--workdir`): the job's files, and every program's cwd. */
+export const WORKDIR = "/box";
+/** The directories of a container's scratch tmpfs (docs/launcher.md): the job's, writable by its programs. */
+export const SCRATCH_DIRS: readonly string[] = [WORKDIR, "/tmp", "/dev/shm"];
+
 /** Limits of one execution. Each absent field means "no such limit". */
 export interface ExecLimits {
   readonly wallTimeMs?: number;
@@ -48,6 +53,12 @@ export interface ExecError {
   readonly step: string;
   readonly errno: number | null;
   readonly message: string;
+  /** Step execve: the file execve failed on; absent when the name was not found in PATH. */
+  readonly path?: string;
+  /** Step execve: the interpreter that file asks for (`#!` line or ELF PT_INTERP), when the failure can be about it. */
+  readonly interpreter?: string;
+  /** Step execve: the file lies in the job's scratch (its work dir, /tmp, /dev/shm). */
+  readonly scratch?: boolean;
 }
 
 export interface ExecResult {

@@ -16,6 +16,12 @@ describe("parseStatusLine", () => {
     });
   });
 
+  it("parses an execve failure with the file, its interpreter and whether it is the job's", () => {
+    expect(parseStatusLine('{"status":"internal_error","step":"execve","errno":2,"message":"No such file or directory","path":"./main","interpreter":"/usr/bin/foo","scratch":true}')).toEqual({
+      status: "internal_error", step: "execve", errno: 2, message: "No such file or directory", path: "./main", interpreter: "/usr/bin/foo", scratch: true,
+    });
+  });
+
   it("refuses a missing line, bad JSON, and an exit code on a failure-shaped line", () => {
     expect(parseStatusLine("")).toBeUndefined();
     expect(parseStatusLine("{not json")).toBeUndefined();

@@ -13,6 +13,9 @@ export const internalErrorLineSchema = z.object({
   step: z.string().default("unknown").describe("The set-up step that failed (see native/main.c)"),
   errno: z.number().int().nullable().default(null).describe("errno of the failed call, when there was one"),
   message: z.string().default("").describe("strerror or a description"),
+  path: z.string().optional().describe("step execve: the file execve failed on (absent: the name was not found in PATH)"),
+  interpreter: z.string().optional().describe("step execve: the interpreter that file asks for (#! or ELF PT_INTERP), when the failure can be about it"),
+  scratch: z.boolean().optional().describe("step execve: the file is in the job's scratch (its work dir, /tmp, /dev/shm)"),
 });
 
 /** The status line of a finished execution. */

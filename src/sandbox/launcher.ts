@@ -3,7 +3,7 @@ import path from "node:path";
 import { SandboxError } from "../errors.js";
 import { killPids, readPids, removeCgroupTree } from "./cgroup/tree.js";
 import { isRunning, waitForClose } from "./child-exit.js";
-import type { ExecRequest, ExecResult } from "./exec-types.js";
+import type { ExecError, ExecRequest, ExecResult } from "./exec-types.js";
 import { encodeJobFiles, type JobFile } from "./job-files.js";
 import { execArgs, holdArgs, type Bind } from "./launch-args.js";
 import { parseStatusLine, readyLineSchema, signalName } from "./launch-status.js";
@@ -226,7 +226,7 @@ export class Container {
     request.signal?.removeEventListener("abort", cancel);
 
     const base = { stdout: stdout.toBuffer(), stderr: stderr.toBuffer() };
-    const failed = (step: string, message: string, errno: number | null = null): ExecResult => ({
+    const failed = (step: string, message: string, errno: number | null = null, what: Pick<ExecError, "path" | "interpreter" | "scratch"> = {}): ExecResult => ({
       ...base,
       status: "internal_error",
       exitCode: null,
@@ -237,7 +237,7 @@ export class Container {
       wallTimeMs: 0,
       memoryKb: 0,
       oomKilled: false,
-      error: { step, errno, message },
+      error: { step, errno, message, ...what },
     });
     if (deadlineHit) {
       return failed("deadline", `warren-launch did not answer within the wall-time limit plus ${DEADLINE_GRACE_MS} ms; Warren killed the container.`);
@@ -249,7 +249,10 @@ export class Container {
       if (this.#holder.pid !== undefined) await removeExecCgroups(this.#cgroups, this.#holder.pid);
       return failed("status", `warren-launch exited (${describeExit(this.#holder)}) without a valid status line. ${this.#diagnosticsText()}`.trim());
     }
-    if (status.status === "internal_error") return failed(status.step, status.message, status.errno);
+    if (status.status === "internal_error") {
+      const { path, interpreter, scratch } = status;
+      return failed(status.step, status.message, status.errno, { ...(path === undefined ? {} : { path }), ...(interpreter === undefined ? {} : { interpreter }), ...(scratch === true ? { scratch } : {}) });
+    }
     return {
       ...base,
       status: status.status,

@@ -7,6 +7,7 @@ import { expandCommand } from "../sandbox/images/languages.js";
 import { Container } from "../sandbox/launcher.js";
 import type { ContainerPool } from "../sandbox/pool.js";
 import { check } from "./checkers.js";
+import { ProgramStarts } from "./exec-blame.js";
 import type { JobSpec } from "./job-spec.js";
 import type { Limits } from "./limits.js";
 import type { RunResult, StageResult, TestResult, Verdict } from "./run-result.js";
@@ -98,17 +99,21 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
   const stages = async (): Promise<RunResult> => {
     const files = spec.files.map((file) => file.path);
     let execs = 0;
+    // A program that could not start is the job's runtime_error when the job made it so (exec-blame.ts).
+    const starts = new ProgramStarts();
     const stage = async (template: readonly string[], limits: Limits, stdin: Buffer, extra: readonly string[], env: Readonly<Record<string, string>>) => {
       const n = ++execs;
       markPhase("worker", id, `exec ${n}`);
+      const argv = [...expandCommand(template, spec.language, { files, memoryMb: limits.memoryMb }), ...extra];
       const result = await container.exec({
-        argv: [...expandCommand(template, spec.language, { files, memoryMb: limits.memoryMb }), ...extra],
+        argv,
         env: { ...image.env, ...env },
         stdin,
         limits: execLimits(limits),
       });
       markPhase("worker", id, `exec ${n} done`);
-      return toStageResult(result);
+      const afterCompile = spec.language.compile !== null && template !== spec.language.compile;
+      return starts.settle(toStageResult(result), { program: argv[0] ?? "", env: { ...image.env, ...env }, imageEnv: image.env, afterCompile });
     };
 
     let compile: StageResult | null = null;
@@ -124,9 +129,8 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
     }
     const tests: TestResult[] = [];
     for (const test of spec.tests) {
-      const ran = await stage(spec.language.run, spec.limits, test.stdin, spec.args, spec.env);
+      const run = await stage(spec.language.run, spec.limits, test.stdin, spec.args, spec.env);
       if (aborted()) return cancelled();
-      const run = tests.some((earlier) => earlier.status !== "internal_error") ? blameProgramForExec(ran) : ran;
       const passed = test.expectedOutput === null || check(spec.checker, test.expectedOutput, run.stdout);
       tests.push({ name: test.name, verdict: runVerdict(run, passed), ...run });
       if (spec.stopOnFirstFailure && tests.at(-1)?.verdict !== "accepted") break;
@@ -156,19 +160,6 @@ function imageOf(sandbox: Sandbox, name: string): Image {
   if (sandbox.catalog !== undefined) return sandbox.catalog.find(name);
   if (sandbox.image.name === name) return sandbox.image;
   throw new ImageNotFoundError(name, [sandbox.image.name]);
-}
-
-/**
- * A run stage whose program could not be exec'ed although the same command
- * started in an earlier test of this job: the earlier test changed its own
- * program (deleted it, or replaced it with something that cannot run — the
- * scratch layer is shared by every stage). That is the user's doing, so it is
- * a runtime_error, not a fault of Warren's (which would be retried).
- */
-function blameProgramForExec(run: StageResult): StageResult {
-  if (run.status !== "internal_error" || run.error?.step !== "execve") return run;
-  const { error, ...rest } = run;
-  return { ...rest, status: "runtime_error", stderr: `${run.stderr}warren: the program could not be started (${error.message}); an earlier test of this job changed it.\n` };
 }
 
 function failure(header: { id: string; language: string; version: string }, error: unknown): RunResult {

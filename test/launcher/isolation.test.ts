@@ -220,7 +220,16 @@ describe("failures are reported as a step and an errno", () => {
   it("never reports an exit code for a program that did not start", () => {
     const r = launch([...containerArgs, ...envArgs], ["/no/such/program"]);
     expect(r.code).toBe(125);
-    expect(r.status).toEqual({ status: "internal_error", step: "execve", errno: 2, message: "No such file or directory" });
+    expect(r.status).toEqual({ status: "internal_error", step: "execve", errno: 2, message: "No such file or directory", path: "/no/such/program" });
+  });
+
+  it("says which file execve failed on, and whether it is in the job's scratch; a name not found in PATH has none", () => {
+    const run = (argv: string[]) => launch([...containerArgs, ...envArgs], argv);
+    expect(run(["no-such-program"]).status).toEqual({ status: "internal_error", step: "execve", errno: 2, message: "No such file or directory" });
+    expect(run(["/usr/bin"]).status).toEqual({ status: "internal_error", step: "execve", errno: 13, message: "Permission denied", path: "/usr/bin" });
+    // /tmp is a directory of the scratch tmpfs
+    expect(run(["/tmp"]).status).toEqual({ status: "internal_error", step: "execve", errno: 13, message: "Permission denied", path: "/tmp", scratch: true });
+    expect(run(["/box/"]).status).toMatchObject({ errno: 13, path: "/box/", scratch: true });
   });
 
   it("names the failing set-up step", () => {

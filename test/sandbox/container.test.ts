@@ -45,6 +45,29 @@ describe("Container", () => {
     expect(result.error?.errno).toBe(2);
   });
 
+  it("says what an execve failed on: the file, the interpreter it asks for, whether it is in the job's scratch", async () => {
+    const box = await container();
+    const plant = [
+      "printf '#!/no/such/interpreter\\n' > s",          // a script whose interpreter is missing
+      "printf 'echo ran\\n' > plain",                    // a script without #!
+      "printf '\\001\\002\\003' > /tmp/garbage",        // bytes
+      "chmod 755 s plain /tmp/garbage",
+    ].join("; ");
+    expect(await box.exec({ argv: ["bash", "-c", plant], env, limits })).toMatchObject({ status: "ok", exitCode: 0 });
+    const started = async (argv: string[], extraEnv: Record<string, string> = {}) => (await box.exec({ argv, env: { ...env, ...extraEnv }, limits })).error;
+    expect(await started(["./s"])).toEqual({ step: "execve", errno: 2, message: "No such file or directory", path: "./s", interpreter: "/no/such/interpreter", scratch: true });
+    // no /bin/sh retry (glibc's execvp would run it as a shell script): a file the kernel refuses is ENOEXEC
+    expect(await started(["./plain"])).toEqual({ step: "execve", errno: 8, message: "Exec format error", path: "./plain", scratch: true });
+    // PATH is searched as execvp does, and the file found is named
+    expect(await started(["garbage"], { PATH: "/nowhere:/tmp:/usr/bin" })).toEqual({ step: "execve", errno: 8, message: "Exec format error", path: "/tmp/garbage", scratch: true });
+    // the image's own file: not the job's
+    expect(await started(["/usr/bin"])).toEqual({ step: "execve", errno: 13, message: "Permission denied", path: "/usr/bin" });
+    // an ELF's missing interpreter (PT_INTERP) is named too
+    const copy = "cp /usr/bin/true t && sed -i 's#/lib64/ld-linux-x86-64.so.2#/no/such/ld-linux.so\\x00\\x00\\x00\\x00\\x00\\x00\\x00#' t";
+    expect(await box.exec({ argv: ["bash", "-c", copy], env, limits })).toMatchObject({ status: "ok", exitCode: 0 });
+    expect(await started(["./t"])).toEqual({ step: "execve", errno: 2, message: "No such file or directory", path: "./t", interpreter: "/no/such/ld-linux.so", scratch: true });
+  });
+
   it("refuses to exec in a destroyed container with a stable code", async () => {
     const box = await container();
     await box.destroy();

@@ -96,8 +96,7 @@ void exec_finish(const struct opts *o, int failfd, int release, bool priv) {
   sigprocmask(SIG_SETMASK, &none, NULL);
   signal(SIGPIPE, SIG_DFL);
   if (seccomp_install(&f) < 0) goto fail;
-  execvp(o->argv[0], o->argv);
-  fail_set(&f, "execve", errno);
+  execve_program(o->argv, o->workdir, &f);
 fail:
   write_all(failfd, &f, sizeof f);
   _exit(127);

@@ -40,8 +40,10 @@ struct opts {
 /* A 32-bit little-endian number at P (the served protocol's and the job-file stream's lengths) */
 static inline uint32_t le32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
-/* A failed set-up step: reported as {"step","errno"} and never as an exit code. */
-struct failure { char step[48]; int err; };
+/* A failed set-up step: reported as {"step","errno"} and never as an exit code.
+ * A failed execve also names its file, the interpreter that file asks for and
+ * whether the file is in the job's scratch (execve.c); empty / false otherwise. */
+struct failure { char step[48]; int err; char path[256]; char interpreter[256]; bool scratch; };
 
 /* util.c */
 void fail_set(struct failure *f, const char *step, int err);
@@ -158,6 +160,9 @@ void exec_program(const struct opts *o, struct cgroup *cg, int out, int err, int
  * the working directory to exec (stdio already in place; never returns) */
 int exec_enter(const struct opts *o, struct cgroup *cg, bool priv, struct failure *f);
 void exec_finish(const struct opts *o, int failfd, int release, bool priv);
+/* execve.c: exec ARGV as execvp(3) finds it, without its /bin/sh retry on
+ * ENOEXEC; returns only on failure, with F set (step "execve" and what failed) */
+void execve_program(char *const *argv, const char *workdir, struct failure *f);
 /* a program made ahead (serve.c): forked by init into the next execution's
  * cgroups, set up as far as exec_enter, waiting on SOCK for its request */
 void forked_ahead(const struct opts *container, struct cgroup *cg, int sock, bool priv);

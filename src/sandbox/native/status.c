@@ -68,10 +68,20 @@ static void json_string(char *out, size_t size, const char *s) {
 }
 
 int status_failure_str(char *buf, size_t size, const struct failure *f, const char *message) {
-  char esc[600];
-  json_string(esc, sizeof esc, message ? message : strerror(f->err));
-  int n = snprintf(buf, size, "{\"status\":\"internal_error\",\"step\":\"%s\",\"errno\":%d,\"message\":\"%s\"}\n",
-                   f->step, f->err, esc);
+  char esc[600], exec[480] = "";
+  /* a failed execve: what failed (execve.c). Its escapes are capped (and then the
+   * message's) so that the line fits the 1024-byte buffers whole. */
+  bool what = f->path[0] || f->interpreter[0];
+  json_string(esc, what ? 160 : sizeof esc, message ? message : strerror(f->err));
+  if (what) {
+    char path[200], interp[200];
+    json_string(path, sizeof path, f->path);
+    json_string(interp, sizeof interp, f->interpreter);
+    snprintf(exec, sizeof exec, "%s%s%s%s%s%s%s", f->path[0] ? ",\"path\":\"" : "", path, f->path[0] ? "\"" : "",
+             f->interpreter[0] ? ",\"interpreter\":\"" : "", interp, f->interpreter[0] ? "\"" : "", f->scratch ? ",\"scratch\":true" : "");
+  }
+  int n = snprintf(buf, size, "{\"status\":\"internal_error\",\"step\":\"%s\",\"errno\":%d,\"message\":\"%s\"%s}\n",
+                   f->step, f->err, esc, exec);
   return n < (int)size ? n : (int)size - 1;
 }
 

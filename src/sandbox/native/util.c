@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 void fail_set(struct failure *f, const char *step, int err) {
+  memset(f, 0, sizeof *f);
   snprintf(f->step, sizeof f->step, "%s", step);
   f->err = err ? err : EIO;
 }

@@ -1,0 +1,2 @@
+read -r line
+[ -z "$line" ] || eval "$line"
