@@ -19,12 +19,12 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "warren-counters-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 interface Hog {
-  inotify: number; inotifyErrno: number; signals: number; signalsErrno: number; queues: number; queuesErrno: number;
+  inotify: number; inotifyErrno: number; watches: number; watchesErrno: number; signals: number; signalsErrno: number; queues: number; queuesErrno: number;
   children: number; forkErrno: number; fanotifyErrno: number; userNsErrno: number; aioErrno: number; hugetlbErrno: number; keysErrno: number;
   maxInotifyInstances: number; maxInotifyWatches: number; maxUserNamespaces: number; maxFanotifyGroups: number;
 }
 interface Probe {
-  rounds: number; inotifyFailed: number; inotifyErrno: number; signalsFailed: number; signalsErrno: number;
+  rounds: number; inotifyFailed: number; inotifyErrno: number; watchesFailed: number; watchesErrno: number; signalsFailed: number; signalsErrno: number;
   queuesFailed: number; queuesErrno: number; forksFailed: number; forkErrno: number;
 }
 
@@ -44,7 +44,7 @@ function probe(durationMs: number): Promise<Probe> {
   });
 }
 
-const EAGAIN = 11, EMFILE = 24, EPERM = 1;
+const EAGAIN = 11, EMFILE = 24, EPERM = 1, ENOSPC = 28;
 
 describe("per-user kernel counters", () => {
   it("a job cannot make the host's own inotify, signals, message queues or forks fail, and its share is bounded", async () => {
@@ -65,7 +65,7 @@ describe("per-user kernel counters", () => {
 
       // the container's share: the limits of its own user namespace and its rlimits
       expect(hog).toMatchObject({ maxInotifyInstances: 16, maxInotifyWatches: 8192, maxUserNamespaces: 0 });
-      expect(hog).toMatchObject({ inotify: 16, inotifyErrno: EMFILE, signals: 256, signalsErrno: EAGAIN, queues: 1, queuesErrno: EMFILE });
+      expect(hog).toMatchObject({ inotify: 16, inotifyErrno: EMFILE, watches: 8192, watchesErrno: ENOSPC, signals: 256, signalsErrno: EAGAIN, queues: 1, queuesErrno: EMFILE });
       expect(hog).toMatchObject({ children: 31, forkErrno: EAGAIN }); // the hog itself is the 32nd process
       // refused outright: namespaces, fanotify, aio contexts (aio-max-nr is the host's), hugetlb pages, keys
       expect(hog).toMatchObject({ userNsErrno: EPERM, fanotifyErrno: EPERM, aioErrno: EPERM, hugetlbErrno: EPERM, keysErrno: EPERM });
@@ -73,7 +73,7 @@ describe("per-user kernel counters", () => {
 
       // and the host did not notice
       expect(seen.rounds).toBeGreaterThan(20);
-      expect(seen).toMatchObject({ inotifyFailed: 0, signalsFailed: 0, queuesFailed: 0, forksFailed: 0 });
+      expect(seen).toMatchObject({ inotifyFailed: 0, watchesFailed: 0, signalsFailed: 0, queuesFailed: 0, forksFailed: 0 });
     } finally {
       await box.close();
     }

@@ -1,9 +1,11 @@
 /* A hostile job for the per-user kernel counters (test/launcher/kernel-counters.test.ts):
  * takes as much as it can of every counter the kernel keeps per user —
- * inotify instances, queued signals, POSIX message queue bytes, processes —
+ * inotify instances and watches, queued signals, POSIX message queue bytes,
+ * processes —
  * tries what must be refused outright, prints one line of what it got, then
  * holds it all for HOLD_MS while the host probes its own counters. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/aio_abi.h>
@@ -28,8 +30,24 @@ static int read_int(const char *path) {
 
 int main(int argc, char **argv) {
   int hold_ms = argc > 1 ? atoi(argv[1]) : 2000;
+  static int instances[100000];
   int inotify = 0, inotify_errno = 0;
-  for (; inotify < 100000; inotify++) if (inotify_init1(IN_CLOEXEC) < 0) { inotify_errno = errno; break; }
+  for (; inotify < 100000; inotify++) if ((instances[inotify] = inotify_init1(IN_CLOEXEC)) < 0) { inotify_errno = errno; break; }
+
+  /* a watch per file of /usr/bin in every instance (one inode counts once per instance) */
+  int watches = 0, watches_errno = 0;
+  DIR *bin = opendir("/usr/bin");
+  for (int i = 0; bin && i < inotify && !watches_errno; i++) {
+    rewinddir(bin);
+    int last = 0; /* an inode watched again (a hard link) gives its watch's number again: count new ones */
+    for (struct dirent *e; (e = readdir(bin)) && !watches_errno; ) {
+      char path[512];
+      snprintf(path, sizeof path, "/usr/bin/%s", e->d_name);
+      int wd = inotify_add_watch(instances[i], path, IN_MODIFY | IN_DONT_FOLLOW);
+      if (wd > last) { watches++; last = wd; }
+      else if (wd < 0 && errno == ENOSPC) watches_errno = errno;
+    }
+  }
 
   sigset_t rt;
   sigemptyset(&rt);
@@ -63,10 +81,10 @@ int main(int argc, char **argv) {
   int hugetlb = mmap(NULL, 2 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0) == MAP_FAILED ? errno : 0;
   int keys = syscall(SYS_add_key, "user", "warren", "x", 1, -2 /* KEY_SPEC_PROCESS_KEYRING */) < 0 ? errno : 0;
 
-  printf("{\"inotify\":%d,\"inotifyErrno\":%d,\"signals\":%d,\"signalsErrno\":%d,\"queues\":%d,\"queuesErrno\":%d,"
+  printf("{\"inotify\":%d,\"inotifyErrno\":%d,\"watches\":%d,\"watchesErrno\":%d,\"signals\":%d,\"signalsErrno\":%d,\"queues\":%d,\"queuesErrno\":%d,"
          "\"children\":%d,\"forkErrno\":%d,\"fanotifyErrno\":%d,\"userNsErrno\":%d,\"aioErrno\":%d,\"hugetlbErrno\":%d,\"keysErrno\":%d,"
          "\"maxInotifyInstances\":%d,\"maxInotifyWatches\":%d,\"maxUserNamespaces\":%d,\"maxFanotifyGroups\":%d}\n",
-         inotify, inotify_errno, signals, signals_errno, queues, queues_errno, children, fork_errno, fanotify, userns, aio, hugetlb, keys,
+         inotify, inotify_errno, watches, watches_errno, signals, signals_errno, queues, queues_errno, children, fork_errno, fanotify, userns, aio, hugetlb, keys,
          read_int("/proc/sys/user/max_inotify_instances"), read_int("/proc/sys/user/max_inotify_watches"),
          read_int("/proc/sys/user/max_user_namespaces"), read_int("/proc/sys/user/max_fanotify_groups"));
   fflush(stdout);
