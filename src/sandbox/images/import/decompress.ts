@@ -328,6 +328,8 @@ async function peek(input: Readable, n: number): Promise<{ head: Buffer; input: 
 /** Waits for more data (false) or the end (true); rejects on an error. */
 function nextEvent(input: Readable): Promise<boolean> {
   if (input.readableEnded) return Promise.resolve(true);
+  // A stream that failed before we started reading emits nothing more (mmdebstrap exiting at once).
+  if (input.errored !== null) return Promise.reject(input.errored);
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       input.off("readable", onReadable);
