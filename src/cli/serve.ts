@@ -11,6 +11,7 @@ import { openSandbox } from "../sandbox/environment.js";
 import { ImageCatalog } from "../sandbox/images/catalog.js";
 import { loadHostImage } from "../sandbox/images/host-image.js";
 import { imageInfo } from "../sandbox/images/image-info.js";
+import { callbackPolicy } from "../worker/callback-policy.js";
 import { sandboxProbe } from "../worker/sandbox-probe.js";
 import { startWorker } from "../worker/start-worker.js";
 import { parseCommand, positiveInteger } from "./args.js";
@@ -46,6 +47,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (!withWorker && config.redisUrl === undefined) {
     throw new InvalidRequestError("warren serve --no-worker needs REDIS_URL: without Redis the queue is in this process, so no other worker could take its jobs.");
   }
+  const callback = { policy: callbackPolicy(env, [port]) };
   const logger = createLogger(env);
   const sandbox = withWorker ? await openSandbox({ env, pool: true }) : undefined;
   // Without a worker here, the API still lists (and checks requests against) the images of this data dir.
@@ -54,7 +56,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const images = () => catalog.images().map((image) => imageInfo(image, catalog.store));
   const queue = await openQueue(config);
   const metrics = new Metrics(() => queue.depth());
-  const worker = sandbox === undefined ? undefined : startWorker(queue, sandbox, config, metrics, logger);
+  const worker = sandbox === undefined ? undefined : startWorker(queue, sandbox, config, metrics, logger, callback);
   const probe = sandbox === undefined ? undefined : sandboxProbe(sandbox, (result) => metrics.sandboxStarted(result.seconds));
   const ready = async (): Promise<QueueHealth> => {
     const health = await queue.health();
@@ -65,7 +67,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
     return { ok: true };
   };
-  const app = createApp({ queue, languages, images, ready, metrics, logger, options: apiOptions(env, [port], warrenVersion()) });
+  const app = createApp({ queue, languages, images, ready, metrics, logger, callback, options: apiOptions(env, [port], warrenVersion()) });
   const server = serve({ fetch: app.fetch, port, hostname: host }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);

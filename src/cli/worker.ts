@@ -3,6 +3,7 @@ import { InvalidRequestError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { BullMqQueue, queueConfig } from "../queue/index.js";
 import { openSandbox } from "../sandbox/environment.js";
+import { callbackPolicy } from "../worker/callback-policy.js";
 import { startMetricsServer } from "../worker/metrics-server.js";
 import { startWorker } from "../worker/start-worker.js";
 import { parseCommand } from "./args.js";
@@ -25,11 +26,13 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const config = queueConfig(env);
   if (config.redisUrl === undefined) throw new InvalidRequestError("warren worker needs REDIS_URL (e.g. redis://127.0.0.1:6379): workers take their jobs from Redis.");
   const shutdownMs = Number(env.WARREN_SHUTDOWN_MS ?? 30_000);
+  // This worker does not know the API's port: its own-address rule is the API's, at submission.
+  const callback = { policy: callbackPolicy(env) };
   const logger = createLogger(env, "warren-worker");
   const sandbox = await openSandbox({ env, pool: true });
   const queue = await BullMqQueue.open(config);
   const metrics = new Metrics();
-  const worker = startWorker(queue, sandbox, config, metrics, logger);
+  const worker = startWorker(queue, sandbox, config, metrics, logger, callback);
   const metricsServer = await maybeMetricsServer(env, metrics);
   if (metricsServer !== undefined) logger.info({ port: metricsServer.port }, "metrics on /metrics");
   await onShutdown(logger, async () => {
