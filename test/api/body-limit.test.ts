@@ -4,8 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorSchema } from "../../src/api/result-schemas.js";
-import { stop, warren } from "../e2e/processes.js";
-import { eventually } from "../helpers/eventually.js";
+import { stop, until200, warren } from "../e2e/processes.js";
 import { freePort } from "../helpers/redis-server.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,9 +43,7 @@ describe(`413 to clients that write the whole body first (real warren serve, WAR
     const port = await freePort();
     url = `http://127.0.0.1:${port}/v1/runs`;
     server = warren(["serve", "--port", String(port), "--host", "127.0.0.1"], { REDIS_URL: "", WARREN_POOL_SIZE: "0", WARREN_MAX_BODY_BYTES: String(LIMIT) });
-    await eventually("warren serve", () => server.log().match(/warren serve: listening/) ?? undefined, 60_000, 50).catch((error: Error) => {
-      throw new Error(`${error.message}\n${server.log()}`);
-    });
+    await until200(`http://127.0.0.1:${port}/healthz`, server.log, 45_000);
   });
   afterAll(async () => {
     if (server !== undefined) expect(await stop(server.child)).toBe(0);

@@ -249,7 +249,7 @@ describe.skipIf(process.getuid?.() !== 0)("a name that resolves to loopback, thr
       const server = serveWithHosts(hostsFile, port, allowed ? { WARREN_CALLBACK_ALLOW: "127.0.0.0/8,::1/128" } : {});
       try {
         const base = `http://127.0.0.1:${port}`;
-        await eventually("warren serve to answer", () => fetch(`${base}/readyz`).then((response) => (response.status === 200 ? true : undefined), () => undefined), 60_000, 100).catch((error: Error) => {
+        await eventually("warren serve to answer", () => fetch(`${base}/readyz`).then((response) => (response.status === 200 ? true : undefined), () => undefined), 45_000, 100).catch((error: Error) => {
           throw new Error(`${error.message}\n${server.log()}`);
         });
         const submitted = await postRun(base, python("print(1)", { callbackUrl: `http://hook.warren.test:${receivers.port}/done` }), true);

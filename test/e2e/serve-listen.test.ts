@@ -3,7 +3,7 @@ import os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually.js";
 import { freePort, startRedis } from "../helpers/redis-server.js";
-import { stop, warren } from "./processes.js";
+import { stop, until200, warren } from "./processes.js";
 
 /**
  * A non-loopback IPv4 address of this machine: one of its interfaces', else
@@ -40,15 +40,14 @@ async function reach(url: string): Promise<number | string> {
   }
 }
 
-/** Starts `warren serve ARGS` and waits for its start-up line; stops it after `check`. */
-async function withServe(args: string[], env: NodeJS.ProcessEnv, check: (port: number, notice: string) => Promise<void>): Promise<void> {
+/** Starts `warren serve ARGS`, waits until it answers on 127.0.0.1, runs `check` (with its start-up line, if any), stops it. */
+async function withServe(args: string[], env: NodeJS.ProcessEnv, check: (port: number, notice: () => Promise<string>) => Promise<void>): Promise<void> {
   const port = await freePort();
   const server = warren(["serve", "--port", String(port), ...args], { REDIS_URL: "", WARREN_POOL_SIZE: "0", WARREN_API_KEYS: "", WARREN_HOST: "", ...env });
   try {
-    const notice = await eventually("the start-up line", () => server.log().split("\n").find((line) => line.startsWith("warren serve: ")), 60_000, 50).catch((error: Error) => {
-      throw new Error(`${error.message}\n${server.log()}`);
-    });
-    await check(port, notice);
+    await until200(`http://127.0.0.1:${port}/healthz`, server.log);
+    // the line is written before the first answer, but its pipe may be read after the answer's socket
+    await check(port, () => eventually("the start-up line", () => server.log().split("\n").find((line) => line.startsWith("warren serve: ")), 10_000));
   } finally {
     expect(await stop(server.child)).toBe(0);
   }
@@ -63,33 +62,33 @@ describe("where warren serve listens", () => {
 
   it("by default, without API keys: loopback only, and it says so", async () => {
     await withServe([], {}, async (port, notice) => {
-      expect(notice).toBe(`warren serve: listening on http://127.0.0.1:${port} — this machine only; no API keys required`);
-      expect(await reach(`http://127.0.0.1:${port}/healthz`)).toBe(200);
       expect(await reach(`http://${outside.address}:${port}/healthz`)).toBe("ECONNREFUSED");
+      expect(await reach(`http://127.0.0.1:${port}/healthz`)).toBe(200);
+      expect(await notice()).toBe(`warren serve: listening on http://127.0.0.1:${port} — this machine only; no API keys required`);
     });
   });
 
   it("with API keys: all interfaces, keys required", async () => {
     await withServe([], { WARREN_API_KEYS: "k1" }, async (port, notice) => {
-      expect(notice).toBe(`warren serve: listening on http://0.0.0.0:${port} — all interfaces: anyone who can reach port ${port}; API keys required`);
       expect(await reach(`http://${outside.address}:${port}/healthz`)).toBe(200);
       expect(await reach(`http://${outside.address}:${port}/v1/languages`)).toBe(401);
+      expect(await notice()).toBe(`warren serve: listening on http://0.0.0.0:${port} — all interfaces: anyone who can reach port ${port}; API keys required`);
     });
   });
 
   it("with --host 0.0.0.0 and no keys: reachable, with a warning", async () => {
     await withServe(["--host", "0.0.0.0"], {}, async (port, notice) => {
-      expect(notice).toBe(
+      expect(await reach(`http://${outside.address}:${port}/v1/languages`)).toBe(200);
+      expect(await notice()).toBe(
         `warren serve: WARNING: listening on http://0.0.0.0:${port} — all interfaces: anyone who can reach port ${port} can run code on this machine; no API keys required (set WARREN_API_KEYS, or listen on 127.0.0.1 with --host)`,
       );
-      expect(await reach(`http://${outside.address}:${port}/v1/languages`)).toBe(200);
     });
   });
 
   it("WARREN_HOST wins over the keys' default", async () => {
     await withServe([], { WARREN_API_KEYS: "k1", WARREN_HOST: "127.0.0.1" }, async (port, notice) => {
-      expect(notice).toBe(`warren serve: listening on http://127.0.0.1:${port} — this machine only; API keys required`);
       expect(await reach(`http://${outside.address}:${port}/healthz`)).toBe("ECONNREFUSED");
+      expect(await notice()).toBe(`warren serve: listening on http://127.0.0.1:${port} — this machine only; API keys required`);
     });
   });
 
@@ -98,7 +97,7 @@ describe("where warren serve listens", () => {
     const port = await freePort();
     const worker = warren(["worker"], { REDIS_URL: redis.url, WARREN_POOL_SIZE: "0", WARREN_METRICS_PORT: String(port) });
     try {
-      const notice = await eventually("the metrics line", () => worker.log().split("\n").find((line) => line.startsWith("warren worker: ")), 60_000, 50);
+      const notice = await eventually("the metrics line", () => worker.log().split("\n").find((line) => line.startsWith("warren worker: ")), 30_000, 50);
       expect(notice).toBe(`warren worker: metrics on http://127.0.0.1:${port}/metrics — this machine only; no keys (/metrics and /healthz are open)`);
       expect(await reach(`http://127.0.0.1:${port}/healthz`)).toBe(200);
       expect(await reach(`http://${outside.address}:${port}/healthz`)).toBe("ECONNREFUSED");
@@ -109,9 +108,13 @@ describe("where warren serve listens", () => {
   });
 
   it("refuses a malformed WARREN_CALLBACK_ALLOW at start-up, naming it", async () => {
-    const server = warren(["serve", "--port", String(await freePort())], { REDIS_URL: "", WARREN_CALLBACK_ALLOW: "127.0.0.0/8,localhost" });
-    const code = await new Promise<number | null>((resolve) => server.child.once("exit", resolve));
-    expect(server.log().trim()).toBe('Expected WARREN_CALLBACK_ALLOW to be comma-separated CIDRs such as 127.0.0.0/8,::1/128,10.1.0.0/16; "localhost": not an IPv4 or IPv6 address with an optional /prefix.');
-    expect(code).toBe(2);
+    const server = warren(["serve", "--port", String(await freePort())], { REDIS_URL: "", WARREN_POOL_SIZE: "0", WARREN_CALLBACK_ALLOW: "127.0.0.0/8,localhost" });
+    try {
+      const code = await eventually("warren serve to exit", () => server.child.exitCode ?? undefined, 30_000, 50);
+      expect(server.log().trim()).toBe('Expected WARREN_CALLBACK_ALLOW to be comma-separated CIDRs such as 127.0.0.0/8,::1/128,10.1.0.0/16; "localhost": not an IPv4 or IPv6 address with an optional /prefix.');
+      expect(code).toBe(2);
+    } finally {
+      await stop(server.child); // only when it did not exit by itself
+    }
   });
 });
