@@ -115,3 +115,20 @@ export class RegistryError extends WarrenError {
     super(code, message, { details });
   }
 }
+
+/**
+ * An external program Warren needs (mmdebstrap, the launcher) that could not
+ * be started: `program_not_found` when it is not on PATH (ENOENT), else
+ * `program_start_failed` (not executable, no memory, …). The message says how
+ * to get it.
+ */
+export class ProgramStartError extends WarrenError {
+  constructor(program: string, cause: NodeJS.ErrnoException, advice: string) {
+    const missing = cause.code === "ENOENT";
+    super(
+      missing ? "program_not_found" : "program_start_failed",
+      missing ? `${program} is not installed (not found on PATH); ${advice}` : `${program} could not be started (${cause.code ?? cause.message}); ${advice}`,
+      { cause, details: { program, errno: cause.code ?? null } },
+    );
+  }
+}

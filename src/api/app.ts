@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { bearerAuth } from "./auth.js";
+import { drainUnreadBody } from "./body-drain.js";
 import type { ApiDeps, AppEnv } from "./context.js";
 import { NotFoundError, renderError } from "./errors.js";
 import { healthRoutes } from "./health.js";
@@ -13,6 +14,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError((error, c) => renderError(c, error, deps.logger));
   app.notFound((c) => renderError(c, new NotFoundError(`No such endpoint: ${c.req.method} ${c.req.path} (see /openapi.json).`), deps.logger));
+  app.use("*", drainUnreadBody(deps.options.bodyLimitBytes));
   app.route("/", healthRoutes(deps));
   app.use("/v1/*", bearerAuth(deps.options.apiKeys), rateLimit(deps.options.rateLimitPerMinute, deps.queue.rateLimiter()));
   app.route("/v1/runs", runsRoutes(deps));

@@ -6,7 +6,7 @@ import { parseRunRequest, toJobSpec } from "../worker/job-spec.js";
 import { notifyCallback } from "../worker/callback.js";
 import { flushPhases, markPhase } from "../worker/phase-timings.js";
 import { bodyLimit } from "./body-limit.js";
-import { assertNotSelf } from "./callback-guard.js";
+import { assertCallbackAllowed } from "./callback-guard.js";
 import type { ApiDeps, AppEnv } from "./context.js";
 import { NotFoundError, PayloadTooLargeError } from "./errors.js";
 
@@ -36,7 +36,7 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
       const request = parseRunRequest(body, options.maxima);
       // Resolves the language, version and image now, so a bad one is a 400 and not a failed run.
       const spec = toJobSpec(request, { languages: deps.languages(), maxima: options.maxima });
-      if (request.callbackUrl !== undefined) assertNotSelf(request.callbackUrl, c.req.url, options.ports);
+      if (request.callbackUrl !== undefined) assertCallbackAllowed(request.callbackUrl, c.req.url, options.ports, deps.callback?.policy);
       markPhase("api", id, "validated");
       const queued = await queue.enqueue({ id, language: spec.language.id, version: spec.language.version.detected, request }, request.priority);
       markPhase("api", id, "queued");

@@ -66,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
 
 /** A message a person can act on for the host's own refusals (a full disk, a read-only or forbidden path). */
 function systemErrorHint(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined; // not a system error: rethrown as it is
   const e = error as NodeJS.ErrnoException;
   const where = typeof e.path === "string" ? ` (${e.path})` : "";
   switch (e.code) {

@@ -1,6 +1,8 @@
 import { serve } from "@hono/node-server";
 import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createApp } from "../api/app.js";
+import { parseApiKeys } from "../api/auth.js";
 import { Metrics } from "../api/metrics.js";
 import { apiOptions } from "../api/options.js";
 import { resolveDataDir } from "../config/data-dir.js";
@@ -11,9 +13,11 @@ import { openSandbox } from "../sandbox/environment.js";
 import { ImageCatalog } from "../sandbox/images/catalog.js";
 import { loadHostImage } from "../sandbox/images/host-image.js";
 import { imageInfo } from "../sandbox/images/image-info.js";
+import { callbackPolicy } from "../worker/callback-policy.js";
 import { sandboxProbe } from "../worker/sandbox-probe.js";
 import { startWorker } from "../worker/start-worker.js";
 import { parseCommand, positiveInteger } from "./args.js";
+import { serveNotice } from "./listen-notice.js";
 import { exitSoon, onShutdown, within } from "./shutdown.js";
 import { warrenVersion } from "./version.js";
 
@@ -24,8 +28,25 @@ worker in this process. With REDIS_URL: BullMQ; --no-worker leaves the jobs to
 \`warren worker\` processes.
 
   --port N      port (default: PORT, else 8080)
-  --host ADDR   address to listen on (default: WARREN_HOST, else 0.0.0.0)
-  --no-worker   API only (needs REDIS_URL)`;
+  --host ADDR   address to listen on (default: WARREN_HOST; else 127.0.0.1, this
+                machine only, or 0.0.0.0, all interfaces, when WARREN_API_KEYS is set)
+  --no-worker   API only (needs REDIS_URL)
+
+Anyone who can reach the API can run code on this machine: without API keys it
+listens on loopback unless told otherwise. At start-up one line on stderr says who can
+reach it and whether keys are required.`;
+
+/**
+ * Where the API listens unless --host or WARREN_HOST says: the API runs code
+ * on this machine for whoever reaches it, so without API keys only this
+ * machine may (Judge0 and Piston listen on every interface with no key).
+ * With keys the operator has made the API fit to be reached, and a server
+ * with keys that listened on loopback alone would look broken to its
+ * clients; the start-up line says which it is either way.
+ */
+function defaultHost(keysRequired: boolean): string {
+  return keysRequired ? "0.0.0.0" : "127.0.0.1";
+}
 
 /** How long SIGTERM waits for running jobs before handing them back. */
 const SHUTDOWN_MS = 30_000;
@@ -40,12 +61,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parsed;
   const env = process.env;
   const port = positiveInteger("port", values.port ?? env.PORT) ?? 8080;
-  const host = values.host ?? env.WARREN_HOST ?? "0.0.0.0";
+  const keysRequired = parseApiKeys(env.WARREN_API_KEYS).length > 0;
+  const host = values.host ?? (env.WARREN_HOST || undefined) ?? defaultHost(keysRequired);
   const config = queueConfig(env);
   const withWorker = !values["no-worker"];
   if (!withWorker && config.redisUrl === undefined) {
     throw new InvalidRequestError("warren serve --no-worker needs REDIS_URL: without Redis the queue is in this process, so no other worker could take its jobs.");
   }
+  const callback = { policy: callbackPolicy(env, [port]) };
   const logger = createLogger(env);
   const sandbox = withWorker ? await openSandbox({ env, pool: true }) : undefined;
   // Without a worker here, the API still lists (and checks requests against) the images of this data dir.
@@ -54,7 +77,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const images = () => catalog.images().map((image) => imageInfo(image, catalog.store));
   const queue = await openQueue(config);
   const metrics = new Metrics(() => queue.depth());
-  const worker = sandbox === undefined ? undefined : startWorker(queue, sandbox, config, metrics, logger);
+  const worker = sandbox === undefined ? undefined : startWorker(queue, sandbox, config, metrics, logger, callback);
   const probe = sandbox === undefined ? undefined : sandboxProbe(sandbox, (result) => metrics.sandboxStarted(result.seconds));
   const ready = async (): Promise<QueueHealth> => {
     const health = await queue.health();
@@ -65,13 +88,15 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
     return { ok: true };
   };
-  const app = createApp({ queue, languages, images, ready, metrics, logger, options: apiOptions(env, [port], warrenVersion()) });
+  const app = createApp({ queue, languages, images, ready, metrics, logger, callback, options: apiOptions(env, [port], warrenVersion()) });
   const server = serve({ fetch: app.fetch, port, hostname: host }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);
   });
+  const bound = server.address() as AddressInfo;
   logger.info({ port, host, queue: queue.kind, worker: withWorker, concurrency: withWorker ? config.concurrency : 0 }, `warren listening on http://${host}:${port}`);
+  process.stderr.write(`${serveNotice(bound, keysRequired)}\n`);
   await onShutdown(logger, async () => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     if (worker !== undefined) await within(SHUTDOWN_MS, worker.close(), () => worker.close(true));

@@ -3,9 +3,11 @@ import { InvalidRequestError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { BullMqQueue, queueConfig } from "../queue/index.js";
 import { openSandbox } from "../sandbox/environment.js";
+import { callbackPolicy } from "../worker/callback-policy.js";
 import { startMetricsServer } from "../worker/metrics-server.js";
 import { startWorker } from "../worker/start-worker.js";
 import { parseCommand } from "./args.js";
+import { metricsNotice } from "./listen-notice.js";
 import { exitSoon, onShutdown, within } from "./shutdown.js";
 
 export const WORKER_USAGE = `Usage: warren worker
@@ -13,7 +15,8 @@ export const WORKER_USAGE = `Usage: warren worker
 A queue worker: takes jobs from BullMQ on REDIS_URL and runs them in sandboxes,
 WARREN_CONCURRENCY at once (default: the number of cores). With
 WARREN_METRICS_PORT, it serves its own /metrics there (on WARREN_METRICS_HOST,
-default 127.0.0.1). SIGTERM: stop taking
+default 127.0.0.1: this machine only; it says where at start-up). Callbacks go
+to public addresses only unless WARREN_CALLBACK_ALLOW lists CIDRs. SIGTERM: stop taking
 jobs, finish the running ones (within WARREN_SHUTDOWN_MS, default 30 s; past
 that they are handed back to other workers), then exit.`;
 
@@ -25,13 +28,18 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const config = queueConfig(env);
   if (config.redisUrl === undefined) throw new InvalidRequestError("warren worker needs REDIS_URL (e.g. redis://127.0.0.1:6379): workers take their jobs from Redis.");
   const shutdownMs = Number(env.WARREN_SHUTDOWN_MS ?? 30_000);
+  // This worker does not know the API's port: its own-address rule is the API's, at submission.
+  const callback = { policy: callbackPolicy(env) };
   const logger = createLogger(env, "warren-worker");
   const sandbox = await openSandbox({ env, pool: true });
   const queue = await BullMqQueue.open(config);
   const metrics = new Metrics();
-  const worker = startWorker(queue, sandbox, config, metrics, logger);
+  const worker = startWorker(queue, sandbox, config, metrics, logger, callback);
   const metricsServer = await maybeMetricsServer(env, metrics);
-  if (metricsServer !== undefined) logger.info({ port: metricsServer.port }, "metrics on /metrics");
+  if (metricsServer !== undefined) {
+    logger.info({ port: metricsServer.address.port, host: metricsServer.address.address }, "metrics on /metrics");
+    process.stderr.write(`${metricsNotice(metricsServer.address)}\n`);
+  }
   await onShutdown(logger, async () => {
     await within(Number.isFinite(shutdownMs) ? shutdownMs : 30_000, worker.close(), () => worker.close(true));
     await queue.close();

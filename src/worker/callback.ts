@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
 import type { QueuedJob } from "../queue/types.js";
+import { DEFAULT_CALLBACK_POLICY, type CallbackPolicy } from "./callback-policy.js";
+import { postCallback } from "./callback-request.js";
 import type { RunResult } from "./run-result.js";
 
 export interface CallbackOptions {
@@ -9,6 +11,8 @@ export interface CallbackOptions {
   readonly attempts?: number;
   /** First retry delay; doubles each time. @defaultValue 1 s */
   readonly backoffMs?: number;
+  /** Which addresses a callback may reach (WARREN_CALLBACK_ALLOW). @defaultValue public addresses only */
+  readonly policy?: CallbackPolicy;
 }
 
 /**
@@ -24,7 +28,8 @@ export function notifyCallback(job: QueuedJob, result: RunResult, logger: Logger
 /**
  * POSTs the RunResult to `url`: a 2xx answer is success; any other answer,
  * a timeout or a network error is retried with exponential backoff.
- * Redirects are not followed (they could lead anywhere). Never throws; resolves with whether it was delivered.
+ * Redirects are not followed (they could lead anywhere). A target the policy
+ * refuses (callback-policy.ts) is not retried. Never throws; resolves with whether it was delivered.
  */
 export async function deliverCallback(url: string, result: RunResult, logger: Logger, options: CallbackOptions = {}): Promise<boolean> {
   const attempts = options.attempts ?? 5;
@@ -34,21 +39,25 @@ export async function deliverCallback(url: string, result: RunResult, logger: Lo
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
     let problem: string;
     try {
-      const response = await fetch(url, {
-        method: "POST",
+      const status = await postCallback({
+        url,
         headers: { "content-type": "application/json", "user-agent": "warren", "x-warren-run-id": result.id },
         body,
-        redirect: "manual",
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
+        policy: options.policy ?? DEFAULT_CALLBACK_POLICY,
       });
-      await response.body?.cancel().catch(() => {});
-      if (response.ok) {
+      if (status >= 200 && status < 300) {
         logger.info({ runId: result.id, attempt }, "callback delivered");
         return true;
       }
-      problem = `HTTP ${response.status}`;
+      problem = `HTTP ${status}`;
     } catch (error) {
       problem = (error as Error).message;
+      // The policy refused every address: asking again would only be refused again.
+      if ((error as { code?: unknown }).code === "callback_target_denied") {
+        logger.warn({ runId: result.id, attempt, problem }, `callback not sent: ${problem}`);
+        return false;
+      }
     }
     logger.warn({ runId: result.id, attempt, attempts, problem }, "callback failed");
     if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, delay));

@@ -9,7 +9,7 @@ import type { Metrics } from "../api/metrics.js";
  * in the workers, so their run counters, durations and active sandboxes are
  * scraped from each worker, not from the API.
  */
-export async function startMetricsServer(metrics: Metrics, options: { port: number; host: string }): Promise<{ port: number; close: () => Promise<void> }> {
+export async function startMetricsServer(metrics: Metrics, options: { port: number; host: string }): Promise<{ port: number; address: AddressInfo; close: () => Promise<void> }> {
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/metrics", async (c) => c.text(await metrics.registry.metrics(), 200, { "Content-Type": metrics.registry.contentType }));
@@ -18,6 +18,7 @@ export async function startMetricsServer(metrics: Metrics, options: { port: numb
   });
   return {
     port: (server.address() as AddressInfo).port,
+    address: server.address() as AddressInfo,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -2,13 +2,14 @@ import type { Logger } from "pino";
 import type { Metrics } from "../api/metrics.js";
 import type { QueueConfig } from "../queue/config.js";
 import type { JobQueue, QueueWorker } from "../queue/types.js";
+import type { CallbackOptions } from "./callback.js";
 import { MAX_LIMITS } from "./limits.js";
 import { createProcessor } from "./processor.js";
 import type { Sandbox } from "./run-job.js";
 
-/** Attaches the worker (runJob in `sandbox`) to `queue` with WARREN_CONCURRENCY slots. */
-export function startWorker(queue: JobQueue, sandbox: Sandbox, config: QueueConfig, metrics: Metrics, logger: Logger): QueueWorker {
-  const processor = createProcessor({ sandbox, maxima: MAX_LIMITS, metrics, logger });
+/** Attaches the worker (runJob in `sandbox`) to `queue` with WARREN_CONCURRENCY slots; `callback` says how its webhooks are sent. */
+export function startWorker(queue: JobQueue, sandbox: Sandbox, config: QueueConfig, metrics: Metrics, logger: Logger, callback?: CallbackOptions): QueueWorker {
+  const processor = createProcessor({ sandbox, maxima: MAX_LIMITS, metrics, logger, ...(callback === undefined ? {} : { callback }) });
   logger.info({ concurrency: config.concurrency, queue: queue.kind }, "worker started");
   return queue.work(processor.handle, { concurrency: config.concurrency, onStored: processor.stored });
 }

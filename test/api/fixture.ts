@@ -7,6 +7,8 @@ import { MemoryQueue } from "../../src/queue/memory-queue.js";
 import type { JobQueue, QueueHealth, QueueWorker } from "../../src/queue/index.js";
 import { MAX_LIMITS } from "../../src/worker/limits.js";
 import { imageInfo } from "../../src/sandbox/images/image-info.js";
+import type { CallbackOptions } from "../../src/worker/callback.js";
+import { callbackPolicy } from "../../src/worker/callback-policy.js";
 import { startWorker } from "../../src/worker/start-worker.js";
 import { sandbox } from "../helpers/sandbox.js";
 
@@ -19,13 +21,19 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real app on the embedded queue with a real worker in the real sandbox (unless `worker: false`). */
-export async function testApp(options: Partial<ApiOptions> = {}, extra: { worker?: boolean; ready?: () => Promise<QueueHealth>; queue?: JobQueue } = {}): Promise<TestApp> {
+/** Callbacks to the test's own receivers on this machine: loopback allowed, as an operator would with WARREN_CALLBACK_ALLOW. */
+export const LOOPBACK_CALLBACKS: CallbackOptions = { policy: callbackPolicy({ WARREN_CALLBACK_ALLOW: "127.0.0.0/8,::1/128" }) };
+
+/**
+ * The real app on the embedded queue with a real worker in the real sandbox (unless `worker: false`);
+ * `callback` is how both send webhooks (default: the default policy, public addresses only).
+ */
+export async function testApp(options: Partial<ApiOptions> = {}, extra: { worker?: boolean; ready?: () => Promise<QueueHealth>; queue?: JobQueue; callback?: CallbackOptions } = {}): Promise<TestApp> {
   const env = await sandbox();
   const config = queueConfig({ WARREN_CONCURRENCY: "2" });
   const queue = extra.queue ?? new MemoryQueue(config);
   const metrics = new Metrics(() => queue.depth());
-  const worker: QueueWorker | undefined = extra.worker === false ? undefined : startWorker(queue, env, config, metrics, silent);
+  const worker: QueueWorker | undefined = extra.worker === false ? undefined : startWorker(queue, env, config, metrics, silent, extra.callback);
   const app = createApp({
     queue,
     languages: () => env.catalog.languages(),
@@ -33,6 +41,7 @@ export async function testApp(options: Partial<ApiOptions> = {}, extra: { worker
     ready: extra.ready ?? (async () => ({ ok: true })),
     metrics,
     logger: silent,
+    ...(extra.callback === undefined ? {} : { callback: extra.callback }),
     options: { apiKeys: [], rateLimitPerMinute: 0, bodyLimitBytes: 1024 * 1024, waitMs: 30_000, maxima: MAX_LIMITS, ports: [8080], version: "test", ...options },
   });
   return {

@@ -7,7 +7,7 @@ import { BullMqQueue } from "../../src/queue/bullmq-queue.js";
 import { queueConfig } from "../../src/queue/config.js";
 import { eventually } from "../helpers/eventually.js";
 import { startRedis } from "../helpers/redis-server.js";
-import { post, python, testApp, type TestApp } from "./fixture.js";
+import { LOOPBACK_CALLBACKS, post, python, testApp, type TestApp } from "./fixture.js";
 
 const json = async (response: Response) => (await response.json()) as Record<string, unknown>;
 
@@ -124,7 +124,7 @@ describe("callbackUrl", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as { port: number };
-    const t = await testApp();
+    const t = await testApp({}, { callback: LOOPBACK_CALLBACKS });
     try {
       const response = await t.app.request("/v1/runs?wait=true", post(python("print('hook')", { callbackUrl: `http://127.0.0.1:${port}/done` })));
       const result = runResultSchema.parse(await json(response));
@@ -163,7 +163,7 @@ describe("callbackUrl of a run cancelled while queued", () => {
       const redis = mode === "distributed" ? await startRedis() : undefined;
       const queue = redis === undefined ? undefined : await BullMqQueue.open(queueConfig({ REDIS_URL: redis.url, WARREN_QUEUE: `t-${randomUUID().slice(0, 8)}` }));
       // no worker: the run stays queued until it is cancelled
-      const t = await testApp({}, { worker: false, ...(queue === undefined ? {} : { queue, ready: () => queue.health() }) });
+      const t = await testApp({}, { worker: false, callback: LOOPBACK_CALLBACKS, ...(queue === undefined ? {} : { queue, ready: () => queue.health() }) });
       try {
         const submitted = (await json(await t.app.request("/v1/runs", post(python("print(1)", { callbackUrl: receiver.url }))))) as { id: string };
         const cancelled = await json(await t.app.request(`/v1/runs/${submitted.id}`, { method: "DELETE" }));
@@ -186,7 +186,7 @@ describe("callbackUrl of a run cancelled while queued", () => {
 describe("callbackUrl of a run cancelled while running", () => {
   it("the cancel stores its result, so the API POSTs the cancelled RunResult, once", async () => {
     const receiver = await callbackReceiver();
-    const t = await testApp();
+    const t = await testApp({}, { callback: LOOPBACK_CALLBACKS });
     try {
       const submitted = (await json(await t.app.request("/v1/runs", post(python("import time\nprint('up', flush=True)\ntime.sleep(60)", { callbackUrl: receiver.url }))))) as { id: string };
       await eventually("the run to start", async () => ((await json(await t.app.request(`/v1/runs/${submitted.id}`))) as { status: string }).status === "running" || undefined);

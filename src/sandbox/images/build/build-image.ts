@@ -23,7 +23,7 @@ export async function buildImage(recipe: ImageRecipe, dataDir: string, options: 
   if (rootfs.kind !== "debian") throw new ImageError(`Image ${recipe.name} is not built: its rootfs kind is ${rootfs.kind} (the host image needs no build).`);
   const env = options.env ?? process.env;
   const mirror = options.mirror ?? debianMirror(rootfs.suite, env);
-  const tar = mmdebstrapTar(rootfs, { mirror, ...(options.mode === undefined ? {} : { mode: options.mode }) });
+  const tar = await mmdebstrapTar(rootfs, { mirror, ...(options.mode === undefined ? {} : { mode: options.mode }) });
   return installImage(
     dataDir,
     tar,

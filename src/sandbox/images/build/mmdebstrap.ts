@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { Transform, type Readable } from "node:stream";
 import { ImageError } from "../../../errors.js";
+import { childStarted } from "../../child-started.js";
 import type { DebianRootfs } from "../schema.js";
 
 export interface MmdebstrapOptions {
@@ -22,26 +23,25 @@ export function mmdebstrapArgs(rootfs: DebianRootfs, options: MmdebstrapOptions)
   return args;
 }
 
+/** What to do when mmdebstrap cannot be started. */
+const MMDEBSTRAP_ADVICE = "install it with `sudo apt-get install -y mmdebstrap` (Debian/Ubuntu), or import a built image instead (`warren image import`).";
+
 /**
- * Runs mmdebstrap and returns its tarball as a stream. The stream ends only
- * once mmdebstrap has exited: with an error when it failed, so an importer
- * reading it never stores the output of a failed build.
+ * Runs mmdebstrap and returns its tarball as a stream, once it has started
+ * (ProgramStartError when it cannot be: not installed, not executable). The
+ * stream ends only once mmdebstrap has exited: with an error when it failed,
+ * so an importer reading it never stores the output of a failed build.
  */
-export function mmdebstrapTar(rootfs: DebianRootfs, options: MmdebstrapOptions): Readable {
+export async function mmdebstrapTar(rootfs: DebianRootfs, options: MmdebstrapOptions): Promise<Readable> {
   const args = mmdebstrapArgs(rootfs, options);
   const child = spawn("mmdebstrap", args, { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise<Error | undefined>((resolve) => {
-    child.once("error", (error: NodeJS.ErrnoException) =>
-      resolve(
-        error.code === "ENOENT"
-          ? new ImageError("mmdebstrap is not installed; install it with `sudo apt-get install -y mmdebstrap` (Debian/Ubuntu).")
-          : new ImageError(`mmdebstrap could not start: ${error.message}`, { cause: error }),
-      ),
-    );
+    child.on("error", (error) => resolve(new ImageError(`mmdebstrap failed: ${error.message}`, { cause: error })));
     child.once("exit", (code, signal) =>
       resolve(code === 0 ? undefined : new ImageError(`mmdebstrap failed (${signal ?? `exit code ${code}`}); its messages are above. Command: mmdebstrap ${args.join(" ")}`)),
     );
   });
+  await childStarted(child, "mmdebstrap", MMDEBSTRAP_ADVICE);
   const out = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       callback(null, chunk);
@@ -50,6 +50,11 @@ export function mmdebstrapTar(rootfs: DebianRootfs, options: MmdebstrapOptions):
       void exited.then((error) => callback(error ?? null));
     },
   });
+  // The importer starts reading only after its own set-up (a work dir): a
+  // build that fails before then must not be an unhandled 'error' event that
+  // kills the process. The reader still gets the error: an errored stream
+  // fails whoever reads it later.
+  out.on("error", () => {});
   out.on("close", () => {
     if (child.exitCode === null) child.kill("SIGTERM");
   });

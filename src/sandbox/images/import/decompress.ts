@@ -328,6 +328,10 @@ async function peek(input: Readable, n: number): Promise<{ head: Buffer; input: 
 /** Waits for more data (false) or the end (true); rejects on an error. */
 function nextEvent(input: Readable): Promise<boolean> {
   if (input.readableEnded) return Promise.resolve(true);
+  // A stream that failed before we started reading emits nothing more (mmdebstrap exiting at once).
+  // (streamx streams, tar-stream's, have no `errored`: undefined.)
+  const errored: unknown = input.errored;
+  if (errored !== null && errored !== undefined) return Promise.reject(errored);
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       input.off("readable", onReadable);
