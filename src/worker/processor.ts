@@ -16,6 +16,8 @@ export interface ProcessorDeps {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly callback?: CallbackOptions;
+  /** WARREN_RESULT_MAX_BYTES: the output one result keeps; default RESULT_MAX_BYTES.default. */
+  readonly resultMaxBytes?: number;
 }
 
 /** The one worker implementation, for both queue backends: a queued job → runJob → RunResult. */
@@ -45,6 +47,7 @@ export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stor
     // The result is stored (and waiters answered) while the container is torn down.
     const result = await runJob(spec, sandbox, job.id, {
       signal,
+      ...(deps.resultMaxBytes === undefined ? {} : { resultMaxBytes: deps.resultMaxBytes }),
       onResult: (early) => {
         settle(early);
         finish(early);

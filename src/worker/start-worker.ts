@@ -8,7 +8,7 @@ import type { Sandbox } from "./run-job.js";
 
 /** Attaches the worker (runJob in `sandbox`) to `queue` with WARREN_CONCURRENCY slots. */
 export function startWorker(queue: JobQueue, sandbox: Sandbox, config: QueueConfig, metrics: Metrics, logger: Logger): QueueWorker {
-  const processor = createProcessor({ sandbox, maxima: MAX_LIMITS, metrics, logger });
+  const processor = createProcessor({ sandbox, maxima: MAX_LIMITS, metrics, logger, resultMaxBytes: config.resultMaxBytes });
   logger.info({ concurrency: config.concurrency, queue: queue.kind }, "worker started");
   return queue.work(processor.handle, { concurrency: config.concurrency, onStored: processor.stored });
 }
