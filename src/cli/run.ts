@@ -5,6 +5,7 @@ import { resultMaxBytes } from "../queue/config.js";
 import { openSandbox } from "../sandbox/environment.js";
 import { findLanguage, guessLanguage } from "../sandbox/images/languages.js";
 import { jobSpecFromBody } from "../worker/job-spec.js";
+import { jsonChunks } from "../worker/json-chunks.js";
 import { runJob } from "../worker/run-job.js";
 import { parseCommand, positiveInteger } from "./args.js";
 import { exitCodeOf } from "./exit-code.js";
@@ -71,7 +72,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   );
   const result = await runJob(spec, sandbox, undefined, { resultMaxBytes: budget });
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    // Written in chunks: the JSON of a result can be longer than any string (src/worker/json-chunks.ts).
+    for (const chunk of jsonChunks(result, { indent: 2 })) process.stdout.write(chunk);
+    process.stdout.write("\n");
     return exitCodeOf(result);
   }
   if (result.status === "failed") {

@@ -6,6 +6,7 @@ import { sandboxLanguages } from "../sandbox/images/catalog.js";
 import { notifyCallback, type CallbackOptions } from "./callback.js";
 import { jobSpecFromBody } from "./job-spec.js";
 import type { Limits } from "./limits.js";
+import type { SerializedResult } from "./result-json.js";
 import type { RunResult } from "./run-result.js";
 import { flushPhases, markPhase } from "./phase-timings.js";
 import { runJob, type Sandbox } from "./run-job.js";
@@ -21,7 +22,7 @@ export interface ProcessorDeps {
 }
 
 /** The one worker implementation, for both queue backends: a queued job → runJob → RunResult. */
-export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stored: (job: QueuedJob, result: RunResult) => void } {
+export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stored: (job: QueuedJob, result: SerializedResult) => void } {
   const { sandbox, logger } = deps;
   const handle: RunHandler = async (job, signal, settle) => {
     markPhase("worker", job.id, "started");
@@ -57,6 +58,6 @@ export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stor
     flushPhases("worker", job.id);
     return result;
   };
-  const stored = (job: QueuedJob, result: RunResult) => notifyCallback(job, result, logger, deps.callback);
+  const stored = (job: QueuedJob, result: SerializedResult) => notifyCallback(job, result, logger, deps.callback);
   return { handle, stored };
 }

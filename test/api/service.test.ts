@@ -108,17 +108,19 @@ describe("languages, health, metrics, openapi", () => {
 describe("callbackUrl", () => {
   it("POSTs the RunResult to the callback, retrying after a failure", async () => {
     const received: unknown[] = [];
+    const bodies: Buffer[] = [];
     let calls = 0;
     const server = http.createServer((request, response) => {
-      let text = "";
-      request.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => {
         calls += 1;
         if (calls === 1) {
           response.writeHead(500).end();
           return;
         }
-        received.push(JSON.parse(text));
+        bodies.push(Buffer.concat(chunks));
+        received.push(JSON.parse(Buffer.concat(chunks).toString()));
         response.writeHead(204).end();
       });
     });
@@ -132,6 +134,8 @@ describe("callbackUrl", () => {
       while (received.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       expect(calls).toBe(2);
       expect(received).toEqual([result]);
+      // the stored bytes, as they are
+      expect(bodies[0]?.equals((await t.queue.getSerialized(result.id))?.json ?? Buffer.alloc(0))).toBe(true);
     } finally {
       await t.close();
       server.close();
