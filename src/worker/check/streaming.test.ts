@@ -157,6 +157,18 @@ describe("what the streaming checkers decide without keeping the output", () => 
     expect(feed({ kind: "lines" }, "42\n", [Buffer.from("42\n"), ...Array.from({ length: 16 }, () => megabytes(1, " ")), Buffer.from("x")])).toBe(false);
   });
 
+  it("reads long expected tokens and lines in linear time (a backtracking regex took hours on them)", () => {
+    const digits = "1".repeat(4 * 1024 * 1024);
+    expect(feed({ kind: "float", epsilon: 1e-6 }, `${digits}x`, [Buffer.from(`${digits}x`)])).toBe(true);
+    expect(feed({ kind: "float", epsilon: 1e-6 }, `${digits}x`, [Buffer.from(`${digits}y`)])).toBe(false);
+    expect(feed({ kind: "float", epsilon: 1e-6 }, `${digits}x`, [Buffer.from("1")])).toBe(false);
+    expect(feed({ kind: "float", epsilon: 1e-6 }, `0.${digits}5`, [Buffer.from(`0.${digits}`)])).toBe(true);
+    expect(feed({ kind: "float", epsilon: 1e-6 }, `0.${digits}5`, [Buffer.from("0.2")])).toBe(false);
+    const spaces = `${" ".repeat(4 * 1024 * 1024)}x`;
+    expect(feed({ kind: "lines" }, spaces, [Buffer.from(spaces)])).toBe(true);
+    expect(feed({ kind: "lines" }, spaces, [Buffer.from("x")])).toBe(false);
+  });
+
   it("takes a 32 MiB number token for its value", () => {
     const zeros = Array.from({ length: 32 }, () => megabytes(1, "0"));
     expect(feed({ kind: "float", epsilon: 1e-6 }, "1", [Buffer.from("1."), ...zeros, Buffer.from("1")])).toBe(true);

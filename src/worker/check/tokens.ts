@@ -1,4 +1,4 @@
-import { floatTokensMatch, NUMBER, NumberScanner, numbersMatch } from "./number-token.js";
+import { floatTokensMatch, isNumber, NumberScanner, numbersMatch } from "./number-token.js";
 import type { TextCheck } from "./output-check.js";
 
 /** JavaScript's `\s` (what the whole-string checkers split on), and its complement, from a position. */
@@ -58,7 +58,7 @@ function floatTokens(epsilon: number): TokenRule {
     match: (want, kept, overlong) => {
       if (overlong === undefined) return floatTokensMatch(want, kept, epsilon);
       // Longer than `want`, so never equal as a string: only a match as numbers.
-      return overlong.valid && NUMBER.test(want) && numbersMatch(Number(want), overlong.value(), epsilon);
+      return overlong.valid && isNumber(want) && numbersMatch(Number(want), overlong.value(), epsilon);
     },
   };
 }
