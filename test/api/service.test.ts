@@ -100,7 +100,8 @@ describe("languages, health, metrics, openapi", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/runs", "/v1/runs/{id}", "/v1/languages", "/v1/images", "/healthz", "/readyz", "/metrics"]));
     const body = doc.paths["/v1/runs"]?.post?.requestBody?.content["application/json"]?.schema;
-    expect(Object.keys(body?.properties ?? {})).toEqual(expect.arrayContaining(["language", "files", "limits", "tests", "checker", "callbackUrl"]));
+    expect(Object.keys(body?.properties ?? {})).toEqual(expect.arrayContaining(["language", "files", "limits", "tests", "checker", "callbackUrl", "keepOutput"]));
+    expect(body?.properties?.keepOutput).toMatchObject({ enum: ["all", "failed", "none"], default: "all", description: expect.stringContaining("failed") });
     expect(body?.additionalProperties).toBe(false);
   });
 });
