@@ -51,7 +51,8 @@ const tables: string[] = [];
 let failed = false;
 const started = Date.now();
 console.log(`# scaling: embedded server, ${COUNT} runs per concurrency level${QUICK ? " (quick)" : ""}`);
-const server = await startEmbedded();
+// (b) measures a result that keeps all of its output, up to the largest output limit: the result budget must allow it.
+const server = await startEmbedded({ WARREN_RESULT_MAX_BYTES: String(MAX_LIMITS.outputKb * KIB) });
 const base = server.base;
 try {
   await pool(WARMUP, 2, async () => void (await trivial(base)));

@@ -26,6 +26,14 @@ export const stageResultSchema = z
       })
       .optional()
       .describe("Extension: only for internal_error"),
+    outputOmitted: z
+      .object({
+        reason: z.enum(["result_budget", "keep_output"]).describe("result_budget: the run's output budget (WARREN_RESULT_MAX_BYTES) was spent; keep_output: the request's keepOutput"),
+        stdoutBytes: z.number().int().nonnegative().describe("Bytes of stdout Warren received and did not keep"),
+        stderrBytes: z.number().int().nonnegative().describe("Bytes of stderr Warren received and did not keep"),
+      })
+      .optional()
+      .describe("Extension: only when Warren dropped output of this stage; that stream's *Truncated flag is then true"),
   })
   .describe("One stage: compile, run, or one test's run");
 

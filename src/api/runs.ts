@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { InvalidRequestError } from "../errors.js";
-import { isFinal, waitForResult } from "../queue/index.js";
+import { isFinal, waitForSerialized } from "../queue/index.js";
 import { parseRunRequest, toJobSpec } from "../worker/job-spec.js";
 import { notifyCallback } from "../worker/callback.js";
+import type { SerializedResult } from "../worker/result-json.js";
 import { flushPhases, markPhase } from "../worker/phase-timings.js";
 import { bodyLimit } from "./body-limit.js";
 import { assertCallbackAllowed } from "./callback-guard.js";
@@ -45,19 +46,19 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
         flushPhases("api", id);
         return c.json({ id, status: "queued" as const }, 202);
       }
-      const result = await waitForResult(queue, id, options.waitMs, queued);
+      const result = await waitForSerialized(queue, id, options.waitMs, queued);
       markPhase("api", id, "answered");
       flushPhases("api", id);
-      if (result === undefined) throw new NotFoundError(`Run ${id} expired before it finished; raise WARREN_RESULT_TTL_S.`);
-      return c.json(result, isFinal(result.status) ? 200 : 202);
+      if (result === undefined) throw new NotFoundError(`Run ${id} expired before it finished (or was evicted: WARREN_RESULT_TTL_S, WARREN_RESULT_STORE_BYTES).`);
+      return stored(c, result, isFinal(result.status) ? 200 : 202);
     },
   );
 
   app.get("/:id", async (c) => {
     const id = c.req.param("id");
-    const result = await queue.get(id);
+    const result = await queue.getSerialized(id);
     if (result === undefined) throw new NotFoundError(`No run ${JSON.stringify(id)}: it never existed or its result expired.`);
-    return c.json(result, 200);
+    return stored(c, result, 200);
   });
 
   app.delete("/:id", async (c) => {
@@ -66,8 +67,18 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
     const result = await queue.cancel(id, (job, cancelled) => notifyCallback(job, cancelled, logger, deps.callback));
     if (result === undefined) throw new NotFoundError(`No run ${JSON.stringify(id)}: it never existed or its result expired.`);
     logger.info({ runId: id, status: result.status }, "run cancel requested");
-    return c.json(result, 200);
+    return stored(c, result, 200);
   });
 
   return app;
+}
+
+/**
+ * Answers with a result's JSON bytes as they were stored: a result is never
+ * parsed and serialised again to be sent (it may be far larger than any
+ * string the answer would need).
+ */
+function stored(c: Context<AppEnv>, result: SerializedResult, status: 200 | 202): Response {
+  // A Buffer made by Buffer.concat/Buffer.from or read from Redis is never backed by a SharedArrayBuffer.
+  return c.body(result.json as Uint8Array<ArrayBuffer>, status, { "content-type": "application/json" });
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FILE_PATH_BOUNDS, isValidFilePath } from "../sandbox/file-path.js";
 import type { Limits } from "../worker/limits.js";
+import { KEEP_OUTPUT } from "../worker/run-result.js";
 
 /** Bounds on a request's size that are not limits of the sandbox. */
 export const REQUEST_BOUNDS = Object.freeze({
@@ -180,6 +181,12 @@ function buildRunRequestSchema(maxima: Limits) {
     tests: z.array(testCaseSchema).min(1).max(REQUEST_BOUNDS.tests).optional().describe("Judge mode: compile once, run once per test"),
     checker: checkerSchema,
     stopOnFirstFailure: z.boolean().default(false).describe("Judge mode: stop after the first test that is not accepted; the rest are not run"),
+    keepOutput: z
+      .enum(KEEP_OUTPUT)
+      .default("all")
+      .describe(
+        'Extension: which run stages keep their stdout/stderr in the result. "all"; "failed": only tests (and a plain run) whose verdict is not accepted; "none": no test or run output. Tests are judged on their whole stdout either way; compile output is always kept. What is dropped is reported in the stage\'s outputOmitted',
+      ),
     priority: z
       .number()
       .int()

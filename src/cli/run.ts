@@ -1,9 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { InvalidRequestError } from "../errors.js";
+import { resultMaxBytes } from "../queue/config.js";
 import { openSandbox } from "../sandbox/environment.js";
 import { findLanguage, guessLanguage } from "../sandbox/images/languages.js";
 import { jobSpecFromBody } from "../worker/job-spec.js";
+import { jsonChunks } from "../worker/json-chunks.js";
 import { runJob } from "../worker/run-job.js";
 import { parseCommand, positiveInteger } from "./args.js";
 import { exitCodeOf } from "./exit-code.js";
@@ -46,6 +48,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     memoryMb: positiveInteger("memory-mb", values["memory-mb"]),
     cpuTimeMs: positiveInteger("cpu-ms", values["cpu-ms"]),
   };
+  const budget = resultMaxBytes(process.env); // a bad setting fails before anything runs
   const files = positionals.map((file) => ({ path: path.basename(file), content: readInput(file).toString("base64"), encoding: "base64" as const }));
   const stdin = values.stdin === undefined ? "" : readInput(values.stdin).toString("utf8");
 
@@ -67,9 +70,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     },
     { languages: all },
   );
-  const result = await runJob(spec, sandbox);
+  const result = await runJob(spec, sandbox, undefined, { resultMaxBytes: budget });
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    // Written in chunks: the JSON of a result can be longer than any string (src/worker/json-chunks.ts).
+    for (const chunk of jsonChunks(result, { indent: 2 })) process.stdout.write(chunk);
+    process.stdout.write("\n");
     return exitCodeOf(result);
   }
   if (result.status === "failed") {

@@ -1,5 +1,6 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import { parseResult, serializeResult, type SerializedResult } from "../worker/result-json.js";
 import type { RunResult } from "../worker/run-result.js";
 import { BullMqWorker, cancelChannel, finishedChannel, heartbeatKey } from "./bullmq-worker.js";
 import type { QueueConfig } from "./config.js";
@@ -9,6 +10,9 @@ import { RedisRateLimiter, type RateLimiter } from "./rate-limiter.js";
 import { RedisResultStore } from "./redis-store.js";
 import { isFinal, pendingResult } from "./run-status.js";
 import type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
+
+/** Jobs that failed for good (Warren's fault) kept with their request, at most. */
+const FAILED_JOBS_KEPT = 20;
 
 /** How recent a worker's heartbeat must be for it to count as alive. */
 export const WORKER_ALIVE_MS = 15_000;
@@ -30,14 +34,17 @@ export class BullMqQueue implements JobQueue {
   private constructor(config: QueueConfig & { redisUrl: string }, redis: Redis) {
     this.#config = config;
     this.#redis = redis;
-    this.#store = new RedisResultStore(redis, config.name, config.resultTtlSeconds);
+    this.#store = new RedisResultStore(redis, config.name, { ttlSeconds: config.resultTtlSeconds, maxBytes: config.resultStoreBytes });
     this.#queue = new Queue(config.name, {
       connection: redis,
       defaultJobOptions: {
         attempts: config.attempts,
         backoff: { type: "exponential", delay: config.backoffMs },
-        removeOnComplete: { age: config.resultTtlSeconds },
-        removeOnFail: { age: config.resultTtlSeconds },
+        // A job's data is its request (up to WARREN_MAX_BODY_BYTES): once the
+        // job is done its result is in the run's hash, so the job goes at once;
+        // a few that failed for good are kept a while for a post-mortem.
+        removeOnComplete: true,
+        removeOnFail: { age: config.resultTtlSeconds, count: FAILED_JOBS_KEPT },
       },
     });
     // Connection errors surface on each call as QueueUnavailableError; without a listener they would crash the process.
@@ -60,7 +67,7 @@ export class BullMqQueue implements JobQueue {
     // Both in flight at once: the result is written first on the connection the
     // Queue also uses, so Redis stores it before the job exists for a worker to take.
     const [created, added] = await Promise.allSettled([
-      this.#store.create(queued),
+      this.#store.create(serializeResult(queued)),
       orUnavailable("queue a run", () => this.#queue.add("run", job, { jobId: job.id, priority })),
     ]);
     if (created.status === "rejected" || added.status === "rejected") {
@@ -79,14 +86,19 @@ export class BullMqQueue implements JobQueue {
     return this.#store.get(id);
   }
 
-  async cancel(id: string, onCancelled?: (job: QueuedJob, result: RunResult) => void): Promise<RunResult | undefined> {
-    const current = await this.#store.get(id);
+  getSerialized(id: string): Promise<SerializedResult | undefined> {
+    return this.#store.getSerialized(id);
+  }
+
+  async cancel(id: string, onCancelled?: (job: QueuedJob, result: SerializedResult) => void): Promise<SerializedResult | undefined> {
+    const current = await this.#store.getSerialized(id);
     if (current === undefined || isFinal(current.status)) return current;
     const job = await orUnavailable("find a job", () => this.#queue.getJob(id));
     // A waiting job is removed; an active one is locked by its worker, which we tell to abort it.
     if (job !== undefined) await job.remove().catch(() => {});
-    const cancelled: RunResult = { ...current, status: "cancelled", verdict: null };
-    if (!(await this.#store.update(cancelled))) return this.#store.get(id);
+    // A queued or running result is a small header: parsing it is cheap.
+    const cancelled = serializeResult({ ...parseResult(current.json), status: "cancelled", verdict: null });
+    if (!(await this.#store.update(cancelled))) return this.#store.getSerialized(id);
     await orUnavailable("announce a cancel", () => this.#redis.multi().publish(cancelChannel(this.#config.name), id).publish(finishedChannel(this.#config.name), id).exec());
     if (job !== undefined) onCancelled?.(job.data as QueuedJob, cancelled);
     return cancelled;

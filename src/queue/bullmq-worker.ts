@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { z } from "zod";
+import { serializeResult, type SerializedResult } from "../worker/result-json.js";
 import type { RunResult } from "../worker/run-result.js";
 import type { QueueConfig } from "./config.js";
 import { workerConnection } from "./redis-connection.js";
@@ -51,7 +52,7 @@ export class BullMqWorker implements QueueWorker {
     this.#onClose = onClose;
     this.#redis = workerConnection(config.redisUrl);
     this.#redis.on("error", () => {});
-    this.#store = new RedisResultStore(this.#redis, config.name, config.resultTtlSeconds);
+    this.#store = new RedisResultStore(this.#redis, config.name, { ttlSeconds: config.resultTtlSeconds, maxBytes: config.resultStoreBytes });
     this.#bullConnection = workerConnection(config.redisUrl);
     this.#bullConnection.on("error", () => {});
     this.#worker = new Worker(config.name, (job, _token, signal) => this.#process(job, handler, options, signal), {
@@ -104,7 +105,7 @@ export class BullMqWorker implements QueueWorker {
     this.#active += 1;
     try {
       // A job cancelled while it waited, or between tries, is not run.
-      if (!(await this.#store.update(pendingResult(data, "running")))) return "cancelled";
+      if (!(await this.#store.update(serializeResult(pendingResult(data, "running"))))) return "cancelled";
       const retried = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
       // A final result the handler has before its clean-up is stored (and announced) at once.
       let early: { result: RunResult; stored: Promise<boolean | undefined> } | undefined;
@@ -112,8 +113,8 @@ export class BullMqWorker implements QueueWorker {
         if (early !== undefined || controller.signal.aborted || (result.status === "failed" && retried)) return;
         const stored = this.#finish(result).then(
           (done) => {
-            if (done) options.onStored?.(data, result);
-            return done;
+            if (done !== undefined) options.onStored?.(data, done);
+            return done !== undefined;
           },
           () => undefined, // not stored: stored again below, where a failure fails the job
         );
@@ -128,10 +129,11 @@ export class BullMqWorker implements QueueWorker {
       if (early !== undefined && (await early.stored) !== undefined) return controller.signal.aborted ? "cancelled" : early.result.status;
       if (controller.signal.aborted) result = pendingResult(data, "cancelled");
       if (result.status === "failed" && retried) {
-        await this.#store.update(pendingResult(data, "queued"));
+        await this.#store.update(serializeResult(pendingResult(data, "queued")));
         throw new WarrenFaultRetry(`Warren failed to run the job (${result.error?.code ?? "internal_error"}: ${result.error?.message ?? "see the stages"}); retrying.`);
       }
-      if (await this.#finish(result)) options.onStored?.(data, result);
+      const stored = await this.#finish(result);
+      if (stored !== undefined) options.onStored?.(data, stored);
       return result.status;
     } finally {
       this.#active -= 1;
@@ -139,9 +141,14 @@ export class BullMqWorker implements QueueWorker {
     }
   }
 
-  /** Stores a final result and announces it to the waiting API instances, in one round trip. */
-  #finish(result: RunResult): Promise<boolean> {
-    return this.#store.update(result, finishedChannel(this.#name));
+  /**
+   * Stores a final result (its JSON, written here once) and announces it to
+   * the waiting API instances, in one round trip; what it stored, undefined
+   * when the run was final already.
+   */
+  async #finish(result: RunResult): Promise<SerializedResult | undefined> {
+    const serialized = serializeResult(result);
+    return (await this.#store.update(serialized, finishedChannel(this.#name))) ? serialized : undefined;
   }
 
   async #beat(): Promise<void> {

@@ -5,5 +5,5 @@ export { MemoryQueue } from "./memory-queue.js";
 export { openQueue } from "./open-queue.js";
 export { isFinal, pendingResult } from "./run-status.js";
 export type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
-export { waitForResult } from "./wait-for.js";
+export { waitForResult, waitForSerialized } from "./wait-for.js";
 export { MemoryRateLimiter, RedisRateLimiter, type RateDecision, type RateLimiter } from "./rate-limiter.js";

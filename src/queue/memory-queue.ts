@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
+import { parseResult, serializeResult, type SerializedResult } from "../worker/result-json.js";
 import type { RunResult } from "../worker/run-result.js";
-import type { QueueConfig } from "./config.js";
+import { RESULT_STORE_BYTES, type QueueConfig } from "./config.js";
 import { PriorityList } from "./priority-list.js";
 import { ResultStore } from "./result-store.js";
 import { isFinal, pendingResult } from "./run-status.js";
@@ -9,7 +10,8 @@ import { MemoryRateLimiter, type RateLimiter } from "./rate-limiter.js";
 
 /**
  * The embedded queue: one process, no Redis. Jobs and results live in memory
- * (results for `resultTtlSeconds`, at most `resultMax`); a restart loses them.
+ * (results as their JSON bytes, for `resultTtlSeconds`, at most `resultMax`
+ * and `resultStoreBytes` of them: ResultStore); a restart loses them.
  * Warren's own failures are not retried here (BullMQ does that in distributed mode).
  */
 export class MemoryQueue implements JobQueue {
@@ -24,21 +26,26 @@ export class MemoryQueue implements JobQueue {
   /** Tries for a job that Warren itself failed (a user's verdict is never retried), and the first delay (doubling). */
   readonly retry: { readonly attempts: number; readonly backoffMs: number };
 
-  constructor(config: Pick<QueueConfig, "resultTtlSeconds" | "resultMax"> & Partial<Pick<QueueConfig, "attempts" | "backoffMs">>) {
-    this.#results = new ResultStore(config.resultTtlSeconds * 1000, config.resultMax);
+  constructor(config: Pick<QueueConfig, "resultTtlSeconds" | "resultMax"> & Partial<Pick<QueueConfig, "attempts" | "backoffMs" | "resultStoreBytes">>) {
+    this.#results = new ResultStore({ ttlMs: config.resultTtlSeconds * 1000, max: config.resultMax, maxBytes: config.resultStoreBytes ?? RESULT_STORE_BYTES.default });
     this.retry = { attempts: config.attempts ?? 1, backoffMs: config.backoffMs ?? 1000 };
     this.#events.setMaxListeners(0);
   }
 
   async enqueue(job: QueuedJob, priority: number): Promise<RunResult> {
     const queued = pendingResult(job, "queued");
-    this.#results.set(queued);
+    this.#results.set(serializeResult(queued));
     this.#pending.push(job, priority);
     for (const worker of this.#workers) worker.pump();
     return queued;
   }
 
   async get(id: string): Promise<RunResult | undefined> {
+    const stored = this.#results.get(id);
+    return stored === undefined ? undefined : parseResult(stored.json);
+  }
+
+  async getSerialized(id: string): Promise<SerializedResult | undefined> {
     return this.#results.get(id);
   }
 
@@ -46,13 +53,14 @@ export class MemoryQueue implements JobQueue {
     return this.#limiter;
   }
 
-  async cancel(id: string, onCancelled?: (job: QueuedJob, result: RunResult) => void): Promise<RunResult | undefined> {
+  async cancel(id: string, onCancelled?: (job: QueuedJob, result: SerializedResult) => void): Promise<SerializedResult | undefined> {
     const current = this.#results.get(id);
     if (current === undefined || isFinal(current.status)) return current;
     const running = this.#running.get(id);
     const job = this.#pending.take((queued) => queued.id === id) ?? running?.job;
     running?.controller.abort();
-    const cancelled: RunResult = { ...current, status: "cancelled", verdict: null };
+    // A queued or running result is a small header: parsing it is cheap.
+    const cancelled = serializeResult({ ...parseResult(current.json), status: "cancelled", verdict: null });
     this.#finish(cancelled);
     if (job !== undefined) onCancelled?.(job, cancelled);
     return cancelled;
@@ -88,17 +96,18 @@ export class MemoryQueue implements JobQueue {
     if (job === undefined) return undefined;
     const controller = new AbortController();
     this.#running.set(job.id, { job, controller });
-    this.#results.set(pendingResult(job, "running"));
+    this.#results.set(serializeResult(pendingResult(job, "running")));
     return { job, signal: controller.signal };
   }
 
-  /** @internal Stores a job's final result unless it was cancelled meanwhile; whether it was stored. */
-  complete(job: QueuedJob, result: RunResult): boolean {
+  /** @internal Stores a job's final result unless it was cancelled meanwhile; what it stored, undefined when it did not. */
+  complete(job: QueuedJob, result: RunResult): SerializedResult | undefined {
     this.#running.delete(job.id);
     const current = this.#results.get(job.id);
-    if (current !== undefined && isFinal(current.status)) return false;
-    this.#finish(result);
-    return true;
+    if (current !== undefined && isFinal(current.status)) return undefined;
+    const stored = serializeResult(result);
+    this.#finish(stored);
+    return stored;
   }
 
   /** @internal */
@@ -106,7 +115,7 @@ export class MemoryQueue implements JobQueue {
     this.#workers.delete(worker);
   }
 
-  #finish(result: RunResult): void {
+  #finish(result: SerializedResult): void {
     this.#results.set(result);
     this.#events.emit("finished", result.id);
   }
@@ -158,7 +167,8 @@ class MemoryWorker implements QueueWorker {
     const finish = (result: RunResult) => {
       settled = true;
       signal.removeEventListener("abort", abort);
-      if (this.#queue.complete(job, result)) this.#options.onStored?.(job, result);
+      const stored = this.#queue.complete(job, result);
+      if (stored !== undefined) this.#options.onStored?.(job, stored);
     };
     const promise = (async () => {
       let result: RunResult;

@@ -1,21 +1,58 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
+import { parseResult, type SerializedResult } from "../worker/result-json.js";
 import type { RunResult } from "../worker/run-result.js";
 import { orUnavailable } from "./errors.js";
 
 /**
  * Stores only when the run is not final yet: a worker finishing a job that the
  * API cancelled meanwhile must not overwrite the `cancelled` result.
- * KEYS[1] the run's hash; ARGV status, result JSON, TTL seconds, and optionally
- * a channel and the run's id to PUBLISH once stored (one round trip for both).
- * Returns 1 when stored.
+ *
+ * A final result is also counted: KEYS[2] (a sorted set of final results'
+ * ids by the time they were stored, ms), KEYS[3] (id → bytes of its JSON) and
+ * KEYS[4] (their total). Ids whose hash has expired are forgotten; then, while
+ * the total is over the cap, the oldest final result is deleted, never the one
+ * just stored. Queued and running results are small and not counted, and so
+ * never evicted here. (The evicted runs' keys are not in KEYS: Warren's Redis
+ * is a single instance, not a cluster.)
+ *
+ * KEYS[1] the run's hash. ARGV: status, result JSON, TTL seconds, byte cap,
+ * the run keys' prefix, the run's id, and optionally a channel to PUBLISH the
+ * id on once stored (one round trip for both). Returns 1 when stored.
  */
 const STORE_UNLESS_FINAL = `
-local current = redis.call('HGET', KEYS[1], 'status')
-if current == 'completed' or current == 'failed' or current == 'cancelled' then return 0 end
+local function final(status) return status == 'completed' or status == 'failed' or status == 'cancelled' end
+if final(redis.call('HGET', KEYS[1], 'status')) then return 0 end
+local ttl = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'result', ARGV[2])
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
-if ARGV[4] then redis.call('PUBLISH', ARGV[4], ARGV[5]) end
+redis.call('EXPIRE', KEYS[1], ttl)
+if final(ARGV[1]) then
+  local id = ARGV[6]
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  redis.call('ZADD', KEYS[2], now, id)
+  redis.call('HSET', KEYS[3], id, #ARGV[2])
+  local total = redis.call('INCRBY', KEYS[4], #ARGV[2])
+  local function forget(old)
+    local size = tonumber(redis.call('HGET', KEYS[3], old)) or 0
+    redis.call('HDEL', KEYS[3], old)
+    redis.call('ZREM', KEYS[2], old)
+    return redis.call('DECRBY', KEYS[4], size)
+  end
+  for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - ttl * 1000, 'LIMIT', 0, 1000)) do
+    if old ~= id then total = forget(old) end
+  end
+  local cap = tonumber(ARGV[4])
+  while total > cap do
+    local oldest = redis.call('ZRANGE', KEYS[2], 0, 1)
+    local victim = oldest[1]
+    if victim == id then victim = oldest[2] end
+    if not victim then break end
+    redis.call('DEL', ARGV[5] .. victim)
+    total = forget(victim)
+  end
+end
+if ARGV[7] then redis.call('PUBLISH', ARGV[7], ARGV[6]) end
 return 1`;
 
 /** KEYS[1] the run's hash; ARGV status, result JSON, TTL seconds. A script rather than a MULTI: one command on the submit path. */
@@ -24,46 +61,63 @@ redis.call('HSET', KEYS[1], 'status', ARGV[1], 'result', ARGV[2])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 return 1`;
 
-/** What we read back from Redis is data from outside the process: checked, not trusted. */
-const storedResultSchema = z.looseObject({
-  id: z.string(),
-  status: z.enum(["queued", "running", "completed", "cancelled", "failed"]),
-  language: z.string(),
-  version: z.string(),
-});
+/** A status read back from Redis is data from outside the process: checked, not trusted. */
+const statusSchema = z.enum(["queued", "running", "completed", "cancelled", "failed"]);
 
-/** RunResults in Redis hashes (`<name>:run:<id>`: status, result), readable by every API instance. */
+export interface RedisStoreOptions {
+  /** How long a result is kept. */
+  readonly ttlSeconds: number;
+  /** Most JSON bytes of final results kept, all together (WARREN_RESULT_STORE_BYTES). */
+  readonly maxBytes: number;
+}
+
+/**
+ * RunResults in Redis hashes (`<name>:run:<id>`: status, result JSON),
+ * readable by every API instance; final results are kept within a byte cap
+ * (`<name>:results`, `<name>:results:bytes`, `<name>:results:total`), oldest first.
+ */
 export class RedisResultStore {
   readonly #redis: Redis;
   readonly #prefix: string;
-  readonly #ttlSeconds: number;
+  readonly #options: RedisStoreOptions;
 
-  constructor(redis: Redis, prefix: string, ttlSeconds: number) {
+  constructor(redis: Redis, prefix: string, options: RedisStoreOptions) {
     this.#redis = redis;
     this.#prefix = prefix;
-    this.#ttlSeconds = ttlSeconds;
+    this.#options = options;
   }
 
   key(id: string): string {
     return `${this.#prefix}:run:${id}`;
   }
 
-  async create(result: RunResult): Promise<void> {
-    await orUnavailable("store a run", () => this.#redis.eval(CREATE, 1, this.key(result.id), result.status, JSON.stringify(result), this.#ttlSeconds));
+  /** The keys that count final results: ids by time, bytes per id, total bytes. */
+  get countKeys(): readonly [string, string, string] {
+    return [`${this.#prefix}:results`, `${this.#prefix}:results:bytes`, `${this.#prefix}:results:total`];
+  }
+
+  async create(result: SerializedResult): Promise<void> {
+    await orUnavailable("store a run", () => this.#redis.eval(CREATE, 1, this.key(result.id), result.status, result.json, this.#options.ttlSeconds));
   }
 
   /** Stores `result` unless the run already has a final status, then publishes its id on `announce` if given; whether it stored. */
-  async update(result: RunResult, announce?: string): Promise<boolean> {
-    const args: (string | number)[] = [result.status, JSON.stringify(result), this.#ttlSeconds];
-    if (announce !== undefined) args.push(announce, result.id);
-    const stored = await orUnavailable("update a run", () => this.#redis.eval(STORE_UNLESS_FINAL, 1, this.key(result.id), ...args));
+  async update(result: SerializedResult, announce?: string): Promise<boolean> {
+    const args: (string | number | Buffer)[] = [result.status, result.json, this.#options.ttlSeconds, this.#options.maxBytes, this.key(""), result.id];
+    if (announce !== undefined) args.push(announce);
+    const stored = await orUnavailable("update a run", () => this.#redis.eval(STORE_UNLESS_FINAL, 4, this.key(result.id), ...this.countKeys, ...args));
     return stored === 1;
   }
 
+  /** The stored bytes, as they are (ioredis' Buffer variant: no string of the whole result is made). */
+  async getSerialized(id: string): Promise<SerializedResult | undefined> {
+    const [status, json] = await orUnavailable("read a run", () => this.#redis.hmgetBuffer(this.key(id), "status", "result"));
+    if (status === null || status === undefined || json === null || json === undefined) return undefined;
+    return { id, status: statusSchema.parse(status.toString("latin1")), json };
+  }
+
   async get(id: string): Promise<RunResult | undefined> {
-    const text = await orUnavailable("read a run", () => this.#redis.hget(this.key(id), "result"));
-    if (text === null) return undefined;
-    return storedResultSchema.parse(JSON.parse(text)) as unknown as RunResult;
+    const stored = await this.getSerialized(id);
+    return stored === undefined ? undefined : parseResult(stored.json);
   }
 
   async remove(id: string): Promise<void> {

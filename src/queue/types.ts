@@ -1,5 +1,6 @@
 import type { RateLimiter } from "./rate-limiter.js";
 import type { RunRequest } from "../api/schemas.js";
+import type { SerializedResult } from "../worker/result-json.js";
 import type { RunResult } from "../worker/run-result.js";
 
 /** What the queue carries: the validated wire request and what the result's header says. */
@@ -24,8 +25,8 @@ export type RunHandler = (job: QueuedJob, signal: AbortSignal, settle: (result: 
 export interface WorkOptions {
   /** Jobs run at once by this worker. */
   readonly concurrency: number;
-  /** Called after a job's final result is stored (webhooks, metrics). Must not throw. */
-  readonly onStored?: (job: QueuedJob, result: RunResult) => void;
+  /** Called after a job's final result is stored (webhooks), with the bytes stored. Must not throw. */
+  readonly onStored?: (job: QueuedJob, result: SerializedResult) => void;
 }
 
 /** A worker attached to a queue. */
@@ -54,16 +55,23 @@ export interface JobQueue {
   readonly kind: "memory" | "bullmq";
   /** Queues a job (priority: 1 runs first) and stores its `queued` RunResult, which it returns. */
   enqueue(job: QueuedJob, priority: number): Promise<RunResult>;
-  /** The job's current RunResult; undefined when unknown or expired. */
+  /**
+   * The job's current RunResult, parsed from what is stored; undefined when
+   * unknown or expired. For callers that need the object: answers send
+   * getSerialized's bytes as they are.
+   */
   get(id: string): Promise<RunResult | undefined>;
+  /** The job's current RunResult as stored: its JSON bytes and status; undefined when unknown or expired. */
+  getSerialized(id: string): Promise<SerializedResult | undefined>;
   /**
    * Cancels a job: a queued one is removed, a running one is killed at once.
-   * Resolves with its RunResult (a finished job's is left as it was), undefined when unknown.
-   * `onCancelled` is called with the job when this cancel stored its final
-   * result, queued or running: no worker will report it then (its store comes
-   * second and fails), so its webhook is the caller's to send.
+   * Resolves with its RunResult as stored (a finished job's is left as it
+   * was), undefined when unknown. `onCancelled` is called with the job when
+   * this cancel stored its final result, queued or running: no worker will
+   * report it then (its store comes second and fails), so its webhook is the
+   * caller's to send.
    */
-  cancel(id: string, onCancelled?: (job: QueuedJob, result: RunResult) => void): Promise<RunResult | undefined>;
+  cancel(id: string, onCancelled?: (job: QueuedJob, result: SerializedResult) => void): Promise<SerializedResult | undefined>;
   /** Calls `listener` with the id of every job that reaches a final status; returns the unsubscribe function. */
   onFinished(listener: (id: string) => void): Promise<() => void>;
   /** Jobs waiting to run. */

@@ -46,6 +46,19 @@ export interface ExecRequest {
    * `cancelled`.
    */
   readonly signal?: AbortSignal;
+  /**
+   * The most bytes of output (stdout and stderr together, first come first
+   * kept) to keep in the ExecResult; the rest is counted (stdoutDropped,
+   * stderrDropped), not kept. Independent of `limits.outputKb`, which stops
+   * the program. Default: as much as `limits.outputKb` lets through.
+   */
+  readonly keepBytes?: number;
+  /**
+   * Called with each chunk of the program's stdout as it arrives, including
+   * the bytes not kept (past keepBytes): lets a caller judge the whole output
+   * without holding it. Must not throw.
+   */
+  readonly onStdout?: (chunk: Buffer) => void;
 }
 
 /** A launcher (Warren) failure: which set-up step failed and why. */
@@ -69,8 +82,12 @@ export interface ExecResult {
   readonly signal: string | null;
   readonly stdout: Buffer;
   readonly stderr: Buffer;
+  /** The stream lost bytes: the launcher's output limit cut it, or Warren did not keep all it received (keepBytes). */
   readonly stdoutTruncated: boolean;
   readonly stderrTruncated: boolean;
+  /** Bytes the launcher delivered that were not kept (past keepBytes); bytes cut by the output limit are not counted. */
+  readonly stdoutDropped: number;
+  readonly stderrDropped: number;
   readonly cpuTimeMs: number;
   readonly wallTimeMs: number;
   /** Peak cgroup memory charge in KiB (anonymous memory, page cache, tmpfs pages written, kernel memory). */

@@ -9,7 +9,7 @@ import { execArgs, holdArgs, type Bind } from "./launch-args.js";
 import { parseStatusLine, readyLineSchema, signalName } from "./launch-status.js";
 import { requireLauncher } from "./launcher-path.js";
 import { spawnLauncher, type LauncherProcess } from "./fast-spawn.js";
-import { OutputBuffer } from "./output-buffer.js";
+import { ByteAllowance, OutputBuffer } from "./output-buffer.js";
 import { AnswerReader, encodeCancel, encodeExecRequest } from "./served-frames.js";
 
 /** fd 3 of every launcher we spawn carries its status lines. */
@@ -41,10 +41,17 @@ export interface ContainerOptions {
   readonly launcher?: string;
 }
 
+/** What one execution may keep of its output: `cap` per stream, and `shared` bytes of both together. */
+interface KeepCaps {
+  readonly cap: number;
+  readonly shared?: number;
+}
+
 /** One execution in flight: its output so far and how to finish it. */
 interface Pending {
   readonly stdout: OutputBuffer;
   readonly stderr: OutputBuffer;
+  readonly onStdout: ((chunk: Buffer) => void) | undefined;
   readonly done: (statusLine: string | undefined) => void;
 }
 
@@ -80,8 +87,10 @@ export class Container {
     const reader = new AnswerReader((type, data) => {
       const pending = this.#pending;
       if (pending === undefined) return;
-      if (type === "o") pending.stdout.push(data);
-      else if (type === "e") pending.stderr.push(data);
+      if (type === "o") {
+        pending.stdout.push(data);
+        pending.onStdout?.(data);
+      } else if (type === "e") pending.stderr.push(data);
       else {
         this.#pending = undefined;
         pending.done(data.toString("utf8"));
@@ -154,7 +163,8 @@ export class Container {
       staged === undefined ? encodeExecRequest(args, stdin) : encodeExecRequest(["--unpack-first", String(staged.length), ...args], Buffer.concat([staged, stdin]));
     const outputCap =
       request.limits.outputKb === undefined ? OUTPUT_HARD_CAP : Math.min(OUTPUT_HARD_CAP, request.limits.outputKb * 1024 + OUTPUT_SLACK);
-    return this.#queued(frame, outputCap, request).then((result) => {
+    const keep = { cap: outputCap, ...(request.keepBytes === undefined ? {} : { shared: request.keepBytes }) };
+    return this.#queued(frame, keep, request).then((result) => {
       if (staged !== undefined && result.status === "internal_error" && result.error?.step === "unpack") throw copyInFailed(result);
       return result;
     });
@@ -186,27 +196,29 @@ export class Container {
   async copyIn(files: readonly JobFile[]): Promise<void> {
     const stream = encodeJobFiles(files);
     if (stream.length === 0) return;
-    const result = await this.#queued(encodeExecRequest(["--unpack"], stream), DIAGNOSTICS_CAP, { limits: {} });
+    const result = await this.#queued(encodeExecRequest(["--unpack"], stream), { cap: DIAGNOSTICS_CAP }, { limits: {} });
     if (result.status !== "ok") throw copyInFailed(result);
   }
 
   /** Serves FRAME once the requests before it are answered (the holder serves one at a time). */
-  #queued(frame: Buffer, outputCap: number, request: Pick<ExecRequest, "limits" | "signal">): Promise<ExecResult> {
-    const run = this.#turn.then(() => this.#serve(frame, outputCap, request));
+  #queued(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout">): Promise<ExecResult> {
+    const run = this.#turn.then(() => this.#serve(frame, keep, request));
     this.#turn = run.catch(() => {});
     return run;
   }
 
   /** Sends one request and waits for its answer. */
-  async #serve(frame: Buffer, outputCap: number, request: Pick<ExecRequest, "limits" | "signal">): Promise<ExecResult> {
+  async #serve(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout">): Promise<ExecResult> {
     if (!this.alive) {
       throw new SandboxError("container_gone", `The container (init pid ${this.pid}) is gone: its launcher exited (${describeExit(this.#holder)}). ${this.#diagnosticsText()}`);
     }
     if (request.signal?.aborted === true) return cancelledResult();
-    const stdout = new OutputBuffer(outputCap);
-    const stderr = new OutputBuffer(outputCap);
+    // Both streams draw on one allowance: keepBytes bounds what this execution makes Warren hold.
+    const shared = keep.shared === undefined ? undefined : new ByteAllowance(keep.shared);
+    const stdout = new OutputBuffer(keep.cap, shared);
+    const stderr = new OutputBuffer(keep.cap, shared);
     const answered = new Promise<string | undefined>((resolve) => {
-      this.#pending = { stdout, stderr, done: resolve };
+      this.#pending = { stdout, stderr, onStdout: request.onStdout, done: resolve };
     });
     // A cancel frame makes the holder kill the program's cgroup and clean up.
     const cancel = () => this.#holder.stdin?.write(encodeCancel());
@@ -225,7 +237,7 @@ export class Container {
     clearTimeout(deadline);
     request.signal?.removeEventListener("abort", cancel);
 
-    const base = { stdout: stdout.toBuffer(), stderr: stderr.toBuffer() };
+    const base = { stdout: stdout.toBuffer(), stderr: stderr.toBuffer(), stdoutDropped: stdout.bytesDropped, stderrDropped: stderr.bytesDropped };
     const failed = (step: string, message: string, errno: number | null = null, what: Pick<ExecError, "path" | "interpreter" | "scratch"> = {}): ExecResult => ({
       ...base,
       status: "internal_error",
@@ -377,6 +389,8 @@ function cancelledResult(): ExecResult {
     stderr: Buffer.alloc(0),
     stdoutTruncated: false,
     stderrTruncated: false,
+    stdoutDropped: 0,
+    stderrDropped: 0,
     cpuTimeMs: 0,
     wallTimeMs: 0,
     memoryKb: 0,

@@ -16,7 +16,7 @@ export class CallbackDeniedError extends WarrenError {
 export interface CallbackRequest {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
+  readonly body: string | Buffer;
   readonly timeoutMs: number;
   readonly policy: CallbackPolicy;
 }

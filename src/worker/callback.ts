@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { QueuedJob } from "../queue/types.js";
 import { DEFAULT_CALLBACK_POLICY, type CallbackPolicy } from "./callback-policy.js";
 import { postCallback } from "./callback-request.js";
-import type { RunResult } from "./run-result.js";
+import type { SerializedResult } from "./result-json.js";
 
 export interface CallbackOptions {
   /** Per attempt. @defaultValue 10 s */
@@ -16,26 +16,27 @@ export interface CallbackOptions {
 }
 
 /**
- * Sends a finished job's RunResult to its `callbackUrl`, if it has one, in
- * the background. Whoever stores a job's final result calls it: the worker
- * for a result it stored, the cancelling API for a cancel it stored.
+ * Sends a finished job's RunResult, the bytes stored, to its `callbackUrl`,
+ * if it has one, in the background. Whoever stores a job's final result calls
+ * it: the worker for a result it stored, the cancelling API for a cancel it stored.
  */
-export function notifyCallback(job: QueuedJob, result: RunResult, logger: Logger, options?: CallbackOptions): void {
+export function notifyCallback(job: QueuedJob, result: SerializedResult, logger: Logger, options?: CallbackOptions): void {
   const url = job.request.callbackUrl;
   if (url !== undefined) void deliverCallback(url, result, logger.child({ runId: job.id }), options);
 }
 
 /**
- * POSTs the RunResult to `url`: a 2xx answer is success; any other answer,
- * a timeout or a network error is retried with exponential backoff.
- * Redirects are not followed (they could lead anywhere). A target the policy
- * refuses (callback-policy.ts) is not retried. Never throws; resolves with whether it was delivered.
+ * POSTs the RunResult's JSON bytes to `url` (as stored: never serialised
+ * again): a 2xx answer is success; any other answer, a timeout or a network
+ * error is retried with exponential backoff. Redirects are not followed
+ * (they could lead anywhere). A target the policy refuses (callback-policy.ts)
+ * is not retried. Never throws; resolves with whether it was delivered.
  */
-export async function deliverCallback(url: string, result: RunResult, logger: Logger, options: CallbackOptions = {}): Promise<boolean> {
+export async function deliverCallback(url: string, result: SerializedResult, logger: Logger, options: CallbackOptions = {}): Promise<boolean> {
   const attempts = options.attempts ?? 5;
   const timeoutMs = options.timeoutMs ?? 10_000;
   let delay = options.backoffMs ?? 1_000;
-  const body = JSON.stringify(result);
+  const body = result.json;
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
     let problem: string;
     try {

@@ -1,3 +1,10 @@
+import { exactCheck } from "./check/exact.js";
+import { linesCheck } from "./check/lines.js";
+import { decoded, type OutputCheck } from "./check/output-check.js";
+import { floatCheck, tokensCheck } from "./check/tokens.js";
+
+export type { OutputCheck } from "./check/output-check.js";
+
 /** How a test's output is compared with the expected output (API.md `checker`). */
 export type Checker =
   | { readonly kind: "exact" }
@@ -5,42 +12,28 @@ export type Checker =
   | { readonly kind: "tokens" }
   | { readonly kind: "float"; readonly epsilon: number };
 
-/** Whether `actual` passes against `expected` under `checker`. */
-export function check(checker: Checker, expected: string, actual: string): boolean {
+/**
+ * A check of one test's stdout against `expected` under `checker`, fed the
+ * output's bytes as they arrive (ExecRequest.onStdout). It keeps no copy of
+ * the output: at most one line or token of it, as long as the expected one
+ * it meets. The output is read as UTF-8, as StageResult.stdout is.
+ */
+export function startCheck(checker: Checker, expected: string): OutputCheck {
   switch (checker.kind) {
     case "exact":
-      return actual === expected;
+      return decoded(exactCheck(expected));
     case "lines":
-      return arraysEqual(normalizeLines(expected), normalizeLines(actual), (a, b) => a === b);
+      return decoded(linesCheck(expected));
     case "tokens":
-      return arraysEqual(tokens(expected), tokens(actual), (a, b) => a === b);
+      return decoded(tokensCheck(expected));
     case "float":
-      return arraysEqual(tokens(expected), tokens(actual), (a, b) => floatTokensMatch(a, b, checker.epsilon));
+      return decoded(floatCheck(expected, checker.epsilon));
   }
 }
 
-/** Lines with trailing spaces removed, trailing empty lines dropped; \r\n counts as \n. */
-function normalizeLines(text: string): string[] {
-  const lines = text.replace(/\r\n/g, "\n").split("\n").map((line) => line.replace(/[ \t\r]+$/, ""));
-  while (lines.length > 0 && lines.at(-1) === "") lines.pop();
-  return lines;
-}
-
-function tokens(text: string): string[] {
-  return text.split(/\s+/).filter((token) => token !== "");
-}
-
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/** Numbers match within `epsilon`, absolute or relative to the expected value; anything else exactly. */
-function floatTokensMatch(expected: string, actual: string, epsilon: number): boolean {
-  if (!NUMBER.test(expected) || !NUMBER.test(actual)) return expected === actual;
-  const want = Number(expected);
-  const got = Number(actual);
-  const difference = Math.abs(want - got);
-  return difference <= epsilon || difference <= epsilon * Math.abs(want);
-}
-
-function arraysEqual<T>(a: readonly T[], b: readonly T[], equal: (x: T, y: T) => boolean): boolean {
-  return a.length === b.length && a.every((item, index) => equal(item, b[index] as T));
+/** Whether `actual` passes against `expected` under `checker` (the whole output at once). */
+export function check(checker: Checker, expected: string, actual: string | Buffer): boolean {
+  const running = startCheck(checker, expected);
+  running.write(typeof actual === "string" ? Buffer.from(actual, "utf8") : actual);
+  return running.end();
 }

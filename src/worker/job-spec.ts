@@ -4,6 +4,7 @@ import type { Language } from "../sandbox/images/languages.js";
 import { selectLanguage } from "../sandbox/images/select-language.js";
 import type { Checker } from "./checkers.js";
 import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS, MAX_LIMITS, type Limits } from "./limits.js";
+import type { KeepOutput } from "./run-result.js";
 
 export interface JobFileSpec {
   readonly path: string;
@@ -30,6 +31,8 @@ export interface JobSpec {
   readonly checker: Checker;
   /** Judge mode: stop after the first test that is not accepted (the rest are not run). */
   readonly stopOnFirstFailure: boolean;
+  /** Which run stages keep their output in the result (compile output is always kept). */
+  readonly keepOutput: KeepOutput;
   readonly callbackUrl: string | null;
 }
 
@@ -73,6 +76,7 @@ export function toJobSpec(request: RunRequest, context: SpecContext): JobSpec {
     tests: tests === null ? null : Object.freeze(tests),
     checker: Object.freeze({ ...request.checker }),
     stopOnFirstFailure: request.stopOnFirstFailure,
+    keepOutput: request.keepOutput,
     callbackUrl: request.callbackUrl ?? null,
   });
 }

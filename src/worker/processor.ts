@@ -6,6 +6,7 @@ import { sandboxLanguages } from "../sandbox/images/catalog.js";
 import { notifyCallback, type CallbackOptions } from "./callback.js";
 import { jobSpecFromBody } from "./job-spec.js";
 import type { Limits } from "./limits.js";
+import type { SerializedResult } from "./result-json.js";
 import type { RunResult } from "./run-result.js";
 import { flushPhases, markPhase } from "./phase-timings.js";
 import { runJob, type Sandbox } from "./run-job.js";
@@ -16,10 +17,12 @@ export interface ProcessorDeps {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly callback?: CallbackOptions;
+  /** WARREN_RESULT_MAX_BYTES: the output one result keeps; default RESULT_MAX_BYTES.default. */
+  readonly resultMaxBytes?: number;
 }
 
 /** The one worker implementation, for both queue backends: a queued job → runJob → RunResult. */
-export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stored: (job: QueuedJob, result: RunResult) => void } {
+export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stored: (job: QueuedJob, result: SerializedResult) => void } {
   const { sandbox, logger } = deps;
   const handle: RunHandler = async (job, signal, settle) => {
     markPhase("worker", job.id, "started");
@@ -45,6 +48,7 @@ export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stor
     // The result is stored (and waiters answered) while the container is torn down.
     const result = await runJob(spec, sandbox, job.id, {
       signal,
+      ...(deps.resultMaxBytes === undefined ? {} : { resultMaxBytes: deps.resultMaxBytes }),
       onResult: (early) => {
         settle(early);
         finish(early);
@@ -54,6 +58,6 @@ export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stor
     flushPhases("worker", job.id);
     return result;
   };
-  const stored = (job: QueuedJob, result: RunResult) => notifyCallback(job, result, logger, deps.callback);
+  const stored = (job: QueuedJob, result: SerializedResult) => notifyCallback(job, result, logger, deps.callback);
   return { handle, stored };
 }

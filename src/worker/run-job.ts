@@ -6,13 +6,14 @@ import type { ImageLease } from "../sandbox/images/store/lease.js";
 import { expandCommand } from "../sandbox/images/languages.js";
 import { Container } from "../sandbox/launcher.js";
 import type { ContainerPool } from "../sandbox/pool.js";
-import { check } from "./checkers.js";
+import { startCheck } from "./checkers.js";
 import { ProgramStarts } from "./exec-blame.js";
 import type { JobSpec } from "./job-spec.js";
 import type { Limits } from "./limits.js";
 import type { RunResult, StageResult, TestResult, Verdict } from "./run-result.js";
 import { markPhase } from "./phase-timings.js";
-import { execLimits, toStageResult } from "./stage.js";
+import { OutputKeeper, RESULT_MAX_BYTES, type StageKind } from "./output-keeper.js";
+import { execLimits } from "./stage.js";
 import { compiled, compileFailureVerdict, overallVerdict, runVerdict } from "./verdict.js";
 
 /** Where jobs run: an image and the delegated cgroup parents. */
@@ -41,6 +42,11 @@ export interface RunJobOptions {
    * queue store the result and answer waiters while the teardown runs. Must not throw.
    */
   readonly onResult?: (result: RunResult) => void;
+  /**
+   * The most output bytes (stdout and stderr) the result keeps across all
+   * its stages (WARREN_RESULT_MAX_BYTES). @defaultValue RESULT_MAX_BYTES.default
+   */
+  readonly resultMaxBytes?: number;
 }
 
 /**
@@ -98,10 +104,12 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
   // The stages; their result is reported (onResult) before the container's teardown.
   const stages = async (): Promise<RunResult> => {
     const files = spec.files.map((file) => file.path);
+    // One output budget for every stage of the run, spent as output is read (docs/api-extensions.md, keepOutput).
+    const keeper = new OutputKeeper(options.resultMaxBytes ?? RESULT_MAX_BYTES.default, spec.keepOutput);
     let execs = 0;
     // A program that could not start is the job's runtime_error when the job made it so (exec-blame.ts).
     const starts = new ProgramStarts();
-    const stage = async (template: readonly string[], limits: Limits, stdin: Buffer, extra: readonly string[], env: Readonly<Record<string, string>>) => {
+    const stage = async (kind: StageKind, template: readonly string[], limits: Limits, stdin: Buffer, extra: readonly string[], env: Readonly<Record<string, string>>, onStdout?: (chunk: Buffer) => void) => {
       const n = ++execs;
       markPhase("worker", id, `exec ${n}`);
       const argv = [...expandCommand(template, spec.language, { files, memoryMb: limits.memoryMb }), ...extra];
@@ -110,30 +118,38 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
         env: { ...image.env, ...env },
         stdin,
         limits: execLimits(limits),
+        keepBytes: keeper.allowance(kind),
+        ...(onStdout === undefined ? {} : { onStdout }),
       });
       markPhase("worker", id, `exec ${n} done`);
       const afterCompile = spec.language.compile !== null && template !== spec.language.compile;
-      return starts.settle(toStageResult(result), { program: argv[0] ?? "", env: { ...image.env, ...env }, imageEnv: image.env, afterCompile });
+      const settled = starts.settle(keeper.take(kind, result), { program: argv[0] ?? "", env: { ...image.env, ...env }, imageEnv: image.env, afterCompile });
+      return { result, stage: settled };
     };
 
     let compile: StageResult | null = null;
     if (spec.language.compile !== null) {
-      compile = await stage(spec.language.compile, spec.compileLimits, Buffer.alloc(0), [], {});
+      compile = (await stage("compile", spec.language.compile, spec.compileLimits, Buffer.alloc(0), [], {})).stage;
       if (aborted()) return cancelled();
       if (!compiled(compile)) return finish(compileFailureVerdict(compile), { compile });
     }
     if (spec.tests === null) {
-      const run = await stage(spec.language.run, spec.limits, spec.stdin, spec.args, spec.env);
+      const { result, stage: run } = await stage("run", spec.language.run, spec.limits, spec.stdin, spec.args, spec.env);
       if (aborted()) return cancelled();
-      return finish(runVerdict(run), { compile, run });
+      const verdict = runVerdict(run);
+      return finish(verdict, { compile, run: keeper.settle(run, result, verdict) });
     }
     const tests: TestResult[] = [];
     for (const test of spec.tests) {
-      const run = await stage(spec.language.run, spec.limits, test.stdin, spec.args, spec.env);
+      // The checker reads the whole stdout as it arrives, however little of it the result keeps.
+      const checking = test.expectedOutput === null ? undefined : startCheck(spec.checker, test.expectedOutput);
+      const ran = await stage("run", spec.language.run, spec.limits, test.stdin, spec.args, spec.env, checking && ((chunk) => checking.write(chunk)));
       if (aborted()) return cancelled();
-      const passed = test.expectedOutput === null || check(spec.checker, test.expectedOutput, run.stdout);
-      tests.push({ name: test.name, verdict: runVerdict(run, passed), ...run });
-      if (spec.stopOnFirstFailure && tests.at(-1)?.verdict !== "accepted") break;
+      const run = ran.stage;
+      const passed = checking === undefined || checking.end();
+      const verdict = runVerdict(run, passed);
+      tests.push({ name: test.name, verdict, ...keeper.settle(run, ran.result, verdict) });
+      if (spec.stopOnFirstFailure && verdict !== "accepted") break;
     }
     return finish(overallVerdict(tests), { compile, tests });
   };

@@ -12,6 +12,22 @@ export const VERDICTS = [
 ] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
+/** What a request may ask to keep of its run stages' output (extension `keepOutput`). */
+export const KEEP_OUTPUT = ["all", "failed", "none"] as const;
+export type KeepOutput = (typeof KEEP_OUTPUT)[number];
+
+/**
+ * Extension: output Warren received but did not keep in the result, and why:
+ * `result_budget` (WARREN_RESULT_MAX_BYTES was spent) or `keep_output` (the
+ * request's keepOutput). Bytes cut by the program's own output limit are not
+ * counted here (they never reached Warren).
+ */
+export interface OutputOmitted {
+  readonly reason: "result_budget" | "keep_output";
+  readonly stdoutBytes: number;
+  readonly stderrBytes: number;
+}
+
 /** One stage (compile, run, or one test's run), as in API.md. */
 export interface StageResult {
   readonly status: ExecStatus;
@@ -27,6 +43,8 @@ export interface StageResult {
   readonly memoryKb: number;
   /** Extension: what failed, only when status is internal_error. */
   readonly error?: ExecError;
+  /** Extension: present when Warren dropped some of the stage's output (the stream's *Truncated flag is then set). */
+  readonly outputOmitted?: OutputOmitted;
 }
 
 export interface TestResult extends StageResult {

@@ -1,6 +1,6 @@
 import type { ExecLimits, ExecResult } from "../sandbox/exec-types.js";
 import type { Limits } from "./limits.js";
-import type { StageResult } from "./run-result.js";
+import type { OutputOmitted, StageResult } from "./run-result.js";
 
 /** A stage's limits in the launcher's terms. The disk limit doubles as the largest file. */
 export function execLimits(limits: Limits): ExecLimits {
@@ -16,8 +16,12 @@ export function execLimits(limits: Limits): ExecLimits {
   };
 }
 
-/** An ExecResult as API.md's StageResult (output decoded as UTF-8). */
-export function toStageResult(result: ExecResult): StageResult {
+/**
+ * An ExecResult as API.md's StageResult (output decoded as UTF-8). The
+ * bytes the execution did not keep (past its keepBytes) are reported as
+ * dropped for `reason`.
+ */
+export function toStageResult(result: ExecResult, reason: OutputOmitted["reason"] = "result_budget"): StageResult {
   return {
     status: result.status,
     exitCode: result.exitCode,
@@ -30,5 +34,6 @@ export function toStageResult(result: ExecResult): StageResult {
     wallTimeMs: result.wallTimeMs,
     memoryKb: result.memoryKb,
     ...(result.error === undefined ? {} : { error: result.error }),
+    ...(result.stdoutDropped + result.stderrDropped === 0 ? {} : { outputOmitted: { reason, stdoutBytes: result.stdoutDropped, stderrBytes: result.stderrDropped } }),
   };
 }

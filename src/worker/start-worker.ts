@@ -9,7 +9,7 @@ import type { Sandbox } from "./run-job.js";
 
 /** Attaches the worker (runJob in `sandbox`) to `queue` with WARREN_CONCURRENCY slots; `callback` says how its webhooks are sent. */
 export function startWorker(queue: JobQueue, sandbox: Sandbox, config: QueueConfig, metrics: Metrics, logger: Logger, callback?: CallbackOptions): QueueWorker {
-  const processor = createProcessor({ sandbox, maxima: MAX_LIMITS, metrics, logger, ...(callback === undefined ? {} : { callback }) });
+  const processor = createProcessor({ sandbox, maxima: MAX_LIMITS, metrics, logger, resultMaxBytes: config.resultMaxBytes, ...(callback === undefined ? {} : { callback }) });
   logger.info({ concurrency: config.concurrency, queue: queue.kind }, "worker started");
   return queue.work(processor.handle, { concurrency: config.concurrency, onStored: processor.stored });
 }

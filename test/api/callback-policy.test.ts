@@ -9,6 +9,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { errorSchema, runResultSchema } from "../../src/api/result-schemas.js";
 import { deliverCallback } from "../../src/worker/callback.js";
+import { serializeResult } from "../../src/worker/result-json.js";
 import { callbackPolicy } from "../../src/worker/callback-policy.js";
 import type { RunResult } from "../../src/worker/run-result.js";
 import { postRun, stop } from "../e2e/processes.js";
@@ -65,7 +66,7 @@ function capturingLogger() {
   return { logger, lines };
 }
 
-const RESULT = { id: "00000000-0000-4000-8000-000000000000", status: "completed", language: "python", version: "3", verdict: "accepted", compile: null, run: null, tests: null } as unknown as RunResult;
+const RESULT = serializeResult({ id: "00000000-0000-4000-8000-000000000000", status: "completed", language: "python", version: "3", verdict: "accepted", compile: null, run: null, tests: null } as unknown as RunResult);
 
 /** Every spelling of "this machine" that reaches the receivers when it is not refused. */
 const LOOPBACK_URLS = (port: number) => [

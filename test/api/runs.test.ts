@@ -38,6 +38,25 @@ describe("POST /v1/runs", () => {
     expect(result).toMatchObject({ status: "completed", verdict: "accepted", run: { stdout: "ABC\n" } });
   });
 
+  it("answers with the stored JSON bytes as they are: ?wait=true, GET and DELETE of a finished run", async () => {
+    // invalid UTF-8 and control characters in the output, and keepOutput: what the answer says is what was stored
+    const body = python("import sys; sys.stdout.buffer.write(bytes(range(256)))", { keepOutput: "all" });
+    const waited = await t.app.request("/v1/runs?wait=true", post(body));
+    expect(waited.status).toBe(200);
+    expect(waited.headers.get("content-type")).toMatch(/^application\/json/);
+    const bytes = Buffer.from(await waited.arrayBuffer());
+    const result = runResultSchema.parse(JSON.parse(bytes.toString()));
+    expect(result.run?.stdout).toBe(Buffer.from(Array.from({ length: 256 }, (_, i) => i)).toString("utf8"));
+    const stored = await t.queue.getSerialized(result.id);
+    expect(stored?.json.equals(bytes)).toBe(true);
+    for (const method of ["GET", "DELETE"]) {
+      const again = await t.app.request(`/v1/runs/${result.id}`, { method });
+      expect(again.status).toBe(200);
+      expect(again.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(Buffer.from(await again.arrayBuffer()).equals(bytes)).toBe(true);
+    }
+  });
+
   it("reports a user's failure as a verdict, not an error", async () => {
     const response = await t.app.request("/v1/runs?wait=true", post(python("raise SystemExit(3)")));
     expect(response.status).toBe(200);

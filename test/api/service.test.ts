@@ -100,7 +100,8 @@ describe("languages, health, metrics, openapi", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/runs", "/v1/runs/{id}", "/v1/languages", "/v1/images", "/healthz", "/readyz", "/metrics"]));
     const body = doc.paths["/v1/runs"]?.post?.requestBody?.content["application/json"]?.schema;
-    expect(Object.keys(body?.properties ?? {})).toEqual(expect.arrayContaining(["language", "files", "limits", "tests", "checker", "callbackUrl"]));
+    expect(Object.keys(body?.properties ?? {})).toEqual(expect.arrayContaining(["language", "files", "limits", "tests", "checker", "callbackUrl", "keepOutput"]));
+    expect(body?.properties?.keepOutput).toMatchObject({ enum: ["all", "failed", "none"], default: "all", description: expect.stringContaining("failed") });
     expect(body?.additionalProperties).toBe(false);
   });
 });
@@ -108,17 +109,19 @@ describe("languages, health, metrics, openapi", () => {
 describe("callbackUrl", () => {
   it("POSTs the RunResult to the callback, retrying after a failure", async () => {
     const received: unknown[] = [];
+    const bodies: Buffer[] = [];
     let calls = 0;
     const server = http.createServer((request, response) => {
-      let text = "";
-      request.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => {
         calls += 1;
         if (calls === 1) {
           response.writeHead(500).end();
           return;
         }
-        received.push(JSON.parse(text));
+        bodies.push(Buffer.concat(chunks));
+        received.push(JSON.parse(Buffer.concat(chunks).toString()));
         response.writeHead(204).end();
       });
     });
@@ -132,6 +135,8 @@ describe("callbackUrl", () => {
       while (received.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       expect(calls).toBe(2);
       expect(received).toEqual([result]);
+      // the stored bytes, as they are
+      expect(bodies[0]?.equals((await t.queue.getSerialized(result.id))?.json ?? Buffer.alloc(0))).toBe(true);
     } finally {
       await t.close();
       server.close();

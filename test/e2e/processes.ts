@@ -5,10 +5,14 @@ import { testEnv } from "../helpers/sandbox.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** `warren ARGS` from the sources (through tsx, so no build is needed), its output kept for failure messages. */
-export function warren(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; log: () => string } {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(repo, "src/cli/main.ts"), ...args], {
-    cwd: repo,
+/**
+ * `warren ARGS` from the sources (through tsx, so no build is needed), its
+ * output kept for failure messages. `checkout`: another checkout of Warren
+ * to run (with its own node_modules), e.g. an older commit to show a test fails there.
+ */
+export function warren(args: string[], env: NodeJS.ProcessEnv = {}, checkout = repo): { child: ChildProcess; log: () => string } {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(checkout, "src/cli/main.ts"), ...args], {
+    cwd: checkout,
     env: { ...testEnv(), WARREN_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

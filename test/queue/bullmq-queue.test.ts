@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BullMqQueue } from "../../src/queue/bullmq-queue.js";
 import { queueConfig } from "../../src/queue/config.js";
@@ -20,7 +21,7 @@ function open(env: NodeJS.ProcessEnv = {}): Promise<BullMqQueue> {
   return BullMqQueue.open(queueConfig({ REDIS_URL: redis.url, WARREN_QUEUE: `t-${randomUUID().slice(0, 8)}`, WARREN_RETRY_BACKOFF_MS: "10", ...env }));
 }
 
-queueContract("BullMQ", () => open());
+queueContract("BullMQ", (env) => open(env));
 
 describe("BullMQ backend", () => {
   it("retries a job Warren failed, with backoff, and not a user's failure", async () => {
@@ -70,6 +71,37 @@ describe("BullMQ backend", () => {
       expect(calls).toBe(2);
       await worker.close();
     } finally {
+      await queue.close();
+    }
+  });
+
+  it("counts final results' bytes beside them, and forgets the ones whose hash expired", async () => {
+    const name = `t-${randomUUID().slice(0, 8)}`;
+    const queue = await BullMqQueue.open(queueConfig({ REDIS_URL: redis.url, WARREN_QUEUE: name, WARREN_RESULT_TTL_S: "1", WARREN_RESULT_STORE_BYTES: String(1024 * 1024) }));
+    const client = new Redis(redis.url);
+    try {
+      const worker = queue.work(async (job) => completed(job, "y".repeat(300 * 1024)), { concurrency: 1 });
+      const run = async () => {
+        const job = newJob();
+        await queue.enqueue(job, 100);
+        expect((await waitForResult(queue, job.id, 20_000))?.status).toBe("completed");
+        return job.id;
+      };
+      const first = [await run(), await run()];
+      const sizes = await Promise.all(first.map((id) => client.hstrlen(`${name}:run:${id}`, "result")));
+      expect(sizes.every((size) => size > 300 * 1024)).toBe(true);
+      expect(Number(await client.get(`${name}:results:total`))).toBe(sizes[0]! + sizes[1]!);
+      expect(await client.zrange(`${name}:results`, 0, -1)).toEqual(first);
+      // past the TTL the hashes are gone; the next store forgets them
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      expect(await client.exists(...first.map((id) => `${name}:run:${id}`))).toBe(0);
+      const last = await run();
+      expect(await client.zrange(`${name}:results`, 0, -1)).toEqual([last]);
+      expect(Number(await client.get(`${name}:results:total`))).toBe(await client.hstrlen(`${name}:run:${last}`, "result"));
+      expect(await client.hkeys(`${name}:results:bytes`)).toEqual([last]);
+      await worker.close();
+    } finally {
+      client.disconnect();
       await queue.close();
     }
   });

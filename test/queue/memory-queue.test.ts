@@ -4,7 +4,7 @@ import { pendingResult, waitForResult, type QueuedJob } from "../../src/queue/in
 import { MemoryQueue } from "../../src/queue/memory-queue.js";
 import { queueContract } from "./queue.case.js";
 
-queueContract("in-process", async () => new MemoryQueue(queueConfig({})));
+queueContract("in-process", async (env = {}) => new MemoryQueue(queueConfig(env)));
 
 describe("in-process queue retries", () => {
   it("tries a job Warren failed again (with backoff), never one with a user's verdict", async () => {

@@ -4,11 +4,13 @@ import { runRequestSchema } from "../../src/api/schemas.js";
 import type { JobQueue, QueuedJob, QueueWorker, RunHandler } from "../../src/queue/index.js";
 import { waitForResult } from "../../src/queue/index.js";
 import { MAX_LIMITS } from "../../src/worker/limits.js";
+import { jsonBuffer } from "../../src/worker/json-chunks.js";
+import { parseResult } from "../../src/worker/result-json.js";
 import type { RunResult } from "../../src/worker/run-result.js";
 import { deferred, eventually } from "../helpers/eventually.js";
 
-/** Opens a fresh, empty queue (its own name) for one test. */
-export type OpenQueue = () => Promise<JobQueue>;
+/** Opens a fresh, empty queue (its own name) for one test, with these settings (queueConfig's variables). */
+export type OpenQueue = (env?: NodeJS.ProcessEnv) => Promise<JobQueue>;
 
 export function newJob(text = "hi"): QueuedJob {
   const request = runRequestSchema(MAX_LIMITS).parse({ language: "python", files: [{ path: "main.py", content: `print(${JSON.stringify(text)})` }] });
@@ -27,8 +29,8 @@ export function queueContract(name: string, open: OpenQueue): void {
     afterEach(async () => {
       for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     });
-    const setUp = async () => {
-      const queue = await open();
+    const setUp = async (env?: NodeJS.ProcessEnv) => {
+      const queue = await open(env);
       cleanups.push(() => queue.close());
       return queue;
     };
@@ -58,9 +60,61 @@ export function queueContract(name: string, open: OpenQueue): void {
       await eventually("the finished event", () => (finished.includes(job.id) ? true : undefined));
     });
 
+    it("stores a result as its JSON bytes: getSerialized gives them as written, get() the object", async () => {
+      const queue = await setUp();
+      const job = newJob();
+      // what is hard to store: control characters, invalid UTF-8 decoded as U+FFFD, astral characters, lone surrogates
+      const result = completed(job, "\u0000\u001f\"\\\uFFFD😀\ud800 end");
+      work(queue, async () => result);
+      await queue.enqueue(job, 100);
+      expect(await waitForResult(queue, job.id, 20_000)).toEqual(result);
+      const stored = await queue.getSerialized(job.id);
+      expect(stored).toMatchObject({ id: job.id, status: "completed" });
+      expect(stored?.json.equals(jsonBuffer(result))).toBe(true);
+      expect(stored?.json.toString()).toBe(JSON.stringify(result));
+    });
+
+    it("keeps finished results within WARREN_RESULT_STORE_BYTES, oldest first, never a running one nor the one just stored", async () => {
+      const queue = await setUp({ WARREN_RESULT_STORE_BYTES: String(1024 * 1024) });
+      const held = newJob("held");
+      const release = deferred();
+      const sizes = new Map<string, number>();
+      work(
+        queue,
+        async (running) => {
+          if (running.id === held.id) await release.promise;
+          return completed(running, "x".repeat(sizes.get(running.id) ?? 0));
+        },
+        2,
+      );
+      await queue.enqueue(held, 100);
+      cleanups.push(async () => release.resolve()); // runs before the worker's close, even when an expectation fails
+      await eventually("the held job to run", async () => ((await queue.get(held.id))?.status === "running" ? true : undefined));
+      const finish = async (bytes: number) => {
+        const job = newJob();
+        sizes.set(job.id, bytes);
+        await queue.enqueue(job, 100);
+        expect((await waitForResult(queue, job.id, 20_000))?.status).toBe("completed");
+        return job.id;
+      };
+      const [a, b, c] = [await finish(400 * 1024), await finish(400 * 1024), await finish(400 * 1024)];
+      // 1.2 MiB of results against 1 MiB: the oldest goes
+      expect(await queue.getSerialized(a)).toBeUndefined();
+      for (const id of [b, c]) expect((await queue.getSerialized(id))?.json.length).toBeGreaterThan(400 * 1024);
+      // larger than the cap alone: kept; everything finished before it goes
+      const d = await finish(1536 * 1024);
+      expect((await queue.getSerialized(d))?.status).toBe("completed");
+      for (const id of [b, c]) expect(await queue.getSerialized(id)).toBeUndefined();
+      // the running job was never evicted
+      expect((await queue.get(held.id))?.status).toBe("running");
+      release.resolve();
+      expect((await waitForResult(queue, held.id, 20_000))?.status).toBe("completed");
+    });
+
     it("answers undefined for an unknown id", async () => {
       const queue = await setUp();
       expect(await queue.get(randomUUID())).toBeUndefined();
+      expect(await queue.getSerialized(randomUUID())).toBeUndefined();
       expect(await queue.cancel(randomUUID())).toBeUndefined();
     });
 
@@ -86,7 +140,8 @@ export function queueContract(name: string, open: OpenQueue): void {
       await queue.enqueue(job, 100);
       const told: string[] = [];
       const cancelled = await queue.cancel(job.id, (removed, result) => told.push(`${removed.id} ${result.status}`));
-      expect(cancelled).toMatchObject({ id: job.id, status: "cancelled", verdict: null });
+      expect(cancelled).toMatchObject({ id: job.id, status: "cancelled" });
+      expect(cancelled && parseResult(cancelled.json)).toMatchObject({ id: job.id, status: "cancelled", verdict: null });
       expect((await queue.get(job.id))?.status).toBe("cancelled");
       // no worker took it: the caller is told, with the job (its webhook is the caller's to send)
       expect(told).toEqual([`${job.id} cancelled`]);

@@ -36,6 +36,29 @@ describe("Container", () => {
     expect(result.stdout.toString()).toBe("from-stdin hi arg0 /tmp\n");
   });
 
+  it("keeps at most keepBytes of both streams together, counts the rest, and hands every stdout byte to onStdout", async () => {
+    const box = await container();
+    const seen: Buffer[] = [];
+    // 200 KiB of stdout, then a line on stderr: 100 bytes are kept, first come first kept
+    const result = await box.exec({
+      argv: ["bash", "-c", "head -c 204800 /dev/zero | tr '\\0' x; echo oops >&2"],
+      env,
+      limits,
+      keepBytes: 100,
+      onStdout: (chunk) => seen.push(Buffer.from(chunk)),
+    });
+    expect(result).toMatchObject({ status: "ok", exitCode: 0, stdoutTruncated: true, stderrTruncated: true, stdoutDropped: 204_800 - 100, stderrDropped: 5 });
+    expect(result.stdout.toString()).toBe("x".repeat(100));
+    expect(result.stderr.length).toBe(0);
+    const all = Buffer.concat(seen);
+    expect(all.length).toBe(204_800);
+    expect(all.every((byte) => byte === 0x78)).toBe(true);
+    // without keepBytes the whole output (within outputKb) is kept, and nothing is dropped
+    const whole = await box.exec({ argv: ["bash", "-c", "head -c 204800 /dev/zero"], env, limits });
+    expect(whole).toMatchObject({ stdoutTruncated: false, stdoutDropped: 0, stderrDropped: 0 });
+    expect(whole.stdout.length).toBe(204_800);
+  });
+
   it("reports a program that cannot start as internal_error with the step, never an exit code", async () => {
     const box = await container();
     const result = await box.exec({ argv: ["/no/such/program"], env, limits });

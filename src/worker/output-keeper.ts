@@ -1,0 +1,72 @@
+import type { ExecResult } from "../sandbox/exec-types.js";
+import type { KeepOutput, StageResult, Verdict } from "./run-result.js";
+import { toStageResult } from "./stage.js";
+
+export type StageKind = "compile" | "run";
+
+const MIB = 1024 * 1024;
+
+/**
+ * WARREN_RESULT_MAX_BYTES: its default, and its largest value. A result's
+ * JSON is at most about 6× its output bytes (a control character is
+ * escaped as \u00XX) and must fit in one Redis value (512 MB by default):
+ * 64 MiB of output stays under that.
+ */
+export const RESULT_MAX_BYTES = Object.freeze({ default: 16 * MIB, max: 64 * MIB });
+
+/**
+ * What one run keeps of its stages' output, so that no run can make Warren
+ * hold more than WARREN_RESULT_MAX_BYTES of it: one budget for the compile
+ * stage, the plain run and every test together, spent as output is read
+ * (each execution may keep what is left: ExecRequest.keepBytes), and the
+ * request's keepOutput. Compile output is always kept (within the budget): a
+ * compile error needs it.
+ */
+export class OutputKeeper {
+  #left: number;
+  readonly #keep: KeepOutput;
+
+  constructor(budgetBytes: number, keep: KeepOutput) {
+    if (!Number.isSafeInteger(budgetBytes) || budgetBytes < 0) throw new RangeError(`Expected the result budget to be a non-negative integer, got ${budgetBytes}.`);
+    this.#left = budgetBytes;
+    this.#keep = keep;
+  }
+
+  /** Output bytes not yet spent. */
+  get left(): number {
+    return this.#left;
+  }
+
+  /** The bytes the next execution of `kind` may keep (its keepBytes). */
+  allowance(kind: StageKind): number {
+    return kind === "run" && this.#keep === "none" ? 0 : this.#left;
+  }
+
+  /** The execution's StageResult; what it kept is spent. */
+  take(kind: StageKind, result: ExecResult): StageResult {
+    this.#left = Math.max(0, this.#left - result.stdout.length - result.stderr.length);
+    return toStageResult(result, kind === "run" && this.#keep === "none" ? "keep_output" : "result_budget");
+  }
+
+  /**
+   * A run stage once its verdict is known: under keepOutput "failed", an
+   * accepted one loses its output, which goes back to the budget for the
+   * stages after it.
+   */
+  settle(stage: StageResult, result: ExecResult, verdict: Verdict): StageResult {
+    if (this.#keep !== "failed" || verdict !== "accepted") return stage;
+    const stdoutBytes = result.stdout.length + result.stdoutDropped;
+    const stderrBytes = result.stderr.length + result.stderrDropped;
+    if (stdoutBytes + stderrBytes === 0) return stage;
+    this.#left += result.stdout.length + result.stderr.length;
+    return {
+      ...stage,
+      stdout: "",
+      stderr: "",
+      // a stream that had bytes is no longer complete; an empty one still is
+      stdoutTruncated: stage.stdoutTruncated || stdoutBytes > 0,
+      stderrTruncated: stage.stderrTruncated || stderrBytes > 0,
+      outputOmitted: { reason: "keep_output", stdoutBytes, stderrBytes },
+    };
+  }
+}
