@@ -132,3 +132,17 @@ export class ProgramStartError extends WarrenError {
     );
   }
 }
+
+/**
+ * Warren holds as many requests as it will: the bodies it is reading and the
+ * runs waiting for a worker add up to WARREN_PENDING_MAX_BYTES. The API says
+ * 503 with Retry-After; nothing was queued.
+ */
+export class BusyError extends WarrenError {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds = 1) {
+    super("unavailable", message, { details: { reason: "busy", retryAfterSeconds } });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

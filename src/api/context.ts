@@ -29,6 +29,8 @@ export interface ApiOptions {
   readonly rateLimitPerMinute: number;
   /** WARREN_MAX_BODY_BYTES. @defaultValue 32 MiB */
   readonly bodyLimitBytes: number;
+  /** WARREN_PENDING_MAX_BYTES: request bodies read at once (and, embedded, queued). @defaultValue 256 MiB */
+  readonly pendingMaxBytes?: number;
   /** How long `?wait=true` waits (WARREN_WAIT_MS). @defaultValue 30 s */
   readonly waitMs: number;
   readonly maxima: Limits;

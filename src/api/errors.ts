@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "pino";
-import { WarrenError } from "../errors.js";
+import { BusyError, WarrenError } from "../errors.js";
 
 export class NotFoundError extends WarrenError {
   constructor(message: string) {
@@ -51,7 +51,7 @@ export function renderError(c: Context, error: unknown, logger: Logger): Respons
     const code = REQUEST_CODES.has(error.code) ? "invalid_request" : error.code;
     const status = STATUS[code];
     if (status !== undefined) {
-      if (error instanceof RateLimitedError) c.header("Retry-After", String(error.retryAfterSeconds));
+      if (error instanceof RateLimitedError || error instanceof BusyError) c.header("Retry-After", String(error.retryAfterSeconds));
       if (status >= 500) logger.warn({ code, err: error }, error.message);
       return c.json({ error: { code, message: error.message, details: error.details ?? null } } satisfies ErrorBody, status);
     }

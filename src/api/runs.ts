@@ -6,6 +6,11 @@ import { parseRunRequest, toJobSpec } from "../worker/job-spec.js";
 import { notifyCallback } from "../worker/callback.js";
 import type { SerializedResult } from "../worker/result-json.js";
 import { flushPhases, markPhase } from "../worker/phase-timings.js";
+import { PENDING_MAX_BYTES } from "../queue/config.js";
+import type { RunRequest } from "./schemas.js";
+import type { RunResult } from "../worker/run-result.js";
+import type { JobSpec } from "../worker/job-spec.js";
+import { Admission } from "./admission.js";
 import { bodyLimit } from "./body-limit.js";
 import { assertCallbackAllowed } from "./callback-guard.js";
 import type { ApiDeps, AppEnv } from "./context.js";
@@ -15,6 +20,7 @@ import { NotFoundError, PayloadTooLargeError } from "./errors.js";
 export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
   const { queue, logger, options } = deps;
   const app = new Hono<AppEnv>();
+  const admission = new Admission(options.pendingMaxBytes ?? PENDING_MAX_BYTES.default);
 
   app.post(
     "/",
@@ -28,18 +34,31 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
       if (wait !== undefined && wait !== "true" && wait !== "false") {
         throw new InvalidRequestError(`Expected the \`wait\` query parameter to be true or false, got ${JSON.stringify(wait)}.`, [{ path: ["wait"], message: "must be true or false" }]);
       }
-      let body: unknown;
+      // Held from before the body is read until the run is queued (or refused): no more at once than the bound.
+      const declared = Number.parseInt(c.req.header("content-length") ?? "", 10);
+      const release = admission.reserve(Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, options.bodyLimitBytes) : options.bodyLimitBytes);
+      let queued: RunResult;
+      let spec: JobSpec;
+      let request: RunRequest;
       try {
-        body = await c.req.json();
-      } catch {
-        throw new InvalidRequestError("The request body is not valid JSON (send Content-Type: application/json and a JSON object).", []);
+        let text: string;
+        let body: unknown;
+        try {
+          text = await c.req.text();
+          body = JSON.parse(text);
+        } catch {
+          throw new InvalidRequestError("The request body is not valid JSON (send Content-Type: application/json and a JSON object).", []);
+        }
+        request = parseRunRequest(body, options.maxima);
+        // Resolves the language, version and image now, so a bad one is a 400 and not a failed run.
+        spec = toJobSpec(request, { languages: deps.languages(), maxima: options.maxima });
+        if (request.callbackUrl !== undefined) assertCallbackAllowed(request.callbackUrl, c.req.url, options.ports, deps.callback?.policy);
+        markPhase("api", id, "validated");
+        const requestBytes = Number.isSafeInteger(declared) && declared >= 0 ? declared : Buffer.byteLength(text);
+        queued = await queue.enqueue({ id, language: spec.language.id, version: spec.language.version.detected, request, requestBytes }, request.priority);
+      } finally {
+        release();
       }
-      const request = parseRunRequest(body, options.maxima);
-      // Resolves the language, version and image now, so a bad one is a 400 and not a failed run.
-      const spec = toJobSpec(request, { languages: deps.languages(), maxima: options.maxima });
-      if (request.callbackUrl !== undefined) assertCallbackAllowed(request.callbackUrl, c.req.url, options.ports, deps.callback?.policy);
-      markPhase("api", id, "validated");
-      const queued = await queue.enqueue({ id, language: spec.language.id, version: spec.language.version.detected, request }, request.priority);
       markPhase("api", id, "queued");
       logger.info({ runId: id, language: spec.language.id, tests: spec.tests?.length ?? 0, priority: request.priority }, "run queued");
       if (wait !== "true") {

@@ -88,7 +88,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
     return { ok: true };
   };
-  const app = createApp({ queue, languages, images, ready, metrics, logger, callback, options: apiOptions(env, [port], warrenVersion()) });
+  const app = createApp({ queue, languages, images, ready, metrics, logger, callback, options: { ...apiOptions(env, [port], warrenVersion()), pendingMaxBytes: config.pendingMaxBytes } });
   const server = serve({ fetch: app.fetch, port, hostname: host }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);

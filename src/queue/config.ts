@@ -12,6 +12,8 @@ const integer = (name: string, fallback: number, min: number, max = Number.MAX_S
     .default(fallback);
 
 const MIB = 1024 * 1024;
+/** WARREN_PENDING_MAX_BYTES: the default, and the least (one request of the largest body always fits). */
+export const PENDING_MAX_BYTES = Object.freeze({ default: 256 * MIB, min: MIB });
 /** WARREN_RESULT_STORE_BYTES: the default, and the least (a store smaller than one result's worth keeps little but the newest). */
 export const RESULT_STORE_BYTES = Object.freeze({ default: 256 * MIB, min: MIB });
 
@@ -28,6 +30,9 @@ export const queueConfigSchema = z.object({
   WARREN_RESULT_STORE_BYTES: integer("WARREN_RESULT_STORE_BYTES", RESULT_STORE_BYTES.default, RESULT_STORE_BYTES.min).describe(
     "Bytes of finished results (their JSON) kept, in memory (embedded) or in Redis; the oldest go first",
   ),
+  WARREN_PENDING_MAX_BYTES: integer("WARREN_PENDING_MAX_BYTES", PENDING_MAX_BYTES.default, PENDING_MAX_BYTES.min).describe(
+    "Bytes of run requests Warren holds before a worker takes them: bodies being read by the API, and (embedded) runs waiting in the queue; past it, 503 with Retry-After",
+  ),
   WARREN_JOB_ATTEMPTS: integer("WARREN_JOB_ATTEMPTS", 3, 1).describe("Tries of a job that Warren itself failed (never for a user's verdict)"),
   WARREN_RETRY_BACKOFF_MS: integer("WARREN_RETRY_BACKOFF_MS", 1_000, 0).describe("First retry delay; doubles on each retry"),
   WARREN_LOCK_DURATION_MS: integer("WARREN_LOCK_DURATION_MS", 30_000, 1_000).describe("BullMQ job lock: a dead worker's job is taken over after about this long"),
@@ -43,6 +48,8 @@ export interface QueueConfig {
   readonly resultMax: number;
   /** WARREN_RESULT_MAX_BYTES: the output budget of one RunResult. */
   readonly resultMaxBytes: number;
+  /** WARREN_PENDING_MAX_BYTES: request bytes held before a worker takes them (docs/service.md). */
+  readonly pendingMaxBytes: number;
   /** WARREN_RESULT_STORE_BYTES: the JSON bytes of the finished results kept. */
   readonly resultStoreBytes: number;
   readonly attempts: number;
@@ -66,6 +73,7 @@ export function queueConfig(env: NodeJS.ProcessEnv = process.env): QueueConfig {
     resultMax: e.WARREN_RESULT_MAX,
     resultMaxBytes: e.WARREN_RESULT_MAX_BYTES,
     resultStoreBytes: e.WARREN_RESULT_STORE_BYTES,
+    pendingMaxBytes: e.WARREN_PENDING_MAX_BYTES,
     attempts: e.WARREN_JOB_ATTEMPTS,
     backoffMs: e.WARREN_RETRY_BACKOFF_MS,
     lockDurationMs: e.WARREN_LOCK_DURATION_MS,

@@ -1,7 +1,8 @@
 import { EventEmitter } from "node:events";
 import { parseResult, serializeResult, type SerializedResult } from "../worker/result-json.js";
 import type { RunResult } from "../worker/run-result.js";
-import { RESULT_STORE_BYTES, type QueueConfig } from "./config.js";
+import { BusyError } from "../errors.js";
+import { PENDING_MAX_BYTES, RESULT_STORE_BYTES, type QueueConfig } from "./config.js";
 import { PriorityList } from "./priority-list.js";
 import { ResultStore } from "./result-store.js";
 import { isFinal, pendingResult } from "./run-status.js";
@@ -22,17 +23,30 @@ export class MemoryQueue implements JobQueue {
   readonly #events = new EventEmitter();
   readonly #workers = new Set<MemoryWorker>();
   readonly #limiter = new MemoryRateLimiter();
+  /** The request bytes of the jobs waiting in #pending, bounded by #pendingMaxBytes. */
+  #pendingBytes = 0;
+  readonly #pendingMaxBytes: number;
 
   /** Tries for a job that Warren itself failed (a user's verdict is never retried), and the first delay (doubling). */
   readonly retry: { readonly attempts: number; readonly backoffMs: number };
 
-  constructor(config: Pick<QueueConfig, "resultTtlSeconds" | "resultMax"> & Partial<Pick<QueueConfig, "attempts" | "backoffMs" | "resultStoreBytes">>) {
+  constructor(config: Pick<QueueConfig, "resultTtlSeconds" | "resultMax"> & Partial<Pick<QueueConfig, "attempts" | "backoffMs" | "resultStoreBytes" | "pendingMaxBytes">>) {
+    this.#pendingMaxBytes = config.pendingMaxBytes ?? PENDING_MAX_BYTES.default;
     this.#results = new ResultStore({ ttlMs: config.resultTtlSeconds * 1000, max: config.resultMax, maxBytes: config.resultStoreBytes ?? RESULT_STORE_BYTES.default });
     this.retry = { attempts: config.attempts ?? 1, backoffMs: config.backoffMs ?? 1000 };
     this.#events.setMaxListeners(0);
   }
 
   async enqueue(job: QueuedJob, priority: number): Promise<RunResult> {
+    // The waiting jobs' requests live in this process's heap: a bound, so that
+    // no sequence of requests can fill it. An empty queue takes any one job.
+    const bytes = job.requestBytes ?? 0;
+    if (this.#pending.size > 0 && this.#pendingBytes + bytes > this.#pendingMaxBytes) {
+      throw new BusyError(
+        `${this.#pending.size} runs (${Math.ceil(this.#pendingBytes / 2 ** 20)} MiB of requests) are waiting for a worker, the most this server holds (WARREN_PENDING_MAX_BYTES); retry shortly.`,
+      );
+    }
+    this.#pendingBytes += bytes;
     const queued = pendingResult(job, "queued");
     this.#results.set(serializeResult(queued));
     this.#pending.push(job, priority);
@@ -57,7 +71,9 @@ export class MemoryQueue implements JobQueue {
     const current = this.#results.get(id);
     if (current === undefined || isFinal(current.status)) return current;
     const running = this.#running.get(id);
-    const job = this.#pending.take((queued) => queued.id === id) ?? running?.job;
+    const waiting = this.#pending.take((queued) => queued.id === id);
+    if (waiting !== undefined) this.#pendingBytes -= waiting.requestBytes ?? 0;
+    const job = waiting ?? running?.job;
     running?.controller.abort();
     // A queued or running result is a small header: parsing it is cheap.
     const cancelled = serializeResult({ ...parseResult(current.json), status: "cancelled", verdict: null });
@@ -94,6 +110,7 @@ export class MemoryQueue implements JobQueue {
   take(): { job: QueuedJob; signal: AbortSignal } | undefined {
     const job = this.#pending.shift();
     if (job === undefined) return undefined;
+    this.#pendingBytes -= job.requestBytes ?? 0;
     const controller = new AbortController();
     this.#running.set(job.id, { job, controller });
     this.#results.set(serializeResult(pendingResult(job, "running")));

@@ -10,6 +10,8 @@ export interface QueuedJob {
   readonly version: string;
   /** The request as the API validated it; the worker validates it again (it crossed a process boundary). */
   readonly request: RunRequest;
+  /** The size of the request's body: what holding the job costs until a worker takes it (WARREN_PENDING_MAX_BYTES). */
+  readonly requestBytes?: number;
 }
 
 /**

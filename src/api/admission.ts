@@ -1,0 +1,32 @@
+import { BusyError } from "../errors.js";
+
+/**
+ * The request bodies the API is reading and parsing at once, bounded in
+ * bytes (WARREN_PENDING_MAX_BYTES): a body is reserved at its declared size
+ * (the body limit when it is chunked) before a byte of it is read, and let go
+ * once its run is queued or refused. Without it, many large bodies sent at
+ * once would each be read and parsed into the heap together. One body always
+ * fits, whatever the bound.
+ */
+export class Admission {
+  readonly #maxBytes: number;
+  #reserved = 0;
+
+  constructor(maxBytes: number) {
+    if (!(maxBytes > 0)) throw new RangeError(`Expected maxBytes to be positive, got ${maxBytes}.`);
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Reserves BYTES, or throws BusyError; the returned function lets them go (once). */
+  reserve(bytes: number): () => void {
+    if (this.#reserved > 0 && this.#reserved + bytes > this.#maxBytes) {
+      throw new BusyError(`The API is reading ${Math.ceil(this.#reserved / 2 ** 20)} MiB of requests, the most it holds at once (WARREN_PENDING_MAX_BYTES); retry shortly.`);
+    }
+    this.#reserved += bytes;
+    let held = true;
+    return () => {
+      if (held) this.#reserved -= bytes;
+      held = false;
+    };
+  }
+}
