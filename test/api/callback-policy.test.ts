@@ -150,7 +150,7 @@ describe("callbacks with WARREN_CALLBACK_ALLOW=127.0.0.0/8,::1/128", () => {
       expect(await deliverCallback(url, RESULT, logger, { attempts: 1, ...LOOPBACK_CALLBACKS }), url).toBe(true);
     }
     expect(receivers.received).toHaveLength(urls.length);
-    for (const request of receivers.received) expect(request).toEqual({ method: "POST", url: "/hook", body: JSON.stringify(RESULT) });
+    for (const request of receivers.received) expect(request).toEqual({ method: "POST", url: "/hook", body: RESULT.json.toString("utf8") });
     for (const url of UNSPECIFIED_URLS(receivers.port)) {
       const { logger, lines } = capturingLogger();
       expect(await deliverCallback(url, RESULT, logger, { attempts: 1, ...LOOPBACK_CALLBACKS }), url).toBe(false);
