@@ -63,9 +63,11 @@ describe("per-user kernel counters", () => {
       const hog = JSON.parse(ran.stdout) as Hog;
       const seen = await host;
 
-      // the container's share: the limits of its own user namespace and its rlimits
-      expect(hog).toMatchObject({ maxInotifyInstances: 16, maxInotifyWatches: 8192, maxUserNamespaces: 0 });
-      expect(hog).toMatchObject({ inotify: 16, inotifyErrno: EMFILE, watches: 8192, watchesErrno: ENOSPC, signals: 256, signalsErrno: EAGAIN, queues: 1, queuesErrno: EMFILE });
+      // the container's share: the limits of its own user namespace (at most an eighth of the host's per-user ones) and its rlimits
+      const share = (file: string, most: number) => Math.min(most, Math.floor(Number(fs.readFileSync(`/proc/sys/fs/inotify/${file}`, "utf8")) / 8));
+      const instances = share("max_user_instances", 16), watches = share("max_user_watches", 8192);
+      expect(hog).toMatchObject({ maxInotifyInstances: instances, maxInotifyWatches: watches, maxUserNamespaces: 0 });
+      expect(hog).toMatchObject({ inotify: instances, inotifyErrno: EMFILE, watches, watchesErrno: ENOSPC, signals: 256, signalsErrno: EAGAIN, queues: 1, queuesErrno: EMFILE });
       expect(hog).toMatchObject({ children: 31, forkErrno: EAGAIN }); // the hog itself is the 32nd process
       // refused outright: namespaces, fanotify, aio contexts (aio-max-nr is the host's), hugetlb pages, keys
       expect(hog).toMatchObject({ userNsErrno: EPERM, fanotifyErrno: EPERM, aioErrno: EPERM, hugetlbErrno: EPERM, keysErrno: EPERM });

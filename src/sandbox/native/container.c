@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <poll.h>
@@ -192,21 +193,34 @@ static int open_sources(const struct opts *o, int *rootfs_fd, int *bind_fds, str
  * may make none (seccomp says so too); each execution gets a cgroup and an
  * IPC namespace from its process before the filter (exec.c), and those are
  * freed a little after it ends, so their bound leaves room for bursts. */
-static const struct { const char *name; const char *value; } userns_limits[] = {
-  { "max_user_namespaces", "0" }, { "max_mnt_namespaces", "0" }, { "max_pid_namespaces", "0" },
-  { "max_uts_namespaces", "0" }, { "max_time_namespaces", "0" },
-  { "max_net_namespaces", "1" },        /* the container's own, made by init's thread below */
-  { "max_ipc_namespaces", "1024" }, { "max_cgroup_namespaces", "1024" },
-  { "max_inotify_instances", "16" }, { "max_inotify_watches", "8192" },
-  { "max_fanotify_groups", "0" }, { "max_fanotify_marks", "0" },
+static const struct { const char *name; long value; const char *host; } userns_limits[] = {
+  { "max_user_namespaces", 0, NULL }, { "max_mnt_namespaces", 0, NULL }, { "max_pid_namespaces", 0, NULL },
+  { "max_uts_namespaces", 0, NULL }, { "max_time_namespaces", 0, NULL },
+  { "max_net_namespaces", 1, NULL },    /* the container's own, made by init's thread below */
+  { "max_ipc_namespaces", 1024, NULL }, { "max_cgroup_namespaces", 1024, NULL },
+  /* inotify: at most an eighth of what the host allows one user (whose limit
+   * the owner's other containers and, rootless, the runner share), and no
+   * more than a program needs (a 1 GiB machine allows 8192 watches per user) */
+  { "max_inotify_instances", 16, "/proc/sys/fs/inotify/max_user_instances" },
+  { "max_inotify_watches", 8192, "/proc/sys/fs/inotify/max_user_watches" },
+  { "max_fanotify_groups", 0, NULL }, { "max_fanotify_marks", 0, NULL },
 };
+#define HOST_SHARE 8
 
 static int userns_set_limits(struct failure *f) {
   for (size_t i = 0; i < sizeof userns_limits / sizeof userns_limits[0]; i++) {
-    char path[64];
+    long v = userns_limits[i].value;
+    char buf[32];
+    /* the host's own per-user limit, read before our /proc is mounted */
+    if (userns_limits[i].host && read_fileat(AT_FDCWD, userns_limits[i].host, buf, sizeof buf) > 0) {
+      long host = strtol(buf, NULL, 10) / HOST_SHARE;
+      if (host >= 1 && host < v) v = host;
+    }
+    char path[64], value[32];
     snprintf(path, sizeof path, "/proc/sys/user/%s", userns_limits[i].name);
+    snprintf(value, sizeof value, "%ld", v);
     /* a limit this kernel does not have (fanotify's came in 5.13) is not a failure */
-    if (write_file(path, userns_limits[i].value) < 0 && errno != ENOENT) { fail_set(f, "userns-limits", errno); return -1; }
+    if (write_file(path, value) < 0 && errno != ENOENT) { fail_set(f, "userns-limits", errno); return -1; }
   }
   return 0;
 }
