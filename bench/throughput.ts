@@ -25,7 +25,7 @@ import { openSandbox } from "../src/sandbox/environment.js";
 import { expandCommand, findLanguage } from "../src/sandbox/images/languages.js";
 import { containerArgs, execArgs } from "../src/sandbox/launch-args.js";
 import { Container } from "../src/sandbox/launcher.js";
-import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS } from "../src/worker/limits.js";
+import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS } from "../src/run/limits.js";
 import { execLimits } from "../src/worker/stage.js";
 import { machine, pct, pool, QUICK, r1, r2, rssOf, startDistributed, startEmbedded, table, timedRun, writeResult, type Deployment } from "./common.js";
 

@@ -3,7 +3,7 @@ import type { JobQueue, QueueHealth } from "../queue/index.js";
 import type { ImageInfo } from "../sandbox/images/image-info.js";
 import type { Language } from "../sandbox/images/languages.js";
 import type { CallbackOptions } from "../worker/callback.js";
-import type { Limits } from "../worker/limits.js";
+import type { Limits } from "../run/limits.js";
 import type { Metrics } from "./metrics.js";
 
 /** What the API needs from the rest of Warren. */

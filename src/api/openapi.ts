@@ -1,8 +1,8 @@
 import { z } from "zod";
-import type { Limits } from "../worker/limits.js";
-import { errorSchema, languageSchema, runResultSchema, submittedSchema } from "./result-schemas.js";
+import type { Limits } from "../run/limits.js";
+import { errorSchema, languageSchema, runResultSchema, submittedSchema } from "../run/result-schema.js";
 import { imageInfoSchema } from "./images.js";
-import { runRequestSchema } from "./schemas.js";
+import { runRequestSchema } from "../run/request.js";
 
 const json = (schema: z.ZodType, io: "input" | "output" = "output") => ({ "application/json": { schema: z.toJSONSchema(schema, { io, unrepresentable: "any" }) } });
 const error = (description: string) => ({ description, content: json(errorSchema) });

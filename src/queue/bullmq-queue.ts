@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { parseResult, serializeResult, type SerializedResult } from "../worker/result-json.js";
-import type { RunResult } from "../worker/run-result.js";
+import { parseResult, serializeResult, type SerializedResult } from "../run/result-json.js";
+import type { RunResult } from "../run/result.js";
 import { BullMqWorker, cancelChannel, finishedChannel, heartbeatKey } from "./bullmq-worker.js";
 import type { QueueConfig } from "./config.js";
 import { orUnavailable } from "./errors.js";

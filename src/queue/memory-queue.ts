@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
-import { parseResult, serializeResult, type SerializedResult } from "../worker/result-json.js";
-import type { RunResult } from "../worker/run-result.js";
+import { parseResult, serializeResult, type SerializedResult } from "../run/result-json.js";
+import type { RunResult } from "../run/result.js";
 import { BusyError } from "../errors.js";
 import { PENDING_MAX_BYTES, RESULT_STORE_BYTES, type QueueConfig } from "./config.js";
 import { PriorityList } from "./priority-list.js";

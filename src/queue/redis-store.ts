@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import { parseResult, type SerializedResult } from "../worker/result-json.js";
-import type { RunResult } from "../worker/run-result.js";
+import { parseResult, type SerializedResult } from "../run/result-json.js";
+import type { RunResult } from "../run/result.js";
 import { orUnavailable } from "./errors.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { SerializedResult } from "../worker/result-json.js";
+import type { SerializedResult } from "../run/result-json.js";
 import { isFinal } from "./run-status.js";
 
 export interface ResultStoreLimits {

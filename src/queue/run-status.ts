@@ -1,4 +1,4 @@
-import type { RunResult, RunStatus } from "../worker/run-result.js";
+import type { RunResult, RunStatus } from "../run/result.js";
 import type { QueuedJob } from "./types.js";
 
 /** Statuses after which a run never changes again. */

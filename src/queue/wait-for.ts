@@ -1,5 +1,5 @@
-import { parseResult, type SerializedResult } from "../worker/result-json.js";
-import type { RunResult } from "../worker/run-result.js";
+import { parseResult, type SerializedResult } from "../run/result-json.js";
+import type { RunResult } from "../run/result.js";
 import { isFinal } from "./run-status.js";
 import type { JobQueue } from "./types.js";
 

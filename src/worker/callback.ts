@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { QueuedJob } from "../queue/types.js";
 import { DEFAULT_CALLBACK_POLICY, type CallbackPolicy } from "./callback-policy.js";
 import { postCallback } from "./callback-request.js";
-import type { SerializedResult } from "./result-json.js";
+import type { SerializedResult } from "../run/result-json.js";
 
 export interface CallbackOptions {
   /** Per attempt. @defaultValue 10 s */

@@ -1,5 +1,5 @@
 import type { ExecResult } from "../sandbox/exec-types.js";
-import type { KeepOutput, StageResult, Verdict } from "./run-result.js";
+import type { KeepOutput, StageResult, Verdict } from "../run/result.js";
 import { toStageResult } from "./stage.js";
 
 export type StageKind = "compile" | "run";

@@ -4,10 +4,10 @@ import { WarrenError } from "../errors.js";
 import type { QueuedJob, RunHandler } from "../queue/types.js";
 import { sandboxLanguages } from "../sandbox/images/catalog.js";
 import { notifyCallback, type CallbackOptions } from "./callback.js";
-import { jobSpecFromBody } from "./job-spec.js";
-import type { Limits } from "./limits.js";
-import type { SerializedResult } from "./result-json.js";
-import type { RunResult } from "./run-result.js";
+import { jobSpecFromBody } from "../run/job-spec.js";
+import type { Limits } from "../run/limits.js";
+import type { SerializedResult } from "../run/result-json.js";
+import type { RunResult } from "../run/result.js";
 import { flushPhases, markPhase } from "./phase-timings.js";
 import { runJob, type Sandbox } from "./run-job.js";
 

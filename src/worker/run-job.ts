@@ -8,13 +8,13 @@ import { Container } from "../sandbox/launcher.js";
 import type { ContainerPool } from "../sandbox/pool.js";
 import { startCheck } from "./checkers.js";
 import { ProgramStarts } from "./exec-blame.js";
-import type { JobSpec } from "./job-spec.js";
-import type { Limits } from "./limits.js";
-import type { RunResult, StageResult, TestResult, Verdict } from "./run-result.js";
+import type { JobSpec } from "../run/job-spec.js";
+import type { Limits } from "../run/limits.js";
+import type { RunResult, StageResult, TestResult, Verdict } from "../run/result.js";
 import { markPhase } from "./phase-timings.js";
 import { OutputKeeper, RESULT_MAX_BYTES, type StageKind } from "./output-keeper.js";
 import { execLimits } from "./stage.js";
-import { compiled, compileFailureVerdict, overallVerdict, runVerdict } from "./verdict.js";
+import { compiled, compileFailureVerdict, overallVerdict, runVerdict } from "../run/verdict.js";
 
 /** Where jobs run: an image and the delegated cgroup parents. */
 export interface Sandbox {

@@ -3,7 +3,7 @@ import type { Metrics } from "../api/metrics.js";
 import type { QueueConfig } from "../queue/config.js";
 import type { JobQueue, QueueWorker } from "../queue/types.js";
 import type { CallbackOptions } from "./callback.js";
-import { MAX_LIMITS } from "./limits.js";
+import { MAX_LIMITS } from "../run/limits.js";
 import { createProcessor } from "./processor.js";
 import type { Sandbox } from "./run-job.js";
 

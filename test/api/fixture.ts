@@ -5,7 +5,7 @@ import { Metrics } from "../../src/api/metrics.js";
 import { queueConfig } from "../../src/queue/config.js";
 import { MemoryQueue } from "../../src/queue/memory-queue.js";
 import type { JobQueue, QueueHealth, QueueWorker } from "../../src/queue/index.js";
-import { MAX_LIMITS } from "../../src/worker/limits.js";
+import { MAX_LIMITS } from "../../src/run/limits.js";
 import { imageInfo } from "../../src/sandbox/images/image-info.js";
 import type { CallbackOptions } from "../../src/worker/callback.js";
 import { callbackPolicy } from "../../src/worker/callback-policy.js";

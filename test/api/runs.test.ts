@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorSchema, runResultSchema, submittedSchema } from "../../src/api/result-schemas.js";
+import { errorSchema, runResultSchema, submittedSchema } from "../../src/run/result-schema.js";
 import { eventually } from "../helpers/eventually.js";
 import { post, python, testApp, type TestApp } from "./fixture.js";
 

@@ -2,7 +2,7 @@ import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { imageInfoSchema } from "../../src/api/images.js";
-import { errorSchema, languageSchema, runResultSchema } from "../../src/api/result-schemas.js";
+import { errorSchema, languageSchema, runResultSchema } from "../../src/run/result-schema.js";
 import { BullMqQueue } from "../../src/queue/bullmq-queue.js";
 import { queueConfig } from "../../src/queue/config.js";
 import { eventually } from "../helpers/eventually.js";

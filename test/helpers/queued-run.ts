@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { pino } from "pino";
 import { Metrics } from "../../src/api/metrics.js";
-import type { RunRequestInput } from "../../src/api/schemas.js";
+import type { RunRequestInput } from "../../src/run/request.js";
 import { queueConfig } from "../../src/queue/config.js";
 import { waitForResult } from "../../src/queue/index.js";
 import { MemoryQueue } from "../../src/queue/memory-queue.js";
-import { parseRunRequest } from "../../src/worker/job-spec.js";
-import { MAX_LIMITS } from "../../src/worker/limits.js";
+import { parseRunRequest } from "../../src/run/job-spec.js";
+import { MAX_LIMITS } from "../../src/run/limits.js";
 import { createProcessor } from "../../src/worker/processor.js";
-import type { RunResult } from "../../src/worker/run-result.js";
+import type { RunResult } from "../../src/run/result.js";
 import type { Sandbox } from "../../src/worker/run-job.js";
 
 /** Tries per job in queuedRun: a retry (Warren's failure) shows as more than one attempt. */

@@ -1,10 +1,10 @@
 import os from "node:os";
 import path from "node:path";
-import type { RunRequestInput } from "../../src/api/schemas.js";
+import type { RunRequestInput } from "../../src/run/request.js";
 import { openSandbox, type SandboxEnvironment } from "../../src/sandbox/environment.js";
-import { jobSpecFromBody } from "../../src/worker/job-spec.js";
-import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS, MAX_LIMITS } from "../../src/worker/limits.js";
-import type { RunResult } from "../../src/worker/run-result.js";
+import { jobSpecFromBody } from "../../src/run/job-spec.js";
+import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS, MAX_LIMITS } from "../../src/run/limits.js";
+import type { RunResult } from "../../src/run/result.js";
 import { runJob } from "../../src/worker/run-job.js";
 
 /**

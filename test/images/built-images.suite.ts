@@ -12,10 +12,10 @@ import { openSandbox, type SandboxEnvironment } from "../../src/sandbox/environm
 import { buildImage } from "../../src/sandbox/images/build/build-image.js";
 import { loadImageRecipe } from "../../src/sandbox/images/recipe.js";
 import { ImageStore } from "../../src/sandbox/images/store/store.js";
-import type { RunRequestInput } from "../../src/api/schemas.js";
+import type { RunRequestInput } from "../../src/run/request.js";
 import type { Language } from "../../src/sandbox/images/languages.js";
-import { jobSpecFromBody } from "../../src/worker/job-spec.js";
-import type { RunResult } from "../../src/worker/run-result.js";
+import { jobSpecFromBody } from "../../src/run/job-spec.js";
+import type { RunResult } from "../../src/run/result.js";
 import { runJob } from "../../src/worker/run-job.js";
 import { couldNotStart, queuedRun, SINCE } from "../helpers/queued-run.js";
 

@@ -9,7 +9,7 @@ import { loadCredentials, parseChallenge } from "../../src/sandbox/images/pull/a
 import { pullImage, type PullOptions } from "../../src/sandbox/images/pull/pull-image.js";
 import { parseReference } from "../../src/sandbox/images/pull/reference.js";
 import { StoreLayout } from "../../src/sandbox/images/store/layout.js";
-import { jobSpecFromBody } from "../../src/worker/job-spec.js";
+import { jobSpecFromBody } from "../../src/run/job-spec.js";
 import { runJob } from "../../src/worker/run-job.js";
 import { testEnv } from "../helpers/sandbox.js";
 import { sha256, tarOf } from "./archives.js";

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSandbox, type SandboxEnvironment } from "../../src/sandbox/environment.js";
-import { jobSpecFromBody } from "../../src/worker/job-spec.js";
+import { jobSpecFromBody } from "../../src/run/job-spec.js";
 import { runJob } from "../../src/worker/run-job.js";
 import { testEnv } from "../helpers/sandbox.js";
 import { tarOf } from "./archives.js";

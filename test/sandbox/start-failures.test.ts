@@ -5,7 +5,7 @@
  * would show. The image's own program missing stays Warren's failure and is
  * retried: the control that shows the count can see retries. */
 import { describe, expect, it } from "vitest";
-import type { RunRequestInput } from "../../src/api/schemas.js";
+import type { RunRequestInput } from "../../src/run/request.js";
 import type { Image } from "../../src/sandbox/images/host-image.js";
 import type { Sandbox } from "../../src/worker/run-job.js";
 import { ATTEMPTS, couldNotStart as said, queuedRun, SINCE as since, type QueuedRun as Queued } from "../helpers/queued-run.js";

@@ -1,10 +1,10 @@
-import { runRequestSchema, type RunRequest, type RunRequestInput } from "../api/schemas.js";
+import { runRequestSchema, type RunRequest, type RunRequestInput } from "./request.js";
 import { InvalidRequestError } from "../errors.js";
 import type { Language } from "../sandbox/images/languages.js";
-import { selectLanguage } from "../sandbox/images/select-language.js";
-import type { Checker } from "./checkers.js";
+import { selectLanguage } from "./select-language.js";
+import type { Checker } from "../worker/checkers.js";
 import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS, MAX_LIMITS, type Limits } from "./limits.js";
-import type { KeepOutput } from "./run-result.js";
+import type { KeepOutput } from "./result.js";
 
 export interface JobFileSpec {
   readonly path: string;

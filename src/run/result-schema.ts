@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { EXEC_STATUSES } from "../sandbox/exec-types.js";
-import { VERDICTS } from "../worker/run-result.js";
+import { VERDICTS } from "./result.js";
 
 /** The answers' shapes (API.md), for /openapi.json and for checking answers in tests. */
 export const stageResultSchema = z

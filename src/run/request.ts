@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { FILE_PATH_BOUNDS, isValidFilePath } from "../sandbox/file-path.js";
-import type { Limits } from "../worker/limits.js";
-import { KEEP_OUTPUT } from "../worker/run-result.js";
+import { FILE_PATH_BOUNDS, isValidFilePath } from "./file-path.js";
+import type { Limits } from "./limits.js";
+import { KEEP_OUTPUT } from "./result.js";
 
 /** Bounds on a request's size that are not limits of the sandbox. */
 export const REQUEST_BOUNDS = Object.freeze({

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { jsonBuffer } from "./json-chunks.js";
-import type { RunResult, RunStatus } from "./run-result.js";
+import type { RunResult, RunStatus } from "./result.js";
 
 /**
  * A RunResult as its JSON bytes, written once when the result is made: what

@@ -1,5 +1,5 @@
-import { InvalidRequestError, UnknownLanguageError } from "../../errors.js";
-import type { Language } from "./languages.js";
+import { InvalidRequestError, UnknownLanguageError } from "../errors.js";
+import type { Language } from "../sandbox/images/languages.js";
 
 export interface LanguageChoice {
   /** An id or alias (case-insensitive). */
