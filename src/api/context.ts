@@ -2,9 +2,9 @@ import type { Logger } from "pino";
 import type { JobQueue, QueueHealth } from "../queue/index.js";
 import type { ImageInfo } from "../sandbox/images/image-info.js";
 import type { Language } from "../sandbox/images/languages.js";
-import type { CallbackOptions } from "../worker/callback.js";
+import type { CallbackOptions } from "../callback/callback-delivery.js";
 import type { Limits } from "../run/limits.js";
-import type { Metrics } from "./metrics.js";
+import type { Metrics } from "../telemetry/metrics.js";
 
 /** What the API needs from the rest of Warren. */
 export interface ApiDeps {

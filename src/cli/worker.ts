@@ -1,9 +1,9 @@
-import { Metrics } from "../api/metrics.js";
+import { Metrics } from "../telemetry/metrics.js";
 import { InvalidRequestError } from "../errors.js";
-import { createLogger } from "../log.js";
+import { createLogger } from "../telemetry/log.js";
 import { BullMqQueue, queueConfig } from "../queue/index.js";
 import { openSandbox } from "../sandbox/environment.js";
-import { callbackPolicy } from "../worker/callback-policy.js";
+import { callbackPolicy } from "../callback/callback-policy.js";
 import { startMetricsServer } from "../worker/metrics-server.js";
 import { startWorker } from "../worker/start-worker.js";
 import { parseCommand } from "./args.js";

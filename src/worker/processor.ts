@@ -1,14 +1,14 @@
 import type { Logger } from "pino";
-import type { Metrics } from "../api/metrics.js";
+import type { Metrics } from "../telemetry/metrics.js";
 import { WarrenError } from "../errors.js";
 import type { QueuedJob, RunHandler } from "../queue/types.js";
 import { sandboxLanguages } from "../sandbox/images/catalog.js";
-import { notifyCallback, type CallbackOptions } from "./callback.js";
+import { notifyCallback, type CallbackOptions } from "../callback/callback-delivery.js";
 import { jobSpecFromBody } from "../run/job-spec.js";
 import type { Limits } from "../run/limits.js";
 import type { SerializedResult } from "../run/result-json.js";
 import type { RunResult } from "../run/result.js";
-import { flushPhases, markPhase } from "./phase-timings.js";
+import { flushPhases, markPhase } from "../telemetry/phase-timings.js";
 import { runJob, type Sandbox } from "./run-job.js";
 
 export interface ProcessorDeps {

@@ -11,7 +11,7 @@ import { ProgramStarts } from "./exec-blame.js";
 import type { JobSpec } from "../run/job-spec.js";
 import type { Limits } from "../run/limits.js";
 import type { RunResult, StageResult, TestResult, Verdict } from "../run/result.js";
-import { markPhase } from "./phase-timings.js";
+import { markPhase } from "../telemetry/phase-timings.js";
 import { OutputKeeper, RESULT_MAX_BYTES, type StageKind } from "./output-keeper.js";
 import { execLimits } from "./stage.js";
 import { compiled, compileFailureVerdict, overallVerdict, runVerdict } from "../run/verdict.js";

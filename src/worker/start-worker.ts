@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
-import type { Metrics } from "../api/metrics.js";
+import type { Metrics } from "../telemetry/metrics.js";
 import type { QueueConfig } from "../queue/config.js";
 import type { JobQueue, QueueWorker } from "../queue/types.js";
-import type { CallbackOptions } from "./callback.js";
+import type { CallbackOptions } from "../callback/callback-delivery.js";
 import { MAX_LIMITS } from "../run/limits.js";
 import { createProcessor } from "./processor.js";
 import type { Sandbox } from "./run-job.js";

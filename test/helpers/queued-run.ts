@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { pino } from "pino";
-import { Metrics } from "../../src/api/metrics.js";
+import { Metrics } from "../../src/telemetry/metrics.js";
 import type { RunRequestInput } from "../../src/run/request.js";
 import { queueConfig } from "../../src/queue/config.js";
 import { waitForResult } from "../../src/queue/index.js";

@@ -1,5 +1,5 @@
-import { Container } from "../sandbox/launcher.js";
-import type { Sandbox } from "./run-job.js";
+import { Container } from "./launcher.js";
+import type { Sandbox } from "../worker/run-job.js";
 
 export interface ProbeResult {
   readonly ok: boolean;
