@@ -4,7 +4,7 @@
 // written to bench/results/exec-latency-*.json.
 // usage: node --import tsx bench/exec-latency.ts
 import { openSandbox } from "../src/sandbox/environment.js";
-import { Container } from "../src/sandbox/launcher.js";
+import { Container } from "../src/sandbox/container/container.js";
 import { pct, QUICK, r2, writeResult } from "./common.js";
 
 const ITERATIONS = 30;

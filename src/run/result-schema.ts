@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { EXEC_STATUSES } from "../sandbox/exec-types.js";
+import { EXEC_STATUSES } from "../sandbox/container/exec-types.js";
 import { VERDICTS } from "./result.js";
 
 /** The answers' shapes (API.md), for /openapi.json and for checking answers in tests. */

@@ -1,4 +1,4 @@
-import type { ExecError, ExecStatus } from "../sandbox/exec-types.js";
+import type { ExecError, ExecStatus } from "../sandbox/container/exec-types.js";
 
 export const VERDICTS = [
   "accepted",

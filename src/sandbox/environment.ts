@@ -5,8 +5,8 @@ import type { CgroupDriver } from "./cgroup/types.js";
 import { ImageCatalog } from "./images/catalog.js";
 import { loadHostImage } from "./images/host-image.js";
 import { assertSandboxCanReach } from "./sandbox-reach.js";
-import { requireLauncher } from "./launcher-path.js";
-import { ContainerPool } from "./pool.js";
+import { requireLauncher } from "./container/launcher-path.js";
+import { ContainerPool } from "./container/container-pool.js";
 import type { Sandbox } from "../worker/run-job.js";
 
 export interface SandboxEnvironment extends Sandbox {

@@ -1,4 +1,4 @@
-import { Container } from "./launcher.js";
+import { Container } from "./container/container.js";
 import type { Sandbox } from "../worker/run-job.js";
 
 export interface ProbeResult {

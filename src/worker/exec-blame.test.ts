@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ExecError } from "../sandbox/exec-types.js";
+import type { ExecError } from "../sandbox/container/exec-types.js";
 import { blameStartFailure, ProgramStarts, settleStart, type StartContext } from "./exec-blame.js";
 import type { StageResult } from "../run/result.js";
 

@@ -1,6 +1,6 @@
 import os from "node:os";
 import path from "node:path";
-import { SCRATCH_DIRS, type ExecError } from "../sandbox/exec-types.js";
+import { SCRATCH_DIRS, type ExecError } from "../sandbox/container/exec-types.js";
 import type { StageResult } from "../run/result.js";
 
 /*

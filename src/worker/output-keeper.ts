@@ -1,4 +1,4 @@
-import type { ExecResult } from "../sandbox/exec-types.js";
+import type { ExecResult } from "../sandbox/container/exec-types.js";
 import type { KeepOutput, StageResult, Verdict } from "../run/result.js";
 import { toStageResult } from "./stage.js";
 

@@ -1,4 +1,4 @@
-import type { ExecLimits, ExecResult } from "../sandbox/exec-types.js";
+import type { ExecLimits, ExecResult } from "../sandbox/container/exec-types.js";
 import type { Limits } from "../run/limits.js";
 import type { OutputOmitted, StageResult } from "../run/result.js";
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { Container } from "../../src/sandbox/launcher.js";
+import { Container } from "../../src/sandbox/container/container.js";
 import { sandbox, TIME_SCALE } from "../helpers/sandbox.js";
 import { processesWith } from "../helpers/processes.js";
 

@@ -1,5 +1,5 @@
 import type { Sandbox } from "../../worker/run-job.js";
-import { Container } from "../launcher.js";
+import { Container } from "../container/container.js";
 import type { Image } from "./host-image.js";
 import { versionIn } from "./versions.js";
 

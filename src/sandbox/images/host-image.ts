@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { Bind } from "../launch-args.js";
+import type { Bind } from "../container/launch-args.js";
 import type { Language } from "./languages.js";
 import { loadImageRecipe } from "./recipe.js";
 import type { ImageLease } from "./store/lease.js";

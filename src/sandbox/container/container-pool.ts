@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { Container, type ContainerOptions } from "./launcher.js";
+import { Container, type ContainerOptions } from "./container.js";
 
 /** At most this long after a ready container is handed out, its replacement is started. */
 const REFILL_DELAY_MS = 50;

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import path from "node:path";
-import { SandboxError } from "../errors.js";
-import { killPids, readPids, removeCgroupTree } from "./cgroup/tree.js";
+import { SandboxError } from "../../errors.js";
+import { killPids, readPids, removeCgroupTree } from "../cgroup/tree.js";
 import { isRunning, waitForClose } from "./child-exit.js";
 import type { ExecError, ExecRequest, ExecResult } from "./exec-types.js";
 import { encodeJobFiles, type JobFile } from "./job-files.js";
