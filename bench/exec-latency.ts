@@ -3,7 +3,7 @@
 // first exec carries the job's files), exec python, destroy. Medians in ms,
 // written to bench/results/exec-latency-*.json.
 // usage: node --import tsx bench/exec-latency.ts
-import { openSandbox } from "../src/sandbox/environment.js";
+import { openSandbox } from "../src/sandbox/sandbox-host.js";
 import { Container } from "../src/sandbox/container/container.js";
 import { pct, QUICK, r2, writeResult } from "./common.js";
 

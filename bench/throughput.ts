@@ -21,7 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { parseArgs } from "node:util";
-import { openSandbox } from "../src/sandbox/environment.js";
+import { openSandbox } from "../src/sandbox/sandbox-host.js";
 import { expandCommand, findLanguage } from "../src/sandbox/images/languages.js";
 import { containerArgs, execArgs } from "../src/sandbox/container/launch-args.js";
 import { Container } from "../src/sandbox/container/container.js";

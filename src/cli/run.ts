@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { InvalidRequestError } from "../errors.js";
 import { resultMaxBytes } from "../queue/config.js";
-import { openSandbox } from "../sandbox/environment.js";
+import { openSandbox } from "../sandbox/sandbox-host.js";
 import { findLanguage, guessLanguage } from "../sandbox/images/languages.js";
 import { jobSpecFromBody } from "../run/job-spec.js";
 import { jsonChunks } from "../run/json-chunks.js";

@@ -9,7 +9,7 @@ import { resolveDataDir } from "../config/data-dir.js";
 import { InvalidRequestError } from "../errors.js";
 import { createLogger } from "../telemetry/log.js";
 import { BullMqQueue, openQueue, queueConfig, type QueueHealth } from "../queue/index.js";
-import { openSandbox } from "../sandbox/environment.js";
+import { openSandbox } from "../sandbox/sandbox-host.js";
 import { ImageCatalog } from "../sandbox/images/catalog.js";
 import { loadHostImage } from "../sandbox/images/host-image.js";
 import { imageInfo } from "../sandbox/images/image-info.js";

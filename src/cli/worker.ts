@@ -2,7 +2,7 @@ import { Metrics } from "../telemetry/metrics.js";
 import { InvalidRequestError } from "../errors.js";
 import { createLogger } from "../telemetry/log.js";
 import { BullMqQueue, queueConfig } from "../queue/index.js";
-import { openSandbox } from "../sandbox/environment.js";
+import { openSandbox } from "../sandbox/sandbox-host.js";
 import { callbackPolicy } from "../callback/callback-policy.js";
 import { startMetricsServer } from "../worker/metrics-server.js";
 import { startWorker } from "../worker/start-worker.js";

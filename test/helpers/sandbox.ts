@@ -1,7 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import type { RunRequestInput } from "../../src/run/request.js";
-import { openSandbox, type SandboxEnvironment } from "../../src/sandbox/environment.js";
+import { openSandbox, type SandboxEnvironment } from "../../src/sandbox/sandbox-host.js";
 import { jobSpecFromBody } from "../../src/run/job-spec.js";
 import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS, MAX_LIMITS } from "../../src/run/limits.js";
 import type { RunResult } from "../../src/run/result.js";

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resolveDataDir } from "../../src/config/data-dir.js";
-import { openSandbox, type SandboxEnvironment } from "../../src/sandbox/environment.js";
+import { openSandbox, type SandboxEnvironment } from "../../src/sandbox/sandbox-host.js";
 import { buildImage } from "../../src/sandbox/images/build/build-image.js";
 import { loadImageRecipe } from "../../src/sandbox/images/recipe.js";
 import { ImageStore } from "../../src/sandbox/images/store/store.js";

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openSandbox } from "../../src/sandbox/environment.js";
+import { openSandbox } from "../../src/sandbox/sandbox-host.js";
 import { loadCredentials, parseChallenge } from "../../src/sandbox/images/pull/auth.js";
 import { pullImage, type PullOptions } from "../../src/sandbox/images/pull/pull-image.js";
 import { parseReference } from "../../src/sandbox/images/pull/reference.js";

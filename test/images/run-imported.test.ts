@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openSandbox, type SandboxEnvironment } from "../../src/sandbox/environment.js";
+import { openSandbox, type SandboxEnvironment } from "../../src/sandbox/sandbox-host.js";
 import { jobSpecFromBody } from "../../src/run/job-spec.js";
 import { runJob } from "../../src/worker/run-job.js";
 import { testEnv } from "../helpers/sandbox.js";

@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { WarrenError } from "../../errors.js";
-import { openSandbox } from "../environment.js";
+import { openSandbox } from "../sandbox-host.js";
 import { detectImageVersions } from "./detect-versions.js";
 import { storedImage } from "./installed-images.js";
 import { ImageStore, type InstallOptions, type InstallResult } from "./store/store.js";
