@@ -21,7 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { parseArgs } from "node:util";
-import { openSandbox } from "../src/sandbox/sandbox-host.js";
+import { openSandboxHost } from "../src/sandbox/sandbox-host.js";
 import { expandCommand, findLanguage } from "../src/sandbox/images/languages.js";
 import { containerArgs, execArgs } from "../src/sandbox/container/launch-args.js";
 import { Container } from "../src/sandbox/container/container.js";
@@ -49,7 +49,7 @@ const EXPECTED = "hello\n";
 const STATUS_FD = 3;
 
 // The launcher's side: the same image, cgroups, commands and limits a job uses.
-const sandbox = await openSandbox({ reapStale: false });
+const sandbox = await openSandboxHost({ reapStale: false });
 const c = findLanguage(sandbox.image.languages, "c");
 if (c.compile === null) throw new Error("language c has no compile stage?");
 const compileArgv = expandCommand(c.compile, c, { files: ["main.c"], memoryMb: DEFAULT_COMPILE_LIMITS.memoryMb });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Limits } from "../run/limits.js";
-import { errorSchema, languageSchema, runResultSchema, submittedSchema } from "../run/result-schema.js";
+import { runResultSchema } from "../run/result-schema.js";
+import { errorSchema, languageSchema, submittedSchema } from "./answer-schemas.js";
 import { imageInfoSchema } from "./images.js";
 import { runRequestSchema } from "../run/request.js";
 

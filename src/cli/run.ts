@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { InvalidRequestError } from "../errors.js";
 import { resultMaxBytes } from "../queue/config.js";
-import { openSandbox } from "../sandbox/sandbox-host.js";
+import { openSandboxHost } from "../sandbox/sandbox-host.js";
 import { findLanguage, guessLanguage } from "../sandbox/images/languages.js";
 import { jobSpecFromBody } from "../run/job-spec.js";
 import { jsonChunks } from "../run/json-chunks.js";
@@ -52,7 +52,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const files = positionals.map((file) => ({ path: path.basename(file), content: readInput(file).toString("base64"), encoding: "base64" as const }));
   const stdin = values.stdin === undefined ? "" : readInput(values.stdin).toString("utf8");
 
-  const sandbox = await openSandbox();
+  const sandbox = await openSandboxHost();
   const first = positionals[0] as string;
   const all = sandbox.catalog.languages();
   const candidates = values.image === undefined ? all : sandbox.catalog.find(values.image).languages;

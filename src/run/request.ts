@@ -27,6 +27,13 @@ const argString = z
 
 const MIB = 1024 * 1024;
 
+/** How a test's output is compared with the expected output (API.md `checker`; worker/checkers.ts does it). */
+export type Checker =
+  | { readonly kind: "exact" }
+  | { readonly kind: "lines" }
+  | { readonly kind: "tokens" }
+  | { readonly kind: "float"; readonly epsilon: number };
+
 /** Queue priorities (extension): lower runs sooner, as in BullMQ. */
 export const PRIORITY_DEFAULT = 100;
 export const PRIORITY_LOWEST = 1_000;

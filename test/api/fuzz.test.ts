@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FILE_PATH_BOUNDS } from "../../src/run/file-path.js";
-import { errorSchema, submittedSchema } from "../../src/run/result-schema.js";
+import { errorSchema, submittedSchema } from "../../src/api/answer-schemas.js";
 import { isValidFilePath } from "../../src/run/file-path.js";
 import { MAX_LIMITS } from "../../src/run/limits.js";
 import { post, testApp, type TestApp } from "./fixture.js";

@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { WarrenError } from "../../errors.js";
-import { openSandbox } from "../sandbox-host.js";
+import { openSandboxHost } from "../sandbox-host.js";
 import { detectImageVersions } from "./detect-versions.js";
 import { storedImage } from "./installed-images.js";
 import { ImageStore, type InstallOptions, type InstallResult } from "./store/store.js";
@@ -21,7 +21,7 @@ export async function installImage(dataDir: string, input: Readable, options: In
   const result = await store.install(input, options);
   if (result.record.languages.length === 0) return { ...result, versionProblem: undefined };
   try {
-    const sandbox = await openSandbox({ env: { ...env, WARREN_DATA_DIR: dataDir }, reapStale: false });
+    const sandbox = await openSandboxHost({ env: { ...env, WARREN_DATA_DIR: dataDir }, reapStale: false });
     const stored = store.require(result.record.name);
     const versions = await detectImageVersions(storedImage(store, stored), sandbox);
     const record = { ...stored.record, versions };
