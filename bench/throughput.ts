@@ -26,7 +26,7 @@ import { expandCommand, findLanguage } from "../src/sandbox/images/languages.js"
 import { containerArgs, execArgs } from "../src/sandbox/container/launch-args.js";
 import { Container } from "../src/sandbox/container/container.js";
 import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS } from "../src/run/limits.js";
-import { execLimits } from "../src/worker/stage.js";
+import { execLimits } from "../src/worker/stage-exec.js";
 import { machine, pct, pool, QUICK, r1, r2, rssOf, startDistributed, startEmbedded, table, timedRun, writeResult, type Deployment } from "./common.js";
 
 const { values: opts } = parseArgs({

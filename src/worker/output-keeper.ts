@@ -1,6 +1,6 @@
 import type { ExecResult } from "../sandbox/container/exec-types.js";
 import type { KeepOutput, StageResult, Verdict } from "../run/result.js";
-import { toStageResult } from "./stage.js";
+import { toStageResult } from "./stage-exec.js";
 
 export type StageKind = "compile" | "run";
 

@@ -13,7 +13,7 @@ import { markPhase } from "../telemetry/phase-timings.js";
 import { startCheck } from "./checkers.js";
 import { ProgramStarts } from "./exec-blame.js";
 import { OutputKeeper, type StageKind } from "./output-keeper.js";
-import { execLimits } from "./stage.js";
+import { execLimits } from "./stage-exec.js";
 
 export interface RunJobOptions {
   /**
