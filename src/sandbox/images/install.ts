@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { WarrenError } from "../../errors.js";
 import { openSandboxHost } from "../sandbox-host.js";
-import { detectImageVersions } from "./detect-versions.js";
+import { detectImageVersions } from "./container-versions.js";
 import { storedImage } from "./installed-images.js";
 import { ImageStore, type InstallOptions, type InstallResult } from "./store/store.js";
 
