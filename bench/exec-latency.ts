@@ -24,7 +24,7 @@ for (let i = 0; i < ITERATIONS; i++) {
   await c.exec({ argv: ["true"], env, limits });
   exTrue.push(performance.now() - t0);
   t0 = performance.now();
-  c.stage([{ path: "staged.py", content: "pass\n" }]);
+  c.attachFiles([{ path: "staged.py", content: "pass\n" }]);
   await c.exec({ argv: ["true"], env, limits });
   staged.push(performance.now() - t0);
   t0 = performance.now();

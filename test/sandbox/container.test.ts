@@ -157,12 +157,12 @@ describe("Container: served executions", () => {
 
   it("writes staged files with the next exec, before its program; a failed write fails that exec and runs nothing", async () => {
     const box = await container();
-    box.stage([{ path: "in/x.txt", content: "staged" }]);
-    expect(() => box.stage([{ path: "../y", content: "" }])).toThrow(expect.objectContaining({ code: "invalid_file_path" }));
+    box.attachFiles([{ path: "in/x.txt", content: "staged" }]);
+    expect(() => box.attachFiles([{ path: "../y", content: "" }])).toThrow(expect.objectContaining({ code: "invalid_file_path" }));
     const read = await box.exec({ argv: ["sh", "-c", "cat in/x.txt; cat"], env, stdin: "+stdin", limits });
     expect(read).toMatchObject({ status: "ok", stdout: Buffer.from("staged+stdin") });
     // staged again under a name a program has made meanwhile: the write fails (O_EXCL)
-    box.stage([{ path: "made", content: "x" }, { path: "later", content: "y" }]);
+    box.attachFiles([{ path: "made", content: "x" }, { path: "later", content: "y" }]);
     await box.copyIn([{ path: "made", content: "first" }]);
     await expect(box.exec({ argv: ["touch", "ran"], env, limits })).rejects.toMatchObject({ code: "copy_in_failed" });
     expect((await box.exec({ argv: ["sh", "-c", "ls; cat made"], env, limits })).stdout.toString()).toBe("in\nmade\nfirst");
