@@ -5,11 +5,11 @@ import { versionIn } from "./versions.js";
 
 /**
  * Detects the versions of a stored image's languages by running each
- * language's version command inside the image, in one sandbox. Fixed
- * versions are taken as they are; "unknown" when a command fails or prints
- * nothing that matches.
+ * language's version command inside the image, in one container (the host
+ * image's are detected on the host: versions.ts). Fixed versions are taken
+ * as they are; "unknown" when a command fails or prints nothing that matches.
  */
-export async function detectImageVersions(image: Image, host: Pick<SandboxHost, "cgroups" | "launcher">): Promise<Record<string, string>> {
+export async function detectVersionsInContainer(image: Image, host: Pick<SandboxHost, "cgroups" | "launcher">): Promise<Record<string, string>> {
   const versions: Record<string, string> = {};
   const commands = image.languages.filter((language) => !("fixed" in language.version));
   for (const language of image.languages) if ("fixed" in language.version) versions[language.id] = language.version.fixed;
