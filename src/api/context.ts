@@ -18,7 +18,12 @@ export interface ApiDeps {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly options: ApiOptions;
-  /** How the API sends the webhook of a run cancelled before a worker took it (workers send the rest). */
+  /**
+   * Callbacks: `policy` judges a callbackUrl at submission; the rest says how
+   * the API sends the webhook of each run it cancels, queued or running (the
+   * cancel stores the run's final result, so no worker reports it). Workers
+   * send the webhook of every result they store.
+   */
   readonly callback?: CallbackOptions;
 }
 
