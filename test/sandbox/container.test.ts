@@ -198,6 +198,17 @@ describe("Container cancellation", () => {
     const result = await box.exec({ argv: ["true"], env, limits, signal: AbortSignal.abort() });
     expect(result.error?.step).toBe("cancelled");
   });
+
+  it("names a cancelled execution cancelled, and no other", async () => {
+    const box = await container();
+    expect((await box.exec({ argv: ["true"], env, limits, signal: AbortSignal.abort() })).cancelled).toBe(true);
+    const controller = new AbortController();
+    const running = box.exec({ argv: ["sleep", "30"], env, limits: { ...limits, wallTimeMs: 60_000, cpuTimeMs: 60_000 }, signal: controller.signal });
+    setTimeout(() => controller.abort(), 200);
+    expect(await running).toMatchObject({ cancelled: true, status: "internal_error", error: { step: "cancelled" } });
+    expect((await box.exec({ argv: ["false"], env, limits })).cancelled).toBe(false);
+    expect((await box.exec({ argv: ["./missing"], env, limits })).cancelled).toBe(false);
+  });
 });
 
 const hostHas = (marker: string) => processesWith(marker, { prefix: true }).length > 0;

@@ -20,6 +20,8 @@ const START_TIMEOUT_MS = 20_000;
 const DEADLINE_GRACE_MS = 5_000;
 /** Bound on what we read of a launcher's own diagnostics. */
 const DIAGNOSTICS_CAP = 16 * 1024;
+/** The set-up step the launcher names when it ends an execution it was told to cancel (a cancel frame, SIGTERM, SIGINT, SIGHUP). */
+const CANCELLED_STEP = "cancelled";
 /** Output we keep beyond the launcher's cap, in case it is off by a pipe buffer. */
 const OUTPUT_SLACK = 64 * 1024;
 /** Without an output limit, never keep more than this per stream. */
@@ -249,6 +251,7 @@ export class Container {
       wallTimeMs: 0,
       memoryKb: 0,
       oomKilled: false,
+      cancelled: step === CANCELLED_STEP,
       error: { step, errno, message, ...what },
     });
     if (deadlineHit) {
@@ -278,6 +281,7 @@ export class Container {
       wallTimeMs: status.wallTimeMs,
       memoryKb: status.memoryKb,
       oomKilled: status.oomKilled,
+      cancelled: false,
     };
   }
 
@@ -379,7 +383,7 @@ async function removeExecCgroups(parents: readonly string[], pid: number): Promi
   }
 }
 
-/** The result of an execution cancelled before it started (the same shape the launcher reports). */
+/** The result of an execution cancelled before it started (as the launcher reports one it cancels). */
 function cancelledResult(): ExecResult {
   return {
     status: "internal_error",
@@ -395,6 +399,7 @@ function cancelledResult(): ExecResult {
     wallTimeMs: 0,
     memoryKb: 0,
     oomKilled: false,
-    error: { step: "cancelled", errno: null, message: "The execution was cancelled." },
+    cancelled: true,
+    error: { step: CANCELLED_STEP, errno: null, message: "The execution was cancelled." },
   };
 }
