@@ -1,4 +1,4 @@
-// The container client (src/sandbox/launcher.ts) alone: create a held container,
+// The container client (src/sandbox/container/container.ts) alone: create a held container,
 // copy a file in, exec /bin/true, exec it with a file staged (how the worker's
 // first exec carries the job's files), exec python, destroy. Medians in ms,
 // written to bench/results/exec-latency-*.json.

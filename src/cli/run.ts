@@ -72,7 +72,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   );
   const result = await runJob(spec, sandbox, undefined, { resultMaxBytes: budget });
   if (values.json) {
-    // Written in chunks: the JSON of a result can be longer than any string (src/worker/json-chunks.ts).
+    // Written in chunks: the JSON of a result can be longer than any string (src/run/json-chunks.ts).
     for (const chunk of jsonChunks(result, { indent: 2 })) process.stdout.write(chunk);
     process.stdout.write("\n");
     return exitCodeOf(result);
