@@ -1,14 +1,14 @@
-// The container client (src/sandbox/launcher.ts) alone: create a held container,
+// The container client (src/sandbox/container/container.ts) alone: create a held container,
 // copy a file in, exec /bin/true, exec it with a file staged (how the worker's
 // first exec carries the job's files), exec python, destroy. Medians in ms,
 // written to bench/results/exec-latency-*.json.
 // usage: node --import tsx bench/exec-latency.ts
-import { openSandbox } from "../src/sandbox/environment.js";
-import { Container } from "../src/sandbox/launcher.js";
+import { openSandboxHost } from "../src/sandbox/sandbox-host.js";
+import { Container } from "../src/sandbox/container/container.js";
 import { pct, QUICK, r2, writeResult } from "./common.js";
 
 const ITERATIONS = 30;
-const s = await openSandbox();
+const s = await openSandboxHost();
 const opts = { rootfs: s.image.rootfs, binds: s.image.binds, cgroups: s.cgroups, scratchMb: 64 };
 const limits = { wallTimeMs: 5000, cpuTimeMs: 3000, memoryMb: 256, processes: 64, outputKb: 1024 };
 const env = { PATH: "/usr/bin:/bin" };
@@ -24,7 +24,7 @@ for (let i = 0; i < ITERATIONS; i++) {
   await c.exec({ argv: ["true"], env, limits });
   exTrue.push(performance.now() - t0);
   t0 = performance.now();
-  c.stage([{ path: "staged.py", content: "pass\n" }]);
+  c.attachFiles([{ path: "staged.py", content: "pass\n" }]);
   await c.exec({ argv: ["true"], env, limits });
   staged.push(performance.now() - t0);
   t0 = performance.now();

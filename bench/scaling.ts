@@ -10,7 +10,7 @@
 // usage: node --import tsx bench/scaling.ts [--count 100] [--parts a,b,c,d] [--max-output]
 //        BENCH_QUICK=1 for small counts. Needs `npm run build`. Results: bench/results/scaling-*.json
 import { parseArgs } from "node:util";
-import { MAX_LIMITS } from "../src/worker/limits.js";
+import { MAX_LIMITS } from "../src/run/limits.js";
 import { machine, pct, pool, QUICK, r1, r2, rssOf, startEmbedded, table, timedRun, writeResult, type RunResult } from "./common.js";
 
 const { values: opts } = parseArgs({

@@ -21,12 +21,12 @@ import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { parseArgs } from "node:util";
-import { openSandbox } from "../src/sandbox/environment.js";
+import { openSandboxHost } from "../src/sandbox/sandbox-host.js";
 import { expandCommand, findLanguage } from "../src/sandbox/images/languages.js";
-import { containerArgs, execArgs } from "../src/sandbox/launch-args.js";
-import { Container } from "../src/sandbox/launcher.js";
-import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS } from "../src/worker/limits.js";
-import { execLimits } from "../src/worker/stage.js";
+import { containerArgs, execArgs } from "../src/sandbox/container/launch-args.js";
+import { Container } from "../src/sandbox/container/container.js";
+import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS } from "../src/run/limits.js";
+import { execLimits } from "../src/worker/stage-exec.js";
 import { machine, pct, pool, QUICK, r1, r2, rssOf, startDistributed, startEmbedded, table, timedRun, writeResult, type Deployment } from "./common.js";
 
 const { values: opts } = parseArgs({
@@ -49,7 +49,7 @@ const EXPECTED = "hello\n";
 const STATUS_FD = 3;
 
 // The launcher's side: the same image, cgroups, commands and limits a job uses.
-const sandbox = await openSandbox({ reapStale: false });
+const sandbox = await openSandboxHost({ reapStale: false });
 const c = findLanguage(sandbox.image.languages, "c");
 if (c.compile === null) throw new Error("language c has no compile stage?");
 const compileArgv = expandCommand(c.compile, c, { files: ["main.c"], memoryMb: DEFAULT_COMPILE_LIMITS.memoryMb });

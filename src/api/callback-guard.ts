@@ -1,6 +1,6 @@
 import { InvalidRequestError } from "../errors.js";
 import { parseIp } from "../net/ip-address.js";
-import { CALLBACK_ALLOW_HINT, DEFAULT_CALLBACK_POLICY, hostDenial, isLocalhostName, isThisMachine, type CallbackPolicy } from "../worker/callback-policy.js";
+import { CALLBACK_ALLOW_HINT, DEFAULT_CALLBACK_POLICY, hostDenial, isLocalhostName, isThisMachine, type CallbackPolicy } from "../callback/callback-policy.js";
 
 /**
  * Refuses, at submission, a callbackUrl that can never be delivered: one that

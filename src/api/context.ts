@@ -2,9 +2,9 @@ import type { Logger } from "pino";
 import type { JobQueue, QueueHealth } from "../queue/index.js";
 import type { ImageInfo } from "../sandbox/images/image-info.js";
 import type { Language } from "../sandbox/images/languages.js";
-import type { CallbackOptions } from "../worker/callback.js";
-import type { Limits } from "../worker/limits.js";
-import type { Metrics } from "./metrics.js";
+import type { CallbackOptions } from "../callback/callback-delivery.js";
+import type { Limits } from "../run/limits.js";
+import type { Metrics } from "../telemetry/metrics.js";
 
 /** What the API needs from the rest of Warren. */
 export interface ApiDeps {
@@ -18,7 +18,12 @@ export interface ApiDeps {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly options: ApiOptions;
-  /** How the API sends the webhook of a run cancelled before a worker took it (workers send the rest). */
+  /**
+   * Callbacks: `policy` judges a callbackUrl at submission; the rest says how
+   * the API sends the webhook of each run it cancels, queued or running (the
+   * cancel stores the run's final result, so no worker reports it). Workers
+   * send the webhook of every result they store.
+   */
   readonly callback?: CallbackOptions;
 }
 

@@ -1,8 +1,9 @@
 import { z } from "zod";
-import type { Limits } from "../worker/limits.js";
-import { errorSchema, languageSchema, runResultSchema, submittedSchema } from "./result-schemas.js";
+import type { Limits } from "../run/limits.js";
+import { runResultSchema } from "../run/result-schema.js";
+import { errorSchema, languageSchema, submittedSchema } from "./answer-schemas.js";
 import { imageInfoSchema } from "./images.js";
-import { runRequestSchema } from "./schemas.js";
+import { runRequestSchema } from "../run/request.js";
 
 const json = (schema: z.ZodType, io: "input" | "output" = "output") => ({ "application/json": { schema: z.toJSONSchema(schema, { io, unrepresentable: "any" }) } });
 const error = (description: string) => ({ description, content: json(errorSchema) });

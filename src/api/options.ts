@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { InvalidRequestError } from "../errors.js";
-import { MAX_LIMITS } from "../worker/limits.js";
+import { MAX_LIMITS } from "../run/limits.js";
 import { parseApiKeys } from "./auth.js";
 import type { ApiOptions } from "./context.js";
 

@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { InvalidRequestError } from "../errors.js";
-import { isFinal, waitForSerialized } from "../queue/index.js";
-import { parseRunRequest, toJobSpec } from "../worker/job-spec.js";
-import { notifyCallback } from "../worker/callback.js";
-import type { SerializedResult } from "../worker/result-json.js";
-import { flushPhases, markPhase } from "../worker/phase-timings.js";
+import { waitForSerialized } from "../queue/index.js";
+import { parseRunRequest, toJobSpec } from "../run/job-spec.js";
+import { notifyCallback } from "../callback/callback-delivery.js";
+import type { SerializedResult } from "../run/result-json.js";
+import { flushPhases, markPhase } from "../telemetry/phase-timings.js";
 import { PENDING_MAX_BYTES } from "../queue/config.js";
-import type { RunRequest } from "./schemas.js";
-import type { RunResult } from "../worker/run-result.js";
-import type { JobSpec } from "../worker/job-spec.js";
+import type { RunRequest } from "../run/request.js";
+import { isFinal, type RunResult } from "../run/result.js";
+import type { JobSpec } from "../run/job-spec.js";
 import { Admission } from "./admission.js";
 import { bodyLimit } from "./body-limit.js";
 import { assertCallbackAllowed } from "./callback-guard.js";
@@ -83,7 +83,7 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
   app.delete("/:id", async (c) => {
     const id = c.req.param("id");
     // The cancel stores the run's final result, so no worker will report it: its webhook is sent from here.
-    const result = await queue.cancel(id, (job, cancelled) => notifyCallback(job, cancelled, logger, deps.callback));
+    const result = await queue.cancel(id, (job, cancelled) => notifyCallback(job.request.callbackUrl, cancelled, logger, deps.callback));
     if (result === undefined) throw new NotFoundError(`No run ${JSON.stringify(id)}: it never existed or its result expired.`);
     logger.info({ runId: id, status: result.status }, "run cancel requested");
     return stored(c, result, 200);

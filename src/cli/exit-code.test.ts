@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RunResult, StageResult } from "../worker/run-result.js";
+import type { RunResult, StageResult } from "../run/result.js";
 import { exitCodeOf } from "./exit-code.js";
 
 const stage = (over: Partial<StageResult>): StageResult => ({

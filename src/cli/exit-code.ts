@@ -1,5 +1,5 @@
 import os from "node:os";
-import type { RunResult } from "../worker/run-result.js";
+import type { RunResult } from "../run/result.js";
 
 /** Warren itself failed (as the launcher's 125). */
 export const EXIT_WARREN_FAILED = 125;

@@ -2,10 +2,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { InvalidRequestError } from "../errors.js";
 import { resultMaxBytes } from "../queue/config.js";
-import { openSandbox } from "../sandbox/environment.js";
+import { openSandboxHost } from "../sandbox/sandbox-host.js";
 import { findLanguage, guessLanguage } from "../sandbox/images/languages.js";
-import { jobSpecFromBody } from "../worker/job-spec.js";
-import { jsonChunks } from "../worker/json-chunks.js";
+import { jobSpecFromBody } from "../run/job-spec.js";
+import { jsonChunks } from "../run/json-chunks.js";
 import { runJob } from "../worker/run-job.js";
 import { parseCommand, positiveInteger } from "./args.js";
 import { exitCodeOf } from "./exit-code.js";
@@ -52,7 +52,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const files = positionals.map((file) => ({ path: path.basename(file), content: readInput(file).toString("base64"), encoding: "base64" as const }));
   const stdin = values.stdin === undefined ? "" : readInput(values.stdin).toString("utf8");
 
-  const sandbox = await openSandbox();
+  const sandbox = await openSandboxHost();
   const first = positionals[0] as string;
   const all = sandbox.catalog.languages();
   const candidates = values.image === undefined ? all : sandbox.catalog.find(values.image).languages;
@@ -72,7 +72,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   );
   const result = await runJob(spec, sandbox, undefined, { resultMaxBytes: budget });
   if (values.json) {
-    // Written in chunks: the JSON of a result can be longer than any string (src/worker/json-chunks.ts).
+    // Written in chunks: the JSON of a result can be longer than any string (src/run/json-chunks.ts).
     for (const chunk of jsonChunks(result, { indent: 2 })) process.stdout.write(chunk);
     process.stdout.write("\n");
     return exitCodeOf(result);

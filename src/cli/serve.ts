@@ -3,18 +3,18 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp } from "../api/app.js";
 import { parseApiKeys } from "../api/auth.js";
-import { Metrics } from "../api/metrics.js";
+import { Metrics } from "../telemetry/metrics.js";
 import { apiOptions } from "../api/options.js";
 import { resolveDataDir } from "../config/data-dir.js";
 import { InvalidRequestError } from "../errors.js";
-import { createLogger } from "../log.js";
+import { createLogger } from "../telemetry/log.js";
 import { BullMqQueue, openQueue, queueConfig, type QueueHealth } from "../queue/index.js";
-import { openSandbox } from "../sandbox/environment.js";
+import { openSandboxHost } from "../sandbox/sandbox-host.js";
 import { ImageCatalog } from "../sandbox/images/catalog.js";
 import { loadHostImage } from "../sandbox/images/host-image.js";
 import { imageInfo } from "../sandbox/images/image-info.js";
-import { callbackPolicy } from "../worker/callback-policy.js";
-import { sandboxProbe } from "../worker/sandbox-probe.js";
+import { callbackPolicy } from "../callback/callback-policy.js";
+import { sandboxProbe } from "../sandbox/sandbox-probe.js";
 import { startWorker } from "../worker/start-worker.js";
 import { parseCommand, positiveInteger } from "./args.js";
 import { serveNotice } from "./listen-notice.js";
@@ -70,7 +70,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const callback = { policy: callbackPolicy(env, [port]) };
   const logger = createLogger(env);
-  const sandbox = withWorker ? await openSandbox({ env, pool: true }) : undefined;
+  const sandbox = withWorker ? await openSandboxHost({ env, pool: true }) : undefined;
   // Without a worker here, the API still lists (and checks requests against) the images of this data dir.
   const catalog = sandbox?.catalog ?? new ImageCatalog(resolveDataDir(env), loadHostImage(resolveDataDir(env)));
   const languages = () => catalog.languages();

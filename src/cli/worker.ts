@@ -1,9 +1,9 @@
-import { Metrics } from "../api/metrics.js";
+import { Metrics } from "../telemetry/metrics.js";
 import { InvalidRequestError } from "../errors.js";
-import { createLogger } from "../log.js";
+import { createLogger } from "../telemetry/log.js";
 import { BullMqQueue, queueConfig } from "../queue/index.js";
-import { openSandbox } from "../sandbox/environment.js";
-import { callbackPolicy } from "../worker/callback-policy.js";
+import { openSandboxHost } from "../sandbox/sandbox-host.js";
+import { callbackPolicy } from "../callback/callback-policy.js";
 import { startMetricsServer } from "../worker/metrics-server.js";
 import { startWorker } from "../worker/start-worker.js";
 import { parseCommand } from "./args.js";
@@ -31,7 +31,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   // This worker does not know the API's port: its own-address rule is the API's, at submission.
   const callback = { policy: callbackPolicy(env) };
   const logger = createLogger(env, "warren-worker");
-  const sandbox = await openSandbox({ env, pool: true });
+  const sandbox = await openSandboxHost({ env, pool: true });
   const queue = await BullMqQueue.open(config);
   const metrics = new Metrics();
   const worker = startWorker(queue, sandbox, config, metrics, logger, callback);

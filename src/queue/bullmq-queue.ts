@@ -1,14 +1,13 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { parseResult, serializeResult, type SerializedResult } from "../worker/result-json.js";
-import type { RunResult } from "../worker/run-result.js";
+import { parseResult, serializeResult, type SerializedResult } from "../run/result-json.js";
+import { cancelledResult, isFinal, pendingResult, type RunResult } from "../run/result.js";
 import { BullMqWorker, cancelChannel, finishedChannel, heartbeatKey } from "./bullmq-worker.js";
 import type { QueueConfig } from "./config.js";
 import { orUnavailable } from "./errors.js";
 import { apiConnection, connect } from "./redis-connection.js";
 import { RedisRateLimiter, type RateLimiter } from "./rate-limiter.js";
 import { RedisResultStore } from "./redis-store.js";
-import { isFinal, pendingResult } from "./run-status.js";
 import type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
 
 /** Jobs that failed for good (Warren's fault) kept with their request, at most. */
@@ -97,7 +96,7 @@ export class BullMqQueue implements JobQueue {
     // A waiting job is removed; an active one is locked by its worker, which we tell to abort it.
     if (job !== undefined) await job.remove().catch(() => {});
     // A queued or running result is a small header: parsing it is cheap.
-    const cancelled = serializeResult({ ...parseResult(current.json), status: "cancelled", verdict: null });
+    const cancelled = serializeResult(cancelledResult(parseResult(current.json)));
     if (!(await this.#store.update(cancelled))) return this.#store.getSerialized(id);
     await orUnavailable("announce a cancel", () => this.#redis.multi().publish(cancelChannel(this.#config.name), id).publish(finishedChannel(this.#config.name), id).exec());
     if (job !== undefined) onCancelled?.(job.data as QueuedJob, cancelled);

@@ -2,12 +2,11 @@ import { randomUUID } from "node:crypto";
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import { serializeResult, type SerializedResult } from "../worker/result-json.js";
-import type { RunResult } from "../worker/run-result.js";
+import { serializeResult, type SerializedResult } from "../run/result-json.js";
+import { cancelledResult, failedResult, pendingResult, type RunResult } from "../run/result.js";
 import type { QueueConfig } from "./config.js";
 import { workerConnection } from "./redis-connection.js";
 import { RedisResultStore } from "./redis-store.js";
-import { pendingResult } from "./run-status.js";
 import type { QueuedJob, QueueWorker, RunHandler, WorkOptions } from "./types.js";
 
 /** Pub/sub channel: ids of runs to abort wherever they run. */
@@ -68,7 +67,7 @@ export class BullMqWorker implements QueueWorker {
       if (job === undefined || job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(error.message)) return;
       const data = jobDataSchema.safeParse(job.data);
       if (!data.success) return;
-      const failed: RunResult = { ...pendingResult(data.data as QueuedJob, "running"), status: "failed", verdict: "internal_error", error: { code: "job_failed", message: error.message } };
+      const failed = failedResult(data.data, { code: "job_failed", message: error.message });
       void this.#finish(failed).catch(() => {});
     });
     this.#subscriber = workerConnection(config.redisUrl);
@@ -124,10 +123,10 @@ export class BullMqWorker implements QueueWorker {
       try {
         result = await handler(data, controller.signal, settle);
       } catch (error) {
-        result = { ...pendingResult(data, "running"), status: "failed", verdict: "internal_error", error: { code: "worker_failed", message: (error as Error).message } };
+        result = failedResult(data, { code: "worker_failed", message: (error as Error).message });
       }
       if (early !== undefined && (await early.stored) !== undefined) return controller.signal.aborted ? "cancelled" : early.result.status;
-      if (controller.signal.aborted) result = pendingResult(data, "cancelled");
+      if (controller.signal.aborted) result = cancelledResult(data);
       if (result.status === "failed" && retried) {
         await this.#store.update(serializeResult(pendingResult(data, "queued")));
         throw new WarrenFaultRetry(`Warren failed to run the job (${result.error?.code ?? "internal_error"}: ${result.error?.message ?? "see the stages"}); retrying.`);

@@ -1,7 +1,7 @@
 import os from "node:os";
 import { z } from "zod";
 import { InvalidRequestError } from "../errors.js";
-import { RESULT_MAX_BYTES } from "../worker/output-keeper.js";
+import { RESULT_MAX_BYTES } from "../run/limits.js";
 
 const integer = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce

@@ -3,7 +3,6 @@ export { queueConfig, type QueueConfig } from "./config.js";
 export { QueueUnavailableError } from "./errors.js";
 export { MemoryQueue } from "./memory-queue.js";
 export { openQueue } from "./open-queue.js";
-export { isFinal, pendingResult } from "./run-status.js";
 export type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
 export { waitForResult, waitForSerialized } from "./wait-for.js";
 export { MemoryRateLimiter, RedisRateLimiter, type RateDecision, type RateLimiter } from "./rate-limiter.js";

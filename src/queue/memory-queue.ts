@@ -1,11 +1,10 @@
 import { EventEmitter } from "node:events";
-import { parseResult, serializeResult, type SerializedResult } from "../worker/result-json.js";
-import type { RunResult } from "../worker/run-result.js";
+import { parseResult, serializeResult, type SerializedResult } from "../run/result-json.js";
+import { cancelledResult, failedResult, isFinal, pendingResult, type RunResult } from "../run/result.js";
 import { BusyError } from "../errors.js";
 import { PENDING_MAX_BYTES, RESULT_STORE_BYTES, type QueueConfig } from "./config.js";
 import { PriorityList } from "./priority-list.js";
 import { ResultStore } from "./result-store.js";
-import { isFinal, pendingResult } from "./run-status.js";
 import type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
 import { MemoryRateLimiter, type RateLimiter } from "./rate-limiter.js";
 
@@ -76,7 +75,7 @@ export class MemoryQueue implements JobQueue {
     const job = waiting ?? running?.job;
     running?.controller.abort();
     // A queued or running result is a small header: parsing it is cheap.
-    const cancelled = serializeResult({ ...parseResult(current.json), status: "cancelled", verdict: null });
+    const cancelled = serializeResult(cancelledResult(parseResult(current.json)));
     this.#finish(cancelled);
     if (job !== undefined) onCancelled?.(job, cancelled);
     return cancelled;
@@ -197,14 +196,14 @@ class MemoryWorker implements QueueWorker {
         try {
           result = await this.#handler(job, local.signal, settle);
         } catch (error) {
-          result = { ...pendingResult(job, "running"), status: "failed", verdict: "internal_error", error: { code: "worker_failed", message: (error as Error).message } };
+          result = failedResult(job, { code: "worker_failed", message: (error as Error).message });
         }
         if (settled) return;
         // Only Warren's own faults are tried again, as BullMQ does in distributed mode.
         if (result.status !== "failed" || attempt >= attempts || local.signal.aborted) break;
         await abortableSleep(backoffMs * 2 ** (attempt - 1), local.signal);
       }
-      finish(local.signal.aborted ? pendingResult(job, "cancelled") : result);
+      finish(local.signal.aborted ? cancelledResult(job) : result);
     })().finally(() => {
       this.#inflight.delete(job.id);
       this.pump();

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import { parseResult, type SerializedResult } from "../worker/result-json.js";
-import type { RunResult } from "../worker/run-result.js";
+import { parseResult, type SerializedResult } from "../run/result-json.js";
+import { RUN_STATUSES, type RunResult } from "../run/result.js";
 import { orUnavailable } from "./errors.js";
 
 /**
@@ -62,7 +62,7 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 return 1`;
 
 /** A status read back from Redis is data from outside the process: checked, not trusted. */
-const statusSchema = z.enum(["queued", "running", "completed", "cancelled", "failed"]);
+const statusSchema = z.enum(RUN_STATUSES);
 
 export interface RedisStoreOptions {
   /** How long a result is kept. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { SerializedResult } from "../worker/result-json.js";
-import type { RunStatus } from "../worker/run-result.js";
+import type { SerializedResult } from "../run/result-json.js";
+import type { RunStatus } from "../run/result.js";
 import { ResultStore } from "./result-store.js";
 
 const stored = (id: string, status: RunStatus, bytes: number): SerializedResult => ({ id, status, json: Buffer.alloc(bytes, 0x20) });

@@ -1,5 +1,5 @@
-import type { SerializedResult } from "../worker/result-json.js";
-import { isFinal } from "./run-status.js";
+import type { SerializedResult } from "../run/result-json.js";
+import { isFinal } from "../run/result.js";
 
 export interface ResultStoreLimits {
   /** How long a result is kept after it was last written. */

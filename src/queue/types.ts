@@ -1,7 +1,7 @@
 import type { RateLimiter } from "./rate-limiter.js";
-import type { RunRequest } from "../api/schemas.js";
-import type { SerializedResult } from "../worker/result-json.js";
-import type { RunResult } from "../worker/run-result.js";
+import type { RunRequest } from "../run/request.js";
+import type { SerializedResult } from "../run/result-json.js";
+import type { RunResult } from "../run/result.js";
 
 /** What the queue carries: the validated wire request and what the result's header says. */
 export interface QueuedJob {

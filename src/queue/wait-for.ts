@@ -1,6 +1,5 @@
-import { parseResult, type SerializedResult } from "../worker/result-json.js";
-import type { RunResult } from "../worker/run-result.js";
-import { isFinal } from "./run-status.js";
+import { parseResult, type SerializedResult } from "../run/result-json.js";
+import { isFinal, type RunResult } from "../run/result.js";
 import type { JobQueue } from "./types.js";
 
 /**

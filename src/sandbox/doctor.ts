@@ -3,9 +3,9 @@ import { resolveDataDir } from "../config/data-dir.js";
 import { WarrenError } from "../errors.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "./cgroup/detect.js";
 import { loadHostImage, type Image } from "./images/host-image.js";
-import { containerArgs } from "./launch-args.js";
-import { launcherPath } from "./launcher-path.js";
-import { launchOnce } from "./one-shot.js";
+import { containerArgs } from "./container/launch-args.js";
+import { launcherPath } from "./container/launcher-path.js";
+import { launchOnce } from "./container/one-shot.js";
 
 /** One line of `warren doctor`. */
 export interface DoctorItem {

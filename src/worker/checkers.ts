@@ -1,16 +1,10 @@
+import type { Checker } from "../run/request.js";
 import { exactCheck } from "./check/exact.js";
 import { linesCheck } from "./check/lines.js";
 import { decoded, type OutputCheck } from "./check/output-check.js";
 import { floatCheck, tokensCheck } from "./check/tokens.js";
 
 export type { OutputCheck } from "./check/output-check.js";
-
-/** How a test's output is compared with the expected output (API.md `checker`). */
-export type Checker =
-  | { readonly kind: "exact" }
-  | { readonly kind: "lines" }
-  | { readonly kind: "tokens" }
-  | { readonly kind: "float"; readonly epsilon: number };
 
 /**
  * A check of one test's stdout against `expected` under `checker`, fed the

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { ExecError } from "../sandbox/exec-types.js";
+import type { ExecError } from "../sandbox/container/exec-types.js";
 import { blameStartFailure, ProgramStarts, settleStart, type StartContext } from "./exec-blame.js";
-import type { StageResult } from "./run-result.js";
+import type { StageResult } from "../run/result.js";
 
 const PATH = "/usr/bin:/bin";
 const context = (extra: Partial<StartContext> = {}): StartContext => ({ program: "./main", path: PATH, imagePath: PATH, startedBefore: false, afterCompile: true, ...extra });

@@ -1,7 +1,7 @@
 import os from "node:os";
 import path from "node:path";
-import { SCRATCH_DIRS, type ExecError } from "../sandbox/exec-types.js";
-import type { StageResult } from "./run-result.js";
+import { SCRATCH_DIRS, type ExecError } from "../sandbox/container/exec-types.js";
+import type { StageResult } from "../run/result.js";
 
 /*
  * Whose fault is it when a stage's program could not be started?

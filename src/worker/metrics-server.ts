@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import type { Metrics } from "../api/metrics.js";
+import type { Metrics } from "../telemetry/metrics.js";
 
 /**
  * A worker's own /metrics (and /healthz): in distributed mode the runs happen

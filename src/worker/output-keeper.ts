@@ -1,18 +1,8 @@
-import type { ExecResult } from "../sandbox/exec-types.js";
-import type { KeepOutput, StageResult, Verdict } from "./run-result.js";
-import { toStageResult } from "./stage.js";
+import type { ExecResult } from "../sandbox/container/exec-types.js";
+import type { KeepOutput, StageResult, Verdict } from "../run/result.js";
+import { toStageResult } from "./stage-exec.js";
 
 export type StageKind = "compile" | "run";
-
-const MIB = 1024 * 1024;
-
-/**
- * WARREN_RESULT_MAX_BYTES: its default, and its largest value. A result's
- * JSON is at most about 6× its output bytes (a control character is
- * escaped as \u00XX) and must fit in one Redis value (512 MB by default):
- * 64 MiB of output stays under that.
- */
-export const RESULT_MAX_BYTES = Object.freeze({ default: 16 * MIB, max: 64 * MIB });
 
 /**
  * What one run keeps of its stages' output, so that no run can make Warren

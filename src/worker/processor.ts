@@ -1,18 +1,19 @@
 import type { Logger } from "pino";
-import type { Metrics } from "../api/metrics.js";
+import type { Metrics } from "../telemetry/metrics.js";
 import { WarrenError } from "../errors.js";
 import type { QueuedJob, RunHandler } from "../queue/types.js";
 import { sandboxLanguages } from "../sandbox/images/catalog.js";
-import { notifyCallback, type CallbackOptions } from "./callback.js";
-import { jobSpecFromBody } from "./job-spec.js";
-import type { Limits } from "./limits.js";
-import type { SerializedResult } from "./result-json.js";
-import type { RunResult } from "./run-result.js";
-import { flushPhases, markPhase } from "./phase-timings.js";
-import { runJob, type Sandbox } from "./run-job.js";
+import type { SandboxHost } from "../sandbox/sandbox-host.js";
+import { notifyCallback, type CallbackOptions } from "../callback/callback-delivery.js";
+import { jobSpecFromBody } from "../run/job-spec.js";
+import type { Limits } from "../run/limits.js";
+import type { SerializedResult } from "../run/result-json.js";
+import { failedResult, type RunResult } from "../run/result.js";
+import { flushPhases, markPhase } from "../telemetry/phase-timings.js";
+import { runJob } from "./run-job.js";
 
 export interface ProcessorDeps {
-  readonly sandbox: Sandbox;
+  readonly host: SandboxHost;
   readonly maxima: Limits;
   readonly metrics: Metrics;
   readonly logger: Logger;
@@ -23,18 +24,18 @@ export interface ProcessorDeps {
 
 /** The one worker implementation, for both queue backends: a queued job → runJob → RunResult. */
 export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stored: (job: QueuedJob, result: SerializedResult) => void } {
-  const { sandbox, logger } = deps;
+  const { host, logger } = deps;
   const handle: RunHandler = async (job, signal, settle) => {
     markPhase("worker", job.id, "started");
     const log = logger.child({ runId: job.id });
     let spec;
     try {
       // The request crossed the queue: validate it again, against this worker's images and maxima.
-      spec = jobSpecFromBody(job.request, { languages: sandboxLanguages(sandbox), maxima: deps.maxima });
+      spec = jobSpecFromBody(job.request, { languages: sandboxLanguages(host), maxima: deps.maxima });
     } catch (error) {
       if (!(error instanceof WarrenError)) throw error;
       log.warn({ code: error.code }, `this worker cannot run the job: ${error.message}`);
-      return { id: job.id, status: "failed", language: job.language, version: job.version, verdict: "internal_error", compile: null, run: null, tests: null, error: { code: error.code, message: error.message } };
+      return failedResult(job, error);
     }
     log.info({ language: spec.language.id }, "run started");
     const done = deps.metrics.started(spec.language.id);
@@ -46,7 +47,7 @@ export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stor
       log.info({ status: result.status, verdict: result.verdict, ...(result.error === undefined ? {} : { error: result.error }) }, "run finished");
     };
     // The result is stored (and waiters answered) while the container is torn down.
-    const result = await runJob(spec, sandbox, job.id, {
+    const result = await runJob(spec, host, job.id, {
       signal,
       ...(deps.resultMaxBytes === undefined ? {} : { resultMaxBytes: deps.resultMaxBytes }),
       onResult: (early) => {
@@ -58,6 +59,6 @@ export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stor
     flushPhases("worker", job.id);
     return result;
   };
-  const stored = (job: QueuedJob, result: SerializedResult) => notifyCallback(job, result, logger, deps.callback);
+  const stored = (job: QueuedJob, result: SerializedResult) => notifyCallback(job.request.callbackUrl, result, logger, deps.callback);
   return { handle, stored };
 }

@@ -1,34 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { ImageNotFoundError, WarrenError } from "../errors.js";
-import type { ImageCatalog } from "../sandbox/images/catalog.js";
+import type { JobSpec } from "../run/job-spec.js";
+import { RESULT_MAX_BYTES, type Limits } from "../run/limits.js";
+import { cancelledResult, failedResult, finishedResult, type RunHeader, type RunResult, type StageResult, type TestResult } from "../run/result.js";
+import { compiled, compileFailureVerdict, overallVerdict, runVerdict } from "../run/verdict.js";
+import { Container } from "../sandbox/container/container.js";
 import type { Image } from "../sandbox/images/host-image.js";
+import { expandCommand, type Language } from "../sandbox/images/languages.js";
 import type { ImageLease } from "../sandbox/images/store/lease.js";
-import { expandCommand } from "../sandbox/images/languages.js";
-import { Container } from "../sandbox/launcher.js";
-import type { ContainerPool } from "../sandbox/pool.js";
+import type { SandboxHost } from "../sandbox/sandbox-host.js";
+import { markPhase } from "../telemetry/phase-timings.js";
 import { startCheck } from "./checkers.js";
 import { ProgramStarts } from "./exec-blame.js";
-import type { JobSpec } from "./job-spec.js";
-import type { Limits } from "./limits.js";
-import type { RunResult, StageResult, TestResult, Verdict } from "./run-result.js";
-import { markPhase } from "./phase-timings.js";
-import { OutputKeeper, RESULT_MAX_BYTES, type StageKind } from "./output-keeper.js";
-import { execLimits } from "./stage.js";
-import { compiled, compileFailureVerdict, overallVerdict, runVerdict } from "./verdict.js";
-
-/** Where jobs run: an image and the delegated cgroup parents. */
-export interface Sandbox {
-  /** The default image (the host image); a job runs in the image that provides its language. */
-  readonly image: Image;
-  /** Every installed image; without it, only `image`. */
-  readonly catalog?: ImageCatalog;
-  /** CgroupDriver.parents(root). */
-  readonly cgroups: readonly string[];
-  /** The launcher binary; default the built one (or WARREN_LAUNCHER). */
-  readonly launcher?: string;
-  /** Containers made ahead of time; without it each job makes its own. */
-  readonly pool?: ContainerPool;
-}
+import { OutputKeeper, type StageKind } from "./output-keeper.js";
+import { execLimits } from "./stage-exec.js";
 
 export interface RunJobOptions {
   /**
@@ -56,41 +41,33 @@ export interface RunJobOptions {
  * cannot make this throw; Warren's own failures become status `failed` with
  * verdict `internal_error`.
  */
-export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = randomUUID(), options: RunJobOptions = {}): Promise<RunResult> {
-  const header = { id, language: spec.language.id, version: spec.language.version.detected };
+export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: string = randomUUID(), options: RunJobOptions = {}): Promise<RunResult> {
+  const header: RunHeader = { id, language: spec.language.id, version: spec.language.version.detected };
   const { signal } = options;
-  const cancelled = (): RunResult => ({ ...header, status: "cancelled", verdict: null, compile: null, run: null, tests: null });
+  const cancelled = () => cancelledResult(header);
   // A function, not a narrowed expression: the signal can fire during any await.
   const aborted = (): boolean => signal?.aborted === true;
   if (aborted()) return cancelled();
-  const finish = (verdict: Verdict, parts: { compile?: StageResult | null; run?: StageResult | null; tests?: TestResult[] | null }): RunResult => ({
-    ...header,
-    status: verdict === "internal_error" ? "failed" : "completed",
-    verdict,
-    compile: parts.compile ?? null,
-    run: parts.run ?? null,
-    tests: parts.tests ?? null,
-  });
 
   // The image that provides the language; a stored one is claimed until its container is gone.
   let image: Image;
   let lease: ImageLease | undefined;
   try {
-    image = imageOf(sandbox, spec.language.image);
+    image = imageOf(host, spec.language.image);
     lease = image.acquire?.();
   } catch (error) {
     return failure(header, error);
   }
   let container: Container;
   try {
-    container = await (sandbox.pool?.acquire.bind(sandbox.pool) ?? Container.create)({
+    container = await (host.pool?.acquire.bind(host.pool) ?? Container.create)({
       rootfs: image.rootfs,
       binds: image.binds,
       // One scratch layer serves every stage, so it is as large as the largest stage's disk limit.
       scratchMb: spec.language.compile === null ? spec.limits.diskMb : Math.max(spec.limits.diskMb, spec.compileLimits.diskMb),
       files: spec.files,
-      cgroups: sandbox.cgroups,
-      ...(sandbox.launcher === undefined ? {} : { launcher: sandbox.launcher }),
+      cgroups: host.cgroups,
+      ...(host.launcher === undefined ? {} : { launcher: host.launcher }),
     });
   } catch (error) {
     lease?.release();
@@ -109,7 +86,7 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
     let execs = 0;
     // A program that could not start is the job's runtime_error when the job made it so (exec-blame.ts).
     const starts = new ProgramStarts();
-    const stage = async (kind: StageKind, template: readonly string[], limits: Limits, stdin: Buffer, extra: readonly string[], env: Readonly<Record<string, string>>, onStdout?: (chunk: Buffer) => void) => {
+    const runStage = async (kind: StageKind, template: readonly string[], limits: Limits, stdin: Buffer, extra: readonly string[], env: Readonly<Record<string, string>>, onStdout?: (chunk: Buffer) => void) => {
       const n = ++execs;
       markPhase("worker", id, `exec ${n}`);
       const argv = [...expandCommand(template, spec.language, { files, memoryMb: limits.memoryMb }), ...extra];
@@ -129,21 +106,21 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
 
     let compile: StageResult | null = null;
     if (spec.language.compile !== null) {
-      compile = (await stage("compile", spec.language.compile, spec.compileLimits, Buffer.alloc(0), [], {})).stage;
+      compile = (await runStage("compile", spec.language.compile, spec.compileLimits, Buffer.alloc(0), [], {})).stage;
       if (aborted()) return cancelled();
-      if (!compiled(compile)) return finish(compileFailureVerdict(compile), { compile });
+      if (!compiled(compile)) return finishedResult(header, compileFailureVerdict(compile), { compile });
     }
     if (spec.tests === null) {
-      const { result, stage: run } = await stage("run", spec.language.run, spec.limits, spec.stdin, spec.args, spec.env);
+      const { result, stage: run } = await runStage("run", spec.language.run, spec.limits, spec.stdin, spec.args, spec.env);
       if (aborted()) return cancelled();
       const verdict = runVerdict(run);
-      return finish(verdict, { compile, run: keeper.settle(run, result, verdict) });
+      return finishedResult(header, verdict, { compile, run: keeper.settle(run, result, verdict) });
     }
     const tests: TestResult[] = [];
     for (const test of spec.tests) {
       // The checker reads the whole stdout as it arrives, however little of it the result keeps.
       const checking = test.expectedOutput === null ? undefined : startCheck(spec.checker, test.expectedOutput);
-      const ran = await stage("run", spec.language.run, spec.limits, test.stdin, spec.args, spec.env, checking && ((chunk) => checking.write(chunk)));
+      const ran = await runStage("run", spec.language.run, spec.limits, test.stdin, spec.args, spec.env, checking && ((chunk) => checking.write(chunk)));
       if (aborted()) return cancelled();
       const run = ran.stage;
       const passed = checking === undefined || checking.end();
@@ -151,7 +128,7 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
       tests.push({ name: test.name, verdict, ...keeper.settle(run, ran.result, verdict) });
       if (spec.stopOnFirstFailure && verdict !== "accepted") break;
     }
-    return finish(overallVerdict(tests), { compile, tests });
+    return finishedResult(header, overallVerdict(tests), { compile, tests });
   };
   let result: RunResult | undefined;
   try {
@@ -171,22 +148,15 @@ export async function runJob(spec: JobSpec, sandbox: Sandbox, id: string = rando
   return result;
 }
 
-/** The installed image called `name` (only the default image when the sandbox has no catalog). */
-function imageOf(sandbox: Sandbox, name: string): Image {
-  if (sandbox.catalog !== undefined) return sandbox.catalog.find(name);
-  if (sandbox.image.name === name) return sandbox.image;
-  throw new ImageNotFoundError(name, [sandbox.image.name]);
+/** The installed image called `name` (only the default image when the host has no catalog). */
+function imageOf(host: SandboxHost, name: string): Image {
+  if (host.catalog !== undefined) return host.catalog.find(name);
+  if (host.image.name === name) return host.image;
+  throw new ImageNotFoundError(name, [host.image.name]);
 }
 
-function failure(header: { id: string; language: string; version: string }, error: unknown): RunResult {
+/** Warren's own failure (a WarrenError) as the run's result; anything else is a bug and is thrown on. */
+function failure(header: RunHeader, error: unknown): RunResult {
   if (!(error instanceof WarrenError)) throw error;
-  return {
-    ...header,
-    status: "failed",
-    verdict: "internal_error",
-    compile: null,
-    run: null,
-    tests: null,
-    error: { code: error.code, message: error.message },
-  };
+  return failedResult(header, error);
 }

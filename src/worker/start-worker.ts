@@ -1,15 +1,15 @@
 import type { Logger } from "pino";
-import type { Metrics } from "../api/metrics.js";
+import type { Metrics } from "../telemetry/metrics.js";
 import type { QueueConfig } from "../queue/config.js";
 import type { JobQueue, QueueWorker } from "../queue/types.js";
-import type { CallbackOptions } from "./callback.js";
-import { MAX_LIMITS } from "./limits.js";
+import type { CallbackOptions } from "../callback/callback-delivery.js";
+import { MAX_LIMITS } from "../run/limits.js";
 import { createProcessor } from "./processor.js";
-import type { Sandbox } from "./run-job.js";
+import type { SandboxHost } from "../sandbox/sandbox-host.js";
 
-/** Attaches the worker (runJob in `sandbox`) to `queue` with WARREN_CONCURRENCY slots; `callback` says how its webhooks are sent. */
-export function startWorker(queue: JobQueue, sandbox: Sandbox, config: QueueConfig, metrics: Metrics, logger: Logger, callback?: CallbackOptions): QueueWorker {
-  const processor = createProcessor({ sandbox, maxima: MAX_LIMITS, metrics, logger, resultMaxBytes: config.resultMaxBytes, ...(callback === undefined ? {} : { callback }) });
+/** Attaches the worker (runJob on `host`) to `queue` with WARREN_CONCURRENCY slots; `callback` says how its webhooks are sent. */
+export function startWorker(queue: JobQueue, host: SandboxHost, config: QueueConfig, metrics: Metrics, logger: Logger, callback?: CallbackOptions): QueueWorker {
+  const processor = createProcessor({ host, maxima: MAX_LIMITS, metrics, logger, resultMaxBytes: config.resultMaxBytes, ...(callback === undefined ? {} : { callback }) });
   logger.info({ concurrency: config.concurrency, queue: queue.kind }, "worker started");
   return queue.work(processor.handle, { concurrency: config.concurrency, onStored: processor.stored });
 }

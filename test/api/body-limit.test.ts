@@ -3,7 +3,7 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorSchema } from "../../src/api/result-schemas.js";
+import { errorSchema } from "../../src/api/answer-schemas.js";
 import { stop, until200, warren } from "../e2e/processes.js";
 import { freePort } from "../helpers/redis-server.js";
 

@@ -1,14 +1,14 @@
 import { pino } from "pino";
 import { createApp } from "../../src/api/app.js";
 import type { ApiOptions } from "../../src/api/context.js";
-import { Metrics } from "../../src/api/metrics.js";
+import { Metrics } from "../../src/telemetry/metrics.js";
 import { queueConfig } from "../../src/queue/config.js";
 import { MemoryQueue } from "../../src/queue/memory-queue.js";
 import type { JobQueue, QueueHealth, QueueWorker } from "../../src/queue/index.js";
-import { MAX_LIMITS } from "../../src/worker/limits.js";
+import { MAX_LIMITS } from "../../src/run/limits.js";
 import { imageInfo } from "../../src/sandbox/images/image-info.js";
-import type { CallbackOptions } from "../../src/worker/callback.js";
-import { callbackPolicy } from "../../src/worker/callback-policy.js";
+import type { CallbackOptions } from "../../src/callback/callback-delivery.js";
+import { callbackPolicy } from "../../src/callback/callback-policy.js";
 import { startWorker } from "../../src/worker/start-worker.js";
 import { sandbox } from "../helpers/sandbox.js";
 

@@ -4,10 +4,10 @@
  * 5xx, never a throw. Runs are bounded (numRuns) so this takes seconds. */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FILE_PATH_BOUNDS } from "../../src/sandbox/file-path.js";
-import { errorSchema, submittedSchema } from "../../src/api/result-schemas.js";
-import { isValidFilePath } from "../../src/sandbox/file-path.js";
-import { MAX_LIMITS } from "../../src/worker/limits.js";
+import { FILE_PATH_BOUNDS } from "../../src/run/file-path.js";
+import { errorSchema, submittedSchema } from "../../src/api/answer-schemas.js";
+import { isValidFilePath } from "../../src/run/file-path.js";
+import { MAX_LIMITS } from "../../src/run/limits.js";
 import { post, testApp, type TestApp } from "./fixture.js";
 
 const RUNS = 200;

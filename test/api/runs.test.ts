@@ -3,7 +3,8 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorSchema, runResultSchema, submittedSchema } from "../../src/api/result-schemas.js";
+import { runResultSchema } from "../../src/run/result-schema.js";
+import { errorSchema, submittedSchema } from "../../src/api/answer-schemas.js";
 import { eventually } from "../helpers/eventually.js";
 import { post, python, testApp, type TestApp } from "./fixture.js";
 

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runResultSchema } from "../../src/api/result-schemas.js";
+import { runResultSchema } from "../../src/run/result-schema.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "../../src/sandbox/cgroup/index.js";
 import { eventually } from "../helpers/eventually.js";
 import { processesWith } from "../helpers/processes.js";

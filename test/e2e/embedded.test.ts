@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runResultSchema } from "../../src/api/result-schemas.js";
+import { runResultSchema } from "../../src/run/result-schema.js";
 import { freePort } from "../helpers/redis-server.js";
 import { postRun, stop, until200, warren } from "./processes.js";
 

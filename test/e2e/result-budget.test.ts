@@ -17,7 +17,7 @@ import fs from "node:fs";
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runResultSchema } from "../../src/api/result-schemas.js";
+import { runResultSchema } from "../../src/run/result-schema.js";
 import { freePort, startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { stop, until200, warren } from "./processes.js";
 

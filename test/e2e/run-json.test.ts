@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { runResultSchema } from "../../src/api/result-schemas.js";
+import { runResultSchema } from "../../src/run/result-schema.js";
 import { testEnv } from "../helpers/sandbox.js";
 
 describe("warren run --json", () => {

@@ -2,8 +2,8 @@
  * verdict, the well-behaved ones among them their exact output, and nothing
  * leaks afterwards. */
 import { expect, it } from "vitest";
-import type { RunRequestInput } from "../../src/api/schemas.js";
-import type { Verdict } from "../../src/worker/run-result.js";
+import type { RunRequestInput } from "../../src/run/request.js";
+import type { Verdict } from "../../src/run/result.js";
 import { job, run, sandbox } from "../helpers/sandbox.js";
 import { deadLauncherCgroups, hostAction, hostProcessesWith, marker } from "./host.js";
 

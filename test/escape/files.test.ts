@@ -5,7 +5,7 @@
  * scratch layer (output leaves through pipes), so a planted link has nothing
  * of Warren's to redirect; these tests prove the links also reach nothing. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorSchema } from "../../src/api/result-schemas.js";
+import { errorSchema } from "../../src/api/answer-schemas.js";
 import { post, testApp, type TestApp } from "../api/fixture.js";
 import { job, run } from "../helpers/sandbox.js";
 

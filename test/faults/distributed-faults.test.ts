@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { runResultSchema } from "../../src/api/result-schemas.js";
+import { runResultSchema } from "../../src/run/result-schema.js";
 import { eventually } from "../helpers/eventually.js";
 import { freePort, startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { postRun, stop, until200, warren } from "../e2e/processes.js";

@@ -1,4 +1,4 @@
-/* Faults under a job, with the real launcher and kernel: the join launcher
+/* Faults under a job, with the real launcher and kernel: the holding launcher
  * SIGKILLed mid-run, and a cgroup root that is missing. Each must give the
  * user a clear status and leave nothing behind. */
 import { spawnSync } from "node:child_process";

@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { pino } from "pino";
-import { Metrics } from "../../src/api/metrics.js";
-import type { RunRequestInput } from "../../src/api/schemas.js";
+import { Metrics } from "../../src/telemetry/metrics.js";
+import type { RunRequestInput } from "../../src/run/request.js";
 import { queueConfig } from "../../src/queue/config.js";
 import { waitForResult } from "../../src/queue/index.js";
 import { MemoryQueue } from "../../src/queue/memory-queue.js";
-import { parseRunRequest } from "../../src/worker/job-spec.js";
-import { MAX_LIMITS } from "../../src/worker/limits.js";
+import { parseRunRequest } from "../../src/run/job-spec.js";
+import { MAX_LIMITS } from "../../src/run/limits.js";
 import { createProcessor } from "../../src/worker/processor.js";
-import type { RunResult } from "../../src/worker/run-result.js";
-import type { Sandbox } from "../../src/worker/run-job.js";
+import type { RunResult } from "../../src/run/result.js";
+import type { SandboxHost } from "../../src/sandbox/sandbox-host.js";
 
 /** Tries per job in queuedRun: a retry (Warren's failure) shows as more than one attempt. */
 export const ATTEMPTS = 3;
@@ -25,12 +25,12 @@ export interface QueuedRun {
 /**
  * Runs BODY through the in-process queue with ATTEMPTS tries (as distributed
  * mode retries Warren's failures) and the real worker (createProcessor →
- * runJob) in SANDBOX, and counts how many times the worker ran it.
+ * runJob) on HOST, and counts how many times the worker ran it.
  */
-export async function queuedRun(body: RunRequestInput, sandbox: Sandbox): Promise<QueuedRun> {
+export async function queuedRun(body: RunRequestInput, host: SandboxHost): Promise<QueuedRun> {
   const queue = new MemoryQueue({ ...queueConfig({}), attempts: ATTEMPTS, backoffMs: 10 });
   const metrics = new Metrics();
-  const processor = createProcessor({ sandbox, maxima: MAX_LIMITS, metrics, logger: pino({ level: "silent" }) });
+  const processor = createProcessor({ host, maxima: MAX_LIMITS, metrics, logger: pino({ level: "silent" }) });
   let attempts = 0;
   const worker = queue.work(
     (job, signal, settle) => {

@@ -1,10 +1,10 @@
 import os from "node:os";
 import path from "node:path";
-import type { RunRequestInput } from "../../src/api/schemas.js";
-import { openSandbox, type SandboxEnvironment } from "../../src/sandbox/environment.js";
-import { jobSpecFromBody } from "../../src/worker/job-spec.js";
-import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS, MAX_LIMITS } from "../../src/worker/limits.js";
-import type { RunResult } from "../../src/worker/run-result.js";
+import type { RunRequestInput } from "../../src/run/request.js";
+import { openSandboxHost, type OpenedSandboxHost } from "../../src/sandbox/sandbox-host.js";
+import { jobSpecFromBody } from "../../src/run/job-spec.js";
+import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS, MAX_LIMITS } from "../../src/run/limits.js";
+import type { RunResult } from "../../src/run/result.js";
 import { runJob } from "../../src/worker/run-job.js";
 
 /**
@@ -17,10 +17,10 @@ export function testEnv(): NodeJS.ProcessEnv {
   return { ...process.env, WARREN_DATA_DIR: process.env.WARREN_DATA_DIR ?? path.join(os.tmpdir(), `warren-test-data-${uid}`) };
 }
 
-let opened: Promise<SandboxEnvironment> | undefined;
+let opened: Promise<OpenedSandboxHost> | undefined;
 
-export function sandbox(): Promise<SandboxEnvironment> {
-  opened ??= openSandbox({ env: testEnv() });
+export function sandbox(): Promise<OpenedSandboxHost> {
+  opened ??= openSandboxHost({ env: testEnv() });
   return opened;
 }
 

@@ -8,22 +8,22 @@ import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resolveDataDir } from "../../src/config/data-dir.js";
-import { openSandbox, type SandboxEnvironment } from "../../src/sandbox/environment.js";
+import { openSandboxHost, type OpenedSandboxHost } from "../../src/sandbox/sandbox-host.js";
 import { buildImage } from "../../src/sandbox/images/build/build-image.js";
 import { loadImageRecipe } from "../../src/sandbox/images/recipe.js";
 import { ImageStore } from "../../src/sandbox/images/store/store.js";
-import type { RunRequestInput } from "../../src/api/schemas.js";
+import type { RunRequestInput } from "../../src/run/request.js";
 import type { Language } from "../../src/sandbox/images/languages.js";
-import { jobSpecFromBody } from "../../src/worker/job-spec.js";
-import type { RunResult } from "../../src/worker/run-result.js";
+import { jobSpecFromBody } from "../../src/run/job-spec.js";
+import type { RunResult } from "../../src/run/result.js";
 import { runJob } from "../../src/worker/run-job.js";
 import { couldNotStart, queuedRun, SINCE } from "../helpers/queued-run.js";
 
 const PROGRAMS = path.join(import.meta.dirname, "programs");
 const toBuild = (process.env.WARREN_BUILD_IMAGES ?? "").split(",").filter((name) => name !== "");
 const dataDir = resolveDataDir();
-let opened: Promise<SandboxEnvironment> | undefined;
-const sandbox = () => (opened ??= openSandbox({ env: { ...process.env, WARREN_DATA_DIR: dataDir } }));
+let opened: Promise<OpenedSandboxHost> | undefined;
+const sandbox = () => (opened ??= openSandboxHost({ env: { ...process.env, WARREN_DATA_DIR: dataDir } }));
 
 /**
  * The programs of a language: test/images/programs/ID.KIND.EXT — hello, echo,

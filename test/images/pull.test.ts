@@ -4,12 +4,12 @@ import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openSandbox } from "../../src/sandbox/environment.js";
+import { openSandboxHost } from "../../src/sandbox/sandbox-host.js";
 import { loadCredentials, parseChallenge } from "../../src/sandbox/images/pull/auth.js";
 import { pullImage, type PullOptions } from "../../src/sandbox/images/pull/pull-image.js";
 import { parseReference } from "../../src/sandbox/images/pull/reference.js";
 import { StoreLayout } from "../../src/sandbox/images/store/layout.js";
-import { jobSpecFromBody } from "../../src/worker/job-spec.js";
+import { jobSpecFromBody } from "../../src/run/job-spec.js";
 import { runJob } from "../../src/worker/run-job.js";
 import { testEnv } from "../helpers/sandbox.js";
 import { sha256, tarOf } from "./archives.js";
@@ -109,7 +109,7 @@ describe("warren image pull from a registry", () => {
       const byDigest = await pull(fixture, `${registry.host}/tools/static@${staticDigest}`, "static2");
       expect(byDigest).toMatchObject({ reused: true, record: { digest: pulled.record.digest } });
 
-      const sandbox = await openSandbox({ env: { ...testEnv(), WARREN_DATA_DIR: fixture.dataDir }, reapStale: false });
+      const sandbox = await openSandboxHost({ env: { ...testEnv(), WARREN_DATA_DIR: fixture.dataDir }, reapStale: false });
       const job = jobSpecFromBody({ language: "echo", image: "static", files: [{ path: "input.txt", content: "" }], stdin: "ping\n" }, { languages: sandbox.catalog.languages() });
       const result = await runJob(job, sandbox);
       expect(result, JSON.stringify(result)).toMatchObject({ status: "completed", run: { status: "ok", exitCode: 0, stdout: "hello from a pulled image\nping\n" } });

@@ -3,8 +3,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openSandbox, type SandboxEnvironment } from "../../src/sandbox/environment.js";
-import { jobSpecFromBody } from "../../src/worker/job-spec.js";
+import { openSandboxHost, type OpenedSandboxHost } from "../../src/sandbox/sandbox-host.js";
+import { jobSpecFromBody } from "../../src/run/job-spec.js";
 import { runJob } from "../../src/worker/run-job.js";
 import { testEnv } from "../helpers/sandbox.js";
 import { tarOf } from "./archives.js";
@@ -28,7 +28,7 @@ const language = {
 };
 
 let fixture: ReturnType<typeof freshStore>;
-let sandbox: SandboxEnvironment;
+let sandbox: OpenedSandboxHost;
 
 beforeAll(async () => {
   fixture = freshStore();
@@ -39,7 +39,7 @@ beforeAll(async () => {
   fs.rmSync(build, { recursive: true, force: true });
   const tar = await tarOf([{ name: "./" }, { name: "./bin/" }, { name: "./bin/echo-static", content: binary, mode: 0o700 }, { name: "./etc/" }]);
   await install(fixture.store, tar, { name: "static", languages: [language], env: { PATH: "/bin" } });
-  sandbox = await openSandbox({ env: { ...testEnv(), WARREN_DATA_DIR: fixture.dataDir }, reapStale: false });
+  sandbox = await openSandboxHost({ env: { ...testEnv(), WARREN_DATA_DIR: fixture.dataDir }, reapStale: false });
 });
 
 afterAll(() => fixture.cleanup());

@@ -3,11 +3,11 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { afterEach } from "vitest";
-import { AnswerReader, encodeExecRequest } from "../../src/sandbox/served-frames.js";
+import { AnswerReader, encodeExecRequest } from "../../src/sandbox/container/served-frames.js";
 import { resolveDataDir } from "../../src/config/data-dir.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "../../src/sandbox/cgroup/index.js";
 import { loadHostImage } from "../../src/sandbox/images/host-image.js";
-import { requireLauncher } from "../../src/sandbox/launcher-path.js";
+import { requireLauncher } from "../../src/sandbox/container/launcher-path.js";
 import { TIME_SCALE } from "../helpers/sandbox.js";
 export { childrenOf, processesWith } from "../helpers/processes.js";
 

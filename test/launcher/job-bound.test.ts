@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { encodeJobFiles } from "../../src/sandbox/job-files.js";
+import { encodeJobFiles } from "../../src/sandbox/container/job-files.js";
 import { eventually } from "../helpers/eventually.js";
 import { TIME_SCALE } from "../helpers/sandbox.js";
 import { cgroupsOf, envArgs, served } from "./fixture.js";

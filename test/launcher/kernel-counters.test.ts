@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { encodeJobFiles } from "../../src/sandbox/job-files.js";
+import { encodeJobFiles } from "../../src/sandbox/container/job-files.js";
 import { TIME_SCALE } from "../helpers/sandbox.js";
 import { envArgs, served } from "./fixture.js";
 

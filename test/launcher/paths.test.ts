@@ -102,7 +102,7 @@ describe("every launcher option that takes a path", () => {
   });
 
   it("the work dir cannot be swapped for a link, so the job's files land in it", async () => {
-    const { encodeJobFiles } = await import("../../src/sandbox/job-files.js");
+    const { encodeJobFiles } = await import("../../src/sandbox/container/job-files.js");
     const box = await served(["--workdir", "/tmp/work"]);
     try {
       const swap = await box.request([...limited, "--", "sh", "-c", "cd /tmp; mv work old 2>&1 | grep -c busy; rm -rf work 2>/dev/null; ln -sT /proc/self/cwd work 2>&1 | grep -c exists"]);

@@ -4,8 +4,8 @@
  * without the TypeScript client. */
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { encodeJobFiles } from "../../src/sandbox/job-files.js";
-import { encodeCancel } from "../../src/sandbox/served-frames.js";
+import { encodeJobFiles } from "../../src/sandbox/container/job-files.js";
+import { encodeCancel } from "../../src/sandbox/container/served-frames.js";
 import { eventually } from "../helpers/eventually.js";
 import { TIME_SCALE } from "../helpers/sandbox.js";
 import { cgroupsOf, childrenOf, envArgs, processesWith, served } from "./fixture.js";

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BullMqQueue } from "../../src/queue/bullmq-queue.js";
 import { queueConfig } from "../../src/queue/config.js";
 import { waitForResult } from "../../src/queue/wait-for.js";
-import type { RunResult } from "../../src/worker/run-result.js";
+import type { RunResult } from "../../src/run/result.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { completed, newJob, queueContract } from "./queue.case.js";
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { queueConfig } from "../../src/queue/config.js";
-import { pendingResult, waitForResult, type QueuedJob } from "../../src/queue/index.js";
+import { waitForResult, type QueuedJob } from "../../src/queue/index.js";
+import { pendingResult } from "../../src/run/result.js";
 import { MemoryQueue } from "../../src/queue/memory-queue.js";
 import { queueContract } from "./queue.case.js";
 

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { runRequestSchema } from "../../src/api/schemas.js";
+import { runRequestSchema } from "../../src/run/request.js";
 import type { JobQueue, QueuedJob, QueueWorker, RunHandler } from "../../src/queue/index.js";
 import { waitForResult } from "../../src/queue/index.js";
-import { MAX_LIMITS } from "../../src/worker/limits.js";
-import { jsonBuffer } from "../../src/worker/json-chunks.js";
-import { parseResult } from "../../src/worker/result-json.js";
-import type { RunResult } from "../../src/worker/run-result.js";
+import { MAX_LIMITS } from "../../src/run/limits.js";
+import { jsonBuffer } from "../../src/run/json-chunks.js";
+import { parseResult } from "../../src/run/result-json.js";
+import type { RunResult } from "../../src/run/result.js";
 import { deferred, eventually } from "../helpers/eventually.js";
 
 /** Opens a fresh, empty queue (its own name) for one test, with these settings (queueConfig's variables). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Metrics } from "../../src/api/metrics.js";
+import { Metrics } from "../../src/telemetry/metrics.js";
 import { startMetricsServer } from "../../src/worker/metrics-server.js";
 
 describe("a worker's own metrics server", () => {

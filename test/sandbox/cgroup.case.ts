@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { childCgroups, removeCgroupTree } from "../../src/sandbox/cgroup/tree.js";
 import { REQUIRED_CONTROLLERS, type CgroupDriver } from "../../src/sandbox/cgroup/types.js";
-import { jobSpecFromBody } from "../../src/worker/job-spec.js";
+import { jobSpecFromBody } from "../../src/run/job-spec.js";
 import { runJob } from "../../src/worker/run-job.js";
 import { job, sandbox } from "../helpers/sandbox.js";
 

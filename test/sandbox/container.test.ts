@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { Container } from "../../src/sandbox/launcher.js";
+import { Container } from "../../src/sandbox/container/container.js";
 import { sandbox, TIME_SCALE } from "../helpers/sandbox.js";
 import { processesWith } from "../helpers/processes.js";
 
@@ -157,12 +157,12 @@ describe("Container: served executions", () => {
 
   it("writes staged files with the next exec, before its program; a failed write fails that exec and runs nothing", async () => {
     const box = await container();
-    box.stage([{ path: "in/x.txt", content: "staged" }]);
-    expect(() => box.stage([{ path: "../y", content: "" }])).toThrow(expect.objectContaining({ code: "invalid_file_path" }));
+    box.attachFiles([{ path: "in/x.txt", content: "staged" }]);
+    expect(() => box.attachFiles([{ path: "../y", content: "" }])).toThrow(expect.objectContaining({ code: "invalid_file_path" }));
     const read = await box.exec({ argv: ["sh", "-c", "cat in/x.txt; cat"], env, stdin: "+stdin", limits });
     expect(read).toMatchObject({ status: "ok", stdout: Buffer.from("staged+stdin") });
     // staged again under a name a program has made meanwhile: the write fails (O_EXCL)
-    box.stage([{ path: "made", content: "x" }, { path: "later", content: "y" }]);
+    box.attachFiles([{ path: "made", content: "x" }, { path: "later", content: "y" }]);
     await box.copyIn([{ path: "made", content: "first" }]);
     await expect(box.exec({ argv: ["touch", "ran"], env, limits })).rejects.toMatchObject({ code: "copy_in_failed" });
     expect((await box.exec({ argv: ["sh", "-c", "ls; cat made"], env, limits })).stdout.toString()).toBe("in\nmade\nfirst");
@@ -197,6 +197,17 @@ describe("Container cancellation", () => {
     const box = await container();
     const result = await box.exec({ argv: ["true"], env, limits, signal: AbortSignal.abort() });
     expect(result.error?.step).toBe("cancelled");
+  });
+
+  it("names a cancelled execution cancelled, and no other", async () => {
+    const box = await container();
+    expect((await box.exec({ argv: ["true"], env, limits, signal: AbortSignal.abort() })).cancelled).toBe(true);
+    const controller = new AbortController();
+    const running = box.exec({ argv: ["sleep", "30"], env, limits: { ...limits, wallTimeMs: 60_000, cpuTimeMs: 60_000 }, signal: controller.signal });
+    setTimeout(() => controller.abort(), 200);
+    expect(await running).toMatchObject({ cancelled: true, status: "internal_error", error: { step: "cancelled" } });
+    expect((await box.exec({ argv: ["false"], env, limits })).cancelled).toBe(false);
+    expect((await box.exec({ argv: ["./missing"], env, limits })).cancelled).toBe(false);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { RunRequestInput } from "../../src/api/schemas.js";
-import { jobSpecFromBody } from "../../src/worker/job-spec.js";
-import type { RunResult, StageResult } from "../../src/worker/run-result.js";
+import type { RunRequestInput } from "../../src/run/request.js";
+import { jobSpecFromBody } from "../../src/run/job-spec.js";
+import type { RunResult, StageResult } from "../../src/run/result.js";
 import { runJob } from "../../src/worker/run-job.js";
 import { job, sandbox } from "../helpers/sandbox.js";
 

@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Container } from "../../src/sandbox/launcher.js";
-import { ContainerPool } from "../../src/sandbox/pool.js";
-import { jobSpecFromBody } from "../../src/worker/job-spec.js";
+import type { Container } from "../../src/sandbox/container/container.js";
+import { ContainerPool } from "../../src/sandbox/container/container-pool.js";
+import { jobSpecFromBody } from "../../src/run/job-spec.js";
 import { runJob } from "../../src/worker/run-job.js";
 import { parentOf } from "../helpers/processes.js";
 import { job, sandbox } from "../helpers/sandbox.js";

@@ -5,14 +5,14 @@
  * would show. The image's own program missing stays Warren's failure and is
  * retried: the control that shows the count can see retries. */
 import { describe, expect, it } from "vitest";
-import type { RunRequestInput } from "../../src/api/schemas.js";
+import type { RunRequestInput } from "../../src/run/request.js";
 import type { Image } from "../../src/sandbox/images/host-image.js";
-import type { Sandbox } from "../../src/worker/run-job.js";
+import type { SandboxHost } from "../../src/sandbox/sandbox-host.js";
 import { ATTEMPTS, couldNotStart as said, queuedRun, SINCE as since, type QueuedRun as Queued } from "../helpers/queued-run.js";
 import { job, sandbox } from "../helpers/sandbox.js";
 
-/** BODY through the in-process queue with 3 attempts, in SANDBOX (default: the test sandbox). */
-const queued = async (body: RunRequestInput, on?: Sandbox): Promise<Queued> => queuedRun(body, on ?? (await sandbox()));
+/** BODY through the in-process queue with 3 attempts, on HOST (default: the test sandbox host). */
+const queued = async (body: RunRequestInput, on?: SandboxHost): Promise<Queued> => queuedRun(body, on ?? (await sandbox()));
 
 /** A judged job's outcome: test 1 ran and changed things, test 2 could not start; nothing retried. */
 function expectSecondTestBlamed(run: Queued, explanation: string): void {

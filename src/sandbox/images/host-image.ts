@@ -1,11 +1,11 @@
 import path from "node:path";
-import type { Bind } from "../launch-args.js";
+import type { Bind } from "../container/launch-args.js";
 import type { Language } from "./languages.js";
 import { loadImageRecipe } from "./recipe.js";
 import type { ImageLease } from "./store/lease.js";
 import { ensureRootfs } from "./rootfs.js";
 import { planSkeleton } from "./skeleton.js";
-import { detectVersions } from "./versions.js";
+import { detectVersionsOnHost } from "./versions.js";
 
 /** An image ready to run: its root, its binds, its base environment and its languages. */
 export interface Image {
@@ -29,7 +29,7 @@ export function loadHostImage(dataDir: string): Image {
   const plan = planSkeleton(recipe);
   const imageDir = path.join(dataDir, "images", recipe.name);
   const rootfs = ensureRootfs(path.join(imageDir, "rootfs"), plan);
-  const versions = detectVersions(recipe.languages, recipe.env.PATH ?? "/usr/bin:/bin", path.join(imageDir, "versions.json"));
+  const versions = detectVersionsOnHost(recipe.languages, recipe.env.PATH ?? "/usr/bin:/bin", path.join(imageDir, "versions.json"));
   const languages = recipe.languages.map(
     (language): Language =>
       Object.freeze({ ...language, image: recipe.name, version: { ...language.version, detected: versions.get(language.id) ?? "unknown" } }),

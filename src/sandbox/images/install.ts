@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { WarrenError } from "../../errors.js";
-import { openSandbox } from "../environment.js";
-import { detectImageVersions } from "./detect-versions.js";
+import { openSandboxHost } from "../sandbox-host.js";
+import { detectVersionsInContainer } from "./container-versions.js";
 import { storedImage } from "./installed-images.js";
 import { ImageStore, type InstallOptions, type InstallResult } from "./store/store.js";
 
@@ -21,9 +21,9 @@ export async function installImage(dataDir: string, input: Readable, options: In
   const result = await store.install(input, options);
   if (result.record.languages.length === 0) return { ...result, versionProblem: undefined };
   try {
-    const sandbox = await openSandbox({ env: { ...env, WARREN_DATA_DIR: dataDir }, reapStale: false });
+    const host = await openSandboxHost({ env: { ...env, WARREN_DATA_DIR: dataDir }, reapStale: false });
     const stored = store.require(result.record.name);
-    const versions = await detectImageVersions(storedImage(store, stored), sandbox);
+    const versions = await detectVersionsInContainer(storedImage(store, stored), host);
     const record = { ...stored.record, versions };
     store.writeRecord(record);
     return { ...result, record, versionProblem: undefined };

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ImageError } from "../../errors.js";
-import { PACKAGE_ROOT } from "../launcher-path.js";
+import { PACKAGE_ROOT } from "../container/launcher-path.js";
 import { imageSchema, type ImageRecipe } from "./schema.js";
 
 /** The recipes shipped with Warren: images/<name>/image.json. */

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { Bind } from "../launch-args.js";
+import type { Bind } from "../container/launch-args.js";
 import { ImageError } from "../../errors.js";
 import type { ImageRecipe } from "./schema.js";
 

@@ -25,8 +25,9 @@ type Cache = Record<string, { key: string; version: string }>;
  * with the image's PATH (the host image runs the very same binaries). Results
  * are cached in `cacheFile`, keyed by the binary's path and mtime, so a
  * package upgrade is noticed. "unknown" when the command is missing or says nothing usable.
+ * A stored image's versions are detected inside it instead (container-versions.ts).
  */
-export function detectVersions(languages: readonly LanguageRecipe[], searchPath: string, cacheFile: string): Map<string, string> {
+export function detectVersionsOnHost(languages: readonly LanguageRecipe[], searchPath: string, cacheFile: string): Map<string, string> {
   let cache: Cache = {};
   try {
     cache = JSON.parse(fs.readFileSync(cacheFile, "utf8")) as Cache;

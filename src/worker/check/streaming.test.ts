@@ -6,7 +6,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { startCheck, type Checker } from "../checkers.js";
+import type { Checker } from "../../run/request.js";
+import { startCheck } from "../checkers.js";
 
 // ---- The whole-string checkers as they were (db66446, src/worker/checkers.ts): the oracle.
 function oldCheck(checker: Checker, expected: string, actual: string): boolean {

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { Transform, type Readable } from "node:stream";
 import { ImageError } from "../../../errors.js";
-import { childStarted } from "../../child-started.js";
+import { childStarted } from "../../container/child-started.js";
 import type { DebianRootfs } from "../schema.js";
 
 export interface MmdebstrapOptions {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ImageCorruptError } from "../../../errors.js";
+import { parseImageJson } from "../image-json.js";
 import { type SpooledFile, type Spool, sha256Hex } from "./spool.js";
 
 /** One layer to apply, in order. */
@@ -59,10 +60,10 @@ export async function planArchive(spool: Spool): Promise<ArchivePlan> {
 }
 
 async function planOci(spool: Spool): Promise<ArchivePlan> {
-  const index = parse(indexSchema, await spool.json(spool.get("index.json", "index"), "index.json"), "index.json");
+  const index = parseImageJson(indexSchema, await spool.json(spool.get("index.json", "index"), "index.json"), "archive", "index.json");
   const manifestDescriptor = await pickManifest(spool, index, 0);
-  const manifest = parse(manifestSchema, await spool.json(spool.blob(manifestDescriptor.digest, "image manifest"), "image manifest"), "image manifest");
-  const config = parse(configSchema, await spool.json(spool.blob(manifest.config.digest, "image config"), "image config"), "image config");
+  const manifest = parseImageJson(manifestSchema, await spool.json(spool.blob(manifestDescriptor.digest, "image manifest"), "image manifest"), "archive", "image manifest");
+  const config = parseImageJson(configSchema, await spool.json(spool.blob(manifest.config.digest, "image config"), "image config"), "archive", "image config");
   const diffIds = diffIdsOf(config, manifest.layers.length);
   const layers = manifest.layers.map((layer, index): LayerPlan => {
     if (layer.mediaType !== undefined && !LAYER_TYPES.test(layer.mediaType)) {
@@ -84,18 +85,18 @@ async function pickManifest(spool: Spool, index: z.infer<typeof indexSchema>, de
     throw new ImageCorruptError(`The image has no manifest for linux/${arch} (it has ${platforms}).`);
   }
   if (chosen.mediaType !== undefined && INDEX_TYPES.has(chosen.mediaType)) {
-    const nested = parse(indexSchema, await spool.json(spool.blob(chosen.digest, "image index"), "image index"), "image index");
+    const nested = parseImageJson(indexSchema, await spool.json(spool.blob(chosen.digest, "image index"), "image index"), "archive", "image index");
     return pickManifest(spool, nested, depth + 1);
   }
   return chosen;
 }
 
 async function planDocker(spool: Spool): Promise<ArchivePlan> {
-  const manifests = parse(dockerManifestSchema, await spool.json(spool.get("manifest.json", "manifest"), "manifest.json"), "manifest.json");
+  const manifests = parseImageJson(dockerManifestSchema, await spool.json(spool.get("manifest.json", "manifest"), "manifest.json"), "archive", "manifest.json");
   const entry = manifests[0]!;
   const configFile = spool.get(entry.Config, "image config");
   checkNamedDigest(entry.Config, configFile, "image config");
-  const config = parse(configSchema, await spool.json(configFile, "image config"), "image config");
+  const config = parseImageJson(configSchema, await spool.json(configFile, "image config"), "archive", "image config");
   const diffIds = diffIdsOf(config, entry.Layers.length);
   const layers = entry.Layers.map((name, index): LayerPlan => {
     const blob = spool.get(name, `layer ${index + 1}`);
@@ -119,13 +120,4 @@ function diffIdsOf(config: z.infer<typeof configSchema>, layers: number): (strin
   if (ids === undefined) return Array.from({ length: layers }, () => undefined);
   if (ids.length !== layers) throw new ImageCorruptError(`The image config lists ${ids.length} layer digests (diff_ids) for ${layers} layers.`);
   return ids.map((id, index) => sha256Hex(id, `diff_id of layer ${index + 1}`));
-}
-
-function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ");
-    throw new ImageCorruptError(`The archive's ${what} is not valid: ${issues}`, { details: parsed.error.issues });
-  }
-  return parsed.data;
 }

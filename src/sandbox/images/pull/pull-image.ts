@@ -3,6 +3,7 @@ import fsp from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { z } from "zod";
 import { ImageCorruptError, ImageLimitError } from "../../../errors.js";
+import { parseImageJson } from "../image-json.js";
 import { DEFAULT_IMPORT_LIMITS, formatBytes, type ImportLimits } from "../import/limits.js";
 import { StoreLayout } from "../store/layout.js";
 import type { InstallOptions, InstallResult } from "../store/store.js";
@@ -54,7 +55,7 @@ const manifestSchema = z.looseObject({ config: descriptorSchema, layers: z.array
 export async function pullImage<R extends InstallResult>(dataDir: string, ref: ImageReference, install: Installer<R>, options: PullOptions = {}): Promise<R & { readonly manifestDigest: string }> {
   const client = new RegistryClient(ref, { insecure: options.insecure ?? false, credentials: options.credentials });
   const manifest = await resolveManifest(client, ref);
-  const parsed = parse(manifestSchema, manifest.json, "image manifest");
+  const parsed = parseImageJson(manifestSchema, manifest.json, "registry", "image manifest");
   const blobs: BlobDescriptor[] = [
     { digest: parsed.config.digest, size: parsed.config.size, what: "config" },
     ...parsed.layers.map((layer, index) => ({ digest: layer.digest, size: layer.size, what: `layer ${index + 1}` })),
@@ -96,7 +97,7 @@ async function resolveManifest(client: RegistryClient, ref: ImageReference): Pro
   let fetched = await client.manifest(ref.digest ?? ref.tag ?? "latest");
   for (let depth = 0; isIndex(fetched.mediaType, fetched.json); depth++) {
     if (depth >= 4) throw new ImageCorruptError("The image's indexes nest more than 4 deep.");
-    const index = parse(indexSchema, fetched.json, "image index");
+    const index = parseImageJson(indexSchema, fetched.json, "registry", "image index");
     const arch = process.arch === "x64" ? "amd64" : process.arch === "ia32" ? "386" : process.arch;
     const chosen = index.manifests.find((entry) => entry.platform?.os === "linux" && entry.platform.architecture === arch) ?? index.manifests.find((entry) => entry.platform === undefined && entry.mediaType !== undefined && !entry.mediaType.includes("attestation"));
     if (chosen === undefined) {
@@ -116,13 +117,4 @@ async function resolveManifest(client: RegistryClient, ref: ImageReference): Pro
 function isIndex(mediaType: string, json: unknown): boolean {
   if (mediaType === MANIFEST_TYPES.ociIndex || mediaType === MANIFEST_TYPES.dockerList) return true;
   return mediaType === "" && typeof json === "object" && json !== null && Array.isArray((json as { manifests?: unknown }).manifests);
-}
-
-function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ");
-    throw new ImageCorruptError(`The registry's ${what} is not valid: ${issues}`, { details: parsed.error.issues });
-  }
-  return parsed.data;
 }

@@ -1,5 +1,18 @@
-import { InvalidRequestError, UnknownLanguageError } from "../../errors.js";
-import type { Language } from "./languages.js";
+import { InvalidRequestError, UnknownLanguageError } from "../errors.js";
+
+/**
+ * A language as a request names it: what GET /v1/languages lists of it. The
+ * installed images' languages (sandbox/images/languages.ts Language) are
+ * these and more; the contract needs no more to pick one.
+ */
+export interface LanguageEntry {
+  readonly id: string;
+  readonly name: string;
+  readonly aliases: readonly string[];
+  /** The image that provides it. */
+  readonly image: string;
+  readonly version: { readonly detected: string };
+}
 
 export interface LanguageChoice {
   /** An id or alias (case-insensitive). */
@@ -16,7 +29,7 @@ export interface LanguageChoice {
  * is left, the newest version, and on a tie a stored image before the host's.
  * Throws UnknownLanguageError or InvalidRequestError saying what exists.
  */
-export function selectLanguage(languages: readonly Language[], choice: LanguageChoice): Language {
+export function selectLanguage<L extends LanguageEntry>(languages: readonly L[], choice: LanguageChoice): L {
   const wanted = choice.language.toLowerCase();
   let candidates = languages.filter((language) => language.id === wanted || language.aliases.some((alias) => alias.toLowerCase() === wanted));
   if (candidates.length === 0) throw new UnknownLanguageError(choice.language, [...new Set(languages.map((language) => language.id))]);
@@ -50,7 +63,7 @@ function versionMatches(detected: string, prefix: string): boolean {
   return detected === prefix || detected.startsWith(`${prefix}.`) || detected.startsWith(`${prefix}-`) || detected.startsWith(`${prefix}+`);
 }
 
-function newestFirst(a: Language, b: Language): number {
+function newestFirst(a: LanguageEntry, b: LanguageEntry): number {
   const byVersion = compareVersions(b.version.detected, a.version.detected);
   if (byVersion !== 0) return byVersion;
   return Number(a.image === "host") - Number(b.image === "host");

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from "../errors.js";
+import { InvalidRequestError } from "../../errors.js";
 import type { ExecLimits } from "./exec-types.js";
 
 /** A host path bound read-only into the container. */

@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { ProgramStartError } from "../errors.js";
+import { ProgramStartError } from "../../errors.js";
 
 /**
  * Resolves once `child` has started ('spawn'); rejects with ProgramStartError

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { StageResult } from "./run-result.js";
+import type { StageResult } from "./result.js";
 import { compileFailureVerdict, compiled, overallVerdict, runVerdict } from "./verdict.js";
 
 const stage = (over: Partial<StageResult>): StageResult => ({

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from "../errors.js";
+import { InvalidRequestError } from "../../errors.js";
 
 /**
  * The framing of served execs (docs/launcher.md, "Served execs"): requests to

@@ -1,5 +1,5 @@
-import { Container } from "../sandbox/launcher.js";
-import type { Sandbox } from "./run-job.js";
+import { Container } from "./container/container.js";
+import type { SandboxHost } from "./sandbox-host.js";
 
 export interface ProbeResult {
   readonly ok: boolean;
@@ -14,7 +14,7 @@ const FAILED_FOR_MS = 2_000;
  * Readiness: really starts a sandbox and runs /bin/true in it, at most once
  * per 10 s (2 s after a failure); concurrent callers share one probe.
  */
-export function sandboxProbe(sandbox: Sandbox, onProbe?: (result: ProbeResult) => void): () => Promise<ProbeResult> {
+export function sandboxProbe(host: SandboxHost, onProbe?: (result: ProbeResult) => void): () => Promise<ProbeResult> {
   let cached: { at: number; result: Promise<ProbeResult> } | undefined;
   return async () => {
     const now = Date.now();
@@ -23,24 +23,24 @@ export function sandboxProbe(sandbox: Sandbox, onProbe?: (result: ProbeResult) =
       const fresh = settled === undefined || now - cached.at < (settled.ok ? OK_FOR_MS : FAILED_FOR_MS);
       if (fresh) return cached.result;
     }
-    cached = { at: now, result: probe(sandbox).then((result) => (onProbe?.(result), result)) };
+    cached = { at: now, result: probe(host).then((result) => (onProbe?.(result), result)) };
     return cached.result;
   };
 }
 
-async function probe(sandbox: Sandbox): Promise<ProbeResult> {
+async function probe(host: SandboxHost): Promise<ProbeResult> {
   const start = process.hrtime.bigint();
   const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;
   let container: Container | undefined;
   try {
     container = await Container.create({
-      rootfs: sandbox.image.rootfs,
-      binds: sandbox.image.binds,
-      cgroups: sandbox.cgroups,
+      rootfs: host.image.rootfs,
+      binds: host.image.binds,
+      cgroups: host.cgroups,
       scratchMb: 1,
-      ...(sandbox.launcher === undefined ? {} : { launcher: sandbox.launcher }),
+      ...(host.launcher === undefined ? {} : { launcher: host.launcher }),
     });
-    const result = await container.exec({ argv: ["/bin/true"], env: { ...sandbox.image.env }, limits: { wallTimeMs: 5_000, memoryMb: 64, processes: 8 } });
+    const result = await container.exec({ argv: ["/bin/true"], env: { ...host.image.env }, limits: { wallTimeMs: 5_000, memoryMb: 64, processes: 8 } });
     if (result.status !== "ok" || result.exitCode !== 0) {
       return { ok: false, reason: `a sandbox ran /bin/true with status ${result.status}${result.error === undefined ? "" : ` (${result.error.step}: ${result.error.message})`}`, seconds: seconds() };
     }

@@ -1,4 +1,4 @@
-import type { StageResult, Verdict } from "./run-result.js";
+import type { StageResult, Verdict } from "./result.js";
 
 /** Whether a compile stage produced something to run. */
 export function compiled(stage: StageResult): boolean {

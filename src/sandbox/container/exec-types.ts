@@ -42,8 +42,7 @@ export interface ExecRequest {
   readonly limits: ExecLimits;
   /**
    * Cancels the execution: the launcher kills the program and everything it
-   * started, cleans up, and the result is an internal_error whose error step is
-   * `cancelled`.
+   * started and cleans up; the result is `cancelled` (ExecResult.cancelled).
    */
   readonly signal?: AbortSignal;
   /**
@@ -93,6 +92,15 @@ export interface ExecResult {
   /** Peak cgroup memory charge in KiB (anonymous memory, page cache, tmpfs pages written, kernel memory). */
   readonly memoryKb: number;
   readonly oomKilled: boolean;
+  /**
+   * The execution was cancelled (its request's signal fired, or the launcher
+   * was told to stop by SIGTERM, SIGINT or SIGHUP): the program was killed, or
+   * never started. Not a fault of the program, nor of Warren. The status and
+   * error stay what the launcher reports for it, internal_error with step
+   * `cancelled` (an execution has no status of its own for it, and a stage
+   * has none on the wire: a cancelled run reports no stages).
+   */
+  readonly cancelled: boolean;
   /** Set only for internal_error. */
   readonly error?: ExecError;
 }

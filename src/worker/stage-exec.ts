@@ -1,6 +1,6 @@
-import type { ExecLimits, ExecResult } from "../sandbox/exec-types.js";
-import type { Limits } from "./limits.js";
-import type { OutputOmitted, StageResult } from "./run-result.js";
+import type { ExecLimits, ExecResult } from "../sandbox/container/exec-types.js";
+import type { Limits } from "../run/limits.js";
+import type { OutputOmitted, StageResult } from "../run/result.js";
 
 /** A stage's limits in the launcher's terms. The disk limit doubles as the largest file. */
 export function execLimits(limits: Limits): ExecLimits {

@@ -58,3 +58,13 @@ export const MAX_LIMITS: Limits = Object.freeze({
   cpus: 16,
   network: false,
 });
+
+const MIB = 1024 * 1024;
+
+/**
+ * WARREN_RESULT_MAX_BYTES: its default, and its largest value. A result's
+ * JSON is at most about 6× its output bytes (a control character is
+ * escaped as \u00XX) and must fit in one Redis value (512 MB by default):
+ * 64 MiB of output stays under that.
+ */
+export const RESULT_MAX_BYTES = Object.freeze({ default: 16 * MIB, max: 64 * MIB });

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { FILE_PATH_BOUNDS, isValidFilePath } from "../sandbox/file-path.js";
-import type { Limits } from "../worker/limits.js";
-import { KEEP_OUTPUT } from "../worker/run-result.js";
+import { FILE_PATH_BOUNDS, isValidFilePath } from "./file-path.js";
+import type { Limits } from "./limits.js";
+import { KEEP_OUTPUT } from "./result.js";
 
 /** Bounds on a request's size that are not limits of the sandbox. */
 export const REQUEST_BOUNDS = Object.freeze({
@@ -26,6 +26,13 @@ const argString = z
   .refine((arg) => bytes(arg) <= REQUEST_BOUNDS.argBytes, { message: `is over ${REQUEST_BOUNDS.argBytes} bytes, the kernel's limit for one argument` });
 
 const MIB = 1024 * 1024;
+
+/** How a test's output is compared with the expected output (API.md `checker`; worker/checkers.ts does it). */
+export type Checker =
+  | { readonly kind: "exact" }
+  | { readonly kind: "lines" }
+  | { readonly kind: "tokens" }
+  | { readonly kind: "float"; readonly epsilon: number };
 
 /** Queue priorities (extension): lower runs sooner, as in BullMQ. */
 export const PRIORITY_DEFAULT = 100;

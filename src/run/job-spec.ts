@@ -1,10 +1,8 @@
-import { runRequestSchema, type RunRequest, type RunRequestInput } from "../api/schemas.js";
+import { runRequestSchema, type Checker, type RunRequest, type RunRequestInput } from "./request.js";
 import { InvalidRequestError } from "../errors.js";
-import type { Language } from "../sandbox/images/languages.js";
-import { selectLanguage } from "../sandbox/images/select-language.js";
-import type { Checker } from "./checkers.js";
+import { selectLanguage, type LanguageEntry } from "./select-language.js";
 import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS, MAX_LIMITS, type Limits } from "./limits.js";
-import type { KeepOutput } from "./run-result.js";
+import type { KeepOutput } from "./result.js";
 
 export interface JobFileSpec {
   readonly path: string;
@@ -17,9 +15,13 @@ export interface TestSpec {
   readonly expectedOutput: string | null;
 }
 
-/** What the worker runs: a validated, resolved, frozen job. */
-export interface JobSpec {
-  readonly language: Language;
+/**
+ * What the worker runs: a validated, resolved, frozen job. `L` is the
+ * language as whoever resolved it knows it (the worker: an installed image's
+ * Language, with its commands).
+ */
+export interface JobSpec<L extends LanguageEntry = LanguageEntry> {
+  readonly language: L;
   readonly files: readonly JobFileSpec[];
   readonly stdin: Buffer;
   readonly args: readonly string[];
@@ -36,9 +38,9 @@ export interface JobSpec {
   readonly callbackUrl: string | null;
 }
 
-export interface SpecContext {
+export interface SpecContext<L extends LanguageEntry = LanguageEntry> {
   /** The languages of every installed image. */
-  readonly languages: readonly Language[];
+  readonly languages: readonly L[];
   /** @defaultValue MAX_LIMITS */
   readonly maxima?: Limits;
 }
@@ -54,7 +56,7 @@ export function parseRunRequest(body: unknown, maxima: Limits = MAX_LIMITS): Run
 }
 
 /** The one conversion from the wire model to the internal job spec. */
-export function toJobSpec(request: RunRequest, context: SpecContext): JobSpec {
+export function toJobSpec<L extends LanguageEntry>(request: RunRequest, context: SpecContext<L>): JobSpec<L> {
   // The same language may be in several images: `image` and `version` pick one, else the newest.
   const language = selectLanguage(context.languages, { language: request.language, version: request.version, image: request.image });
   const tests =
@@ -82,7 +84,7 @@ export function toJobSpec(request: RunRequest, context: SpecContext): JobSpec {
 }
 
 /** Validates and converts in one step (the CLI and the queue both start here). */
-export function jobSpecFromBody(body: RunRequestInput | unknown, context: SpecContext): JobSpec {
+export function jobSpecFromBody<L extends LanguageEntry>(body: RunRequestInput | unknown, context: SpecContext<L>): JobSpec<L> {
   return toJobSpec(parseRunRequest(body, context.maxima), context);
 }
 

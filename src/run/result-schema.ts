@@ -1,11 +1,10 @@
 import { z } from "zod";
-import { EXEC_STATUSES } from "../sandbox/exec-types.js";
-import { VERDICTS } from "../worker/run-result.js";
+import { RUN_STATUSES, STAGE_STATUSES, VERDICTS } from "./result.js";
 
-/** The answers' shapes (API.md), for /openapi.json and for checking answers in tests. */
+/** The RunResult's shape (API.md) as zod schemas: for /openapi.json, and for checking answers in tests. */
 export const stageResultSchema = z
   .object({
-    status: z.enum(EXEC_STATUSES).describe("How the stage ended"),
+    status: z.enum(STAGE_STATUSES).describe("How the stage ended"),
     exitCode: z.number().int().nullable().describe("null when killed by a signal or never started"),
     signal: z.string().nullable().describe('e.g. "SIGKILL"'),
     stdout: z.string(),
@@ -42,7 +41,7 @@ export const testResultSchema = stageResultSchema.extend({ name: z.string(), ver
 export const runResultSchema = z
   .object({
     id: z.string(),
-    status: z.enum(["queued", "running", "completed", "cancelled", "failed"]).describe("failed = Warren's own fault"),
+    status: z.enum(RUN_STATUSES).describe("failed = Warren's own fault"),
     language: z.string(),
     version: z.string(),
     verdict: z.enum(VERDICTS).nullable().describe("null until completed"),
@@ -52,24 +51,3 @@ export const runResultSchema = z
     error: z.object({ code: z.string(), message: z.string() }).optional().describe("Extension: Warren's failure, when status is failed"),
   })
   .describe("A run's state and results");
-
-export const submittedSchema = z.object({ id: z.string(), status: z.literal("queued") }).describe("A queued run");
-
-export const languageSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  version: z.string(),
-  aliases: z.array(z.string()),
-  compiled: z.boolean(),
-  image: z.string(),
-});
-
-export const errorSchema = z
-  .object({
-    error: z.object({
-      code: z.enum(["invalid_request", "unauthorized", "not_found", "payload_too_large", "rate_limited", "unavailable", "internal_error"]),
-      message: z.string().describe("What went wrong, for a person"),
-      details: z.unknown().describe("zod issues for invalid_request; else extra facts or null"),
-    }),
-  })
-  .describe("Every error answer");

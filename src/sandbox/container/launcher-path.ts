@@ -1,13 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { LauncherNotFoundError } from "../errors.js";
+import { LauncherNotFoundError } from "../../errors.js";
 
 /**
- * The package root: this file is src/sandbox/launcher-path.ts when run from
- * source and dist/sandbox/launcher-path.js when built, two levels down either way.
+ * The package root: this file is src/sandbox/container/launcher-path.ts when run
+ * from source and dist/sandbox/container/launcher-path.js when built, three levels down either way.
  */
-export const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** Where `make -C src/sandbox/native` puts the launcher. */
 export const BUILT_LAUNCHER = path.join(PACKAGE_ROOT, "src", "sandbox", "native", "build", "warren-launch");

@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { Container, type ContainerOptions } from "./launcher.js";
+import { Container, type ContainerOptions } from "./container.js";
 
 /** At most this long after a ready container is handed out, its replacement is started. */
 const REFILL_DELAY_MS = 50;
@@ -32,7 +32,7 @@ interface Kind {
 /**
  * Ready containers made ahead of time — namespaces (the costly network
  * namespace among them), overlay scratch layer and init already up — so that
- * a job only has to exec, its files going with its first exec (stage()). A container serves one job
+ * a job only has to exec, its files going with its first exec (attachFiles()). A container serves one job
  * only: `acquire` hands it out of the pool for good, the job destroys it, and
  * the pool makes a fresh one in the background. Per kind, the number kept
  * ready grows by one each time a job finds none ready (up to maxIdle) and
@@ -66,7 +66,7 @@ export class ContainerPool {
 
   /**
    * A container for one job, with `options.files` in its work dir: a ready
-   * one when there is one (its files staged for its first exec), else a new one. Either way
+   * one when there is one (its files attached to its first exec), else a new one. Either way
    * the pool refills in the background.
    */
   async acquire(options: ContainerOptions): Promise<Container> {
@@ -102,7 +102,7 @@ export class ContainerPool {
       this.#fill(kind);
     });
     try {
-      container.stage(files ?? []); // written by the job's first exec, in the same request
+      container.attachFiles(files ?? []); // written by the job's first exec, in the same request
     } catch (error) {
       await container.destroy();
       throw error;

@@ -1,8 +1,7 @@
 import type { Logger } from "pino";
-import type { QueuedJob } from "../queue/types.js";
 import { DEFAULT_CALLBACK_POLICY, type CallbackPolicy } from "./callback-policy.js";
 import { postCallback } from "./callback-request.js";
-import type { SerializedResult } from "./result-json.js";
+import type { SerializedResult } from "../run/result-json.js";
 
 export interface CallbackOptions {
   /** Per attempt. @defaultValue 10 s */
@@ -16,13 +15,13 @@ export interface CallbackOptions {
 }
 
 /**
- * Sends a finished job's RunResult, the bytes stored, to its `callbackUrl`,
- * if it has one, in the background. Whoever stores a job's final result calls
- * it: the worker for a result it stored, the cancelling API for a cancel it stored.
+ * Sends a finished run's RunResult, the bytes stored, to its request's
+ * `callbackUrl`, if it has one, in the background. Whoever stores a run's
+ * final result calls it: the worker for a result it stored, the cancelling
+ * API for a cancel it stored.
  */
-export function notifyCallback(job: QueuedJob, result: SerializedResult, logger: Logger, options?: CallbackOptions): void {
-  const url = job.request.callbackUrl;
-  if (url !== undefined) void deliverCallback(url, result, logger.child({ runId: job.id }), options);
+export function notifyCallback(url: string | undefined, result: SerializedResult, logger: Logger, options?: CallbackOptions): void {
+  if (url !== undefined) void deliverCallback(url, result, logger.child({ runId: result.id }), options);
 }
 
 /**

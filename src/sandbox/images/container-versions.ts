@@ -1,15 +1,15 @@
-import type { Sandbox } from "../../worker/run-job.js";
-import { Container } from "../launcher.js";
+import { Container } from "../container/container.js";
+import type { SandboxHost } from "../sandbox-host.js";
 import type { Image } from "./host-image.js";
 import { versionIn } from "./versions.js";
 
 /**
  * Detects the versions of a stored image's languages by running each
- * language's version command inside the image, in one sandbox. Fixed
- * versions are taken as they are; "unknown" when a command fails or prints
- * nothing that matches.
+ * language's version command inside the image, in one container (the host
+ * image's are detected on the host: versions.ts). Fixed versions are taken
+ * as they are; "unknown" when a command fails or prints nothing that matches.
  */
-export async function detectImageVersions(image: Image, sandbox: Pick<Sandbox, "cgroups" | "launcher">): Promise<Record<string, string>> {
+export async function detectVersionsInContainer(image: Image, host: Pick<SandboxHost, "cgroups" | "launcher">): Promise<Record<string, string>> {
   const versions: Record<string, string> = {};
   const commands = image.languages.filter((language) => !("fixed" in language.version));
   for (const language of image.languages) if ("fixed" in language.version) versions[language.id] = language.version.fixed;
@@ -18,9 +18,9 @@ export async function detectImageVersions(image: Image, sandbox: Pick<Sandbox, "
   const container = await Container.create({
     rootfs: image.rootfs,
     binds: image.binds,
-    cgroups: sandbox.cgroups,
+    cgroups: host.cgroups,
     scratchMb: 64,
-    ...(sandbox.launcher === undefined ? {} : { launcher: sandbox.launcher }),
+    ...(host.launcher === undefined ? {} : { launcher: host.launcher }),
   });
   try {
     for (const language of commands) {

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import path from "node:path";
-import { SandboxError } from "../errors.js";
-import { killPids, readPids, removeCgroupTree } from "./cgroup/tree.js";
+import { SandboxError } from "../../errors.js";
+import { killPids, readPids, removeCgroupTree } from "../cgroup/tree.js";
 import { isRunning, waitForClose } from "./child-exit.js";
 import type { ExecError, ExecRequest, ExecResult } from "./exec-types.js";
 import { encodeJobFiles, type JobFile } from "./job-files.js";
@@ -20,6 +20,8 @@ const START_TIMEOUT_MS = 20_000;
 const DEADLINE_GRACE_MS = 5_000;
 /** Bound on what we read of a launcher's own diagnostics. */
 const DIAGNOSTICS_CAP = 16 * 1024;
+/** The set-up step the launcher names when it ends an execution it was told to cancel (a cancel frame, SIGTERM, SIGINT, SIGHUP). */
+const CANCELLED_STEP = "cancelled";
 /** Output we keep beyond the launcher's cap, in case it is off by a pipe buffer. */
 const OUTPUT_SLACK = 64 * 1024;
 /** Without an output limit, never keep more than this per stream. */
@@ -31,7 +33,7 @@ export interface ContainerOptions {
   readonly binds?: readonly Bind[];
   /** Size of the scratch tmpfs (the disk limit of the whole container). */
   readonly scratchMb?: number;
-  /** The job's files: written into the work dir by the first exec(), before its program runs (stage()). */
+  /** The job's files: written into the work dir by the first exec(), before its program runs (attachFiles()). */
   readonly files?: readonly JobFile[];
   /** Parent cgroups for each execution (CgroupDriver.parents); empty means no cgroup limits are possible. */
   readonly cgroups: readonly string[];
@@ -72,8 +74,8 @@ export class Container {
   #pending: Pending | undefined;
   /** Executions wait here for the one before them to end. */
   #turn: Promise<unknown> = Promise.resolve();
-  /** Job files to write into the work dir with the next execution (stage()). */
-  #staged: Buffer | undefined;
+  /** Job files to write into the work dir with the next execution (attachFiles()). */
+  #attached: Buffer | undefined;
   /** The container's init, in our pid namespace. */
   readonly pid: number;
   /** Resolves once the holder has exited (the container is gone). */
@@ -137,7 +139,7 @@ export class Container {
     holder.stdin?.on("error", () => {}); // EPIPE once the holder is gone; its exit is what matters
     const pid = await waitForReady(holder, diagnostics);
     const container = new Container(holder, pid, options.cgroups, diagnostics);
-    container.#stage(files);
+    container.#attach(files);
     return container;
   }
 
@@ -156,42 +158,42 @@ export class Container {
       ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
     });
     const stdin = typeof request.stdin === "string" ? Buffer.from(request.stdin, "utf8") : (request.stdin ?? Buffer.alloc(0));
-    // Staged files travel in this request, ahead of its stdin, and are written before the program starts.
-    const staged = this.#staged;
-    this.#staged = undefined;
+    // Attached files travel in this request, ahead of its stdin, and are written before the program starts.
+    const attached = this.#attached;
+    this.#attached = undefined;
     const frame =
-      staged === undefined ? encodeExecRequest(args, stdin) : encodeExecRequest(["--unpack-first", String(staged.length), ...args], Buffer.concat([staged, stdin]));
+      attached === undefined ? encodeExecRequest(args, stdin) : encodeExecRequest(["--unpack-first", String(attached.length), ...args], Buffer.concat([attached, stdin]));
     const outputCap =
       request.limits.outputKb === undefined ? OUTPUT_HARD_CAP : Math.min(OUTPUT_HARD_CAP, request.limits.outputKb * 1024 + OUTPUT_SLACK);
     const keep = { cap: outputCap, ...(request.keepBytes === undefined ? {} : { shared: request.keepBytes }) };
     return this.#queued(frame, keep, request).then((result) => {
-      if (staged !== undefined && result.status === "internal_error" && result.error?.step === "unpack") throw copyInFailed(result);
+      if (attached !== undefined && result.status === "internal_error" && result.error?.step === "unpack") throw copyInFailed(result);
       return result;
     });
   }
 
   /**
-   * Stages the job's files: they are written into the work dir, inside the
-   * container and as the sandbox user, by the next exec(), in the same
-   * request (`--unpack-first`, docs/launcher.md), so a job's files and its
+   * Attaches the job's files to the next exec(): they are written into the
+   * work dir, inside the container and as the sandbox user, by that exec, in
+   * the same request (`--unpack-first`, docs/launcher.md), so a job's files and its
    * first program reach the container in one round trip. A bad or clashing
    * path is refused here; a failed write fails that exec() with
    * copy_in_failed, and its program does not run.
    */
-  stage(files: readonly JobFile[]): void {
-    this.#stage(encodeJobFiles(files));
+  attachFiles(files: readonly JobFile[]): void {
+    this.#attach(encodeJobFiles(files));
   }
 
-  #stage(stream: Buffer): void {
+  #attach(stream: Buffer): void {
     if (stream.length === 0) return;
-    this.#staged = this.#staged === undefined ? stream : Buffer.concat([this.#staged, stream]);
+    this.#attached = this.#attached === undefined ? stream : Buffer.concat([this.#attached, stream]);
   }
 
   /**
    * Copies files into the work dir of the running container now, in a request
    * of their own (`--unpack`): written inside the container by its init, as
    * the sandbox user; a file that already exists is an error. A job's files
-   * go with its first exec instead (stage()).
+   * go with its first exec instead (attachFiles()).
    */
   async copyIn(files: readonly JobFile[]): Promise<void> {
     const stream = encodeJobFiles(files);
@@ -249,6 +251,7 @@ export class Container {
       wallTimeMs: 0,
       memoryKb: 0,
       oomKilled: false,
+      cancelled: step === CANCELLED_STEP,
       error: { step, errno, message, ...what },
     });
     if (deadlineHit) {
@@ -278,6 +281,7 @@ export class Container {
       wallTimeMs: status.wallTimeMs,
       memoryKb: status.memoryKb,
       oomKilled: status.oomKilled,
+      cancelled: false,
     };
   }
 
@@ -379,7 +383,7 @@ async function removeExecCgroups(parents: readonly string[], pid: number): Promi
   }
 }
 
-/** The result of an execution cancelled before it started (the same shape the launcher reports). */
+/** The result of an execution cancelled before it started (as the launcher reports one it cancels). */
 function cancelledResult(): ExecResult {
   return {
     status: "internal_error",
@@ -395,6 +399,7 @@ function cancelledResult(): ExecResult {
     wallTimeMs: 0,
     memoryKb: 0,
     oomKilled: false,
-    error: { step: "cancelled", errno: null, message: "The execution was cancelled." },
+    cancelled: true,
+    error: { step: CANCELLED_STEP, errno: null, message: "The execution was cancelled." },
   };
 }

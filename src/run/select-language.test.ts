@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Language } from "./languages.js";
+import type { Language } from "../sandbox/images/languages.js";
 import { compareVersions, selectLanguage } from "./select-language.js";
 
 function language(id: string, image: string, version: string, aliases: string[] = []): Language {

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { RunResult } from "../worker/run-result.js";
+import type { RunResult } from "../run/result.js";
 
 /** Warren's Prometheus metrics, in their own registry. */
 export class Metrics {

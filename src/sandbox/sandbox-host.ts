@@ -2,14 +2,32 @@ import { resolveDataDir } from "../config/data-dir.js";
 import { CgroupUnavailableError, InvalidRequestError } from "../errors.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "./cgroup/detect.js";
 import type { CgroupDriver } from "./cgroup/types.js";
+import { ContainerPool } from "./container/container-pool.js";
+import { requireLauncher } from "./container/launcher-path.js";
 import { ImageCatalog } from "./images/catalog.js";
-import { loadHostImage } from "./images/host-image.js";
+import { loadHostImage, type Image } from "./images/host-image.js";
 import { assertSandboxCanReach } from "./sandbox-reach.js";
-import { requireLauncher } from "./launcher-path.js";
-import { ContainerPool } from "./pool.js";
-import type { Sandbox } from "../worker/run-job.js";
 
-export interface SandboxEnvironment extends Sandbox {
+/**
+ * What sandboxes are made from on this machine: the installed images, the
+ * delegated cgroup parents, the launcher and the pool of containers made
+ * ahead. Each job's sandbox is one container made from it (runJob).
+ */
+export interface SandboxHost {
+  /** The default image (the host image); a job runs in the image that provides its language. */
+  readonly image: Image;
+  /** Every installed image; without it, only `image`. */
+  readonly catalog?: ImageCatalog;
+  /** CgroupDriver.parents(root). */
+  readonly cgroups: readonly string[];
+  /** The launcher binary; default the built one (or WARREN_LAUNCHER). */
+  readonly launcher?: string;
+  /** Containers made ahead of time; without it each job makes its own. */
+  readonly pool?: ContainerPool;
+}
+
+/** The SandboxHost that openSandboxHost() found and checked, with what it found. */
+export interface OpenedSandboxHost extends SandboxHost {
   readonly catalog: ImageCatalog;
   readonly driver: CgroupDriver;
   readonly cgroupRoot: string;
@@ -39,7 +57,7 @@ export interface OpenOptions {
  * a delegated cgroup root. Warren never runs without limits: when the cgroup
  * root is not usable this throws CgroupUnavailableError saying how to fix it.
  */
-export async function openSandbox(options: OpenOptions = {}): Promise<SandboxEnvironment> {
+export async function openSandboxHost(options: OpenOptions = {}): Promise<OpenedSandboxHost> {
   const env = options.env ?? process.env;
   const launcher = requireLauncher(env);
   const driver = detectCgroupDriver();

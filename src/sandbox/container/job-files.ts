@@ -1,5 +1,5 @@
-import { InvalidRequestError } from "../errors.js";
-import { checkFilePath } from "./file-path.js";
+import { InvalidRequestError } from "../../errors.js";
+import { checkFilePath } from "../../run/file-path.js";
 
 /** A file of a job, as it will appear below the container's work dir. */
 export interface JobFile {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { jsonBuffer } from "./json-chunks.js";
-import type { RunResult, RunStatus } from "./run-result.js";
+import { RUN_STATUSES, type RunResult, type RunStatus } from "./result.js";
 
 /**
  * A RunResult as its JSON bytes, written once when the result is made: what
@@ -20,7 +20,7 @@ export function serializeResult(result: RunResult): SerializedResult {
 /** What is read back from a store may have crossed a process boundary (Redis): its header is checked, not trusted. */
 const storedResultSchema = z.looseObject({
   id: z.string(),
-  status: z.enum(["queued", "running", "completed", "cancelled", "failed"]),
+  status: z.enum(RUN_STATUSES),
   language: z.string(),
   version: z.string(),
 });
