@@ -22,7 +22,7 @@ Commands:
 
 Environment: WARREN_DATA_DIR (images, state), WARREN_CGROUP_ROOT (the delegated cgroup),
 WARREN_LAUNCHER (the launcher binary), PORT, REDIS_URL, WARREN_API_KEYS, WARREN_CONCURRENCY
-(docs/service.md lists the rest).`;
+(README.md's Configuration lists them all).`;
 
 const IMAGE_INPUT_CODES = new Set(["image_rejected", "image_corrupt", "image_too_large", "image_not_found", "image_in_use", "registry_not_found", "registry_auth_failed", "registry_unreachable", "registry_error"]);
 
