@@ -3,12 +3,13 @@
 // first exec carries the job's files), exec python, destroy. Medians in ms,
 // written to bench/results/exec-latency-*.json.
 // usage: node --import tsx bench/exec-latency.ts
+import { loadSettings } from "../src/config/load-settings.js";
 import { openSandboxHost } from "../src/sandbox/sandbox-host.js";
 import { Container } from "../src/sandbox/container/container.js";
 import { pct, QUICK, r2, writeResult } from "./common.js";
 
 const ITERATIONS = 30;
-const s = await openSandboxHost();
+const s = await openSandboxHost(loadSettings(process.env, "run").sandbox);
 const opts = { rootfs: s.image.rootfs, binds: s.image.binds, cgroups: s.cgroups, scratchMb: 64 };
 const limits = { wallTimeMs: 5000, cpuTimeMs: 3000, memoryMb: 256, processes: 64, outputKb: 1024 };
 const env = { PATH: "/usr/bin:/bin" };

@@ -13,6 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { loadSettings } from "../src/config/load-settings.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "../src/sandbox/cgroup/index.js";
 import { staleChildren } from "../src/sandbox/cgroup/tree.js";
 import { freePort, startRedis } from "../test/helpers/redis-server.js";
@@ -124,7 +125,7 @@ function markedProcesses(): number[] {
 /** Execution cgroups whose launcher is gone (what `reapStale` would remove). */
 async function deadLauncherCgroups(): Promise<string[]> {
   const driver = detectCgroupDriver();
-  return (await Promise.all(driver.parents(resolveCgroupRoot(driver)).map(staleChildren))).flat();
+  return (await Promise.all(driver.parents(resolveCgroupRoot(driver, loadSettings(process.env, "worker").sandbox.cgroupRoot)).map(staleChildren))).flat();
 }
 
 async function main(): Promise<number> {

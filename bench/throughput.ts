@@ -21,6 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { parseArgs } from "node:util";
+import { loadSettings } from "../src/config/load-settings.js";
 import { openSandboxHost } from "../src/sandbox/sandbox-host.js";
 import { expandCommand, findLanguage } from "../src/sandbox/images/languages.js";
 import { containerArgs, execArgs } from "../src/sandbox/container/launch-args.js";
@@ -49,7 +50,7 @@ const EXPECTED = "hello\n";
 const STATUS_FD = 3;
 
 // The launcher's side: the same image, cgroups, commands and limits a job uses.
-const sandbox = await openSandboxHost({ reapStale: false });
+const sandbox = await openSandboxHost(loadSettings(process.env, "run").sandbox, { reapStale: false });
 const c = findLanguage(sandbox.image.languages, "c");
 if (c.compile === null) throw new Error("language c has no compile stage?");
 const compileArgv = expandCommand(c.compile, c, { files: ["main.c"], memoryMb: DEFAULT_COMPILE_LIMITS.memoryMb });

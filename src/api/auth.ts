@@ -2,14 +2,6 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { UnauthorizedError } from "./errors.js";
 
-/** Parses WARREN_API_KEYS (comma-separated; blanks ignored). An empty list turns auth off. */
-export function parseApiKeys(value: string | undefined): string[] {
-  return (value ?? "")
-    .split(",")
-    .map((key) => key.trim())
-    .filter((key) => key !== "");
-}
-
 const digest = (text: string) => createHash("sha256").update(text).digest();
 
 /**

@@ -6,7 +6,7 @@ import { parseRunRequest, toJobSpec } from "../run/job-spec.js";
 import { notifyCallback } from "../callback/callback-delivery.js";
 import type { SerializedResult } from "../run/result-json.js";
 import { flushPhases, markPhase } from "../telemetry/phase-timings.js";
-import { PENDING_MAX_BYTES } from "../queue/config.js";
+import { PENDING_MAX_BYTES } from "../config/variables.js";
 import type { RunRequest } from "../run/request.js";
 import { isFinal, type RunResult } from "../run/result.js";
 import type { JobSpec } from "../run/job-spec.js";

@@ -1,4 +1,5 @@
 import os from "node:os";
+import type { CallbackSettings } from "../config/settings.js";
 import { InvalidRequestError } from "../errors.js";
 import { classifyPlain, embeddedIpv4 } from "../net/address-class.js";
 import { denialOf, describeDenial } from "../net/address-policy.js";
@@ -24,11 +25,10 @@ export const DEFAULT_CALLBACK_POLICY: CallbackPolicy = Object.freeze({ allow: Ob
 
 export const CALLBACK_ALLOW_HINT = "set WARREN_CALLBACK_ALLOW to the CIDRs to allow (e.g. 10.1.0.0/16, or 127.0.0.0/8,::1/128 for this machine) on the API and on every worker";
 
-/** The policy from WARREN_CALLBACK_ALLOW (comma-separated CIDRs); throws InvalidRequestError naming the variable. */
-export function callbackPolicy(env: NodeJS.ProcessEnv, selfPorts: readonly number[] = []): CallbackPolicy {
+/** The policy from WARREN_CALLBACK_ALLOW's entries (CIDRs, or bare addresses); throws InvalidRequestError naming the variable. */
+export function callbackPolicy(settings: CallbackSettings, selfPorts: readonly number[] = []): CallbackPolicy {
   const allow: Cidr[] = [];
-  for (const entry of (env.WARREN_CALLBACK_ALLOW ?? "").split(",").map((text) => text.trim())) {
-    if (entry === "") continue;
+  for (const entry of settings.allow) {
     const parsed = parseCidr(entry);
     if (typeof parsed === "string") {
       throw new InvalidRequestError(`Expected WARREN_CALLBACK_ALLOW to be comma-separated CIDRs such as 127.0.0.0/8,::1/128,10.1.0.0/16; ${JSON.stringify(entry)}: ${parsed}.`);

@@ -1,14 +1,16 @@
+import { loadSettings } from "../config/load-settings.js";
+import type { Environment } from "../config/settings.js";
 import { runDoctor } from "../sandbox/doctor.js";
 import { parseCommand } from "./args.js";
 
 const USAGE = "Usage: warren doctor [--json]";
 
 /** `warren doctor`: every prerequisite, ✓ or ✗, with the fix for each ✗. Exit 1 when any is missing. */
-export async function doctorCommand(argv: string[]): Promise<number> {
+export async function doctorCommand(argv: string[], env: Environment): Promise<number> {
   const parsed = parseCommand("doctor", USAGE, { args: argv, strict: true, options: { json: { type: "boolean", default: false } } });
   if (parsed === undefined) return 0;
   const { values } = parsed;
-  const sections = await runDoctor();
+  const sections = await runDoctor(loadSettings(env, "doctor").sandbox);
   const allOk = sections.every((section) => section.items.every((item) => item.ok));
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ ok: allOk, sections }, null, 2)}\n`);

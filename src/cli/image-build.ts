@@ -1,4 +1,6 @@
 import { resolveDataDir } from "../config/data-dir.js";
+import { loadSettings } from "../config/load-settings.js";
+import type { Environment } from "../config/settings.js";
 import { InvalidRequestError } from "../errors.js";
 import { buildImage } from "../sandbox/images/build/build-image.js";
 import { loadImageRecipe, RECIPES_DIR } from "../sandbox/images/recipe.js";
@@ -16,7 +18,7 @@ the image store as NAME, then detects its languages' versions inside it.
   --recipes DIR  where recipes live (default: ${RECIPES_DIR})`;
 
 /** `warren image build`. */
-export async function imageBuildCommand(argv: string[]): Promise<number> {
+export async function imageBuildCommand(argv: string[], env: Environment): Promise<number> {
   const parsed = parseCommand("image build", USAGE, {
     args: argv,
     allowPositionals: true,
@@ -33,9 +35,11 @@ export async function imageBuildCommand(argv: string[]): Promise<number> {
   if (name === undefined || positionals.length > 1) throw new InvalidRequestError(`warren image build: give one image NAME.\n\n${USAGE}`);
   const mode = values.mode as (typeof MODES)[number];
   if (!MODES.includes(mode)) throw new InvalidRequestError(`Expected --mode to be one of ${MODES.join(", ")}, got \`${values.mode}\`.`);
+  const settings = loadSettings(env, "image");
   const recipe = loadImageRecipe(name, values.recipes ?? RECIPES_DIR);
   const start = process.hrtime.bigint();
-  const installed = await buildImage(recipe, resolveDataDir(), { mode, ...(values.mirror === undefined ? {} : { mirror: values.mirror }) });
+  const mirror = values.mirror ?? settings.images.debianMirror;
+  const installed = await buildImage(recipe, resolveDataDir(settings.sandbox.dataDir), { mode, sandbox: settings.sandbox, ...(mirror === undefined ? {} : { mirror }) });
   reportInstall(installed, Number(process.hrtime.bigint() - start) / 1e9);
   return 0;
 }

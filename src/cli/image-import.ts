@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { resolveDataDir } from "../config/data-dir.js";
+import { loadSettings } from "../config/load-settings.js";
+import type { Environment } from "../config/settings.js";
 import { InvalidRequestError } from "../errors.js";
 import { ARCHIVE_FORMATS, type ArchiveFormat } from "../sandbox/images/import/extract-image.js";
 import { DEFAULT_IMPORT_LIMITS } from "../sandbox/images/import/limits.js";
@@ -18,7 +20,7 @@ archive or an OCI image layout, gzip, zstd or plain — streamed, into the image
 or an image.json FILE); their versions are detected inside the image.`;
 
 /** `warren image import`. */
-export async function imageImportCommand(argv: string[]): Promise<number> {
+export async function imageImportCommand(argv: string[], env: Environment): Promise<number> {
   const parsed = parseCommand("image import", USAGE, {
     args: argv,
     allowPositionals: true,
@@ -35,6 +37,7 @@ export async function imageImportCommand(argv: string[]): Promise<number> {
   if (parsed === undefined) return 0; // --help
   const { values, positionals } = parsed;
   const file = positionals[0];
+  const settings = loadSettings(env, "image");
   if (file === undefined || positionals.length > 1) throw new InvalidRequestError(`warren image import: give one FILE (or - for stdin).\n\n${USAGE}`);
   if (values.name === undefined) throw new InvalidRequestError(`warren image import: --name NAME is required.\n\n${USAGE}`);
   const format = values.format as ArchiveFormat;
@@ -52,14 +55,14 @@ export async function imageImportCommand(argv: string[]): Promise<number> {
     input = fs.createReadStream(file);
   }
   const start = process.hrtime.bigint();
-  const installed = await installImage(resolveDataDir(), input, {
+  const installed = await installImage(resolveDataDir(settings.sandbox.dataDir), input, {
     name: values.name,
     format,
     limits,
     description: values.description ?? recipe?.description ?? "",
     source: { kind: "import", detail: file === "-" ? "stdin" : path.resolve(file) },
     ...(recipe === undefined ? {} : { env: recipe.env, languages: recipe.languages }),
-  });
+  }, settings.sandbox);
   reportInstall(installed, Number(process.hrtime.bigint() - start) / 1e9);
   return 0;
 }

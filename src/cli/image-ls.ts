@@ -1,4 +1,6 @@
 import { resolveDataDir } from "../config/data-dir.js";
+import { loadSettings } from "../config/load-settings.js";
+import type { Environment } from "../config/settings.js";
 import { InvalidRequestError } from "../errors.js";
 import { ImageCatalog } from "../sandbox/images/catalog.js";
 import { loadHostImage } from "../sandbox/images/host-image.js";
@@ -6,17 +8,18 @@ import { imageInfo } from "../sandbox/images/image-info.js";
 import { formatBytes } from "../sandbox/images/import/limits.js";
 import { parseCommand } from "./args.js";
 
-function catalog(): ImageCatalog {
-  const dataDir = resolveDataDir();
+/** The installed images, in the data dir of `env`'s settings. */
+function catalog(env: Environment): ImageCatalog {
+  const dataDir = resolveDataDir(loadSettings(env, "image").sandbox.dataDir);
   return new ImageCatalog(dataDir, loadHostImage(dataDir));
 }
 
 /** `warren image ls [--json]`. */
-export async function imageLsCommand(argv: string[]): Promise<number> {
+export async function imageLsCommand(argv: string[], env: Environment): Promise<number> {
   const parsed = parseCommand("image ls", "Usage: warren image ls [--json]", { args: argv, strict: true, options: { json: { type: "boolean", default: false } } });
   if (parsed === undefined) return 0;
   const { values } = parsed;
-  const images = catalog();
+  const images = catalog(env);
   const rows = images.images().map((image) => imageInfo(image, images.store));
   if (values.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -32,10 +35,10 @@ export async function imageLsCommand(argv: string[]): Promise<number> {
 }
 
 /** `warren image inspect NAME`: the name record, its content record and where its root is. */
-export async function imageInspectCommand(argv: string[]): Promise<number> {
+export async function imageInspectCommand(argv: string[], env: Environment): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || rest.length > 0) throw new InvalidRequestError("Usage: warren image inspect NAME");
-  const images = catalog();
+  const images = catalog(env);
   const image = images.find(name);
   if (image.digest === undefined) {
     process.stdout.write(`${JSON.stringify({ ...imageInfo(image, images.store), rootfs: image.rootfs, binds: image.binds, env: image.env }, null, 2)}\n`);

@@ -1,8 +1,10 @@
 import { resolveDataDir } from "../config/data-dir.js";
+import { loadSettings } from "../config/load-settings.js";
+import type { Environment } from "../config/settings.js";
 import { InvalidRequestError } from "../errors.js";
 import { DEFAULT_IMPORT_LIMITS, formatBytes } from "../sandbox/images/import/limits.js";
 import { installImage, type InstalledImage } from "../sandbox/images/install.js";
-import { credentialsFile, loadCredentials } from "../sandbox/images/pull/auth.js";
+import { loadCredentials } from "../sandbox/images/pull/auth.js";
 import { pullImage, type PullProgress } from "../sandbox/images/pull/pull-image.js";
 import { parseReference } from "../sandbox/images/pull/reference.js";
 import { imageNameSchema } from "../sandbox/images/store/schemas.js";
@@ -20,7 +22,7 @@ last component). HTTPS unless --insecure or a loopback host. Credentials: $WARRE
 ~/.config/warren/auth.json, as {"auths":{"HOST":{"auth":"base64(user:password)"}}}.`;
 
 /** `warren image pull`. */
-export async function imagePullCommand(argv: string[]): Promise<number> {
+export async function imagePullCommand(argv: string[], env: Environment): Promise<number> {
   const parsed = parseCommand("image pull", USAGE, {
     args: argv,
     allowPositionals: true,
@@ -38,6 +40,7 @@ export async function imagePullCommand(argv: string[]): Promise<number> {
   if (parsed === undefined) return 0; // --help
   const { values, positionals } = parsed;
   const spec = positionals[0];
+  const settings = loadSettings(env, "image");
   if (spec === undefined || positionals.length > 1) throw new InvalidRequestError(`warren image pull: give one image reference.\n\n${USAGE}`);
   const ref = parseReference(spec);
   const name = values.name ?? ref.repository.split("/").at(-1)!;
@@ -48,7 +51,7 @@ export async function imagePullCommand(argv: string[]): Promise<number> {
     maxBytes: maxMb === undefined ? DEFAULT_IMPORT_LIMITS.maxBytes : maxMb * 1024 * 1024,
     maxFiles: positiveInteger("max-files", values["max-files"]) ?? DEFAULT_IMPORT_LIMITS.maxFiles,
   };
-  const dataDir = resolveDataDir();
+  const dataDir = resolveDataDir(settings.sandbox.dataDir);
   const start = process.hrtime.bigint();
   const progress = progressLine(spec);
   let installed: InstalledImage;
@@ -64,8 +67,8 @@ export async function imagePullCommand(argv: string[]): Promise<number> {
           description: values.description ?? recipe?.description ?? "",
           source,
           ...(recipe === undefined ? {} : { env: recipe.env, languages: recipe.languages }),
-        }),
-      { insecure: values.insecure, credentials: loadCredentials(ref.registry, credentialsFile()), parallel: positiveInteger("parallel", values.parallel) ?? 3, limits, onProgress: progress.update },
+        }, settings.sandbox),
+      { insecure: values.insecure, credentials: loadCredentials(ref.registry, settings.images.registryAuthFile), parallel: positiveInteger("parallel", values.parallel) ?? 3, limits, onProgress: progress.update },
     );
     installed = result;
   } finally {

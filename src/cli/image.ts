@@ -1,3 +1,4 @@
+import type { Environment } from "../config/settings.js";
 import { InvalidRequestError } from "../errors.js";
 import { imageBuildCommand } from "./image-build.js";
 import { imageImportCommand } from "./image-import.js";
@@ -16,7 +17,7 @@ export const IMAGE_USAGE = `Usage: warren image <command>
 
 Images live under WARREN_DATA_DIR/images (docs/images.md).`;
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = {
+const commands: Record<string, (argv: string[], env: Environment) => Promise<number>> = {
   import: imageImportCommand,
   pull: imagePullCommand,
   build: imageBuildCommand,
@@ -27,7 +28,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
 };
 
 /** `warren image …`. */
-export async function imageCommand(argv: string[]): Promise<number> {
+export async function imageCommand(argv: string[], env: Environment): Promise<number> {
   const [name, ...rest] = argv;
   if (name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(`${IMAGE_USAGE}\n`);
@@ -35,5 +36,5 @@ export async function imageCommand(argv: string[]): Promise<number> {
   }
   const command = name === undefined ? undefined : commands[name];
   if (command === undefined) throw new InvalidRequestError(`warren image: ${name === undefined ? "no command given" : `unknown command ${JSON.stringify(name)}`}.\n\n${IMAGE_USAGE}`);
-  return command(rest);
+  return command(rest, env);
 }

@@ -1,4 +1,6 @@
 import { resolveDataDir } from "../config/data-dir.js";
+import { loadSettings } from "../config/load-settings.js";
+import type { Environment } from "../config/settings.js";
 import { ImageCatalog } from "../sandbox/images/catalog.js";
 import { loadHostImage } from "../sandbox/images/host-image.js";
 import { parseCommand } from "./args.js";
@@ -6,11 +8,11 @@ import { parseCommand } from "./args.js";
 const USAGE = "Usage: warren languages [--json]";
 
 /** `warren languages`: the language table of the installed images. */
-export async function languagesCommand(argv: string[]): Promise<number> {
+export async function languagesCommand(argv: string[], env: Environment): Promise<number> {
   const parsed = parseCommand("languages", USAGE, { args: argv, strict: true, options: { json: { type: "boolean", default: false } } });
   if (parsed === undefined) return 0;
   const { values } = parsed;
-  const dataDir = resolveDataDir();
+  const dataDir = resolveDataDir(loadSettings(env, "languages").sandbox.dataDir);
   const catalog = new ImageCatalog(dataDir, loadHostImage(dataDir));
   const rows = catalog.languages().map((language) => ({
     id: language.id,

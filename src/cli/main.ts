@@ -1,3 +1,4 @@
+import type { Environment } from "../config/settings.js";
 import { WarrenError } from "../errors.js";
 import { doctorCommand } from "./doctor.js";
 import { EXIT_USAGE, EXIT_WARREN_FAILED } from "./exit-code.js";
@@ -21,11 +22,12 @@ Commands:
 
 Environment: WARREN_DATA_DIR (images, state), WARREN_CGROUP_ROOT (the delegated cgroup),
 WARREN_LAUNCHER (the launcher binary), PORT, REDIS_URL, WARREN_API_KEYS, WARREN_CONCURRENCY
-(docs/service.md lists the rest).`;
+(README.md's Configuration lists them all).`;
 
 const IMAGE_INPUT_CODES = new Set(["image_rejected", "image_corrupt", "image_too_large", "image_not_found", "image_in_use", "registry_not_found", "registry_auth_failed", "registry_unreachable", "registry_error"]);
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = {
+/** Each command parses its arguments, then its settings from `env` (loadSettings), once, and hands them down. */
+const commands: Record<string, (argv: string[], env: Environment) => Promise<number>> = {
   run: runCommand,
   languages: languagesCommand,
   image: imageCommand,
@@ -47,7 +49,8 @@ async function main(argv: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   try {
-    return await command(rest);
+    // The one read of the environment: nothing below the commands reads process.env (test/config/env-reads.test.ts).
+    return await command(rest, process.env);
   } catch (error) {
     if (error instanceof WarrenError) {
       process.stderr.write(`${error.message}\n`);

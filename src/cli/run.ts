@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
+import { loadSettings } from "../config/load-settings.js";
+import type { Environment } from "../config/settings.js";
 import { InvalidRequestError } from "../errors.js";
-import { resultMaxBytes } from "../queue/config.js";
 import { openSandboxHost } from "../sandbox/sandbox-host.js";
 import { findLanguage, guessLanguage } from "../sandbox/images/languages.js";
 import { jobSpecFromBody } from "../run/job-spec.js";
@@ -25,7 +26,7 @@ time limit, 1 on a compile error, 125 when Warren failed).
   --cpu-ms N      CPU-time limit in ms`;
 
 /** `warren run`. Returns the exit code. */
-export async function runCommand(argv: string[]): Promise<number> {
+export async function runCommand(argv: string[], env: Environment): Promise<number> {
   const parsed = parseCommand("run", RUN_USAGE, {
     args: argv,
     allowPositionals: true,
@@ -48,11 +49,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     memoryMb: positiveInteger("memory-mb", values["memory-mb"]),
     cpuTimeMs: positiveInteger("cpu-ms", values["cpu-ms"]),
   };
-  const budget = resultMaxBytes(process.env); // a bad setting fails before anything runs
+  const settings = loadSettings(env, "run"); // a bad setting fails before anything runs
   const files = positionals.map((file) => ({ path: path.basename(file), content: readInput(file).toString("base64"), encoding: "base64" as const }));
   const stdin = values.stdin === undefined ? "" : readInput(values.stdin).toString("utf8");
 
-  const sandbox = await openSandboxHost();
+  const sandbox = await openSandboxHost(settings.sandbox);
   const first = positionals[0] as string;
   const all = sandbox.catalog.languages();
   const candidates = values.image === undefined ? all : sandbox.catalog.find(values.image).languages;
@@ -70,7 +71,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     },
     { languages: all },
   );
-  const result = await runJob(spec, sandbox, undefined, { resultMaxBytes: budget });
+  const result = await runJob(spec, sandbox, undefined, { resultMaxBytes: settings.queue.resultMaxBytes });
   if (values.json) {
     // Written in chunks: the JSON of a result can be longer than any string (src/run/json-chunks.ts).
     for (const chunk of jsonChunks(result, { indent: 2 })) process.stdout.write(chunk);

@@ -2,13 +2,15 @@ import { serve } from "@hono/node-server";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp } from "../api/app.js";
-import { parseApiKeys } from "../api/auth.js";
 import { Metrics } from "../telemetry/metrics.js";
 import { apiOptions } from "../api/options.js";
 import { resolveDataDir } from "../config/data-dir.js";
+import { loadSettings } from "../config/load-settings.js";
+import type { Environment } from "../config/settings.js";
 import { InvalidRequestError } from "../errors.js";
 import { createLogger } from "../telemetry/log.js";
-import { BullMqQueue, openQueue, queueConfig, type QueueHealth } from "../queue/index.js";
+import { recordPhaseTimings } from "../telemetry/phase-timings.js";
+import { BullMqQueue, openQueue, type QueueHealth } from "../queue/index.js";
 import { openSandboxHost } from "../sandbox/sandbox-host.js";
 import { ImageCatalog } from "../sandbox/images/catalog.js";
 import { loadHostImage } from "../sandbox/images/host-image.js";
@@ -48,10 +50,15 @@ function defaultHost(keysRequired: boolean): string {
   return keysRequired ? "0.0.0.0" : "127.0.0.1";
 }
 
+/** The installed images of `dataDir`. */
+function catalogOf(dataDir: string): ImageCatalog {
+  return new ImageCatalog(dataDir, loadHostImage(dataDir));
+}
+
 /** How long SIGTERM waits for running jobs before handing them back. */
 const SHUTDOWN_MS = 30_000;
 
-export async function serveCommand(argv: string[]): Promise<number> {
+export async function serveCommand(argv: string[], env: Environment): Promise<number> {
   const parsed = parseCommand("serve", SERVE_USAGE, {
     args: argv,
     strict: true,
@@ -59,20 +66,21 @@ export async function serveCommand(argv: string[]): Promise<number> {
   });
   if (parsed === undefined) return 0; // --help
   const { values } = parsed;
-  const env = process.env;
-  const port = positiveInteger("port", values.port ?? env.PORT) ?? 8080;
-  const keysRequired = parseApiKeys(env.WARREN_API_KEYS).length > 0;
-  const host = values.host ?? (env.WARREN_HOST || undefined) ?? defaultHost(keysRequired);
-  const config = queueConfig(env);
+  const settings = loadSettings(env, "serve");
+  const port = positiveInteger("port", values.port) ?? settings.serve.port;
+  const keysRequired = settings.api.apiKeys.length > 0;
+  const host = values.host ?? settings.serve.host ?? defaultHost(keysRequired);
+  const config = settings.queue;
   const withWorker = !values["no-worker"];
   if (!withWorker && config.redisUrl === undefined) {
     throw new InvalidRequestError("warren serve --no-worker needs REDIS_URL: without Redis the queue is in this process, so no other worker could take its jobs.");
   }
-  const callback = { policy: callbackPolicy(env, [port]) };
-  const logger = createLogger(env);
-  const sandbox = withWorker ? await openSandboxHost({ env, pool: true }) : undefined;
+  const callback = { policy: callbackPolicy(settings.callback, [port]) };
+  const logger = createLogger(settings.telemetry.logLevel);
+  recordPhaseTimings(settings.telemetry.phaseTimings);
+  const sandbox = withWorker ? await openSandboxHost(settings.sandbox, { pool: true }) : undefined;
   // Without a worker here, the API still lists (and checks requests against) the images of this data dir.
-  const catalog = sandbox?.catalog ?? new ImageCatalog(resolveDataDir(env), loadHostImage(resolveDataDir(env)));
+  const catalog = sandbox?.catalog ?? catalogOf(resolveDataDir(settings.sandbox.dataDir));
   const languages = () => catalog.languages();
   const images = () => catalog.images().map((image) => imageInfo(image, catalog.store));
   const queue = await openQueue(config);
@@ -88,7 +96,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     }
     return { ok: true };
   };
-  const app = createApp({ queue, languages, images, ready, metrics, logger, callback, options: { ...apiOptions(env, [port], warrenVersion()), pendingMaxBytes: config.pendingMaxBytes } });
+  const app = createApp({ queue, languages, images, ready, metrics, logger, callback, options: { ...apiOptions(settings.api, [port], warrenVersion()), pendingMaxBytes: config.pendingMaxBytes } });
   const server = serve({ fetch: app.fetch, port, hostname: host }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);

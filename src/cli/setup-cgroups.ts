@@ -1,4 +1,6 @@
 import fs from "node:fs";
+import { loadSettings } from "../config/load-settings.js";
+import type { Environment } from "../config/settings.js";
 import { InvalidRequestError, WarrenError } from "../errors.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "../sandbox/cgroup/detect.js";
 import { SUPERVISOR_CGROUP } from "../sandbox/cgroup/types.js";
@@ -21,17 +23,18 @@ export function lookupUser(user: string, passwd: string): { uid: number; gid: nu
 }
 
 /** `warren setup-cgroups --user USER` (as root). */
-export async function setupCgroupsCommand(argv: string[]): Promise<number> {
+export async function setupCgroupsCommand(argv: string[], env: Environment): Promise<number> {
   const parsed = parseCommand("setup-cgroups", USAGE, { args: argv, strict: true, options: { user: { type: "string" } } });
   if (parsed === undefined) return 0;
   const { values } = parsed;
+  const settings = loadSettings(env, "setup-cgroups");
   if (values.user === undefined) throw new InvalidRequestError(`warren setup-cgroups: --user is required.\n\n${USAGE}`);
   if (process.getuid?.() !== 0) {
     throw new WarrenError("not_root", `warren setup-cgroups changes system cgroups and must run as root: sudo npx warren setup-cgroups --user ${values.user}`);
   }
   const user = lookupUser(values.user, fs.readFileSync("/etc/passwd", "utf8"));
   const driver = detectCgroupDriver();
-  const root = resolveCgroupRoot(driver);
+  const root = resolveCgroupRoot(driver, settings.sandbox.cgroupRoot);
   const done = await driver.delegate(root, user.uid, user.gid);
   process.stdout.write(`cgroup v${driver.version}: delegated ${root} to ${user.name} (${user.uid}:${user.gid})\n`);
   for (const line of done) process.stdout.write(`  - ${line}\n`);

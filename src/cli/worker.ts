@@ -1,7 +1,10 @@
 import { Metrics } from "../telemetry/metrics.js";
+import { loadSettings } from "../config/load-settings.js";
+import type { Environment, WorkerSettings } from "../config/settings.js";
 import { InvalidRequestError } from "../errors.js";
 import { createLogger } from "../telemetry/log.js";
-import { BullMqQueue, queueConfig } from "../queue/index.js";
+import { recordPhaseTimings } from "../telemetry/phase-timings.js";
+import { BullMqQueue } from "../queue/index.js";
 import { openSandboxHost } from "../sandbox/sandbox-host.js";
 import { callbackPolicy } from "../callback/callback-policy.js";
 import { startMetricsServer } from "../worker/metrics-server.js";
@@ -20,28 +23,27 @@ to public addresses only unless WARREN_CALLBACK_ALLOW lists CIDRs. SIGTERM: stop
 jobs, finish the running ones (within WARREN_SHUTDOWN_MS, default 30 s; past
 that they are handed back to other workers), then exit.`;
 
-export async function workerCommand(argv: string[]): Promise<number> {
+export async function workerCommand(argv: string[], env: Environment): Promise<number> {
   const parsed = parseCommand("worker", WORKER_USAGE, { args: argv, strict: true, options: {} });
   if (parsed === undefined) return 0; // --help
-  const { values } = parsed;
-  const env = process.env;
-  const config = queueConfig(env);
+  const settings = loadSettings(env, "worker");
+  const config = settings.queue;
   if (config.redisUrl === undefined) throw new InvalidRequestError("warren worker needs REDIS_URL (e.g. redis://127.0.0.1:6379): workers take their jobs from Redis.");
-  const shutdownMs = Number(env.WARREN_SHUTDOWN_MS ?? 30_000);
   // This worker does not know the API's port: its own-address rule is the API's, at submission.
-  const callback = { policy: callbackPolicy(env) };
-  const logger = createLogger(env, "warren-worker");
-  const sandbox = await openSandboxHost({ env, pool: true });
+  const callback = { policy: callbackPolicy(settings.callback) };
+  const logger = createLogger(settings.telemetry.logLevel, "warren-worker");
+  recordPhaseTimings(settings.telemetry.phaseTimings);
+  const sandbox = await openSandboxHost(settings.sandbox, { pool: true });
   const queue = await BullMqQueue.open(config);
   const metrics = new Metrics();
   const worker = startWorker(queue, sandbox, config, metrics, logger, callback);
-  const metricsServer = await maybeMetricsServer(env, metrics);
+  const metricsServer = await maybeMetricsServer(settings.worker, metrics);
   if (metricsServer !== undefined) {
     logger.info({ port: metricsServer.address.port, host: metricsServer.address.address }, "metrics on /metrics");
     process.stderr.write(`${metricsNotice(metricsServer.address)}\n`);
   }
   await onShutdown(logger, async () => {
-    await within(Number.isFinite(shutdownMs) ? shutdownMs : 30_000, worker.close(), () => worker.close(true));
+    await within(settings.worker.shutdownMs, worker.close(), () => worker.close(true));
     await queue.close();
     await sandbox.pool?.close();
     await metricsServer?.close();
@@ -52,12 +54,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
 }
 
 /** WARREN_METRICS_PORT (and WARREN_METRICS_HOST): the worker's own /metrics; unset, none. */
-async function maybeMetricsServer(env: NodeJS.ProcessEnv, metrics: Metrics) {
-  const text = env.WARREN_METRICS_PORT;
-  if (text === undefined || text === "") return undefined;
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidRequestError(`Expected WARREN_METRICS_PORT to be a port number from 0 to 65535, got ${JSON.stringify(text)}.`);
-  }
-  return startMetricsServer(metrics, { port, host: env.WARREN_METRICS_HOST ?? "127.0.0.1" });
+async function maybeMetricsServer(settings: WorkerSettings, metrics: Metrics) {
+  if (settings.metricsPort === undefined) return undefined;
+  return startMetricsServer(metrics, { port: settings.metricsPort, host: settings.metricsHost });
 }

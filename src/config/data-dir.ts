@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { WarrenError } from "../errors.js";
+import type { DataDirSettings } from "./settings.js";
 
 /**
  * Where Warren keeps images and state:
@@ -11,14 +12,11 @@ import { WarrenError } from "../errors.js";
  * 4. `$TMPDIR/warren-<uid>` otherwise (e.g. `nobody`, whose HOME does not exist).
  * The directory is created (0755: the sandbox user must read the images in it).
  */
-export function resolveDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  const explicit = env.WARREN_DATA_DIR;
-  if (explicit !== undefined && explicit !== "") return ensureDir(path.resolve(explicit), false);
+export function resolveDataDir(settings: DataDirSettings): string {
+  if (settings.explicit !== undefined) return ensureDir(path.resolve(settings.explicit), false);
   const uid = process.getuid?.() ?? 0;
   if (uid === 0) return ensureDir("/var/lib/warren", false);
-  const home = env.HOME ?? os.homedir();
-  const xdg = env.XDG_DATA_HOME;
-  const base = xdg !== undefined && xdg !== "" ? xdg : path.join(home, ".local", "share");
+  const base = settings.xdgDataHome ?? path.join(settings.home, ".local", "share");
   if (isWritableOrCreatable(base)) return ensureDir(path.join(base, "warren"), false);
   return ensureDir(path.join(os.tmpdir(), `warren-${uid}`), true);
 }

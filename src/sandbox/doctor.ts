@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { resolveDataDir } from "../config/data-dir.js";
+import type { SandboxSettings } from "../config/settings.js";
 import { WarrenError } from "../errors.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "./cgroup/detect.js";
 import { loadHostImage, type Image } from "./images/host-image.js";
@@ -103,7 +104,7 @@ export interface DoctorSection {
 }
 
 /** Every prerequisite of rootless sandboxes, checked on this host, and a real trial run. */
-export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<DoctorSection[]> {
+export async function runDoctor(settings: SandboxSettings): Promise<DoctorSection[]> {
   const sections: DoctorSection[] = [];
   sections.push({ title: "kernel", items: [...userNamespaceItems(), seccompItem()] });
 
@@ -111,9 +112,9 @@ export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<D
   let parents: string[] = [];
   try {
     const driver = detectCgroupDriver();
-    const root = resolveCgroupRoot(driver, env);
+    const root = resolveCgroupRoot(driver, settings.cgroupRoot);
     cgroupItems.push({ name: "cgroup version", ok: true, detail: `v${driver.version}, root ${root} (WARREN_CGROUP_ROOT)` });
-    const checks = await driver.check(root);
+    const checks = await driver.check(root, settings.setupUser);
     cgroupItems.push(...checks);
     if (checks.every((item) => item.ok)) parents = driver.parents(root);
   } catch (error) {
@@ -122,11 +123,11 @@ export async function runDoctor(env: NodeJS.ProcessEnv = process.env): Promise<D
   }
   sections.push({ title: "cgroups", items: cgroupItems });
 
-  const launcher = launcherPath(env);
+  const launcher = launcherPath(settings.launcher);
   const sandboxItems: DoctorItem[] = [launcherItem(launcher)];
   let image: Image | undefined;
   try {
-    image = loadHostImage(resolveDataDir(env));
+    image = loadHostImage(resolveDataDir(settings.dataDir));
     sandboxItems.push({ name: "host image root", ok: true, detail: image.rootfs });
   } catch (error) {
     if (!(error instanceof WarrenError) && !(error instanceof Error)) throw error;

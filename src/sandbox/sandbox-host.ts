@@ -1,6 +1,8 @@
 import { resolveDataDir } from "../config/data-dir.js";
-import { CgroupUnavailableError, InvalidRequestError } from "../errors.js";
+import type { SandboxSettings } from "../config/settings.js";
+import { CgroupUnavailableError } from "../errors.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "./cgroup/detect.js";
+import { setupFix } from "./cgroup/probe.js";
 import type { CgroupDriver } from "./cgroup/types.js";
 import { ContainerPool } from "./container/container-pool.js";
 import { requireLauncher } from "./container/launcher-path.js";
@@ -22,6 +24,8 @@ export interface SandboxHost {
   readonly cgroups: readonly string[];
   /** The launcher binary; default the built one (or WARREN_LAUNCHER). */
   readonly launcher?: string;
+  /** Start launchers with child_process.spawn instead of posix_spawn (WARREN_NODE_SPAWN). @defaultValue false */
+  readonly nodeSpawn?: boolean;
   /** Containers made ahead of time; without it each job makes its own. */
   readonly pool?: ContainerPool;
 }
@@ -36,7 +40,8 @@ export interface OpenedSandboxHost extends SandboxHost {
 }
 
 export interface OpenOptions {
-  readonly env?: NodeJS.ProcessEnv;
+  /** The data dir, already found (an image being installed there); default resolveDataDir(settings.dataDir). */
+  readonly dataDir?: string;
   /**
    * Reap leftover per-execution cgroups first (CgroupDriver.reapStale): those
    * named after a launcher pid that no longer exists, so a live run of another
@@ -46,7 +51,7 @@ export interface OpenOptions {
   readonly reapStale?: boolean;
   /**
    * Keep containers ready ahead of jobs (a long-lived server or worker):
-   * WARREN_POOL_SIZE ready containers per kind at most (0: no pool).
+   * `settings.poolSize` (WARREN_POOL_SIZE) ready containers per kind at most (0: no pool).
    * @defaultValue false
    */
   readonly pool?: boolean;
@@ -57,45 +62,33 @@ export interface OpenOptions {
  * a delegated cgroup root. Warren never runs without limits: when the cgroup
  * root is not usable this throws CgroupUnavailableError saying how to fix it.
  */
-export async function openSandboxHost(options: OpenOptions = {}): Promise<OpenedSandboxHost> {
-  const env = options.env ?? process.env;
-  const launcher = requireLauncher(env);
+export async function openSandboxHost(settings: SandboxSettings, options: OpenOptions = {}): Promise<OpenedSandboxHost> {
+  const launcher = requireLauncher(settings.launcher);
   const driver = detectCgroupDriver();
-  const cgroupRoot = resolveCgroupRoot(driver, env);
-  let problems = (await driver.check(cgroupRoot)).filter((item) => !item.ok);
+  const cgroupRoot = resolveCgroupRoot(driver, settings.cgroupRoot);
+  let problems = (await driver.check(cgroupRoot, settings.setupUser)).filter((item) => !item.ok);
   if (problems.length > 0 && process.getuid?.() === 0) {
     // As root there is no one to delegate to: make the subtree ourselves (what
     // `setup-cgroups --user root` would do), so `warren serve` works on a fresh machine.
     await driver.delegate(cgroupRoot, 0, 0);
-    problems = (await driver.check(cgroupRoot)).filter((item) => !item.ok);
+    problems = (await driver.check(cgroupRoot, settings.setupUser)).filter((item) => !item.ok);
   }
   if (problems.length > 0) {
     const list = problems.map((item) => `  ✗ ${item.name}: ${item.detail}`).join("\n");
     throw new CgroupUnavailableError(
       `No usable delegated cgroup at ${cgroupRoot} (cgroup v${driver.version}); Warren will not run code without limits.\n${list}\n` +
-        `Run \`warren doctor\` for details, then \`sudo npx warren setup-cgroups --user ${env.USER ?? "$USER"}\` (or set WARREN_CGROUP_ROOT).`,
+        `Run \`warren doctor\` for details, then \`${setupFix(settings.setupUser)}\` (or set WARREN_CGROUP_ROOT).`,
       { problems },
     );
   }
   if (options.reapStale !== false) await driver.reapStale(cgroupRoot);
-  const dataDir = resolveDataDir(env);
+  const dataDir = options.dataDir ?? resolveDataDir(settings.dataDir);
   const image = loadHostImage(dataDir);
   assertSandboxCanReach(image.rootfs);
   // Every installed image, re-read when one is added or removed; what crashed imports left is swept.
   const catalog = new ImageCatalog(dataDir, image);
   catalog.store.sweep();
-  const poolSize = poolSizeFrom(env);
-  const pool = options.pool === true && poolSize > 0 ? new ContainerPool({ maxIdle: poolSize }) : undefined;
-  return { driver, cgroupRoot, dataDir, launcher, image, catalog, cgroups: driver.parents(cgroupRoot), ...(pool === undefined ? {} : { pool }) };
-}
-
-/** WARREN_POOL_SIZE: ready containers per kind; default 2. */
-function poolSizeFrom(env: NodeJS.ProcessEnv): number {
-  const text = env.WARREN_POOL_SIZE;
-  if (text === undefined || text === "") return 2;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 64) {
-    throw new InvalidRequestError(`Expected WARREN_POOL_SIZE to be a whole number from 0 to 64, got ${JSON.stringify(text)}.`);
-  }
-  return n;
+  const pool = options.pool === true && settings.poolSize > 0 ? new ContainerPool({ maxIdle: settings.poolSize }) : undefined;
+  const nodeSpawn = settings.nodeSpawn;
+  return { driver, cgroupRoot, dataDir, launcher, nodeSpawn, image, catalog, cgroups: driver.parents(cgroupRoot), ...(pool === undefined ? {} : { pool }) };
 }

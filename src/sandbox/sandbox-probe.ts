@@ -39,6 +39,7 @@ async function probe(host: SandboxHost): Promise<ProbeResult> {
       cgroups: host.cgroups,
       scratchMb: 1,
       ...(host.launcher === undefined ? {} : { launcher: host.launcher }),
+      nodeSpawn: host.nodeSpawn === true,
     });
     const result = await container.exec({ argv: ["/bin/true"], env: { ...host.image.env }, limits: { wallTimeMs: 5_000, memoryMb: 64, processes: 8 } });
     if (result.status !== "ok" || result.exitCode !== 0) {

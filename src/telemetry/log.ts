@@ -1,6 +1,6 @@
-import { pino, type Logger } from "pino";
+import { pino, type LevelWithSilent, type Logger } from "pino";
 
-/** Structured JSON logs on stderr (WARREN_LOG_LEVEL, default info); each run's lines carry `runId`. */
-export function createLogger(env: NodeJS.ProcessEnv = process.env, name = "warren"): Logger {
-  return pino({ name, level: env.WARREN_LOG_LEVEL ?? "info", base: { pid: process.pid } }, pino.destination(2));
+/** Structured JSON logs on stderr at `level` (WARREN_LOG_LEVEL); each run's lines carry `runId`. */
+export function createLogger(level: LevelWithSilent = "info", name = "warren"): Logger {
+  return pino({ name, level, base: { pid: process.pid } }, pino.destination(2));
 }

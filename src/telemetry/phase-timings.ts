@@ -4,13 +4,20 @@
  * JSON line per run to stderr, `{"phases":"api"|"worker","runId","at",<phase>: ms after at, ...}`,
  * where `at` is the wall-clock time (ms) of its first mark, so the lines of
  * both sides can be joined (bench/service-latency.ts prints the breakdown).
+ * Off until the command turns it on (recordPhaseTimings), once, at start.
  */
-const enabled = process.env.WARREN_PHASE_TIMINGS === "1";
+let enabled = false;
 /** Runs that never flush (a request that failed halfway) must not pile up. */
 const MAX_OPEN = 1_000;
 const open = new Map<string, { at: number; marks: Record<string, number> }>();
 
 export type Side = "api" | "worker";
+
+/** Turns the phase lines on or off for this process (`warren serve` and `warren worker`, from WARREN_PHASE_TIMINGS). */
+export function recordPhaseTimings(on: boolean): void {
+  enabled = on;
+  if (!on) open.clear();
+}
 
 export function markPhase(side: Side, id: string, phase: string): void {
   if (!enabled) return;

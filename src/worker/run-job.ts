@@ -68,6 +68,7 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
       files: spec.files,
       cgroups: host.cgroups,
       ...(host.launcher === undefined ? {} : { launcher: host.launcher }),
+      nodeSpawn: host.nodeSpawn === true,
     });
   } catch (error) {
     lease?.release();

@@ -12,6 +12,7 @@ import { errorSchema } from "../../src/api/answer-schemas.js";
 import { deliverCallback } from "../../src/callback/callback-delivery.js";
 import { serializeResult } from "../../src/run/result-json.js";
 import { callbackPolicy } from "../../src/callback/callback-policy.js";
+import { loadSettings } from "../../src/config/load-settings.js";
 import type { RunResult } from "../../src/run/result.js";
 import { postRun, stop } from "../e2e/processes.js";
 import { eventually } from "../helpers/eventually.js";
@@ -190,7 +191,7 @@ describe("callbacks with WARREN_CALLBACK_ALLOW=127.0.0.0/8,::1/128", () => {
     } finally {
       await t.close();
     }
-    const selfPolicy = callbackPolicy({ WARREN_CALLBACK_ALLOW: "127.0.0.0/8,::1/128" }, [receivers.port]);
+    const selfPolicy = callbackPolicy(loadSettings({ WARREN_CALLBACK_ALLOW: "127.0.0.0/8,::1/128" }).callback, [receivers.port]);
     for (const url of [`http://127.0.0.1:${receivers.port}/`, `http://localhost:${receivers.port}/`, `http://[::1]:${receivers.port}/`]) {
       const { logger, lines } = capturingLogger();
       expect(await deliverCallback(url, RESULT, logger, { attempts: 1, policy: selfPolicy })).toBe(false);

@@ -9,6 +9,7 @@ import { MAX_LIMITS } from "../../src/run/limits.js";
 import { imageInfo } from "../../src/sandbox/images/image-info.js";
 import type { CallbackOptions } from "../../src/callback/callback-delivery.js";
 import { callbackPolicy } from "../../src/callback/callback-policy.js";
+import { loadSettings } from "../../src/config/load-settings.js";
 import { startWorker } from "../../src/worker/start-worker.js";
 import { sandbox } from "../helpers/sandbox.js";
 
@@ -22,7 +23,7 @@ export interface TestApp {
 }
 
 /** Callbacks to the test's own receivers on this machine: loopback allowed, as an operator would with WARREN_CALLBACK_ALLOW. */
-export const LOOPBACK_CALLBACKS: CallbackOptions = { policy: callbackPolicy({ WARREN_CALLBACK_ALLOW: "127.0.0.0/8,::1/128" }) };
+export const LOOPBACK_CALLBACKS: CallbackOptions = { policy: callbackPolicy(loadSettings({ WARREN_CALLBACK_ALLOW: "127.0.0.0/8,::1/128" }).callback) };
 
 /**
  * The real app on the embedded queue with a real worker in the real sandbox (unless `worker: false`);

@@ -7,7 +7,7 @@ import { detectCgroupDriver, resolveCgroupRoot } from "../../src/sandbox/cgroup/
 import { eventually } from "../helpers/eventually.js";
 import { processesWith } from "../helpers/processes.js";
 import { freePort, startRedis, type TestRedis } from "../helpers/redis-server.js";
-import { testEnv } from "../helpers/sandbox.js";
+import { testSettings } from "../helpers/sandbox.js";
 import { postRun, stop, until200, warren } from "./processes.js";
 
 /** Short locks, so a killed worker's job is taken over within seconds. */
@@ -72,7 +72,7 @@ describe("distributed: redis-server + API (--no-worker) + 2 workers", () => {
     const doomed = startWorker();
     const marker = `marker-${randomUUID()}`;
     const driver = detectCgroupDriver();
-    const parents = driver.parents(resolveCgroupRoot(driver, testEnv()));
+    const parents = driver.parents(resolveCgroupRoot(driver, testSettings().sandbox.cgroupRoot));
     const before = new Set(parents.flatMap((parent) => childDirs(parent)));
     const { body } = await postRun(base, { language: "python", files: [{ path: "main.py", content: "import time\nprint('start', flush=True)\ntime.sleep(3)\nprint('done')" }], args: [marker] });
     const id = body.id as string;

@@ -1,5 +1,7 @@
 import os from "node:os";
 import path from "node:path";
+import { loadSettings } from "../../src/config/load-settings.js";
+import type { Environment, Settings } from "../../src/config/settings.js";
 import type { RunRequestInput } from "../../src/run/request.js";
 import { openSandboxHost, type OpenedSandboxHost } from "../../src/sandbox/sandbox-host.js";
 import { jobSpecFromBody } from "../../src/run/job-spec.js";
@@ -17,10 +19,15 @@ export function testEnv(): NodeJS.ProcessEnv {
   return { ...process.env, WARREN_DATA_DIR: process.env.WARREN_DATA_DIR ?? path.join(os.tmpdir(), `warren-test-data-${uid}`) };
 }
 
+/** The settings of testEnv() (with `extra` variables), as a command parses them. */
+export function testSettings(extra: Environment = {}): Settings {
+  return loadSettings({ ...testEnv(), ...extra });
+}
+
 let opened: Promise<OpenedSandboxHost> | undefined;
 
 export function sandbox(): Promise<OpenedSandboxHost> {
-  opened ??= openSandboxHost({ env: testEnv() });
+  opened ??= openSandboxHost(testSettings().sandbox);
   return opened;
 }
 

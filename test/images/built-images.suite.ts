@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resolveDataDir } from "../../src/config/data-dir.js";
+import { loadSettings } from "../../src/config/load-settings.js";
 import { openSandboxHost, type OpenedSandboxHost } from "../../src/sandbox/sandbox-host.js";
 import { buildImage } from "../../src/sandbox/images/build/build-image.js";
 import { loadImageRecipe } from "../../src/sandbox/images/recipe.js";
@@ -21,9 +22,10 @@ import { couldNotStart, queuedRun, SINCE } from "../helpers/queued-run.js";
 
 const PROGRAMS = path.join(import.meta.dirname, "programs");
 const toBuild = (process.env.WARREN_BUILD_IMAGES ?? "").split(",").filter((name) => name !== "");
-const dataDir = resolveDataDir();
+const settings = loadSettings(process.env);
+const dataDir = resolveDataDir(settings.sandbox.dataDir);
 let opened: Promise<OpenedSandboxHost> | undefined;
-const sandbox = () => (opened ??= openSandboxHost({ env: { ...process.env, WARREN_DATA_DIR: dataDir } }));
+const sandbox = () => (opened ??= openSandboxHost(settings.sandbox, { dataDir }));
 
 /**
  * The programs of a language: test/images/programs/ID.KIND.EXT — hello, echo,
@@ -39,7 +41,7 @@ function program(id: string, kind: "hello" | "echo" | "system" | "norun"): strin
 beforeAll(async () => {
   for (const name of toBuild) {
     const started = Date.now();
-    const built = await buildImage(loadImageRecipe(name), dataDir);
+    const built = await buildImage(loadImageRecipe(name), dataDir, { sandbox: settings.sandbox, mirror: settings.images.debianMirror });
     console.log(`built ${name} (${built.record.digest}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
 }, 3_600_000);

@@ -11,7 +11,7 @@ import { parseReference } from "../../src/sandbox/images/pull/reference.js";
 import { StoreLayout } from "../../src/sandbox/images/store/layout.js";
 import { jobSpecFromBody } from "../../src/run/job-spec.js";
 import { runJob } from "../../src/worker/run-job.js";
-import { testEnv } from "../helpers/sandbox.js";
+import { testSettings } from "../helpers/sandbox.js";
 import { sha256, tarOf } from "./archives.js";
 import { TestRegistry, TokenFront, writeOciDir } from "./registry-fixture.js";
 import { freshStore, listTree } from "./store-fixture.js";
@@ -109,7 +109,7 @@ describe("warren image pull from a registry", () => {
       const byDigest = await pull(fixture, `${registry.host}/tools/static@${staticDigest}`, "static2");
       expect(byDigest).toMatchObject({ reused: true, record: { digest: pulled.record.digest } });
 
-      const sandbox = await openSandboxHost({ env: { ...testEnv(), WARREN_DATA_DIR: fixture.dataDir }, reapStale: false });
+      const sandbox = await openSandboxHost(testSettings({ WARREN_DATA_DIR: fixture.dataDir }).sandbox, { reapStale: false });
       const job = jobSpecFromBody({ language: "echo", image: "static", files: [{ path: "input.txt", content: "" }], stdin: "ping\n" }, { languages: sandbox.catalog.languages() });
       const result = await runJob(job, sandbox);
       expect(result, JSON.stringify(result)).toMatchObject({ status: "completed", run: { status: "ok", exitCode: 0, stdout: "hello from a pulled image\nping\n" } });

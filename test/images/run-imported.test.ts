@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSandboxHost, type OpenedSandboxHost } from "../../src/sandbox/sandbox-host.js";
 import { jobSpecFromBody } from "../../src/run/job-spec.js";
 import { runJob } from "../../src/worker/run-job.js";
-import { testEnv } from "../helpers/sandbox.js";
+import { testSettings } from "../helpers/sandbox.js";
 import { tarOf } from "./archives.js";
 import { freshStore, install } from "./store-fixture.js";
 
@@ -39,7 +39,7 @@ beforeAll(async () => {
   fs.rmSync(build, { recursive: true, force: true });
   const tar = await tarOf([{ name: "./" }, { name: "./bin/" }, { name: "./bin/echo-static", content: binary, mode: 0o700 }, { name: "./etc/" }]);
   await install(fixture.store, tar, { name: "static", languages: [language], env: { PATH: "/bin" } });
-  sandbox = await openSandboxHost({ env: { ...testEnv(), WARREN_DATA_DIR: fixture.dataDir }, reapStale: false });
+  sandbox = await openSandboxHost(testSettings({ WARREN_DATA_DIR: fixture.dataDir }).sandbox, { reapStale: false });
 });
 
 afterAll(() => fixture.cleanup());

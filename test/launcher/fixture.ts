@@ -5,16 +5,18 @@ import fs from "node:fs";
 import { afterEach } from "vitest";
 import { AnswerReader, encodeExecRequest } from "../../src/sandbox/container/served-frames.js";
 import { resolveDataDir } from "../../src/config/data-dir.js";
+import { loadSettings } from "../../src/config/load-settings.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "../../src/sandbox/cgroup/index.js";
 import { loadHostImage } from "../../src/sandbox/images/host-image.js";
 import { requireLauncher } from "../../src/sandbox/container/launcher-path.js";
 import { TIME_SCALE } from "../helpers/sandbox.js";
 export { childrenOf, processesWith } from "../helpers/processes.js";
 
-export const launcher = requireLauncher();
-export const image = loadHostImage(resolveDataDir());
+const settings = loadSettings(process.env).sandbox;
+export const launcher = requireLauncher(settings.launcher);
+export const image = loadHostImage(resolveDataDir(settings.dataDir));
 const driver = detectCgroupDriver();
-export const cgroupParents = driver.parents(resolveCgroupRoot(driver));
+export const cgroupParents = driver.parents(resolveCgroupRoot(driver, settings.cgroupRoot));
 
 export const containerArgs: string[] = [
   "--rootfs", image.rootfs,

@@ -37,8 +37,7 @@ export function detectCgroupDriver(): CgroupDriver {
   return layout.version === 2 ? new CgroupV2Driver(layout.mountPoint) : new CgroupV1Driver(mounts);
 }
 
-/** WARREN_CGROUP_ROOT, or the driver's default. */
-export function resolveCgroupRoot(driver: CgroupDriver, env: NodeJS.ProcessEnv = process.env): string {
-  const root = env.WARREN_CGROUP_ROOT;
-  return root !== undefined && root !== "" ? root : driver.defaultRoot;
+/** `root` (WARREN_CGROUP_ROOT, SandboxSettings.cgroupRoot) when set, else the driver's default. */
+export function resolveCgroupRoot(driver: CgroupDriver, root: string | undefined): string {
+  return root ?? driver.defaultRoot;
 }

@@ -1,7 +1,9 @@
 import fs from "node:fs/promises";
 
-/** The fix printed for any missing delegation item. */
-export const SETUP_FIX = `sudo npx warren setup-cgroups --user ${process.env.SUDO_USER ?? process.env.USER ?? "$USER"}`;
+/** The fix printed for any missing delegation item: delegate the subtree to `user` (SandboxSettings.setupUser). */
+export function setupFix(user: string): string {
+  return `sudo npx warren setup-cgroups --user ${user}`;
+}
 
 export async function exists(file: string): Promise<boolean> {
   try {

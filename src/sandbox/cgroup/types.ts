@@ -23,8 +23,8 @@ export interface CgroupDriver {
   readonly defaultRoot: string;
   /** The directories passed as `--cgroup` to the launcher (one per hierarchy on v1, one on v2). */
   parents(root: string): string[];
-  /** Delegation status, item by item, for `warren doctor`. */
-  check(root: string): Promise<CgroupCheckItem[]>;
+  /** Delegation status, item by item, for `warren doctor`; a fix names `user` (default `$USER`) as the one to delegate to. */
+  check(root: string, user?: string): Promise<CgroupCheckItem[]>;
   /** Makes `root` usable by uid/gid (run as root). Returns what was done, one line per action. */
   delegate(root: string, uid: number, gid: number): Promise<string[]>;
   /** Creates `root` (v2: with the controllers enabled for its children) as the current user. */

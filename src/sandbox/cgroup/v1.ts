@@ -4,7 +4,7 @@ import { CgroupUnavailableError } from "../../errors.js";
 import type { MountEntry } from "./mountinfo.js";
 import { killPids, readPids, removeCgroupTree, staleChildren } from "./tree.js";
 import { REQUIRED_CONTROLLERS, type CgroupCheckItem, type CgroupDriver } from "./types.js";
-import { canWrite, exists, SETUP_FIX } from "./probe.js";
+import { canWrite, exists, setupFix } from "./probe.js";
 
 /**
  * cgroup v1: one hierarchy per controller (some may be co-mounted, e.g.
@@ -41,14 +41,14 @@ export class CgroupV1Driver implements CgroupDriver {
     return this.hierarchies(root).map((hierarchy) => hierarchy.dir);
   }
 
-  async check(root: string): Promise<CgroupCheckItem[]> {
+  async check(root: string, user = "$USER"): Promise<CgroupCheckItem[]> {
     const items: CgroupCheckItem[] = [];
     for (const { dir, controllers } of this.hierarchies(root)) {
       const name = `cgroup v1 ${controllers.join(",")}: ${dir}`;
       if (!(await exists(dir))) {
-        items.push({ name, ok: false, detail: "does not exist", fix: SETUP_FIX });
+        items.push({ name, ok: false, detail: "does not exist", fix: setupFix(user) });
       } else if (!(await canWrite(dir)) || !(await canWrite(path.join(dir, "cgroup.procs")))) {
-        items.push({ name, ok: false, detail: "exists but is not writable by this user", fix: SETUP_FIX });
+        items.push({ name, ok: false, detail: "exists but is not writable by this user", fix: setupFix(user) });
       } else {
         items.push({ name, ok: true, detail: "delegated to this user" });
       }

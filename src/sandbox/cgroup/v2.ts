@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { CgroupUnavailableError } from "../../errors.js";
-import { canWrite, exists, readWords, SETUP_FIX } from "./probe.js";
+import { canWrite, exists, readWords, setupFix } from "./probe.js";
 import { killPids, readPids, removeCgroupTree, staleChildren } from "./tree.js";
 import { SUPERVISOR_CGROUP, type CgroupCheckItem, type CgroupDriver } from "./types.js";
 
@@ -40,18 +40,18 @@ export class CgroupV2Driver implements CgroupDriver {
     return [root];
   }
 
-  async check(root: string): Promise<CgroupCheckItem[]> {
+  async check(root: string, user = "$USER"): Promise<CgroupCheckItem[]> {
     this.#checkRoot(root);
     const items: CgroupCheckItem[] = [];
     if (!(await exists(root))) {
-      return [{ name: `cgroup v2 root ${root}`, ok: false, detail: "does not exist", fix: SETUP_FIX }];
+      return [{ name: `cgroup v2 root ${root}`, ok: false, detail: "does not exist", fix: setupFix(user) }];
     }
     const writable = (await canWrite(root)) && (await canWrite(path.join(root, "cgroup.procs"))) && (await canWrite(path.join(root, "cgroup.subtree_control")));
     items.push({
       name: `cgroup v2 root ${root}`,
       ok: writable,
       detail: writable ? "delegated to this user" : "exists but this user cannot write it (or its cgroup.procs, cgroup.subtree_control)",
-      ...(writable ? {} : { fix: SETUP_FIX }),
+      ...(writable ? {} : { fix: setupFix(user) }),
     });
     const available = await readWords(path.join(root, "cgroup.controllers"));
     const enabled = await readWords(path.join(root, "cgroup.subtree_control"));
@@ -60,7 +60,7 @@ export class CgroupV2Driver implements CgroupDriver {
       if (enabled.includes(controller)) items.push({ name, ok: true, detail: "in cgroup.subtree_control" });
       else if (available.includes(controller))
         items.push({ name, ok: false, detail: "available but not enabled in cgroup.subtree_control", fix: `echo +${controller} > ${root}/cgroup.subtree_control` });
-      else items.push({ name, ok: false, detail: "not available in cgroup.controllers (not enabled by the parent)", fix: SETUP_FIX });
+      else items.push({ name, ok: false, detail: "not available in cgroup.controllers (not enabled by the parent)", fix: setupFix(user) });
     }
     items.push(await this.#checkPlacement(root));
     return items;

@@ -41,6 +41,8 @@ export interface ContainerOptions {
   readonly hostname?: string;
   /** The launcher binary; default requireLauncher(). */
   readonly launcher?: string;
+  /** Start the launcher with child_process.spawn instead of posix_spawn (WARREN_NODE_SPAWN). @defaultValue false */
+  readonly nodeSpawn?: boolean;
 }
 
 /** What one execution may keep of its output: `cap` per stream, and `shared` bytes of both together. */
@@ -130,7 +132,7 @@ export class Container {
     );
     // stdin carries the requests, and its EOF is how the holder learns to tear
     // the container down: even if this process dies, the container goes with it.
-    const holder = spawnLauncher(launcher, args);
+    const holder = spawnLauncher(launcher, args, { nodeSpawn: options.nodeSpawn === true });
     const diagnostics = new OutputBuffer(DIAGNOSTICS_CAP);
     // A LauncherProcess 'error' without a listener would crash the runner; the
     // failures that matter surface through waitForReady and `alive`.

@@ -3,6 +3,7 @@ import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import net from "node:net";
 import type { Readable, Writable } from "node:stream";
+import { inheritedEnvironment } from "../../config/inherited-env.js";
 import { signalName } from "./launch-status.js";
 
 /**
@@ -16,7 +17,8 @@ import { signalName } from "./launch-status.js";
  * refill). posix_spawn borrows the parent's memory until the child execs:
  * about 0.25 ms, whatever the parent's size.
  *
- * Falls back to child_process.spawn when koffi or posix_spawn is not there.
+ * Falls back to child_process.spawn when koffi or posix_spawn is not there,
+ * or when asked to (`nodeSpawn`: WARREN_NODE_SPAWN=1).
  */
 
 /** The part of ChildProcess that the container client uses. */
@@ -74,9 +76,9 @@ function loadLibc(): Libc | null {
  * child_process.spawn(file, args, { stdio: ["pipe", "pipe", "pipe", "pipe"] })
  * would (fd 3 is read by us).
  */
-export function spawnLauncher(file: string, args: readonly string[]): LauncherProcess {
-  const c = loadLibc();
-  if (c === null || process.env.WARREN_NODE_SPAWN === "1") return spawn(file, args, { stdio: ["pipe", "pipe", "pipe", "pipe"] }) as ChildProcess & LauncherProcess;
+export function spawnLauncher(file: string, args: readonly string[], options: { readonly nodeSpawn?: boolean } = {}): LauncherProcess {
+  const c = options.nodeSpawn === true ? null : loadLibc();
+  if (c === null) return spawn(file, args, { stdio: ["pipe", "pipe", "pipe", "pipe"] }) as ChildProcess & LauncherProcess;
   return new SpawnedLauncher(c, file, args);
 }
 
@@ -105,7 +107,7 @@ class SpawnedLauncher extends EventEmitter implements LauncherProcess {
       if (c.faInit(fa) !== 0) throw new Error("posix_spawn_file_actions_init failed");
       // dup2 clears close-on-exec on the copy; every other fd of ours is close-on-exec
       pipes.forEach(([, theirs], fd) => c.faDup2(fa, theirs, fd));
-      const env = Object.entries(process.env).map(([key, value]) => `${key}=${value ?? ""}`);
+      const env = inheritedEnvironment();
       const pid = [0];
       const rc = c.posixSpawn(pid, file, fa, null, [file, ...args, null], [...env, null]);
       c.faDestroy(fa);

@@ -12,15 +12,14 @@ export const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url))
 /** Where `make -C src/sandbox/native` puts the launcher. */
 export const BUILT_LAUNCHER = path.join(PACKAGE_ROOT, "src", "sandbox", "native", "build", "warren-launch");
 
-/** The launcher binary: WARREN_LAUNCHER when set, else the one built in the package. */
-export function launcherPath(env: NodeJS.ProcessEnv = process.env): string {
-  const override = env.WARREN_LAUNCHER;
-  return override !== undefined && override !== "" ? path.resolve(override) : BUILT_LAUNCHER;
+/** The launcher binary: `override` (WARREN_LAUNCHER, SandboxSettings.launcher) when given, else the one built in the package. */
+export function launcherPath(override?: string): string {
+  return override !== undefined ? path.resolve(override) : BUILT_LAUNCHER;
 }
 
 /** The launcher binary, checked to exist and be executable. Throws LauncherNotFoundError. */
-export function requireLauncher(env: NodeJS.ProcessEnv = process.env): string {
-  const file = launcherPath(env);
+export function requireLauncher(override?: string): string {
+  const file = launcherPath(override);
   try {
     fs.accessSync(file, fs.constants.X_OK);
   } catch {

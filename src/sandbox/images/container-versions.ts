@@ -9,7 +9,7 @@ import { versionIn } from "./versions.js";
  * image's are detected on the host: versions.ts). Fixed versions are taken
  * as they are; "unknown" when a command fails or prints nothing that matches.
  */
-export async function detectVersionsInContainer(image: Image, host: Pick<SandboxHost, "cgroups" | "launcher">): Promise<Record<string, string>> {
+export async function detectVersionsInContainer(image: Image, host: Pick<SandboxHost, "cgroups" | "launcher" | "nodeSpawn">): Promise<Record<string, string>> {
   const versions: Record<string, string> = {};
   const commands = image.languages.filter((language) => !("fixed" in language.version));
   for (const language of image.languages) if ("fixed" in language.version) versions[language.id] = language.version.fixed;
@@ -21,6 +21,7 @@ export async function detectVersionsInContainer(image: Image, host: Pick<Sandbox
     cgroups: host.cgroups,
     scratchMb: 64,
     ...(host.launcher === undefined ? {} : { launcher: host.launcher }),
+    nodeSpawn: host.nodeSpawn === true,
   });
   try {
     for (const language of commands) {

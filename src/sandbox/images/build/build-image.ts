@@ -1,3 +1,4 @@
+import type { SandboxSettings } from "../../../config/settings.js";
 import { ImageError } from "../../../errors.js";
 import { installImage, type InstalledImage } from "../install.js";
 import type { ImportLimits } from "../import/limits.js";
@@ -6,11 +7,12 @@ import { debianMirror } from "./debian-mirror.js";
 import { mmdebstrapTar, type MmdebstrapOptions } from "./mmdebstrap.js";
 
 export interface BuildOptions {
-  /** @defaultValue the host apt's mirror for the suite (debian-mirror.ts) */
+  /** `--mirror`, else WARREN_DEBIAN_MIRROR. @defaultValue the host apt's mirror for the suite (debian-mirror.ts) */
   readonly mirror?: string;
   readonly mode?: MmdebstrapOptions["mode"];
   readonly limits?: ImportLimits;
-  readonly env?: NodeJS.ProcessEnv;
+  /** Where the versions are detected, once it is installed (installImage). */
+  readonly sandbox: SandboxSettings;
 }
 
 /**
@@ -18,11 +20,10 @@ export interface BuildOptions {
  * as it is written (no file in between), under the recipe's name, with its
  * environment and languages; then detects the versions inside the image.
  */
-export async function buildImage(recipe: ImageRecipe, dataDir: string, options: BuildOptions = {}): Promise<InstalledImage> {
+export async function buildImage(recipe: ImageRecipe, dataDir: string, options: BuildOptions): Promise<InstalledImage> {
   const rootfs = recipe.rootfs;
   if (rootfs.kind !== "debian") throw new ImageError(`Image ${recipe.name} is not built: its rootfs kind is ${rootfs.kind} (the host image needs no build).`);
-  const env = options.env ?? process.env;
-  const mirror = options.mirror ?? debianMirror(rootfs.suite, env);
+  const mirror = debianMirror(rootfs.suite, options.mirror);
   const tar = await mmdebstrapTar(rootfs, { mirror, ...(options.mode === undefined ? {} : { mode: options.mode }) });
   return installImage(
     dataDir,
@@ -36,6 +37,6 @@ export async function buildImage(recipe: ImageRecipe, dataDir: string, options: 
       languages: recipe.languages,
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     },
-    env,
+    options.sandbox,
   );
 }

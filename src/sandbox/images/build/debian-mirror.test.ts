@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadSettings } from "../../../config/load-settings.js";
 import { debianMirror, fromDeb822, fromOneLine } from "./debian-mirror.js";
 
 const DEB822 = `Types: deb
@@ -27,9 +28,9 @@ describe("the host's Debian mirror", () => {
     const apt = fs.mkdtempSync(path.join(os.tmpdir(), "warren-apt-"));
     fs.mkdirSync(path.join(apt, "sources.list.d"));
     fs.writeFileSync(path.join(apt, "sources.list.d", "debian.sources"), DEB822);
-    expect(debianMirror("bookworm", { WARREN_DEBIAN_MIRROR: "http://env.example/debian" }, apt)).toBe("http://env.example/debian");
-    expect(debianMirror("bookworm", {}, apt)).toBe("http://mirror.example/debian");
-    expect(debianMirror("trixie", {}, apt)).toBe("http://deb.debian.org/debian");
+    expect(debianMirror("bookworm", loadSettings({ WARREN_DEBIAN_MIRROR: "http://env.example/debian" }).images.debianMirror, apt)).toBe("http://env.example/debian");
+    expect(debianMirror("bookworm", loadSettings({}).images.debianMirror, apt)).toBe("http://mirror.example/debian");
+    expect(debianMirror("trixie", loadSettings({}).images.debianMirror, apt)).toBe("http://deb.debian.org/debian");
     fs.rmSync(apt, { recursive: true });
   });
 });

@@ -6,11 +6,10 @@ const DEFAULT_MIRROR = "http://deb.debian.org/debian";
 /**
  * The Debian mirror this machine's apt uses for `suite` (deb822
  * /etc/apt/sources.list.d/*.sources or one-line sources.list), so an image
- * build fetches from the same place as the host. WARREN_DEBIAN_MIRROR wins;
- * deb.debian.org when nothing matches.
+ * build fetches from the same place as the host. `explicit` (`--mirror`, or
+ * WARREN_DEBIAN_MIRROR) wins; deb.debian.org when nothing matches.
  */
-export function debianMirror(suite: string, env: NodeJS.ProcessEnv = process.env, aptDir = "/etc/apt"): string {
-  const explicit = env.WARREN_DEBIAN_MIRROR;
+export function debianMirror(suite: string, explicit: string | undefined, aptDir = "/etc/apt"): string {
   if (explicit !== undefined && explicit !== "") return explicit;
   for (const text of sourceFiles(aptDir)) {
     const found = fromDeb822(text, suite) ?? fromOneLine(text, suite);

@@ -1,6 +1,4 @@
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { z } from "zod";
 import { InvalidRequestError } from "../../../errors.js";
 
@@ -23,17 +21,12 @@ const authFileSchema = z.looseObject({
     .describe("Registry host[:port] → credentials"),
 });
 
-/** The credentials file: `$WARREN_REGISTRY_AUTH`, else `$XDG_CONFIG_HOME/warren/auth.json` (`~/.config/warren/auth.json`). */
-export function credentialsFile(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.WARREN_REGISTRY_AUTH !== undefined && env.WARREN_REGISTRY_AUTH !== "") return env.WARREN_REGISTRY_AUTH;
-  const config = env.XDG_CONFIG_HOME !== undefined && env.XDG_CONFIG_HOME !== "" ? env.XDG_CONFIG_HOME : path.join(os.homedir(), ".config");
-  return path.join(config, "warren", "auth.json");
-}
-
 /**
  * The credentials for `registry` from a docker-config-like file
- * (`{"auths":{"HOST":{"auth":"base64(user:pass)"}}}`); undefined when the
- * file or the entry is missing. A file that does not parse is an error.
+ * (`{"auths":{"HOST":{"auth":"base64(user:pass)"}}}`): `$WARREN_REGISTRY_AUTH`,
+ * else `$XDG_CONFIG_HOME/warren/auth.json` (ImageSettings.registryAuthFile).
+ * Undefined when the file or the entry is missing; a file that does not
+ * parse is an error.
  */
 export function loadCredentials(registry: string, file: string): Credentials | undefined {
   let text: string;
