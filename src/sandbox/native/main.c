@@ -134,6 +134,13 @@ int main(int argc, char **argv) {
     status_failure(sfd, &of, err);
     return 125;
   }
+  /* SIGTERM, SIGINT and SIGHUP end a run cleanly (a one-shot's execution
+   * cancelled, a held container ended, the cgroups removed): held until they
+   * are read, even while the container is being built */
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM); sigaddset(&term, SIGINT); sigaddset(&term, SIGHUP);
+  sigprocmask(SIG_BLOCK, &term, NULL);
   struct failure f = { STEP_NONE }, side = { STEP_NONE };
   struct container c;
   int64_t t0 = now_us();

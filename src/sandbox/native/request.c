@@ -287,8 +287,9 @@ int request_finish(struct container *c, struct request *q, const struct sink *to
   struct watch x;
   memset(&x, 0, sizeof x);
   memset(r, 0, sizeof *r);
-  /* SIGTERM, SIGINT or SIGHUP cancel the execution: everything is killed and
-   * cleaned up as on any other end, and the status says "cancelled". */
+  /* SIGTERM, SIGINT or SIGHUP (blocked since main) cancel the execution:
+   * everything is killed and cleaned up as on any other end, and the status
+   * says "cancelled". */
   sigset_t term;
   sigemptyset(&term);
   sigaddset(&term, SIGTERM); sigaddset(&term, SIGINT); sigaddset(&term, SIGHUP);
