@@ -42,7 +42,7 @@ export interface Status {
 
 export interface Ran { code: number | null; stdout: string; stderr: string; status: Status; pid: number }
 
-/** One-shot: `warren-launch [args] -- argv`, with the status on fd 3. */
+/** One-shot: `warren-launch [args] -- argv`, with the status on fd 3 (a held container with this one request). */
 export function launch(args: string[], argv: string[], input = ""): Ran {
   const r = spawnSync(launcher, [...args, "--status-fd", "3", "--", ...argv], {
     input,
@@ -60,9 +60,26 @@ export function launch(args: string[], argv: string[], input = ""): Ran {
   };
 }
 
-/** A python3 one-liner in a fresh one-shot container with cgroup limits. */
-export function py(code: string, extra: string[] = []): Ran {
-  return launch([...containerArgs, ...cgroupArgs, ...envArgs, "--memory-mb", "256", "--pids", "64", "--wall-ms", String(20000 * TIME_SCALE), ...extra], ["python3", "-c", code]);
+/** The exec options every python one-liner runs with (EXTRA ones after them win). */
+const pyLimits = (): string[] => [...envArgs, "--memory-mb", "256", "--pids", "64", "--wall-ms", String(20000 * TIME_SCALE)];
+
+/** A python3 one-liner as one one-shot run, with cgroup limits and EXTRA options. */
+export function pyOnce(code: string, extra: string[] = []): Ran {
+  return launch([...containerArgs, ...cgroupArgs, ...pyLimits(), ...extra], ["python3", "-c", code]);
+}
+
+/**
+ * A python3 one-liner as a served request, with cgroup limits and EXTRA exec
+ * options, in a fresh held container (with CONTAINER options) that ends with
+ * it: the path production uses, one container per run as a one-shot has.
+ */
+export async function py(code: string, extra: string[] = [], container: string[] = []): Promise<Answer> {
+  const box = await served(container);
+  try {
+    return await box.request([...pyLimits(), ...extra, "--", "python3", "-c", code]);
+  } finally {
+    await box.close();
+  }
 }
 
 /** The container init's pid from a `--hold` launcher's `{"ready":true,"pid":N}` line on fd 3. */
