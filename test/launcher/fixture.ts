@@ -111,8 +111,16 @@ export interface Served {
 }
 
 const holders: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of holders.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+/** Holders a test left running are ended as the client ends them (stdin EOF: the container and its cgroups go), SIGKILL only if that fails. */
+afterEach(async () => {
+  await Promise.all(holders.splice(0).map(async (child) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.stdin?.end();
+    const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    await exited;
+    clearTimeout(killer);
+  }));
 });
 
 /** `warren-launch --hold` with the host image, the delegated cgroups (unless `cgroups: false`) and EXTRA container options. */
