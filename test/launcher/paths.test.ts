@@ -65,7 +65,7 @@ describe("a working directory the sandbox shaped", () => {
     }
   });
 
-  it("in one-shot mode too, where the program is forked ahead before the host's root is detached", () => {
+  it("in one-shot mode too, where the request is handed over while the container is being built", () => {
     for (const dir of ["/proc/self/cwd", "/proc/1/root", "/dev/fd/0", "/proc/self/fd/2"]) {
       const r = launch([...containerArgs, ...cgroupArgs, ...envArgs, "--chdir", dir], ["sh", "-c", look]);
       expect({ dir, status: r.status.status, step: r.status.step }).toEqual({ dir, status: "internal_error", step: "chdir" });

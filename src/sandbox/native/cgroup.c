@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,9 @@
 
 #define CGROUP_SUPER_MAGIC 0x27e0eb
 #define CGROUP2_SUPER_MAGIC 0x63677270
+#define LIMIT "memory.limit_in_bytes"
+#define MEMSW "memory.memsw.limit_in_bytes"
+#define MEMORY_LIMIT_UNKNOWN (-2LL)
 
 static bool has(int dirfd, const char *file) { return faccessat(dirfd, file, F_OK, 0) == 0; }
 
@@ -89,21 +93,8 @@ static int make_named(struct cgroup *cg, const char *const *parents, int nparent
     cg->h[i].pids = has(d, "pids.max");
     cg->h[i].cpu = has(d, v2 ? "cpu.max" : "cpu.cfs_quota_us");
     cg->h[i].cpuacct = v2 ? has(d, "cpu.stat") : has(d, "cpuacct.usage");
-  }
-  return 0;
-}
-
-/* An execution's cgroup: opened for the program to enter. */
-static int make_exec(struct cgroup *cg, const char *const *parents, int nparents, const char *name, struct failure *f) {
-  if (make_named(cg, parents, nparents, name, f) < 0) return -1;
-  for (int i = 0; i < cg->n; i++) {
-    /* v1: the program enters through "tasks", which moves one thread: it has only
-     * one then. Writing cgroup.procs moves a thread group, which takes the global
-     * cgroup_threadgroup_rwsem for writing, and that first waits for an RCU grace
-     * period (5-15 ms here); current kernels skip the lock for a thread moving
-     * itself (measured on 6.18). v2 has no such file: cgroup.procs. */
-    cg->h[i].procs_fd = openat(cg->h[i].dirfd, cg->h[i].v2 ? "cgroup.procs" : "tasks", O_WRONLY | O_CLOEXEC);
-    if (cg->h[i].procs_fd < 0) { fail_set(f, STEP_CGROUP_OPEN_PROCS, errno); return -1; }
+    cg->h[i].memsw = !v2 && cg->h[i].memory && has(d, MEMSW);
+    cg->h[i].memory_limit = LLONG_MAX; /* none yet */
   }
   return 0;
 }
@@ -130,9 +121,28 @@ int cgroup_make_own(struct cgroup *own, const char *const *parents, int nparents
 }
 
 int cgroup_make_in(struct cgroup *cg, const struct cgroup *own, const char *name, struct failure *f) {
-  const char *parents[MAX_CGROUPS];
-  for (int i = 0; i < own->n; i++) parents[i] = own->h[i].path;
-  return make_exec(cg, parents, own->n, name, f);
+  memset(cg, 0, sizeof *cg);
+  for (int i = 0; i < own->n; i++) {
+    /* below the container's own: the same file system, and the controllers
+     * it has (v2: handed down to its children), so nothing is looked up again */
+    int parent = own->h[i].dirfd;
+    if (mkdirat(parent, name, 0755) < 0 && !(errno == EEXIST && reclaim(parent, name) == 0)) { fail_set(f, STEP_CGROUP_MKDIR, errno); return -1; }
+    cg->h[i] = own->h[i];
+    cg->h[i].memory_limit = LLONG_MAX;
+    cg->h[i].procs_fd = -1;
+    cg->h[i].dirfd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cg->n = i + 1;
+    snprintf(cg->h[i].path, sizeof cg->h[i].path, "%s/%s", own->h[i].path, name);
+    if (cg->h[i].dirfd < 0) { fail_set(f, STEP_CGROUP_OPEN, errno); return -1; }
+    /* v1: the program enters through "tasks", which moves one thread: it has only
+     * one then. Writing cgroup.procs moves a thread group, which takes the global
+     * cgroup_threadgroup_rwsem for writing, and that first waits for an RCU grace
+     * period (5-15 ms here); current kernels skip the lock for a thread moving
+     * itself (measured on 6.18). v2 has no such file: cgroup.procs. */
+    cg->h[i].procs_fd = openat(cg->h[i].dirfd, cg->h[i].v2 ? "cgroup.procs" : "tasks", O_WRONLY | O_CLOEXEC);
+    if (cg->h[i].procs_fd < 0) { fail_set(f, STEP_CGROUP_OPEN_PROCS, errno); return -1; }
+  }
+  return 0;
 }
 
 static int set_v1(int dirfd, const char *file, enum step step, long long bytes, struct failure *f) {
@@ -145,14 +155,19 @@ static int set_v1(int dirfd, const char *file, enum step step, long long bytes, 
 
 /* v1, BYTES < 0 for none: memsw may not be below the limit at any moment, so
  * memsw is raised first and the limit lowered first */
-#define LIMIT "memory.limit_in_bytes"
-#define MEMSW "memory.memsw.limit_in_bytes"
-static int set_memory_v1(int d, long long bytes, struct failure *f) {
-  bool memsw = has(d, MEMSW);
-  long long now = read_keyed(d, LIMIT, NULL);
+static int set_memory_v1(struct cgroup *cg, int i, long long bytes, struct failure *f) {
+  int d = cg->h[i].dirfd;
+  bool memsw = cg->h[i].memsw;
+  long long now = cg->h[i].memory_limit; /* the last one written here (only the launcher writes it) */
+  if (now == MEMORY_LIMIT_UNKNOWN) now = read_keyed(d, LIMIT, NULL);
+  int rc;
   if (memsw && (bytes < 0 || (now >= 0 && bytes > now)))
-    return set_v1(d, MEMSW, STEP_CGROUP_SET_MEMSW_LIMIT, bytes, f) || set_v1(d, LIMIT, STEP_CGROUP_SET_MEMORY_LIMIT, bytes, f) ? -1 : 0;
-  return set_v1(d, LIMIT, STEP_CGROUP_SET_MEMORY_LIMIT, bytes, f) || (memsw && set_v1(d, MEMSW, STEP_CGROUP_SET_MEMSW_LIMIT, bytes, f)) ? -1 : 0;
+    rc = set_v1(d, MEMSW, STEP_CGROUP_SET_MEMSW_LIMIT, bytes, f) || set_v1(d, LIMIT, STEP_CGROUP_SET_MEMORY_LIMIT, bytes, f) ? -1 : 0;
+  else
+    rc = set_v1(d, LIMIT, STEP_CGROUP_SET_MEMORY_LIMIT, bytes, f) || (memsw && set_v1(d, MEMSW, STEP_CGROUP_SET_MEMSW_LIMIT, bytes, f)) ? -1 : 0;
+  /* a failure may have left either written: read again next time */
+  cg->h[i].memory_limit = rc < 0 ? MEMORY_LIMIT_UNKNOWN : bytes >= 0 ? bytes : LLONG_MAX;
+  return rc;
 }
 
 int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f) {
@@ -166,7 +181,7 @@ int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f) {
         if (set(d, "memory.max", STEP_CGROUP_SET_MEMORY_MAX, bytes, false, f) || set(d, "memory.swap.max", STEP_CGROUP_SET_MEMORY_SWAP_MAX, 0, true, f) ||
             set(d, "memory.oom.group", STEP_CGROUP_SET_MEMORY_OOM_GROUP, 1, true, f)) return -1;
       } else {
-        if (set_memory_v1(d, bytes, f) < 0) return -1;
+        if (set_memory_v1(cg, i, bytes, f) < 0) return -1;
         struct failure ignored; /* best effort: no limit rests on it (memsw, where there is swap accounting, bounds swap) */
         set(d, "memory.swappiness", STEP_CGROUP_SET_SWAPPINESS, 0, true, &ignored);
       }
@@ -202,7 +217,7 @@ int cgroup_limit_own(struct cgroup *own, const struct opts *o, struct failure *f
     if (own->h[i].memory) {
       long long bytes = o->memory_mb > 0 ? ((long long)o->memory_mb + o->scratch_mb + OWN_SLACK_MB) << 20 : -1;
       if (own->h[i].v2 ? set(d, "memory.max", STEP_CGROUP_SET_MEMORY_MAX, bytes, false, f) || set(d, "memory.swap.max", STEP_CGROUP_SET_MEMORY_SWAP_MAX, 0, true, f)
-                       : set_memory_v1(d, bytes, f)) return -1;
+                       : set_memory_v1(own, i, bytes, f)) return -1;
     }
     if (own->h[i].pids && set(d, "pids.max", STEP_CGROUP_SET_PIDS_MAX, o->pids > 0 ? o->pids : -1, false, f)) return -1;
   }

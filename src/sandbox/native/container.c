@@ -94,8 +94,8 @@ static void container_build(const struct opts *o, int go, int rep, int ctl, bool
   if (caps_drop_bounding(&f) < 0) goto fail;                       /* an empty bounding set for every program (caps.c) */
   close_sources(o, rootfs_fd, bind_fds);
   if (own_fds(&in, &rep) < 0) _exit(1);                            /* stdio on /dev/null; no other fd */
-  init_fork_early(&in);                                            /* a program ahead, if asked for (init.c) */
   if (mounts_detach_old(&f) < 0) goto fail;                        /* the host's old root detached (mounts.c) */
+  init_take_waiting(&in);                                          /* what the launcher sent meanwhile (init.c) */
   if (write_all(rep, &f, sizeof f) < 0) _exit(1);                  /* built: the report */
   close(rep);
   init_main(&in);

@@ -7,8 +7,8 @@
  *                   cgroup; its pidfd back on the socket (MSG_FORKED), its pid
  *                   and then its end on the request's wait pipe
  *   MSG_FORK_AHEAD  fork a program ahead of its request into the next
- *                   execution's cgroup; its request socket and pidfd back
- *                   (MSG_AHEAD_READY)
+ *                   execution's cgroup, waiting on the request socket the
+ *                   launcher sent; its pidfd back (MSG_AHEAD_READY)
  *   MSG_UNPACK      write the job's files into the work dir itself, with the
  *                   sandbox identity it shares with every program
  *
@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,28 +85,25 @@ fail:
   return -1;
 }
 
-/* MSG_FORK_AHEAD (fds: the wait pipe, then the next execution's cgroup
- * files): a program forked into that cgroup, set up as far as its request
- * allows, waiting for it on a socket of its own (program.c). Its socket and
- * pidfd go back as MSG_AHEAD_READY (with no fds when it could not be forked);
- * its pid is read from the wait pipe when its request comes, as for any
- * other program. Returns the wait pipe, or -1. */
+/* MSG_FORK_AHEAD (fds: the wait pipe, the request socket, then the next
+ * execution's cgroup files): a program forked into that cgroup, set up as
+ * far as its request allows, waiting for it on the socket (program.c). Its
+ * pidfd goes back as MSG_AHEAD_READY (MSG_AHEAD_FAILED when it could not be
+ * forked); its pid is read from the wait pipe when its request comes, as for
+ * any other program. Returns the wait pipe, or -1. */
 static int init_fork_ahead(struct init *in, int *fds, int n, pid_t *pid) {
-  int wt = n > 0 ? fds[0] : -1, sp[2] = { -1, -1 };
+  int wt = n > 1 ? fds[0] : -1, sock = n > 1 ? fds[1] : -1;
   struct program p = { .o = in->o, .sock = -1, .in = -1, .out = -1, .err = -1, .fail = -1, .priv = in->priv };
-  cgroup_from_fds(&p.cg, fds + 1, n - 1);
-  pid_t c = wt < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ? -1 : cgroup_fork(&p.cg, &in->clone_into_refused);
-  if (c == 0) { close(in->ctl); close(wt); close(sp[0]); p.sock = sp[1]; program_main(&p); }
-  if (n > 1) close_fds(fds + 1, n - 1);
-  if (sp[1] >= 0) close(sp[1]);
+  if (n > 2) cgroup_from_fds(&p.cg, fds + 2, n - 2);
+  pid_t c = sock < 0 ? -1 : cgroup_fork(&p.cg, &in->clone_into_refused);
+  if (c == 0) { close(in->ctl); close(wt); p.sock = sock; program_main(&p); }
   if (c < 0) {
-    if (sp[0] >= 0) close(sp[0]);
-    if (wt >= 0) close(wt);
-    send_msg(in->ctl, MSG_AHEAD_READY, NULL, 0);
+    close_fds(fds, n);
+    send_msg(in->ctl, MSG_AHEAD_FAILED, NULL, 0);
     return -1;
   }
-  report_forked(in, MSG_AHEAD_READY, sp[0], wt, c);
-  close(sp[0]);
+  close_fds(fds + 1, n - 1);
+  report_forked(in, MSG_AHEAD_READY, -1, wt, c);
   *pid = c;
   return wt;
 }
@@ -136,7 +132,7 @@ static void init_handle(struct init *in, enum msg type, int *fds, int n) {
   for (int i = 0; i < MAX_RUNNING && slot < 0; i++) if (!in->running[i].pid) slot = i;
   if (slot < 0) { /* too many at once: the launcher sees its wait pipe close with no pid, or no program ahead */
     close_fds(fds, n);
-    if (type == MSG_FORK_AHEAD) send_msg(in->ctl, MSG_AHEAD_READY, NULL, 0);
+    if (type == MSG_FORK_AHEAD) send_msg(in->ctl, MSG_AHEAD_FAILED, NULL, 0);
     return;
   }
   pid_t pid = 0;
@@ -144,13 +140,16 @@ static void init_handle(struct init *in, enum msg type, int *fds, int n) {
   if (wt >= 0) { in->running[slot].pid = pid; in->running[slot].wt = wt; }
 }
 
-void init_fork_early(struct init *in) {
-  char type;
-  if (recv(in->ctl, &type, 1, MSG_PEEK | MSG_DONTWAIT) != 1 || type != (char)MSG_FORK_AHEAD) return;
-  int fds[16];
-  enum msg t;
-  int n = recv_msg(in->ctl, &t, fds, 16);
-  if (n >= 0) init_handle(in, t, fds, n);
+void init_take_waiting(struct init *in) {
+  for (;;) {
+    struct pollfd p = { in->ctl, POLLIN, 0 };
+    if (poll(&p, 1, 0) != 1) return;
+    int fds[16];
+    enum msg type;
+    int n = recv_msg(in->ctl, &type, fds, 16);
+    if (n < 0) return; /* the launcher is gone: init_main sees it too */
+    init_handle(in, type, fds, n);
+  }
 }
 
 void init_main(struct init *in) {

@@ -46,11 +46,12 @@ enum msg {
   MSG_STATUS = 's',      /* the status line: the last frame of an answer */
   /* launcher → init, on the control socket, with fds (SCM_RIGHTS) */
   MSG_FORK = 'F',        /* fork a request's program. fds: stdout, stderr, failure pipe, wait pipe, stdin, the request, its cgroup's files */
-  MSG_FORK_AHEAD = 'A',  /* fork a program ahead of its request. fds: wait pipe, the next execution's cgroup files */
+  MSG_FORK_AHEAD = 'A',  /* fork a program ahead of its request. fds: wait pipe, its request socket, the next execution's cgroup files */
   MSG_UNPACK = 'U',      /* write job files into the work dir. fds: the stream, the pipe its outcome (a struct failure) goes to */
   /* init → launcher, on the control socket */
   MSG_FORKED = 'f',      /* MSG_FORK's program was forked (its pid follows on its wait pipe). fds: its pidfd, if pidfd_open worked */
-  MSG_AHEAD_READY = 'a', /* MSG_FORK_AHEAD's answer. fds: the program's request socket and its pidfd; none: not forked */
+  MSG_AHEAD_READY = 'a', /* MSG_FORK_AHEAD's program was forked (its pid follows on its wait pipe). fds: its pidfd, if pidfd_open worked */
+  MSG_AHEAD_FAILED = 'n',/* MSG_FORK_AHEAD's program could not be forked */
   /* launcher → the program forked ahead, on its request socket */
   MSG_RUN = 'r',         /* its request. fds: stdout, stderr, failure pipe, stdin, the request */
 };
@@ -157,7 +158,12 @@ int close_fds_except(const int *keep, int n);
 struct cgroup {
   int n;
   bool entered; /* the process was forked into it (cgroup_fork) */
-  struct { int dirfd; int procs_fd; bool v2, memory, pids, cpu, cpuacct; char path[4096]; } h[MAX_CGROUPS];
+  struct {
+    int dirfd, procs_fd;
+    bool v2, memory, pids, cpu, cpuacct, memsw; /* its version, and the controllers' files it has */
+    long long memory_limit;                     /* v1: the last limit written (LLONG_MAX: none; -2: unknown, read it) */
+    char path[4096];
+  } h[MAX_CGROUPS];
 };
 /* A container's own cgroup, PARENTS/warren-<pid>, under which every
  * execution's cgroup is made (v2: with the controllers handed down to them) */
@@ -225,12 +231,10 @@ struct init {
   /* programs forked and not reaped yet, with the wait pipe each one's end goes to */
   struct { pid_t pid; int wt; } running[MAX_RUNNING];
 };
-/* While the container is built, before the host's old root is detached: a
- * program forked ahead, if the launcher has asked for one already
- * (MSG_FORK_AHEAD waiting; any other message waits for init_main). Such a
- * program resolves nothing before its request, which the launcher sends only
- * after init's report, which follows the detach. */
-void init_fork_early(struct init *in);
+/* Once the container is built (the host's old root detached), before init
+ * reports it: what the launcher has sent meanwhile, carried out (a program
+ * forked ahead; a one-shot's request already waits on its socket) */
+void init_take_waiting(struct init *in);
 /* Carries out the launcher's messages and reaps, until the launcher is gone; never returns */
 void init_main(struct init *in);
 
@@ -243,7 +247,8 @@ struct container {
   struct cgroup own, next;
   unsigned seq;          /* executions' cgroups are e1, e2, ... */
   /* the program forked ahead into NEXT, waiting for its request (request.c):
-   * asked for (its wait pipe kept), then active (its socket and pidfd) */
+   * asked for (its request socket and wait pipe kept: a request may be sent
+   * to it already), then active once init has answered (its pidfd) */
   struct { bool asked, active; int sock, wait, pidfd; } ahead;
 };
 /* clone init into new namespaces, write its maps and let it build the container */
@@ -286,9 +291,14 @@ struct request {
 };
 /* An empty request, every fd -1: the caller then sets eo, args, arglen, in, cancel */
 void request_init(struct request *q);
-/* Hand request Q over: limits into its cgroups, its pipes,
- * to the program forked ahead or to init. 0, or -1 with F set. */
+/* Request Q's arguments in a memfd, its limits into its execution's cgroup
+ * (the container's next, from here on the request's). 0, or -1 with F set. */
+int request_prepare(struct container *c, struct request *q, struct failure *f);
+/* Its pipes, and Q handed over: to the program forked ahead (or asked for), or
+ * to init. 0, or -1 with F. */
 int request_start(struct container *c, struct request *q, struct failure *f);
+/* Q was handed to a program ahead that init could not fork: to init instead */
+int request_restart(struct container *c, struct request *q, struct failure *f);
 /* Drain its output to TO, enforce its limits, account for it. LAST: the
  * container ends with it (killed as soon as the program has). 0 with R, or -1 with F. */
 int request_finish(struct container *c, struct request *q, const struct sink *to, bool last, struct exec_result *r, struct failure *f);
@@ -297,7 +307,8 @@ void request_end(struct container *c, struct request *q);
 /* The job's files of stream FILES written into the work dir by init. 0, or -1 with F set */
 int request_unpack(struct container *c, int files, struct failure *f);
 /* A program forked ahead into the next cgroup: asked of init (MSG_FORK_AHEAD),
- * then its answer taken (MSG_AHEAD_READY), which may come once init is built */
+ * then init's answer taken (MSG_AHEAD_READY or MSG_AHEAD_FAILED), which comes
+ * once the container is built */
 void request_ask_ahead(struct container *c);
 void request_take_ahead(struct container *c);
 /* After an answer: the next execution's cgroup, and a program forked ahead into it */

@@ -5,7 +5,7 @@
  * container with one request, its command line's exec options and program;
  * `--hold` serves requests on stdin (serve.c). Either way, in this order:
  *
- *   the container
+ *   the container, the launcher:
  *     1. clone init: new user, mount, pid, ipc, uts namespaces;
  *        as root, the user namespace owned by the sandbox uid      container.c, userns.c
  *     2. uid/gid maps: one inside id to one unprivileged host id    userns.c
@@ -18,17 +18,19 @@
  *        binds; minimal /dev, private /dev/shm, masked /proc, /tmp,
  *        work dir; pivot_root                                       mounts.c
  *     6. into the network namespace; an empty bounding set; the
- *        host's old root detached; its report to the launcher       container.c, caps.c
+ *        host's old root detached; what the launcher sent meanwhile
+ *        carried out (step 7: the program ahead forked); the report
+ *        to the launcher                                            container.c, init.c
  *   meanwhile, the launcher:
  *     7. the container's own cgroup, and the first execution's
- *        below it (with --cgroup)                                   container.c, cgroup.c
- *     8. one-shot: its request handed to init, which takes it
- *        once the container is built                                request.c
+ *        below it (with --cgroup); a program forked ahead into it
+ *        asked of init                                              container.c, request.c
+ *     8. one-shot: its request, steps 9 and 10                      request.c
  *   each request, the launcher (request.c):
  *     9. its limits into the execution's cgroup, and the
  *        container's cgroup bounded by them                         cgroup.c
  *    10. handed to the program forked ahead into that cgroup; else
- *        init forks the program into it                             init.c
+ *        init forks the program                                     init.c
  *   the program (program_main, one step a line there):
  *    11. enter the cgroup; new cgroup and IPC namespaces; new
  *        session; the inside identity                               program.c, cgroup.c, userns.c
@@ -41,7 +43,7 @@
  *        read the accounting; kill what is left; answer; remove
  *        the execution's cgroup                                     request.c, status.c
  *    16. hold: the next execution's cgroup, a program forked ahead
- *        into it; one-shot: the end
+ *        into it, the next request; one-shot: the end
  *   the end: kill init (so everything inside), remove the cgroups   container.c
  *
  * Every step that can fail is named in steps.h.
@@ -89,10 +91,12 @@ static int oneshot_request(const struct opts *o, struct request *q, char **buf, 
 }
 
 /* One-shot: a held container with one request, the command line's (SIDE:
- * what failed while init built the container, if anything). The request
- * goes, as a served one would, to the program forked ahead while init built
- * the container; its output to the launcher's own stdout and stderr, its
- * status to --status-fd, and its exit code is the launcher's. */
+ * what failed while init built the container, if anything). It is handed
+ * over while init builds the container, as a served request is: to the
+ * program init forks ahead (with cgroups), else to init; init carries it out
+ * once the container is built. Its output goes to the launcher's own stdout
+ * and stderr, its status to --status-fd, and its exit code is the
+ * launcher's. */
 static int oneshot(const struct opts *o, struct container *c, struct failure *side, int64_t t0) {
   struct failure f = { STEP_NONE };
   struct request q;
@@ -100,14 +104,14 @@ static int oneshot(const struct opts *o, struct container *c, struct failure *si
   char *args = NULL;
   int64_t t[3] = { 0, 0, 0 };
   request_init(&q);
-  if (side->step == STEP_NONE) oneshot_request(o, &q, &args, side);
+  if (side->step == STEP_NONE && oneshot_request(o, &q, &args, side) == 0 && request_prepare(c, &q, side) == 0) request_start(c, &q, side);
   /* init's failure is the cause, whatever failed meanwhile (it may have
    * failed because init was gone) */
   int rc = container_wait(c, &f);
   if (rc == 0 && side->step != STEP_NONE) { f = *side; rc = -1; }
   if (rc == 0) request_take_ahead(c);
+  if (rc == 0 && q.ahead && !c->ahead.active) rc = request_restart(c, &q, &f); /* the program ahead was not forked */
   t[0] = now_us() - t0;
-  if (rc == 0) rc = request_start(c, &q, &f);
   if (rc == 0) rc = request_finish(c, &q, &(struct sink){ -1 }, true, &r, &f);
   t[1] = q.exec_us;
   request_end(c, &q);

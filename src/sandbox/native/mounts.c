@@ -273,8 +273,8 @@ out:
 }
 
 /* After pivot_root(".", "."), the old root is mounted on top of the new one
- * and is our cwd: detach it (its unmount waits for an RCU grace period, so
- * one-shot overlaps it with the program's set-up), then move to the new root. */
+ * and is our cwd: detach it (its unmount waits for an RCU grace period),
+ * then move to the new root. Init forks no program before this. */
 int mounts_detach_old(struct failure *f) {
   if (umount2(".", MNT_DETACH) < 0) { fail_set(f, STEP_UMOUNT_OLDROOT, errno); return -1; }
   if (chdir("/") < 0) { fail_set(f, STEP_PIVOT_ROOT, errno); return -1; }

@@ -1,9 +1,10 @@
 /* One request, the launcher's side: the same for a served request and for
  * the one request of a one-shot run.
  *
- *   request_start         the request's limits written into its execution's
- *                         cgroup (made ahead, below the container's own), its
- *                         pipes, and the hand-over: to the program forked
+ *   request_prepare       its arguments in a memfd, its limits written into
+ *                         its execution's cgroup (made ahead, below the
+ *                         container's own); a one-shot's while init builds
+ *   request_start         its pipes, and the hand-over: to the program forked
  *                         ahead when there is one, else to init (MSG_FORK)
  *   request_finish        the program's output drained to the caller up to
  *                         the output cap, its wall-clock, CPU and output
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -68,6 +70,7 @@ static int request_memfd(struct request *q, struct failure *f) {
 static int request_cgroup(struct container *c, struct request *q, struct failure *f) {
   if (!c->own.n) return 0;
   if (container_next_cgroup(c, f) < 0 || cgroup_limit_own(&c->own, &q->eo, f) < 0 || cgroup_limit(&c->next, &q->eo, f) < 0) {
+    request_take_ahead(c); /* init's answer, if one is due, is not left on the socket */
     container_drop_ahead(c);
     cgroup_destroy(&c->next);
     return -1;
@@ -85,10 +88,11 @@ static int request_pipes(struct request *q, struct failure *f) {
   return 0;
 }
 
-/* To the program forked ahead into this cgroup, if it is there (MSG_RUN; its
- * pid waits on its own wait pipe already); else to init (MSG_FORK). */
+/* To the program forked ahead into this cgroup, if it is there or asked for
+ * (MSG_RUN on its socket, where it waits, or will; its pid comes on its own
+ * wait pipe); else to init (MSG_FORK). */
 static int request_hand_over(struct container *c, struct request *q, struct failure *f) {
-  if (q->cg.n && c->ahead.active) {
+  if (q->cg.n && (c->ahead.active || c->ahead.asked)) {
     int fds[RUN_FDS] = { [RUN_STDOUT] = q->out[1], [RUN_STDERR] = q->err[1], [RUN_FAIL] = q->fail[1], [RUN_STDIN] = q->in, [RUN_REQUEST] = q->req };
     if (send_msg(c->ahead.sock, MSG_RUN, fds, RUN_FDS) == 0) {
       close_pipe(q->wt);
@@ -112,9 +116,19 @@ void request_init(struct request *q) {
   q->out[0] = q->out[1] = q->err[0] = q->err[1] = q->fail[0] = q->fail[1] = q->wt[0] = q->wt[1] = -1;
 }
 
-int request_start(struct container *c, struct request *q, struct failure *f) {
+int request_prepare(struct container *c, struct request *q, struct failure *f) {
   if (request_memfd(q, f) < 0) return -1;
-  if (request_cgroup(c, q, f) < 0) return -1;
+  return request_cgroup(c, q, f);
+}
+
+int request_restart(struct container *c, struct request *q, struct failure *f) {
+  int *ends[] = { q->out, q->err, q->fail, q->wt };
+  for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) close_pipe(ends[i]);
+  q->ahead = false;
+  return request_start(c, q, f);
+}
+
+int request_start(struct container *c, struct request *q, struct failure *f) {
   if (request_pipes(q, f) < 0) return -1;
   if (request_hand_over(c, q, f) < 0) return -1;
   /* the program's ends are its own now */
@@ -349,32 +363,33 @@ int request_unpack(struct container *c, int files, struct failure *f) {
  * execution's cgroup has been emptied. */
 void request_ask_ahead(struct container *c) {
   if (!c->next.n || c->ahead.asked || c->ahead.active) return;
-  int wt[2];
+  int wt[2], sp[2];
   if (pipe2(wt, O_CLOEXEC) < 0) return;
-  int fds[1 + 2 * MAX_CGROUPS] = { wt[1] };
-  int n = 1 + cgroup_handoff_fds(&c->next, fds + 1);
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) { close_pipe(wt); return; }
+  int fds[2 + 2 * MAX_CGROUPS] = { wt[1], sp[1] };
+  int n = 2 + cgroup_handoff_fds(&c->next, fds + 2);
   int rc = send_msg(c->ctl, MSG_FORK_AHEAD, fds, n);
   close(wt[1]);
-  if (rc < 0) { close(wt[0]); return; }
+  close(sp[1]);
+  if (rc < 0) { close(wt[0]); close(sp[0]); return; }
   c->ahead.asked = true;
   c->ahead.wait = wt[0];
+  c->ahead.sock = sp[0];
 }
 
 void request_take_ahead(struct container *c) {
   if (!c->ahead.asked) return;
-  c->ahead.asked = false;
   enum msg type = 0;
-  int got[2] = { -1, -1 };
-  int k = recv_msg(c->ctl, &type, got, 2);
-  if (k < 1 || type != MSG_AHEAD_READY) { /* init could not: requests have their program forked as usual */
-    if (k > 0) close_fds(got, k);
-    close(c->ahead.wait);
-    c->ahead.wait = -1;
+  int pfd = -1;
+  int k = recv_msg(c->ctl, &type, &pfd, 1);
+  if (k < 0 || type != MSG_AHEAD_READY) { /* init could not: requests have their program forked as usual */
+    if (k > 0) close(pfd);
+    container_drop_ahead(c);
     return;
   }
+  c->ahead.asked = false;
   c->ahead.active = true;
-  c->ahead.sock = got[0];
-  c->ahead.pidfd = k > 1 ? got[1] : -1;
+  c->ahead.pidfd = k > 0 ? pfd : -1;
 }
 
 void request_prepare_next(struct container *c) {

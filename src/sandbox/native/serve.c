@@ -105,7 +105,8 @@ static int serve_one(const struct opts *container, struct container *c, const un
   q.in = in;
   q.cancel = 0; /* anything from the caller meanwhile cancels it */
   struct exec_result r;
-  if (request_start(c, &q, &f) < 0 || request_finish(c, &q, &(struct sink){ 1 }, false, &r, &f) < 0) answer_failure(&f, NULL);
+  if (request_prepare(c, &q, &f) < 0 || request_start(c, &q, &f) < 0 || request_finish(c, &q, &(struct sink){ 1 }, false, &r, &f) < 0)
+    answer_failure(&f, NULL);
   else {
     /* --timings: startUs (request to execve), execUs, answerUs (request to status) */
     int64_t t[4] = { 0, q.exec_us, now_us() - t_request, q.started ? q.started - t_request : -1 };
@@ -128,7 +129,7 @@ int serve(const struct opts *o, struct container *c) {
   sigaddset(&set, SIGTERM); sigaddset(&set, SIGINT); sigaddset(&set, SIGHUP); sigaddset(&set, SIGCHLD);
   sigprocmask(SIG_BLOCK, &set, NULL);
   int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-  request_prepare_next(c); /* main asked for the first one while init built the container; again if it could not be */
+  request_prepare_next(c); /* main asked for the first program ahead while init built the container; again if it was not forked */
   status_ready(o->status_fd, c->init);
   if (o->status_fd > 2) close(o->status_fd);
   bool stop = false;
