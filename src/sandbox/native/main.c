@@ -75,7 +75,8 @@ static int oneshot_request(const struct opts *o, struct request *q, char **buf, 
   char err[512];
   size_t n = 0;
   for (int i = 0; i < o->nrequest; i++) n += strlen(o->request[i]) + 1;
-  if (n > MAX_REQUEST_ARGS_BYTES || !(*buf = malloc(n ? n : 1))) { fail_set(f, STEP_REQUEST_TOO_LARGE, E2BIG); return -1; }
+  if (n > MAX_REQUEST_ARGS_BYTES) { fail_set(f, STEP_REQUEST_TOO_LARGE, E2BIG); return -1; }
+  if (!(*buf = malloc(n ? n : 1))) { fail_set(f, STEP_REQUEST_MEMFD, ENOMEM); return -1; }
   for (size_t i = 0, at = 0; i < (size_t)o->nrequest; i++) {
     size_t len = strlen(o->request[i]) + 1;
     memcpy(*buf + at, o->request[i], len);
