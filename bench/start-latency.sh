@@ -33,7 +33,7 @@ unshare -Urmpfniu	unshare -Urmpfniu /bin/true
 bwrap --unshare-all	bwrap --unshare-all --ro-bind /usr /usr --symlink usr/lib64 /lib64 --symlink usr/lib /lib --symlink usr/bin /bin --proc /proc --dev /dev /bin/true
 warren-launch (no cgroup)	$L --rootfs $ROOTFS $BINDS -- /bin/true
 warren-launch (full)	$L --rootfs $ROOTFS $BINDS $CGROUPS --memory-mb 256 --pids 64 --cpu-ms 1000 --wall-ms 5000 --output-kb 1024 -- /bin/true
-warren warm (served, full)	served: $L --hold --rootfs $ROOTFS $BINDS $CGROUPS ||| $CGROUPS --memory-mb 256 --pids 64 --cpu-ms 1000 --wall-ms 5000 --output-kb 1024 -- /bin/true
+warren warm (served, full)	served: $L --hold --rootfs $ROOTFS $BINDS $CGROUPS ||| --memory-mb 256 --pids 64 --cpu-ms 1000 --wall-ms 5000 --output-kb 1024 -- /bin/true
 EOT
 # WARREN_BENCH_RESULTS: where the JSON goes (an unprivileged run may not write bench/results)
 RESULTS=${WARREN_BENCH_RESULTS:-bench/results}

@@ -44,7 +44,7 @@ export interface Status {
 
 export interface Ran { code: number | null; stdout: string; stderr: string; status: Status; pid: number }
 
-/** One-shot: `warren-launch [args] -- argv`, with the status on fd 3. */
+/** One-shot: `warren-launch [args] -- argv`, with the status on fd 3 (a held container with this one request). */
 export function launch(args: string[], argv: string[], input = ""): Ran {
   const r = spawnSync(launcher, [...args, "--status-fd", "3", "--", ...argv], {
     input,
@@ -62,9 +62,26 @@ export function launch(args: string[], argv: string[], input = ""): Ran {
   };
 }
 
-/** A python3 one-liner in a fresh one-shot container with cgroup limits. */
-export function py(code: string, extra: string[] = []): Ran {
-  return launch([...containerArgs, ...cgroupArgs, ...envArgs, "--memory-mb", "256", "--pids", "64", "--wall-ms", String(20000 * TIME_SCALE), ...extra], ["python3", "-c", code]);
+/** The exec options every python one-liner runs with (EXTRA ones after them win). */
+const pyLimits = (): string[] => [...envArgs, "--memory-mb", "256", "--pids", "64", "--wall-ms", String(20000 * TIME_SCALE)];
+
+/** A python3 one-liner as one one-shot run, with cgroup limits and EXTRA options. */
+export function pyOnce(code: string, extra: string[] = []): Ran {
+  return launch([...containerArgs, ...cgroupArgs, ...pyLimits(), ...extra], ["python3", "-c", code]);
+}
+
+/**
+ * A python3 one-liner as a served request, with cgroup limits and EXTRA exec
+ * options, in a fresh held container (with CONTAINER options) that ends with
+ * it: the path production uses, one container per run as a one-shot has.
+ */
+export async function py(code: string, extra: string[] = [], container: string[] = []): Promise<Answer> {
+  const box = await served(container);
+  try {
+    return await box.request([...pyLimits(), ...extra, "--", "python3", "-c", code]);
+  } finally {
+    await box.close();
+  }
 }
 
 /** The container init's pid from a `--hold` launcher's `{"ready":true,"pid":N}` line on fd 3. */
@@ -96,8 +113,16 @@ export interface Served {
 }
 
 const holders: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of holders.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+/** Holders a test left running are ended as the client ends them (stdin EOF: the container and its cgroups go), SIGKILL only if that fails. */
+afterEach(async () => {
+  await Promise.all(holders.splice(0).map(async (child) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.stdin?.end();
+    const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    await exited;
+    clearTimeout(killer);
+  }));
 });
 
 /** `warren-launch --hold` with the host image, the delegated cgroups (unless `cgroups: false`) and EXTRA container options. */

@@ -1,17 +1,20 @@
 /* The container as an attacker sees it: identity, capabilities, seccomp,
  * /proc, /sys, /dev, the network, the image. Each test asserts the exact
- * outcome (errno, content), never just "some failure". */
+ * outcome (errno, content), never just "some failure". Programs run as
+ * served requests to held containers, as in production; the command line's
+ * own contract (exit codes, a container that cannot be built, bad options)
+ * is checked on one-shot runs. */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import { describe, expect, it } from "vitest";
-import { containerArgs, envArgs, launch, launcher, py, type Status } from "./fixture.js";
+import { cgroupArgs, containerArgs, envArgs, launch, launcher, py, served, type Status } from "./fixture.js";
 import { TIME_SCALE } from "../helpers/sandbox.js";
 
 describe("identity and privileges", () => {
-  it("runs as the unprivileged inside user with no capabilities, no_new_privs and a seccomp filter", () => {
-    const r = py(`
+  it("runs as the unprivileged inside user with no capabilities, no_new_privs and a seccomp filter", async () => {
+    const r = await py(`
 import os
 status = dict(l.split(":\\t", 1) for l in open("/proc/self/status").read().splitlines() if ":\\t" in l)
 print(os.getuid(), os.getgid(), os.getgroups())
@@ -36,9 +39,9 @@ print(os.getsid(0) == os.getpid())`);
     expect(lines[11]).toBe("True"); // a session of its own, no controlling terminal
   });
 
-  it("answers forbidden system calls with EPERM (clone3 with ENOSYS so libc falls back)", () => {
+  it("answers forbidden system calls with EPERM (clone3 with ENOSYS so libc falls back)", async () => {
     if (os.arch() !== "x64") return expect.fail("syscall numbers below are x86_64's; add this arch's");
-    const r = py(`
+    const r = await py(`
 import ctypes, errno
 libc = ctypes.CDLL(None, use_errno=True)
 calls = {"mount": 165, "umount2": 166, "pivot_root": 155, "ptrace": 101, "kexec_load": 246, "reboot": 169,
@@ -71,8 +74,8 @@ except OSError as e: print("tiocsti", errno.errorcode[e.errno])`);
     expect(got.get("tiocsti")).toBe("EPERM");
   });
 
-  it("keeps pid 1 out of reach: signals to the container's init do nothing", () => {
-    const r = py(`
+  it("keeps pid 1 out of reach: signals to the container's init do nothing", async () => {
+    const r = await py(`
 import os, signal
 for s in [signal.SIGKILL, signal.SIGTERM, signal.SIGSTOP]:
     os.kill(1, s)
@@ -94,14 +97,14 @@ describe("filesystem", () => {
   // SECURITY.md, finding 7: /proc/config.gz (the host kernel's build
   // configuration) was readable. The class: every /proc file about the host
   // kernel, its memory, modules, devices and allocators, none namespaced.
-  it("masks every /proc file about the host kernel: it exists empty and read-only, or not at all", () => {
+  it("masks every /proc file about the host kernel: it exists empty and read-only, or not at all", async () => {
     const masked = [
       "kcore", "keys", "key-users", "timer_list", "sched_debug", "sysrq-trigger", "latency_stats", "kallsyms", "kmsg", "config.gz",
       "modules", "kpagecount", "kpageflags", "kpagecgroup", "vmallocinfo", "slabinfo", "pagetypeinfo", "buddyinfo", "zoneinfo",
       "iomem", "ioports", "interrupts", "softirqs", "dma", "mtrr", "partitions", "diskstats", "swaps", "timer_stats",
     ];
     const dirs = ["acpi", "scsi", "irq", "bus", "fs", "driver", "tty", "asound"];
-    const r = py(`
+    const r = await py(`
 import os
 for name in ${JSON.stringify(masked)}:
     path = "/proc/" + name
@@ -124,8 +127,8 @@ print(len(open("/proc/meminfo").read()) > 0, len(open("/proc/cpuinfo").read()) >
   });
 
 
-  it("shows no host secrets: no /sys, no /etc/shadow, masked /proc entries, read-only /proc/sys", () => {
-    const r = py(`
+  it("shows no host secrets: no /sys, no /etc/shadow, masked /proc entries, read-only /proc/sys", async () => {
+    const r = await py(`
 import os
 print(os.path.exists("/sys"), os.path.exists("/etc/shadow"), os.path.exists("/var/lib/warren"), os.path.exists("/work"))
 print(len(open("/proc/keys").read()), len(open("/proc/timer_list").read()))
@@ -150,8 +153,8 @@ print(sorted(os.listdir("/")))`);
     expect(lines[7]).not.toContain("sys");
   });
 
-  it("keeps the image read-only and every write inside the job's own scratch", () => {
-    const write = py(`
+  it("keeps the image read-only and every write inside the job's own scratch", async () => {
+    const write = await py(`
 import os
 for path in ["/usr/bin/planted", "/etc/planted", "/tmp/planted", "/box/planted"]:
     try: open(path, "w").write("x"); print(path, "written")
@@ -162,23 +165,23 @@ for path in ["/usr/bin/planted", "/etc/planted", "/tmp/planted", "/box/planted"]
     // runner) or is refused (image owned by a uid not mapped into the sandbox, e.g. host root)
     expect(["/etc/planted written", "/etc/planted 13", "/etc/planted 75"]).toContain(lines[1]);
     expect(lines.slice(2)).toEqual(["/tmp/planted written", "/box/planted written"]);
-    const read = py(`import os; print([os.path.exists(p) for p in ["/etc/planted", "/tmp/planted", "/box/planted"]])`);
+    const read = await py(`import os; print([os.path.exists(p) for p in ["/etc/planted", "/tmp/planted", "/box/planted"]])`);
     expect(read.stdout.trim()).toBe("[False, False, False]");
   });
 
-  it("enforces the scratch disk limit with ENOSPC", () => {
-    const r = py(`
+  it("enforces the scratch disk limit with ENOSPC", async () => {
+    const r = await py(`
 import errno
 try:
     for i in range(64):
         with open(f"/box/fill{i}", "wb") as f: f.write(b"x" * (1 << 20))
     print("wrote 64 MiB")
-except OSError as e: print("fill", errno.errorcode[e.errno])`, ["--scratch-mb", "8"]);
+except OSError as e: print("fill", errno.errorcode[e.errno])`, [], ["--scratch-mb", "8"]);
     // the overlay and /tmp and the work dir share the one scratch tmpfs
     expect(r.stdout.trim()).toBe("fill ENOSPC");
   });
 
-  it("counts /dev/shm, /tmp, /box and the image's copy-ups against the one scratch limit", () => {
+  it("counts /dev/shm, /tmp, /box and the image's copy-ups against the one scratch limit", async () => {
     // 3 MiB in each of four places fits 16 MiB; 5 MiB in each does not
     const fill = (mib: number) => py(`
 import errno, os
@@ -188,9 +191,9 @@ try:
     for path in ["/dev/shm/a", "/tmp/a", "/box/a", "/a"]: fill(path)
     print("wrote all")
 except OSError as e: print(path, errno.errorcode[e.errno])
-print(os.statvfs("/dev/shm").f_blocks * os.statvfs("/dev/shm").f_frsize == os.statvfs("/tmp").f_blocks * os.statvfs("/tmp").f_frsize)`, ["--scratch-mb", "16"]);
-    expect(fill(3).stdout.trim().split("\n")).toEqual(["wrote all", "True"]);
-    expect(fill(5).stdout.trim().split("\n")).toEqual(["/a ENOSPC", "True"]);
+print(os.statvfs("/dev/shm").f_blocks * os.statvfs("/dev/shm").f_frsize == os.statvfs("/tmp").f_blocks * os.statvfs("/tmp").f_frsize)`, [], ["--scratch-mb", "16"]);
+    expect((await fill(3)).stdout.trim().split("\n")).toEqual(["wrote all", "True"]);
+    expect((await fill(5)).stdout.trim().split("\n")).toEqual(["/a ENOSPC", "True"]);
   });
 });
 
@@ -200,7 +203,7 @@ describe("network", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as net.AddressInfo).port;
     try {
-      const r = py(`
+      const r = await py(`
 import socket, errno
 print(sorted(l.split(":")[0].strip() for l in open("/proc/net/dev").read().splitlines()[2:]))
 print(len(open("/proc/net/route").read().splitlines()))
@@ -217,19 +220,32 @@ c = socket.create_connection(srv.getsockname()); a, _ = srv.accept(); a.sendall(
 });
 
 describe("failures are reported as a step and an errno", () => {
-  it("never reports an exit code for a program that did not start", () => {
+  it("never reports an exit code for a program that did not start", async () => {
+    const status = { status: "internal_error", step: "execve", errno: 2, message: "No such file or directory", path: "/no/such/program" };
+    const box = await served();
+    try {
+      expect((await box.request([...envArgs, "--", "/no/such/program"])).status).toEqual(status);
+    } finally {
+      await box.close();
+    }
+    // and a one-shot run exits 125 with the same status line
     const r = launch([...containerArgs, ...envArgs], ["/no/such/program"]);
     expect(r.code).toBe(125);
-    expect(r.status).toEqual({ status: "internal_error", step: "execve", errno: 2, message: "No such file or directory", path: "/no/such/program" });
+    expect(r.status).toEqual(status);
   });
 
-  it("says which file execve failed on, and whether it is in the job's scratch; a name not found in PATH has none", () => {
-    const run = (argv: string[]) => launch([...containerArgs, ...envArgs], argv);
-    expect(run(["no-such-program"]).status).toEqual({ status: "internal_error", step: "execve", errno: 2, message: "No such file or directory" });
-    expect(run(["/usr/bin"]).status).toEqual({ status: "internal_error", step: "execve", errno: 13, message: "Permission denied", path: "/usr/bin" });
-    // /tmp is a directory of the scratch tmpfs
-    expect(run(["/tmp"]).status).toEqual({ status: "internal_error", step: "execve", errno: 13, message: "Permission denied", path: "/tmp", scratch: true });
-    expect(run(["/box/"]).status).toMatchObject({ errno: 13, path: "/box/", scratch: true });
+  it("says which file execve failed on, and whether it is in the job's scratch; a name not found in PATH has none", async () => {
+    const box = await served();
+    try {
+      const run = async (argv: string[]) => (await box.request([...envArgs, "--", ...argv])).status;
+      expect(await run(["no-such-program"])).toEqual({ status: "internal_error", step: "execve", errno: 2, message: "No such file or directory" });
+      expect(await run(["/usr/bin"])).toEqual({ status: "internal_error", step: "execve", errno: 13, message: "Permission denied", path: "/usr/bin" });
+      // /tmp is a directory of the scratch tmpfs
+      expect(await run(["/tmp"])).toEqual({ status: "internal_error", step: "execve", errno: 13, message: "Permission denied", path: "/tmp", scratch: true });
+      expect(await run(["/box/"])).toMatchObject({ errno: 13, path: "/box/", scratch: true });
+    } finally {
+      await box.close();
+    }
   });
 
   it("names the failing set-up step", () => {
@@ -240,11 +256,12 @@ describe("failures are reported as a step and an errno", () => {
     expect(r.status).not.toHaveProperty("exitCode");
   });
 
-  it("names init's failing step even when init fails before the program's pipes reach it", () => {
-    // strace holds the launcher's hand-over (sendmsg) for 0.2 s, so init has
-    // failed and gone before it: the cause is open-rootfs, not the hand-over.
+  it("names init's failing step even when init fails before the launcher's message reaches it", () => {
+    // With cgroups, the launcher asks init for a program ahead while init
+    // builds the container. strace holds that message (sendmsg) for 0.2 s, so
+    // init has failed and gone before it: the cause is open-rootfs.
     const r = spawnSync("strace", ["-f", "-qq", "-o", "/dev/null", "-e", "trace=sendmsg", "-e", "inject=sendmsg:delay_enter=200000",
-      launcher, "--rootfs", "/nonexistent-rootfs", "--status-fd", "3", "--", "/bin/true"], { stdio: ["ignore", "ignore", "pipe", "pipe"], timeout: 30_000 * TIME_SCALE });
+      launcher, "--rootfs", "/nonexistent-rootfs", ...cgroupArgs, "--status-fd", "3", "--", "/bin/true"], { stdio: ["ignore", "ignore", "pipe", "pipe"], timeout: 30_000 * TIME_SCALE });
     expect(r.error, "strace must be installed (scripts/test-all.sh installs it)").toBeUndefined();
     expect(r.status).toBe(125);
     const status = JSON.parse(String(r.output[3]).trim()) as Status;

@@ -1,7 +1,10 @@
 /* A container's life: held across several programs (compile once, run many),
  * and nothing — process, cgroup, file — outliving what it belongs to. */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { cgroupArgs, cgroupsOf, containerArgs, envArgs, launch, processesWith, py, served } from "./fixture.js";
+import { eventually } from "../helpers/eventually.js";
+import { cgroupArgs, cgroupParents, cgroupsOf, containerArgs, envArgs, launch, launcher, processesWith, py, pyOnce, served } from "./fixture.js";
 
 const sleepFor = (marker: string) => `bash -c "exec -a ${marker} sleep 300"`;
 /** Shell: start a detached sleeper named `marker`, wait until it runs, then exit. */
@@ -52,17 +55,9 @@ describe("held container", () => {
   });
 });
 
-describe("one-shot container", () => {
-  it("leaves no process and no cgroup behind when the program ends", () => {
-    const marker = `warren-leftover-${process.pid}-${Date.now()}`;
-    const r = launch([...containerArgs, ...cgroupArgs, ...envArgs, "--wall-ms", "20000", "--pids", "16"], ["sh", "-c", orphanThenExit(marker)]);
-    expect(r.status.status).toBe("ok");
-    expect(processesWith(marker)).toEqual([]);
-    expect(cgroupsOf(r.pid)).toEqual([]);
-  });
-
-  it("drains stdout and stderr concurrently: a program flooding both while ignoring stdin does not deadlock", () => {
-    const r = py(`
+describe("an execution", () => {
+  it("drains stdout and stderr concurrently: a program flooding both while ignoring stdin does not deadlock", async () => {
+    const r = await py(`
 import os, threading
 def flood(fd):
     chunk = b"x" * 65536
@@ -75,18 +70,17 @@ flood(1)`, ["--output-kb", "512"]);
     expect(r.status.stdoutBytes! + r.status.stderrBytes!).toBe(512 * 1024);
   });
 
-  it("reports the cgroup's peak memory and kills at the memory limit", () => {
-    const fits = py(`b = bytearray(48 << 20); b[::4096] = b"x" * len(b[::4096]); print(len(b))`, ["--memory-mb", "128"]);
+  it("reports the cgroup's peak memory and kills at the memory limit", async () => {
+    const fits = await py(`b = bytearray(48 << 20); b[::4096] = b"x" * len(b[::4096]); print(len(b))`, ["--memory-mb", "128"]);
     expect(fits.status.status).toBe("ok");
     expect(fits.status.memoryKb!).toBeGreaterThan(48 * 1024);
     expect(fits.status.memoryKb!).toBeLessThanOrEqual(128 * 1024);
-    const bomb = py(`b = []\nwhile True: b.append(bytearray(1 << 20))`, ["--memory-mb", "64"]);
+    const bomb = await py(`b = []\nwhile True: b.append(bytearray(1 << 20))`, ["--memory-mb", "64"]);
     expect(bomb.status).toMatchObject({ status: "memory_limit_exceeded", signal: "SIGKILL", exitCode: null, oomKilled: true });
-    expect(bomb.code).toBe(137);
   });
 
-  it("stops a fork bomb at the process limit", () => {
-    const r = py(`
+  it("stops a fork bomb at the process limit", async () => {
+    const r = await py(`
 import os, errno
 n = 0
 try:
@@ -99,15 +93,47 @@ except OSError as e: print("fork", errno.errorcode[e.errno], n)`, ["--pids", "20
     expect(r.stdout.trim()).toBe("fork EAGAIN 19");
   });
 
-  it("enforces CPU time from cgroup accounting and wall time from outside", () => {
-    const cpu = py(`while True: pass`, ["--cpu-ms", "300"]);
+  it("enforces CPU time from cgroup accounting and wall time from outside", async () => {
+    const cpu = await py(`while True: pass`, ["--cpu-ms", "300"]);
     expect(cpu.status.status).toBe("time_limit_exceeded");
     expect(cpu.status.cpuTimeMs!).toBeGreaterThanOrEqual(300);
-    expect(cpu.code).toBe(124);
-    const wall = launch([...containerArgs, ...cgroupArgs, ...envArgs, "--wall-ms", "200", "--cpu-ms", "5000"], ["sleep", "30"]);
-    expect(wall.status.status).toBe("time_limit_exceeded");
-    expect(wall.status.wallTimeMs!).toBeGreaterThanOrEqual(200);
-    expect(wall.status.cpuTimeMs!).toBeLessThan(200);
+    const box = await served();
+    try {
+      const wall = await box.request([...envArgs, "--wall-ms", "200", "--cpu-ms", "5000", "--", "sleep", "30"]);
+      expect(wall.status.status).toBe("time_limit_exceeded");
+      expect(wall.status.wallTimeMs!).toBeGreaterThanOrEqual(200);
+      expect(wall.status.cpuTimeMs!).toBeLessThan(200);
+    } finally {
+      await box.close();
+    }
+  });
+});
+
+/* The command line: a held container with one request, its output on the
+ * launcher's stdout and stderr, its status on --status-fd, its exit code the
+ * launcher's. */
+describe("one-shot run", () => {
+  it("leaves no process and no cgroup behind when the program ends", () => {
+    const marker = `warren-leftover-${process.pid}-${Date.now()}`;
+    const r = launch([...containerArgs, ...cgroupArgs, ...envArgs, "--wall-ms", "20000", "--pids", "16"], ["sh", "-c", orphanThenExit(marker)]);
+    expect(r.status.status).toBe("ok");
+    expect(processesWith(marker)).toEqual([]);
+    expect(cgroupsOf(r.pid)).toEqual([]);
+  });
+
+  it("runs its program in an execution's cgroup below the container's own, as a served request's", async () => {
+    const child = spawn(launcher, [...containerArgs, ...cgroupArgs, ...envArgs, "--wall-ms", "20000", "--", "sleep", "30"], { stdio: "ignore" });
+    try {
+      const below = await eventually("the one-shot's cgroups", () => {
+        const dirs = cgroupsOf(child.pid!).map((dir) => fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name));
+        return dirs.length === cgroupParents.length && dirs.every((names) => names.length === 1) ? dirs : undefined;
+      });
+      expect(below).toEqual(cgroupParents.map(() => ["e1"]));
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await new Promise((resolve) => child.once("exit", (code) => resolve(code)))).toBe(125); // cancelled
+    expect(cgroupsOf(child.pid!)).toEqual([]);
   });
 
   it("passes stdin through and reports exit codes and signals", () => {
@@ -118,5 +144,16 @@ except OSError as e: print("fork", errno.errorcode[e.errno], n)`, ["--pids", "20
     const sig = launch([...containerArgs, ...envArgs], ["sh", "-c", "kill -SEGV $$"]);
     expect(sig.status).toMatchObject({ status: "runtime_error", exitCode: null, signal: "SIGSEGV" });
     expect(sig.code).toBe(128 + 11);
+  });
+
+  it("exits 137 at the memory limit and 124 at a time limit, with the status line and its timings", () => {
+    const bomb = pyOnce(`b = []\nwhile True: b.append(bytearray(1 << 20))`, ["--memory-mb", "64"]);
+    expect(bomb.status).toMatchObject({ status: "memory_limit_exceeded", signal: "SIGKILL", exitCode: null, oomKilled: true });
+    expect(bomb.code).toBe(137);
+    const wall = launch([...containerArgs, ...cgroupArgs, ...envArgs, "--wall-ms", "200", "--cpu-ms", "5000", "--timings"], ["sleep", "30"]);
+    expect(wall.status.status).toBe("time_limit_exceeded");
+    expect(wall.status.wallTimeMs!).toBeGreaterThanOrEqual(200);
+    expect(wall.code).toBe(124);
+    expect(wall.status.timings).toEqual({ containerUs: expect.any(Number), execUs: expect.any(Number), teardownUs: expect.any(Number) });
   });
 });

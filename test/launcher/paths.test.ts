@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { TIME_SCALE } from "../helpers/sandbox.js";
-import { containerArgs, envArgs, image, launch, launcher, served } from "./fixture.js";
+import { cgroupArgs, containerArgs, envArgs, image, launch, launcher, served } from "./fixture.js";
 
 const limited = ["--memory-mb", "128", "--pids", "32", "--wall-ms", String(20_000 * TIME_SCALE), ...envArgs];
 const ELOOP = 40, ENOENT = 2, ENOTDIR = 20, EINVAL = 22, EACCES = 13;
@@ -65,13 +65,13 @@ describe("a working directory the sandbox shaped", () => {
     }
   });
 
-  it("in one-shot mode too, where the program is forked before the host's root is detached", () => {
+  it("in one-shot mode too, where the request is handed over while the container is being built", () => {
     for (const dir of ["/proc/self/cwd", "/proc/1/root", "/dev/fd/0", "/proc/self/fd/2"]) {
-      const r = launch([...containerArgs, ...envArgs, "--chdir", dir], ["sh", "-c", look]);
+      const r = launch([...containerArgs, ...cgroupArgs, ...envArgs, "--chdir", dir], ["sh", "-c", look]);
       expect({ dir, status: r.status.status, step: r.status.step }).toEqual({ dir, status: "internal_error", step: "chdir" });
       expect([ELOOP, ENOTDIR, EACCES]).toContain(r.status.errno);
     }
-    const root = launch([...containerArgs, ...envArgs, "--chdir", "/../../.."], ["sh", "-c", look]);
+    const root = launch([...containerArgs, ...cgroupArgs, ...envArgs, "--chdir", "/../../.."], ["sh", "-c", look]);
     expect(root.stdout.split("\n")[0]).toBe("/");
     expect(root.stdout.split("\n")[2]).toBe("0");
   });

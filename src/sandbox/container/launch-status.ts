@@ -10,7 +10,7 @@ export const readyLineSchema = z.object({
 /** The launcher's own failure: the program did not run, or its result is unknown. */
 export const internalErrorLineSchema = z.object({
   status: z.literal("internal_error").describe("Warren itself failed"),
-  step: z.string().default("unknown").describe("The set-up step that failed (see native/main.c)"),
+  step: z.string().default("unknown").describe("The set-up step that failed (docs/launcher.md, Steps)"),
   errno: z.number().int().nullable().default(null).describe("errno of the failed call, when there was one"),
   message: z.string().default("").describe("strerror or a description"),
   path: z.string().optional().describe("step execve: the file execve failed on (absent: the name was not found in PATH)"),

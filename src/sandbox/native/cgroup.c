@@ -1,12 +1,13 @@
-/* cgroups: a fresh cgroup per execution under the delegated parent(s),
- * entered by the program before exec, read for accounting, killed and
- * removed after. cgroup v2 takes one parent; v1 one parent per hierarchy
+/* cgroups: a container's own cgroup under the delegated parent(s), and a
+ * fresh cgroup per execution below it, entered by the program before exec,
+ * read for accounting, killed and removed after. cgroup v2 takes one parent; v1 one parent per hierarchy
  * (memory, pids, cpu, cpuacct, possibly co-mounted). The version of each
  * parent is read from its filesystem magic, its controllers from its files. */
 #include "launcher.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,16 +21,19 @@
 
 #define CGROUP_SUPER_MAGIC 0x27e0eb
 #define CGROUP2_SUPER_MAGIC 0x63677270
+#define LIMIT "memory.limit_in_bytes"
+#define MEMSW "memory.memsw.limit_in_bytes"
+#define MEMORY_LIMIT_UNKNOWN (-2LL)
 
 static bool has(int dirfd, const char *file) { return faccessat(dirfd, file, F_OK, 0) == 0; }
 
-static int set(int dirfd, const char *file, long long value, bool optional, struct failure *f) {
+/* Writes VALUE ("max" when negative) to FILE; STEP names the failure.
+ * OPTIONAL: a file this kernel or hierarchy lacks is no failure. */
+static int set(int dirfd, const char *file, enum step step, long long value, bool optional, struct failure *f) {
   char v[32];
   if (value < 0) snprintf(v, sizeof v, "max"); else snprintf(v, sizeof v, "%lld", value);
   if (write_fileat(dirfd, file, v) < 0) {
     if (optional && errno == ENOENT) return 0;
-    char step[48];
-    snprintf(step, sizeof step, "cgroup-set-%s", file);
     fail_set(f, step, errno);
     return -1;
   }
@@ -68,13 +72,13 @@ static int make_named(struct cgroup *cg, const char *const *parents, int nparent
   memset(cg, 0, sizeof *cg);
   for (int i = 0; i < nparents; i++) {
     int parent = open(parents[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (parent < 0) { fail_set(f, "cgroup-open-parent", errno); return -1; }
+    if (parent < 0) { fail_set(f, STEP_CGROUP_OPEN_PARENT, errno); return -1; }
     struct statfs sf;
     if (fstatfs(parent, &sf) < 0 || (sf.f_type != CGROUP2_SUPER_MAGIC && sf.f_type != CGROUP_SUPER_MAGIC)) {
-      close(parent); fail_set(f, "cgroup-not-cgroupfs", ENOTDIR); return -1;
+      close(parent); fail_set(f, STEP_CGROUP_NOT_CGROUPFS, ENOTDIR); return -1;
     }
     if (mkdirat(parent, name, 0755) < 0 && !(errno == EEXIST && reclaim(parent, name) == 0)) {
-      int e = errno; close(parent); fail_set(f, "cgroup-mkdir", e); return -1;
+      int e = errno; close(parent); fail_set(f, STEP_CGROUP_MKDIR, e); return -1;
     }
     int d = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     close(parent);
@@ -82,78 +86,88 @@ static int make_named(struct cgroup *cg, const char *const *parents, int nparent
     cg->h[i].dirfd = d;
     cg->h[i].procs_fd = -1;
     snprintf(cg->h[i].path, sizeof cg->h[i].path, "%s/%s", parents[i], name);
-    if (d < 0) { fail_set(f, "cgroup-open", errno); return -1; }
+    if (d < 0) { fail_set(f, STEP_CGROUP_OPEN, errno); return -1; }
     bool v2 = sf.f_type == CGROUP2_SUPER_MAGIC;
     cg->h[i].v2 = v2;
     cg->h[i].memory = has(d, v2 ? "memory.max" : "memory.limit_in_bytes");
     cg->h[i].pids = has(d, "pids.max");
     cg->h[i].cpu = has(d, v2 ? "cpu.max" : "cpu.cfs_quota_us");
     cg->h[i].cpuacct = v2 ? has(d, "cpu.stat") : has(d, "cpuacct.usage");
+    cg->h[i].memsw = !v2 && cg->h[i].memory && has(d, MEMSW);
+    cg->h[i].memory_limit = LLONG_MAX; /* none yet */
   }
   return 0;
 }
 
-/* An execution's cgroup: opened for the program to enter. */
-static int make_exec(struct cgroup *cg, const char *const *parents, int nparents, const char *name, struct failure *f) {
-  if (make_named(cg, parents, nparents, name, f) < 0) return -1;
-  for (int i = 0; i < cg->n; i++) {
+int cgroup_make_own(struct cgroup *own, const char *const *parents, int nparents, struct failure *f) {
+  char name[32];
+  snprintf(name, sizeof name, "warren-%d", getpid());
+  if (make_named(own, parents, nparents, name, f) < 0) return -1;
+  for (int i = 0; i < own->n; i++) {
+    if (!own->h[i].v2) continue;
+    /* v2: the executions below get the controllers the container's cgroup
+     * has (a cgroup that hands controllers down holds no process itself:
+     * init stays outside) */
+    char have[256], *save = NULL;
+    if (read_fileat(own->h[i].dirfd, "cgroup.controllers", have, sizeof have) < 0) { fail_set(f, STEP_CGROUP_CONTROLLERS, errno); return -1; }
+    for (char *c = strtok_r(have, " \n", &save); c; c = strtok_r(NULL, " \n", &save)) {
+      if (strcmp(c, "memory") && strcmp(c, "pids") && strcmp(c, "cpu")) continue;
+      char add[16];
+      snprintf(add, sizeof add, "+%s", c);
+      if (write_fileat(own->h[i].dirfd, "cgroup.subtree_control", add) < 0) { fail_set(f, STEP_CGROUP_SUBTREE_CONTROL, errno); return -1; }
+    }
+  }
+  return 0;
+}
+
+int cgroup_make_in(struct cgroup *cg, const struct cgroup *own, const char *name, struct failure *f) {
+  memset(cg, 0, sizeof *cg);
+  for (int i = 0; i < own->n; i++) {
+    /* below the container's own: the same file system, and the controllers
+     * it has (v2: handed down to its children), so nothing is looked up again */
+    int parent = own->h[i].dirfd;
+    if (mkdirat(parent, name, 0755) < 0 && !(errno == EEXIST && reclaim(parent, name) == 0)) { fail_set(f, STEP_CGROUP_MKDIR, errno); return -1; }
+    cg->h[i] = own->h[i];
+    cg->h[i].memory_limit = LLONG_MAX;
+    cg->h[i].procs_fd = -1;
+    cg->h[i].dirfd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cg->n = i + 1;
+    snprintf(cg->h[i].path, sizeof cg->h[i].path, "%s/%s", own->h[i].path, name);
+    if (cg->h[i].dirfd < 0) { fail_set(f, STEP_CGROUP_OPEN, errno); return -1; }
     /* v1: the program enters through "tasks", which moves one thread: it has only
      * one then. Writing cgroup.procs moves a thread group, which takes the global
      * cgroup_threadgroup_rwsem for writing, and that first waits for an RCU grace
      * period (5-15 ms here); current kernels skip the lock for a thread moving
      * itself (measured on 6.18). v2 has no such file: cgroup.procs. */
     cg->h[i].procs_fd = openat(cg->h[i].dirfd, cg->h[i].v2 ? "cgroup.procs" : "tasks", O_WRONLY | O_CLOEXEC);
-    if (cg->h[i].procs_fd < 0) { fail_set(f, "cgroup-open-procs", errno); return -1; }
+    if (cg->h[i].procs_fd < 0) { fail_set(f, STEP_CGROUP_OPEN_PROCS, errno); return -1; }
   }
   return 0;
 }
 
-static void own_name(char name[32]) { snprintf(name, 32, "warren-%d", getpid()); }
-
-int cgroup_make_job(struct cgroup *job, const char *const *parents, int nparents, struct failure *f) {
-  char name[32];
-  own_name(name);
-  if (make_named(job, parents, nparents, name, f) < 0) return -1;
-  for (int i = 0; i < job->n; i++) {
-    if (!job->h[i].v2) continue;
-    /* v2: the executions below get the controllers the job has (a cgroup that
-     * hands controllers down holds no process itself: init stays outside) */
-    char have[256], *save = NULL;
-    if (read_fileat(job->h[i].dirfd, "cgroup.controllers", have, sizeof have) < 0) { fail_set(f, "cgroup-controllers", errno); return -1; }
-    for (char *c = strtok_r(have, " \n", &save); c; c = strtok_r(NULL, " \n", &save)) {
-      if (strcmp(c, "memory") && strcmp(c, "pids") && strcmp(c, "cpu")) continue;
-      char add[16];
-      snprintf(add, sizeof add, "+%s", c);
-      if (write_fileat(job->h[i].dirfd, "cgroup.subtree_control", add) < 0) { fail_set(f, "cgroup-subtree-control", errno); return -1; }
-    }
-  }
-  return 0;
-}
-
-int cgroup_make_in(struct cgroup *cg, const struct cgroup *job, const char *name, struct failure *f) {
-  const char *parents[MAX_CGROUPS];
-  for (int i = 0; i < job->n; i++) parents[i] = job->h[i].path;
-  return make_exec(cg, parents, job->n, name, f);
-}
-
-static int set_v1(int dirfd, const char *file, long long bytes, struct failure *f) {
+static int set_v1(int dirfd, const char *file, enum step step, long long bytes, struct failure *f) {
   char v[32];
   snprintf(v, sizeof v, "%lld", bytes < 0 ? -1LL : bytes); /* v1 spells "no limit" -1 */
   if (write_fileat(dirfd, file, v) == 0) return 0;
-  char step[48];
-  snprintf(step, sizeof step, "cgroup-set-%s", file);
   fail_set(f, step, errno);
   return -1;
 }
 
 /* v1, BYTES < 0 for none: memsw may not be below the limit at any moment, so
  * memsw is raised first and the limit lowered first */
-static int set_memory_v1(int d, long long bytes, struct failure *f) {
-  bool memsw = has(d, "memory.memsw.limit_in_bytes");
-  long long now = read_keyed(d, "memory.limit_in_bytes", NULL);
+static int set_memory_v1(struct cgroup *cg, int i, long long bytes, struct failure *f) {
+  int d = cg->h[i].dirfd;
+  bool memsw = cg->h[i].memsw;
+  long long now = cg->h[i].memory_limit; /* the last one written here (only the launcher writes it) */
+  if (now == MEMORY_LIMIT_UNKNOWN) now = read_keyed(d, LIMIT, NULL);
+  int rc;
   if (memsw && (bytes < 0 || (now >= 0 && bytes > now)))
-    return set_v1(d, "memory.memsw.limit_in_bytes", bytes, f) || set_v1(d, "memory.limit_in_bytes", bytes, f) ? -1 : 0;
-  return set_v1(d, "memory.limit_in_bytes", bytes, f) || (memsw && set_v1(d, "memory.memsw.limit_in_bytes", bytes, f)) ? -1 : 0;
+    rc = set_v1(d, MEMSW, STEP_CGROUP_SET_MEMSW_LIMIT, bytes, f) || set_v1(d, LIMIT, STEP_CGROUP_SET_MEMORY_LIMIT, bytes, f) ? -1 : 0;
+  else
+    rc = set_v1(d, LIMIT, STEP_CGROUP_SET_MEMORY_LIMIT, bytes, f) || (memsw && set_v1(d, MEMSW, STEP_CGROUP_SET_MEMSW_LIMIT, bytes, f)) ? -1 : 0;
+  /* a failure may have left either written: read again next time */
+  cg->h[i].memory_limit = rc < 0 ? MEMORY_LIMIT_UNKNOWN : bytes >= 0 ? bytes : LLONG_MAX;
+  return rc;
 }
 
 int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f) {
@@ -164,55 +178,50 @@ int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f) {
     if (cg->h[i].memory && o->memory_mb > 0) {
       long long bytes = (long long)o->memory_mb << 20;
       if (v2) {
-        if (set(d, "memory.max", bytes, false, f) || set(d, "memory.swap.max", 0, true, f) ||
-            set(d, "memory.oom.group", 1, true, f)) return -1;
+        if (set(d, "memory.max", STEP_CGROUP_SET_MEMORY_MAX, bytes, false, f) || set(d, "memory.swap.max", STEP_CGROUP_SET_MEMORY_SWAP_MAX, 0, true, f) ||
+            set(d, "memory.oom.group", STEP_CGROUP_SET_MEMORY_OOM_GROUP, 1, true, f)) return -1;
       } else {
-        if (set_memory_v1(d, bytes, f) < 0) return -1;
-        set(d, "memory.swappiness", 0, true, f);
+        if (set_memory_v1(cg, i, bytes, f) < 0) return -1;
+        struct failure ignored; /* best effort: no limit rests on it (memsw, where there is swap accounting, bounds swap) */
+        set(d, "memory.swappiness", STEP_CGROUP_SET_SWAPPINESS, 0, true, &ignored);
       }
       mem = true;
     }
-    if (cg->h[i].pids && o->pids > 0) { if (set(d, "pids.max", o->pids, false, f)) return -1; pids = true; }
+    if (cg->h[i].pids && o->pids > 0) { if (set(d, "pids.max", STEP_CGROUP_SET_PIDS_MAX, o->pids, false, f)) return -1; pids = true; }
     if (cg->h[i].cpu && o->cpus > 0) {
       long long quota = (long long)(o->cpus * 100000);
       if (v2) {
         char v[64];
         snprintf(v, sizeof v, "%lld 100000", quota);
-        if (write_fileat(d, "cpu.max", v) < 0) { fail_set(f, "cgroup-set-cpu.max", errno); return -1; }
-      } else if (set(d, "cpu.cfs_period_us", 100000, false, f) || set(d, "cpu.cfs_quota_us", quota, false, f)) return -1;
+        if (write_fileat(d, "cpu.max", v) < 0) { fail_set(f, STEP_CGROUP_SET_CPU_MAX, errno); return -1; }
+      } else if (set(d, "cpu.cfs_period_us", STEP_CGROUP_SET_CPU_PERIOD, 100000, false, f) || set(d, "cpu.cfs_quota_us", STEP_CGROUP_SET_CPU_QUOTA, quota, false, f)) return -1;
       cpu = true;
     }
   }
   /* a limit asked for but not enforceable is a failure, never a silent pass */
-  if (o->memory_mb > 0 && !mem) { fail_set(f, "cgroup-no-memory-controller", ENOENT); return -1; }
-  if (o->pids > 0 && !pids) { fail_set(f, "cgroup-no-pids-controller", ENOENT); return -1; }
-  if (o->cpus > 0 && !cpu) { fail_set(f, "cgroup-no-cpu-controller", ENOENT); return -1; }
+  if (o->memory_mb > 0 && !mem) { fail_set(f, STEP_CGROUP_NO_MEMORY_CONTROLLER, ENOENT); return -1; }
+  if (o->pids > 0 && !pids) { fail_set(f, STEP_CGROUP_NO_PIDS_CONTROLLER, ENOENT); return -1; }
+  if (o->cpus > 0 && !cpu) { fail_set(f, STEP_CGROUP_NO_CPU_CONTROLLER, ENOENT); return -1; }
   return 0;
 }
 
-/* What the job's cgroup allows beyond the running execution's memory and the
- * scratch layer: the program made ahead for the next request, and what the
- * kernel has not yet freed of earlier executions (an IPC namespace is freed
- * after an RCU grace period). */
-#define JOB_SLACK_MB 16
+/* What the container's cgroup allows beyond the running execution's memory
+ * and the scratch layer: the program made ahead for the next request, and
+ * what the kernel has not yet freed of earlier executions (an IPC namespace
+ * is freed after an RCU grace period). */
+#define OWN_SLACK_MB 16
 
-int cgroup_limit_job(struct cgroup *job, const struct opts *o, struct failure *f) {
-  for (int i = 0; i < job->n; i++) {
-    int d = job->h[i].dirfd;
-    if (job->h[i].memory) {
-      long long bytes = o->memory_mb > 0 ? ((long long)o->memory_mb + o->scratch_mb + JOB_SLACK_MB) << 20 : -1;
-      if (job->h[i].v2 ? set(d, "memory.max", bytes, false, f) || set(d, "memory.swap.max", 0, true, f) : set_memory_v1(d, bytes, f)) return -1;
+int cgroup_limit_own(struct cgroup *own, const struct opts *o, struct failure *f) {
+  for (int i = 0; i < own->n; i++) {
+    int d = own->h[i].dirfd;
+    if (own->h[i].memory) {
+      long long bytes = o->memory_mb > 0 ? ((long long)o->memory_mb + o->scratch_mb + OWN_SLACK_MB) << 20 : -1;
+      if (own->h[i].v2 ? set(d, "memory.max", STEP_CGROUP_SET_MEMORY_MAX, bytes, false, f) || set(d, "memory.swap.max", STEP_CGROUP_SET_MEMORY_SWAP_MAX, 0, true, f)
+                       : set_memory_v1(own, i, bytes, f)) return -1;
     }
-    if (job->h[i].pids && set(d, "pids.max", o->pids > 0 ? o->pids : -1, false, f)) return -1;
+    if (own->h[i].pids && set(d, "pids.max", STEP_CGROUP_SET_PIDS_MAX, o->pids > 0 ? o->pids : -1, false, f)) return -1;
   }
   return 0;
-}
-
-int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f) {
-  char name[32];
-  own_name(name);
-  if (make_exec(cg, o->cgroups, o->ncgroups, name, f) < 0) return -1;
-  return cgroup_limit(cg, o, f);
 }
 
 int cgroup_enter(const struct cgroup *cg) {
@@ -258,11 +267,11 @@ struct clone_args_v2 { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
-pid_t cgroup_fork(struct cgroup *cg) {
+pid_t cgroup_fork(struct cgroup *cg, bool *refused) {
   cg->entered = false;
   for (int i = 0; i < cg->n; i++) {
-    static bool refused; /* as root the sandbox user may not write a root-owned cgroup: the fd handed over may */
-    if (!cg->h[i].v2 || cg->h[i].dirfd < 0 || refused) continue;
+    /* as root the sandbox user may not write a root-owned cgroup: the fd handed over may */
+    if (!cg->h[i].v2 || cg->h[i].dirfd < 0 || *refused) continue;
     /* cgroup v2: the child is born in its cgroup, so nothing has to be moved
      * (a move takes the global cgroup_threadgroup_rwsem, whose write side
      * first waits for an RCU grace period) */
@@ -273,7 +282,7 @@ pid_t cgroup_fork(struct cgroup *cg) {
     a.cgroup = (uint64_t)cg->h[i].dirfd;
     long p = syscall(SYS_clone3, &a, sizeof a);
     if (p >= 0) { cg->entered = true; return (pid_t)p; }
-    if (errno == EACCES || errno == EPERM || errno == ENOSYS) refused = true;
+    if (errno == EACCES || errno == EPERM || errno == ENOSYS) *refused = true;
     break; /* an older kernel, or refused: fork, and the child enters by cgroup.procs */
   }
   return fork();

@@ -61,7 +61,7 @@ static void interpreter_of(const char *file, char *out, size_t size) {
 
 /* F describes the failure of execve(PATH) with ERR. */
 static void describe(struct failure *f, int err, const char *path, const char *workdir) {
-  fail_set(f, "execve", err);
+  fail_set(f, STEP_EXECVE, err);
   if (!path) return; /* not found in PATH */
   snprintf(f->path, sizeof f->path, "%s", path);
   struct stat st, wd;

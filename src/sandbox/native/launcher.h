@@ -1,22 +1,68 @@
-/* warren-launch: shared declarations. One .c file per kernel concern;
- * main.c spells out the order of set-up. */
+/* warren-launch: shared declarations. main.c spells out the order of set-up.
+ *
+ * The files, by the process that runs their code:
+ *   the launcher (host namespaces, never inside the container)
+ *     main.c       the one list of the set-up order; one-shot and hold
+ *     container.c  making the container (clone, maps, init's report) and ending it
+ *     request.c    one request: its cgroups, the hand-over, output, limits, accounting
+ *     serve.c      the served protocol: requests on stdin, answers in frames on stdout
+ *     status.c     the status line
+ *   the container's first process (container.c: builds the container, step by
+ *   step, then becomes init)
+ *     init.c       pid 1: reaps, and carries out the launcher's messages: fork a
+ *                  request's program, fork one ahead, write the job's files
+ *   the program's process, from its fork by init to its execve
+ *     program.c    its set-up, one step a line
+ *   per kernel concern, called from the above: userns.c, net.c, mounts.c,
+ *   paths.c, unpack.c, cgroup.c, rlimits.c, caps.c, seccomp.c, execve.c;
+ *   opts.c parses options, util.c has small helpers.
+ */
 #ifndef WARREN_LAUNCHER_H
 #define WARREN_LAUNCHER_H
 
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/resource.h>
+#include "steps.h"
 
 #define MAX_BINDS 64
 #define MAX_ENV 256
 #define MAX_CGROUPS 8
+#define MAX_REQUEST_ARGS_BYTES (4u << 20)
+#define MAX_REQUEST_ARGS 4096
+
+/* Every message type, one byte each, by channel (docs/launcher.md, "Messages"). */
+enum msg {
+  /* the served protocol, caller → launcher's stdin: a request's header type */
+  MSG_EXEC = 'x',        /* run a program: exec options, "--", program and arguments; then its stdin */
+  MSG_CANCEL = 'k',      /* cancel the execution running; ignored when none is */
+  /* the served protocol, launcher's stdout → caller: an answer's frames */
+  MSG_STDOUT = 'o',      /* bytes of the program's stdout */
+  MSG_STDERR = 'e',      /* bytes of the program's stderr */
+  MSG_STATUS = 's',      /* the status line: the last frame of an answer */
+  /* launcher → init, on the control socket, with fds (SCM_RIGHTS) */
+  MSG_FORK = 'F',        /* fork a request's program. fds: stdout, stderr, failure pipe, wait pipe, stdin, the request, its cgroup's files */
+  MSG_FORK_AHEAD = 'A',  /* fork a program ahead of its request. fds: wait pipe, its request socket, the next execution's cgroup files */
+  MSG_UNPACK = 'U',      /* write job files into the work dir. fds: the stream, the pipe its outcome (a struct failure) goes to */
+  /* init → launcher, on the control socket */
+  MSG_FORKED = 'f',      /* MSG_FORK's program was forked (its pid follows on its wait pipe). fds: its pidfd, if pidfd_open worked */
+  MSG_AHEAD_READY = 'a', /* MSG_FORK_AHEAD's program was forked (its pid follows on its wait pipe). fds: its pidfd, if pidfd_open worked */
+  MSG_AHEAD_FAILED = 'n',/* MSG_FORK_AHEAD's program could not be forked */
+  /* launcher → the program forked ahead, on its request socket */
+  MSG_RUN = 'r',         /* its request. fds: stdout, stderr, failure pipe, stdin, the request */
+};
+/* The fds of MSG_FORK and MSG_RUN, in order */
+enum { FD_STDOUT, FD_STDERR, FD_FAIL, FD_WAIT, FD_STDIN, FD_REQUEST, FD_CGROUPS };
+enum { RUN_STDOUT, RUN_STDERR, RUN_FAIL, RUN_STDIN, RUN_REQUEST, RUN_FDS };
 
 struct bind { const char *src, *dest; bool try_only; };
 
-/* Everything one invocation asks for, parsed from argv (opts.c). */
+/* Everything one invocation asks for, parsed from argv (opts.c); a served
+ * request's exec options are parsed on top of the container's. */
 struct opts {
   enum { MODE_ONESHOT, MODE_HOLD, MODE_SERVED /* an exec request to a held container */ } mode;
   /* container */
@@ -24,17 +70,19 @@ struct opts {
   struct bind binds[MAX_BINDS]; int nbinds;
   long scratch_mb;
   uid_t uid, sandbox_uid; gid_t gid, sandbox_gid;
-  /* exec */
   const char *cgroups[MAX_CGROUPS]; int ncgroups;
+  int status_fd;
+  /* exec */
   long memory_mb, pids, cpu_ms, wall_ms, output_kb, open_files, file_size_mb, stack_mb;
   double cpus;
   const char *env[MAX_ENV + 1]; int nenv;
   const char *chdir;
-  int status_fd;
   bool timings;
   bool unpack; /* served: the request's stdin holds the job's files (unpack.c) */
   long unpack_first; /* served: the first N bytes of the request's stdin are job files, unpacked before the program runs */
   char **argv; /* program and its arguments, NULL-terminated */
+  /* one-shot: the command line's exec options, "--" and the program: its one request */
+  const char **request; int nrequest;
 };
 
 /* A 32-bit little-endian number at P (the served protocol's and the job-file stream's lengths) */
@@ -42,11 +90,12 @@ static inline uint32_t le32(const unsigned char *p) { return (uint32_t)p[0] | (u
 
 /* A failed set-up step: reported as {"step","errno"} and never as an exit code.
  * A failed execve also names its file, the interpreter that file asks for and
- * whether the file is in the job's scratch (execve.c); empty / false otherwise. */
-struct failure { char step[48]; int err; char path[256]; char interpreter[256]; bool scratch; };
+ * whether the file is in the job's scratch (execve.c); empty / false otherwise.
+ * It crosses from init and the program to the launcher as bytes on a pipe. */
+struct failure { enum step step; int err; char path[256]; char interpreter[256]; bool scratch; };
 
 /* util.c */
-void fail_set(struct failure *f, const char *step, int err);
+void fail_set(struct failure *f, enum step step, int err);
 int write_file(const char *path, const char *data);
 int write_fileat(int dirfd, const char *name, const char *data);
 int read_fileat(int dirfd, const char *name, char *buf, size_t size);
@@ -54,23 +103,38 @@ long long read_keyed(int dirfd, const char *file, const char *key);
 int64_t now_us(void);
 int write_all(int fd, const void *buf, size_t n);
 int read_full(int fd, void *buf, size_t n);
-int send_fds(int sock, const int *fds, int n);
-int recv_fds(int sock, int *fds, int max);
-int send_msg(int sock, char type, const int *fds, int n);
-int recv_msg(int sock, char *type, int *fds, int max);
+/* a message of TYPE with fds FDS[0..N) on a unix socket; recv: how many fds, -1 on error or EOF */
+int send_msg(int sock, enum msg type, const int *fds, int n);
+int recv_msg(int sock, enum msg *type, int *fds, int max);
+void close_fds(const int *fds, int n);
 
 /* opts.c */
 int opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen);
 /* A served exec request: exec options only, on top of CONTAINER's identity and work dir. */
 int opts_parse_exec(struct opts *o, const struct opts *container, int argc, char **argv, char *err, size_t errlen);
+/* A request's arguments, N bytes of NUL-terminated strings, split into a
+ * NULL-terminated ARGV of at most MAX entries; its count, or -1 when malformed */
+int opts_split(char *buf, size_t n, char **argv, int max);
+/* Inside the container: the request memfd FD parsed on top of CONTAINER into
+ * EO; *ARGS holds its strings (free it). 0, or -1 with F set (served-request). */
+int opts_read_request(int fd, const struct opts *container, struct opts *eo, char **args, struct failure *f);
 
 /* userns.c */
 int userns_write_maps(pid_t pid, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid, gid_t outside_gid, bool privileged, struct failure *f);
 int userns_become(uid_t uid, gid_t gid, bool privileged, struct failure *f);
-/* as root, around the clone that makes the container: effective ids the sandbox's (userns.c) */
+/* as root, around the clone that makes the container: effective ids the sandbox's */
 struct userns_owner { int securebits; };
 int userns_owner_become(uid_t uid, gid_t gid, struct userns_owner *saved, struct failure *f);
 int userns_owner_restore(const struct userns_owner *saved, struct failure *f);
+/* in the container's init: the namespace's own per-user limits */
+int userns_set_limits(struct failure *f);
+
+/* net.c: the network namespace, made on a thread of init while it builds the
+ * mounts (the thread writes J), then entered by init */
+int net_loopback_up(struct failure *f);
+struct netns_job { pthread_t t; int fd; struct failure f; };
+int netns_start(struct netns_job *j, struct failure *f);
+int netns_enter(struct netns_job *j, struct failure *f);
 
 /* mounts.c */
 /* ends after pivot_root, with the cwd on the host's old root, stacked on the new one */
@@ -90,36 +154,37 @@ int open_in_root(const char *path, int flags, bool no_symlinks);
  * /proc/self/fd (the class of runc's CVE-2024-21626). 0, or -1 with errno. */
 int close_fds_except(const int *keep, int n);
 
-/* net.c */
-int net_loopback_up(struct failure *f);
-
 /* cgroup.c */
 struct cgroup {
   int n;
   bool entered; /* the process was forked into it (cgroup_fork) */
-  struct { int dirfd; int procs_fd; bool v2, memory, pids, cpu, cpuacct; char path[4096]; } h[MAX_CGROUPS];
+  struct {
+    int dirfd, procs_fd;
+    bool v2, memory, pids, cpu, cpuacct, memsw; /* its version, and the controllers' files it has */
+    long long memory_limit;                     /* v1: the last limit written (LLONG_MAX: none; -2: unknown, read it) */
+    char path[4096];
+  } h[MAX_CGROUPS];
 };
-/* One-shot: the execution's cgroup PARENTS/warren-<pid>, made and limited */
-int cgroup_create(struct cgroup *cg, const struct opts *o, struct failure *f);
-/* A held container's own cgroup, PARENTS/warren-<pid>, under which every
+/* A container's own cgroup, PARENTS/warren-<pid>, under which every
  * execution's cgroup is made (v2: with the controllers handed down to them) */
-int cgroup_make_job(struct cgroup *job, const char *const *parents, int nparents, struct failure *f);
-/* One execution's cgroup, JOB/NAME (or PARENTS/warren-<pid> one-shot), no limits yet */
-int cgroup_make_in(struct cgroup *cg, const struct cgroup *job, const char *name, struct failure *f);
+int cgroup_make_own(struct cgroup *own, const char *const *parents, int nparents, struct failure *f);
+/* One execution's cgroup, OWN/NAME, no limits yet */
+int cgroup_make_in(struct cgroup *cg, const struct cgroup *own, const char *name, struct failure *f);
 int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f);
-/* The job cgroup's bound while execution O runs: O's memory plus the scratch
- * layer plus a little for init's forks, and O's processes, so that nothing
- * the job's executions leave behind can add up past it */
-int cgroup_limit_job(struct cgroup *job, const struct opts *o, struct failure *f);
-int cgroup_enter(const struct cgroup *cg);           /* in the child, before exec */
-void cgroup_close_fds(struct cgroup *cg);            /* in the child, once entered */
+/* The container cgroup's bound while execution O runs: O's memory plus the
+ * scratch layer plus a little for init's forks, and O's processes, so that
+ * nothing the container's executions leave behind can add up past it */
+int cgroup_limit_own(struct cgroup *own, const struct opts *o, struct failure *f);
+int cgroup_enter(const struct cgroup *cg);           /* in the program, before exec */
+void cgroup_close_fds(struct cgroup *cg);            /* in the program, once entered */
 /* Handing an execution's cgroups to the container's init: the file to enter
  * each by (v1 tasks, v2 cgroup.procs, opened here), and on v2 first the
  * directory itself (for CLONE_INTO_CGROUP). Returns how many fds. */
 int cgroup_handoff_fds(const struct cgroup *cg, int *fds);
 void cgroup_from_fds(struct cgroup *cg, const int *fds, int n);
-/* fork(), born into the v2 cgroup when there is one (clone3 CLONE_INTO_CGROUP) */
-pid_t cgroup_fork(struct cgroup *cg);
+/* fork(), born into the v2 cgroup when there is one (clone3 CLONE_INTO_CGROUP);
+ * *REFUSED remembers that this process may not (as root: a root-owned cgroup) */
+pid_t cgroup_fork(struct cgroup *cg, bool *refused);
 long long cgroup_cpu_us(const struct cgroup *cg);    /* -1 when unknown */
 long long cgroup_peak_bytes(const struct cgroup *cg);
 long long cgroup_oom_kills(const struct cgroup *cg);
@@ -136,63 +201,123 @@ int rlimits_apply(const struct opts *o, struct failure *f);
 int caps_drop_all(struct failure *f);
 int caps_drop_bounding(struct failure *f);
 
-/* container.c: the container's init and its life */
-struct container { pid_t init; int ctl; /* socket to init */ };
-/* MEANWHILE(ARG, F), when given, runs in the launcher while init sets up the container */
-int container_create(const struct opts *o, struct container *c, int (*meanwhile)(void *, struct failure *), void *arg, struct failure *f);
+/* execve.c: exec ARGV as execvp(3) finds it, without its /bin/sh retry on
+ * ENOEXEC; returns only on failure, with F set (step "execve" and what failed) */
+void execve_program(char *const *argv, const char *workdir, struct failure *f);
+
+/* What the process that forked a program reports on its wait pipe: first the
+ * program's pid (status 0), then its wait status and rusage. */
+struct waited { pid_t pid; int status; struct rusage ru; };
+
+/* program.c: one program's process, from its fork by init to its execve */
+struct program {
+  const struct opts *o;  /* its options: the request's; forked ahead, the container's until its request comes */
+  struct opts request;   /* forked ahead: its request's options, once it came */
+  struct cgroup cg;      /* its execution's cgroup, to enter */
+  int sock;              /* forked ahead: where its request comes (MSG_RUN); else -1 */
+  int in, out, err, fail;/* its stdin, stdout, stderr and failure pipe (forked ahead: from its request) */
+  bool priv;             /* the launcher runs as root */
+};
+/* Sets the program up, one step a line, and execs it; never returns */
+void program_main(struct program *p);
+
+/* init.c: the container's pid 1 once it is built */
+#define MAX_RUNNING 16
+struct init {
+  const struct opts *o;  /* the container's options */
+  int ctl;               /* the launcher's messages; EOF: the launcher is gone */
+  bool priv;
+  bool clone_into_refused; /* cgroup_fork's memory */
+  /* programs forked and not reaped yet, with the wait pipe each one's end goes to */
+  struct { pid_t pid; int wt; } running[MAX_RUNNING];
+};
+/* Once the container is built (the host's old root detached), before init
+ * reports it: what the launcher has sent meanwhile, carried out (a program
+ * forked ahead; a one-shot's request already waits on its socket) */
+void init_take_waiting(struct init *in);
+/* Carries out the launcher's messages and reaps, until the launcher is gone; never returns */
+void init_main(struct init *in);
+
+/* container.c: the launcher's side of a container */
+struct container {
+  pid_t init;            /* the container's init, in the launcher's pid namespace */
+  int ctl;               /* init's control socket (enum msg) */
+  int report;            /* init's report of its build (a struct failure), until read */
+  /* with --cgroup: the container's own cgroup, and the next execution's below it, made ahead */
+  struct cgroup own, next;
+  unsigned seq;          /* executions' cgroups are e1, e2, ... */
+  /* the program forked ahead into NEXT, waiting for its request (request.c):
+   * asked for (its request socket and wait pipe kept: a request may be sent
+   * to it already), then active once init has answered (its pidfd) */
+  struct { bool asked, active; int sock, wait, pidfd; } ahead;
+};
+/* clone init into new namespaces, write its maps and let it build the container */
+int container_start(const struct opts *o, struct container *c, struct failure *f);
+/* the container's own cgroup and the first execution's, while init builds */
+int container_cgroups(const struct opts *o, struct container *c, struct failure *f);
+/* the next execution's cgroup, below the container's own (when it has one) */
+int container_next_cgroup(struct container *c, struct failure *f);
+/* init's report: 0 when the container is built, else -1 with init's failing step */
+int container_wait(struct container *c, struct failure *f);
+/* close the launcher's ends of the program forked ahead (used, or killed with its cgroup) */
+void container_drop_ahead(struct container *c);
+/* kill init (and so everything in the container), reap it, remove the cgroups */
 void container_destroy(struct container *c);
 
-/* exec.c: one program in a container */
+/* request.c: one request, the launcher's side */
 struct exec_result {
   const char *status;  /* ok, runtime_error, time_limit_exceeded, ... */
   int exit_code, signal; bool exited;
   double cpu_ms, wall_ms; long long memory_kb; bool oom_killed;
   long long stdout_bytes, stderr_bytes; bool output_truncated, stdout_truncated, stderr_truncated;
 };
-/* What the process that forked the program reports on the wait pipe: first
- * the program's pid (status 0), then its wait status and rusage. */
-struct waited { pid_t pid; int status; struct rusage ru; };
-/* P: set up and exec the program; never returns (exec.c) */
-/* RELEASE >= 0 (one-shot): resolve nothing and exec only after a byte is read from it */
-void exec_program(const struct opts *o, struct cgroup *cg, int out, int err, int failfd, int release, bool priv);
-/* its two halves: what does not depend on the request (cgroup, cgroup and
- * IPC namespaces, session, identity; 0 or -1 with F set), and the rest, from
- * the working directory to exec (stdio already in place; never returns) */
-int exec_enter(const struct opts *o, struct cgroup *cg, bool priv, struct failure *f);
-void exec_finish(const struct opts *o, int failfd, int release, bool priv);
-/* execve.c: exec ARGV as execvp(3) finds it, without its /bin/sh retry on
- * ENOEXEC; returns only on failure, with F set (step "execve" and what failed) */
-void execve_program(char *const *argv, const char *workdir, struct failure *f);
-/* a program made ahead (serve.c): forked by init into the next execution's
- * cgroups, set up as far as exec_enter, waiting on SOCK for its request */
-void forked_ahead(const struct opts *container, struct cgroup *cg, int sock, bool priv);
-/* one-shot, in the container's init: receive the execution's fds, fork P, report on it (container.c) */
-/* CG: the execution's cgroups when already made (cgroup_create), else NULL: made here; removed here either way */
-/* SV: a served request (hold mode): its stdin, its request for init, and the
- * framed channel its output and status go to (serve.c); NULL otherwise. */
-struct served {
-  int stdin_fd, request_fd, out_fd, cancel_fd;
-  /* >= 0: the program was forked ahead (serve.c): its request socket, its wait pipe and pidfd */
-  int ahead_sock, ahead_wait, ahead_pidfd;
+/* Where an execution's output goes: the served protocol's frames on FD
+ * (served), or the launcher's own stdout and stderr (one-shot, FD -1) */
+struct sink { int fd; };
+/* One execution in flight */
+struct request {
+  struct opts eo;        /* its exec options, on top of the container's */
+  const char *args; uint32_t arglen; /* its arguments as sent (NUL-terminated strings) */
+  int in;                /* the program's stdin */
+  int cancel;            /* served: anything readable here cancels it (the caller's stdin); else -1 */
+  struct cgroup cg;      /* its cgroup (the container's next), removed by request_end */
+  bool ahead;            /* handed to the program forked ahead */
+  int req;               /* its arguments in a memfd, for init or the program ahead */
+  int out[2], err[2], fail[2], wt[2];
+  int pidfd;             /* the program's, from init */
+  int sfd;               /* SIGTERM, SIGINT, SIGHUP */
+  int64_t t0, started, exec_us; /* the program's clock; its successful execve; hand-over to drained */
   bool cancelled_by_signal;
-  struct cgroup *used; /* set: the execution's cgroups are left to the caller (emptied), to remove after answering */
 };
-int exec_run(const struct opts *o, const struct container *c, struct cgroup *cg, struct served *sv, struct exec_result *r, struct failure *f, int64_t *timing);
-/* one-shot, while init builds the container: make the execution's pipes and send
- * them with CG's files to init; exec_run then uses them */
-int exec_handover(const struct opts *o, const struct container *c, const struct cgroup *cg, struct failure *f);
+/* An empty request, every fd -1: the caller then sets eo, args, arglen, in, cancel */
+void request_init(struct request *q);
+/* Request Q's arguments in a memfd, its limits into its execution's cgroup
+ * (the container's next, from here on the request's). 0, or -1 with F set. */
+int request_prepare(struct container *c, struct request *q, struct failure *f);
+/* Its pipes, and Q handed over: to the program forked ahead (or asked for), or
+ * to init. 0, or -1 with F. */
+int request_start(struct container *c, struct request *q, struct failure *f);
+/* Q was handed to a program ahead that init could not fork: to init instead */
+int request_restart(struct container *c, struct request *q, struct failure *f);
+/* Drain its output to TO, enforce its limits, account for it. LAST: the
+ * container ends with it (killed as soon as the program has). 0 with R, or -1 with F. */
+int request_finish(struct container *c, struct request *q, const struct sink *to, bool last, struct exec_result *r, struct failure *f);
+/* Close what is left of it and remove its cgroup (after its answer) */
+void request_end(struct container *c, struct request *q);
+/* The job's files of stream FILES written into the work dir by init. 0, or -1 with F set */
+int request_unpack(struct container *c, int files, struct failure *f);
+/* A program forked ahead into the next cgroup: asked of init (MSG_FORK_AHEAD),
+ * then init's answer taken (MSG_AHEAD_READY or MSG_AHEAD_FAILED), which comes
+ * once the container is built */
+void request_ask_ahead(struct container *c);
+void request_take_ahead(struct container *c);
+/* After an answer: the next execution's cgroup, and a program forked ahead into it */
+void request_prepare_next(struct container *c);
+/* A frame of the served protocol on FD: TYPE, the 32-bit length, DATA */
+int frame_write(int fd, enum msg type, const void *data, size_t n);
 
-/* serve.c: hold mode's exec requests (docs/launcher.md, "Served execs") */
+/* serve.c: hold mode's requests (docs/launcher.md, "Served execs"); the launcher's exit code */
 int serve(const struct opts *o, struct container *c);
-int frame_write(int fd, char type, const void *data, size_t n);
-/* in the container's init: fork the program of one served request; returns its wait pipe, or -1 */
-int served_fork(const struct opts *container, int ctl, const int *fds, int nfds, bool priv, pid_t *pid);
-/* in the container's init, after forking P: its pidfd to the launcher on CTL (a
- * message of TYPE, after FD when FD >= 0; always sent, the launcher waits for
- * it), then its pid on the wait pipe WT (container.c) */
-void report_forked(int ctl, char type, int fd, int wt, pid_t p);
-/* in the container's init: fork a program ahead of its request (serve.c); returns its wait pipe, or -1 */
-int ahead_fork(const struct opts *container, int ctl, const int *fds, int nfds, bool priv, pid_t *pid);
 
 /* status.c */
 void status_result(int fd, const struct exec_result *r, const int64_t *timings, int ntimings);

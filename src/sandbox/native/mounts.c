@@ -71,7 +71,7 @@ static unsigned long locked_flags(int fd) {
 }
 
 /* Bind SRCFD read-only at DEST below ROOT. */
-static int bind_ro(int root, int srcfd, const char *dest, struct failure *f, const char *step) {
+static int bind_ro(int root, int srcfd, const char *dest, struct failure *f, enum step step) {
   struct stat st;
   char a[32], b[32], last[256];
   int parent;
@@ -104,13 +104,13 @@ static int mount_tmpfs_at(int root, const char *dest, const char *data, unsigned
   return rc;
 }
 
-static int bind_scratch_dir(int root, const char *name, const char *dest, struct failure *f) {
+static int bind_scratch_dir(int root, const char *name, const char *dest, enum step step, struct failure *f) {
   char src[64], a[32], b[32];
   snprintf(src, sizeof src, STAGE "/%s", name);
   int s = open(src, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   int mp = s < 0 ? -1 : open_mountpoint(root, dest, true, NULL, NULL, 0);
   int rc = mp < 0 ? -1 : mount(fdpath(s, a), fdpath(mp, b), NULL, MS_BIND, NULL);
-  if (rc < 0) fail_set(f, !strcmp(name, "tmp") ? "bind-tmp" : !strcmp(name, "shm") ? "bind-shm" : "bind-workdir", errno);
+  if (rc < 0) fail_set(f, step, errno);
   if (s >= 0) close(s);
   if (mp >= 0) close(mp);
   return rc;
@@ -138,19 +138,19 @@ static const char *const dev_nodes[] = { "null", "zero", "full", "random", "uran
 
 static int setup_dev(int root, struct failure *f) {
   char b[32];
-  if (mount_tmpfs_at(root, "dev", "mode=0755,size=64k", MS_NOSUID | MS_NOEXEC, 0755) < 0) { fail_set(f, "mount-dev", errno); return -1; }
+  if (mount_tmpfs_at(root, "dev", "mode=0755,size=64k", MS_NOSUID | MS_NOEXEC, 0755) < 0) { fail_set(f, STEP_MOUNT_DEV, errno); return -1; }
   int dev = openat(root, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (dev < 0) { fail_set(f, "mount-dev", errno); return -1; }
+  if (dev < 0) { fail_set(f, STEP_MOUNT_DEV, errno); return -1; }
   /* the mount points are made in the fresh, empty tmpfs through its fd: nothing
    * in it can be a link yet, so no walk from the root is needed */
   for (const char *const *n = dev_nodes; *n; n++) {
     char host[64], a[32];
     snprintf(host, sizeof host, "/dev/%s", *n);
     int src = open(host, O_PATH | O_CLOEXEC);
-    if (src < 0) { fail_set(f, "dev-node", errno); close(dev); return -1; }
+    if (src < 0) { fail_set(f, STEP_DEV_NODE, errno); close(dev); return -1; }
     int mp = openat(dev, *n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (mp < 0 || mount(fdpath(src, a), fdpath(mp, b), NULL, MS_BIND, NULL) < 0) {
-      fail_set(f, "dev-node", errno); if (mp >= 0) close(mp); close(src); close(dev); return -1;
+      fail_set(f, STEP_DEV_NODE, errno); if (mp >= 0) close(mp); close(src); close(dev); return -1;
     }
     close(mp);
     close(src);
@@ -159,15 +159,15 @@ static int setup_dev(int root, struct failure *f) {
     { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" }, { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
   };
   for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
-    if (symlinkat(links[i][0], dev, links[i][1]) < 0) { fail_set(f, "dev-links", errno); close(dev); return -1; }
+    if (symlinkat(links[i][0], dev, links[i][1]) < 0) { fail_set(f, STEP_DEV_LINKS, errno); close(dev); return -1; }
   /* a private /dev/shm: a directory of the job's scratch tmpfs, like /tmp,
    * so POSIX shared memory never reaches another job and shares the disk limit */
-  if (mkdirat(dev, "shm", 0755) < 0) { fail_set(f, "bind-shm", errno); close(dev); return -1; }
+  if (mkdirat(dev, "shm", 0755) < 0) { fail_set(f, STEP_BIND_SHM, errno); close(dev); return -1; }
   close(dev);
-  if (bind_scratch_dir(root, "shm", "dev/shm", f) < 0) return -1;
+  if (bind_scratch_dir(root, "shm", "dev/shm", STEP_BIND_SHM, f) < 0) return -1;
   int d = openat(root, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (d < 0 || mount(NULL, fdpath(d, b), NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0) {
-    fail_set(f, "remount-dev-ro", errno); if (d >= 0) close(d); return -1;
+    fail_set(f, STEP_REMOUNT_DEV_RO, errno); if (d >= 0) close(d); return -1;
   }
   close(d);
   return 0;
@@ -177,7 +177,7 @@ static int setup_proc(int root, struct failure *f) {
   char b[32];
   int mp = open_mountpoint(root, "proc", true, NULL, NULL, 0);
   if (mp < 0 || mount("proc", fdpath(mp, b), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
-    fail_set(f, "mount-proc", errno); if (mp >= 0) close(mp); return -1;
+    fail_set(f, STEP_MOUNT_PROC, errno); if (mp >= 0) close(mp); return -1;
   }
   close(mp);
   /* masked files are covered by an empty regular file bound read-only: reads
@@ -185,7 +185,7 @@ static int setup_proc(int root, struct failure *f) {
   int mk = open(STAGE "/empty", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (mk >= 0) close(mk);
   int null = open(STAGE "/empty", O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (mk < 0 || null < 0) { fail_set(f, "mask-proc", errno); if (null >= 0) close(null); return -1; }
+  if (mk < 0 || null < 0) { fail_set(f, STEP_MASK_PROC, errno); if (null >= 0) close(null); return -1; }
   /* The first masked file gets the empty file bound and remounted read-only;
    * every other one gets a bind of that mount, which carries its read-only flag
    * (a bind copies the mount flags): one mount call each instead of two. */
@@ -201,7 +201,7 @@ static int setup_proc(int root, struct failure *f) {
       ro = openat(root, *p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
       rc = ro < 0 ? -1 : mount(NULL, fdpath(ro, b), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(null), NULL);
     }
-    if (rc < 0) { fail_set(f, "mask-proc", errno); close(null); if (ro >= 0) close(ro); return -1; }
+    if (rc < 0) { fail_set(f, STEP_MASK_PROC, errno); close(null); if (ro >= 0) close(ro); return -1; }
   }
   close(null);
   if (ro >= 0) close(ro);
@@ -216,18 +216,18 @@ static int setup_proc(int root, struct failure *f) {
                      : mount("tmpfs", fdpath(t, b), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555");
     close(t);
     if (rc == 0 && ro < 0 && (ro = openat(root, *p, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC)) < 0) rc = -1;
-    if (rc < 0) { fail_set(f, "mask-proc", errno); if (ro >= 0) close(ro); return -1; }
+    if (rc < 0) { fail_set(f, STEP_MASK_PROC, errno); if (ro >= 0) close(ro); return -1; }
   }
   if (ro >= 0) close(ro);
   /* /proc/sys read-only: bind it onto itself, then remount */
   int sys = openat(root, "proc/sys", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
   if (sys < 0 || mount(fdpath(sys, b), fdpath(sys, b), NULL, MS_BIND | MS_REC, NULL) < 0) {
-    fail_set(f, "proc-sys-ro", errno); if (sys >= 0) close(sys); return -1;
+    fail_set(f, STEP_PROC_SYS_RO, errno); if (sys >= 0) close(sys); return -1;
   }
   close(sys);
   sys = openat(root, "proc/sys", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
   if (sys < 0 || mount(NULL, fdpath(sys, b), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
-    fail_set(f, "proc-sys-ro", errno); if (sys >= 0) close(sys); return -1;
+    fail_set(f, STEP_PROC_SYS_RO, errno); if (sys >= 0) close(sys); return -1;
   }
   close(sys);
   return 0;
@@ -236,36 +236,36 @@ static int setup_proc(int root, struct failure *f) {
 int mounts_setup(const struct opts *o, int rootfs_fd, const int *bind_fds, struct failure *f) {
   char data[128];
   /* 1. nothing we mount propagates back to the host */
-  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) { fail_set(f, "mount-private", errno); return -1; }
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) { fail_set(f, STEP_MOUNT_PRIVATE, errno); return -1; }
   /* 2. the scratch tmpfs (the disk limit) holds the overlay's upper and work dirs */
-  if (fchdir(rootfs_fd) < 0) { fail_set(f, "chdir-rootfs", errno); return -1; }
+  if (fchdir(rootfs_fd) < 0) { fail_set(f, STEP_CHDIR_ROOTFS, errno); return -1; }
   snprintf(data, sizeof data, "size=%ldm,mode=0755", o->scratch_mb);
-  if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, data) < 0) { fail_set(f, "mount-scratch", errno); return -1; }
+  if (mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, data) < 0) { fail_set(f, STEP_MOUNT_SCRATCH, errno); return -1; }
   if (mkdir(STAGE "/upper", 0755) < 0 || mkdir(STAGE "/work", 0755) < 0 || mkdir(NEWROOT, 0755) < 0 ||
       mkdir(STAGE "/tmp", 0755) < 0 || chmod(STAGE "/tmp", 01777) < 0 || mkdir(STAGE "/shm", 0755) < 0 ||
       chmod(STAGE "/shm", 01777) < 0 || mkdir(STAGE "/box", 0755) < 0) {
-    fail_set(f, "mount-scratch", errno); return -1;
+    fail_set(f, STEP_MOUNT_SCRATCH, errno); return -1;
   }
   /* 3. overlay: lower is the image (our cwd, so the path cannot be shadowed) */
   if (mount("overlay", NEWROOT, "overlay", MS_NOSUID | MS_NODEV,
             "lowerdir=.,upperdir=" STAGE "/upper,workdir=" STAGE "/work") < 0) {
-    fail_set(f, "mount-overlay", errno); return -1;
+    fail_set(f, STEP_MOUNT_OVERLAY, errno); return -1;
   }
   int root = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) { fail_set(f, "open-newroot", errno); return -1; }
+  if (root < 0) { fail_set(f, STEP_OPEN_NEWROOT, errno); return -1; }
   /* 4. read-only binds of host paths (the host image's /usr, ...) */
   for (int i = 0; i < o->nbinds; i++)
-    if (bind_fds[i] >= 0 && bind_ro(root, bind_fds[i], o->binds[i].dest, f, "bind") < 0) goto out;
+    if (bind_fds[i] >= 0 && bind_ro(root, bind_fds[i], o->binds[i].dest, f, STEP_BIND) < 0) goto out;
   /* 5. a minimal /dev, a fresh /proc with the host-revealing entries masked */
   if (setup_dev(root, f) < 0 || setup_proc(root, f) < 0) goto out;
   /* 6. /tmp and the work dir are directories of the scratch tmpfs itself, bound
    * into place: they share the disk limit, belong to the sandbox user whoever
    * owns the image's own /tmp, and need no copy-up. */
-  if (bind_scratch_dir(root, "tmp", "tmp", f) < 0 || bind_scratch_dir(root, "box", o->workdir + 1, f) < 0) goto out;
+  if (bind_scratch_dir(root, "tmp", "tmp", STEP_BIND_TMP, f) < 0 || bind_scratch_dir(root, "box", o->workdir + 1, STEP_BIND_WORKDIR, f) < 0) goto out;
   close(root);
   /* 7. pivot_root into the new root and let go of the host's tree */
-  if (chdir(NEWROOT) < 0) { fail_set(f, "pivot-root", errno); return -1; }
-  if (syscall(SYS_pivot_root, ".", ".") < 0) { fail_set(f, "pivot-root", errno); return -1; }
+  if (chdir(NEWROOT) < 0) { fail_set(f, STEP_PIVOT_ROOT, errno); return -1; }
+  if (syscall(SYS_pivot_root, ".", ".") < 0) { fail_set(f, STEP_PIVOT_ROOT, errno); return -1; }
   return 0; /* the old root is detached by mounts_detach_old */
 out:
   close(root);
@@ -273,10 +273,10 @@ out:
 }
 
 /* After pivot_root(".", "."), the old root is mounted on top of the new one
- * and is our cwd: detach it (its unmount waits for an RCU grace period, so
- * one-shot overlaps it with the program's set-up), then move to the new root. */
+ * and is our cwd: detach it (its unmount waits for an RCU grace period),
+ * then move to the new root. Init forks no program before this. */
 int mounts_detach_old(struct failure *f) {
-  if (umount2(".", MNT_DETACH) < 0) { fail_set(f, "umount-oldroot", errno); return -1; }
-  if (chdir("/") < 0) { fail_set(f, "pivot-root", errno); return -1; }
+  if (umount2(".", MNT_DETACH) < 0) { fail_set(f, STEP_UMOUNT_OLDROOT, errno); return -1; }
+  if (chdir("/") < 0) { fail_set(f, STEP_PIVOT_ROOT, errno); return -1; }
   return 0;
 }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int num(const char *name, const char *v, long min, long max, long *out, char *err, size_t errlen) {
   char *end;
@@ -25,14 +27,19 @@ static void exec_defaults(struct opts *o) {
   o->status_fd = -1;
 }
 
-/* Parses argv[i...] into O. EXEC_ONLY (a served request): container options are refused. */
+/* Parses argv[i...] into O. EXEC_ONLY (a served request): container options
+ * are refused. Otherwise (a command line) the exec options are also kept in
+ * o->request, with "--" and the program: a one-shot's one request. */
 static int parse(struct opts *o, int argc, char **argv, int i, bool exec_only, char *err, size_t errlen) {
+  if (!exec_only && !(o->request = malloc(sizeof *o->request * (size_t)(argc + 2)))) { snprintf(err, errlen, "out of memory"); return -1; }
   for (; i < argc; i++) {
     const char *a = argv[i];
     long v;
+    int first = i;
+    bool container_option = false;
 #define NEED(k) do { if (i + (k) >= argc) { snprintf(err, errlen, "%s needs %d argument(s)", a, (k)); return -1; } } while (0)
 #define NUM(field, min, max) do { NEED(1); if (num(a, argv[++i], min, max, &v, err, errlen)) return -1; o->field = v; } while (0)
-#define CONTAINER_ONLY() do { if (exec_only) { snprintf(err, errlen, "%s is a container option: not allowed in an exec request", a); return -1; } } while (0)
+#define CONTAINER_ONLY() do { container_option = true; if (exec_only) { snprintf(err, errlen, "%s is a container option: not allowed in an exec request", a); return -1; } } while (0)
     if (!strcmp(a, "--")) { i++; break; }
     else if (!strcmp(a, "--hold")) { CONTAINER_ONLY(); o->mode = MODE_HOLD; }
     else if (!strcmp(a, "--rootfs")) { CONTAINER_ONLY(); NEED(1); o->rootfs = argv[++i]; }
@@ -92,8 +99,14 @@ static int parse(struct opts *o, int argc, char **argv, int i, bool exec_only, c
 #undef CONTAINER_ONLY
 #undef NUM
 #undef NEED
+    if (!exec_only && !container_option) for (int k = first; k <= i; k++) o->request[o->nrequest++] = argv[k];
   }
   o->argv = argv + i;
+  if (!exec_only) {
+    o->request[o->nrequest++] = "--";
+    for (int k = i; k < argc; k++) o->request[o->nrequest++] = argv[k];
+    o->request[o->nrequest] = NULL;
+  }
   return 0;
 }
 
@@ -127,6 +140,8 @@ int opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen) 
 int opts_parse_exec(struct opts *o, const struct opts *container, int argc, char **argv, char *err, size_t errlen) {
   *o = *container; /* identity, work dir, scratch size and cgroups are the container's */
   o->mode = MODE_SERVED;
+  o->request = NULL;
+  o->nrequest = 0;
   o->unpack = false;
   o->unpack_first = 0;
   o->nenv = 0;
@@ -141,4 +156,33 @@ int opts_parse_exec(struct opts *o, const struct opts *container, int argc, char
   if (o->unpack && o->argv[0]) { snprintf(err, errlen, "--unpack takes no program"); return -1; }
   if (o->unpack_first && (!o->argv[0] || o->unpack)) { snprintf(err, errlen, "--unpack-first needs a program, and no --unpack"); return -1; }
   return finish(o, err, errlen);
+}
+
+int opts_split(char *buf, size_t n, char **argv, int max) {
+  int argc = 0;
+  if (n && buf[n - 1]) return -1;
+  for (size_t i = 0; i < n; ) {
+    if (argc == max - 1) return -1;
+    argv[argc++] = buf + i;
+    i += strlen(buf + i) + 1;
+  }
+  argv[argc] = NULL;
+  return argc;
+}
+
+int opts_read_request(int fd, const struct opts *container, struct opts *eo, char **args, struct failure *f) {
+  char err[512];
+  struct stat st;
+  *args = NULL;
+  if (fstat(fd, &st) < 0) { fail_set(f, STEP_SERVED_REQUEST, errno); return -1; }
+  if (st.st_size > (off_t)MAX_REQUEST_ARGS_BYTES) { fail_set(f, STEP_SERVED_REQUEST, E2BIG); return -1; }
+  /* the strings, then their argv (which points into them): freed together */
+  size_t size = (size_t)st.st_size, at = (size + 1 + 7) & ~(size_t)7;
+  if (!(*args = malloc(at + sizeof(char *) * MAX_REQUEST_ARGS))) { fail_set(f, STEP_SERVED_REQUEST, ENOMEM); return -1; }
+  ssize_t got = pread(fd, *args, size, 0);
+  if (got != st.st_size) { fail_set(f, STEP_SERVED_REQUEST, got < 0 ? errno : EIO); return -1; }
+  char **argv = (char **)(void *)(*args + at);
+  int argc = opts_split(*args, size, argv, MAX_REQUEST_ARGS);
+  if (argc < 0 || opts_parse_exec(eo, container, argc, argv, err, sizeof err) < 0) { fail_set(f, STEP_SERVED_REQUEST, EINVAL); return -1; }
+  return 0;
 }

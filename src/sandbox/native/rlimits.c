@@ -20,27 +20,27 @@
 #define MSGQUEUE_BYTES_MAX (128 << 10)
 #define MEMLOCK_BYTES_MAX (1 << 20)
 
-static int lim(int res, rlim_t v, struct failure *f, const char *step) {
+static int lim(int res, rlim_t v, struct failure *f, enum step step) {
   struct rlimit r = { v, v };
   if (setrlimit(res, &r) < 0) { fail_set(f, step, errno); return -1; }
   return 0;
 }
 
 /* at most V: never above the hard limit we were given (raising it would need a capability on the host) */
-static int lim_at_most(int res, rlim_t v, struct failure *f, const char *step) {
+static int lim_at_most(int res, rlim_t v, struct failure *f, enum step step) {
   struct rlimit r;
   if (getrlimit(res, &r) < 0) { fail_set(f, step, errno); return -1; }
   return lim(res, r.rlim_max < v ? r.rlim_max : v, f, step);
 }
 
 int rlimits_apply(const struct opts *o, struct failure *f) {
-  if (lim(RLIMIT_CORE, 0, f, "rlimit-core")) return -1;
-  if (lim(RLIMIT_NOFILE, (rlim_t)o->open_files, f, "rlimit-nofile")) return -1;
-  if (lim(RLIMIT_STACK, (rlim_t)o->stack_mb << 20, f, "rlimit-stack")) return -1;
-  if (lim(RLIMIT_FSIZE, (rlim_t)o->file_size_mb << 20, f, "rlimit-fsize")) return -1;
-  if (o->cpu_ms > 0 && lim(RLIMIT_CPU, (rlim_t)(o->cpu_ms + 999) / 1000 + 1, f, "rlimit-cpu")) return -1;
-  if (lim_at_most(RLIMIT_SIGPENDING, SIGPENDING_MAX, f, "rlimit-sigpending")) return -1;
-  if (lim_at_most(RLIMIT_MSGQUEUE, MSGQUEUE_BYTES_MAX, f, "rlimit-msgqueue")) return -1;
-  if (lim_at_most(RLIMIT_MEMLOCK, MEMLOCK_BYTES_MAX, f, "rlimit-memlock")) return -1;
+  if (lim(RLIMIT_CORE, 0, f, STEP_RLIMIT_CORE)) return -1;
+  if (lim(RLIMIT_NOFILE, (rlim_t)o->open_files, f, STEP_RLIMIT_NOFILE)) return -1;
+  if (lim(RLIMIT_STACK, (rlim_t)o->stack_mb << 20, f, STEP_RLIMIT_STACK)) return -1;
+  if (lim(RLIMIT_FSIZE, (rlim_t)o->file_size_mb << 20, f, STEP_RLIMIT_FSIZE)) return -1;
+  if (o->cpu_ms > 0 && lim(RLIMIT_CPU, (rlim_t)(o->cpu_ms + 999) / 1000 + 1, f, STEP_RLIMIT_CPU)) return -1;
+  if (lim_at_most(RLIMIT_SIGPENDING, SIGPENDING_MAX, f, STEP_RLIMIT_SIGPENDING)) return -1;
+  if (lim_at_most(RLIMIT_MSGQUEUE, MSGQUEUE_BYTES_MAX, f, STEP_RLIMIT_MSGQUEUE)) return -1;
+  if (lim_at_most(RLIMIT_MEMLOCK, MEMLOCK_BYTES_MAX, f, STEP_RLIMIT_MEMLOCK)) return -1;
   return 0;
 }

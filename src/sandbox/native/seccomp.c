@@ -207,8 +207,8 @@ static int seccomp_build(struct sock_filter *prog, int max) {
 int seccomp_install(struct failure *f) {
   struct sock_filter prog[512];
   int n = seccomp_build(prog, 512);
-  if (n < 0) { fail_set(f, "seccomp", E2BIG); return -1; }
+  if (n < 0) { fail_set(f, STEP_SECCOMP, E2BIG); return -1; }
   struct sock_fprog fp = { .len = (unsigned short)n, .filter = prog };
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0) { fail_set(f, "seccomp", errno); return -1; }
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0) { fail_set(f, STEP_SECCOMP, errno); return -1; }
   return 0;
 }

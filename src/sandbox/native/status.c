@@ -81,7 +81,7 @@ int status_failure_str(char *buf, size_t size, const struct failure *f, const ch
              f->interpreter[0] ? ",\"interpreter\":\"" : "", interp, f->interpreter[0] ? "\"" : "", f->scratch ? ",\"scratch\":true" : "");
   }
   int n = snprintf(buf, size, "{\"status\":\"internal_error\",\"step\":\"%s\",\"errno\":%d,\"message\":\"%s\"%s}\n",
-                   f->step, f->err, esc, exec);
+                   step_name(f->step), f->err, esc, exec);
   return n < (int)size ? n : (int)size - 1;
 }
 

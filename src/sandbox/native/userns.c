@@ -14,29 +14,30 @@
 #include <linux/securebits.h>
 #include <sys/prctl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 int userns_write_maps(pid_t pid, uid_t in_uid, uid_t out_uid, gid_t in_gid, gid_t out_gid, bool privileged, struct failure *f) {
   char path[64], line[64];
   if (!privileged) {
     snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
-    if (write_file(path, "deny") < 0) { fail_set(f, "userns-setgroups", errno); return -1; }
+    if (write_file(path, "deny") < 0) { fail_set(f, STEP_USERNS_SETGROUPS, errno); return -1; }
   }
   snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
   snprintf(line, sizeof line, "%u %u 1\n", in_uid, out_uid);
-  if (write_file(path, line) < 0) { fail_set(f, "userns-uid-map", errno); return -1; }
+  if (write_file(path, line) < 0) { fail_set(f, STEP_USERNS_UID_MAP, errno); return -1; }
   snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
   snprintf(line, sizeof line, "%u %u 1\n", in_gid, out_gid);
-  if (write_file(path, line) < 0) { fail_set(f, "userns-gid-map", errno); return -1; }
+  if (write_file(path, line) < 0) { fail_set(f, STEP_USERNS_GID_MAP, errno); return -1; }
   return 0;
 }
 
 /* Take on the inside identity. As root we also drop the supplementary groups
  * inherited from host root (they would carry kgid 0 into the sandbox). */
 int userns_become(uid_t uid, gid_t gid, bool privileged, struct failure *f) {
-  if (privileged && setgroups(0, NULL) < 0) { fail_set(f, "setgroups", errno); return -1; }
-  if (setresgid(gid, gid, gid) < 0) { fail_set(f, "setresgid", errno); return -1; }
-  if (setresuid(uid, uid, uid) < 0) { fail_set(f, "setresuid", errno); return -1; }
+  if (privileged && setgroups(0, NULL) < 0) { fail_set(f, STEP_SETGROUPS, errno); return -1; }
+  if (setresgid(gid, gid, gid) < 0) { fail_set(f, STEP_SETRESGID, errno); return -1; }
+  if (setresuid(uid, uid, uid) < 0) { fail_set(f, STEP_SETRESUID, errno); return -1; }
   return 0;
 }
 
@@ -52,21 +53,63 @@ int userns_become(uid_t uid, gid_t gid, bool privileged, struct failure *f) {
  * after the clone (userns_owner_restore); nothing else runs in between. */
 int userns_owner_become(uid_t uid, gid_t gid, struct userns_owner *saved, struct failure *f) {
   saved->securebits = prctl(PR_GET_SECUREBITS);
-  if (saved->securebits < 0 || prctl(PR_SET_SECUREBITS, saved->securebits | SECBIT_NO_SETUID_FIXUP) < 0) { fail_set(f, "userns-owner", errno); return -1; }
+  if (saved->securebits < 0 || prctl(PR_SET_SECUREBITS, saved->securebits | SECBIT_NO_SETUID_FIXUP) < 0) { fail_set(f, STEP_USERNS_OWNER, errno); return -1; }
   if (setresgid((gid_t)-1, gid, (gid_t)-1) < 0 || setresuid((uid_t)-1, uid, (uid_t)-1) < 0) {
     int e = errno;
     (void)!setresgid((gid_t)-1, 0, (gid_t)-1); /* our euid is still 0: it cannot fail */
     prctl(PR_SET_SECUREBITS, saved->securebits);
-    fail_set(f, "userns-owner", e);
+    fail_set(f, STEP_USERNS_OWNER, e);
     return -1;
   }
   return 0;
 }
 
 int userns_owner_restore(const struct userns_owner *saved, struct failure *f) {
-  if (setresuid((uid_t)-1, 0, (uid_t)-1) < 0 || setresgid((gid_t)-1, 0, (gid_t)-1) < 0) { fail_set(f, "userns-owner", errno); return -1; }
-  if (prctl(PR_SET_SECUREBITS, saved->securebits) < 0) { fail_set(f, "userns-owner", errno); return -1; }
+  if (setresuid((uid_t)-1, 0, (uid_t)-1) < 0 || setresgid((gid_t)-1, 0, (gid_t)-1) < 0) { fail_set(f, STEP_USERNS_OWNER, errno); return -1; }
+  if (prctl(PR_SET_SECUREBITS, saved->securebits) < 0) { fail_set(f, STEP_USERNS_OWNER, errno); return -1; }
   /* a change of effective uid made us non-dumpable: as we were */
   prctl(PR_SET_DUMPABLE, 1);
+  return 0;
+}
+
+/* Per-user counters of the kernel, bounded for this container inside its own
+ * user namespace (/proc/sys/user of a namespace holds the limits of that
+ * namespace, writable by whoever has CAP_SYS_RESOURCE in it: init). Every
+ * program runs as the one inside uid, so each bound is the whole container's
+ * share; the kernel charges the same counts to the namespace's owner on the
+ * host too (userns_owner_become), whose own limits are the host's.
+ * Namespaces: programs may make none (seccomp says so too); each execution
+ * gets a cgroup and an IPC namespace from its process before the filter
+ * (program.c), and those are freed a little after it ends, so their bound
+ * leaves room for bursts. */
+static const struct { const char *name; long value; const char *host; } userns_limits[] = {
+  { "max_user_namespaces", 0, NULL }, { "max_mnt_namespaces", 0, NULL }, { "max_pid_namespaces", 0, NULL },
+  { "max_uts_namespaces", 0, NULL }, { "max_time_namespaces", 0, NULL },
+  { "max_net_namespaces", 1, NULL },    /* the container's own, made by init's thread (net.c) */
+  { "max_ipc_namespaces", 1024, NULL }, { "max_cgroup_namespaces", 1024, NULL },
+  /* inotify: at most an eighth of what the host allows one user (whose limit
+   * the owner's other containers and, rootless, the runner share), and no
+   * more than a program needs (a 1 GiB machine allows 8192 watches per user) */
+  { "max_inotify_instances", 16, "/proc/sys/fs/inotify/max_user_instances" },
+  { "max_inotify_watches", 8192, "/proc/sys/fs/inotify/max_user_watches" },
+  { "max_fanotify_groups", 0, NULL }, { "max_fanotify_marks", 0, NULL },
+};
+#define HOST_SHARE 8
+
+int userns_set_limits(struct failure *f) {
+  for (size_t i = 0; i < sizeof userns_limits / sizeof userns_limits[0]; i++) {
+    long v = userns_limits[i].value;
+    char buf[32];
+    /* the host's own per-user limit, read before our /proc is mounted */
+    if (userns_limits[i].host && read_fileat(AT_FDCWD, userns_limits[i].host, buf, sizeof buf) > 0) {
+      long host = strtol(buf, NULL, 10) / HOST_SHARE;
+      if (host >= 1 && host < v) v = host;
+    }
+    char path[64], value[32];
+    snprintf(path, sizeof path, "/proc/sys/user/%s", userns_limits[i].name);
+    snprintf(value, sizeof value, "%ld", v);
+    /* a limit this kernel does not have (fanotify's came in 5.13) is not a failure */
+    if (write_file(path, value) < 0 && errno != ENOENT) { fail_set(f, STEP_USERNS_LIMITS, errno); return -1; }
+  }
   return 0;
 }

@@ -1,4 +1,4 @@
-/* Small helpers: files, time, full reads and writes. */
+/* Small helpers: failures, files, time, full reads and writes, messages with fds. */
 #include "launcher.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -9,10 +9,26 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-void fail_set(struct failure *f, const char *step, int err) {
+void fail_set(struct failure *f, enum step step, int err) {
   memset(f, 0, sizeof *f);
-  snprintf(f->step, sizeof f->step, "%s", step);
+  f->step = step;
   f->err = err ? err : EIO;
+}
+
+/* The step list (steps.h): its names, by identifier */
+static const char *const step_names[] = {
+  [STEP_NONE] = "",
+#define WARREN_STEP_NAME(id, name, meaning) [STEP_##id] = name,
+  WARREN_STEPS(WARREN_STEP_NAME)
+#undef WARREN_STEP_NAME
+};
+
+const char *step_name(enum step step) {
+  return (unsigned)step < sizeof step_names / sizeof step_names[0] ? step_names[step] : "unknown";
+}
+
+void close_fds(const int *fds, int n) {
+  for (int i = 0; i < n; i++) if (fds[i] >= 0) close(fds[i]);
 }
 
 int write_all(int fd, const void *buf, size_t n) {
@@ -78,13 +94,9 @@ int64_t now_us(void) {
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int send_fds(int sock, const int *fds, int n) { return send_msg(sock, 0, fds, n); }
-
-int recv_fds(int sock, int *fds, int max) { char type; return recv_msg(sock, &type, fds, max); }
-
 /* Pass file descriptors over a unix socket (SCM_RIGHTS), with one byte of data: the message's type. */
-int send_msg(int sock, char type, const int *fds, int n) {
-  char byte = type, ctrl[CMSG_SPACE(sizeof(int) * 16)];
+int send_msg(int sock, enum msg type, const int *fds, int n) {
+  char byte = (char)type, ctrl[CMSG_SPACE(sizeof(int) * 16)];
   if (n < 0 || n > 16) { errno = EINVAL; return -1; }
   struct iovec iov = { &byte, 1 };
   struct msghdr m = { 0 };
@@ -106,7 +118,7 @@ int send_msg(int sock, char type, const int *fds, int n) {
 }
 
 /* Receive up to MAX fds (close-on-exec) and the message's type; returns how many, -1 on error or EOF. */
-int recv_msg(int sock, char *type, int *fds, int max) {
+int recv_msg(int sock, enum msg *type, int *fds, int max) {
   char byte, ctrl[CMSG_SPACE(sizeof(int) * 16)];
   struct iovec iov = { &byte, 1 };
   struct msghdr m = { 0 };
@@ -115,7 +127,7 @@ int recv_msg(int sock, char *type, int *fds, int max) {
   ssize_t r;
   while ((r = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
   if (r <= 0) { if (r == 0) errno = EPIPE; return -1; }
-  *type = byte;
+  *type = (enum msg)byte;
   int n = 0;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;

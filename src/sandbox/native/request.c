@@ -1,0 +1,400 @@
+/* One request, the launcher's side: the same for a served request and for
+ * the one request of a one-shot run.
+ *
+ *   request_prepare       its arguments in a memfd, its limits written into
+ *                         its execution's cgroup (made ahead, below the
+ *                         container's own); a one-shot's while init builds
+ *   request_start         its pipes, and the hand-over: to the program forked
+ *                         ahead when there is one, else to init (MSG_FORK)
+ *   request_finish        the program's output drained to the caller up to
+ *                         the output cap, its wall-clock, CPU and output
+ *                         limits enforced from here, a cancel obeyed, its
+ *                         accounting read and its status decided
+ *   request_end           its cgroup removed (after the answer)
+ *   request_prepare_next  the next execution's cgroup, and a program forked
+ *                         ahead into it, while the caller reads the answer
+ *
+ * The launcher never runs inside the container, so nothing in the container
+ * can see or signal it. Set-up failures of init or the program come back as
+ * {step, errno} on the failure pipe: a program that did not start never gets
+ * an exit code.
+ */
+#include "launcher.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int frame_write(int fd, enum msg type, const void *data, size_t n) {
+  unsigned char h[5] = { (unsigned char)type, (unsigned char)n, (unsigned char)(n >> 8), (unsigned char)(n >> 16), (unsigned char)(n >> 24) };
+  struct iovec iov[2] = { { h, sizeof h }, { (void *)data, n } };
+  size_t total = sizeof h + n, done = 0;
+  while (done < total) {
+    ssize_t w = writev(fd, iov, 2);
+    if (w < 0) { if (errno == EINTR) continue; return -1; }
+    done += (size_t)w;
+    for (int i = 0; i < 2; i++) { /* advance past what was written */
+      size_t k = (size_t)w < iov[i].iov_len ? (size_t)w : iov[i].iov_len;
+      iov[i].iov_base = (char *)iov[i].iov_base + k; iov[i].iov_len -= k; w -= (ssize_t)k;
+    }
+  }
+  return 0;
+}
+
+static void close_pipe(int p[2]) {
+  for (int i = 0; i < 2; i++) if (p[i] >= 0) { close(p[i]); p[i] = -1; }
+}
+
+/* Its arguments in a memfd: init, or the program forked ahead, parses them
+ * again itself, on top of the container's options (opts_read_request) */
+static int request_memfd(struct request *q, struct failure *f) {
+  q->req = (int)syscall(SYS_memfd_create, "request", MFD_CLOEXEC);
+  if (q->req < 0 || write_all(q->req, q->args, q->arglen) < 0) { fail_set(f, STEP_REQUEST_MEMFD, errno); return -1; }
+  return 0;
+}
+
+/* The execution's cgroup: the container's next one, made ahead, with the
+ * request's limits written. The container's own bound first: a lower one
+ * than the last execution's is reached by reclaim. The cgroup is the
+ * request's from here on (removed by request_end); a program forked ahead
+ * into it is used by this request or killed with it. */
+static int request_cgroup(struct container *c, struct request *q, struct failure *f) {
+  if (!c->own.n) return 0;
+  if (container_next_cgroup(c, f) < 0 || cgroup_limit_own(&c->own, &q->eo, f) < 0 || cgroup_limit(&c->next, &q->eo, f) < 0) {
+    request_take_ahead(c); /* init's answer, if one is due, is not left on the socket */
+    container_drop_ahead(c);
+    cgroup_destroy(&c->next);
+    return -1;
+  }
+  q->cg = c->next;
+  c->next.n = 0;
+  return 0;
+}
+
+static int request_pipes(struct request *q, struct failure *f) {
+  if (pipe2(q->out, O_CLOEXEC) || pipe2(q->err, O_CLOEXEC) || pipe2(q->fail, O_CLOEXEC) || pipe2(q->wt, O_CLOEXEC)) {
+    fail_set(f, STEP_PIPE, errno);
+    return -1;
+  }
+  return 0;
+}
+
+/* To the program forked ahead into this cgroup, if it is there or asked for
+ * (MSG_RUN on its socket, where it waits, or will; its pid comes on its own
+ * wait pipe); else to init (MSG_FORK). */
+static int request_hand_over(struct container *c, struct request *q, struct failure *f) {
+  if (q->cg.n && (c->ahead.active || c->ahead.asked)) {
+    int fds[RUN_FDS] = { [RUN_STDOUT] = q->out[1], [RUN_STDERR] = q->err[1], [RUN_FAIL] = q->fail[1], [RUN_STDIN] = q->in, [RUN_REQUEST] = q->req };
+    if (send_msg(c->ahead.sock, MSG_RUN, fds, RUN_FDS) == 0) {
+      close_pipe(q->wt);
+      q->wt[0] = dup(c->ahead.wait);
+      q->ahead = true;
+      return 0;
+    }
+  }
+  /* no program ahead, or it is gone: init forks one */
+  int fds[FD_CGROUPS + 2 * MAX_CGROUPS] = {
+    [FD_STDOUT] = q->out[1], [FD_STDERR] = q->err[1], [FD_FAIL] = q->fail[1], [FD_WAIT] = q->wt[1], [FD_STDIN] = q->in, [FD_REQUEST] = q->req,
+  };
+  int n = FD_CGROUPS + cgroup_handoff_fds(&q->cg, fds + FD_CGROUPS);
+  if (send_msg(c->ctl, MSG_FORK, fds, n) < 0) { fail_set(f, STEP_CONTAINER_EXEC, errno); return -1; }
+  return 0;
+}
+
+void request_init(struct request *q) {
+  memset(q, 0, sizeof *q);
+  q->in = q->cancel = q->req = q->pidfd = q->sfd = -1;
+  q->out[0] = q->out[1] = q->err[0] = q->err[1] = q->fail[0] = q->fail[1] = q->wt[0] = q->wt[1] = -1;
+}
+
+int request_prepare(struct container *c, struct request *q, struct failure *f) {
+  if (request_memfd(q, f) < 0) return -1;
+  return request_cgroup(c, q, f);
+}
+
+int request_restart(struct container *c, struct request *q, struct failure *f) {
+  int *ends[] = { q->out, q->err, q->fail, q->wt };
+  for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) close_pipe(ends[i]);
+  q->ahead = false;
+  return request_start(c, q, f);
+}
+
+int request_start(struct container *c, struct request *q, struct failure *f) {
+  if (request_pipes(q, f) < 0) return -1;
+  if (request_hand_over(c, q, f) < 0) return -1;
+  /* the program's ends are its own now */
+  close(q->out[1]); close(q->err[1]); close(q->fail[1]);
+  q->out[1] = q->err[1] = q->fail[1] = -1;
+  if (q->wt[1] >= 0) { close(q->wt[1]); q->wt[1] = -1; }
+  fcntl(q->out[0], F_SETFL, O_NONBLOCK);
+  fcntl(q->err[0], F_SETFL, O_NONBLOCK);
+  return 0;
+}
+
+/* What request_finish learns as the program runs */
+struct watch {
+  const char *killed_for; /* the status of a program killed for a limit, or a cancel */
+  bool have_pid, done, failed, kill_sent, cancelled;
+  struct waited w;        /* the program's pid, then its end */
+  int wgot;
+  struct failure pf;      /* a set-up failure reported by init or the program */
+  int pfgot;
+};
+
+/* Kills what runs once a limit is hit or the execution is cancelled. */
+static void request_kill(const struct container *c, const struct request *q, struct watch *x) {
+  x->kill_sent = true;
+  if (q->cg.n) cgroup_kill_all(&q->cg);
+  else if (x->have_pid && q->pidfd >= 0) syscall(SYS_pidfd_send_signal, q->pidfd, SIGKILL, NULL, 0);
+  else kill(c->init, SIGKILL); /* the program's pidfd unknown: the whole container goes */
+}
+
+/* Reads the program's pid, then its end, from the wait pipe. */
+static void read_wait(const struct container *c, struct request *q, struct watch *x, struct exec_result *r, struct failure *f) {
+  ssize_t k = read(q->wt[0], (char *)&x->w + x->wgot, sizeof x->w - (size_t)x->wgot);
+  if (k > 0) x->wgot += (int)k;
+  if (x->wgot == (int)sizeof x->w && !x->have_pid) {
+    x->have_pid = true; x->wgot = 0;
+    /* init sent its pidfd before its pid (a pid of the container's pid namespace) */
+    if (q->ahead) q->pidfd = c->ahead.pidfd >= 0 ? dup(c->ahead.pidfd) : -1;
+    else {
+      enum msg type;
+      int pfd;
+      int n = recv_msg(c->ctl, &type, &pfd, 1);
+      if (n == 1 && type == MSG_FORKED) q->pidfd = pfd;
+      else if (n == 1) close(pfd);
+    }
+  }
+  else if (x->wgot == (int)sizeof x->w) { x->done = true; close(q->wt[0]); q->wt[0] = -1; }
+  if (k <= 0) {
+    close(q->wt[0]); q->wt[0] = -1;
+    if (!x->done) {
+      x->done = true;
+      if (x->killed_for) x->w.status = SIGKILL; /* init was killed before it could report: the program died with it */
+      else if (!x->pfgot) { fail_set(f, STEP_EXEC_HELPER, EIO); x->failed = true; }
+    }
+  }
+  if (x->done) {
+    r->wall_ms = (double)(now_us() - q->t0) / 1000.0;
+    if (q->cg.n) cgroup_kill_all(&q->cg); /* no process outlives its execution */
+  }
+}
+
+/* Bytes of the program's stdout (I 0) or stderr (1) to the caller */
+static void pass_on(const struct sink *to, int i, const char *buf, size_t n) {
+  /* a closed stdout must not stop the accounting: write errors are ignored */
+  if (to->fd >= 0) frame_write(to->fd, i == 0 ? MSG_STDOUT : MSG_STDERR, buf, n);
+  else write_all(i == 0 ? 1 : 2, buf, n);
+}
+
+/* Pumps the program's output (capped), watches its limits and the caller,
+ * until it has ended and its output is drained. */
+static void drain(const struct container *c, struct request *q, const struct sink *to, struct watch *x, struct exec_result *r, struct failure *f) {
+  const struct opts *o = &q->eo;
+  long long cap = o->output_kb >= 0 ? (long long)o->output_kb * 1024 : -1;
+  long long total = 0;
+  int64_t deadline = o->wall_ms > 0 ? q->t0 + o->wall_ms * 1000 : 0, drain_until = 0;
+  int pumps[2] = { q->out[0], q->err[0] };
+  long long *counts[2] = { &r->stdout_bytes, &r->stderr_bytes };
+  bool *truncated[2] = { &r->stdout_truncated, &r->stderr_truncated };
+  for (;;) {
+    struct pollfd pf_[6];
+    int nf = 0;
+    int idx_pump[2] = { -1, -1 }, idx_fail = -1, idx_wait = -1, idx_sig = -1, idx_cancel = -1;
+    if (q->sfd >= 0 && !x->cancelled) { idx_sig = nf; pf_[nf++] = (struct pollfd){ q->sfd, POLLIN, 0 }; }
+    /* served: anything from the caller during an execution cancels it (as does EOF) */
+    if (q->cancel >= 0 && !x->cancelled) { idx_cancel = nf; pf_[nf++] = (struct pollfd){ q->cancel, POLLIN, 0 }; }
+    for (int i = 0; i < 2; i++) if (pumps[i] >= 0) { idx_pump[i] = nf; pf_[nf++] = (struct pollfd){ pumps[i], POLLIN, 0 }; }
+    if (q->fail[0] >= 0) { idx_fail = nf; pf_[nf++] = (struct pollfd){ q->fail[0], POLLIN, 0 }; }
+    if (q->wt[0] >= 0) { idx_wait = nf; pf_[nf++] = (struct pollfd){ q->wt[0], POLLIN, 0 }; }
+    if (x->done && pumps[0] < 0 && pumps[1] < 0) break;
+    int64_t now = now_us();
+    int timeout = o->cpu_ms > 0 && q->cg.n ? 10 : 1000;
+    if (deadline && !x->done) {
+      if (now >= deadline && !x->killed_for) x->killed_for = "time_limit_exceeded";
+      else if (deadline - now < timeout * 1000) timeout = (int)((deadline - now) / 1000) + 1;
+    }
+    if (x->done) {
+      if (!drain_until) drain_until = now + 200000;
+      if (now >= drain_until) break; /* no cgroup and an orphan holds the pipe: stop waiting */
+      timeout = (int)((drain_until - now) / 1000) + 1;
+    }
+    if (!x->killed_for && o->cpu_ms > 0 && q->cg.n && !x->done) {
+      long long us = cgroup_cpu_us(&q->cg);
+      if (us > o->cpu_ms * 1000) x->killed_for = "time_limit_exceeded";
+    }
+    if (x->killed_for && !x->done && !x->kill_sent) request_kill(c, q, x);
+    int n = poll(pf_, (nfds_t)nf, timeout);
+    if (n < 0 && errno != EINTR) { fail_set(f, STEP_POLL, errno); x->failed = true; break; }
+    if (n <= 0) continue;
+    if (idx_sig >= 0 && pf_[idx_sig].revents) {
+      struct signalfd_siginfo si;
+      if (read(q->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        x->cancelled = true; if (!x->killed_for) x->killed_for = "cancelled";
+        q->cancelled_by_signal = true;
+      }
+    }
+    if (idx_cancel >= 0 && pf_[idx_cancel].revents) {
+      char frame[9];
+      (void)!read(q->cancel, frame, sizeof frame); /* one cancel frame; EOF: the caller is gone */
+      x->cancelled = true; if (!x->killed_for) x->killed_for = "cancelled";
+    }
+    for (int i = 0; i < 2; i++) {
+      if (idx_pump[i] < 0 || !pf_[idx_pump[i]].revents) continue;
+      char buf[65536];
+      ssize_t k = read(pumps[i], buf, sizeof buf);
+      if (k < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (k <= 0) { close(pumps[i]); pumps[i] = -1; continue; }
+      ssize_t keep = k;
+      if (cap >= 0 && total + k > cap) {
+        keep = (ssize_t)(cap - total);
+        r->output_truncated = *truncated[i] = true; /* this stream lost bytes */
+        if (!x->killed_for) x->killed_for = "output_limit_exceeded";
+      }
+      if (keep > 0) pass_on(to, i, buf, (size_t)keep);
+      total += keep;
+      *counts[i] += keep;
+    }
+    if (idx_fail >= 0 && pf_[idx_fail].revents) {
+      ssize_t k = read(q->fail[0], (char *)&x->pf + x->pfgot, sizeof x->pf - (size_t)x->pfgot);
+      if (k > 0) x->pfgot += (int)k;
+      if (k == 0 && x->pfgot == 0) q->started = now_us(); /* closed on exec: the program started */
+      if (k <= 0 || x->pfgot == (int)sizeof x->pf) { close(q->fail[0]); q->fail[0] = -1; }
+    }
+    if (idx_wait >= 0 && pf_[idx_wait].revents) read_wait(c, q, x, r, f);
+  }
+  for (int i = 0; i < 2; i++) if (pumps[i] >= 0) close(pumps[i]);
+  q->out[0] = q->err[0] = -1;
+}
+
+/* The accounting of an execution that ran, and its status. */
+static void account(const struct request *q, const struct watch *x, struct exec_result *r) {
+  const struct waited *w = &x->w;
+  const struct cgroup *cg = &q->cg;
+  long long cpu_us = cg->n ? cgroup_cpu_us(cg) : -1;
+  if (cpu_us < 0) cpu_us = (long long)w->ru.ru_utime.tv_sec * 1000000 + w->ru.ru_utime.tv_usec + (long long)w->ru.ru_stime.tv_sec * 1000000 + w->ru.ru_stime.tv_usec;
+  r->cpu_ms = (double)cpu_us / 1000.0;
+  long long peak = cg->n ? cgroup_peak_bytes(cg) : -1;
+  r->memory_kb = peak >= 0 ? peak / 1024 : w->ru.ru_maxrss;
+  long long ooms = cg->n ? cgroup_oom_kills(cg) : 0;
+  r->oom_killed = ooms > 0;
+  if (WIFEXITED(w->status)) { r->exited = true; r->exit_code = WEXITSTATUS(w->status); }
+  else if (WIFSIGNALED(w->status)) r->signal = WTERMSIG(w->status);
+  bool over_cpu = q->eo.cpu_ms > 0 && cpu_us > q->eo.cpu_ms * 1000;
+  if (x->killed_for) r->status = x->killed_for;
+  else if (over_cpu || r->signal == SIGXCPU) r->status = "time_limit_exceeded";
+  else if (r->oom_killed) r->status = "memory_limit_exceeded";
+  else if (r->signal || r->exit_code != 0) r->status = "runtime_error";
+  else r->status = "ok";
+}
+
+int request_finish(struct container *c, struct request *q, const struct sink *to, bool last, struct exec_result *r, struct failure *f) {
+  struct watch x;
+  memset(&x, 0, sizeof x);
+  memset(r, 0, sizeof *r);
+  /* SIGTERM, SIGINT or SIGHUP (blocked since main) cancel the execution:
+   * everything is killed and cleaned up as on any other end, and the status
+   * says "cancelled". */
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM); sigaddset(&term, SIGINT); sigaddset(&term, SIGHUP);
+  sigprocmask(SIG_BLOCK, &term, NULL);
+  q->sfd = signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
+  q->t0 = now_us(); /* the program's clock: from here (a one-shot's container is built by now) */
+
+  drain(c, q, to, &x, r, f);
+
+  if (q->fail[0] >= 0) { /* init or the program may have reported before closing */
+    ssize_t k = read(q->fail[0], (char *)&x.pf + x.pfgot, sizeof x.pf - (size_t)x.pfgot);
+    if (k > 0) x.pfgot += (int)k;
+  }
+  q->exec_us = now_us() - q->t0;
+  /* one-shot: the container has served its purpose. Kill it now so that the
+   * kernel tears its namespaces down while the accounting is read and the
+   * cgroups removed; container_destroy() reaps it. */
+  if (last && c->init > 0) kill(c->init, SIGKILL);
+  if (x.cancelled) { fail_set(f, STEP_CANCELLED, ECANCELED); x.failed = true; }
+  else if (x.pfgot == (int)sizeof x.pf) { *f = x.pf; x.failed = true; }
+  if (!x.failed && !x.done) { fail_set(f, STEP_EXEC_HELPER, EIO); x.failed = true; }
+  if (x.failed) return -1;
+  account(q, &x, r);
+  return 0;
+}
+
+void request_end(struct container *c, struct request *q) {
+  int *ends[] = { q->out, q->err, q->fail, q->wt };
+  for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) close_pipe(ends[i]);
+  int *fds[] = { &q->req, &q->pidfd, &q->sfd };
+  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) if (*fds[i] >= 0) { close(*fds[i]); *fds[i] = -1; }
+  if (q->cg.n) {
+    container_drop_ahead(c); /* used, or killed with the cgroup it was forked into */
+    cgroup_destroy(&q->cg);
+  }
+}
+
+int request_unpack(struct container *c, int files, struct failure *f) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) { fail_set(f, STEP_PIPE, errno); return -1; }
+  int fds[2] = { files, p[1] };
+  int rc = send_msg(c->ctl, MSG_UNPACK, fds, 2);
+  close(p[1]);
+  if (rc < 0) { fail_set(f, STEP_CONTAINER_EXEC, errno); close(p[0]); return -1; }
+  struct failure got;
+  int n = read_full(p[0], &got, sizeof got);
+  close(p[0]);
+  if (n != (int)sizeof got) { fail_set(f, STEP_UNPACK, n < 0 ? errno : EPIPE); return -1; } /* init is gone */
+  if (got.step != STEP_NONE) { *f = got; return -1; }
+  return 0;
+}
+
+/* A program forked ahead into the next cgroup (MSG_FORK_AHEAD): a request
+ * that runs in that cgroup skips init's fork and the program's cgroup,
+ * session and identity set-up. Nothing runs in the container meanwhile: it is
+ * forked while init builds the container, or after an answer, when that
+ * execution's cgroup has been emptied. */
+void request_ask_ahead(struct container *c) {
+  if (!c->next.n || c->ahead.asked || c->ahead.active) return;
+  int wt[2], sp[2];
+  if (pipe2(wt, O_CLOEXEC) < 0) return;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) { close_pipe(wt); return; }
+  int fds[2 + 2 * MAX_CGROUPS] = { wt[1], sp[1] };
+  int n = 2 + cgroup_handoff_fds(&c->next, fds + 2);
+  int rc = send_msg(c->ctl, MSG_FORK_AHEAD, fds, n);
+  close(wt[1]);
+  close(sp[1]);
+  if (rc < 0) { close(wt[0]); close(sp[0]); return; }
+  c->ahead.asked = true;
+  c->ahead.wait = wt[0];
+  c->ahead.sock = sp[0];
+}
+
+void request_take_ahead(struct container *c) {
+  if (!c->ahead.asked) return;
+  enum msg type = 0;
+  int pfd = -1;
+  int k = recv_msg(c->ctl, &type, &pfd, 1);
+  if (k < 0 || type != MSG_AHEAD_READY) { /* init could not: requests have their program forked as usual */
+    if (k > 0) close(pfd);
+    container_drop_ahead(c);
+    return;
+  }
+  c->ahead.asked = false;
+  c->ahead.active = true;
+  c->ahead.pidfd = k > 0 ? pfd : -1;
+}
+
+void request_prepare_next(struct container *c) {
+  struct failure ignored; /* if it cannot be made now, the next request makes it, and answers its failure */
+  if (container_next_cgroup(c, &ignored) < 0) return;
+  request_ask_ahead(c);
+  request_take_ahead(c);
+}
