@@ -40,13 +40,14 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Step names the TypeScript side matches on or makes: `step === "x"`, `step: "x"`, `step.startsWith("x")`, `failed("x", …)`. */
+/** Step names the TypeScript side matches on or makes: `step === "x"`, `step: "x"`, `step.startsWith("x")`, `failed("x", …)`, `…_STEP = "x"`. */
 function stepsInTypeScript(): { exact: Set<string>; prefixes: Set<string> } {
   const exact = new Set<string>(), prefixes = new Set<string>();
   for (const file of sourceFiles(path.join(repo, "src"))) {
     const text = fs.readFileSync(file, "utf8");
     for (const m of text.matchAll(/\bstep\s*(?:===|!==|:)\s*"([^"]+)"/g)) exact.add(m[1]!);
     for (const m of text.matchAll(/\bfailed\(\s*"([^"]+)"/g)) exact.add(m[1]!);
+    for (const m of text.matchAll(/\b[A-Z_]*_STEP\s*=\s*"([^"]+)"/g)) exact.add(m[1]!);
     for (const m of text.matchAll(/\bstep\.startsWith\("([^"]+)"\)/g)) prefixes.add(m[1]!);
   }
   return { exact, prefixes };
