@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ImageNotFoundError, WarrenError } from "../errors.js";
 import type { JobSpec } from "../run/job-spec.js";
 import { RESULT_MAX_BYTES, type Limits } from "../run/limits.js";
+import type { JobEventSink, StageRef } from "../run/events.js";
 import { cancelledResult, failedResult, finishedResult, type RunHeader, type RunResult, type StageResult, type TestResult } from "../run/result.js";
 import { compiled, compileFailureVerdict, overallVerdict, runVerdict } from "../run/verdict.js";
 import { Container } from "../sandbox/container/container.js";
@@ -32,6 +33,11 @@ export interface RunJobOptions {
    * its stages (WARREN_RESULT_MAX_BYTES). @defaultValue RESULT_MAX_BYTES.default
    */
   readonly resultMaxBytes?: number;
+  /**
+   * Called as the job goes: each stage starting and ending, its output as it
+   * is produced, each test's verdict (src/run/events.ts). Must not throw.
+   */
+  readonly onEvent?: JobEventSink;
 }
 
 /**
@@ -87,17 +93,36 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
     let execs = 0;
     // A program that could not start is the job's runtime_error when the job made it so (exec-blame.ts).
     const starts = new ProgramStarts();
-    const runStage = async (kind: StageKind, template: readonly string[], limits: Limits, stdin: Buffer, extra: readonly string[], env: Readonly<Record<string, string>>, onStdout?: (chunk: Buffer) => void) => {
+    const emit = options.onEvent;
+    const runStage = async (
+      ref: StageRef,
+      template: readonly string[],
+      limits: Limits,
+      stdin: Buffer,
+      extra: readonly string[],
+      env: Readonly<Record<string, string>>,
+      onStdout?: (chunk: Buffer) => void,
+    ) => {
+      const kind: StageKind = ref.stage === "compile" ? "compile" : "run";
       const n = ++execs;
       markPhase("worker", id, `exec ${n}`);
       const argv = [...expandCommand(template, spec.language, { files, memoryMb: limits.memoryMb }), ...extra];
+      emit?.({ type: "stage_started", ref });
+      const stdoutSink =
+        emit === undefined
+          ? onStdout
+          : (chunk: Buffer) => {
+              onStdout?.(chunk);
+              emit({ type: "output", ref, stream: "stdout", data: chunk });
+            };
       const result = await container.exec({
         argv,
         env: { ...image.env, ...env },
         stdin,
         limits: execLimits(limits),
         keepBytes: keeper.allowance(kind),
-        ...(onStdout === undefined ? {} : { onStdout }),
+        ...(stdoutSink === undefined ? {} : { onStdout: stdoutSink }),
+        ...(emit === undefined ? {} : { onStderr: (chunk: Buffer) => emit({ type: "output", ref, stream: "stderr", data: chunk }) }),
       });
       markPhase("worker", id, `exec ${n} done`);
       const afterCompile = spec.language.compile !== null && template !== spec.language.compile;
@@ -107,26 +132,34 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
 
     let compile: StageResult | null = null;
     if (spec.language.compile !== null) {
-      compile = (await runStage("compile", spec.language.compile, spec.compileLimits, Buffer.alloc(0), [], {})).stage;
+      compile = (await runStage({ stage: "compile" }, spec.language.compile, spec.compileLimits, Buffer.alloc(0), [], {})).stage;
       if (aborted()) return cancelled();
+      emit?.({ type: "stage_finished", ref: { stage: "compile" }, result: compile });
       if (!compiled(compile)) return finishedResult(header, compileFailureVerdict(compile), { compile });
     }
     if (spec.tests === null) {
-      const { result, stage: run } = await runStage("run", spec.language.run, spec.limits, spec.stdin, spec.args, spec.env);
+      const { result, stage } = await runStage({ stage: "run" }, spec.language.run, spec.limits, spec.stdin, spec.args, spec.env);
       if (aborted()) return cancelled();
-      const verdict = runVerdict(run);
-      return finishedResult(header, verdict, { compile, run: keeper.settle(run, result, verdict) });
+      const verdict = runVerdict(stage);
+      const run = keeper.settle(stage, result, verdict);
+      emit?.({ type: "stage_finished", ref: { stage: "run" }, result: run });
+      return finishedResult(header, verdict, { compile, run });
     }
     const tests: TestResult[] = [];
-    for (const test of spec.tests) {
+    for (const [index, test] of spec.tests.entries()) {
+      const ref = { stage: "test", index, name: test.name } as const;
       // The checker reads the whole stdout as it arrives, however little of it the result keeps.
       const checking = test.expectedOutput === null ? undefined : startCheck(spec.checker, test.expectedOutput);
-      const ran = await runStage("run", spec.language.run, spec.limits, test.stdin, spec.args, spec.env, checking && ((chunk) => checking.write(chunk)));
+      const ran = await runStage(ref, spec.language.run, spec.limits, test.stdin, spec.args, spec.env, checking && ((chunk) => checking.write(chunk)));
       if (aborted()) return cancelled();
       const run = ran.stage;
       const passed = checking === undefined || checking.end();
       const verdict = runVerdict(run, passed);
-      tests.push({ name: test.name, verdict, ...keeper.settle(run, ran.result, verdict) });
+      const settled = keeper.settle(run, ran.result, verdict);
+      const tested: TestResult = { name: test.name, verdict, ...settled };
+      tests.push(tested);
+      emit?.({ type: "stage_finished", ref, result: settled });
+      emit?.({ type: "test_finished", ref, result: tested });
       if (spec.stopOnFirstFailure && verdict !== "accepted") break;
     }
     return finishedResult(header, overallVerdict(tests), { compile, tests });

@@ -56,6 +56,7 @@ interface Pending {
   readonly stdout: OutputBuffer;
   readonly stderr: OutputBuffer;
   readonly onStdout: ((chunk: Buffer) => void) | undefined;
+  readonly onStderr: ((chunk: Buffer) => void) | undefined;
   readonly done: (statusLine: string | undefined) => void;
 }
 
@@ -94,7 +95,10 @@ export class Container {
       if (type === "o") {
         pending.stdout.push(data);
         pending.onStdout?.(data);
-      } else if (type === "e") pending.stderr.push(data);
+      } else if (type === "e") {
+        pending.stderr.push(data);
+        pending.onStderr?.(data);
+      }
       else {
         this.#pending = undefined;
         pending.done(data.toString("utf8"));
@@ -205,14 +209,14 @@ export class Container {
   }
 
   /** Serves FRAME once the requests before it are answered (the holder serves one at a time). */
-  #queued(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout">): Promise<ExecResult> {
+  #queued(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout" | "onStderr">): Promise<ExecResult> {
     const run = this.#turn.then(() => this.#serve(frame, keep, request));
     this.#turn = run.catch(() => {});
     return run;
   }
 
   /** Sends one request and waits for its answer. */
-  async #serve(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout">): Promise<ExecResult> {
+  async #serve(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout" | "onStderr">): Promise<ExecResult> {
     if (!this.alive) {
       throw new SandboxError("container_gone", `The container (init pid ${this.pid}) is gone: its launcher exited (${describeExit(this.#holder)}). ${this.#diagnosticsText()}`);
     }
@@ -222,7 +226,7 @@ export class Container {
     const stdout = new OutputBuffer(keep.cap, shared);
     const stderr = new OutputBuffer(keep.cap, shared);
     const answered = new Promise<string | undefined>((resolve) => {
-      this.#pending = { stdout, stderr, onStdout: request.onStdout, done: resolve };
+      this.#pending = { stdout, stderr, onStdout: request.onStdout, onStderr: request.onStderr, done: resolve };
     });
     // A cancel frame makes the holder kill the program's cgroup and clean up.
     const cancel = () => this.#holder.stdin?.write(encodeCancel());

@@ -58,6 +58,8 @@ export interface ExecRequest {
    * without holding it. Must not throw.
    */
   readonly onStdout?: (chunk: Buffer) => void;
+  /** Called with each chunk of the program's stderr as it arrives, kept or not. Must not throw. */
+  readonly onStderr?: (chunk: Buffer) => void;
 }
 
 /** A launcher (Warren) failure: which set-up step failed and why. */
