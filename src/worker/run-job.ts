@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { ImageNotFoundError, WarrenError } from "../errors.js";
+import { WarrenError } from "../errors.js";
 import type { JobSpec } from "../run/job-spec.js";
 import { RESULT_MAX_BYTES, type Limits } from "../run/limits.js";
 import type { JobEventSink, StageRef } from "../run/events.js";
@@ -13,6 +13,7 @@ import type { SandboxHost } from "../sandbox/sandbox-host.js";
 import { markPhase } from "../telemetry/phase-timings.js";
 import { startCheck } from "./checkers.js";
 import { ProgramStarts } from "./exec-blame.js";
+import { imageOf } from "./job-image.js";
 import { OutputKeeper, type StageKind } from "./output-keeper.js";
 import { execLimits } from "./stage-exec.js";
 
@@ -180,13 +181,6 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
     lease?.release();
   }
   return result;
-}
-
-/** The installed image called `name` (only the default image when the host has no catalog). */
-function imageOf(host: SandboxHost, name: string): Image {
-  if (host.catalog !== undefined) return host.catalog.find(name);
-  if (host.image.name === name) return host.image;
-  throw new ImageNotFoundError(name, [host.image.name]);
 }
 
 /** Warren's own failure (a WarrenError) as the run's result; anything else is a bug and is thrown on. */
