@@ -1,0 +1,64 @@
+import type { ProgramCheckerSpec, TestSpec } from "../run/job-spec.js";
+import type { Limits } from "../run/limits.js";
+import type { ExecResult } from "../sandbox/container/exec-types.js";
+import type { Language } from "../sandbox/images/languages.js";
+import { OutputBuffer } from "../sandbox/container/output-buffer.js";
+import { checkerOutcome, type CheckerOutcome } from "./check/program-outcome.js";
+import type { JudgeProgram, JudgeProgramSpec } from "./judge-program.js";
+
+/** The most bytes of a checker's stderr and stdout (together) a test keeps as its checkerMessage. */
+export const CHECKER_MESSAGE_BYTES = 4096;
+/** Output the launcher may deliver past a program's output limit (a pipe buffer); what the checker is given is cut there. */
+const OUTPUT_SLACK = 64 * 1024;
+
+/** The judge program spec of a checker program judging tests of a run under `runLimits`. */
+export function checkerProgramSpec(checker: ProgramCheckerSpec<Language>, tests: readonly TestSpec[], runLimits: Limits): JudgeProgramSpec {
+  const largest = tests.reduce((most, test) => Math.max(most, test.stdin.length + Buffer.byteLength(test.expectedOutput ?? "", "utf8")), 0);
+  return {
+    language: checker.language,
+    files: checker.files,
+    limits: checker.limits,
+    compileLimits: checker.compileLimits,
+    runFilesBytes: largest + contestantOutputCap(runLimits),
+  };
+}
+
+/**
+ * The contestant's whole stdout, as the checker gets it: bounded by the
+ * run's output limit (which stops the program), so a test holds at most that
+ * much, whatever keepOutput keeps in the result.
+ */
+export function contestantOutput(runLimits: Limits): OutputBuffer {
+  return new OutputBuffer(contestantOutputCap(runLimits));
+}
+
+function contestantOutputCap(runLimits: Limits): number {
+  return runLimits.outputKb * 1024 + OUTPUT_SLACK;
+}
+
+export interface CheckedTest {
+  readonly outcome: CheckerOutcome;
+  /** The checker's stderr, then its stdout, as UTF-8 (at most `keepBytes` of them). */
+  readonly message: string;
+  readonly result: ExecResult;
+}
+
+/**
+ * Runs the checker on one test: `checker input output answer`, the answer
+ * empty when the test has no expectedOutput.
+ */
+export async function checkTest(judge: JudgeProgram, test: TestSpec, output: Buffer, keepBytes: number, signal?: AbortSignal): Promise<CheckedTest> {
+  const result = await judge.run({
+    files: [
+      { name: "input", content: test.stdin },
+      { name: "output", content: output },
+      { name: "answer", content: Buffer.from(test.expectedOutput ?? "", "utf8") },
+    ],
+    keepBytes: Math.min(keepBytes, CHECKER_MESSAGE_BYTES),
+    ...(signal === undefined ? {} : { signal }),
+  });
+  const stdout = result.stdout.toString("utf8");
+  const stderr = result.stderr.toString("utf8");
+  const message = [stderr, stdout].filter((part) => part !== "").join(stderr.endsWith("\n") ? "" : "\n");
+  return { outcome: checkerOutcome(result, stdout, stderr), message, result };
+}
