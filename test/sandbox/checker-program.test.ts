@@ -63,8 +63,8 @@ int main(int argc, char **argv) {
 /** The contestant prints the numbers of its stdin as they are. */
 const ECHO_PY = "import sys\nsys.stdout.write(sys.stdin.read())\n";
 
-const floatChecker = { kind: "program", language: "c", files: [{ path: "checker.c", content: FLOAT_CHECKER_C }] } as const;
-const partialChecker = { kind: "program", language: "cpp", files: [{ path: "checker.cpp", content: PARTIAL_CHECKER_CPP }] } as const;
+const floatChecker = { kind: "program" as const, language: "c", files: [{ path: "checker.c", content: FLOAT_CHECKER_C }] };
+const partialChecker = { kind: "program" as const, language: "cpp", files: [{ path: "checker.cpp", content: PARTIAL_CHECKER_CPP }] };
 
 const pythonJob = (source: string, extra: Partial<RunRequestInput>) => run(job("python", "main.py", source, extra));
 
