@@ -63,7 +63,7 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
   const judgeEnd = new AbortController();
   const checker = spec.checker.kind === "program" && spec.tests !== null ? spec.checker : null;
   const judgePreparing: Promise<JudgePreparation> | undefined =
-    checker === null || spec.tests === null ? undefined : JudgeProgram.prepare(checkerProgramSpec(checker, spec.tests, spec.limits), host, judgeEnd.signal);
+    checker === null || spec.tests === null ? undefined : JudgeProgram.prepare(checkerProgramSpec(checker, spec.tests, spec.limits), host, signal === undefined ? judgeEnd.signal : AbortSignal.any([signal, judgeEnd.signal]));
   judgePreparing?.catch(() => {}); // awaited in stages(); a job that ends before that drops it
   const endJudge = async () => {
     judgeEnd.abort();

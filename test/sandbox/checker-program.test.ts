@@ -1,6 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { jobSpecFromBody } from "../../src/run/job-spec.js";
 import type { RunRequestInput } from "../../src/run/request.js";
-import { job, run } from "../helpers/sandbox.js";
+import { runJob } from "../../src/worker/run-job.js";
+import { eventually } from "../helpers/eventually.js";
+import { processesWith } from "../helpers/processes.js";
+import { job, run, sandbox } from "../helpers/sandbox.js";
 
 /** A float checker as a C program: every token of the output within 1e-6 of the answer's (testlib's order: input output answer). */
 const FLOAT_CHECKER_C = `#include <math.h>
@@ -165,5 +170,23 @@ describe("checker programs (checker.kind program)", () => {
     );
     expect(result.tests?.map((test) => [test.verdict, test.checkerMessage])).toEqual([["accepted", "same\n"], ["wrong_answer", "differ\n"]]);
     expect(result.judge).toEqual({ compile: null });
+  });
+
+  it("ends the checker with the job when the job is cancelled while the checker runs: nothing of it is left", async () => {
+    const marker = `checker_${randomUUID().replaceAll("-", "")}`;
+    const env = await sandbox();
+    const body = job("python", "main.py", "print(1)\n", {
+      tests: [{ expectedOutput: "1" }],
+      checker: { kind: "program", language: "python", files: [{ path: `${marker}.py`, content: "import time\ntime.sleep(120)\n" }], limits: { wallTimeMs: 60_000 } },
+    });
+    const controller = new AbortController();
+    const running = runJob(jobSpecFromBody(body, { languages: env.image.languages }), env, undefined, { signal: controller.signal });
+    await eventually("the checker to run", () => (processesWith(marker).length > 0 ? true : undefined));
+    controller.abort();
+    // A bound, not a timing: a checker left to its 60 s wall limit would hold the job past it.
+    let ended: Awaited<typeof running> | undefined;
+    void running.then((result) => (ended = result));
+    expect(await eventually("the cancelled job to end", () => ended)).toMatchObject({ status: "cancelled", verdict: null });
+    expect(processesWith(marker)).toEqual([]);
   });
 });
