@@ -1,3 +1,4 @@
+import { SandboxError } from "../errors.js";
 import type { ProgramCheckerSpec, TestSpec } from "../run/job-spec.js";
 import type { Limits } from "../run/limits.js";
 import type { ExecResult } from "../sandbox/container/exec-types.js";
@@ -36,6 +37,24 @@ function contestantOutputCap(runLimits: Limits): number {
   return runLimits.outputKb * 1024 + OUTPUT_SLACK;
 }
 
+/** A checker run that did not happen: nothing kept of it. */
+const NOTHING_KEPT: ExecResult = Object.freeze({
+  status: "internal_error",
+  exitCode: null,
+  signal: null,
+  stdout: Buffer.alloc(0),
+  stderr: Buffer.alloc(0),
+  stdoutTruncated: false,
+  stderrTruncated: false,
+  stdoutDropped: 0,
+  stderrDropped: 0,
+  cpuTimeMs: 0,
+  wallTimeMs: 0,
+  memoryKb: 0,
+  oomKilled: false,
+  cancelled: false,
+});
+
 export interface CheckedTest {
   readonly outcome: CheckerOutcome;
   /** The checker's stderr, then its stdout, as UTF-8 (at most `keepBytes` of them). */
@@ -48,15 +67,22 @@ export interface CheckedTest {
  * empty when the test has no expectedOutput.
  */
 export async function checkTest(judge: JudgeProgram, test: TestSpec, output: Buffer, keepBytes: number, signal?: AbortSignal): Promise<CheckedTest> {
-  const result = await judge.run({
-    files: [
-      { name: "input", content: test.stdin },
-      { name: "output", content: output },
-      { name: "answer", content: Buffer.from(test.expectedOutput ?? "", "utf8") },
-    ],
-    keepBytes: Math.min(keepBytes, CHECKER_MESSAGE_BYTES),
-    ...(signal === undefined ? {} : { signal }),
-  });
+  let result: ExecResult;
+  try {
+    result = await judge.run({
+      files: [
+        { name: "input", content: test.stdin },
+        { name: "output", content: output },
+        { name: "answer", content: Buffer.from(test.expectedOutput ?? "", "utf8") },
+      ],
+      keepBytes: Math.min(keepBytes, CHECKER_MESSAGE_BYTES),
+      ...(signal === undefined ? {} : { signal }),
+    });
+  } catch (error) {
+    // The scratch is sized for the test's files: when they do not fit, the checker filled it itself.
+    if (!(error instanceof SandboxError && error.code === "copy_in_failed")) throw error;
+    return { outcome: { kind: "judge_failed", reason: `the test's files could not be written into the checker's container (did the checker fill its scratch?): ${error.message}` }, message: "", result: NOTHING_KEPT };
+  }
   const stdout = result.stdout.toString("utf8");
   const stderr = result.stderr.toString("utf8");
   const message = [stderr, stdout].filter((part) => part !== "").join(stderr.endsWith("\n") ? "" : "\n");

@@ -148,6 +148,25 @@ describe("checker programs (checker.kind program)", () => {
     expect(result).toMatchObject({ status: "failed", verdict: "internal_error", error: { code: "judge_failed", message: `The checker program failed on test 1: ${reason}.` } });
   });
 
+  it("a checker that fills its own scratch, so the next test's files cannot be written, is the judge's failure, not Warren's", async () => {
+    const filler = `#include <stdio.h>
+#include <string.h>
+int main(void) {
+  static char block[1 << 16]; memset(block, 'x', sizeof block);
+  for (int i = 0; ; i++) { char name[32]; snprintf(name, sizeof name, "fill%d", i); FILE *f = fopen(name, "w"); if (f == NULL) break;
+    size_t n = 0; while (n < 64 && fwrite(block, sizeof block, 1, f) == 1) n++; if (fclose(f) != 0 || n < 64) break; }
+  return 0;
+}
+`;
+    const result = await pythonJob("print(1)\n", {
+      tests: [{ expectedOutput: "1" }, { expectedOutput: "1" }],
+      checker: { kind: "program", language: "c", files: [{ path: "checker.c", content: filler }], limits: { diskMb: 8, wallTimeMs: 20_000 }, compileLimits: { diskMb: 8 } },
+    });
+    expect(result.tests?.map((test) => test.verdict)).toEqual(["accepted", "internal_error"]);
+    expect(result.tests?.[1]?.judgeFailure).toMatch(/^the test's files could not be written into the checker's container/);
+    expect(result).toMatchObject({ status: "failed", error: { code: "judge_failed" } });
+  });
+
   it("reports a checker that does not compile as the judge's compile error, apart from the contestant's compile", async () => {
     const result = await run(
       job("c", "main.c", "int main(void) { return 0; }", {
