@@ -48,7 +48,12 @@ export interface JudgeProgramSpec {
    * scratch layer gets room for two runs' files besides the disk limits.
    */
   readonly runFilesBytes: number;
+  /** The most output bytes (stdout and stderr together) its compile stage keeps. @defaultValue JUDGE_COMPILE_KEEP_BYTES */
+  readonly compileKeepBytes?: number;
 }
+
+/** What a judge's compile stage keeps of its output by default: enough for a compiler's errors, bounded whatever the setter's code makes it print. */
+export const JUDGE_COMPILE_KEEP_BYTES = 64 * 1024;
 
 /** One file of a run: a single path segment, written into the run's own directory. */
 export interface JudgeRunFile {
@@ -139,6 +144,7 @@ export class JudgeProgram {
         argv: program.#argv(spec.language.compile, spec.compileLimits),
         env: image.env,
         limits: execLimits(spec.compileLimits),
+        keepBytes: spec.compileKeepBytes ?? JUDGE_COMPILE_KEEP_BYTES,
       });
       const compile = toStageResult(result);
       if (compiled(compile)) return { program, compile };

@@ -5,7 +5,7 @@ import type { ExecResult } from "../sandbox/container/exec-types.js";
 import type { Language } from "../sandbox/images/languages.js";
 import { OutputBuffer } from "../sandbox/container/output-buffer.js";
 import { checkerOutcome, type CheckerOutcome } from "./check/program-outcome.js";
-import type { JudgeProgram, JudgeProgramSpec } from "./judge-program.js";
+import { JUDGE_COMPILE_KEEP_BYTES, type JudgeProgram, type JudgeProgramSpec } from "./judge-program.js";
 
 /** The most bytes of a checker's stderr and stdout (together) a test keeps as its checkerMessage. */
 export const CHECKER_MESSAGE_BYTES = 4096;
@@ -13,7 +13,7 @@ export const CHECKER_MESSAGE_BYTES = 4096;
 const OUTPUT_SLACK = 64 * 1024;
 
 /** The judge program spec of a checker program judging tests of a run under `runLimits`. */
-export function checkerProgramSpec(checker: ProgramCheckerSpec<Language>, tests: readonly TestSpec[], runLimits: Limits): JudgeProgramSpec {
+export function checkerProgramSpec(checker: ProgramCheckerSpec<Language>, tests: readonly TestSpec[], runLimits: Limits, resultMaxBytes: number): JudgeProgramSpec {
   const largest = tests.reduce((most, test) => Math.max(most, test.stdin.length + Buffer.byteLength(test.expectedOutput ?? "", "utf8")), 0);
   return {
     language: checker.language,
@@ -21,6 +21,7 @@ export function checkerProgramSpec(checker: ProgramCheckerSpec<Language>, tests:
     limits: checker.limits,
     compileLimits: checker.compileLimits,
     runFilesBytes: largest + contestantOutputCap(runLimits),
+    compileKeepBytes: Math.min(JUDGE_COMPILE_KEEP_BYTES, resultMaxBytes),
   };
 }
 

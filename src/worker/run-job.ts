@@ -63,7 +63,7 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
   const judgeEnd = new AbortController();
   const checker = spec.checker.kind === "program" && spec.tests !== null ? spec.checker : null;
   const judgePreparing: Promise<JudgePreparation> | undefined =
-    checker === null || spec.tests === null ? undefined : JudgeProgram.prepare(checkerProgramSpec(checker, spec.tests, spec.limits), host, signal === undefined ? judgeEnd.signal : AbortSignal.any([signal, judgeEnd.signal]));
+    checker === null || spec.tests === null ? undefined : JudgeProgram.prepare(checkerProgramSpec(checker, spec.tests, spec.limits, options.resultMaxBytes ?? RESULT_MAX_BYTES.default), host, signal === undefined ? judgeEnd.signal : AbortSignal.any([signal, judgeEnd.signal]));
   judgePreparing?.catch(() => {}); // awaited in stages(); a job that ends before that drops it
   const endJudge = async () => {
     judgeEnd.abort();
@@ -161,6 +161,7 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
       const prepared = await judgePreparing;
       if (aborted()) return cancelled();
       judgeReport = { compile: prepared.compile };
+      if (prepared.compile !== null) keeper.spend(Buffer.byteLength(prepared.compile.stdout) + Buffer.byteLength(prepared.compile.stderr));
       if (prepared.program === null) {
         const error = { code: "judge_compile_error", message: "The checker program did not compile: its compile stage is the result's judge.compile." };
         return finishedResult(header, "internal_error", { compile }, { error, judge: judgeReport });

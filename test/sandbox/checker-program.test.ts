@@ -179,6 +179,15 @@ int main(void) {
     expect(result.judge?.compile?.stderr).toContain("nonsense");
   });
 
+  it("keeps at most 64 KiB of a checker's compile output, however much its compiler prints", async () => {
+    const errors = Array.from({ length: 1000 }, (_, i) => `int v${i} = undeclared_${i};`).join("\n");
+    const result = await pythonJob("print(1)\n", { tests: [{ expectedOutput: "1" }], checker: { kind: "program", language: "c", files: [{ path: "checker.c", content: errors }] } });
+    const compile = result.judge?.compile;
+    expect(compile).toMatchObject({ status: "runtime_error", stderrTruncated: true, outputOmitted: { reason: "result_budget" } });
+    expect(Buffer.byteLength(compile?.stderr ?? "") + Buffer.byteLength(compile?.stdout ?? "")).toBeLessThanOrEqual(64 * 1024);
+    expect(compile?.outputOmitted?.stderrBytes).toBeGreaterThan(0);
+  });
+
   it("runs a checker in another language than the contestant's, interpreted (Python)", async () => {
     const checker = "import sys\nout, ans = open(sys.argv[2]).read().split(), open(sys.argv[3]).read().split()\nprint('same' if out == ans else 'differ', file=sys.stderr)\nsys.exit(0 if out == ans else 1)\n";
     const result = await run(
