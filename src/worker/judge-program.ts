@@ -165,6 +165,16 @@ export class JudgeProgram {
    * judge's failure. Runs are served one after another.
    */
   run(request: JudgeRunRequest): Promise<ExecResult> {
+    return this.#container.exec(this.#execRequest(request));
+  }
+
+  /**
+   * The execution of the next run: its files attached to the container's next
+   * request, its argv and limits. Kept apart from serving it so that another
+   * way of serving a run (a streamed execution, e.g. an interactor's) shares
+   * the files, the run directories and the command line.
+   */
+  #execRequest(request: JudgeRunRequest): ExecRequest {
     const n = ++this.#runs;
     const dir = `${RUNS_DIR}/${n}`;
     for (const file of request.files) {
@@ -176,7 +186,7 @@ export class JudgeProgram {
     // The previous run's files go as this one starts: a shell removes them and
     // execs the judge in its place (same process: its exit status and signal are the judge's own).
     const argv = n === 1 ? program : ["sh", "-c", 'rm -rf -- "$0" 2>/dev/null; exec "$@"', `${RUNS_DIR}/${n - 1}`, ...program];
-    const exec: ExecRequest = {
+    return {
       argv,
       env: this.#image.env,
       limits: execLimits(this.#spec.limits),
@@ -186,7 +196,6 @@ export class JudgeProgram {
       ...(request.onStderr === undefined ? {} : { onStderr: request.onStderr }),
       ...(request.signal === undefined ? {} : { signal: request.signal }),
     };
-    return this.#container.exec(exec);
   }
 
   /** Ends the judge's container and releases its image. Idempotent. */
