@@ -8,7 +8,7 @@ import type { ApiOptions } from "../../src/api/context.js";
 import type { JobQueue } from "../../src/queue/index.js";
 import { runResultSchema } from "../../src/run/result-schema.js";
 import { eventually } from "../helpers/eventually.js";
-import { allEvents, readSse, type SseEvent } from "../helpers/sse.js";
+import { allEvents, readSse, readUntil, type SseEvent } from "../helpers/sse.js";
 import { post, python, testApp, type TestApp } from "./fixture.js";
 
 /** A real HTTP server on the app, on a free loopback port. */
@@ -183,8 +183,7 @@ export function eventsContract(name: string, open: OpenQueue): void {
       const clients = Array.from({ length: 5 }, () => new AbortController());
       await Promise.all(
         clients.map(async (client) => {
-          const response = await fetch(`${s.base}/v1/runs/${id}/events`, { signal: client.signal });
-          for await (const event of readSse(response)) if (event.event === "output") break;
+          await readUntil(await fetch(`${s.base}/v1/runs/${id}/events`, { signal: client.signal }), "output");
         }),
       );
       expect(s.t.queue.events.watchers).toBe(before + 5);
