@@ -36,7 +36,7 @@ export class BullMqQueue implements JobQueue {
     this.#config = config;
     this.#redis = redis;
     this.#store = new RedisResultStore(redis, config.name, { ttlSeconds: config.resultTtlSeconds, maxBytes: config.resultStoreBytes });
-    this.events = new RedisEventLogs(redis, (id) => this.#store.key(id), eventsChannel(config.name), () => this.#subscribe());
+    this.events = new RedisEventLogs(redis, (id) => this.#store.eventsKey(id), eventsChannel(config.name), () => this.#subscribe());
     this.#queue = new Queue(config.name, {
       connection: redis,
       defaultJobOptions: {

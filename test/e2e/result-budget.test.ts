@@ -241,8 +241,8 @@ describe("distributed: redis-server + API + worker take a maximal request, and R
       expect(ids).toEqual([second.id]);
       // a result counts its JSON and its event log's bytes, and the evicted one's log went with it
       const sizes = await Promise.all(ids.map(async (id) => (await client.hstrlen(`${queue}:run:${id}`, "result")) + Number(await client.hget(`${queue}:run:${id}`, "eventBytes"))));
-      expect(await client.exists(`${queue}:run:${first.id}:events`)).toBe(0);
-      expect(await client.exists(`${queue}:run:${second.id}:events`)).toBe(1);
+      expect(await client.exists(`${queue}:events:${first.id}`)).toBe(0);
+      expect(await client.exists(`${queue}:events:${second.id}`)).toBe(1);
       const total = sizes.reduce((sum, size) => sum + size, 0);
       expect(Number(await client.get(`${queue}:results:total`))).toBe(total);
       expect(total).toBeLessThanOrEqual(storeBytes);
