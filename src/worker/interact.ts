@@ -64,6 +64,8 @@ class Relay {
   readonly #to: () => ExecStream;
   readonly #record: OutputBuffer | undefined;
   #waiting = 0;
+  /** A write the other side refused (never expected: the pause keeps the writes within ExecStream's bound). */
+  refused: unknown;
 
   constructor(from: () => ExecStream, to: () => ExecStream, record: OutputBuffer | undefined) {
     this.#from = from;
@@ -77,6 +79,9 @@ class Relay {
     this.#from().pauseOutput();
     void this.#to()
       .write(chunk)
+      .catch((error: unknown) => {
+        this.refused ??= error;
+      })
       .then(() => {
         this.#waiting -= 1;
         if (this.#waiting === 0) this.#from().resumeOutput();
@@ -127,6 +132,9 @@ export async function interact(
     contestant.result.finally(() => void interactor?.end()),
     interactor.result.finally(() => void contestant?.end()),
   ]);
+  // bytes of the exchange were lost: Warren's failure, not a verdict
+  const refused = up.refused ?? down.refused;
+  if (refused !== undefined) throw refused;
   const said = message.toBuffer().toString("utf8");
   const outcome = renamed(checkerOutcome(judged, "", said));
   return {
