@@ -1,3 +1,4 @@
+import { SandboxError } from "../errors.js";
 import type { InteractorSpec, TestSpec } from "../run/job-spec.js";
 import type { InteractionReport } from "../run/result.js";
 import type { Container, ExecStream } from "../sandbox/container/container.js";
@@ -134,7 +135,7 @@ export async function interact(
   ]);
   // bytes of the exchange were lost: Warren's failure, not a verdict
   const refused = up.refused ?? down.refused;
-  if (refused !== undefined) throw refused;
+  if (refused !== undefined) throw new SandboxError("launcher_failed", `A write between the solution and the interactor was refused: ${refused instanceof Error ? refused.message : String(refused)}`);
   const said = message.toBuffer().toString("utf8");
   const outcome = renamed(checkerOutcome(judged, "", said));
   return {
