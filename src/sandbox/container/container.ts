@@ -10,7 +10,7 @@ import { parseStatusLine, readyLineSchema, signalName } from "./launch-status.js
 import { requireLauncher } from "./launcher-path.js";
 import { spawnLauncher, type LauncherProcess } from "./fast-spawn.js";
 import { ByteAllowance, OutputBuffer } from "./output-buffer.js";
-import { AnswerReader, encodeCancel, encodeExecRequest } from "./served-frames.js";
+import { AnswerReader, encodeCancel, encodeExecRequest, encodeStdinEnd, encodeStdinHeader } from "./served-frames.js";
 
 /** fd 3 of every launcher we spawn carries its status lines. */
 const STATUS_FD = 3;
@@ -26,6 +26,43 @@ const CANCELLED_STEP = "cancelled";
 const OUTPUT_SLACK = 64 * 1024;
 /** Without an output limit, never keep more than this per stream. */
 const OUTPUT_HARD_CAP = 64 * 1024 * 1024;
+/**
+ * A streamed execution's stdin bytes that Warren holds, written and not yet
+ * taken by the launcher's pipe: a writer that awaits its writes, or pauses
+ * its source when one waits (ExecStream.write), never holds near this much.
+ */
+const STDIN_QUEUE_CAP = 1024 * 1024;
+
+/**
+ * An execution whose stdin is a stream (Container.start): written while the
+ * program runs, with backpressure. Its output comes through the request's
+ * onStdout and onStderr as it is produced, and whole in `result`.
+ */
+export interface ExecStream {
+  /**
+   * Sends CHUNK to the program's stdin. Resolves once the launcher's pipe has
+   * taken it (it holds one buffer for the program's stdin at most, and stops
+   * reading while it waits): a program that does not read keeps the writes
+   * pending. Await each write, or pause what feeds them; more than 1 MiB
+   * written and not taken is refused (RangeError). Once the execution has
+   * ended, writes resolve at once and their bytes are dropped, as the
+   * launcher drops what a program that closed its stdin was sent.
+   */
+  write(chunk: Buffer | string): Promise<void>;
+  /** Ends the program's stdin (it reads EOF once what was written is read). Writes after it are refused. */
+  end(): Promise<void>;
+  /**
+   * Stops reading the container's output (its launcher then holds one frame
+   * and stops reading the program, which blocks on its writes; the limits
+   * hold): how a relay passes backpressure on. Meanwhile the client's own
+   * deadline for the answer (the wall limit plus 5 s, against a holder that
+   * is broken) is held too.
+   */
+  pauseOutput(): void;
+  resumeOutput(): void;
+  /** How it went, once it has ended (as exec()'s). */
+  readonly result: Promise<ExecResult>;
+}
 
 export interface ContainerOptions {
   /** The image's read-only root (the overlay's lower layer). */
@@ -49,6 +86,46 @@ export interface ContainerOptions {
 interface KeepCaps {
   readonly cap: number;
   readonly shared?: number;
+}
+
+/** How a request is served: a streamed execution (cancelled by SIGUSR1), and when its request has been written. */
+interface ServeHow {
+  readonly streamed?: boolean;
+  readonly onSent?: () => void;
+  /** Its answer's deadline, once it runs (a stream's pauseOutput holds it). */
+  readonly onDeadline?: (deadline: Deadline) => void;
+}
+
+/** Calls `fire` once `ms` of running time have passed (none: never); held, the time does not run. */
+class Deadline {
+  #left: number | undefined;
+  #since = 0;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #fire: () => void;
+
+  constructor(ms: number | undefined, fire: () => void) {
+    this.#left = ms;
+    this.#fire = fire;
+    this.resume();
+  }
+
+  hold(): void {
+    if (this.#timer === undefined || this.#left === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#left = Math.max(0, this.#left - (performance.now() - this.#since));
+  }
+
+  resume(): void {
+    if (this.#timer !== undefined || this.#left === undefined) return;
+    this.#since = performance.now();
+    this.#timer = setTimeout(this.#fire, this.#left);
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+    this.#left = undefined;
+  }
 }
 
 /** One execution in flight: its output so far and how to finish it. */
@@ -156,14 +233,110 @@ export class Container {
 
   /** Runs one program in the container and reports how it went. Calls are served one after another. */
   exec(request: ExecRequest): Promise<ExecResult> {
-    const args = execArgs({
-      hasCgroups: this.#cgroups.length > 0,
-      argv: request.argv,
-      limits: request.limits,
-      ...(request.env === undefined ? {} : { env: request.env }),
-      ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
-    });
     const stdin = typeof request.stdin === "string" ? Buffer.from(request.stdin, "utf8") : (request.stdin ?? Buffer.alloc(0));
+    return this.#execute(request, [], stdin, {});
+  }
+
+  /**
+   * Starts one program whose stdin is a stream (`--stdin-stream`,
+   * docs/launcher.md): written while it runs (ExecStream.write), ended by
+   * ExecStream.end(). `request.stdin`, if any, is its first write. Every limit
+   * and the accounting are exec()'s; its `signal` cancels it even while the
+   * launcher is not reading its stdin (SIGUSR1). Served one after another
+   * with exec() calls: writes wait until it has started.
+   */
+  start(request: ExecRequest): ExecStream {
+    const holderIn = this.#holder.stdin;
+    let sent!: () => void;
+    const started = new Promise<void>((resolve) => {
+      sent = resolve;
+    });
+    let finished = false;
+    let ended = false;
+    let queued = 0;
+    let paused = false;
+    let deadline: Deadline | undefined;
+    /** Writes not yet taken: resolved at the latest when the execution ends. */
+    const waiting = new Set<() => void>();
+    // counted from the call (writes made before the execution starts wait for it, and count too)
+    const send = (parts: readonly Buffer[], bytes: number): Promise<void> => {
+      queued += bytes;
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          if (!waiting.delete(done)) return;
+          queued -= bytes;
+          resolve();
+        };
+        waiting.add(done);
+        void started.then(() => {
+          if (finished || holderIn === null || !holderIn.writable) {
+            done();
+            return;
+          }
+          // the callback of the last part: handed to the launcher's pipe (or failed: the holder is gone, and the result says so)
+          parts.forEach((part, i) => holderIn.write(part, i === parts.length - 1 ? done : undefined));
+        });
+      });
+    };
+    const stream: ExecStream = {
+      write: (chunk) => {
+        const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+        if (ended) return Promise.reject(new Error("The stream's stdin was ended: nothing can be written after end()."));
+        if (finished) return Promise.resolve();
+        if (queued > 0 && queued + bytes.length > STDIN_QUEUE_CAP) {
+          return Promise.reject(new RangeError(`${queued + bytes.length} bytes of stdin would wait for the program; at most ${STDIN_QUEUE_CAP} may: await each write.`));
+        }
+        if (bytes.length === 0) return Promise.resolve();
+        return send([encodeStdinHeader(bytes.length), bytes], bytes.length);
+      },
+      end: () => {
+        if (ended || finished) return Promise.resolve();
+        ended = true;
+        return send([encodeStdinEnd()], 0);
+      },
+      pauseOutput: () => {
+        if (finished || paused) return;
+        paused = true;
+        this.#holder.stdout?.pause();
+        deadline?.hold();
+      },
+      resumeOutput: () => {
+        if (!paused) return;
+        paused = false;
+        this.#holder.stdout?.resume();
+        deadline?.resume();
+      },
+      result: this.#execute(request, ["--stdin-stream"], Buffer.alloc(0), {
+        streamed: true,
+        onSent: sent,
+        onDeadline: (running) => {
+          deadline = running;
+          if (paused) running.hold();
+        },
+      }).finally(() => {
+        finished = true;
+        stream.resumeOutput();
+        sent(); // a request that was never sent (the container is gone) holds no write back
+        for (const done of [...waiting]) done();
+      }),
+    };
+    const first = typeof request.stdin === "string" ? Buffer.from(request.stdin, "utf8") : request.stdin;
+    if (first !== undefined && first.length > 0) void stream.write(first);
+    return stream;
+  }
+
+  /** One execution: its request (the exec options FLAGS before the request's own, STDIN its stdin bytes), queued. */
+  #execute(request: ExecRequest, flags: readonly string[], stdin: Buffer, how: ServeHow): Promise<ExecResult> {
+    const args = [
+      ...flags,
+      ...execArgs({
+        hasCgroups: this.#cgroups.length > 0,
+        argv: request.argv,
+        limits: request.limits,
+        ...(request.env === undefined ? {} : { env: request.env }),
+        ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
+      }),
+    ];
     // Attached files travel in this request, ahead of its stdin, and are written before the program starts.
     const attached = this.#attached;
     this.#attached = undefined;
@@ -172,7 +345,7 @@ export class Container {
     const outputCap =
       request.limits.outputKb === undefined ? OUTPUT_HARD_CAP : Math.min(OUTPUT_HARD_CAP, request.limits.outputKb * 1024 + OUTPUT_SLACK);
     const keep = { cap: outputCap, ...(request.keepBytes === undefined ? {} : { shared: request.keepBytes }) };
-    return this.#queued(frame, keep, request).then((result) => {
+    return this.#queued(frame, keep, request, how).then((result) => {
       if (attached !== undefined && result.status === "internal_error" && result.error?.step === "unpack") throw copyInFailed(result);
       return result;
     });
@@ -209,14 +382,14 @@ export class Container {
   }
 
   /** Serves FRAME once the requests before it are answered (the holder serves one at a time). */
-  #queued(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout" | "onStderr">): Promise<ExecResult> {
-    const run = this.#turn.then(() => this.#serve(frame, keep, request));
+  #queued(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout" | "onStderr">, how: ServeHow = {}): Promise<ExecResult> {
+    const run = this.#turn.then(() => this.#serve(frame, keep, request, how));
     this.#turn = run.catch(() => {});
     return run;
   }
 
   /** Sends one request and waits for its answer. */
-  async #serve(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout" | "onStderr">): Promise<ExecResult> {
+  async #serve(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout" | "onStderr">, how: ServeHow): Promise<ExecResult> {
     if (!this.alive) {
       throw new SandboxError("container_gone", `The container (init pid ${this.pid}) is gone: its launcher exited (${describeExit(this.#holder)}). ${this.#diagnosticsText()}`);
     }
@@ -229,20 +402,31 @@ export class Container {
       this.#pending = { stdout, stderr, onStdout: request.onStdout, onStderr: request.onStderr, done: resolve };
     });
     // A cancel frame makes the holder kill the program's cgroup and clean up.
-    const cancel = () => this.#holder.stdin?.write(encodeCancel());
+    // A streamed execution's frames may wait behind stdin the program does
+    // not read: SIGUSR1 cancels it at once. The holder drops a SIGUSR1 that
+    // is pending when a request starts (it was meant for an earlier one),
+    // so one that beats this request's header there is lost: the frame
+    // (skipped if it comes after the end) covers that.
+    const cancel =
+      how.streamed === true
+        ? () => {
+            this.#holder.kill("SIGUSR1");
+            this.#holder.stdin?.write(encodeCancel());
+          }
+        : () => this.#holder.stdin?.write(encodeCancel());
     request.signal?.addEventListener("abort", cancel, { once: true });
     this.#holder.stdin?.write(frame);
+    how.onSent?.();
     let deadlineHit = false;
-    const deadline =
-      request.limits.wallTimeMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            // The holder enforces wall time itself: one that does not answer is broken.
-            deadlineHit = true;
-            this.#holder.kill("SIGKILL");
-          }, request.limits.wallTimeMs + DEADLINE_GRACE_MS);
+    // The holder enforces wall time itself: one that does not answer is broken.
+    // Time while the caller does not read the answer (ExecStream.pauseOutput) is not counted.
+    const deadline = new Deadline(request.limits.wallTimeMs === undefined ? undefined : request.limits.wallTimeMs + DEADLINE_GRACE_MS, () => {
+      deadlineHit = true;
+      this.#holder.kill("SIGKILL");
+    });
+    how.onDeadline?.(deadline);
     const line = await answered;
-    clearTimeout(deadline);
+    deadline.clear();
     request.signal?.removeEventListener("abort", cancel);
 
     const base = { stdout: stdout.toBuffer(), stderr: stderr.toBuffer(), stdoutDropped: stdout.bytesDropped, stderrDropped: stderr.bytesDropped };
@@ -299,7 +483,10 @@ export class Container {
       return;
     }
     const closed = waitForClose(holder);
-    holder.stdin?.end();
+    // EOF ends the container; writes still buffered (a streamed execution's
+    // stdin that its program does not read) would hold the EOF back: dropped
+    if ((holder.stdin?.writableLength ?? 0) > 0) holder.stdin?.destroy();
+    else holder.stdin?.end();
     const grace = setTimeout(() => holder.kill("SIGKILL"), 5_000);
     await closed;
     clearTimeout(grace);

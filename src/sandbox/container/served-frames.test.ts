@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AnswerReader, encodeCancel, encodeExecRequest, type AnswerType } from "./served-frames.js";
+import { AnswerReader, encodeCancel, encodeExecRequest, encodeStdinEnd, encodeStdinHeader, type AnswerType } from "./served-frames.js";
 
 function frame(type: string, data: string): Buffer {
   const header = Buffer.alloc(5);
@@ -14,6 +14,12 @@ describe("served frames", () => {
     expect(request.subarray(0, 9)).toEqual(Buffer.from([0x78, 19, 0, 0, 0, 2, 0, 0, 0]));
     expect(request.subarray(9).toString()).toBe("--wall-ms\u00005\u0000--\u0000cat\u0000in");
     expect(encodeCancel()).toEqual(Buffer.from([0x6b, 0, 0, 0, 0, 0, 0, 0, 0]));
+  });
+
+  it("encodes a streamed execution's stdin frames: the request header, its second length the payload's", () => {
+    expect(encodeStdinHeader(0x10203)).toEqual(Buffer.from([0x69, 0, 0, 0, 0, 3, 2, 1, 0]));
+    expect(encodeStdinEnd()).toEqual(Buffer.from([0x7a, 0, 0, 0, 0, 0, 0, 0, 0]));
+    expect(() => encodeStdinHeader(2 ** 32)).toThrow(RangeError);
   });
 
   it("reassembles answers split at any byte, in order", () => {

@@ -8,6 +8,9 @@ import { InvalidRequestError } from "../../errors.js";
 /** Request types. */
 const EXEC = "x".charCodeAt(0);
 const CANCEL = "k".charCodeAt(0);
+/** A streamed execution's stdin (`--stdin-stream`): its bytes, and its end. */
+const STDIN = "i".charCodeAt(0);
+const STDIN_END = "z".charCodeAt(0);
 /** A request header: type, arguments' length, stdin's length (little-endian). */
 const REQUEST_HEADER = 9;
 /** An answer header: type, length. */
@@ -34,6 +37,25 @@ export function encodeExecRequest(args: readonly string[], stdin: Buffer): Buffe
 export function encodeCancel(): Buffer {
   const header = Buffer.alloc(REQUEST_HEADER);
   header[0] = CANCEL;
+  return header;
+}
+
+/**
+ * The header of a frame of bytes for a streamed execution's stdin: the same
+ * 9-byte header, its first length 0, its second the number of bytes that follow.
+ */
+export function encodeStdinHeader(length: number): Buffer {
+  if (!Number.isSafeInteger(length) || length < 0 || length > 0xffff_ffff) throw new RangeError(`A stdin chunk of ${length} bytes is over 4 GiB.`);
+  const header = Buffer.alloc(REQUEST_HEADER);
+  header[0] = STDIN;
+  header.writeUInt32LE(length, 5);
+  return header;
+}
+
+/** The end of a streamed execution's stdin: the launcher closes the pipe, the program reads EOF. */
+export function encodeStdinEnd(): Buffer {
+  const header = Buffer.alloc(REQUEST_HEADER);
+  header[0] = STDIN_END;
   return header;
 }
 

@@ -40,6 +40,9 @@ enum msg {
   /* the served protocol, caller → launcher's stdin: a request's header type */
   MSG_EXEC = 'x',        /* run a program: exec options, "--", program and arguments; then its stdin */
   MSG_CANCEL = 'k',      /* cancel the execution running; ignored when none is */
+  /* the same channel, during an execution with --stdin-stream (its stdin is a pipe) */
+  MSG_STDIN = 'i',       /* bytes for the program's stdin */
+  MSG_STDIN_END = 'z',   /* the end of its stdin: the pipe is closed, the program reads EOF */
   /* the served protocol, launcher's stdout → caller: an answer's frames */
   MSG_STDOUT = 'o',      /* bytes of the program's stdout */
   MSG_STDERR = 'e',      /* bytes of the program's stderr */
@@ -78,6 +81,7 @@ struct opts {
   const char *env[MAX_ENV + 1]; int nenv;
   const char *chdir;
   bool timings;
+  bool stdin_stream; /* served: the program's stdin is a pipe fed by MSG_STDIN frames while it runs */
   bool unpack; /* served: the request's stdin holds the job's files (unpack.c) */
   long unpack_first; /* served: the first N bytes of the request's stdin are job files, unpacked before the program runs */
   char **argv; /* program and its arguments, NULL-terminated */
@@ -271,6 +275,12 @@ struct exec_result {
   double cpu_ms, wall_ms; long long memory_kb; bool oom_killed;
   long long stdout_bytes, stderr_bytes; bool output_truncated, stdout_truncated, stderr_truncated;
 };
+/* The caller's frames on the served launcher's stdin, as far as they have
+ * been read: a 9-byte header (its type and two 32-bit lengths) read HGOT
+ * bytes so far, then LEFT bytes of its payload (the two lengths' sum). A
+ * streamed execution reads them while it runs; serve() skips what is left of
+ * them once it has ended, and the frames that come after it. */
+struct caller { unsigned char h[9]; int hgot; uint64_t left; enum msg type; };
 /* Where an execution's output goes: the served protocol's frames on FD
  * (served), or the launcher's own stdout and stderr (one-shot, FD -1) */
 struct sink { int fd; };
@@ -279,7 +289,9 @@ struct request {
   struct opts eo;        /* its exec options, on top of the container's */
   const char *args; uint32_t arglen; /* its arguments as sent (NUL-terminated strings) */
   int in;                /* the program's stdin */
-  int cancel;            /* served: anything readable here cancels it (the caller's stdin); else -1 */
+  int cancel;            /* served: the caller's stdin; anything readable here cancels it, unless streamed; else -1 */
+  struct caller *from;   /* served: the caller's frames as far as read (a streamed execution reads them) */
+  int stream;            /* --stdin-stream: the launcher's end of the program's stdin pipe (non-blocking); else -1 */
   struct cgroup cg;      /* its cgroup (the container's next), removed by request_end */
   bool ahead;            /* handed to the program forked ahead */
   int req;               /* its arguments in a memfd, for init or the program ahead */
@@ -313,7 +325,9 @@ void request_ask_ahead(struct container *c);
 void request_take_ahead(struct container *c);
 /* After an answer: the next execution's cgroup, and a program forked ahead into it */
 void request_prepare_next(struct container *c);
-/* A frame of the served protocol on FD: TYPE, the 32-bit length, DATA */
+/* A frame of the served protocol on FD: TYPE, the 32-bit length, DATA. FD
+ * may be non-blocking (served: the launcher's stdout): it waits until all is
+ * written. */
 int frame_write(int fd, enum msg type, const void *data, size_t n);
 
 /* serve.c: hold mode's requests (docs/launcher.md, "Served execs"); the launcher's exit code */

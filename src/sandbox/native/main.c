@@ -145,6 +145,7 @@ int main(int argc, char **argv) {
   sigset_t term;
   sigemptyset(&term);
   sigaddset(&term, SIGTERM); sigaddset(&term, SIGINT); sigaddset(&term, SIGHUP);
+  sigaddset(&term, SIGUSR1); /* cancels the execution running, and only it (never the launcher) */
   sigprocmask(SIG_BLOCK, &term, NULL);
   struct failure f = { STEP_NONE }, side = { STEP_NONE };
   struct container c;

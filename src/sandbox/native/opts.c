@@ -95,6 +95,10 @@ static int parse(struct opts *o, int argc, char **argv, int i, bool exec_only, c
     }
     else if (!strcmp(a, "--chdir")) { NEED(1); o->chdir = argv[++i]; }
     else if (!strcmp(a, "--timings")) o->timings = true;
+    else if (!strcmp(a, "--stdin-stream")) {
+      if (!exec_only) { snprintf(err, errlen, "--stdin-stream is only for served requests (a one-shot's stdin is the launcher's own)"); return -1; }
+      o->stdin_stream = true;
+    }
     else { snprintf(err, errlen, "unknown option '%s' (see docs/launcher.md)", a); return -1; }
 #undef CONTAINER_ONLY
 #undef NUM
@@ -148,12 +152,14 @@ int opts_parse_exec(struct opts *o, const struct opts *container, int argc, char
   o->cpus = 0;
   o->chdir = NULL;
   o->timings = false;
+  o->stdin_stream = false;
   o->env[0] = NULL;
   exec_defaults(o);
   if (parse(o, argc, argv, 0, true, err, errlen) < 0) return -1;
   o->env[o->nenv] = NULL;
   if (!o->argv[0] && !o->unpack) { snprintf(err, errlen, "an exec request needs a program, or --unpack"); return -1; }
   if (o->unpack && o->argv[0]) { snprintf(err, errlen, "--unpack takes no program"); return -1; }
+  if (o->stdin_stream && !o->argv[0]) { snprintf(err, errlen, "--stdin-stream needs a program"); return -1; }
   if (o->unpack_first && (!o->argv[0] || o->unpack)) { snprintf(err, errlen, "--unpack-first needs a program, and no --unpack"); return -1; }
   return finish(o, err, errlen);
 }

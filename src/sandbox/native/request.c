@@ -34,18 +34,34 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* HEADER of a frame of TYPE and length N */
+static void frame_header(unsigned char h[5], enum msg type, size_t n) {
+  h[0] = (unsigned char)type; h[1] = (unsigned char)n; h[2] = (unsigned char)(n >> 8); h[3] = (unsigned char)(n >> 16); h[4] = (unsigned char)(n >> 24);
+}
+
+/* Writes what it can of IOV[0..2) to FD; the bytes written, or -1 (EAGAIN: none) */
+static ssize_t write_some(int fd, struct iovec *iov) {
+  ssize_t w;
+  while ((w = writev(fd, iov, 2)) < 0 && errno == EINTR) {}
+  if (w < 0) return -1;
+  ssize_t left = w;
+  for (int i = 0; i < 2; i++) { /* advance past what was written */
+    size_t k = (size_t)left < iov[i].iov_len ? (size_t)left : iov[i].iov_len;
+    iov[i].iov_base = (char *)iov[i].iov_base + k; iov[i].iov_len -= k; left -= (ssize_t)k;
+  }
+  return w;
+}
+
 int frame_write(int fd, enum msg type, const void *data, size_t n) {
-  unsigned char h[5] = { (unsigned char)type, (unsigned char)n, (unsigned char)(n >> 8), (unsigned char)(n >> 16), (unsigned char)(n >> 24) };
+  unsigned char h[5];
+  frame_header(h, type, n);
   struct iovec iov[2] = { { h, sizeof h }, { (void *)data, n } };
   size_t total = sizeof h + n, done = 0;
   while (done < total) {
-    ssize_t w = writev(fd, iov, 2);
-    if (w < 0) { if (errno == EINTR) continue; return -1; }
+    ssize_t w = write_some(fd, iov);
+    if (w < 0 && errno == EAGAIN) { struct pollfd p = { fd, POLLOUT, 0 }; poll(&p, 1, -1); continue; }
+    if (w < 0) return -1;
     done += (size_t)w;
-    for (int i = 0; i < 2; i++) { /* advance past what was written */
-      size_t k = (size_t)w < iov[i].iov_len ? (size_t)w : iov[i].iov_len;
-      iov[i].iov_base = (char *)iov[i].iov_base + k; iov[i].iov_len -= k; w -= (ssize_t)k;
-    }
   }
   return 0;
 }
@@ -112,7 +128,7 @@ static int request_hand_over(struct container *c, struct request *q, struct fail
 
 void request_init(struct request *q) {
   memset(q, 0, sizeof *q);
-  q->in = q->cancel = q->req = q->pidfd = q->sfd = -1;
+  q->in = q->cancel = q->req = q->pidfd = q->sfd = q->stream = -1;
   q->out[0] = q->out[1] = q->err[0] = q->err[1] = q->fail[0] = q->fail[1] = q->wt[0] = q->wt[1] = -1;
 }
 
@@ -144,11 +160,17 @@ int request_start(struct container *c, struct request *q, struct failure *f) {
 struct watch {
   const char *killed_for; /* the status of a program killed for a limit, or a cancel */
   bool have_pid, done, failed, kill_sent, cancelled;
+  int stream_err;         /* a streamed execution's caller could not be read: the errno */
   struct waited w;        /* the program's pid, then its end */
   int wgot;
   struct failure pf;      /* a set-up failure reported by init or the program */
   int pfgot;
 };
+
+static void cancel(struct watch *x) {
+  x->cancelled = true;
+  if (!x->killed_for) x->killed_for = "cancelled";
+}
 
 /* Kills what runs once a limit is hit or the execution is cancelled. */
 static void request_kill(const struct container *c, const struct request *q, struct watch *x) {
@@ -189,11 +211,84 @@ static void read_wait(const struct container *c, struct request *q, struct watch
   }
 }
 
+/* A frame of output that the caller's stdout (non-blocking, served) did not
+ * take whole: the rest of it. While there is one, the program's pipes are not
+ * read (the program blocks on its writes, as on any full pipe), and the
+ * limits are enforced all the same. */
+struct out_pending { unsigned char buf[5 + 65536]; size_t len, off; };
+
 /* Bytes of the program's stdout (I 0) or stderr (1) to the caller */
-static void pass_on(const struct sink *to, int i, const char *buf, size_t n) {
+static void pass_on(const struct sink *to, int i, const char *buf, size_t n, struct out_pending *p) {
+  if (to->fd < 0) { write_all(i == 0 ? 1 : 2, buf, n); return; }
+  unsigned char h[5];
+  frame_header(h, i == 0 ? MSG_STDOUT : MSG_STDERR, n);
+  struct iovec iov[2] = { { h, sizeof h }, { (void *)buf, n } };
+  ssize_t w = write_some(to->fd, iov);
   /* a closed stdout must not stop the accounting: write errors are ignored */
-  if (to->fd >= 0) frame_write(to->fd, i == 0 ? MSG_STDOUT : MSG_STDERR, buf, n);
-  else write_all(i == 0 ? 1 : 2, buf, n);
+  if (w < 0 && errno != EAGAIN) return;
+  p->off = 0;
+  p->len = iov[0].iov_len + iov[1].iov_len;
+  memcpy(p->buf, iov[0].iov_base, iov[0].iov_len);
+  memcpy(p->buf + iov[0].iov_len, iov[1].iov_base, iov[1].iov_len);
+}
+
+/* What the caller's stdout takes of the pending frame; BLOCK: all of it (the program has ended) */
+static void flush_out(int fd, struct out_pending *p, bool block) {
+  while (p->off < p->len) {
+    ssize_t w = write(fd, p->buf + p->off, p->len - p->off);
+    if (w > 0) { p->off += (size_t)w; continue; }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN && block) { struct pollfd pf = { fd, POLLOUT, 0 }; poll(&pf, 1, -1); continue; }
+    if (w < 0 && errno == EAGAIN) return;
+    break; /* the caller is gone: dropped, as pass_on's write errors are */
+  }
+  p->len = p->off = 0;
+}
+
+/* Bytes of a MSG_STDIN frame taken from the caller, not yet in the program's
+ * stdin pipe: at most one buffer. While there are some, the caller is not
+ * read (its writes wait: the backpressure). END: the caller's MSG_STDIN_END
+ * came, the pipe is closed once they are written. */
+struct in_pending { char buf[65536]; size_t len, off; bool end; };
+
+/* Writes what the program's stdin pipe takes; closes it at the end the caller
+ * asked for, or once the program closed its end (EPIPE, SIGPIPE being
+ * ignored: the rest of the input is dropped). */
+static void feed_stdin(struct request *q, struct in_pending *in) {
+  while (q->stream >= 0 && in->off < in->len) {
+    ssize_t w = write(q->stream, in->buf + in->off, in->len - in->off);
+    if (w > 0) { in->off += (size_t)w; continue; }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN) return;
+    close(q->stream); q->stream = -1;
+  }
+  in->len = in->off = 0;
+  if (in->end && q->stream >= 0) { close(q->stream); q->stream = -1; }
+}
+
+/* One read of the caller's frames during a streamed execution: a header, or
+ * a piece of a payload (into IN, which is empty here). MSG_STDIN's bytes go
+ * to the program's stdin; MSG_STDIN_END closes it; a cancel frame, or any
+ * other frame, cancels the execution, as does EOF. */
+static void read_caller(struct request *q, struct in_pending *in, struct watch *x) {
+  struct caller *from = q->from;
+  bool header = from->hgot < (int)sizeof from->h;
+  size_t want = header ? sizeof from->h - (size_t)from->hgot : from->left < sizeof in->buf ? (size_t)from->left : sizeof in->buf;
+  ssize_t k = read(0, header ? (char *)from->h + from->hgot : in->buf, want);
+  if (k < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (k <= 0) { if (k < 0) x->stream_err = errno; cancel(x); return; }
+  if (header) {
+    from->hgot += (int)k;
+    if (from->hgot < (int)sizeof from->h) return;
+    from->type = (enum msg)from->h[0];
+    from->left = (uint64_t)le32(from->h + 1) + le32(from->h + 5);
+    if (from->type == MSG_STDIN_END) { in->end = true; feed_stdin(q, in); }
+    else if (from->type != MSG_STDIN) cancel(x);
+  } else {
+    from->left -= (uint64_t)k;
+    if (from->type == MSG_STDIN && !in->end && q->stream >= 0) { in->len = (size_t)k; in->off = 0; feed_stdin(q, in); }
+  }
+  if (from->hgot == (int)sizeof from->h && !from->left) from->hgot = 0; /* the frame is whole: the next header */
 }
 
 /* Pumps the program's output (capped), watches its limits and the caller,
@@ -206,14 +301,26 @@ static void drain(const struct container *c, struct request *q, const struct sin
   int pumps[2] = { q->out[0], q->err[0] };
   long long *counts[2] = { &r->stdout_bytes, &r->stderr_bytes };
   bool *truncated[2] = { &r->stdout_truncated, &r->stderr_truncated };
+  bool streamed = o->stdin_stream && q->from;
+  static struct out_pending out; /* static: 64 KiB each, and one execution at a time */
+  static struct in_pending in;
+  out.len = out.off = 0;
+  memset(&in, 0, sizeof in);
   for (;;) {
-    struct pollfd pf_[6];
+    struct pollfd pf_[8];
     int nf = 0;
-    int idx_pump[2] = { -1, -1 }, idx_fail = -1, idx_wait = -1, idx_sig = -1, idx_cancel = -1;
+    int idx_pump[2] = { -1, -1 }, idx_fail = -1, idx_wait = -1, idx_sig = -1, idx_cancel = -1, idx_stdin = -1, idx_out = -1;
     if (q->sfd >= 0 && !x->cancelled) { idx_sig = nf; pf_[nf++] = (struct pollfd){ q->sfd, POLLIN, 0 }; }
-    /* served: anything from the caller during an execution cancels it (as does EOF) */
-    if (q->cancel >= 0 && !x->cancelled) { idx_cancel = nf; pf_[nf++] = (struct pollfd){ q->cancel, POLLIN, 0 }; }
-    for (int i = 0; i < 2; i++) if (pumps[i] >= 0) { idx_pump[i] = nf; pf_[nf++] = (struct pollfd){ pumps[i], POLLIN, 0 }; }
+    /* served: anything from the caller during an execution cancels it (as does
+     * EOF), unless it is streamed: then its frames are read while one buffer
+     * of stdin is pending at most (POLLHUP still says the caller is gone) */
+    if (q->cancel >= 0 && !x->cancelled && !(streamed && x->done)) {
+      idx_cancel = nf;
+      pf_[nf++] = (struct pollfd){ q->cancel, (short)(streamed && in.len ? 0 : POLLIN), 0 };
+    }
+    if (streamed && q->stream >= 0 && in.len && !x->done) { idx_stdin = nf; pf_[nf++] = (struct pollfd){ q->stream, POLLOUT, 0 }; }
+    if (out.len) { idx_out = nf; pf_[nf++] = (struct pollfd){ to->fd, POLLOUT, 0 }; }
+    else for (int i = 0; i < 2; i++) if (pumps[i] >= 0) { idx_pump[i] = nf; pf_[nf++] = (struct pollfd){ pumps[i], POLLIN, 0 }; }
     if (q->fail[0] >= 0) { idx_fail = nf; pf_[nf++] = (struct pollfd){ q->fail[0], POLLIN, 0 }; }
     if (q->wt[0] >= 0) { idx_wait = nf; pf_[nf++] = (struct pollfd){ q->wt[0], POLLIN, 0 }; }
     if (x->done && pumps[0] < 0 && pumps[1] < 0) break;
@@ -223,7 +330,7 @@ static void drain(const struct container *c, struct request *q, const struct sin
       if (now >= deadline && !x->killed_for) x->killed_for = "time_limit_exceeded";
       else if (deadline - now < timeout * 1000) timeout = (int)((deadline - now) / 1000) + 1;
     }
-    if (x->done) {
+    if (x->done && !out.len) { /* while the caller takes a pending frame, it is waited for */
       if (!drain_until) drain_until = now + 200000;
       if (now >= drain_until) break; /* no cgroup and an orphan holds the pipe: stop waiting */
       timeout = (int)((drain_until - now) / 1000) + 1;
@@ -239,17 +346,23 @@ static void drain(const struct container *c, struct request *q, const struct sin
     if (idx_sig >= 0 && pf_[idx_sig].revents) {
       struct signalfd_siginfo si;
       if (read(q->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-        x->cancelled = true; if (!x->killed_for) x->killed_for = "cancelled";
-        q->cancelled_by_signal = true;
+        cancel(x);
+        if (si.ssi_signo != SIGUSR1) q->cancelled_by_signal = true; /* SIGUSR1 cancels this execution alone */
       }
     }
     if (idx_cancel >= 0 && pf_[idx_cancel].revents) {
-      char frame[9];
-      (void)!read(q->cancel, frame, sizeof frame); /* one cancel frame; EOF: the caller is gone */
-      x->cancelled = true; if (!x->killed_for) x->killed_for = "cancelled";
+      if (!streamed) {
+        char frame[9];
+        (void)!read(q->cancel, frame, sizeof frame); /* one cancel frame; EOF: the caller is gone */
+        cancel(x);
+      }
+      else if (pf_[idx_cancel].revents & POLLIN) read_caller(q, &in, x);
+      else cancel(x); /* POLLHUP, POLLERR: the caller is gone */
     }
+    if (idx_stdin >= 0 && pf_[idx_stdin].revents) feed_stdin(q, &in);
+    if (idx_out >= 0 && pf_[idx_out].revents) flush_out(to->fd, &out, false);
     for (int i = 0; i < 2; i++) {
-      if (idx_pump[i] < 0 || !pf_[idx_pump[i]].revents) continue;
+      if (idx_pump[i] < 0 || !pf_[idx_pump[i]].revents || out.len) continue;
       char buf[65536];
       ssize_t k = read(pumps[i], buf, sizeof buf);
       if (k < 0 && (errno == EAGAIN || errno == EINTR)) continue;
@@ -260,7 +373,7 @@ static void drain(const struct container *c, struct request *q, const struct sin
         r->output_truncated = *truncated[i] = true; /* this stream lost bytes */
         if (!x->killed_for) x->killed_for = "output_limit_exceeded";
       }
-      if (keep > 0) pass_on(to, i, buf, (size_t)keep);
+      if (keep > 0) pass_on(to, i, buf, (size_t)keep, &out);
       total += keep;
       *counts[i] += keep;
     }
@@ -272,8 +385,10 @@ static void drain(const struct container *c, struct request *q, const struct sin
     }
     if (idx_wait >= 0 && pf_[idx_wait].revents) read_wait(c, q, x, r, f);
   }
+  if (out.len) flush_out(to->fd, &out, true); /* the program has ended: its output before its status */
   for (int i = 0; i < 2; i++) if (pumps[i] >= 0) close(pumps[i]);
   q->out[0] = q->err[0] = -1;
+  if (q->stream >= 0) { close(q->stream); q->stream = -1; } /* the program has ended: what is pending of its stdin is dropped */
 }
 
 /* The accounting of an execution that ran, and its status. */
@@ -301,12 +416,13 @@ int request_finish(struct container *c, struct request *q, const struct sink *to
   struct watch x;
   memset(&x, 0, sizeof x);
   memset(r, 0, sizeof *r);
-  /* SIGTERM, SIGINT or SIGHUP (blocked since main) cancel the execution:
-   * everything is killed and cleaned up as on any other end, and the status
-   * says "cancelled". */
+  /* SIGTERM, SIGINT, SIGHUP or SIGUSR1 (blocked since main) cancel the
+   * execution: everything is killed and cleaned up as on any other end, and
+   * the status says "cancelled". */
   sigset_t term;
   sigemptyset(&term);
   sigaddset(&term, SIGTERM); sigaddset(&term, SIGINT); sigaddset(&term, SIGHUP);
+  sigaddset(&term, SIGUSR1); /* served: cancels this execution, the container stays (serve.c) */
   sigprocmask(SIG_BLOCK, &term, NULL);
   q->sfd = signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
   q->t0 = now_us(); /* the program's clock: from here (a one-shot's container is built by now) */
@@ -322,7 +438,8 @@ int request_finish(struct container *c, struct request *q, const struct sink *to
    * kernel tears its namespaces down while the accounting is read and the
    * cgroups removed; container_destroy() reaps it. */
   if (last && c->init > 0) kill(c->init, SIGKILL);
-  if (x.cancelled) { fail_set(f, STEP_CANCELLED, ECANCELED); x.failed = true; }
+  if (x.stream_err) { fail_set(f, STEP_STDIN_STREAM, x.stream_err); x.failed = true; }
+  else if (x.cancelled) { fail_set(f, STEP_CANCELLED, ECANCELED); x.failed = true; }
   else if (x.pfgot == (int)sizeof x.pf) { *f = x.pf; x.failed = true; }
   if (!x.failed && !x.done) { fail_set(f, STEP_EXEC_HELPER, EIO); x.failed = true; }
   if (x.failed) return -1;
@@ -333,7 +450,7 @@ int request_finish(struct container *c, struct request *q, const struct sink *to
 void request_end(struct container *c, struct request *q) {
   int *ends[] = { q->out, q->err, q->fail, q->wt };
   for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) close_pipe(ends[i]);
-  int *fds[] = { &q->req, &q->pidfd, &q->sfd };
+  int *fds[] = { &q->req, &q->pidfd, &q->sfd, &q->stream };
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) if (*fds[i] >= 0) { close(*fds[i]); *fds[i] = -1; }
   if (q->cg.n) {
     container_drop_ahead(c); /* used, or killed with the cgroup it was forked into */

@@ -12,6 +12,15 @@
  * ends the execution. All lengths are little-endian. One execution at a time;
  * a request that arrives while one runs cancels it.
  *
+ * With --stdin-stream, the program's stdin is a pipe, and the caller's frames
+ * while it runs (the same 9-byte header; the payload is the sum of its two
+ * lengths) are MSG_STDIN, its bytes, MSG_STDIN_END and MSG_CANCEL; request.c
+ * reads them. Frames that come after the execution ended (the caller wrote
+ * them before it read the status) are skipped here, payload and all.
+ *
+ * The launcher's stdout is non-blocking: a caller that reads slowly holds up
+ * one frame of output (request.c), never the enforcement of the limits.
+ *
  * This file reads the protocol; request.c runs each request, as it runs a
  * one-shot's (main.c).
  */
@@ -72,10 +81,31 @@ static int serve_unpack(struct container *c, int files) {
   return answer_result(&r, NULL);
 }
 
+/* A SIGUSR1 that came before this execution was meant for an earlier one:
+ * the caller sends the next request only after the answer to the one it
+ * cancelled, so any SIGUSR1 it sent is pending by now. */
+static void drop_stale_cancel(void) {
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  struct timespec none = { 0, 0 };
+  while (sigtimedwait(&usr1, NULL, &none) > 0) {}
+}
+
+/* --stdin-stream: the program's stdin, a pipe; the launcher's end (non-blocking) in *STREAM */
+static int stdin_pipe(int *stream, struct failure *f) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) { fail_set(f, STEP_PIPE, errno); return -1; }
+  fcntl(p[1], F_SETFL, O_NONBLOCK);
+  *stream = p[1];
+  return p[0];
+}
+
 /* One MSG_EXEC request, header H already read at T_REQUEST. Returns -1 when the caller's channel is broken. */
-static int serve_one(const struct opts *container, struct container *c, const unsigned char *h, int64_t t_request, bool *stop) {
+static int serve_one(const struct opts *container, struct container *c, struct caller *from, const unsigned char *h, int64_t t_request, bool *stop) {
   uint32_t arglen = le32(h + 1), inlen = le32(h + 5);
   struct failure f = { STEP_NONE };
+  drop_stale_cancel();
   if (arglen > MAX_REQUEST_ARGS_BYTES) { fail_set(&f, STEP_REQUEST_TOO_LARGE, E2BIG); answer_failure(&f, NULL); return -1; }
   /* the strings, then their argv (which points into them) */
   size_t at = (arglen + 1 + 7) & ~(size_t)7;
@@ -97,15 +127,23 @@ static int serve_one(const struct opts *container, struct container *c, const un
   if (argc < 0) { fail_set(&f, STEP_OPTIONS, EINVAL); answer_failure(&f, "the request's arguments are not NUL-terminated strings, or too many"); goto out; }
   if (!parsed) { fail_set(&f, STEP_OPTIONS, EINVAL); answer_failure(&f, err); goto out; }
   if (q.eo.unpack_first > (long)inlen) { fail_set(&f, STEP_OPTIONS, EINVAL); answer_failure(&f, "--unpack-first is longer than the request's stdin"); goto out; }
+  if (q.eo.stdin_stream && inlen != files_len) { fail_set(&f, STEP_OPTIONS, EINVAL); answer_failure(&f, "--stdin-stream: the program's stdin comes in stdin frames, not in the request"); goto out; }
   if (files >= 0 && request_unpack(c, files, &f) < 0) { answer_failure(&f, NULL); goto out; }
   if (q.eo.unpack) { rc = serve_unpack(c, in); goto out; }
+  if (q.eo.stdin_stream) {
+    close(in);
+    if ((in = stdin_pipe(&q.stream, &f)) < 0) { answer_failure(&f, NULL); goto out; }
+  }
 
   q.args = args;
   q.arglen = arglen;
   q.in = in;
-  q.cancel = 0; /* anything from the caller meanwhile cancels it */
+  q.cancel = 0; /* anything from the caller meanwhile cancels it (streamed: its frames are read) */
+  q.from = from;
   struct exec_result r;
-  if (request_prepare(c, &q, &f) < 0 || request_start(c, &q, &f) < 0 || request_finish(c, &q, &(struct sink){ 1 }, false, &r, &f) < 0)
+  bool ran = request_prepare(c, &q, &f) == 0 && request_start(c, &q, &f) == 0;
+  if (ran && q.eo.stdin_stream) { close(in); in = q.in = -1; } /* the program's end is its own: its exit is EPIPE here */
+  if (!ran || request_finish(c, &q, &(struct sink){ 1 }, false, &r, &f) < 0)
     answer_failure(&f, NULL);
   else {
     /* --timings: startUs (request to execve), execUs, answerUs (request to status) */
@@ -118,9 +156,22 @@ static int serve_one(const struct opts *container, struct container *c, const un
   if (q.cancelled_by_signal) *stop = true; /* SIGTERM/SIGINT/SIGHUP end the container too */
 out:
   if (files >= 0) close(files);
-  close(in);
+  if (in >= 0) close(in);
+  if (q.stream >= 0) close(q.stream);
   free(args);
   return rc;
+}
+
+/* Skips LEFT bytes of the caller's stdin; -1 at EOF */
+static int skip(uint64_t *left) {
+  char buf[65536];
+  while (*left) {
+    ssize_t k = read(0, buf, *left < sizeof buf ? (size_t)*left : sizeof buf);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return -1;
+    *left -= (uint64_t)k;
+  }
+  return 0;
 }
 
 int serve(const struct opts *o, struct container *c) {
@@ -129,20 +180,32 @@ int serve(const struct opts *o, struct container *c) {
   sigaddset(&set, SIGTERM); sigaddset(&set, SIGINT); sigaddset(&set, SIGHUP); sigaddset(&set, SIGCHLD);
   sigprocmask(SIG_BLOCK, &set, NULL);
   int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  /* a caller that reads slowly must not stop the limits' enforcement (request.c) */
+  fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
   request_prepare_next(c); /* main asked for the first program ahead while init built the container; again if it was not forked */
   status_ready(o->status_fd, c->init);
   if (o->status_fd > 2) close(o->status_fd);
   bool stop = false;
+  struct caller from = { .hgot = 0 };
   while (!stop) {
+    /* the rest of a streamed execution's last frame (it ended first) */
+    if (from.hgot == (int)sizeof from.h && skip(&from.left) < 0) break;
+    if (from.hgot == (int)sizeof from.h) from.hgot = 0;
     struct pollfd p[2] = { { 0, POLLIN, 0 }, { sfd, POLLIN, 0 } };
     if (poll(p, 2, -1) < 0 && errno != EINTR) break;
     if (p[1].revents) break; /* a terminating signal, or the container died */
     if (!p[0].revents) continue;
-    unsigned char h[9];
-    if (read_full(0, h, sizeof h) != (int)sizeof h) break; /* EOF: the caller is done */
+    unsigned char *h = from.h;
+    int got = from.hgot;
+    from.hgot = 0;
+    if (read_full(0, h + got, sizeof from.h - (size_t)got) != (int)sizeof from.h - got) break; /* EOF: the caller is done */
     int64_t t_request = now_us();
-    if (h[0] == MSG_CANCEL) continue; /* a cancel that came after its execution ended */
-    if (h[0] != MSG_EXEC || serve_one(o, c, h, t_request, &stop) < 0) break;
+    if (h[0] == MSG_CANCEL || h[0] == MSG_STDIN || h[0] == MSG_STDIN_END) { /* after its execution ended: skipped */
+      from.left = (uint64_t)le32(h + 1) + le32(h + 5);
+      if (skip(&from.left) < 0) break;
+      continue;
+    }
+    if (h[0] != MSG_EXEC || serve_one(o, c, &from, h, t_request, &stop) < 0) break;
   }
   container_destroy(c);
   return 0;

@@ -15,7 +15,8 @@
   X(REQUEST_READ, "request-read", "the caller's stdin ended inside a served request")                                \
   X(REQUEST_MEMFD, "request-memfd", "the request's arguments could not be put in a memfd for init")                  \
   X(STDIN_MEMFD, "stdin-memfd", "a served request's stdin could not be put in a memfd")                              \
-  X(CANCELLED, "cancelled", "the execution was cancelled: a cancel frame, EOF, or SIGTERM, SIGINT or SIGHUP")        \
+  X(STDIN_STREAM, "stdin-stream", "a streamed execution's frames could not be read from the caller (an error, not EOF)") \
+  X(CANCELLED, "cancelled", "the execution was cancelled: a cancel frame, EOF, SIGUSR1, or SIGTERM, SIGINT or SIGHUP")        \
   /* making the container (the launcher) */                                                                          \
   X(PIPE, "pipe", "a pipe could not be made")                                                                        \
   X(SOCKETPAIR, "socketpair", "init's control socket could not be made")                                             \
