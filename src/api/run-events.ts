@@ -51,6 +51,8 @@ export function runEvents(deps: ApiDeps): (c: Context<AppEnv>) => Promise<Respon
     // Served by Node (not app.request): the connection itself, to cut it.
     const socket = (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket;
     const end = () => {
+      // A stream that ended must not be cut later: its keep-alive socket may carry the client's next request by then.
+      clearTimeout(stall);
       if (ended) return;
       ended = true;
       wake?.();
@@ -70,10 +72,12 @@ export function runEvents(deps: ApiDeps): (c: Context<AppEnv>) => Promise<Respon
             if (closing) {
               end();
               controller.close();
+              return;
             }
             if ((controller.desiredSize ?? 0) <= 0) {
               // The client has not taken what waits (pull comes again once it has): it has `stallMs` before the connection is cut.
               stall = setTimeout(() => {
+                if (ended) return;
                 end();
                 // Destroyed, not ended: an ended answer would still wait in the socket for the client to read it.
                 if (socket !== undefined) socket.destroy();

@@ -219,6 +219,27 @@ export function eventsContract(name: string, open: OpenQueue): void {
       expect(received.toString("latin1")).not.toMatch(/\r\n0\r\n\r\n$/);
     }, 90_000);
 
+    it("leaves a stream that ended alone: its keep-alive connection serves the next request after the stall time", async () => {
+      // A result larger than one batch: the stream's queue is full as it closes.
+      const id = await submit(s.base, python("print('x' * 1_000_000)"));
+      await eventually("the run to finish", async () => ((await (await fetch(`${s.base}/v1/runs/${id}`)).json()) as { status: string }).status === "completed" || undefined);
+      const { port } = new URL(s.base);
+      const socket = net.connect(Number(port), "127.0.0.1");
+      await new Promise((resolve) => socket.once("connect", resolve));
+      let received = "";
+      socket.on("data", (chunk: Buffer) => (received += chunk.toString("latin1")));
+      const closed = new Promise((resolve) => socket.once("close", resolve));
+      socket.write(`GET /v1/runs/${id}/events HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await eventually("the whole event stream", () => (/\r\n0\r\n\r\n$/.test(received) ? true : undefined));
+      // Longer than the stall time (1 s here): a timer left from the stream would cut the connection meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      received = "";
+      socket.write(`GET /v1/runs/${id} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      await closed;
+      expect(received).toMatch(/^HTTP\/1\.1 200 /);
+      expect(received).toContain('"status":"completed"');
+    }, 60_000);
+
     it("caps a run's event log: output past WARREN_RESULT_MAX_BYTES is dropped, and a `dropped` event says how much", async () => {
       const small = await listen(await open({ WARREN_RESULT_MAX_BYTES: "4096" }), {});
       try {
