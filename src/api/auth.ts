@@ -4,6 +4,11 @@ import { UnauthorizedError } from "./errors.js";
 
 const digest = (text: string) => createHash("sha256").update(text).digest();
 
+/** Who submitted a run, as kept with it: a digest of the API key, never the key. */
+export function keyOwner(key: string): string {
+  return digest(`warren-run-owner:${key}`).toString("hex");
+}
+
 /**
  * `Authorization: Bearer <key>` against `keys` (compared in constant time);
  * sets `apiKey` for the rate limiter. With no keys every caller is "anonymous".

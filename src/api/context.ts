@@ -42,6 +42,11 @@ export interface ApiOptions {
   /** The ports this API listens on (callbackUrl must not point back at them). */
   readonly ports: readonly number[];
   readonly version: string;
+  /**
+   * An event stream whose client takes nothing for this long while events
+   * wait to be sent is cut (it may reconnect with Last-Event-ID). @defaultValue 60 s
+   */
+  readonly eventStallMs?: number;
 }
 
 export type AppEnv = { Variables: { apiKey: string } };

@@ -11,6 +11,8 @@ import type { RunRequest } from "../run/request.js";
 import { isFinal, type RunResult } from "../run/result.js";
 import type { JobSpec } from "../run/job-spec.js";
 import { Admission } from "./admission.js";
+import { keyOwner } from "./auth.js";
+import { runEvents } from "./run-events.js";
 import { bodyLimit } from "./body-limit.js";
 import { assertCallbackAllowed } from "./callback-guard.js";
 import type { ApiDeps, AppEnv } from "./context.js";
@@ -55,7 +57,9 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
         if (request.callbackUrl !== undefined) assertCallbackAllowed(request.callbackUrl, c.req.url, options.ports, deps.callback?.policy);
         markPhase("api", id, "validated");
         const requestBytes = Number.isSafeInteger(declared) && declared >= 0 ? declared : Buffer.byteLength(text);
-        queued = await queue.enqueue({ id, language: spec.language.id, version: spec.language.version.detected, request, requestBytes }, request.priority);
+        // With API keys, the key that submitted the run is the one that may read its events.
+        const owner = options.apiKeys.length > 0 ? { owner: keyOwner(c.get("apiKey")) } : {};
+        queued = await queue.enqueue({ id, language: spec.language.id, version: spec.language.version.detected, request, requestBytes, ...owner }, request.priority);
       } finally {
         release();
       }
@@ -79,6 +83,8 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
     if (result === undefined) throw new NotFoundError(`No run ${JSON.stringify(id)}: it never existed or its result expired.`);
     return stored(c, result, 200);
   });
+
+  app.get("/:id/events", runEvents(deps));
 
   app.delete("/:id", async (c) => {
     const id = c.req.param("id");

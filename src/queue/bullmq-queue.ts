@@ -8,6 +8,7 @@ import { orUnavailable } from "./errors.js";
 import { apiConnection, connect } from "./redis-connection.js";
 import { RedisRateLimiter, type RateLimiter } from "./rate-limiter.js";
 import { RedisResultStore } from "./redis-store.js";
+import { eventsChannel, RedisEventLogs } from "./redis-events.js";
 import type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
 
 /** Jobs that failed for good (Warren's fault) kept with their request, at most. */
@@ -29,11 +30,13 @@ export class BullMqQueue implements JobQueue {
   readonly #store: RedisResultStore;
   readonly #workers = new Set<BullMqWorker>();
   #subscriber: Promise<Redis> | undefined;
+  readonly events: RedisEventLogs;
 
   private constructor(config: QueueConfig & { redisUrl: string }, redis: Redis) {
     this.#config = config;
     this.#redis = redis;
     this.#store = new RedisResultStore(redis, config.name, { ttlSeconds: config.resultTtlSeconds, maxBytes: config.resultStoreBytes });
+    this.events = new RedisEventLogs(redis, (id) => this.#store.key(id), eventsChannel(config.name), () => this.#subscribe());
     this.#queue = new Queue(config.name, {
       connection: redis,
       defaultJobOptions: {
@@ -66,7 +69,7 @@ export class BullMqQueue implements JobQueue {
     // Both in flight at once: the result is written first on the connection the
     // Queue also uses, so Redis stores it before the job exists for a worker to take.
     const [created, added] = await Promise.allSettled([
-      this.#store.create(serializeResult(queued)),
+      this.#store.create(job.owner === undefined ? serializeResult(queued) : { ...serializeResult(queued), owner: job.owner }),
       orUnavailable("queue a run", () => this.#queue.add("run", job, { jobId: job.id, priority })),
     ]);
     if (created.status === "rejected" || added.status === "rejected") {

@@ -7,6 +7,8 @@ import { cancelledResult, failedResult, pendingResult, type RunResult } from "..
 import type { QueueConfig } from "./config.js";
 import { workerConnection } from "./redis-connection.js";
 import { RedisResultStore } from "./redis-store.js";
+import { eventsChannel, RedisEventAppender } from "./redis-events.js";
+import { eventLogCaps, RunEventWriter } from "./run-events.js";
 import type { QueuedJob, QueueWorker, RunHandler, WorkOptions } from "./types.js";
 
 /** Pub/sub channel: ids of runs to abort wherever they run. */
@@ -40,6 +42,8 @@ export class BullMqWorker implements QueueWorker {
   readonly #id = randomUUID();
   readonly #heartbeat: NodeJS.Timeout;
   readonly #onClose: () => void;
+  readonly #ttlSeconds: number;
+  readonly #eventCaps: ReturnType<typeof eventLogCaps>;
   #active = 0;
   #closed: Promise<void> | undefined;
 
@@ -49,6 +53,8 @@ export class BullMqWorker implements QueueWorker {
     }
     this.#name = config.name;
     this.#onClose = onClose;
+    this.#ttlSeconds = config.resultTtlSeconds;
+    this.#eventCaps = eventLogCaps(config.resultMaxBytes);
     this.#redis = workerConnection(config.redisUrl);
     this.#redis.on("error", () => {});
     this.#store = new RedisResultStore(this.#redis, config.name, { ttlSeconds: config.resultTtlSeconds, maxBytes: config.resultStoreBytes });
@@ -106,11 +112,18 @@ export class BullMqWorker implements QueueWorker {
       // A job cancelled while it waited, or between tries, is not run.
       if (!(await this.#store.update(serializeResult(pendingResult(data, "running"))))) return "cancelled";
       const retried = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+      // The job's events go to its stream; all of them are in Redis before its final status (the stream's end).
+      const appender = new RedisEventAppender(this.#redis, this.#store.key(data.id), { ttlSeconds: this.#ttlSeconds, channel: eventsChannel(this.#name), id: data.id });
+      const events = new RunEventWriter(this.#eventCaps, appender.append);
+      const eventsDone = async () => {
+        events.close();
+        await appender.drained();
+      };
       // A final result the handler has before its clean-up is stored (and announced) at once.
       let early: { result: RunResult; stored: Promise<boolean | undefined> } | undefined;
       const settle = (result: RunResult) => {
         if (early !== undefined || controller.signal.aborted || (result.status === "failed" && retried)) return;
-        const stored = this.#finish(result).then(
+        const stored = eventsDone().then(() => this.#finish(result)).then(
           (done) => {
             if (done !== undefined) options.onStored?.(data, done);
             return done !== undefined;
@@ -121,12 +134,13 @@ export class BullMqWorker implements QueueWorker {
       };
       let result: RunResult;
       try {
-        result = await handler(data, controller.signal, settle);
+        result = await handler(data, controller.signal, settle, events.sink);
       } catch (error) {
         result = failedResult(data, { code: "worker_failed", message: (error as Error).message });
       }
       if (early !== undefined && (await early.stored) !== undefined) return controller.signal.aborted ? "cancelled" : early.result.status;
       if (controller.signal.aborted) result = cancelledResult(data);
+      await eventsDone();
       if (result.status === "failed" && retried) {
         await this.#store.update(serializeResult(pendingResult(data, "queued")));
         throw new WarrenFaultRetry(`Warren failed to run the job (${result.error?.code ?? "internal_error"}: ${result.error?.message ?? "see the stages"}); retrying.`);

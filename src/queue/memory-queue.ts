@@ -3,9 +3,13 @@ import { parseResult, serializeResult, type SerializedResult } from "../run/resu
 import { cancelledResult, failedResult, isFinal, pendingResult, type RunResult } from "../run/result.js";
 import { BusyError } from "../errors.js";
 import { PENDING_MAX_BYTES, RESULT_STORE_BYTES } from "../config/variables.js";
+import { RESULT_MAX_BYTES } from "../run/limits.js";
+import { statusEvent } from "../run/event-wire.js";
 import type { QueueConfig } from "./config.js";
 import { PriorityList } from "./priority-list.js";
 import { ResultStore } from "./result-store.js";
+import { MemoryEventLogs } from "./memory-events.js";
+import { eventLogCaps, RunEventWriter } from "./run-events.js";
 import type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
 import { MemoryRateLimiter, type RateLimiter } from "./rate-limiter.js";
 
@@ -21,6 +25,9 @@ export class MemoryQueue implements JobQueue {
   readonly #results: ResultStore;
   readonly #running = new Map<string, { readonly job: QueuedJob; readonly controller: AbortController }>();
   readonly #events = new EventEmitter();
+  readonly #logs: MemoryEventLogs;
+  /** Each job's event log cap (WARREN_RESULT_MAX_BYTES of output, and room for the rest). */
+  readonly #eventCaps: ReturnType<typeof eventLogCaps>;
   readonly #workers = new Set<MemoryWorker>();
   readonly #limiter = new MemoryRateLimiter();
   /** The request bytes of the jobs waiting in #pending, bounded by #pendingMaxBytes. */
@@ -30,9 +37,14 @@ export class MemoryQueue implements JobQueue {
   /** Tries for a job that Warren itself failed (a user's verdict is never retried), and the first delay (doubling). */
   readonly retry: { readonly attempts: number; readonly backoffMs: number };
 
-  constructor(config: Pick<QueueConfig, "resultTtlSeconds" | "resultMax"> & Partial<Pick<QueueConfig, "attempts" | "backoffMs" | "resultStoreBytes" | "pendingMaxBytes">>) {
+  constructor(
+    config: Pick<QueueConfig, "resultTtlSeconds" | "resultMax"> & Partial<Pick<QueueConfig, "attempts" | "backoffMs" | "resultStoreBytes" | "pendingMaxBytes" | "resultMaxBytes">>,
+  ) {
     this.#pendingMaxBytes = config.pendingMaxBytes ?? PENDING_MAX_BYTES.default;
-    this.#results = new ResultStore({ ttlMs: config.resultTtlSeconds * 1000, max: config.resultMax, maxBytes: config.resultStoreBytes ?? RESULT_STORE_BYTES.default });
+    const limits = { ttlMs: config.resultTtlSeconds * 1000, max: config.resultMax, maxBytes: config.resultStoreBytes ?? RESULT_STORE_BYTES.default };
+    this.#results = new ResultStore(limits);
+    this.#logs = new MemoryEventLogs(limits);
+    this.#eventCaps = eventLogCaps(config.resultMaxBytes ?? RESULT_MAX_BYTES.default);
     this.retry = { attempts: config.attempts ?? 1, backoffMs: config.backoffMs ?? 1000 };
     this.#events.setMaxListeners(0);
   }
@@ -48,10 +60,15 @@ export class MemoryQueue implements JobQueue {
     }
     this.#pendingBytes += bytes;
     const queued = pendingResult(job, "queued");
-    this.#results.set(serializeResult(queued));
+    this.#results.set(owned(serializeResult(queued), job.owner));
+    this.#logs.append(job.id, [statusEvent("queued")]);
     this.#pending.push(job, priority);
     for (const worker of this.#workers) worker.pump();
     return queued;
+  }
+
+  get events(): MemoryEventLogs {
+    return this.#logs;
   }
 
   async get(id: string): Promise<RunResult | undefined> {
@@ -76,7 +93,7 @@ export class MemoryQueue implements JobQueue {
     const job = waiting ?? running?.job;
     running?.controller.abort();
     // A queued or running result is a small header: parsing it is cheap.
-    const cancelled = serializeResult(cancelledResult(parseResult(current.json)));
+    const cancelled = owned(serializeResult(cancelledResult(parseResult(current.json))), current.owner);
     this.#finish(cancelled);
     if (job !== undefined) onCancelled?.(job, cancelled);
     return cancelled;
@@ -113,7 +130,8 @@ export class MemoryQueue implements JobQueue {
     this.#pendingBytes -= job.requestBytes ?? 0;
     const controller = new AbortController();
     this.#running.set(job.id, { job, controller });
-    this.#results.set(serializeResult(pendingResult(job, "running")));
+    this.#results.set(owned(serializeResult(pendingResult(job, "running")), job.owner));
+    this.#logs.append(job.id, [statusEvent("running")]);
     return { job, signal: controller.signal };
   }
 
@@ -122,7 +140,7 @@ export class MemoryQueue implements JobQueue {
     this.#running.delete(job.id);
     const current = this.#results.get(job.id);
     if (current !== undefined && isFinal(current.status)) return undefined;
-    const stored = serializeResult(result);
+    const stored = owned(serializeResult(result), job.owner);
     this.#finish(stored);
     return stored;
   }
@@ -132,8 +150,15 @@ export class MemoryQueue implements JobQueue {
     this.#workers.delete(worker);
   }
 
+  /** @internal The writer of a job's events into its log. */
+  eventWriter(job: QueuedJob): RunEventWriter {
+    return new RunEventWriter(this.#eventCaps, (events) => this.#logs.append(job.id, events));
+  }
+
   #finish(result: SerializedResult): void {
     this.#results.set(result);
+    // The final status is the log's last event: the event stream ends with it (and the result).
+    this.#logs.append(result.id, [statusEvent(result.status)], true);
     this.#events.emit("finished", result.id);
   }
 }
@@ -181,8 +206,10 @@ class MemoryWorker implements QueueWorker {
     signal.addEventListener("abort", abort, { once: true });
     const { attempts, backoffMs } = this.#queue.retry;
     let settled = false;
+    const events = this.#queue.eventWriter(job);
     const finish = (result: RunResult) => {
       settled = true;
+      events.close();
       signal.removeEventListener("abort", abort);
       const stored = this.#queue.complete(job, result);
       if (stored !== undefined) this.#options.onStored?.(job, stored);
@@ -195,7 +222,7 @@ class MemoryWorker implements QueueWorker {
           if (!settled && !local.signal.aborted && (early.status !== "failed" || attempt >= attempts)) finish(early);
         };
         try {
-          result = await this.#handler(job, local.signal, settle);
+          result = await this.#handler(job, local.signal, settle, events.sink);
         } catch (error) {
           result = failedResult(job, { code: "worker_failed", message: (error as Error).message });
         }
@@ -223,4 +250,9 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
   });
+}
+
+/** A stored result with the owner of its run (SerializedResult.owner). */
+function owned(result: SerializedResult, owner: string | undefined): SerializedResult {
+  return owner === undefined ? result : { ...result, owner };
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { parseResult, type SerializedResult } from "../run/result-json.js";
 import { RUN_STATUSES, type RunResult } from "../run/result.js";
 import { orUnavailable } from "./errors.js";
+import { eventsChannel, eventsKey } from "./redis-events.js";
 
 /**
  * Stores only when the run is not final yet: a worker finishing a job that the
@@ -16,9 +17,15 @@ import { orUnavailable } from "./errors.js";
  * never evicted here. (The evicted runs' keys are not in KEYS: Warren's Redis
  * is a single instance, not a cluster.)
  *
- * KEYS[1] the run's hash. ARGV: status, result JSON, TTL seconds, byte cap,
- * the run keys' prefix, the run's id, and optionally a channel to PUBLISH the
- * id on once stored (one round trip for both). Returns 1 when stored.
+ * The new status is appended to the run's event log (KEYS[5], a stream:
+ * redis-events.ts) and announced on the events channel; a final result's
+ * size counts its event log's bytes too, and an evicted run loses its log
+ * with its hash.
+ *
+ * KEYS[1] the run's hash, KEYS[5] its event stream. ARGV: status, result
+ * JSON, TTL seconds, byte cap, the run keys' prefix, the run's id, the events
+ * channel, and optionally a channel to PUBLISH the id on once stored (one
+ * round trip for all). Returns 1 when stored.
  */
 const STORE_UNLESS_FINAL = `
 local function final(status) return status == 'completed' or status == 'failed' or status == 'cancelled' end
@@ -26,13 +33,18 @@ if final(redis.call('HGET', KEYS[1], 'status')) then return 0 end
 local ttl = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'result', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ttl)
+local seq = redis.call('HINCRBY', KEYS[1], 'eventSeq', 1)
+redis.call('XADD', KEYS[5], '0-' .. seq, 't', 'status', 'd', '{"status":"' .. ARGV[1] .. '"}')
+redis.call('EXPIRE', KEYS[5], ttl)
+redis.call('PUBLISH', ARGV[7], ARGV[6])
 if final(ARGV[1]) then
   local id = ARGV[6]
   local time = redis.call('TIME')
   local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local size = #ARGV[2] + (tonumber(redis.call('HGET', KEYS[1], 'eventBytes')) or 0)
   redis.call('ZADD', KEYS[2], now, id)
-  redis.call('HSET', KEYS[3], id, #ARGV[2])
-  local total = redis.call('INCRBY', KEYS[4], #ARGV[2])
+  redis.call('HSET', KEYS[3], id, size)
+  local total = redis.call('INCRBY', KEYS[4], size)
   local function forget(old)
     local size = tonumber(redis.call('HGET', KEYS[3], old)) or 0
     redis.call('HDEL', KEYS[3], old)
@@ -48,17 +60,25 @@ if final(ARGV[1]) then
     local victim = oldest[1]
     if victim == id then victim = oldest[2] end
     if not victim then break end
-    redis.call('DEL', ARGV[5] .. victim)
+    redis.call('DEL', ARGV[5] .. victim, ARGV[5] .. victim .. ':events')
     total = forget(victim)
   end
 end
-if ARGV[7] then redis.call('PUBLISH', ARGV[7], ARGV[6]) end
+if ARGV[8] then redis.call('PUBLISH', ARGV[8], ARGV[6]) end
 return 1`;
 
-/** KEYS[1] the run's hash; ARGV status, result JSON, TTL seconds. A script rather than a MULTI: one command on the submit path. */
+/**
+ * KEYS[1] the run's hash, KEYS[2] its event stream; ARGV status, result JSON,
+ * TTL seconds, owner ("" for none). The stream begins with the status. A
+ * script rather than a MULTI: one command on the submit path.
+ */
 const CREATE = `
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'result', ARGV[2])
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'result', ARGV[2], 'eventSeq', 1)
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'owner', ARGV[4]) end
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+redis.call('DEL', KEYS[2])
+redis.call('XADD', KEYS[2], '0-1', 't', 'status', 'd', '{"status":"' .. ARGV[1] .. '"}')
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
 return 1`;
 
 /** A status read back from Redis is data from outside the process: checked, not trusted. */
@@ -72,7 +92,8 @@ export interface RedisStoreOptions {
 }
 
 /**
- * RunResults in Redis hashes (`<name>:run:<id>`: status, result JSON),
+ * RunResults in Redis hashes (`<name>:run:<id>`: status, result JSON, and
+ * the owner, event count and event bytes of its event log `<name>:run:<id>:events`),
  * readable by every API instance; final results are kept within a byte cap
  * (`<name>:results`, `<name>:results:bytes`, `<name>:results:total`), oldest first.
  */
@@ -80,8 +101,11 @@ export class RedisResultStore {
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #options: RedisStoreOptions;
+  /** The channel that announces runs whose event log grew. */
+  readonly #events: string;
 
   constructor(redis: Redis, prefix: string, options: RedisStoreOptions) {
+    this.#events = eventsChannel(prefix);
     this.#redis = redis;
     this.#prefix = prefix;
     this.#options = options;
@@ -97,22 +121,25 @@ export class RedisResultStore {
   }
 
   async create(result: SerializedResult): Promise<void> {
-    await orUnavailable("store a run", () => this.#redis.eval(CREATE, 1, this.key(result.id), result.status, result.json, this.#options.ttlSeconds));
+    const key = this.key(result.id);
+    await orUnavailable("store a run", () => this.#redis.eval(CREATE, 2, key, eventsKey(key), result.status, result.json, this.#options.ttlSeconds, result.owner ?? ""));
   }
 
   /** Stores `result` unless the run already has a final status, then publishes its id on `announce` if given; whether it stored. */
   async update(result: SerializedResult, announce?: string): Promise<boolean> {
-    const args: (string | number | Buffer)[] = [result.status, result.json, this.#options.ttlSeconds, this.#options.maxBytes, this.key(""), result.id];
+    const args: (string | number | Buffer)[] = [result.status, result.json, this.#options.ttlSeconds, this.#options.maxBytes, this.key(""), result.id, this.#events];
     if (announce !== undefined) args.push(announce);
-    const stored = await orUnavailable("update a run", () => this.#redis.eval(STORE_UNLESS_FINAL, 4, this.key(result.id), ...this.countKeys, ...args));
+    const key = this.key(result.id);
+    const stored = await orUnavailable("update a run", () => this.#redis.eval(STORE_UNLESS_FINAL, 5, key, ...this.countKeys, eventsKey(key), ...args));
     return stored === 1;
   }
 
   /** The stored bytes, as they are (ioredis' Buffer variant: no string of the whole result is made). */
   async getSerialized(id: string): Promise<SerializedResult | undefined> {
-    const [status, json] = await orUnavailable("read a run", () => this.#redis.hmgetBuffer(this.key(id), "status", "result"));
+    const [status, json, owner] = await orUnavailable("read a run", () => this.#redis.hmgetBuffer(this.key(id), "status", "result", "owner"));
     if (status === null || status === undefined || json === null || json === undefined) return undefined;
-    return { id, status: statusSchema.parse(status.toString("latin1")), json };
+    const stored = { id, status: statusSchema.parse(status.toString("latin1")), json };
+    return owner === null || owner === undefined ? stored : { ...stored, owner: owner.toString("latin1") };
   }
 
   async get(id: string): Promise<RunResult | undefined> {
@@ -121,6 +148,6 @@ export class RedisResultStore {
   }
 
   async remove(id: string): Promise<void> {
-    await orUnavailable("remove a run", () => this.#redis.del(this.key(id)));
+    await orUnavailable("remove a run", () => this.#redis.del(this.key(id), eventsKey(this.key(id))));
   }
 }

@@ -2,6 +2,8 @@ import type { RateLimiter } from "./rate-limiter.js";
 import type { RunRequest } from "../run/request.js";
 import type { SerializedResult } from "../run/result-json.js";
 import type { RunResult } from "../run/result.js";
+import type { JobEventSink } from "../run/events.js";
+import type { RunEventLogs } from "./run-events.js";
 
 /** What the queue carries: the validated wire request and what the result's header says. */
 export interface QueuedJob {
@@ -12,6 +14,8 @@ export interface QueuedJob {
   readonly request: RunRequest;
   /** The size of the request's body: what holding the job costs until a worker takes it (WARREN_PENDING_MAX_BYTES). */
   readonly requestBytes?: number;
+  /** Who may read the run's events when the API has keys: a digest of the submitting key (never the key). */
+  readonly owner?: string;
 }
 
 /**
@@ -21,8 +25,10 @@ export interface QueuedJob {
  * teardown): the queue then stores it at once, so waiters get it sooner, and
  * ignores what the handler resolves with; the job keeps its slot until the
  * handler resolves. A result that would be retried is not stored early.
+ * `events` is the job's event channel (runJob's onEvent): the queue appends
+ * them to the run's event log, within its cap, before it stores the result.
  */
-export type RunHandler = (job: QueuedJob, signal: AbortSignal, settle: (result: RunResult) => void) => Promise<RunResult>;
+export type RunHandler = (job: QueuedJob, signal: AbortSignal, settle: (result: RunResult) => void, events: JobEventSink) => Promise<RunResult>;
 
 export interface WorkOptions {
   /** Jobs run at once by this worker. */
@@ -55,6 +61,8 @@ export interface QueueHealth {
  */
 export interface JobQueue {
   readonly kind: "memory" | "bullmq";
+  /** The runs' event logs (GET /v1/runs/:id/events): status changes, and what workers report as jobs go. */
+  readonly events: RunEventLogs;
   /** Queues a job (priority: 1 runs first) and stores its `queued` RunResult, which it returns. */
   enqueue(job: QueuedJob, priority: number): Promise<RunResult>;
   /**

@@ -11,6 +11,8 @@ export interface SerializedResult {
   readonly id: string;
   readonly status: RunStatus;
   readonly json: Buffer;
+  /** QueuedJob.owner, kept with the result by the stores (not part of the JSON). */
+  readonly owner?: string;
 }
 
 export function serializeResult(result: RunResult): SerializedResult {

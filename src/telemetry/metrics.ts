@@ -8,6 +8,8 @@ export class Metrics {
   readonly #duration: Histogram<"language">;
   readonly #sandboxStart: Histogram;
   readonly #active: Gauge;
+  readonly #eventStreams: Gauge;
+  readonly #eventBytes: Counter;
 
   /** `depth` is read at each scrape (queue depth). */
   constructor(depth?: () => Promise<number>) {
@@ -22,6 +24,8 @@ export class Metrics {
     });
     this.#sandboxStart = new Histogram({ name: "warren_sandbox_start_seconds", help: "Readiness probe: time to start a sandbox and run /bin/true in it", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers });
     this.#active = new Gauge({ name: "warren_active_sandboxes", help: "Sandboxes (jobs) running in this process", registers });
+    this.#eventStreams = new Gauge({ name: "warren_event_streams", help: "Open event streams (GET /v1/runs/:id/events) of this process", registers });
+    this.#eventBytes = new Counter({ name: "warren_event_stream_bytes_total", help: "Bytes handed to event stream connections to send", registers });
     if (depth !== undefined) {
       new Gauge({
         name: "warren_queue_depth",
@@ -43,6 +47,29 @@ export class Metrics {
       this.#active.dec();
       this.#runs.inc({ status: result.status, verdict: result.verdict ?? "none" });
     };
+  }
+
+  /** Call when an event stream opens; the returned functions count what it hands over to send, and its end. */
+  eventStreamOpened(): { sent: (bytes: number) => void; closed: () => void } {
+    this.#eventStreams.inc();
+    let open = true;
+    return {
+      sent: (bytes) => this.#eventBytes.inc(bytes),
+      closed: () => {
+        if (open) this.#eventStreams.dec();
+        open = false;
+      },
+    };
+  }
+
+  /** Open event streams now (tests: a client that went away leaves none). */
+  async openEventStreams(): Promise<number> {
+    return (await this.#eventStreams.get()).values[0]?.value ?? 0;
+  }
+
+  /** Bytes handed to event streams so far. */
+  async eventStreamBytes(): Promise<number> {
+    return (await this.#eventBytes.get()).values[0]?.value ?? 0;
   }
 
   sandboxStarted(seconds: number): void {

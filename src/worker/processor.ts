@@ -25,7 +25,7 @@ export interface ProcessorDeps {
 /** The one worker implementation, for both queue backends: a queued job → runJob → RunResult. */
 export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stored: (job: QueuedJob, result: SerializedResult) => void } {
   const { host, logger } = deps;
-  const handle: RunHandler = async (job, signal, settle) => {
+  const handle: RunHandler = async (job, signal, settle, events) => {
     markPhase("worker", job.id, "started");
     const log = logger.child({ runId: job.id });
     let spec;
@@ -49,6 +49,7 @@ export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stor
     // The result is stored (and waiters answered) while the container is torn down.
     const result = await runJob(spec, host, job.id, {
       signal,
+      onEvent: events,
       ...(deps.resultMaxBytes === undefined ? {} : { resultMaxBytes: deps.resultMaxBytes }),
       onResult: (early) => {
         settle(early);

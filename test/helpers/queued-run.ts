@@ -33,9 +33,9 @@ export async function queuedRun(body: RunRequestInput, host: SandboxHost): Promi
   const processor = createProcessor({ host, maxima: MAX_LIMITS, metrics, logger: pino({ level: "silent" }) });
   let attempts = 0;
   const worker = queue.work(
-    (job, signal, settle) => {
+    (job, signal, settle, events) => {
       attempts++;
-      return processor.handle(job, signal, settle);
+      return processor.handle(job, signal, settle, events);
     },
     { concurrency: 1 },
   );
