@@ -15,6 +15,8 @@ import { startCheck } from "./checkers.js";
 import { ProgramStarts } from "./exec-blame.js";
 import { OutputKeeper, type StageKind } from "./output-keeper.js";
 import { execLimits } from "./stage-exec.js";
+import { feedSessionStdin } from "./session-stdin.js";
+import type { SessionInputReader } from "../queue/session-input.js";
 
 export interface RunJobOptions {
   /**
@@ -38,6 +40,11 @@ export interface RunJobOptions {
    * is produced, each test's verdict (src/run/events.ts). Must not throw.
    */
   readonly onEvent?: JobEventSink;
+  /**
+   * A session's stdin (GET /v1/sessions): the plain run stage's stdin is a
+   * stream fed from it (after the request's own `stdin`), not a fixed buffer.
+   */
+  readonly stdinSource?: SessionInputReader;
 }
 
 /**
@@ -115,7 +122,7 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
               onStdout?.(chunk);
               emit({ type: "output", ref, stream: "stdout", data: chunk });
             };
-      const result = await container.exec({
+      const request = {
         argv,
         env: { ...image.env, ...env },
         stdin,
@@ -123,7 +130,9 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
         keepBytes: keeper.allowance(kind),
         ...(stdoutSink === undefined ? {} : { onStdout: stdoutSink }),
         ...(emit === undefined ? {} : { onStderr: (chunk: Buffer) => emit({ type: "output", ref, stream: "stderr", data: chunk }) }),
-      });
+      };
+      const streamed = ref.stage === "run" ? options.stdinSource : undefined;
+      const result = await (streamed === undefined ? container.exec(request) : feedSessionStdin(container.start(request), streamed));
       markPhase("worker", id, `exec ${n} done`);
       const afterCompile = spec.language.compile !== null && template !== spec.language.compile;
       const settled = starts.settle(keeper.take(kind, result), { program: argv[0] ?? "", env: { ...image.env, ...env }, imageEnv: image.env, afterCompile });
