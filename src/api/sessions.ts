@@ -104,6 +104,8 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
     const close = (code: number, reason: string) => {
       closing = true;
       if (closed) return;
+      // A socket paused for a stdin write would not read the client's answer to the close.
+      ws.resume();
       ws.close(code, reason);
       // A client that does not answer the close (or reads nothing) is not waited for.
       setTimeout(() => ws.terminate(), 1_000).unref();

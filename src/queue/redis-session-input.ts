@@ -10,6 +10,24 @@ export const stdinKey = (runKey: string) => `${runKey}:stdin`;
 export const stdinTakenKey = (runKey: string) => `${runKey}:stdin-taken`;
 const DRAINED = "drained";
 
+/**
+ * The worker's counts, kept only while the session's stream is there: once
+ * the API has let the session go (DEL), nothing of it is made again.
+ * KEYS[1] the stream, KEYS[2] the taken count. ARGV: bytes taken (or
+ * `drained`: the program ended, and the stream goes), TTL seconds, channel, run id.
+ */
+const COUNT_TAKEN = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[1] == '${DRAINED}' then
+  redis.call('SET', KEYS[2], ARGV[1], 'EX', tonumber(ARGV[2]))
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('INCRBY', KEYS[2], tonumber(ARGV[1]))
+  redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
+end
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1`;
+
 /** Entries one XREAD takes. */
 const READ_COUNT = 64;
 /** How long one XREAD blocks before the reader looks whether it was closed. */
@@ -121,7 +139,7 @@ export function redisSessionReader(redisUrl: string, redis: Redis, options: Redi
       return null;
     },
     taken: (bytes) => {
-      void redis.multi().incrby(takenKey, bytes).expire(takenKey, options.ttlSeconds).publish(options.channel, options.id).exec().catch(() => {});
+      void redis.eval(COUNT_TAKEN, 2, key, takenKey, bytes, options.ttlSeconds, options.channel, options.id).catch(() => {});
     },
     close: async () => {
       if (stopped) return;
@@ -129,7 +147,7 @@ export function redisSessionReader(redisUrl: string, redis: Redis, options: Redi
       waiting.length = 0;
       blocking.disconnect();
       // The writer stops waiting, and drops what its client still sends.
-      await redis.multi().set(takenKey, DRAINED, "EX", options.ttlSeconds).del(key).publish(options.channel, options.id).exec().catch(() => {});
+      await redis.eval(COUNT_TAKEN, 2, key, takenKey, DRAINED, options.ttlSeconds, options.channel, options.id).catch(() => {});
     },
   };
 }
