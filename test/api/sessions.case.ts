@@ -80,7 +80,7 @@ export function sessionsContract(name: string, mode: SessionMode): void {
     let s: SessionServer;
     let keyed: SessionServer;
     beforeAll(async () => {
-      s = await listenSessions(mode, {});
+      s = await listenSessions(mode, { eventStallMs: 1_000 });
       keyed = await listenSessions(mode, { apiKeys: KEYS });
     });
     afterAll(async () => {
@@ -224,6 +224,31 @@ export function sessionsContract(name: string, mode: SessionMode): void {
       const result = resultOf(await client.message("result"));
       expect(result).toMatchObject({ status: "completed", verdict: "output_limit_exceeded" });
       expect(client.stdout().length).toBeLessThanOrEqual(256 * 1024 + 64 * 1024);
+    }, 60_000);
+
+    it("stops reading a client that sends faster than its program reads (backpressure), and ends the session at the wall limit", async () => {
+      // The program never reads; the client sends 32 MiB. Without backpressure the server would take it all
+      // (and hold it) long before the wall limit; with it, most is still in the client's buffer at the end.
+      const client = await SessionClient.open(s.base);
+      client.request(python("import time\nprint('not reading', flush=True)\ntime.sleep(60)", { limits: { wallTimeMs: 3_000 } }));
+      await client.message("run");
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      for (let i = 0; i < 512; i++) client.stdin(chunk);
+      const result = resultOf(await client.message("result"));
+      expect(result).toMatchObject({ status: "completed", verdict: "time_limit_exceeded" });
+      expect(client.ws.bufferedAmount).toBeGreaterThan(16 * 2 ** 20);
+      expect((await client.closed).code).toBe(1000);
+    }, 60_000);
+
+    it("cuts a client that reads none of its output, and cancels its run", async () => {
+      const client = await SessionClient.open(s.base);
+      // 12 MiB of output, more than the loopback socket's buffers take; the client stops reading its socket at once.
+      client.request(python("import sys\nfor _ in range(192): sys.stdout.write('x' * 65535 + '\\n')\nimport time\ntime.sleep(60)", { limits: { outputKb: 16_384, wallTimeMs: 60_000 } }));
+      const id = (await client.message("run")).id as string;
+      client.ws.pause();
+      await eventually("the session to be cut", () => (s.sessions.open === 0 ? true : undefined), 30_000);
+      await eventually("its run to be cancelled", async () => ((await status(id)) === "cancelled" ? true : undefined));
+      client.ws.terminate();
     }, 60_000);
 
     it("delivers stdin a program reads slowly whole and in order, through the window", async () => {
