@@ -43,8 +43,8 @@ const controlSchema = z.discriminatedUnion("type", [z.object({ type: z.literal("
 export interface Sessions {
   /** Sessions open now (a client gone must leave none). */
   readonly open: number;
-  /** Closes every session (1001: its run is cancelled) and stops taking new ones. */
-  close(): void;
+  /** Closes every session (1001: its run is cancelled) and stops taking new ones; resolves once their runs' cancels are sent. */
+  close(): Promise<void>;
 }
 
 /**
@@ -59,6 +59,8 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
   const { queue, options, logger } = deps;
   const admission = admissionOf(deps, options.pendingMaxBytes ?? PENDING_MAX_BYTES.default);
   const open = new Set<WebSocket>();
+  /** Cancels of closed sessions' runs still in flight (shutdown waits for them before the queue closes). */
+  const cancelling = new Set<Promise<unknown>>();
   const wss = acceptSessions(
     server,
     { apiKeys: options.apiKeys, rateLimitPerMinute: options.rateLimitPerMinute, limiter: queue.rateLimiter(), maxPayload: options.bodyLimitBytes, logger },
@@ -253,10 +255,12 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
 
     const cancelRun = (runId: string) => {
       // The client went away: its run is cancelled (the cancel stores its result, so its webhook is sent from here, as DELETE does).
-      queue
+      const cancel = queue
         .cancel(runId, (job, cancelled) => notifyCallback(job.request.callbackUrl, cancelled, logger, deps.callback))
         .then((result) => logger.info({ runId, status: result?.status }, "session closed by its client"))
-        .catch((error: unknown) => logger.warn({ runId, err: error }, "a closed session's run could not be cancelled"));
+        .catch((error: unknown) => logger.warn({ runId, err: error }, "a closed session's run could not be cancelled"))
+        .finally(() => cancelling.delete(cancel));
+      cancelling.add(cancel);
     };
 
     const cleanUp = () => {
@@ -279,12 +283,15 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
     get open() {
       return open.size;
     },
-    close: () => {
+    close: async () => {
+      const closes = [...open].map((ws) => new Promise((resolve) => ws.once("close", resolve)));
       for (const ws of open) {
         ws.close(CLOSE_GOING_AWAY, "server shutting down");
         setTimeout(() => ws.terminate(), 1_000).unref();
       }
       wss.close();
+      await Promise.all(closes);
+      await Promise.all([...cancelling]);
     },
   };
 }

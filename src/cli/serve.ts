@@ -112,7 +112,8 @@ export async function serveCommand(argv: string[], env: Environment): Promise<nu
   process.stderr.write(`${serveNotice(bound, keysRequired)}\n`);
   await onShutdown(logger, async () => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    sessions.close();
+    // Every session's run is cancelled (its client told, 1001) before the worker and the queue close.
+    await sessions.close();
     if (worker !== undefined) await within(SHUTDOWN_MS, worker.close(), () => worker.close(true));
     await queue.close();
     await sandbox?.pool?.close();

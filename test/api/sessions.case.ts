@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import type { ApiOptions } from "../../src/api/context.js";
 import { attachSessions, type Sessions } from "../../src/api/sessions.js";
 import type { JobQueue } from "../../src/queue/index.js";
@@ -44,7 +45,7 @@ export async function listenSessions(mode: SessionMode, options: Partial<ApiOpti
     sessions,
     inputsLeft,
     close: async () => {
-      sessions.close();
+      await sessions.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await stopWorker();
@@ -214,6 +215,38 @@ export function sessionsContract(name: string, mode: SessionMode): void {
         client.request(python("print('hi')"));
         expect(resultOf(await client.message("result"))).toMatchObject({ status: "completed", run: { stdout: "hi\n" } });
       }
+    }, 60_000);
+
+    it("rate-limits opening sessions per key as /v1 requests are (429 before the upgrade), and answers 404 for an upgrade elsewhere", async () => {
+      const limited = await listenSessions(mode, { rateLimitPerMinute: 1 });
+      try {
+        const first = await SessionClient.open(limited.base);
+        first.request(python("print(1)"));
+        expect(resultOf(await first.message("result")).status).toBe("completed");
+        const second = (await SessionClient.open(limited.base).catch((failure: unknown) => failure)) as { status?: number; body?: string };
+        expect(second.status).toBe(429);
+        expect(JSON.parse(second.body ?? "{}")).toMatchObject({ error: { code: "rate_limited" } });
+      } finally {
+        await limited.close();
+      }
+      const elsewhere = await new Promise<number | string | undefined>((resolve) => {
+        const ws = new WebSocket(`${s.base.replace(/^http/, "ws")}/v1/runs`);
+        ws.once("unexpected-response", (_request, response) => resolve(response.statusCode));
+        ws.once("error", () => resolve("error"));
+      });
+      expect(elsewhere).toBe(404);
+    }, 60_000);
+
+    it("closes its sessions with 1001 when the server shuts down, their runs cancelled before the queue closes", async () => {
+      const closing = await listenSessions(mode, {});
+      const client = await SessionClient.open(closing.base);
+      client.request(python(WAITER, { limits: { wallTimeMs: 60_000 } }));
+      const id = (await client.message("run")).id as string;
+      await client.until("ready", () => (client.stdout() === "ready\n" ? true : undefined));
+      await closing.sessions.close();
+      expect((await client.closed).code).toBe(1001);
+      expect((await closing.queue.get(id))?.status).toBe("cancelled");
+      await closing.close();
     }, 60_000);
 
     it("holds the output limit: a program that floods its stdout ends as output_limit_exceeded", async () => {
