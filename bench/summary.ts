@@ -1,5 +1,5 @@
 // One summary table of the newest bench/results/*.json of each kind:
-// start-latency, exec-latency, service-latency, throughput, scaling.
+// start-latency, exec-latency, service-latency, throughput, scaling, checker.
 // usage: node --import tsx bench/summary.ts [--since ISO-TIME]
 //   --since: results older than this are marked stale (bench/all.ts passes its start time).
 import { parseArgs } from "node:util";
@@ -72,6 +72,10 @@ section("scaling", (d) => [
         ["(d) marginal ms per extra test", f(d.tests.marginalMsPerTest, 2)],
       ]
     : []),
+]);
+section("checker", (d) => [
+  [`${d.config.tests} tests judged: built-in float / checker program (C), median ms`, `${f(d.builtin.medianMs, 0)} / ${f(d.program.medianMs, 0)}`],
+  ["checker program: extra ms per test", f(d.programExtraMsPerTest, 2)],
 ]);
 
 console.log("\n## Benchmark summary\n");

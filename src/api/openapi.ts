@@ -37,6 +37,22 @@ export function openApiDocument(maxima: Limits, version: string): Record<string,
         get: { summary: "A run's RunResult", parameters: [idParam], responses: { "200": runResult, "404": error("not_found"), ...common } },
         delete: { summary: "Cancel a queued or running run", parameters: [idParam], responses: { "200": runResult, "404": error("not_found"), ...common } },
       },
+      "/v1/runs/{id}/events": {
+        get: {
+          summary: "A run's events as Server-Sent Events: status changes, stages, output as produced, verdicts, then the RunResult (docs/api-extensions.md, Live output)",
+          parameters: [
+            idParam,
+            { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string", pattern: "^[0-9]{1,15}$" }, description: "Resume after this event" },
+            { name: "lastEventId", in: "query", required: false, schema: { type: "string", pattern: "^[0-9]{1,15}$" }, description: "Last-Event-ID, for clients that cannot set the header" },
+          ],
+          responses: {
+            "200": { description: "text/event-stream; ends after the `result` event", content: { "text/event-stream": { schema: { type: "string" } } } },
+            "400": error("invalid_request"),
+            "404": error("not_found"),
+            ...common,
+          },
+        },
+      },
       "/v1/languages": { get: { summary: "The languages", responses: { "200": { description: "Languages", content: json(z.array(languageSchema)) }, ...common } } },
       "/v1/images": { get: { summary: "The installed images", responses: { "200": { description: "Images", content: json(z.array(imageInfoSchema)) }, ...common } } },
       "/healthz": { get: { summary: "Liveness", security: [], responses: { "200": { description: "The process lives" } } } },

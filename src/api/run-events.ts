@@ -1,3 +1,4 @@
+import type { HttpBindings } from "@hono/node-server";
 import type { Context } from "hono";
 import { InvalidRequestError } from "../errors.js";
 import type { LoggedEvent } from "../queue/run-events.js";
@@ -47,6 +48,8 @@ export function runEvents(deps: ApiDeps): (c: Context<AppEnv>) => Promise<Respon
       wake?.();
     });
     const counter = metrics.eventStreamOpened();
+    // Served by Node (not app.request): the connection itself, to cut it.
+    const socket = (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket;
     const end = () => {
       if (ended) return;
       ended = true;
@@ -72,7 +75,9 @@ export function runEvents(deps: ApiDeps): (c: Context<AppEnv>) => Promise<Respon
               // The client has not taken what waits (pull comes again once it has): it has `stallMs` before the connection is cut.
               stall = setTimeout(() => {
                 end();
-                controller.error(new Error("the event stream's client took nothing for too long"));
+                // Destroyed, not ended: an ended answer would still wait in the socket for the client to read it.
+                if (socket !== undefined) socket.destroy();
+                else controller.error(new Error("the event stream's client took nothing for too long"));
               }, stallMs).unref();
             }
           } catch (error) {

@@ -8,13 +8,14 @@ import { findLanguage, guessLanguage } from "../sandbox/images/languages.js";
 import { jobSpecFromBody } from "../run/job-spec.js";
 import { jsonChunks } from "../run/json-chunks.js";
 import { runJob } from "../worker/run-job.js";
+import type { JobEvent } from "../run/events.js";
 import { parseCommand, positiveInteger } from "./args.js";
 import { exitCodeOf } from "./exit-code.js";
 
 export const RUN_USAGE = `Usage: warren run [--lang ID] [--image NAME] [--stdin FILE] [--json] [--wall-ms N] [--memory-mb N] [--cpu-ms N] FILE...
 
 Runs FILE... in a sandbox; the first file is the entry point. Prints the program's
-stdout and stderr and exits with its exit code (128+signal when killed, 124 on a
+stdout and stderr as it produces them and exits with its exit code (128+signal when killed, 124 on a
 time limit, 1 on a compile error, 125 when Warren failed).
 
   --lang ID       language id or alias (default: guessed from the first file's extension)
@@ -71,7 +72,11 @@ export async function runCommand(argv: string[], env: Environment): Promise<numb
     },
     { languages: all },
   );
-  const result = await runJob(spec, sandbox, undefined, { resultMaxBytes: settings.queue.resultMaxBytes });
+  // The program's output is printed as it comes (a compiler's only if it fails, below); --json prints the result alone.
+  const live = (event: JobEvent) => {
+    if (event.type === "output" && event.ref.stage === "run") (event.stream === "stdout" ? process.stdout : process.stderr).write(event.data);
+  };
+  const result = await runJob(spec, sandbox, undefined, { resultMaxBytes: settings.queue.resultMaxBytes, ...(values.json ? {} : { onEvent: live }) });
   if (values.json) {
     // Written in chunks: the JSON of a result can be longer than any string (src/run/json-chunks.ts).
     for (const chunk of jsonChunks(result, { indent: 2 })) process.stdout.write(chunk);
@@ -84,8 +89,6 @@ export async function runCommand(argv: string[], env: Environment): Promise<numb
     process.stderr.write(result.compile.stdout + result.compile.stderr);
     if (result.compile.status !== "ok" && result.compile.status !== "runtime_error") process.stderr.write(`warren: the compiler stopped: ${result.compile.status}\n`);
   } else if (result.run !== null) {
-    process.stdout.write(result.run.stdout);
-    process.stderr.write(result.run.stderr);
     if (result.run.status !== "ok" && result.run.status !== "runtime_error") process.stderr.write(`warren: ${result.run.status}\n`);
     if (result.run.error !== undefined) process.stderr.write(`warren: ${result.run.error.step}: ${result.run.error.message}\n`);
   }

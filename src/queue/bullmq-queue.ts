@@ -38,7 +38,7 @@ export class BullMqQueue implements JobQueue {
     this.#config = config;
     this.#redis = redis;
     this.#store = new RedisResultStore(redis, config.name, { ttlSeconds: config.resultTtlSeconds, maxBytes: config.resultStoreBytes });
-    this.events = new RedisEventLogs(redis, (id) => this.#store.key(id), eventsChannel(config.name), () => this.#subscribe());
+    this.events = new RedisEventLogs(redis, (id) => this.#store.eventsKey(id), eventsChannel(config.name), () => this.#subscribe());
     this.#queue = new Queue(config.name, {
       connection: redis,
       defaultJobOptions: {
@@ -85,7 +85,7 @@ export class BullMqQueue implements JobQueue {
 
   openSessionInput(id: string): SessionInputWriter {
     return redisSessionWriter(this.#redis, this.events, {
-      runKey: this.#store.key(id),
+      name: this.#config.name,
       id,
       ttlSeconds: this.#config.resultTtlSeconds,
       channel: eventsChannel(this.#config.name),

@@ -120,14 +120,14 @@ export class BullMqWorker implements QueueWorker {
     this.#active += 1;
     const input =
       data.session === true
-        ? redisSessionReader(this.#redisUrl, this.#redis, { runKey: this.#store.key(data.id), id: data.id, ttlSeconds: this.#ttlSeconds, channel: eventsChannel(this.#name) })
+        ? redisSessionReader(this.#redisUrl, this.#redis, { name: this.#name, id: data.id, ttlSeconds: this.#ttlSeconds, channel: eventsChannel(this.#name) })
         : undefined;
     try {
       // A job cancelled while it waited, or between tries, is not run.
       if (!(await this.#store.update(serializeResult(pendingResult(data, "running"))))) return "cancelled";
       const retried = data.session !== true && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
       // The job's events go to its stream; all of them are in Redis before its final status (the stream's end).
-      const appender = new RedisEventAppender(this.#redis, this.#store.key(data.id), { ttlSeconds: this.#ttlSeconds, channel: eventsChannel(this.#name), id: data.id });
+      const appender = new RedisEventAppender(this.#redis, { run: this.#store.key(data.id), events: this.#store.eventsKey(data.id) }, { ttlSeconds: this.#ttlSeconds, channel: eventsChannel(this.#name), id: data.id });
       const events = new RunEventWriter(this.#eventCaps, appender.append);
       const eventsDone = async () => {
         events.close();

@@ -10,8 +10,14 @@ export interface MemoryEventLimits {
   readonly maxBytes: number;
 }
 
+/** An event as kept: its JSON as bytes (a Buffer is outside the JS heap, as the results are). */
+interface KeptEvent {
+  readonly type: LoggedEvent["type"];
+  readonly json: Buffer;
+}
+
 interface Log {
-  readonly events: LoggedEvent[];
+  readonly events: KeptEvent[];
   bytes: number;
   final: boolean;
   expiresAt: number;
@@ -50,8 +56,9 @@ export class MemoryEventLogs implements RunEventLogs {
     }
     if (log.final) return;
     for (const event of events) {
-      log.events.push({ seq: log.events.length + 1, type: event.type, json: event.json });
-      log.bytes += event.json.length;
+      const json = Buffer.from(event.json);
+      log.events.push({ type: event.type, json });
+      log.bytes += json.length;
     }
     log.expiresAt = Date.now() + this.#limits.ttlMs;
     if (final) {
@@ -69,9 +76,9 @@ export class MemoryEventLogs implements RunEventLogs {
     const events: LoggedEvent[] = [];
     let bytes = 0;
     for (let index = Math.max(0, after); index < log.events.length; index++) {
-      const event = log.events[index] as LoggedEvent;
+      const event = log.events[index] as KeptEvent;
       if (events.length > 0 && bytes + event.json.length > maxBytes) break;
-      events.push(event);
+      events.push({ seq: index + 1, type: event.type, json: event.json.toString("utf8") });
       bytes += event.json.length;
     }
     return { events, missing: false };

@@ -3,8 +3,12 @@ import type { WireEvent, WireEventType } from "../run/event-wire.js";
 import { orUnavailable } from "./errors.js";
 import type { EventBatch, LoggedEvent, RunEventLogs } from "./run-events.js";
 
-/** A run's event log: a Redis stream beside its result's hash, entry ids `0-<seq>`, fields `t` (type) and `d` (JSON). */
-export const eventsKey = (runKey: string) => `${runKey}:events`;
+/**
+ * A run's event log: a Redis stream `<name>:events:<id>` (apart from the runs'
+ * hashes, so that no run id names another key's type), entry ids `0-<seq>`,
+ * fields `t` (type) and `d` (JSON).
+ */
+export const eventsKey = (name: string, id: string) => `${name}:events:${id}`;
 /** Pub/sub channel: ids of runs whose event log has grown (the API instances read it then). */
 export const eventsChannel = (name: string) => `${name}:events`;
 
@@ -53,9 +57,9 @@ export class RedisEventAppender {
   #waiting: WireEvent[] = [];
   #flushing: Promise<void> | undefined;
 
-  constructor(redis: Redis, runKey: string, options: { ttlSeconds: number; channel: string; id: string }) {
+  constructor(redis: Redis, keys: { run: string; events: string }, options: { ttlSeconds: number; channel: string; id: string }) {
     this.#redis = redis;
-    this.#keys = [runKey, eventsKey(runKey)];
+    this.#keys = [keys.run, keys.events];
     this.#args = [options.ttlSeconds, options.channel, options.id];
   }
 
@@ -95,16 +99,16 @@ export class RedisEventAppender {
  */
 export class RedisEventLogs implements RunEventLogs {
   readonly #redis: Redis;
-  readonly #runKey: (id: string) => string;
+  readonly #eventsKey: (id: string) => string;
   readonly #channel: string;
   readonly #subscriber: () => Promise<Redis>;
   readonly #wakes = new Map<string, Set<() => void>>();
   #listening: Promise<void> | undefined;
   #watchers = 0;
 
-  constructor(redis: Redis, runKey: (id: string) => string, channel: string, subscriber: () => Promise<Redis>) {
+  constructor(redis: Redis, eventsKey: (id: string) => string, channel: string, subscriber: () => Promise<Redis>) {
     this.#redis = redis;
-    this.#runKey = runKey;
+    this.#eventsKey = eventsKey;
     this.#channel = channel;
     this.#subscriber = subscriber;
   }
@@ -114,7 +118,7 @@ export class RedisEventLogs implements RunEventLogs {
   }
 
   async read(id: string, after: number, maxBytes: number): Promise<EventBatch> {
-    const key = eventsKey(this.#runKey(id));
+    const key = this.#eventsKey(id);
     const entries = await orUnavailable("read a run's events", () => this.#redis.xrange(key, `(0-${after}`, "+", "COUNT", READ_COUNT));
     if (entries.length === 0) {
       const exists = await orUnavailable("read a run's events", () => this.#redis.exists(key));

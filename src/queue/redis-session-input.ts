@@ -4,10 +4,14 @@ import type { RunEventLogs } from "./run-events.js";
 import { workerConnection } from "./redis-connection.js";
 import { STDIN_WINDOW_BYTES, type SessionInputReader, type SessionInputWriter } from "./session-input.js";
 
-/** A session's stdin: a Redis stream beside its run's hash; entries `d` (bytes) or `e` (end of input). */
-export const stdinKey = (runKey: string) => `${runKey}:stdin`;
+/**
+ * A session's stdin: a Redis stream `<name>:stdin:<id>`, apart from the runs'
+ * hashes (as the event logs are: no run id can name it); entries `d` (bytes)
+ * or `e` (end of input).
+ */
+export const stdinKey = (name: string, id: string) => `${name}:stdin:${id}`;
 /** How many of its bytes the program has taken (INCRBY by the worker), or `drained` once it ended. */
-export const stdinTakenKey = (runKey: string) => `${runKey}:stdin-taken`;
+export const stdinTakenKey = (name: string, id: string) => `${name}:stdin-taken:${id}`;
 const DRAINED = "drained";
 
 /**
@@ -36,8 +40,8 @@ const BLOCK_MS = 5_000;
 const RECHECK_MS = 1_000;
 
 export interface RedisSessionInputOptions {
-  /** The run's hash key (the result store's key(id)): the session's keys sit beside it. */
-  readonly runKey: string;
+  /** The queue's name (WARREN_QUEUE): the prefix of the session's keys. */
+  readonly name: string;
   readonly id: string;
   /** How long the session's keys live when no one deletes them (a process that died): WARREN_RESULT_TTL_S. */
   readonly ttlSeconds: number;
@@ -52,8 +56,8 @@ export interface RedisSessionInputOptions {
  * events channel of the run: `events.watch`).
  */
 export function redisSessionWriter(redis: Redis, events: RunEventLogs, options: RedisSessionInputOptions): SessionInputWriter {
-  const key = stdinKey(options.runKey);
-  const takenKey = stdinTakenKey(options.runKey);
+  const key = stdinKey(options.name, options.id);
+  const takenKey = stdinTakenKey(options.name, options.id);
   let sent = 0;
   let closed = false;
   let drained = false;
@@ -107,8 +111,8 @@ export function redisSessionWriter(redis: Redis, events: RunEventLogs, options: 
  * once. `redis` (the worker's connection) counts the taken bytes.
  */
 export function redisSessionReader(redisUrl: string, redis: Redis, options: RedisSessionInputOptions): SessionInputReader {
-  const key = stdinKey(options.runKey);
-  const takenKey = stdinTakenKey(options.runKey);
+  const key = stdinKey(options.name, options.id);
+  const takenKey = stdinTakenKey(options.name, options.id);
   const blocking = workerConnection(redisUrl);
   blocking.on("error", () => {});
   const waiting: (Buffer | null)[] = [];

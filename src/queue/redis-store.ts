@@ -24,8 +24,8 @@ import { eventsChannel, eventsKey } from "./redis-events.js";
  *
  * KEYS[1] the run's hash, KEYS[5] its event stream. ARGV: status, result
  * JSON, TTL seconds, byte cap, the run keys' prefix, the run's id, the events
- * channel, and optionally a channel to PUBLISH the id on once stored (one
- * round trip for all). Returns 1 when stored.
+ * channel, the event streams' prefix, and optionally a channel to PUBLISH the
+ * id on once stored (one round trip for all). Returns 1 when stored.
  */
 const STORE_UNLESS_FINAL = `
 local function final(status) return status == 'completed' or status == 'failed' or status == 'cancelled' end
@@ -60,11 +60,11 @@ if final(ARGV[1]) then
     local victim = oldest[1]
     if victim == id then victim = oldest[2] end
     if not victim then break end
-    redis.call('DEL', ARGV[5] .. victim, ARGV[5] .. victim .. ':events')
+    redis.call('DEL', ARGV[5] .. victim, ARGV[8] .. victim)
     total = forget(victim)
   end
 end
-if ARGV[8] then redis.call('PUBLISH', ARGV[8], ARGV[6]) end
+if ARGV[9] then redis.call('PUBLISH', ARGV[9], ARGV[6]) end
 return 1`;
 
 /**
@@ -93,7 +93,7 @@ export interface RedisStoreOptions {
 
 /**
  * RunResults in Redis hashes (`<name>:run:<id>`: status, result JSON, and
- * the owner, event count and event bytes of its event log `<name>:run:<id>:events`),
+ * the owner, event count and event bytes of its event log `<name>:events:<id>`),
  * readable by every API instance; final results are kept within a byte cap
  * (`<name>:results`, `<name>:results:bytes`, `<name>:results:total`), oldest first.
  */
@@ -115,6 +115,11 @@ export class RedisResultStore {
     return `${this.#prefix}:run:${id}`;
   }
 
+  /** The run's event log (a stream: redis-events.ts). */
+  eventsKey(id: string): string {
+    return eventsKey(this.#prefix, id);
+  }
+
   /** The keys that count final results: ids by time, bytes per id, total bytes. */
   get countKeys(): readonly [string, string, string] {
     return [`${this.#prefix}:results`, `${this.#prefix}:results:bytes`, `${this.#prefix}:results:total`];
@@ -122,15 +127,15 @@ export class RedisResultStore {
 
   async create(result: SerializedResult): Promise<void> {
     const key = this.key(result.id);
-    await orUnavailable("store a run", () => this.#redis.eval(CREATE, 2, key, eventsKey(key), result.status, result.json, this.#options.ttlSeconds, result.owner ?? ""));
+    await orUnavailable("store a run", () => this.#redis.eval(CREATE, 2, key, this.eventsKey(result.id), result.status, result.json, this.#options.ttlSeconds, result.owner ?? ""));
   }
 
   /** Stores `result` unless the run already has a final status, then publishes its id on `announce` if given; whether it stored. */
   async update(result: SerializedResult, announce?: string): Promise<boolean> {
-    const args: (string | number | Buffer)[] = [result.status, result.json, this.#options.ttlSeconds, this.#options.maxBytes, this.key(""), result.id, this.#events];
+    const args: (string | number | Buffer)[] = [result.status, result.json, this.#options.ttlSeconds, this.#options.maxBytes, this.key(""), result.id, this.#events, this.eventsKey("")];
     if (announce !== undefined) args.push(announce);
     const key = this.key(result.id);
-    const stored = await orUnavailable("update a run", () => this.#redis.eval(STORE_UNLESS_FINAL, 5, key, ...this.countKeys, eventsKey(key), ...args));
+    const stored = await orUnavailable("update a run", () => this.#redis.eval(STORE_UNLESS_FINAL, 5, key, ...this.countKeys, this.eventsKey(result.id), ...args));
     return stored === 1;
   }
 
@@ -148,6 +153,6 @@ export class RedisResultStore {
   }
 
   async remove(id: string): Promise<void> {
-    await orUnavailable("remove a run", () => this.#redis.del(this.key(id), eventsKey(this.key(id))));
+    await orUnavailable("remove a run", () => this.#redis.del(this.key(id), this.eventsKey(id)));
   }
 }

@@ -1,4 +1,4 @@
-import { runRequestSchema, type Checker, type RunRequest, type RunRequestInput } from "./request.js";
+import { runRequestSchema, type Checker, type ProgramCheckerRequest, type RunRequest, type RunRequestInput } from "./request.js";
 import { InvalidRequestError } from "../errors.js";
 import { selectLanguage, type LanguageEntry } from "./select-language.js";
 import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS, MAX_LIMITS, type Limits } from "./limits.js";
@@ -13,6 +13,34 @@ export interface TestSpec {
   readonly name: string;
   readonly stdin: Buffer;
   readonly expectedOutput: string | null;
+  /** Its points (0 when the request gave none); counted only in a scored run (JobSpec.scoring). */
+  readonly points: number;
+  /** The group it belongs to, if any. */
+  readonly group: string | null;
+}
+
+/** A checker program (extension): the setter's, compiled once per job, run for each test (worker/judge-program.ts). */
+export interface ProgramCheckerSpec<L extends LanguageEntry = LanguageEntry> {
+  readonly kind: "program";
+  readonly language: L;
+  readonly files: readonly JobFileSpec[];
+  /** Limits of each run of the checker. */
+  readonly limits: Limits;
+  readonly compileLimits: Limits;
+}
+
+/** A group of tests (subtask), in the order of its first test. */
+export interface GroupSpec {
+  readonly name: string;
+  /** Its own points (all or nothing); null: the sum of its tests' points. */
+  readonly points: number | null;
+  readonly dependsOn: readonly string[];
+}
+
+/** How a scored run adds up (docs/api-extensions.md, *Scored tests and subtasks*). */
+export interface ScoringSpec {
+  /** Every group tests name or the request declares, in the order of their first test. */
+  readonly groups: readonly GroupSpec[];
 }
 
 /**
@@ -30,7 +58,9 @@ export interface JobSpec<L extends LanguageEntry = LanguageEntry> {
   readonly compileLimits: Limits;
   /** null: a plain run. */
   readonly tests: readonly TestSpec[] | null;
-  readonly checker: Checker;
+  readonly checker: Checker | ProgramCheckerSpec<L>;
+  /** null: no test has points or a group and there are no groups, so the result carries no scores (as before scoring existed). */
+  readonly scoring: ScoringSpec | null;
   /** Judge mode: stop after the first test that is not accepted (the rest are not run). */
   readonly stopOnFirstFailure: boolean;
   /** Which run stages keep their output in the result (compile output is always kept). */
@@ -65,8 +95,11 @@ export function toJobSpec<L extends LanguageEntry>(request: RunRequest, context:
         name: test.name ?? String(index + 1),
         stdin: Buffer.from(test.stdin, "utf8"),
         expectedOutput: test.expectedOutput ?? null,
+        points: test.points ?? 0,
+        group: test.group ?? null,
       }),
     ) ?? null;
+  const checker = request.checker.kind === "program" ? programChecker(request.checker, context) : Object.freeze({ ...request.checker });
   return Object.freeze({
     language,
     files: Object.freeze(request.files.map((file) => Object.freeze({ path: file.path, content: Buffer.from(file.content, file.encoding) }))),
@@ -76,7 +109,8 @@ export function toJobSpec<L extends LanguageEntry>(request: RunRequest, context:
     limits: mergeLimits(DEFAULT_RUN_LIMITS, request.limits),
     compileLimits: mergeLimits(DEFAULT_COMPILE_LIMITS, request.compileLimits),
     tests: tests === null ? null : Object.freeze(tests),
-    checker: Object.freeze({ ...request.checker }),
+    checker,
+    scoring: scoringOf(request),
     stopOnFirstFailure: request.stopOnFirstFailure,
     keepOutput: request.keepOutput,
     callbackUrl: request.callbackUrl ?? null,
@@ -86,6 +120,30 @@ export function toJobSpec<L extends LanguageEntry>(request: RunRequest, context:
 /** Validates and converts in one step (the CLI and the queue both start here). */
 export function jobSpecFromBody<L extends LanguageEntry>(body: RunRequestInput | unknown, context: SpecContext<L>): JobSpec<L> {
   return toJobSpec(parseRunRequest(body, context.maxima), context);
+}
+
+function programChecker<L extends LanguageEntry>(checker: ProgramCheckerRequest, context: SpecContext<L>): ProgramCheckerSpec<L> {
+  return Object.freeze({
+    kind: "program",
+    language: selectLanguage(context.languages, { language: checker.language, version: checker.version, image: checker.image }),
+    files: Object.freeze(checker.files.map((file) => Object.freeze({ path: file.path, content: Buffer.from(file.content, file.encoding) }))),
+    limits: mergeLimits(DEFAULT_RUN_LIMITS, checker.limits),
+    compileLimits: mergeLimits(DEFAULT_COMPILE_LIMITS, checker.compileLimits),
+  });
+}
+
+/** The request's scoring, or null when it asks for none (no points, no groups): its result is then as before scoring existed. */
+function scoringOf(request: RunRequest): ScoringSpec | null {
+  const tests = request.tests ?? [];
+  const declared = request.groups ?? [];
+  if (declared.length === 0 && tests.every((test) => test.points === undefined && test.group === undefined)) return null;
+  const names: string[] = [];
+  for (const test of tests) if (test.group !== undefined && !names.includes(test.group)) names.push(test.group);
+  const groups = names.map((name) => {
+    const group = declared.find((candidate) => candidate.name === name);
+    return Object.freeze({ name, points: group?.points ?? null, dependsOn: Object.freeze([...(group?.dependsOn ?? [])]) });
+  });
+  return Object.freeze({ groups: Object.freeze(groups) });
 }
 
 function mergeLimits(defaults: Limits, given: Partial<Limits> | undefined): Limits {

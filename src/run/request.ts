@@ -34,6 +34,9 @@ export type Checker =
   | { readonly kind: "tokens" }
   | { readonly kind: "float"; readonly epsilon: number };
 
+/** Bounds of scoring (extension: tests' `points` and `group`, the request's `groups`). */
+export const SCORING_BOUNDS = Object.freeze({ groups: REQUEST_BOUNDS.tests, points: 1_000_000, nameChars: 100 });
+
 /** Queue priorities (extension): lower runs sooner, as in BullMQ. */
 export const PRIORITY_DEFAULT = 100;
 export const PRIORITY_LOWEST = 1_000;
@@ -119,10 +122,45 @@ export const testCaseSchema = z.strictObject({
   expectedOutput: z
     .string()
     .max(REQUEST_BOUNDS.stdinChars, { message: `expectedOutput is limited to ${REQUEST_BOUNDS.stdinChars / MIB} MiB` })
-    .optional().describe("Compared with stdout by the checker; absent: only the run's status counts"),
+    .optional().describe("Compared with stdout by the checker; absent: only the run's status counts (a program checker still runs, with an empty answer file)"),
+  points: z
+    .number()
+    .min(0, { message: "points must not be negative" })
+    .max(SCORING_BOUNDS.points, { message: `points are at most ${SCORING_BOUNDS.points}` })
+    .optional()
+    .describe("Extension: the test's points (scored runs, docs/api-extensions.md); default 0"),
+  group: z.string().min(1).max(SCORING_BOUNDS.nameChars).optional().describe("Extension: the group (subtask) the test belongs to"),
 });
 
-export const checkerSchema = z
+/** The files of a program (the run's own, a judge program's): 1 to REQUEST_BOUNDS.files, no path repeated or below another. */
+const programFilesSchema = z
+  .array(fileSchema)
+  .min(1)
+  .max(REQUEST_BOUNDS.files)
+  .superRefine((files, ctx) => {
+    const clash = clashingPath(files.map((file) => file.path));
+    if (clash !== undefined) ctx.addIssue({ code: "custom", message: `file path ${JSON.stringify(clash)} repeats another file's path or lies below another file` });
+  });
+
+/** Extension: a checker program (docs/api-extensions.md, *Checker programs*). */
+function programCheckerSchema(maxima: Limits) {
+  return z.strictObject({
+    kind: z.literal("program").describe("A problem setter's checker program, run as `checker input output answer` (testlib's order and exit codes)"),
+    language: z.string().min(1).describe("The checker's language: an id or alias from GET /v1/languages"),
+    version: z.string().min(1).optional().describe("A version prefix; default the newest"),
+    image: z.string().min(1).optional().describe("Which installed image provides the checker's language"),
+    files: programFilesSchema.describe("The checker's source files; the first is the entry point"),
+    limits: limitsSchema(maxima).optional().describe("Limits of each run of the checker; default the run stage defaults"),
+    compileLimits: limitsSchema(maxima).optional().describe("Limits of the checker's compile stage"),
+  });
+}
+
+/** The wire form of a checker program (its files still as sent). */
+export type ProgramCheckerRequest = z.infer<ReturnType<typeof programCheckerSchema>>;
+
+/** `checker`: a built-in one, or (extension) a checker program. */
+export function checkerSchema(maxima: Limits) {
+  return z
   .discriminatedUnion("kind", [
     z.strictObject({ kind: z.literal("exact").describe("Byte for byte") }),
     z.strictObject({ kind: z.literal("lines").describe("Line by line, ignoring trailing spaces and trailing newlines") }),
@@ -131,9 +169,22 @@ export const checkerSchema = z
       kind: z.literal("float").describe("Tokens; numbers within epsilon (absolute or relative)"),
       epsilon: z.number().positive().max(1).default(1e-6).describe("Tolerance"),
     }),
+    programCheckerSchema(maxima),
   ])
   .default({ kind: "exact" })
   .describe("How a test's stdout is compared with its expectedOutput");
+}
+
+export const groupSchema = z.strictObject({
+  name: z.string().min(1).max(SCORING_BOUNDS.nameChars).describe("The group's name, as tests give it in `group`"),
+  points: z
+    .number()
+    .min(0, { message: "points must not be negative" })
+    .max(SCORING_BOUNDS.points, { message: `points are at most ${SCORING_BOUNDS.points}` })
+    .optional()
+    .describe("The group's own points, all or nothing (IOI subtasks); absent: the sum of its tests' points"),
+  dependsOn: z.array(z.string().min(1)).max(SCORING_BOUNDS.groups).default([]).describe("Groups that must all pass before this one runs; their tests must all come before this group's"),
+});
 
 /**
  * Built once per maxima: zod compiles a schema's parser on its first use, so
@@ -156,15 +207,7 @@ function buildRunRequestSchema(maxima: Limits) {
     language: z.string().min(1).describe("A language id or alias from GET /v1/languages"),
     version: z.string().min(1).optional().describe("A version prefix; default the newest"),
     image: z.string().min(1).optional().describe("Which installed image provides the language"),
-    files: z
-      .array(fileSchema)
-      .min(1)
-      .max(REQUEST_BOUNDS.files)
-      .superRefine((files, ctx) => {
-        const clash = clashingPath(files.map((file) => file.path));
-        if (clash !== undefined) ctx.addIssue({ code: "custom", message: `file path ${JSON.stringify(clash)} repeats another file's path or lies below another file` });
-      })
-      .describe("Source files; the first is the entry point"),
+    files: programFilesSchema.describe("Source files; the first is the entry point"),
     stdin: z.string().max(REQUEST_BOUNDS.stdinChars, { message: `stdin is limited to ${REQUEST_BOUNDS.stdinChars / MIB} MiB` }).default("").describe("stdin of a plain run"),
     args: z
       .array(argString)
@@ -186,7 +229,12 @@ function buildRunRequestSchema(maxima: Limits) {
     limits: limitsSchema(maxima).optional().describe("Limits of the run stage(s)"),
     compileLimits: limitsSchema(maxima).optional().describe("Limits of the compile stage"),
     tests: z.array(testCaseSchema).min(1).max(REQUEST_BOUNDS.tests).optional().describe("Judge mode: compile once, run once per test"),
-    checker: checkerSchema,
+    checker: checkerSchema(maxima),
+    groups: z
+      .array(groupSchema)
+      .max(SCORING_BOUNDS.groups)
+      .optional()
+      .describe("Extension: the groups (subtasks) tests name in `group`, with their points and dependencies (docs/api-extensions.md, *Scored tests and subtasks*)"),
     stopOnFirstFailure: z.boolean().default(false).describe("Judge mode: stop after the first test that is not accepted; the rest are not run"),
     keepOutput: z
       .enum(KEEP_OUTPUT)
@@ -202,7 +250,92 @@ function buildRunRequestSchema(maxima: Limits) {
       .default(PRIORITY_DEFAULT)
       .describe(`Queue priority: 1 runs first, ${PRIORITY_LOWEST} last; default ${PRIORITY_DEFAULT}`),
     callbackUrl: z.url({ protocol: /^https?$/ }).optional().describe("POST the RunResult here when finished"),
+  })
+  .superRefine((request, ctx) => {
+    for (const issue of groupIssues(request.tests ?? [], request.groups ?? [])) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
   });
+}
+
+/**
+ * What is wrong with a request's groups, each with where: a group declared
+ * twice or without tests, a dependency on a group that does not exist, a
+ * dependency cycle, a dependency whose tests do not all come before the
+ * dependant's first test (tests run in the request's order), and groups
+ * without tests to run.
+ */
+export function groupIssues(
+  tests: readonly { readonly group?: string | undefined; readonly points?: number | undefined }[],
+  groups: readonly { readonly name: string; readonly points?: number | undefined; readonly dependsOn: readonly string[] }[],
+): { message: string; path: (string | number)[] }[] {
+  const issues: { message: string; path: (string | number)[] }[] = [];
+  if (groups.length > 0 && tests.length === 0) issues.push({ message: "groups need tests", path: ["groups"] });
+  const first = new Map<string, number>();
+  const last = new Map<string, number>();
+  tests.forEach((test, index) => {
+    if (test.group === undefined) return;
+    if (!first.has(test.group)) first.set(test.group, index);
+    last.set(test.group, index);
+  });
+  const declared = new Map<string, number>();
+  groups.forEach((group, index) => {
+    if (declared.has(group.name)) issues.push({ message: `group ${JSON.stringify(group.name)} is declared twice`, path: ["groups", index, "name"] });
+    declared.set(group.name, index);
+    if (tests.length > 0 && !first.has(group.name)) issues.push({ message: `group ${JSON.stringify(group.name)} has no tests (no test names it in \`group\`)`, path: ["groups", index, "name"] });
+  });
+  tests.forEach((test, index) => {
+    const group = groups.find((candidate) => candidate.name === test.group);
+    if (test.points !== undefined && group?.points !== undefined) {
+      issues.push({ message: `test ${index + 1} has points, but its group ${JSON.stringify(group.name)} has points of its own (give one or the other)`, path: ["tests", index, "points"] });
+    }
+  });
+  groups.forEach((group, index) => {
+    group.dependsOn.forEach((dependency, d) => {
+      const where = ["groups", index, "dependsOn", d];
+      if (!declared.has(dependency) && !first.has(dependency)) issues.push({ message: `group ${JSON.stringify(group.name)} depends on ${JSON.stringify(dependency)}, which is no group`, path: where });
+      else if (dependency === group.name) issues.push({ message: `group ${JSON.stringify(group.name)} depends on itself`, path: where });
+    });
+  });
+  if (issues.length > 0) return issues;
+  const cycle = dependencyCycle(groups);
+  if (cycle !== undefined) return [{ message: `groups depend on each other in a cycle: ${cycle.map((name) => JSON.stringify(name)).join(" → ")}`, path: ["groups"] }];
+  groups.forEach((group, index) => {
+    const start = first.get(group.name);
+    for (const dependency of group.dependsOn) {
+      const end = last.get(dependency);
+      if (start !== undefined && end !== undefined && end > start) {
+        issues.push({
+          message: `group ${JSON.stringify(group.name)} depends on ${JSON.stringify(dependency)}, so every test of ${JSON.stringify(dependency)} must come before the first test of ${JSON.stringify(group.name)} (test ${start + 1}); test ${end + 1} does not`,
+          path: ["groups", index, "dependsOn"],
+        });
+      }
+    }
+  });
+  return issues;
+}
+
+/** A cycle of dependsOn (its names, the first repeated at the end), if any. */
+function dependencyCycle(groups: readonly { readonly name: string; readonly dependsOn: readonly string[] }[]): string[] | undefined {
+  const edges = new Map(groups.map((group) => [group.name, group.dependsOn]));
+  const state = new Map<string, "visiting" | "done">();
+  const path: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    if (state.get(name) === "done") return undefined;
+    if (state.get(name) === "visiting") return [...path.slice(path.indexOf(name)), name];
+    state.set(name, "visiting");
+    path.push(name);
+    for (const next of edges.get(name) ?? []) {
+      const found = visit(next);
+      if (found !== undefined) return found;
+    }
+    path.pop();
+    state.set(name, "done");
+    return undefined;
+  };
+  for (const group of groups) {
+    const found = visit(group.name);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 export type RunRequest = z.infer<ReturnType<typeof runRequestSchema>>;

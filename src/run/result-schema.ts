@@ -36,7 +36,24 @@ export const stageResultSchema = z
   })
   .describe("One stage: compile, run, or one test's run");
 
-export const testResultSchema = stageResultSchema.extend({ name: z.string(), verdict: z.enum(VERDICTS) });
+export const testResultSchema = stageResultSchema.extend({
+  name: z.string(),
+  verdict: z.enum(VERDICTS),
+  checkerMessage: z.string().optional().describe("Extension: a checker program's stderr, then its stdout (at most 4096 bytes)"),
+  judgeFailure: z.string().optional().describe("Extension: why the checker program failed on this test (verdict internal_error: the judge's fault, not the contestant's)"),
+  score: z.number().optional().describe("Extension, scored runs: the points this test earned"),
+  maxScore: z.number().optional().describe("Extension, scored runs: the points this test could earn (0 in a group with points of its own)"),
+});
+
+export const groupResultSchema = z
+  .object({
+    name: z.string(),
+    score: z.number(),
+    maxScore: z.number(),
+    verdict: z.enum(VERDICTS).nullable().describe("accepted when all its tests were; else its first other verdict; null when none of its tests ran"),
+    skipped: z.array(z.string()).describe("Names of its tests that did not run"),
+  })
+  .describe("Extension: one group (subtask) of a scored run");
 
 export const runResultSchema = z
   .object({
@@ -48,6 +65,10 @@ export const runResultSchema = z
     compile: stageResultSchema.nullable(),
     run: stageResultSchema.nullable(),
     tests: z.array(testResultSchema).nullable(),
-    error: z.object({ code: z.string(), message: z.string() }).optional().describe("Extension: Warren's failure, when status is failed"),
+    error: z.object({ code: z.string(), message: z.string() }).optional().describe("Extension: Warren's failure, or the judge's (judge_compile_error, judge_failed), when status is failed"),
+    judge: z.object({ compile: stageResultSchema.nullable() }).optional().describe("Extension: the checker program's compile stage, when the checker is a program"),
+    score: z.number().optional().describe("Extension, scored runs (tests with points or groups): the total"),
+    maxScore: z.number().optional(),
+    groups: z.array(groupResultSchema).optional().describe("Extension, scored runs with groups"),
   })
   .describe("A run's state and results");

@@ -77,6 +77,39 @@ export interface StageResult {
 export interface TestResult extends StageResult {
   readonly name: string;
   readonly verdict: Verdict;
+  /** Extension: what a checker program said (its stderr, then its stdout; capped), when one judged the test. */
+  readonly checkerMessage?: string;
+  /** Extension: why the judge (a checker program) failed on this test; the test's verdict is then internal_error, not the contestant's fault. */
+  readonly judgeFailure?: string;
+  /** Extension, scored runs only: the points the test earned, and could have. */
+  readonly score?: number;
+  readonly maxScore?: number;
+}
+
+/** Extension, scored runs: one group (subtask) of tests. */
+export interface GroupResult {
+  readonly name: string;
+  readonly score: number;
+  readonly maxScore: number;
+  /** accepted when every test of it was; else the first other verdict of its tests; null when none of its tests ran. */
+  readonly verdict: Verdict | null;
+  /** Its tests that did not run (names): after its first failure, a dependency not passed, or stopOnFirstFailure. */
+  readonly skipped: readonly string[];
+}
+
+/** Extension: a judge program's part in the run (a checker program's compile stage). */
+export interface JudgeReport {
+  /** null when its language has no compile stage. */
+  readonly compile: StageResult | null;
+}
+
+/** Extension fields of a finished run, each present only when the request asked for what it reports. */
+export interface RunExtras {
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly judge?: JudgeReport;
+  readonly score?: number;
+  readonly maxScore?: number;
+  readonly groups?: readonly GroupResult[];
 }
 
 export const RUN_STATUSES = ["queued", "running", "completed", "cancelled", "failed"] as const;
@@ -97,8 +130,14 @@ export interface RunResult {
   readonly compile: StageResult | null;
   readonly run: StageResult | null;
   readonly tests: readonly TestResult[] | null;
-  /** Extension: Warren's own failure, when status is `failed`. */
+  /** Extension: Warren's own failure, or the judge's, when status is `failed`. */
   readonly error?: { readonly code: string; readonly message: string };
+  /** Extension: the checker program's compile stage, when the checker is a program. */
+  readonly judge?: JudgeReport;
+  /** Extension, scored runs only (tests with points or groups): the total, and per group. */
+  readonly score?: number;
+  readonly maxScore?: number;
+  readonly groups?: readonly GroupResult[];
 }
 
 /** What every RunResult starts with: the run's id, and the language and version it runs. */
@@ -143,6 +182,7 @@ export function finishedResult(
   header: RunHeader,
   verdict: Verdict,
   stages: { readonly compile?: StageResult | null; readonly run?: StageResult | null; readonly tests?: readonly TestResult[] | null },
+  extras: RunExtras = {},
 ): RunResult {
   return {
     id: header.id,
@@ -153,5 +193,10 @@ export function finishedResult(
     compile: stages.compile ?? null,
     run: stages.run ?? null,
     tests: stages.tests ?? null,
+    ...(extras.error === undefined ? {} : { error: extras.error }),
+    ...(extras.judge === undefined ? {} : { judge: extras.judge }),
+    ...(extras.score === undefined ? {} : { score: extras.score }),
+    ...(extras.maxScore === undefined ? {} : { maxScore: extras.maxScore }),
+    ...(extras.groups === undefined ? {} : { groups: extras.groups }),
   };
 }

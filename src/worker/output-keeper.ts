@@ -32,6 +32,11 @@ export class OutputKeeper {
     return kind === "run" && this.#keep === "none" ? 0 : this.#left;
   }
 
+  /** Spends output kept outside this keeper's allowances (a judge program's compile stage, capped on its own). */
+  spend(bytes: number): void {
+    this.#left = Math.max(0, this.#left - bytes);
+  }
+
   /** The execution's StageResult; what it kept is spent. */
   take(kind: StageKind, result: ExecResult): StageResult {
     this.#left = Math.max(0, this.#left - result.stdout.length - result.stderr.length);

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { ImageNotFoundError, WarrenError } from "../errors.js";
+import { WarrenError } from "../errors.js";
 import type { JobSpec } from "../run/job-spec.js";
 import { RESULT_MAX_BYTES, type Limits } from "../run/limits.js";
 import type { JobEventSink, StageRef } from "../run/events.js";
-import { cancelledResult, failedResult, finishedResult, type RunHeader, type RunResult, type StageResult, type TestResult } from "../run/result.js";
+import { cancelledResult, failedResult, finishedResult, type JudgeReport, type RunExtras, type RunHeader, type RunResult, type StageResult, type TestResult } from "../run/result.js";
+import { ScoreSheet } from "../run/scoring.js";
 import { compiled, compileFailureVerdict, overallVerdict, runVerdict } from "../run/verdict.js";
 import { Container } from "../sandbox/container/container.js";
 import type { Image } from "../sandbox/images/host-image.js";
@@ -13,6 +14,9 @@ import type { SandboxHost } from "../sandbox/sandbox-host.js";
 import { markPhase } from "../telemetry/phase-timings.js";
 import { startCheck } from "./checkers.js";
 import { ProgramStarts } from "./exec-blame.js";
+import { imageOf } from "./job-image.js";
+import { JudgeProgram, type JudgePreparation } from "./judge-program.js";
+import { checkerProgramSpec, checkTest, contestantOutput } from "./program-check.js";
 import { OutputKeeper, type StageKind } from "./output-keeper.js";
 import { execLimits } from "./stage-exec.js";
 import { feedSessionStdin } from "./session-stdin.js";
@@ -62,6 +66,18 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
   const aborted = (): boolean => signal?.aborted === true;
   if (aborted()) return cancelled();
 
+  // A checker program is prepared (its container made, compiled) beside the contestant's; ended with the job.
+  const judgeEnd = new AbortController();
+  const checker = spec.checker.kind === "program" && spec.tests !== null ? spec.checker : null;
+  const judgePreparing: Promise<JudgePreparation> | undefined =
+    checker === null || spec.tests === null ? undefined : JudgeProgram.prepare(checkerProgramSpec(checker, spec.tests, spec.limits, options.resultMaxBytes ?? RESULT_MAX_BYTES.default), host, signal === undefined ? judgeEnd.signal : AbortSignal.any([signal, judgeEnd.signal]));
+  judgePreparing?.catch(() => {}); // awaited in stages(); a job that ends before that drops it
+  const endJudge = async () => {
+    judgeEnd.abort();
+    const prepared = await judgePreparing?.catch(() => undefined);
+    await prepared?.program?.destroy();
+  };
+
   // The image that provides the language; a stored one is claimed until its container is gone.
   let image: Image;
   let lease: ImageLease | undefined;
@@ -69,6 +85,7 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
     image = imageOf(host, spec.language.image);
     lease = image.acquire?.();
   } catch (error) {
+    await endJudge();
     return failure(header, error);
   }
   let container: Container;
@@ -85,6 +102,7 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
     });
   } catch (error) {
     lease?.release();
+    await endJudge();
     return aborted() ? cancelled() : failure(header, error);
   }
   markPhase("worker", id, "container ready");
@@ -144,8 +162,22 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
       compile = (await runStage({ stage: "compile" }, spec.language.compile, spec.compileLimits, Buffer.alloc(0), [], {})).stage;
       if (aborted()) return cancelled();
       emit?.({ type: "stage_finished", ref: { stage: "compile" }, result: compile });
-      if (!compiled(compile)) return finishedResult(header, compileFailureVerdict(compile), { compile });
     }
+    // A judge that does not compile is the setter's fault, reported before (and apart from) the contestant's compile.
+    let judge: JudgeProgram | null = null;
+    let judgeReport: JudgeReport | undefined;
+    if (judgePreparing !== undefined) {
+      const prepared = await judgePreparing;
+      if (aborted()) return cancelled();
+      judgeReport = { compile: prepared.compile };
+      if (prepared.compile !== null) keeper.spend(Buffer.byteLength(prepared.compile.stdout) + Buffer.byteLength(prepared.compile.stderr));
+      if (prepared.program === null) {
+        const error = { code: "judge_compile_error", message: "The checker program did not compile: its compile stage is the result's judge.compile." };
+        return finishedResult(header, "internal_error", { compile }, { error, judge: judgeReport });
+      }
+      judge = prepared.program;
+    }
+    if (compile !== null && !compiled(compile)) return finishedResult(header, compileFailureVerdict(compile), { compile }, judgeReport === undefined ? {} : { judge: judgeReport });
     if (spec.tests === null) {
       const { result, stage } = await runStage({ stage: "run" }, spec.language.run, spec.limits, spec.stdin, spec.args, spec.env);
       if (aborted()) return cancelled();
@@ -155,23 +187,49 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
       return finishedResult(header, verdict, { compile, run });
     }
     const tests: TestResult[] = [];
+    const sheet = spec.scoring === null ? undefined : new ScoreSheet(spec.scoring, spec.tests);
+    let judgeFailed: string | undefined;
     for (const [index, test] of spec.tests.entries()) {
+      // A test of a group that failed, or whose dependencies did not pass, is skipped (ScoreSheet).
+      if (sheet !== undefined && !sheet.runs(index)) continue;
       const ref = { stage: "test", index, name: test.name } as const;
-      // The checker reads the whole stdout as it arrives, however little of it the result keeps.
-      const checking = test.expectedOutput === null ? undefined : startCheck(spec.checker, test.expectedOutput);
-      const ran = await runStage(ref, spec.language.run, spec.limits, test.stdin, spec.args, spec.env, checking && ((chunk) => checking.write(chunk)));
+      // The checker reads the whole stdout as it arrives, however little of it the result keeps;
+      // a checker program gets it whole (bounded by the run's output limit) as its output file.
+      const builtin = spec.checker.kind === "program" || test.expectedOutput === null ? undefined : startCheck(spec.checker, test.expectedOutput);
+      const output = judge === null ? undefined : contestantOutput(spec.limits);
+      const onStdout = builtin !== undefined ? (chunk: Buffer) => builtin.write(chunk) : output === undefined ? undefined : (chunk: Buffer) => output.push(chunk);
+      const ran = await runStage(ref, spec.language.run, spec.limits, test.stdin, spec.args, spec.env, onStdout);
       if (aborted()) return cancelled();
       const run = ran.stage;
-      const passed = checking === undefined || checking.end();
-      const verdict = runVerdict(run, passed);
+      let verdict = runVerdict(run, builtin === undefined || builtin.end());
+      let judged: Pick<TestResult, "checkerMessage" | "judgeFailure"> = {};
+      let fraction = 0;
+      // The checker program judges only a run that ended well: a crash or a limit is the verdict already.
+      if (judge !== null && output !== undefined && verdict === "accepted") {
+        const checked = await checkTest(judge, test, output.toBuffer(), keeper.allowance("compile"), signal);
+        if (aborted()) return cancelled();
+        keeper.take("compile", checked.result); // its message is kept like compile output: within the run's budget, whatever keepOutput says
+        const { outcome } = checked;
+        verdict = outcome.kind === "accepted" ? "accepted" : outcome.kind === "wrong_answer" ? "wrong_answer" : "internal_error";
+        if (outcome.kind === "wrong_answer") fraction = outcome.fraction;
+        if (outcome.kind === "judge_failed") judgeFailed = `test ${test.name}: ${outcome.reason}`;
+        judged = { checkerMessage: checked.message, ...(outcome.kind === "judge_failed" ? { judgeFailure: outcome.reason } : {}) };
+      }
       const settled = keeper.settle(run, ran.result, verdict);
-      const tested: TestResult = { name: test.name, verdict, ...settled };
+      const tested: TestResult = { name: test.name, verdict, ...settled, ...judged, ...(sheet?.record(index, verdict, fraction) ?? {}) };
       tests.push(tested);
       emit?.({ type: "stage_finished", ref, result: settled });
       emit?.({ type: "test_finished", ref, result: tested });
+      // A judge that failed once cannot be trusted with the rest.
+      if (judgeFailed !== undefined) break;
       if (spec.stopOnFirstFailure && verdict !== "accepted") break;
     }
-    return finishedResult(header, overallVerdict(tests), { compile, tests });
+    const extras: RunExtras = {
+      ...(judgeFailed === undefined ? {} : { error: { code: "judge_failed", message: `The checker program failed on ${judgeFailed}.` } }),
+      ...(judgeReport === undefined ? {} : { judge: judgeReport }),
+      ...(sheet === undefined ? {} : scoreExtras(sheet)),
+    };
+    return finishedResult(header, judgeFailed === undefined ? overallVerdict(tests) : "internal_error", { compile, tests }, extras);
   };
   let result: RunResult | undefined;
   try {
@@ -180,22 +238,22 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
     result = aborted() ? cancelled() : failure(header, error);
   } finally {
     signal?.removeEventListener("abort", onAbort);
+    const judgeEnded = endJudge();
     if (result !== undefined) {
       markPhase("worker", id, "result");
       options.onResult?.(result);
     }
-    await container.destroy();
+    await Promise.all([container.destroy(), judgeEnded]);
     markPhase("worker", id, "torn down");
     lease?.release();
   }
   return result;
 }
 
-/** The installed image called `name` (only the default image when the host has no catalog). */
-function imageOf(host: SandboxHost, name: string): Image {
-  if (host.catalog !== undefined) return host.catalog.find(name);
-  if (host.image.name === name) return host.image;
-  throw new ImageNotFoundError(name, [host.image.name]);
+/** A scored run's totals, and its groups when it has any. */
+function scoreExtras(sheet: ScoreSheet): RunExtras {
+  const { score, maxScore, groups } = sheet.totals();
+  return { score, maxScore, ...(groups.length === 0 ? {} : { groups }) };
 }
 
 /** Warren's own failure (a WarrenError) as the run's result; anything else is a bug and is thrown on. */

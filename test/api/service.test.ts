@@ -104,6 +104,21 @@ describe("languages, health, metrics, openapi", () => {
     expect(Object.keys(body?.properties ?? {})).toEqual(expect.arrayContaining(["language", "files", "limits", "tests", "checker", "callbackUrl", "keepOutput"]));
     expect(body?.properties?.keepOutput).toMatchObject({ enum: ["all", "failed", "none"], default: "all", description: expect.stringContaining("failed") });
     expect(body?.additionalProperties).toBe(false);
+    // the extensions of issue 12: checker programs, scored tests and groups, and what the result reports of them
+    expect(Object.keys(body?.properties ?? {})).toEqual(expect.arrayContaining(["groups"]));
+    expect(JSON.stringify(body?.properties?.checker)).toContain('"program"');
+    expect(JSON.stringify(body?.properties?.tests)).toContain('"points"');
+    const result = JSON.stringify(doc.paths["/v1/runs/{id}"]?.get);
+    for (const field of ["score", "maxScore", "groups", "judge", "checkerMessage", "judgeFailure"]) expect(result).toContain(`"${field}"`);
+  });
+
+  it("answers 400 for groups that depend on each other in a cycle, and for negative points", async () => {
+    const tests = [{ group: "a" }, { group: "b" }];
+    const cycle = await t.app.request("/v1/runs", post(python("print(1)", { tests, groups: [{ name: "a", dependsOn: ["b"] }, { name: "b", dependsOn: ["a"] }] })));
+    expect(cycle.status).toBe(400);
+    expect(await cycle.json()).toMatchObject({ error: { code: "invalid_request", message: expect.stringContaining("cycle") } });
+    const negative = await t.app.request("/v1/runs", post(python("print(1)", { tests: [{ points: -3 }] })));
+    expect(negative.status).toBe(400);
   });
 });
 

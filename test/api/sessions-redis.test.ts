@@ -37,7 +37,7 @@ sessionsContract("BullMQ on Redis, API and worker apart", {
           await workers.close();
         };
       },
-      inputsLeft: async () => (await client.keys(`${config.name}:run:*:stdin*`)).length,
+      inputsLeft: async () => (await client.keys(`${config.name}:stdin*`)).length,
     };
   },
 });

@@ -208,8 +208,8 @@ describe("distributed: redis-server + API + worker take a maximal request, and R
   let worker: Warren;
   let base: string;
   const queue = `budget-${randomUUID().slice(0, 8)}`;
-  /** A small cap, so that the second large result evicts the first. */
-  const storeBytes = 24 * MIB;
+  /** A small cap, so that the second large result evicts the first (each counts its ~16 MiB JSON and its ~16 MiB event log). */
+  const storeBytes = 48 * MIB;
   beforeAll(async () => {
     redis = await startRedis();
     const env = { REDIS_URL: redis.url, WARREN_QUEUE: queue, WARREN_RESULT_STORE_BYTES: String(storeBytes), NODE_OPTIONS: "--max-old-space-size=512", WARREN_CONCURRENCY: "1", WARREN_WAIT_MS: "300000", WARREN_RATE_LIMIT: "0", WARREN_LOG_LEVEL: "warn" };
@@ -232,14 +232,17 @@ describe("distributed: redis-server + API + worker take a maximal request, and R
       const first = checkAnswer(await submit(base, body(JUDGED), [api, worker]), JUDGED);
       expect((await fetch(`${base}/v1/runs/${first.id}`)).status).toBe(200);
       const second = checkAnswer(await submit(base, body(JUDGED), [api, worker]), JUDGED);
-      // two results of ~16 MiB against a 24 MiB cap: the first is gone, the second kept
+      // two results of ~16 MiB, each with ~16 MiB of events, against a 48 MiB cap: the first is gone, the second kept
       expect((await fetch(`${base}/v1/runs/${first.id}`)).status).toBe(404);
       const kept = await fetch(`${base}/v1/runs/${second.id}`);
       expect(kept.status).toBe(200);
       expect(runResultSchema.parse(await kept.json()).tests?.map((test) => test.verdict)).toEqual(JUDGED.map((test) => test.verdict));
       const ids = await client.zrange(`${queue}:results`, 0, -1);
       expect(ids).toEqual([second.id]);
-      const sizes = await Promise.all(ids.map((id) => client.hstrlen(`${queue}:run:${id}`, "result")));
+      // a result counts its JSON and its event log's bytes, and the evicted one's log went with it
+      const sizes = await Promise.all(ids.map(async (id) => (await client.hstrlen(`${queue}:run:${id}`, "result")) + Number(await client.hget(`${queue}:run:${id}`, "eventBytes"))));
+      expect(await client.exists(`${queue}:events:${first.id}`)).toBe(0);
+      expect(await client.exists(`${queue}:events:${second.id}`)).toBe(1);
       const total = sizes.reduce((sum, size) => sum + size, 0);
       expect(Number(await client.get(`${queue}:results:total`))).toBe(total);
       expect(total).toBeLessThanOrEqual(storeBytes);

@@ -12,13 +12,36 @@ export interface SseEvent {
  */
 export async function* readSse(response: Response): AsyncGenerator<SseEvent> {
   if (response.body === null) throw new Error("the answer has no body");
+  yield* parseSse(response.body);
+}
+
+/**
+ * Reads `response`'s events until one of `type`, and leaves the connection
+ * open (a `for await` that breaks would cancel it): the client stays
+ * connected, reading nothing more, until `signal` aborts the request.
+ */
+export async function readUntil(response: Response, type: string): Promise<void> {
+  if (response.body === null) throw new Error("the answer has no body");
+  const reader = response.body.getReader();
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  }
+  for await (const event of parseSse(chunks())) if (event.event === type) return;
+  throw new Error(`the stream ended before an event ${type}`);
+}
+
+async function* parseSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   let buffered = "";
   let id: string | undefined;
   let event = "message";
   let data: string[] = [];
-  for await (const chunk of response.body) {
-    buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+  for await (const chunk of body) {
+    buffered += decoder.decode(chunk, { stream: true });
     for (let end = buffered.indexOf("\n"); end >= 0; end = buffered.indexOf("\n")) {
       const line = buffered.slice(0, end).replace(/\r$/, "");
       buffered = buffered.slice(end + 1);
