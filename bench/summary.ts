@@ -1,5 +1,5 @@
 // One summary table of the newest bench/results/*.json of each kind:
-// start-latency, exec-latency, service-latency, throughput, scaling, checker.
+// start-latency, exec-latency, service-latency, throughput, scaling, checker, interactive.
 // usage: node --import tsx bench/summary.ts [--since ISO-TIME]
 //   --since: results older than this are marked stale (bench/all.ts passes its start time).
 import { parseArgs } from "node:util";
@@ -76,6 +76,10 @@ section("scaling", (d) => [
 section("checker", (d) => [
   [`${d.config.tests} tests judged: built-in float / checker program (C), median ms`, `${f(d.builtin.medianMs, 0)} / ${f(d.program.medianMs, 0)}`],
   ["checker program: extra ms per test", f(d.programExtraMsPerTest, 2)],
+]);
+section("interactive", (d) => [
+  [`one test: stdin up front / ${d.config.exchanges} exchanges with an interactor, median ms`, `${f(d.plain.medianMs, 0)} / ${f(d.interactive.medianMs, 0)}`],
+  ["interactive: ms per exchange (the interactor's container and compile included)", f(d.msPerExchange, 2)],
 ]);
 
 console.log("\n## Benchmark summary\n");

@@ -1,4 +1,4 @@
-import { runRequestSchema, type Checker, type ProgramCheckerRequest, type RunRequest, type RunRequestInput } from "./request.js";
+import { runRequestSchema, type Checker, type InteractorRequest, type ProgramCheckerRequest, type RunRequest, type RunRequestInput } from "./request.js";
 import { InvalidRequestError } from "../errors.js";
 import { selectLanguage, type LanguageEntry } from "./select-language.js";
 import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS, MAX_LIMITS, type Limits } from "./limits.js";
@@ -27,6 +27,17 @@ export interface ProgramCheckerSpec<L extends LanguageEntry = LanguageEntry> {
   /** Limits of each run of the checker. */
   readonly limits: Limits;
   readonly compileLimits: Limits;
+}
+
+/** An interactor (extension): the setter's, compiled once per job, run beside the solution for each test (worker/interact.ts). */
+export interface InteractorSpec<L extends LanguageEntry = LanguageEntry> {
+  readonly language: L;
+  readonly files: readonly JobFileSpec[];
+  /** Limits of each run of the interactor. */
+  readonly limits: Limits;
+  readonly compileLimits: Limits;
+  /** Each test's exchange is returned (capped), both ways. */
+  readonly transcript: boolean;
 }
 
 /** A group of tests (subtask), in the order of its first test. */
@@ -59,6 +70,8 @@ export interface JobSpec<L extends LanguageEntry = LanguageEntry> {
   /** null: a plain run. */
   readonly tests: readonly TestSpec[] | null;
   readonly checker: Checker | ProgramCheckerSpec<L>;
+  /** Interactive problems: the interactor that each test's run talks to (tests only); null: none. */
+  readonly interactor: InteractorSpec<L> | null;
   /** null: no test has points or a group and there are no groups, so the result carries no scores (as before scoring existed). */
   readonly scoring: ScoringSpec | null;
   /** Judge mode: stop after the first test that is not accepted (the rest are not run). */
@@ -110,6 +123,7 @@ export function toJobSpec<L extends LanguageEntry>(request: RunRequest, context:
     compileLimits: mergeLimits(DEFAULT_COMPILE_LIMITS, request.compileLimits),
     tests: tests === null ? null : Object.freeze(tests),
     checker,
+    interactor: request.interactor === undefined ? null : interactorOf(request.interactor, context),
     scoring: scoringOf(request),
     stopOnFirstFailure: request.stopOnFirstFailure,
     keepOutput: request.keepOutput,
@@ -129,6 +143,16 @@ function programChecker<L extends LanguageEntry>(checker: ProgramCheckerRequest,
     files: Object.freeze(checker.files.map((file) => Object.freeze({ path: file.path, content: Buffer.from(file.content, file.encoding) }))),
     limits: mergeLimits(DEFAULT_RUN_LIMITS, checker.limits),
     compileLimits: mergeLimits(DEFAULT_COMPILE_LIMITS, checker.compileLimits),
+  });
+}
+
+function interactorOf<L extends LanguageEntry>(interactor: InteractorRequest, context: SpecContext<L>): InteractorSpec<L> {
+  return Object.freeze({
+    language: selectLanguage(context.languages, { language: interactor.language, version: interactor.version, image: interactor.image }),
+    files: Object.freeze(interactor.files.map((file) => Object.freeze({ path: file.path, content: Buffer.from(file.content, file.encoding) }))),
+    limits: mergeLimits(DEFAULT_RUN_LIMITS, interactor.limits),
+    compileLimits: mergeLimits(DEFAULT_COMPILE_LIMITS, interactor.compileLimits),
+    transcript: interactor.transcript,
   });
 }
 

@@ -155,6 +155,22 @@ function programCheckerSchema(maxima: Limits) {
   });
 }
 
+/** Extension: an interactor (docs/api-extensions.md, *Interactive problems*). */
+function interactorSchema(maxima: Limits) {
+  return z.strictObject({
+    language: z.string().min(1).describe("The interactor's language: an id or alias from GET /v1/languages"),
+    version: z.string().min(1).optional().describe("A version prefix; default the newest"),
+    image: z.string().min(1).optional().describe("Which installed image provides the interactor's language"),
+    files: programFilesSchema.describe("The interactor's source files; the first is the entry point"),
+    limits: limitsSchema(maxima).optional().describe("Limits of each run of the interactor (one per test, beside the solution's); default the run stage defaults"),
+    compileLimits: limitsSchema(maxima).optional().describe("Limits of the interactor's compile stage"),
+    transcript: z.boolean().default(false).describe("Return each test's exchange, both ways (each capped at 64 KiB), for debugging"),
+  });
+}
+
+/** The wire form of an interactor (its files still as sent). */
+export type InteractorRequest = z.infer<ReturnType<typeof interactorSchema>>;
+
 /** The wire form of a checker program (its files still as sent). */
 export type ProgramCheckerRequest = z.infer<ReturnType<typeof programCheckerSchema>>;
 
@@ -230,6 +246,9 @@ function buildRunRequestSchema(maxima: Limits) {
     compileLimits: limitsSchema(maxima).optional().describe("Limits of the compile stage"),
     tests: z.array(testCaseSchema).min(1).max(REQUEST_BOUNDS.tests).optional().describe("Judge mode: compile once, run once per test"),
     checker: checkerSchema(maxima),
+    interactor: interactorSchema(maxima)
+      .optional()
+      .describe("Extension: an interactive problem's interactor, run beside the solution for each test, joined to it by pipes; each test's stdin is its input file (docs/api-extensions.md, *Interactive problems*)"),
     groups: z
       .array(groupSchema)
       .max(SCORING_BOUNDS.groups)
@@ -252,6 +271,12 @@ function buildRunRequestSchema(maxima: Limits) {
     callbackUrl: z.url({ protocol: /^https?$/ }).optional().describe("POST the RunResult here when finished"),
   })
   .superRefine((request, ctx) => {
+    if (request.interactor !== undefined && request.tests === undefined) {
+      ctx.addIssue({ code: "custom", message: "an interactor needs tests: each test's stdin is the interactor's input file", path: ["interactor"] });
+    }
+    if (request.interactor !== undefined && request.checker.kind === "program") {
+      ctx.addIssue({ code: "custom", message: "an interactor judges each test itself (its exit code): a checker program cannot be given beside it", path: ["checker"] });
+    }
     for (const issue of groupIssues(request.tests ?? [], request.groups ?? [])) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
   });
 }

@@ -43,6 +43,31 @@ export const testResultSchema = stageResultSchema.extend({
   judgeFailure: z.string().optional().describe("Extension: why the checker program failed on this test (verdict internal_error: the judge's fault, not the contestant's)"),
   score: z.number().optional().describe("Extension, scored runs: the points this test earned"),
   maxScore: z.number().optional().describe("Extension, scored runs: the points this test could earn (0 in a group with points of its own)"),
+  interaction: z
+    .object({
+      idleness: z.boolean().describe("The solution was ended by its wall-time limit with CPU time to spare: it waited (stopped reading, never flushed, or both sides blocked on a read); its status is time_limit_exceeded"),
+      interactor: z
+        .object({
+          status: z.string(),
+          exitCode: z.number().int().nullable(),
+          signal: z.string().nullable(),
+          cpuTimeMs: z.number(),
+          wallTimeMs: z.number(),
+          memoryKb: z.number(),
+        })
+        .describe("How the interactor's run ended"),
+      transcript: z
+        .object({
+          toInteractor: z.string().describe("What the solution wrote (its stdout), as UTF-8, at most 64 KiB"),
+          toSolution: z.string().describe("What the interactor wrote (its stdout), as UTF-8, at most 64 KiB"),
+          toInteractorTruncated: z.boolean(),
+          toSolutionTruncated: z.boolean(),
+        })
+        .optional()
+        .describe("Only with interactor.transcript: the exchange, both ways"),
+    })
+    .optional()
+    .describe("Extension, interactive problems: the interactor's run beside this test's"),
 });
 
 export const groupResultSchema = z

@@ -84,6 +84,17 @@ export interface TestResult extends StageResult {
   /** Extension, scored runs only: the points the test earned, and could have. */
   readonly score?: number;
   readonly maxScore?: number;
+  /** Extension, interactive problems: the interactor's run beside the test's (docs/api-extensions.md, *Interactive problems*). */
+  readonly interaction?: InteractionReport;
+}
+
+/** Extension: one test's interaction (interactive problems). */
+export interface InteractionReport {
+  /** The solution was ended by its wall-time limit with CPU time to spare: it waited (stopped reading, never flushed, or both sides blocked on a read). */
+  readonly idleness: boolean;
+  readonly interactor: Pick<StageResult, "exitCode" | "signal" | "cpuTimeMs" | "wallTimeMs" | "memoryKb"> & { readonly status: string };
+  /** With interactor.transcript: each direction, capped. */
+  readonly transcript?: { readonly toInteractor: string; readonly toSolution: string; readonly toInteractorTruncated: boolean; readonly toSolutionTruncated: boolean };
 }
 
 /** Extension, scored runs: one group (subtask) of tests. */

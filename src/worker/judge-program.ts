@@ -3,7 +3,7 @@ import type { JobFileSpec } from "../run/job-spec.js";
 import type { Limits } from "../run/limits.js";
 import type { StageResult } from "../run/result.js";
 import { compiled } from "../run/verdict.js";
-import { Container } from "../sandbox/container/container.js";
+import { Container, type ExecStream } from "../sandbox/container/container.js";
 import type { ExecRequest, ExecResult } from "../sandbox/container/exec-types.js";
 import type { Image } from "../sandbox/images/host-image.js";
 import { expandCommand, type Language } from "../sandbox/images/languages.js";
@@ -166,6 +166,16 @@ export class JudgeProgram {
    */
   run(request: JudgeRunRequest): Promise<ExecResult> {
     return this.#container.exec(this.#execRequest(request));
+  }
+
+  /**
+   * Starts a run whose stdin is a stream (Container.start), with REQUEST's
+   * files and arguments, under the judge's run limits: an interactor's, that
+   * talks to a contestant's program while both run. `request.stdin`, if any,
+   * is its first write.
+   */
+  start(request: JudgeRunRequest): ExecStream {
+    return this.#container.start(this.#execRequest(request));
   }
 
   /**

@@ -7,6 +7,7 @@ import { cancelledResult, failedResult, finishedResult, type JudgeReport, type R
 import { ScoreSheet } from "../run/scoring.js";
 import { compiled, compileFailureVerdict, overallVerdict, runVerdict } from "../run/verdict.js";
 import { Container } from "../sandbox/container/container.js";
+import type { ExecRequest, ExecResult } from "../sandbox/container/exec-types.js";
 import type { Image } from "../sandbox/images/host-image.js";
 import { expandCommand, type Language } from "../sandbox/images/languages.js";
 import type { ImageLease } from "../sandbox/images/store/lease.js";
@@ -17,6 +18,7 @@ import { ProgramStarts } from "./exec-blame.js";
 import { imageOf } from "./job-image.js";
 import { JudgeProgram, type JudgePreparation } from "./judge-program.js";
 import { checkerProgramSpec, checkTest, contestantOutput } from "./program-check.js";
+import { interact, interactorProgramSpec, type Interaction } from "./interact.js";
 import { OutputKeeper, type StageKind } from "./output-keeper.js";
 import { execLimits } from "./stage-exec.js";
 import { feedSessionStdin } from "./session-stdin.js";
@@ -66,11 +68,16 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
   const aborted = (): boolean => signal?.aborted === true;
   if (aborted()) return cancelled();
 
-  // A checker program is prepared (its container made, compiled) beside the contestant's; ended with the job.
+  // A checker program or an interactor is prepared (its container made, compiled) beside the contestant's; ended with the job.
   const judgeEnd = new AbortController();
   const checker = spec.checker.kind === "program" && spec.tests !== null ? spec.checker : null;
+  const interactor = spec.tests === null ? null : spec.interactor;
+  const judgeRole = interactor === null ? "checker program" : "interactor";
+  const resultMaxBytes = options.resultMaxBytes ?? RESULT_MAX_BYTES.default;
+  const judgeSpec =
+    spec.tests === null ? null : interactor !== null ? interactorProgramSpec(interactor, spec.tests, resultMaxBytes) : checker === null ? null : checkerProgramSpec(checker, spec.tests, spec.limits, resultMaxBytes);
   const judgePreparing: Promise<JudgePreparation> | undefined =
-    checker === null || spec.tests === null ? undefined : JudgeProgram.prepare(checkerProgramSpec(checker, spec.tests, spec.limits, options.resultMaxBytes ?? RESULT_MAX_BYTES.default), host, signal === undefined ? judgeEnd.signal : AbortSignal.any([signal, judgeEnd.signal]));
+    judgeSpec === null ? undefined : JudgeProgram.prepare(judgeSpec, host, signal === undefined ? judgeEnd.signal : AbortSignal.any([signal, judgeEnd.signal]));
   judgePreparing?.catch(() => {}); // awaited in stages(); a job that ends before that drops it
   const endJudge = async () => {
     judgeEnd.abort();
@@ -127,6 +134,8 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
       extra: readonly string[],
       env: Readonly<Record<string, string>>,
       onStdout?: (chunk: Buffer) => void,
+      // how the execution is served: exec(), or (an interactive test) beside the interactor
+      serve: (request: ExecRequest) => Promise<ExecResult> = (request) => container.exec(request),
     ) => {
       const kind: StageKind = ref.stage === "compile" ? "compile" : "run";
       const n = ++execs;
@@ -140,7 +149,7 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
               onStdout?.(chunk);
               emit({ type: "output", ref, stream: "stdout", data: chunk });
             };
-      const request = {
+      const result = await serve({
         argv,
         env: { ...image.env, ...env },
         stdin,
@@ -148,9 +157,7 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
         keepBytes: keeper.allowance(kind),
         ...(stdoutSink === undefined ? {} : { onStdout: stdoutSink }),
         ...(emit === undefined ? {} : { onStderr: (chunk: Buffer) => emit({ type: "output", ref, stream: "stderr", data: chunk }) }),
-      };
-      const streamed = ref.stage === "run" ? options.stdinSource : undefined;
-      const result = await (streamed === undefined ? container.exec(request) : feedSessionStdin(container.start(request), streamed));
+      });
       markPhase("worker", id, `exec ${n} done`);
       const afterCompile = spec.language.compile !== null && template !== spec.language.compile;
       const settled = starts.settle(keeper.take(kind, result), { program: argv[0] ?? "", env: { ...image.env, ...env }, imageEnv: image.env, afterCompile });
@@ -172,14 +179,17 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
       judgeReport = { compile: prepared.compile };
       if (prepared.compile !== null) keeper.spend(Buffer.byteLength(prepared.compile.stdout) + Buffer.byteLength(prepared.compile.stderr));
       if (prepared.program === null) {
-        const error = { code: "judge_compile_error", message: "The checker program did not compile: its compile stage is the result's judge.compile." };
+        const error = { code: "judge_compile_error", message: `The ${judgeRole} did not compile: its compile stage is the result's judge.compile.` };
         return finishedResult(header, "internal_error", { compile }, { error, judge: judgeReport });
       }
       judge = prepared.program;
     }
     if (compile !== null && !compiled(compile)) return finishedResult(header, compileFailureVerdict(compile), { compile }, judgeReport === undefined ? {} : { judge: judgeReport });
     if (spec.tests === null) {
-      const { result, stage } = await runStage({ stage: "run" }, spec.language.run, spec.limits, spec.stdin, spec.args, spec.env);
+      // A session's program reads its stdin as the client sends it (after the request's own stdin).
+      const source = options.stdinSource;
+      const streamed = source === undefined ? undefined : (request: ExecRequest) => feedSessionStdin(container.start(request), source);
+      const { result, stage } = await runStage({ stage: "run" }, spec.language.run, spec.limits, spec.stdin, spec.args, spec.env, undefined, streamed);
       if (aborted()) return cancelled();
       const verdict = runVerdict(stage);
       const run = keeper.settle(stage, result, verdict);
@@ -196,14 +206,37 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
       // The checker reads the whole stdout as it arrives, however little of it the result keeps;
       // a checker program gets it whole (bounded by the run's output limit) as its output file.
       const builtin = spec.checker.kind === "program" || test.expectedOutput === null ? undefined : startCheck(spec.checker, test.expectedOutput);
-      const output = judge === null ? undefined : contestantOutput(spec.limits);
+      const output = judge === null || interactor !== null ? undefined : contestantOutput(spec.limits);
       const onStdout = builtin !== undefined ? (chunk: Buffer) => builtin.write(chunk) : output === undefined ? undefined : (chunk: Buffer) => output.push(chunk);
-      const ran = await runStage(ref, spec.language.run, spec.limits, test.stdin, spec.args, spec.env, onStdout);
+      // An interactive test: the run talks to the interactor, which judges it (interact.ts)
+      let interaction: Interaction | undefined;
+      const withInteractor =
+        judge === null || interactor === null
+          ? undefined
+          : async (request: ExecRequest) => {
+              interaction = await interact(container, judge, request, test, { transcript: interactor.transcript, ...(signal === undefined ? {} : { signal }) });
+              return interaction.solution;
+            };
+      const ran = await runStage(ref, spec.language.run, spec.limits, interactor === null ? test.stdin : Buffer.alloc(0), spec.args, spec.env, onStdout, withInteractor);
       if (aborted()) return cancelled();
       const run = ran.stage;
       let verdict = runVerdict(run, builtin === undefined || builtin.end());
-      let judged: Pick<TestResult, "checkerMessage" | "judgeFailure"> = {};
+      let judged: Pick<TestResult, "checkerMessage" | "judgeFailure" | "interaction"> = {};
       let fraction = 0;
+      if (interaction !== undefined) {
+        const { outcome, report } = interaction;
+        const transcript = report.transcript;
+        if (transcript !== undefined) keeper.spend(Buffer.byteLength(transcript.toInteractor) + Buffer.byteLength(transcript.toSolution));
+        keeper.spend(Buffer.byteLength(interaction.message));
+        // the solution's own limits and crash decide first; then the interactor's verdict
+        const judgesIt = verdict === "accepted";
+        if (judgesIt) {
+          verdict = outcome.kind === "accepted" ? "accepted" : outcome.kind === "wrong_answer" ? "wrong_answer" : "internal_error";
+          if (outcome.kind === "wrong_answer") fraction = outcome.fraction;
+          if (outcome.kind === "judge_failed") judgeFailed = `test ${test.name}: ${outcome.reason}`;
+        }
+        judged = { checkerMessage: interaction.message, interaction: report, ...(judgesIt && outcome.kind === "judge_failed" ? { judgeFailure: outcome.reason } : {}) };
+      }
       // The checker program judges only a run that ended well: a crash or a limit is the verdict already.
       if (judge !== null && output !== undefined && verdict === "accepted") {
         const checked = await checkTest(judge, test, output.toBuffer(), keeper.allowance("compile"), signal);
@@ -225,7 +258,7 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
       if (spec.stopOnFirstFailure && verdict !== "accepted") break;
     }
     const extras: RunExtras = {
-      ...(judgeFailed === undefined ? {} : { error: { code: "judge_failed", message: `The checker program failed on ${judgeFailed}.` } }),
+      ...(judgeFailed === undefined ? {} : { error: { code: "judge_failed", message: `The ${judgeRole} failed on ${judgeFailed}.` } }),
       ...(judgeReport === undefined ? {} : { judge: judgeReport }),
       ...(sheet === undefined ? {} : scoreExtras(sheet)),
     };

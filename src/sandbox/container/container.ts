@@ -54,8 +54,9 @@ export interface ExecStream {
   /**
    * Stops reading the container's output (its launcher then holds one frame
    * and stops reading the program, which blocks on its writes; the limits
-   * hold): how a relay passes backpressure on. Keep it short: a container
-   * whose answer is not read within its wall limit plus 5 s is killed.
+   * hold): how a relay passes backpressure on. Meanwhile the client's own
+   * deadline for the answer (the wall limit plus 5 s, against a holder that
+   * is broken) is held too.
    */
   pauseOutput(): void;
   resumeOutput(): void;
@@ -91,6 +92,40 @@ interface KeepCaps {
 interface ServeHow {
   readonly streamed?: boolean;
   readonly onSent?: () => void;
+  /** Its answer's deadline, once it runs (a stream's pauseOutput holds it). */
+  readonly onDeadline?: (deadline: Deadline) => void;
+}
+
+/** Calls `fire` once `ms` of running time have passed (none: never); held, the time does not run. */
+class Deadline {
+  #left: number | undefined;
+  #since = 0;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #fire: () => void;
+
+  constructor(ms: number | undefined, fire: () => void) {
+    this.#left = ms;
+    this.#fire = fire;
+    this.resume();
+  }
+
+  hold(): void {
+    if (this.#timer === undefined || this.#left === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#left = Math.max(0, this.#left - (performance.now() - this.#since));
+  }
+
+  resume(): void {
+    if (this.#timer !== undefined || this.#left === undefined) return;
+    this.#since = performance.now();
+    this.#timer = setTimeout(this.#fire, this.#left);
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+    this.#left = undefined;
+  }
 }
 
 /** One execution in flight: its output so far and how to finish it. */
@@ -220,6 +255,7 @@ export class Container {
     let ended = false;
     let queued = 0;
     let paused = false;
+    let deadline: Deadline | undefined;
     /** Writes not yet taken: resolved at the latest when the execution ends. */
     const waiting = new Set<() => void>();
     // counted from the call (writes made before the execution starts wait for it, and count too)
@@ -262,13 +298,22 @@ export class Container {
         if (finished || paused) return;
         paused = true;
         this.#holder.stdout?.pause();
+        deadline?.hold();
       },
       resumeOutput: () => {
         if (!paused) return;
         paused = false;
         this.#holder.stdout?.resume();
+        deadline?.resume();
       },
-      result: this.#execute(request, ["--stdin-stream"], Buffer.alloc(0), { streamed: true, onSent: sent }).finally(() => {
+      result: this.#execute(request, ["--stdin-stream"], Buffer.alloc(0), {
+        streamed: true,
+        onSent: sent,
+        onDeadline: (running) => {
+          deadline = running;
+          if (paused) running.hold();
+        },
+      }).finally(() => {
         finished = true;
         stream.resumeOutput();
         sent(); // a request that was never sent (the container is gone) holds no write back
@@ -365,16 +410,15 @@ export class Container {
     this.#holder.stdin?.write(frame);
     how.onSent?.();
     let deadlineHit = false;
-    const deadline =
-      request.limits.wallTimeMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            // The holder enforces wall time itself: one that does not answer is broken.
-            deadlineHit = true;
-            this.#holder.kill("SIGKILL");
-          }, request.limits.wallTimeMs + DEADLINE_GRACE_MS);
+    // The holder enforces wall time itself: one that does not answer is broken.
+    // Time while the caller does not read the answer (ExecStream.pauseOutput) is not counted.
+    const deadline = new Deadline(request.limits.wallTimeMs === undefined ? undefined : request.limits.wallTimeMs + DEADLINE_GRACE_MS, () => {
+      deadlineHit = true;
+      this.#holder.kill("SIGKILL");
+    });
+    how.onDeadline?.(deadline);
     const line = await answered;
-    clearTimeout(deadline);
+    deadline.clear();
     request.signal?.removeEventListener("abort", cancel);
 
     const base = { stdout: stdout.toBuffer(), stderr: stderr.toBuffer(), stdoutDropped: stdout.bytesDropped, stderrDropped: stderr.bytesDropped };
