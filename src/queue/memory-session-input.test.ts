@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MemorySessionInputs } from "./memory-session-input.js";
-import { STDIN_WINDOW_BYTES } from "./session-input.js";
+import { STDIN_WINDOW_BYTES, stdinCharge } from "./session-input.js";
 
 const settled = async (promise: Promise<unknown>) => {
   let done = false;
@@ -35,6 +35,19 @@ describe("MemorySessionInputs", () => {
     expect(await settled(second)).toBe(false); // read, not yet taken by the program
     reader.taken(chunk?.length ?? 0);
     expect(await settled(second)).toBe(true);
+  });
+
+  it("counts each chunk at least at its charge: one-byte messages cannot fill the window by the hundred thousand", async () => {
+    const inputs = new MemorySessionInputs();
+    const writer = inputs.writer("a");
+    const reader = inputs.reader("a");
+    const fit = STDIN_WINDOW_BYTES / stdinCharge(1);
+    expect(fit).toBeLessThanOrEqual(1024);
+    for (let i = 0; i < fit - 1; i++) expect(await settled(writer.write(Buffer.from("x")))).toBe(true);
+    const full = writer.write(Buffer.from("x"));
+    expect(await settled(full)).toBe(false);
+    reader.taken((await reader.next())?.length ?? 0);
+    expect(await settled(full)).toBe(true);
   });
 
   it("lets waiting writes go when the reader closes, and drops what comes after; the writer's close frees the session", async () => {

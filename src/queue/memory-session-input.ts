@@ -1,9 +1,9 @@
-import { STDIN_WINDOW_BYTES, type SessionInputReader, type SessionInputWriter } from "./session-input.js";
+import { STDIN_WINDOW_BYTES, stdinCharge, type SessionInputReader, type SessionInputWriter } from "./session-input.js";
 
 /** One session's stdin in this process: the chunks that wait, and who waits for what. */
 class Channel {
   readonly chunks: Buffer[] = [];
-  /** Bytes written and not yet taken by the program (waiting here or in its pipe). */
+  /** Bytes written and not yet taken by the program (waiting here or in its pipe), each chunk at its stdinCharge(). */
   outstanding = 0;
   ended = false;
   /** The writer closed (the session is over on the API's side). */
@@ -53,7 +53,7 @@ export class MemorySessionInputs {
       write: async (chunk) => {
         if (channel.closed || channel.drained || channel.ended || chunk.length === 0) return;
         channel.chunks.push(chunk);
-        channel.outstanding += chunk.length;
+        channel.outstanding += stdinCharge(chunk.length);
         channel.wakeReader();
         while (!channel.closed && !channel.drained && channel.outstanding >= STDIN_WINDOW_BYTES) {
           await new Promise<void>((resolve) => {
@@ -89,7 +89,7 @@ export class MemorySessionInputs {
         }
       },
       taken: (bytes) => {
-        channel.outstanding -= bytes;
+        channel.outstanding -= stdinCharge(bytes);
         if (channel.outstanding < STDIN_WINDOW_BYTES) channel.wakeWriters();
       },
       close: async () => {

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import { orUnavailable } from "./errors.js";
 import type { RunEventLogs } from "./run-events.js";
 import { workerConnection } from "./redis-connection.js";
-import { STDIN_WINDOW_BYTES, type SessionInputReader, type SessionInputWriter } from "./session-input.js";
+import { STDIN_WINDOW_BYTES, stdinCharge, type SessionInputReader, type SessionInputWriter } from "./session-input.js";
 
 /**
  * A session's stdin: a Redis stream `<name>:stdin:<id>`, apart from the runs'
@@ -10,7 +10,7 @@ import { STDIN_WINDOW_BYTES, type SessionInputReader, type SessionInputWriter } 
  * or `e` (end of input).
  */
 export const stdinKey = (name: string, id: string) => `${name}:stdin:${id}`;
-/** How many of its bytes the program has taken (INCRBY by the worker), or `drained` once it ended. */
+/** How many of its bytes the program has taken (INCRBY by the worker, each chunk at its stdinCharge()), or `drained` once it ended. */
 export const stdinTakenKey = (name: string, id: string) => `${name}:stdin-taken:${id}`;
 const DRAINED = "drained";
 
@@ -75,7 +75,7 @@ export function redisSessionWriter(redis: Redis, events: RunEventLogs, options: 
     write: async (chunk) => {
       if (closed || drained || chunk.length === 0) return;
       await add("d", chunk);
-      sent += chunk.length;
+      sent += stdinCharge(chunk.length);
       if (sent < STDIN_WINDOW_BYTES) return;
       unwatch ??= events.watch(options.id, () => wake?.());
       await unwatch;
@@ -143,7 +143,7 @@ export function redisSessionReader(redisUrl: string, redis: Redis, options: Redi
       return null;
     },
     taken: (bytes) => {
-      void redis.eval(COUNT_TAKEN, 2, key, takenKey, bytes, options.ttlSeconds, options.channel, options.id).catch(() => {});
+      void redis.eval(COUNT_TAKEN, 2, key, takenKey, stdinCharge(bytes), options.ttlSeconds, options.channel, options.id).catch(() => {});
     },
     close: async () => {
       if (stopped) return;

@@ -4,11 +4,22 @@
  * streamed stdin. In memory (embedded) or through a Redis stream per session
  * (distributed). Between them at most STDIN_WINDOW_BYTES (and one chunk) wait:
  * the writer's write() resolves only once the program has taken enough, so
- * an API that awaits each write before reading its socket again holds no more.
+ * an API that awaits each write before reading its socket again holds no more
+ * (each chunk counted at stdinCharge()).
  */
 
 /** Stdin bytes written by the API and not yet taken by the program, before write() waits. */
 export const STDIN_WINDOW_BYTES = 256 * 1024;
+
+/**
+ * What one chunk counts against the window: its bytes, and at least what
+ * holding a chunk costs (a Buffer in memory, a stream entry in Redis), so a
+ * client that sends one byte a message cannot make the window hold a quarter
+ * of a million of them.
+ */
+export function stdinCharge(bytes: number): number {
+  return Math.max(bytes, 512);
+}
 
 /** The API's side of one session's stdin. */
 export interface SessionInputWriter {
