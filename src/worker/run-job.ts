@@ -21,7 +21,7 @@ import { checkerProgramSpec, checkTest, contestantOutput } from "./program-check
 import { interact, interactorProgramSpec, type Interaction } from "./interact.js";
 import { OutputKeeper, type StageKind } from "./output-keeper.js";
 import { execLimits } from "./stage-exec.js";
-import { feedSessionStdin } from "./session-stdin.js";
+import { serveSession } from "./session-stdin.js";
 import type { SessionInputReader } from "../queue/session-input.js";
 
 export interface RunJobOptions {
@@ -188,7 +188,7 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
     if (spec.tests === null) {
       // A session's program reads its stdin as the client sends it (after the request's own stdin).
       const source = options.stdinSource;
-      const streamed = source === undefined ? undefined : (request: ExecRequest) => feedSessionStdin(container.start(request), source);
+      const streamed = source === undefined ? undefined : (request: ExecRequest) => serveSession(container, request, source);
       const { result, stage } = await runStage({ stage: "run" }, spec.language.run, spec.limits, spec.stdin, spec.args, spec.env, undefined, streamed);
       if (aborted()) return cancelled();
       const verdict = runVerdict(stage);

@@ -284,6 +284,21 @@ export function sessionsContract(name: string, mode: SessionMode): void {
       client.ws.terminate();
     }, 60_000);
 
+    it("gives the program the request's own stdin first, then the session's, however large the first", async () => {
+      // Text (the request's stdin is a string), 700 KiB of it: with the next 400 KiB, more than a streamed execution lets wait at once.
+      const first = randomBytes(525 * 1024).toString("base64");
+      const rest = randomBytes(400 * 1024);
+      const client = await SessionClient.open(s.base);
+      const reader = "import sys, hashlib\nb = sys.stdin.buffer.read()\nprint(len(b), hashlib.sha256(b).hexdigest())";
+      client.request(python(reader, { stdin: first, limits: { wallTimeMs: 30_000 } }));
+      await client.message("run");
+      client.stdin(rest);
+      client.end();
+      const result = resultOf(await client.message("result"));
+      const sent = Buffer.concat([Buffer.from(first), rest]);
+      expect(result.run?.stdout).toBe(`${sent.length} ${createHash("sha256").update(sent).digest("hex")}\n`);
+    }, 60_000);
+
     it("delivers stdin a program reads slowly whole and in order, through the window", async () => {
       // 4 MiB, far more than the window between the API and the program: the client is held back, and nothing is lost.
       const data = randomBytes(4 * 2 ** 20);
