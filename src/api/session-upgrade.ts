@@ -36,6 +36,8 @@ export function acceptSessions(server: Server, options: UpgradeOptions, open: (w
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxPayload,
+    // No compression: a small compressed message could inflate to maxPayload (and costs CPU per message).
+    perMessageDeflate: false,
     // Never echo a key: only the session protocol is selected (a browser fails a handshake that selects none it offered).
     handleProtocols: (offered) => (offered.has(SESSION_PROTOCOL) ? SESSION_PROTOCOL : false),
   });
