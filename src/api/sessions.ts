@@ -114,7 +114,7 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
     };
 
     const fail = (error: unknown) => {
-      if (closed || finished) return;
+      if (closing || closed || finished) return;
       const answer = errorAnswer(error);
       if (answer === undefined) logger.error({ err: error, runId: id }, "unexpected error in a session");
       const body = answer?.body ?? INTERNAL_ERROR_BODY;
@@ -216,7 +216,7 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
             resolve(true);
           };
         }).finally(() => (wake = undefined));
-      while (!closed) {
+      while (!closing && !closed) {
         if (unsent >= SEND_WINDOW_BYTES) {
           // The client does not take what it was sent: the log holds the rest, and a client that takes nothing for stallMs is cut.
           fullSince ??= Date.now();
