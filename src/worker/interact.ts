@@ -1,3 +1,4 @@
+import { SandboxError } from "../errors.js";
 import type { InteractorSpec, TestSpec } from "../run/job-spec.js";
 import type { InteractionReport } from "../run/result.js";
 import type { Container, ExecStream } from "../sandbox/container/container.js";
@@ -64,6 +65,8 @@ class Relay {
   readonly #to: () => ExecStream;
   readonly #record: OutputBuffer | undefined;
   #waiting = 0;
+  /** A write the other side refused (never expected: the pause keeps the writes within ExecStream's bound). */
+  refused: unknown;
 
   constructor(from: () => ExecStream, to: () => ExecStream, record: OutputBuffer | undefined) {
     this.#from = from;
@@ -77,6 +80,9 @@ class Relay {
     this.#from().pauseOutput();
     void this.#to()
       .write(chunk)
+      .catch((error: unknown) => {
+        this.refused ??= error;
+      })
       .then(() => {
         this.#waiting -= 1;
         if (this.#waiting === 0) this.#from().resumeOutput();
@@ -127,6 +133,9 @@ export async function interact(
     contestant.result.finally(() => void interactor?.end()),
     interactor.result.finally(() => void contestant?.end()),
   ]);
+  // bytes of the exchange were lost: Warren's failure, not a verdict
+  const refused = up.refused ?? down.refused;
+  if (refused !== undefined) throw new SandboxError("launcher_failed", `A write between the solution and the interactor was refused: ${refused instanceof Error ? refused.message : String(refused)}`);
   const said = message.toBuffer().toString("utf8");
   const outcome = renamed(checkerOutcome(judged, "", said));
   return {

@@ -403,9 +403,17 @@ export class Container {
     });
     // A cancel frame makes the holder kill the program's cgroup and clean up.
     // A streamed execution's frames may wait behind stdin the program does
-    // not read: SIGUSR1 cancels it at once (one that comes after its answer
-    // is dropped by the holder when the next request comes).
-    const cancel = how.streamed === true ? () => this.#holder.kill("SIGUSR1") : () => this.#holder.stdin?.write(encodeCancel());
+    // not read: SIGUSR1 cancels it at once. The holder drops a SIGUSR1 that
+    // is pending when a request starts (it was meant for an earlier one),
+    // so one that beats this request's header there is lost: the frame
+    // (skipped if it comes after the end) covers that.
+    const cancel =
+      how.streamed === true
+        ? () => {
+            this.#holder.kill("SIGUSR1");
+            this.#holder.stdin?.write(encodeCancel());
+          }
+        : () => this.#holder.stdin?.write(encodeCancel());
     request.signal?.addEventListener("abort", cancel, { once: true });
     this.#holder.stdin?.write(frame);
     how.onSent?.();
