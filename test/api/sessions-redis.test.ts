@@ -38,6 +38,7 @@ sessionsContract("BullMQ on Redis, API and worker apart", {
         };
       },
       inputsLeft: async () => (await client.keys(`${config.name}:stdin*`)).length,
+      connections: async () => ((await client.client("LIST")) as string).trim().split("\n").length,
     };
   },
 });

@@ -23,16 +23,18 @@ export interface SessionServer {
   readonly sessions: Sessions;
   /** Session inputs still held (embedded: open channels; distributed: stdin keys in Redis). */
   inputsLeft(): Promise<number>;
+  /** Distributed: the Redis connections open now (a running session's worker holds one for its stdin). */
+  readonly connections?: () => Promise<number>;
   close(): Promise<void>;
 }
 
 /** `api`: the API's queue; `worker`: starts the worker that runs its jobs (the same queue embedded, another on the same Redis distributed). */
 export interface SessionMode {
-  open(): Promise<{ api: JobQueue; startWorker: () => Promise<() => Promise<void>>; inputsLeft: () => Promise<number> }>;
+  open(): Promise<{ api: JobQueue; startWorker: () => Promise<() => Promise<void>>; inputsLeft: () => Promise<number>; connections?: () => Promise<number> }>;
 }
 
 export async function listenSessions(mode: SessionMode, options: Partial<ApiOptions>): Promise<SessionServer> {
-  const { api, startWorker, inputsLeft } = await mode.open();
+  const { api, startWorker, inputsLeft, connections } = await mode.open();
   const t = await testApp(options, { queue: api, worker: false });
   const stopWorker = await startWorker();
   const server = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
@@ -44,6 +46,7 @@ export async function listenSessions(mode: SessionMode, options: Partial<ApiOpti
     queue: api,
     sessions,
     inputsLeft,
+    ...(connections === undefined ? {} : { connections }),
     close: async () => {
       await sessions.close();
       server.closeAllConnections();
@@ -135,7 +138,7 @@ export function sessionsContract(name: string, mode: SessionMode): void {
       expect((await client.closed).code).toBe(1000);
     }, 60_000);
 
-    it("cancels the run when the client goes away, and leaves no container, cgroup, watch or input behind", async () => {
+    it("cancels the run when the client goes away, and leaves no container, cgroup, watch, input or Redis connection behind", async () => {
       const host = await sandbox();
       const before = new Set(holders());
       const client = await SessionClient.open(s.base);
@@ -147,8 +150,11 @@ export function sessionsContract(name: string, mode: SessionMode): void {
       expect(mine.length).toBeGreaterThan(0);
       expect(s.sessions.open).toBe(1);
       await eventually("its input to be open", async () => ((await s.inputsLeft()) > 0 ? true : undefined));
+      const connections = await s.connections?.();
       client.ws.terminate();
       await eventually("the run to be cancelled", async () => ((await status(id)) === "cancelled" ? true : undefined));
+      // Distributed: the worker's blocking connection for the session's stdin is closed.
+      if (connections !== undefined) await eventually("the stdin reader's connection to close", async () => ((await s.connections?.()) === connections - 1 ? true : undefined));
       await eventually("its container to be gone", () => (mine.every((pid) => !fs.existsSync(`/proc/${pid}`)) ? true : undefined));
       expect(host.cgroups.flatMap((parent) => mine.filter((pid) => fs.existsSync(`${parent}/warren-${pid}`)))).toEqual([]);
       // The tests before this one have ended their sessions: none is left on this server.
