@@ -30,3 +30,18 @@ export class Admission {
     };
   }
 }
+
+const shared = new WeakMap<object, Admission>();
+
+/**
+ * The one Admission of an API, made on first use and keyed by its deps: POST
+ * /v1/runs and the sessions' run requests (sessions.ts) draw on one bound.
+ */
+export function admissionOf(api: object, maxBytes: number): Admission {
+  let admission = shared.get(api);
+  if (admission === undefined) {
+    admission = new Admission(maxBytes);
+    shared.set(api, admission);
+  }
+  return admission;
+}

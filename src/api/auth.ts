@@ -10,22 +10,39 @@ export function keyOwner(key: string): string {
 }
 
 /**
- * `Authorization: Bearer <key>` against `keys` (compared in constant time);
- * sets `apiKey` for the rate limiter. With no keys every caller is "anonymous".
+ * Checks a presented API key against `keys` (compared in constant time):
+ * undefined when the server has no keys (every caller is "anonymous"), else
+ * a function that throws UnauthorizedError unless GIVEN is one of them.
+ */
+export function keyCheck(keys: readonly string[]): ((given: string | undefined) => void) | undefined {
+  const digests = keys.map(digest);
+  if (digests.length === 0) return undefined;
+  return (given) => {
+    if (given === undefined) throw new UnauthorizedError("This server needs an API key: send `Authorization: Bearer <key>`.");
+    const presented = digest(given);
+    if (!digests.some((known) => timingSafeEqual(known, presented))) throw new UnauthorizedError("The API key is not valid on this server.");
+  };
+}
+
+/** The key of an `Authorization: Bearer <key>` header; undefined when there is none of that shape. */
+export function bearerKey(header: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
+}
+
+/**
+ * `Authorization: Bearer <key>` against `keys` (keyCheck); sets `apiKey` for
+ * the rate limiter. With no keys every caller is "anonymous".
  */
 export function bearerAuth(keys: readonly string[]): MiddlewareHandler<{ Variables: { apiKey: string } }> {
-  const digests = keys.map(digest);
+  const check = keyCheck(keys);
   return async (c, next) => {
-    if (digests.length === 0) {
+    if (check === undefined) {
       c.set("apiKey", "anonymous");
       return next();
     }
-    const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (match === null) throw new UnauthorizedError("This server needs an API key: send `Authorization: Bearer <key>`.");
-    const given = digest(match[1] as string);
-    if (!digests.some((known) => timingSafeEqual(known, given))) throw new UnauthorizedError("The API key is not valid on this server.");
-    c.set("apiKey", match[1] as string);
+    const key = bearerKey(c.req.header("authorization"));
+    check(key);
+    c.set("apiKey", key as string);
     return next();
   };
 }

@@ -45,17 +45,27 @@ export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly details: unknown };
 }
 
+/** How the API answers a thrown value: its HTTP status, API.md's error body, and Retry-After when it has one; undefined for an unknown error (a bug). */
+export function errorAnswer(error: unknown): { status: ContentfulStatusCode; body: ErrorBody; retryAfterSeconds?: number } | undefined {
+  if (!(error instanceof WarrenError)) return undefined;
+  const code = REQUEST_CODES.has(error.code) ? "invalid_request" : error.code;
+  const status = STATUS[code];
+  if (status === undefined) return undefined;
+  const retry = error instanceof RateLimitedError || error instanceof BusyError ? { retryAfterSeconds: error.retryAfterSeconds } : {};
+  return { status, body: { error: { code, message: error.message, details: error.details ?? null } }, ...retry };
+}
+
+/** The answer to an unknown error: opaque (the server log has the details). */
+export const INTERNAL_ERROR_BODY: ErrorBody = { error: { code: "internal_error", message: "Warren failed to answer this request; the server log has the details.", details: null } };
+
 /** Renders any thrown value as API.md's error shape; unknown errors are logged and answered as an opaque 500. */
 export function renderError(c: Context, error: unknown, logger: Logger): Response {
-  if (error instanceof WarrenError) {
-    const code = REQUEST_CODES.has(error.code) ? "invalid_request" : error.code;
-    const status = STATUS[code];
-    if (status !== undefined) {
-      if (error instanceof RateLimitedError || error instanceof BusyError) c.header("Retry-After", String(error.retryAfterSeconds));
-      if (status >= 500) logger.warn({ code, err: error }, error.message);
-      return c.json({ error: { code, message: error.message, details: error.details ?? null } } satisfies ErrorBody, status);
-    }
+  const answer = errorAnswer(error);
+  if (answer !== undefined) {
+    if (answer.retryAfterSeconds !== undefined) c.header("Retry-After", String(answer.retryAfterSeconds));
+    if (answer.status >= 500) logger.warn({ code: answer.body.error.code, err: error }, answer.body.error.message);
+    return c.json(answer.body, answer.status);
   }
   logger.error({ err: error, path: c.req.path }, "unexpected error in a request");
-  return c.json({ error: { code: "internal_error", message: "Warren failed to answer this request; the server log has the details.", details: null } } satisfies ErrorBody, 500);
+  return c.json(INTERNAL_ERROR_BODY, 500);
 }

@@ -53,6 +53,21 @@ export function openApiDocument(maxima: Limits, version: string): Record<string,
           },
         },
       },
+      "/v1/sessions": {
+        get: {
+          summary:
+            "A session (WebSocket upgrade): send the POST /v1/runs body, then stdin as binary messages and {\"type\":\"end\"}; receive the run's events as they happen, then the RunResult (docs/api-extensions.md, Sessions)",
+          parameters: [
+            { name: "Sec-WebSocket-Protocol", in: "header", required: false, schema: { type: "string" }, description: "warren.session.v1, with warren.key.KEY beside it for clients that cannot send Authorization" },
+          ],
+          responses: {
+            "101": { description: "Switching Protocols: the session" },
+            "400": error("invalid_request"),
+            "404": error("not_found"),
+            ...common,
+          },
+        },
+      },
       "/v1/languages": { get: { summary: "The languages", responses: { "200": { description: "Languages", content: json(z.array(languageSchema)) }, ...common } } },
       "/v1/images": { get: { summary: "The installed images", responses: { "200": { description: "Images", content: json(z.array(imageInfoSchema)) }, ...common } } },
       "/healthz": { get: { summary: "Liveness", security: [], responses: { "200": { description: "The process lives" } } } },

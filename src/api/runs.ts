@@ -10,7 +10,7 @@ import { PENDING_MAX_BYTES } from "../config/variables.js";
 import type { RunRequest } from "../run/request.js";
 import { isFinal, type RunResult } from "../run/result.js";
 import type { JobSpec } from "../run/job-spec.js";
-import { Admission } from "./admission.js";
+import { admissionOf } from "./admission.js";
 import { keyOwner } from "./auth.js";
 import { runEvents } from "./run-events.js";
 import { bodyLimit } from "./body-limit.js";
@@ -22,7 +22,7 @@ import { NotFoundError, PayloadTooLargeError } from "./errors.js";
 export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
   const { queue, logger, options } = deps;
   const app = new Hono<AppEnv>();
-  const admission = new Admission(options.pendingMaxBytes ?? PENDING_MAX_BYTES.default);
+  const admission = admissionOf(deps, options.pendingMaxBytes ?? PENDING_MAX_BYTES.default);
 
   app.post(
     "/",

@@ -2,6 +2,8 @@ import { serve } from "@hono/node-server";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp } from "../api/app.js";
+import type { ApiDeps } from "../api/context.js";
+import { attachSessions } from "../api/sessions.js";
 import { Metrics } from "../telemetry/metrics.js";
 import { apiOptions } from "../api/options.js";
 import { resolveDataDir } from "../config/data-dir.js";
@@ -96,8 +98,11 @@ export async function serveCommand(argv: string[], env: Environment): Promise<nu
     }
     return { ok: true };
   };
-  const app = createApp({ queue, languages, images, ready, metrics, logger, callback, options: { ...apiOptions(settings.api, [port], warrenVersion()), pendingMaxBytes: config.pendingMaxBytes } });
+  const deps: ApiDeps = { queue, languages, images, ready, metrics, logger, callback, options: { ...apiOptions(settings.api, [port], warrenVersion()), pendingMaxBytes: config.pendingMaxBytes } };
+  const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port, hostname: host }) as Server;
+  // GET /v1/sessions: WebSocket upgrades of the same server, on the same deps (one admission bound with POST /v1/runs).
+  const sessions = attachSessions(server, deps);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);
@@ -107,6 +112,8 @@ export async function serveCommand(argv: string[], env: Environment): Promise<nu
   process.stderr.write(`${serveNotice(bound, keysRequired)}\n`);
   await onShutdown(logger, async () => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Every session's run is cancelled (its client told, 1001) before the worker and the queue close.
+    await sessions.close();
     if (worker !== undefined) await within(SHUTDOWN_MS, worker.close(), () => worker.close(true));
     await queue.close();
     await sandbox?.pool?.close();

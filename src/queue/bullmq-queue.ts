@@ -9,6 +9,8 @@ import { apiConnection, connect } from "./redis-connection.js";
 import { RedisRateLimiter, type RateLimiter } from "./rate-limiter.js";
 import { RedisResultStore } from "./redis-store.js";
 import { eventsChannel, RedisEventLogs } from "./redis-events.js";
+import { redisSessionWriter } from "./redis-session-input.js";
+import type { SessionInputWriter } from "./session-input.js";
 import type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
 
 /** Jobs that failed for good (Warren's fault) kept with their request, at most. */
@@ -70,7 +72,8 @@ export class BullMqQueue implements JobQueue {
     // Queue also uses, so Redis stores it before the job exists for a worker to take.
     const [created, added] = await Promise.allSettled([
       this.#store.create(job.owner === undefined ? serializeResult(queued) : { ...serializeResult(queued), owner: job.owner }),
-      orUnavailable("queue a run", () => this.#queue.add("run", job, { jobId: job.id, priority })),
+      // A session's stdin is read by its first try: never tried again.
+      orUnavailable("queue a run", () => this.#queue.add("run", job, { jobId: job.id, priority, ...(job.session === true ? { attempts: 1 } : {}) })),
     ]);
     if (created.status === "rejected" || added.status === "rejected") {
       if (added.status === "fulfilled") await this.#queue.remove(job.id).catch(() => {});
@@ -78,6 +81,15 @@ export class BullMqQueue implements JobQueue {
       throw created.status === "rejected" ? created.reason : (added as PromiseRejectedResult).reason;
     }
     return queued;
+  }
+
+  openSessionInput(id: string): SessionInputWriter {
+    return redisSessionWriter(this.#redis, this.events, {
+      name: this.#config.name,
+      id,
+      ttlSeconds: this.#config.resultTtlSeconds,
+      channel: eventsChannel(this.#config.name),
+    });
   }
 
   rateLimiter(): RateLimiter {

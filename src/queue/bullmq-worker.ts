@@ -8,6 +8,7 @@ import type { QueueConfig } from "./config.js";
 import { workerConnection } from "./redis-connection.js";
 import { RedisResultStore } from "./redis-store.js";
 import { eventsChannel, RedisEventAppender } from "./redis-events.js";
+import { redisSessionReader } from "./redis-session-input.js";
 import { eventLogCaps, RunEventWriter } from "./run-events.js";
 import type { QueuedJob, QueueWorker, RunHandler, WorkOptions } from "./types.js";
 
@@ -20,7 +21,14 @@ export const heartbeatKey = (name: string) => `${name}:workers`;
 const HEARTBEAT_MS = 5_000;
 
 /** A job's data crossed Redis: check its shape (the worker re-validates the request itself). */
-const jobDataSchema = z.object({ id: z.string().min(1), language: z.string(), version: z.string(), request: z.record(z.string(), z.unknown()) });
+const jobDataSchema = z.object({
+  id: z.string().min(1),
+  language: z.string(),
+  version: z.string(),
+  request: z.record(z.string(), z.unknown()),
+  owner: z.string().optional(),
+  session: z.boolean().optional(),
+});
 
 /** Thrown to let BullMQ retry a job that Warren itself failed (with backoff); never for a user's verdict. */
 class WarrenFaultRetry extends Error {
@@ -44,6 +52,7 @@ export class BullMqWorker implements QueueWorker {
   readonly #onClose: () => void;
   readonly #ttlSeconds: number;
   readonly #eventCaps: ReturnType<typeof eventLogCaps>;
+  readonly #redisUrl: string;
   #active = 0;
   #closed: Promise<void> | undefined;
 
@@ -54,6 +63,7 @@ export class BullMqWorker implements QueueWorker {
     this.#name = config.name;
     this.#onClose = onClose;
     this.#ttlSeconds = config.resultTtlSeconds;
+    this.#redisUrl = config.redisUrl;
     this.#eventCaps = eventLogCaps(config.resultMaxBytes);
     this.#redis = workerConnection(config.redisUrl);
     this.#redis.on("error", () => {});
@@ -108,10 +118,14 @@ export class BullMqWorker implements QueueWorker {
     const abort = () => controller.abort();
     signal?.addEventListener("abort", abort, { once: true });
     this.#active += 1;
+    const input =
+      data.session === true
+        ? redisSessionReader(this.#redisUrl, this.#redis, { name: this.#name, id: data.id, ttlSeconds: this.#ttlSeconds, channel: eventsChannel(this.#name) })
+        : undefined;
     try {
       // A job cancelled while it waited, or between tries, is not run.
       if (!(await this.#store.update(serializeResult(pendingResult(data, "running"))))) return "cancelled";
-      const retried = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+      const retried = data.session !== true && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
       // The job's events go to its stream; all of them are in Redis before its final status (the stream's end).
       const appender = new RedisEventAppender(this.#redis, { run: this.#store.key(data.id), events: this.#store.eventsKey(data.id) }, { ttlSeconds: this.#ttlSeconds, channel: eventsChannel(this.#name), id: data.id });
       const events = new RunEventWriter(this.#eventCaps, appender.append);
@@ -134,7 +148,7 @@ export class BullMqWorker implements QueueWorker {
       };
       let result: RunResult;
       try {
-        result = await handler(data, controller.signal, settle, events.sink);
+        result = await handler(data, controller.signal, settle, events.sink, input);
       } catch (error) {
         result = failedResult(data, { code: "worker_failed", message: (error as Error).message });
       }
@@ -149,6 +163,7 @@ export class BullMqWorker implements QueueWorker {
       if (stored !== undefined) options.onStored?.(data, stored);
       return result.status;
     } finally {
+      await input?.close();
       this.#active -= 1;
       signal?.removeEventListener("abort", abort);
     }

@@ -9,6 +9,8 @@ import type { QueueConfig } from "./config.js";
 import { PriorityList } from "./priority-list.js";
 import { ResultStore } from "./result-store.js";
 import { MemoryEventLogs } from "./memory-events.js";
+import { MemorySessionInputs } from "./memory-session-input.js";
+import type { SessionInputReader, SessionInputWriter } from "./session-input.js";
 import { eventLogCaps, RunEventWriter } from "./run-events.js";
 import type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
 import { MemoryRateLimiter, type RateLimiter } from "./rate-limiter.js";
@@ -30,6 +32,7 @@ export class MemoryQueue implements JobQueue {
   readonly #eventCaps: ReturnType<typeof eventLogCaps>;
   readonly #workers = new Set<MemoryWorker>();
   readonly #limiter = new MemoryRateLimiter();
+  readonly #inputs = new MemorySessionInputs();
   /** The request bytes of the jobs waiting in #pending, bounded by #pendingMaxBytes. */
   #pendingBytes = 0;
   readonly #pendingMaxBytes: number;
@@ -69,6 +72,20 @@ export class MemoryQueue implements JobQueue {
 
   get events(): MemoryEventLogs {
     return this.#logs;
+  }
+
+  openSessionInput(id: string): SessionInputWriter {
+    return this.#inputs.writer(id);
+  }
+
+  /** Sessions whose stdin is open now (a client gone must leave none). */
+  get openSessionInputs(): number {
+    return this.#inputs.open;
+  }
+
+  /** @internal A session's stdin, for the worker that runs it. */
+  sessionReader(id: string): SessionInputReader {
+    return this.#inputs.reader(id);
   }
 
   async get(id: string): Promise<RunResult | undefined> {
@@ -207,6 +224,9 @@ class MemoryWorker implements QueueWorker {
     const { attempts, backoffMs } = this.#queue.retry;
     let settled = false;
     const events = this.#queue.eventWriter(job);
+    const input = job.session === true ? this.#queue.sessionReader(job.id) : undefined;
+    // A session's stdin was read by its first try: never tried again.
+    const tries = job.session === true ? 1 : attempts;
     const finish = (result: RunResult) => {
       settled = true;
       events.close();
@@ -219,20 +239,21 @@ class MemoryWorker implements QueueWorker {
       for (let attempt = 1; ; attempt++) {
         // A final result the handler has before its clean-up is stored at once (one that would be retried is not).
         const settle = (early: RunResult) => {
-          if (!settled && !local.signal.aborted && (early.status !== "failed" || attempt >= attempts)) finish(early);
+          if (!settled && !local.signal.aborted && (early.status !== "failed" || attempt >= tries)) finish(early);
         };
         try {
-          result = await this.#handler(job, local.signal, settle, events.sink);
+          result = await this.#handler(job, local.signal, settle, events.sink, input);
         } catch (error) {
           result = failedResult(job, { code: "worker_failed", message: (error as Error).message });
         }
         if (settled) return;
         // Only Warren's own faults are tried again, as BullMQ does in distributed mode.
-        if (result.status !== "failed" || attempt >= attempts || local.signal.aborted) break;
+        if (result.status !== "failed" || attempt >= tries || local.signal.aborted) break;
         await abortableSleep(backoffMs * 2 ** (attempt - 1), local.signal);
       }
       finish(local.signal.aborted ? cancelledResult(job) : result);
     })().finally(() => {
+      void input?.close();
       this.#inflight.delete(job.id);
       this.pump();
     });

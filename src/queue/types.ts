@@ -4,6 +4,7 @@ import type { SerializedResult } from "../run/result-json.js";
 import type { RunResult } from "../run/result.js";
 import type { JobEventSink } from "../run/events.js";
 import type { RunEventLogs } from "./run-events.js";
+import type { SessionInputReader, SessionInputWriter } from "./session-input.js";
 
 /** What the queue carries: the validated wire request and what the result's header says. */
 export interface QueuedJob {
@@ -16,6 +17,11 @@ export interface QueuedJob {
   readonly requestBytes?: number;
   /** Who may read the run's events when the API has keys: a digest of the submitting key (never the key). */
   readonly owner?: string;
+  /**
+   * A session (GET /v1/sessions): its run stage's stdin is streamed from the
+   * API's client (session-input.ts). Never retried: its stdin was read.
+   */
+  readonly session?: boolean;
 }
 
 /**
@@ -27,8 +33,10 @@ export interface QueuedJob {
  * handler resolves. A result that would be retried is not stored early.
  * `events` is the job's event channel (runJob's onEvent): the queue appends
  * them to the run's event log, within its cap, before it stores the result.
+ * `input` is a session's stdin (job.session); the queue closes it once the
+ * handler has resolved, and the handler may close it sooner.
  */
-export type RunHandler = (job: QueuedJob, signal: AbortSignal, settle: (result: RunResult) => void, events: JobEventSink) => Promise<RunResult>;
+export type RunHandler = (job: QueuedJob, signal: AbortSignal, settle: (result: RunResult) => void, events: JobEventSink, input?: SessionInputReader) => Promise<RunResult>;
 
 export interface WorkOptions {
   /** Jobs run at once by this worker. */
@@ -63,6 +71,12 @@ export interface JobQueue {
   readonly kind: "memory" | "bullmq";
   /** The runs' event logs (GET /v1/runs/:id/events): status changes, and what workers report as jobs go. */
   readonly events: RunEventLogs;
+  /**
+   * The stdin of session `id` (a job queued with `session`), for the API to
+   * write what its client sends: open it before the job is queued (a worker
+   * may take the job at once), close it when the session ends.
+   */
+  openSessionInput(id: string): SessionInputWriter;
   /** Queues a job (priority: 1 runs first) and stores its `queued` RunResult, which it returns. */
   enqueue(job: QueuedJob, priority: number): Promise<RunResult>;
   /**

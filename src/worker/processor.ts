@@ -25,7 +25,7 @@ export interface ProcessorDeps {
 /** The one worker implementation, for both queue backends: a queued job → runJob → RunResult. */
 export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stored: (job: QueuedJob, result: SerializedResult) => void } {
   const { host, logger } = deps;
-  const handle: RunHandler = async (job, signal, settle, events) => {
+  const handle: RunHandler = async (job, signal, settle, events, input) => {
     markPhase("worker", job.id, "started");
     const log = logger.child({ runId: job.id });
     let spec;
@@ -50,6 +50,7 @@ export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stor
     const result = await runJob(spec, host, job.id, {
       signal,
       onEvent: events,
+      ...(input === undefined ? {} : { stdinSource: input }),
       ...(deps.resultMaxBytes === undefined ? {} : { resultMaxBytes: deps.resultMaxBytes }),
       onResult: (early) => {
         settle(early);

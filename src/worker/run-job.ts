@@ -21,6 +21,8 @@ import { checkerProgramSpec, checkTest, contestantOutput } from "./program-check
 import { interact, interactorProgramSpec, type Interaction } from "./interact.js";
 import { OutputKeeper, type StageKind } from "./output-keeper.js";
 import { execLimits } from "./stage-exec.js";
+import { serveSession } from "./session-stdin.js";
+import type { SessionInputReader } from "../queue/session-input.js";
 
 export interface RunJobOptions {
   /**
@@ -44,6 +46,11 @@ export interface RunJobOptions {
    * is produced, each test's verdict (src/run/events.ts). Must not throw.
    */
   readonly onEvent?: JobEventSink;
+  /**
+   * A session's stdin (GET /v1/sessions): the plain run stage's stdin is a
+   * stream fed from it (after the request's own `stdin`), not a fixed buffer.
+   */
+  readonly stdinSource?: SessionInputReader;
 }
 
 /**
@@ -179,7 +186,10 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
     }
     if (compile !== null && !compiled(compile)) return finishedResult(header, compileFailureVerdict(compile), { compile }, judgeReport === undefined ? {} : { judge: judgeReport });
     if (spec.tests === null) {
-      const { result, stage } = await runStage({ stage: "run" }, spec.language.run, spec.limits, spec.stdin, spec.args, spec.env);
+      // A session's program reads its stdin as the client sends it (after the request's own stdin).
+      const source = options.stdinSource;
+      const streamed = source === undefined ? undefined : (request: ExecRequest) => serveSession(container, request, source);
+      const { result, stage } = await runStage({ stage: "run" }, spec.language.run, spec.limits, spec.stdin, spec.args, spec.env, undefined, streamed);
       if (aborted()) return cancelled();
       const verdict = runVerdict(stage);
       const run = keeper.settle(stage, result, verdict);

@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { createApp } from "../../src/api/app.js";
-import type { ApiOptions } from "../../src/api/context.js";
+import type { ApiDeps, ApiOptions } from "../../src/api/context.js";
 import { Metrics } from "../../src/telemetry/metrics.js";
 import { queueConfig } from "../../src/queue/config.js";
 import { MemoryQueue } from "../../src/queue/memory-queue.js";
@@ -17,6 +17,8 @@ export const silent = pino({ level: "silent" });
 
 export interface TestApp {
   readonly app: ReturnType<typeof createApp>;
+  /** What the app was made from (attachSessions takes the same). */
+  readonly deps: ApiDeps;
   readonly queue: JobQueue;
   readonly metrics: Metrics;
   close(): Promise<void>;
@@ -35,7 +37,7 @@ export async function testApp(options: Partial<ApiOptions> = {}, extra: { worker
   const queue = extra.queue ?? new MemoryQueue(config);
   const metrics = new Metrics(() => queue.depth());
   const worker: QueueWorker | undefined = extra.worker === false ? undefined : startWorker(queue, env, config, metrics, silent, extra.callback);
-  const app = createApp({
+  const deps: ApiDeps = {
     queue,
     languages: () => env.catalog.languages(),
     images: () => env.catalog.images().map((image) => imageInfo(image, env.catalog.store)),
@@ -44,9 +46,11 @@ export async function testApp(options: Partial<ApiOptions> = {}, extra: { worker
     logger: silent,
     ...(extra.callback === undefined ? {} : { callback: extra.callback }),
     options: { apiKeys: [], rateLimitPerMinute: 0, bodyLimitBytes: 1024 * 1024, waitMs: 30_000, maxima: MAX_LIMITS, ports: [8080], version: "test", ...options },
-  });
+  };
+  const app = createApp(deps);
   return {
     app,
+    deps,
     queue,
     metrics,
     close: async () => {

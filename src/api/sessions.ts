@@ -1,0 +1,309 @@
+import { randomUUID } from "node:crypto";
+import type { Server } from "node:http";
+import type { RawData, WebSocket } from "ws";
+import { z } from "zod";
+import { InvalidRequestError } from "../errors.js";
+import { notifyCallback } from "../callback/callback-delivery.js";
+import { PENDING_MAX_BYTES } from "../config/variables.js";
+import type { LoggedEvent } from "../queue/run-events.js";
+import type { SessionInputWriter } from "../queue/session-input.js";
+import { parseRunRequest, toJobSpec } from "../run/job-spec.js";
+import { isFinal, RUN_STATUSES, type RunStatus } from "../run/result.js";
+import { admissionOf } from "./admission.js";
+import { keyOwner } from "./auth.js";
+import { assertCallbackAllowed } from "./callback-guard.js";
+import type { ApiDeps } from "./context.js";
+import { errorAnswer, INTERNAL_ERROR_BODY } from "./errors.js";
+import { acceptSessions } from "./session-upgrade.js";
+
+/** How long a client has to send its run request once connected. */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** The largest stdin message: one entry of the session's input (a Redis stream entry in distributed mode). */
+export const STDIN_MESSAGE_MAX_BYTES = 1024 * 1024;
+/** Bytes handed to a client's socket and not yet written out, before the session stops reading the run's log for it. */
+const SEND_WINDOW_BYTES = 256 * 1024;
+/** Most bytes of events one read of the log hands to a session. */
+const BATCH_BYTES = 64 * 1024;
+/** While nothing happens, how often the session looks at the log anyway (a wake lost with a Redis reconnect). */
+const IDLE_READ_MS = 15_000;
+/** @see ApiOptions.eventStallMs */
+const STALL_MS = 60_000;
+
+/** Close codes (RFC 6455): the run ended; the client broke the protocol or the limits; the server's fault; try again later. */
+const CLOSE_NORMAL = 1000;
+const CLOSE_GOING_AWAY = 1001;
+const CLOSE_POLICY = 1008;
+const CLOSE_TOO_BIG = 1009;
+const CLOSE_SERVER_ERROR = 1011;
+const CLOSE_TRY_LATER = 1013;
+
+/** A text message from the client after its run request: a control message. */
+const controlSchema = z.discriminatedUnion("type", [z.object({ type: z.literal("end").describe("End of input: the program reads EOF once it has read what came before") })]);
+
+export interface Sessions {
+  /** Sessions open now (a client gone must leave none). */
+  readonly open: number;
+  /** Closes every session (1001: its run is cancelled) and stops taking new ones; resolves once their runs' cancels are sent. */
+  close(): Promise<void>;
+}
+
+/**
+ * GET /v1/sessions (docs/api-extensions.md, *Sessions*): a run whose
+ * program's stdin is what the client sends while it runs, and whose output,
+ * status changes and final RunResult the client receives as they happen —
+ * from the run's event log, the one GET /v1/runs/:id/events reads. A session
+ * is a run: queued, limited, shown and cancelled (DELETE /v1/runs/:id) as
+ * one. The client going away cancels it.
+ */
+export function attachSessions(server: Server, deps: ApiDeps): Sessions {
+  const { queue, options, logger } = deps;
+  const admission = admissionOf(deps, options.pendingMaxBytes ?? PENDING_MAX_BYTES.default);
+  const open = new Set<WebSocket>();
+  /** Cancels of closed sessions' runs still in flight (shutdown waits for them before the queue closes). */
+  const cancelling = new Set<Promise<unknown>>();
+  const wss = acceptSessions(
+    server,
+    { apiKeys: options.apiKeys, rateLimitPerMinute: options.rateLimitPerMinute, limiter: queue.rateLimiter(), maxPayload: options.bodyLimitBytes, logger },
+    (ws, apiKey, requestUrl) => {
+      open.add(ws);
+      ws.once("close", () => open.delete(ws));
+      session(ws, apiKey, requestUrl);
+    },
+  );
+
+  const session = (ws: WebSocket, apiKey: string, requestUrl: string) => {
+    let id: string | undefined;
+    let input: SessionInputWriter | undefined;
+    let ended = false;
+    /** The result was sent: the session is over, whatever the client still sends. */
+    let finished = false;
+    /** The session is being closed (by either side): no message is handled any more. */
+    let closing = false;
+    let closed = false;
+    /** Messages are handled one after another: each stdin write waits for the program (backpressure), and the socket is not read meanwhile. */
+    let handling: Promise<void> = Promise.resolve();
+    let waitingMessages = 0;
+    let unwatch: (() => void) | undefined;
+    let wake: (() => void) | undefined;
+    /** Bytes handed to the socket and not yet written out (ws's send callbacks). */
+    let unsent = 0;
+    /** When the socket last took bytes, and since when the send window is full: a client that takes nothing for stallMs is cut. */
+    let lastProgress = Date.now();
+    let fullSince: number | undefined;
+    const requestTimer = setTimeout(() => fail(new InvalidRequestError(`No run request within ${REQUEST_TIMEOUT_MS / 1000} s: send the POST /v1/runs body as the first (text) message.`)), REQUEST_TIMEOUT_MS);
+
+    const send = (text: string | Buffer) => {
+      if (closed) return;
+      const bytes = typeof text === "string" ? Buffer.byteLength(text) : text.length;
+      unsent += bytes;
+      ws.send(text, { binary: false }, () => {
+        unsent -= bytes;
+        lastProgress = Date.now();
+        wake?.();
+      });
+    };
+
+    const close = (code: number, reason: string) => {
+      closing = true;
+      if (closed) return;
+      // A socket paused for a stdin write would not read the client's answer to the close.
+      ws.resume();
+      ws.close(code, reason);
+      // A client that does not answer the close (or reads nothing) is not waited for.
+      setTimeout(() => ws.terminate(), 1_000).unref();
+    };
+
+    const fail = (error: unknown) => {
+      if (closing || closed || finished) return;
+      const answer = errorAnswer(error);
+      if (answer === undefined) logger.error({ err: error, runId: id }, "unexpected error in a session");
+      const body = answer?.body ?? INTERNAL_ERROR_BODY;
+      send(JSON.stringify({ type: "error", ...body }));
+      const code = body.error.code === "payload_too_large" ? CLOSE_TOO_BIG : answer === undefined ? CLOSE_SERVER_ERROR : answer.status === 503 ? CLOSE_TRY_LATER : answer.status >= 500 ? CLOSE_SERVER_ERROR : CLOSE_POLICY;
+      close(code, body.error.code);
+    };
+
+    /** The first message: the run request, queued as a session. */
+    const start = async (data: Buffer, isBinary: boolean) => {
+      if (isBinary) throw new InvalidRequestError("The first message of a session is its run request: the POST /v1/runs body as a JSON text message.");
+      const release = admission.reserve(data.length);
+      try {
+        let body: unknown;
+        try {
+          body = JSON.parse(data.toString("utf8"));
+        } catch {
+          throw new InvalidRequestError("The run request is not valid JSON: send the POST /v1/runs body as the first (text) message.");
+        }
+        const request = parseRunRequest(body, options.maxima);
+        if (request.tests !== undefined) {
+          throw new InvalidRequestError("A session runs one program with its stdin streamed: `tests` are for judged runs (POST /v1/runs).", [{ path: ["tests"], message: "not allowed in a session" }]);
+        }
+        const spec = toJobSpec(request, { languages: deps.languages(), maxima: options.maxima });
+        if (request.callbackUrl !== undefined) assertCallbackAllowed(request.callbackUrl, requestUrl, options.ports, deps.callback?.policy);
+        const runId = randomUUID();
+        // Opened before the job is queued: a worker may take it at once.
+        const writer = queue.openSessionInput(runId);
+        const owner = options.apiKeys.length > 0 ? { owner: keyOwner(apiKey) } : {};
+        try {
+          await queue.enqueue({ id: runId, language: spec.language.id, version: spec.language.version.detected, request, requestBytes: data.length, session: true, ...owner }, request.priority);
+        } catch (error) {
+          await writer.close();
+          throw error;
+        }
+        id = runId;
+        input = writer;
+        clearTimeout(requestTimer);
+        logger.info({ runId, language: spec.language.id, priority: request.priority }, "session queued");
+        if (closed) {
+          // The client left while its run was being queued.
+          cleanUp();
+          return cancelRun(runId);
+        }
+        send(JSON.stringify({ type: "run", id: runId, status: "queued" }));
+        void relay(runId).catch(fail);
+      } finally {
+        release();
+      }
+    };
+
+    const handle = async (data: Buffer, isBinary: boolean) => {
+      if (finished || closing || closed) return;
+      if (input === undefined) return start(data, isBinary);
+      if (!isBinary) {
+        let message: unknown;
+        try {
+          message = JSON.parse(data.toString("utf8"));
+        } catch {
+          throw new InvalidRequestError('A text message after the run request is a control message, e.g. {"type":"end"}; stdin goes in binary messages.');
+        }
+        controlSchema.parse(message);
+        ended = true;
+        return input.end();
+      }
+      if (ended) throw new InvalidRequestError("Stdin after end of input: nothing may be sent after {\"type\":\"end\"}.");
+      if (data.length > STDIN_MESSAGE_MAX_BYTES) throw new InvalidRequestError(`A stdin message of ${data.length} bytes; at most ${STDIN_MESSAGE_MAX_BYTES} bytes each: split it.`);
+      return input.write(data);
+    };
+
+    ws.on("message", (data: RawData, isBinary: boolean) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      waitingMessages += 1;
+      ws.pause();
+      handling = handling
+        .then(() => handle(bytes, isBinary))
+        .then(() => {
+          waitingMessages -= 1;
+          if (waitingMessages === 0 && !closed) ws.resume();
+        })
+        .catch((error: unknown) => fail(error instanceof z.ZodError ? new InvalidRequestError(`Not a control message this server knows: ${error.issues[0]?.message ?? "invalid"}. The only one is {"type":"end"}.`) : error));
+    });
+
+    /** Sends the run's events as they come, then its result, and closes. */
+    const relay = async (runId: string) => {
+      const stallMs = options.eventStallMs ?? STALL_MS;
+      let grew = true;
+      let seen = 0;
+      unwatch = await queue.events.watch(runId, () => {
+        grew = true;
+        wake?.();
+      });
+      if (closed) return void cleanUp();
+      const sleep = (ms: number) =>
+        new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), ms);
+          wake = () => {
+            clearTimeout(timer);
+            resolve(true);
+          };
+        }).finally(() => (wake = undefined));
+      while (!closing && !closed) {
+        if (unsent >= SEND_WINDOW_BYTES) {
+          // The client does not take what it was sent: the log holds the rest, and a client that takes nothing for stallMs is cut.
+          fullSince ??= Date.now();
+          const idle = Date.now() - Math.max(lastProgress, fullSince);
+          if (idle >= stallMs) {
+            logger.info({ runId }, "session cut: its client took no output for too long");
+            return fail(new InvalidRequestError(`The client took none of the run's output for ${stallMs / 1000} s: the session is cut and its run cancelled.`));
+          }
+          await sleep(stallMs - idle);
+          continue;
+        }
+        fullSince = undefined;
+        grew = false;
+        const batch = await queue.events.read(runId, seen, BATCH_BYTES);
+        for (const event of batch.events) {
+          seen = event.seq;
+          send(typed(event));
+          if (finalStatus(event)) return sendResult(runId);
+        }
+        if (batch.events.length > 0) continue;
+        if (batch.missing) return sendResult(runId);
+        if (!grew) await sleep(IDLE_READ_MS);
+      }
+    };
+
+    const sendResult = async (runId: string) => {
+      const result = await queue.getSerialized(runId);
+      if (result === undefined || !isFinal(result.status)) {
+        return fail(new InvalidRequestError(`Run ${runId} has no event log any more; poll GET /v1/runs/${runId}.`));
+      }
+      finished = true;
+      send(Buffer.concat([Buffer.from('{"type":"result","result":'), result.json, Buffer.from("}")]));
+      void input?.close();
+      close(CLOSE_NORMAL, result.status);
+    };
+
+    const cancelRun = (runId: string) => {
+      // The client went away: its run is cancelled (the cancel stores its result, so its webhook is sent from here, as DELETE does).
+      const cancel = queue
+        .cancel(runId, (job, cancelled) => notifyCallback(job.request.callbackUrl, cancelled, logger, deps.callback))
+        .then((result) => logger.info({ runId, status: result?.status }, "session closed by its client"))
+        .catch((error: unknown) => logger.warn({ runId, err: error }, "a closed session's run could not be cancelled"))
+        .finally(() => cancelling.delete(cancel));
+      cancelling.add(cancel);
+    };
+
+    const cleanUp = () => {
+      unwatch?.();
+      unwatch = undefined;
+      void input?.close();
+    };
+
+    ws.on("error", () => {}); // a broken connection ends in 'close'
+    ws.once("close", () => {
+      closed = true;
+      clearTimeout(requestTimer);
+      wake?.();
+      cleanUp();
+      if (id !== undefined && !finished) cancelRun(id);
+    });
+  };
+
+  return {
+    get open() {
+      return open.size;
+    },
+    close: async () => {
+      const closes = [...open].map((ws) => new Promise((resolve) => ws.once("close", resolve)));
+      for (const ws of open) {
+        ws.close(CLOSE_GOING_AWAY, "server shutting down");
+        setTimeout(() => ws.terminate(), 1_000).unref();
+      }
+      wss.close();
+      await Promise.all(closes);
+      await Promise.all([...cancelling]);
+    },
+  };
+}
+
+/** A log event as a session message: its type and number beside its data (`{"type":"output","seq":5,"stage":"run",…}`). */
+function typed(event: LoggedEvent): string {
+  const rest = event.json.slice(1).trimStart();
+  return `{"type":${JSON.stringify(event.type)},"seq":${event.seq}${rest.startsWith("}") ? "" : ","}${rest}`;
+}
+
+function finalStatus(event: LoggedEvent): boolean {
+  if (event.type !== "status") return false;
+  const status = (JSON.parse(event.json) as { status?: unknown }).status;
+  return RUN_STATUSES.includes(status as RunStatus) && isFinal(status as RunStatus);
+}
