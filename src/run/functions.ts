@@ -90,3 +90,18 @@ export interface InvocationOutcome {
 export type BuildOutcome =
   | { readonly ok: true; readonly build: readonly FunctionFile[] | null }
   | { readonly ok: false; readonly stage: "compile" | "load"; readonly message: string; readonly output: string };
+
+/**
+ * What the worker does for functions (implemented in src/worker/functions/):
+ * the queue's processor calls it for a deploy's trial and for each invocation.
+ */
+export interface FunctionRuntime {
+  /** Compiles (compiled languages) and trial-loads the source: the deploy's answer. */
+  build(source: FunctionSource, signal?: AbortSignal): Promise<BuildOutcome>;
+  /** Runs one invocation in a fresh container (prepared ahead when the pool has one); never rejects for the function's faults. */
+  invoke(fn: FunctionVersion, event: InvocationEvent, options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal }): Promise<InvocationOutcome>;
+  /** Drops what is prepared for a function (every version, or one `number`): its deletion, or a version no longer wanted. */
+  retire(name: string, number?: number): Promise<void>;
+  /** Ends every prepared container (shutdown). */
+  close(): Promise<void>;
+}
