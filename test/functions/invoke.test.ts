@@ -226,3 +226,17 @@ describe("no state crosses from one invocation to the next", () => {
     await eventually("every daemon to be gone with its container", () => (processesWith(marker, { prefix: true }).length === 0 ? true : undefined));
   });
 });
+
+describe("a caller that goes away", () => {
+  it("cancels the invocation (its signal): status failed, code cancelled, and its container is gone", async () => {
+    const rt = await runtime({ maxWarmPerVersion: 0 });
+    const src = source("python", { "main.py": "import time\ndef handler(event, context):\n    print('started', flush=True)\n    time.sleep(1000)\n" });
+    const fn = await deploy(rt, src);
+    const controller = new AbortController();
+    const outcome = rt.invoke(fn, json(null), { id: "gone-1", logs: false, signal: controller.signal });
+    await eventually("the handler to run", () => (processesWith(src.name).length > 0 ? true : undefined));
+    controller.abort();
+    expect(await outcome).toMatchObject({ status: "failed", error: { code: "cancelled" } });
+    await eventually("the cancelled container to be gone", () => (processesWith(src.name).length === 0 ? true : undefined));
+  });
+});

@@ -7,7 +7,8 @@ import { execLimits } from "../stage-exec.js";
 import { builtFiles, untar } from "./build-files.js";
 import { Prepared } from "./invocation.js";
 import { planFunction, resolveLanguage, type FunctionPlan } from "./plan.js";
-import { parseShimResponse, SHIM_BIND } from "./shim-protocol.js";
+import { parseShimResponse, SHIM_BIND, SHIM_DIR } from "./shim-protocol.js";
+import { assertSandboxCanReach } from "../../sandbox/sandbox-reach.js";
 import { WarmPools } from "./warm-pool.js";
 import { PreparedBudget } from "../../sandbox/container/prepared-budget.js";
 
@@ -38,6 +39,7 @@ export interface FunctionRuntimeOptions {
 
 /** Creates the worker's FunctionRuntime on HOST (src/run/functions.ts; docs/functions.md). */
 export function createFunctionRuntime(host: SandboxHost, options: FunctionRuntimeOptions = {}): SandboxFunctionRuntime {
+  assertSandboxCanReach(SHIM_DIR); // the shims are bound into every function container: say so now, not at each invocation
   return new SandboxFunctionRuntime(host, options);
 }
 
@@ -112,7 +114,14 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
   }
 
   async invoke(fn: FunctionVersion, event: InvocationEvent, options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal }): Promise<InvocationOutcome> {
-    const plan = planFunction(this.#host, fn);
+    let plan: FunctionPlan;
+    try {
+      plan = planFunction(this.#host, fn);
+    } catch (error) {
+      // its image removed since the deploy, say: Warren cannot run it, the function is not at fault
+      if (!(error instanceof WarrenError)) throw error;
+      return failedOutcome(error, true);
+    }
     let prepared = this.#warm.take(fn, plan);
     const cold = prepared === undefined;
     if (prepared === undefined) {

@@ -66,7 +66,8 @@ export class WarmPools {
     if (this.#closed || this.#options.maxPerVersion === 0) return undefined;
     const key = keyOf(fn.name, fn.number);
     let pool = this.#pools.get(key);
-    if (pool === undefined || pool.fn.digest !== fn.digest) {
+    // a function deleted and deployed again numbers its versions from 1 again: the same number, another deploy
+    if (pool === undefined || pool.fn.digest !== fn.digest || pool.fn.createdAt !== fn.createdAt) {
       if (pool !== undefined) this.#drop(key, pool);
       pool = { fn, plan, ready: [], target: 0, filling: 0, lastUsed: 0, retired: false };
       this.#pools.set(key, pool);
