@@ -90,12 +90,13 @@ async function plainRun(language: Lang): Promise<number> {
   return ms;
 }
 
-/** Starts of COMMAND per second, IN_FLIGHT shell loops at a time (fork + exec, as a shell does). */
+/** Starts of COMMAND per second, IN_FLIGHT shell loops at a time (fork + exec, as a shell does), in the image's environment. */
 function bareStartsPerSecond(command: string, count: number, inFlight: number): number {
   const loop = `i=0; while [ $i -lt ${Math.ceil(count / inFlight)} ]; do ${command}; i=$((i+1)); done`;
   const script = `${Array.from({ length: inFlight }, () => `(${loop}) &`).join(" ")} wait`;
   const started = performance.now();
-  spawnSync("sh", ["-c", script], { stdio: "ignore" });
+  // the image's PATH (the host image's: /usr/bin), so that it is the interpreter the functions run, not a wrapper of the caller's PATH (pyenv)
+  spawnSync("sh", ["-c", script], { stdio: "ignore", env: { PATH: host.image.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8" } });
   return (Math.ceil(count / inFlight) * inFlight) / ((performance.now() - started) / 1000);
 }
 
