@@ -126,7 +126,7 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
     const cold = prepared === undefined;
     if (prepared === undefined) {
       try {
-        prepared = await Prepared.make(this.#host, plan, this.#maxAgeMs + fn.limits.wallTimeMs);
+        prepared = await Prepared.make(this.#host, plan, this.#maxAgeMs + fn.limits.wallTimeMs, true);
       } catch (error) {
         if (!(error instanceof WarrenError)) throw error;
         return failedOutcome(error, true);
