@@ -70,6 +70,11 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
     return this.#warm.ready;
   }
 
+  /** Containers being prepared now. */
+  get preparing(): number {
+    return this.#warm.preparing;
+  }
+
   async build(source: FunctionSource, signal?: AbortSignal): Promise<BuildOutcome> {
     const { image, language } = resolveLanguage(this.#host, source);
     let build: FunctionFile[] | null = null;
