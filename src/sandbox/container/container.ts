@@ -450,7 +450,8 @@ export class Container {
         : () => this.#holder.stdin?.write(encodeCancel());
     request.signal?.addEventListener("abort", cancel, { once: true });
     this.#holder.stdin?.write(frame);
-    how.onSent?.(this.#requests++);
+    const ordinal = this.#requests++;
+    how.onSent?.(ordinal);
     let deadlineHit = false;
     // The holder enforces wall time itself: one that does not answer is broken.
     // Time while the caller does not read the answer (ExecStream.pauseOutput) is not counted.
