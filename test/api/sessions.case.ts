@@ -25,16 +25,24 @@ export interface SessionServer {
   inputsLeft(): Promise<number>;
   /** Distributed: the Redis connections open now (a running session's worker holds one for its stdin). */
   readonly connections?: () => Promise<number>;
+  /** Distributed: entries of session ID's stdin stream the worker has not read yet; -1 before the stream is made (by the first entry). */
+  readonly stdinEntries?: (id: string) => Promise<number>;
   close(): Promise<void>;
 }
 
 /** `api`: the API's queue; `worker`: starts the worker that runs its jobs (the same queue embedded, another on the same Redis distributed). */
 export interface SessionMode {
-  open(): Promise<{ api: JobQueue; startWorker: () => Promise<() => Promise<void>>; inputsLeft: () => Promise<number>; connections?: () => Promise<number> }>;
+  open(): Promise<{
+    api: JobQueue;
+    startWorker: () => Promise<() => Promise<void>>;
+    inputsLeft: () => Promise<number>;
+    connections?: () => Promise<number>;
+    stdinEntries?: (id: string) => Promise<number>;
+  }>;
 }
 
 export async function listenSessions(mode: SessionMode, options: Partial<ApiOptions>): Promise<SessionServer> {
-  const { api, startWorker, inputsLeft, connections } = await mode.open();
+  const { api, startWorker, inputsLeft, connections, stdinEntries } = await mode.open();
   const t = await testApp(options, { queue: api, worker: false });
   const stopWorker = await startWorker();
   const server = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
@@ -47,6 +55,7 @@ export async function listenSessions(mode: SessionMode, options: Partial<ApiOpti
     sessions,
     inputsLeft,
     ...(connections === undefined ? {} : { connections }),
+    ...(stdinEntries === undefined ? {} : { stdinEntries }),
     close: async () => {
       await sessions.close();
       server.closeAllConnections();
@@ -287,9 +296,12 @@ export function sessionsContract(name: string, mode: SessionMode): void {
     it("sends a signal at once while stdin waits for a program that does not read (Ctrl-C is never behind the input)", async () => {
       const client = await SessionClient.open(s.base);
       client.request(python(DEAF, { limits: { wallTimeMs: 60_000 } }));
+      const id = (await client.message("run")).id as string;
       await client.until("ready", () => (client.stdout() === "ready\n" ? true : undefined));
       // 1 MiB in one message: more than the window, the launcher's buffer and the pipes hold; its write waits for the program
       client.stdin(Buffer.alloc(2 ** 20, 0x61));
+      // Distributed: once the worker has read it from the stream, the signal comes after it there
+      if (s.stdinEntries !== undefined) await eventually("the worker to read the stdin", async () => ((await s.stdinEntries?.(id)) === 0 ? true : undefined));
       client.signal("SIGINT");
       const result = resultOf(await client.message("result"));
       expect(result).toMatchObject({ status: "completed", verdict: "runtime_error", run: { status: "runtime_error", exitCode: 3, signal: null } });
