@@ -33,6 +33,13 @@ const STALL_MS = 60_000;
 const PING_MS = 15_000;
 /** Signals sent to the queue and not yet answered, before the session stops reading its client (Redis answers each). */
 const SIGNALS_IN_FLIGHT_MAX = 16;
+/**
+ * Signals one session sends in a second before it stops reading its client
+ * for the rest of that second: each costs the launcher (outside the
+ * sandbox's limits) a look at the execution's processes, and far more than a
+ * person's Ctrl-C is no terminal's.
+ */
+const SIGNALS_PER_SECOND = 16;
 
 /** Close codes (RFC 6455): the run ended; the client broke the protocol or the limits; the server's fault; try again later. */
 const CLOSE_NORMAL = 1000;
@@ -101,6 +108,10 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
     let waitingMessages = 0;
     /** Signals handed to the queue and not answered yet. */
     let signalling = 0;
+    /** This second's signals: since when, how many, and the timer that reads the client again after it. */
+    let secondStart = 0;
+    let secondSignals = 0;
+    let secondTimer: NodeJS.Timeout | undefined;
     /** Whether the client answered the last ping (or there was none yet). */
     let answered = true;
     let unwatch: (() => void) | undefined;
@@ -126,7 +137,15 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
     /** Reads the client while at most one message waits behind the one handled, and few signals are on their way. */
     const pace = () => {
       if (closed) return;
-      if (waitingMessages > 1 || signalling >= SIGNALS_IN_FLIGHT_MAX) ws.pause();
+      const rest = secondStart + 1_000 - Date.now();
+      const signalsSpent = secondSignals >= SIGNALS_PER_SECOND && rest > 0;
+      if (signalsSpent && secondTimer === undefined) {
+        secondTimer = setTimeout(() => {
+          secondTimer = undefined;
+          pace();
+        }, rest);
+      }
+      if (waitingMessages > 1 || signalling >= SIGNALS_IN_FLIGHT_MAX || signalsSpent) ws.pause();
       else ws.resume();
     };
 
@@ -227,6 +246,12 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       if (!isBinary && input !== undefined && !finished && !closing && !closed && isSignalMessage(bytes)) {
         // Not behind the stdin that waits for the program: Ctrl-C works while the program reads nothing.
+        const now = Date.now();
+        if (now - secondStart >= 1_000) {
+          secondStart = now;
+          secondSignals = 0;
+        }
+        secondSignals += 1;
         signalling += 1;
         pace();
         void signal(JSON.parse(bytes.toString("utf8")))
@@ -337,6 +362,7 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
     ws.once("close", () => {
       closed = true;
       clearTimeout(requestTimer);
+      clearTimeout(secondTimer);
       clearInterval(heartbeat);
       wake?.();
       cleanUp();
