@@ -137,6 +137,8 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
     /** Reads the client while at most one message waits behind the one handled, and few signals are on their way. */
     const pace = () => {
       if (closed) return;
+      // closing: the client's answer to the close is read (close())
+      if (closing) return void ws.resume();
       const rest = secondStart + 1_000 - Date.now();
       const signalsSpent = secondSignals >= SIGNALS_PER_SECOND && rest > 0;
       if (signalsSpent && secondTimer === undefined) {
