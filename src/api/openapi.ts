@@ -56,7 +56,7 @@ export function openApiDocument(maxima: Limits, version: string): Record<string,
       "/v1/sessions": {
         get: {
           summary:
-            "A session (WebSocket upgrade): send the POST /v1/runs body, then stdin as binary messages and {\"type\":\"end\"}; receive the run's events as they happen, then the RunResult (docs/api-extensions.md, Sessions)",
+            "A session (WebSocket upgrade): send the POST /v1/runs body, then stdin as binary messages, signals ({\"type\":\"signal\",\"signal\":\"SIGINT\"}) and {\"type\":\"end\"}; receive the run's events as they happen, then the RunResult (docs/api-extensions.md, Sessions)",
           parameters: [
             { name: "Sec-WebSocket-Protocol", in: "header", required: false, schema: { type: "string" }, description: "warren.session.v1, with warren.key.KEY beside it for clients that cannot send Authorization" },
           ],
