@@ -26,6 +26,8 @@ export function loadSettings(env: Environment, command?: Command): Settings {
       resultMaxBytes: e.WARREN_RESULT_MAX_BYTES,
       pendingMaxBytes: e.WARREN_PENDING_MAX_BYTES,
       resultStoreBytes: e.WARREN_RESULT_STORE_BYTES,
+      functionMaxBytes: e.WARREN_FUNCTION_MAX_BYTES,
+      functionStoreBytes: e.WARREN_FUNCTION_STORE_BYTES,
       attempts: e.WARREN_JOB_ATTEMPTS,
       backoffMs: e.WARREN_RETRY_BACKOFF_MS,
       lockDurationMs: e.WARREN_LOCK_DURATION_MS,

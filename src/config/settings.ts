@@ -41,6 +41,10 @@ export interface QueueSettings {
   readonly pendingMaxBytes: number;
   /** WARREN_RESULT_STORE_BYTES: the JSON bytes of the finished results kept. @defaultValue 256 MiB */
   readonly resultStoreBytes: number;
+  /** WARREN_FUNCTION_MAX_BYTES: one function's versions. @defaultValue 64 MiB */
+  readonly functionMaxBytes?: number;
+  /** WARREN_FUNCTION_STORE_BYTES: every function's. @defaultValue 256 MiB */
+  readonly functionStoreBytes?: number;
   /** WARREN_JOB_ATTEMPTS. @defaultValue 3 */
   readonly attempts: number;
   /** WARREN_RETRY_BACKOFF_MS. @defaultValue 1000 */
