@@ -7,7 +7,9 @@ import type { JobQueue } from "../../src/queue/index.js";
 import { createFunctionRuntime } from "../../src/worker/functions/runtime.js";
 import { eventually } from "../helpers/eventually.js";
 import { sandbox, TIME_SCALE } from "../helpers/sandbox.js";
-import { testApp, type TestApp } from "./fixture.js";
+import { LOOPBACK_CALLBACKS, testApp, type TestApp } from "./fixture.js";
+import type { FunctionRuntime } from "../../src/run/functions.js";
+import { createServer, type IncomingMessage } from "node:http";
 
 /** Makes the queue under test, with extra variables (WARREN_FUNCTION_MAX_BYTES, …). */
 export type OpenQueue = (env: Record<string, string>) => Promise<JobQueue>;
@@ -15,17 +17,30 @@ export type OpenQueue = (env: Record<string, string>) => Promise<JobQueue>;
 interface FnServer {
   readonly base: string;
   readonly t: TestApp;
+  /** The names the worker's runtime was asked to retire (the real runtime's retire is called too). */
+  readonly retired: string[];
   close(): Promise<void>;
 }
 
 async function listen(queue: JobQueue, options: Partial<ApiOptions>): Promise<FnServer> {
   const runtime = createFunctionRuntime(await sandbox());
-  const t = await testApp(options, { queue, functions: runtime });
+  const retired: string[] = [];
+  const watched: FunctionRuntime = {
+    build: (source, signal) => runtime.build(source, signal),
+    invoke: (fn, event, invocation) => runtime.invoke(fn, event, invocation),
+    retire: async (name, number) => {
+      retired.push(name);
+      await runtime.retire(name, number);
+    },
+    close: () => runtime.close(),
+  };
+  const t = await testApp(options, { queue, functions: watched, callback: LOOPBACK_CALLBACKS });
   const server = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
   await new Promise<void>((resolve) => server.once("listening", resolve));
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     t,
+    retired,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -206,12 +221,64 @@ export function functionsContract(label: string, open: OpenQueue): void {
       expect(read.versions.map((v) => v.version)).toEqual(["1", "blue"]);
     }, 90_000);
 
+    it("answers a handler past its memory limit 502 function_memory_exceeded", async () => {
+      const name = fresh("hog");
+      expect((await deploy(name, pythonFn("def handler(event, context):\n    blocks = []\n    while True:\n        blocks.append(bytearray(16 * 1024 * 1024))\n", { limits: { ...LIMITS, memoryMb: 64 } }))).status).toBe(201);
+      const hog = await invoke(name, "{}");
+      expect(hog.status).toBe(502);
+      expect(((await hog.json()) as { error: { code: string } }).error.code).toBe("function_memory_exceeded");
+    }, 60_000);
+
+    it("runs a Node.js handler, and ?logs=true has what it printed", async () => {
+      const name = fresh("node");
+      const code = "exports.handler = async (event, context) => { console.log('seen', event.n); return { n: event.n + 1 }; };\n";
+      const deployed = await deploy(name, { language: "javascript", handler: "main.handler", files: [{ path: "main.js", content: code }], limits: LIMITS });
+      expect(deployed.status).toBe(201);
+      const invoked = await invoke(name, JSON.stringify({ n: 41 }), { "content-type": "application/json" }, "?logs=true");
+      expect(invoked.status).toBe(200);
+      expect(await invoked.json()).toEqual({ n: 42 });
+      const logs = JSON.parse(Buffer.from(invoked.headers.get("x-warren-logs") ?? "", "base64").toString("utf8")) as { stdout: string; stderr: string };
+      expect(`${logs.stdout}${logs.stderr}`).toContain("seen 41");
+    }, 60_000);
+
+    it("POSTs an async invocation's result to its callbackUrl, and refuses a callbackUrl the policy refuses", async () => {
+      const name = fresh("calls");
+      expect((await deploy(name, pythonFn("def handler(event, context):\n    return 'called back'\n"))).status).toBe(201);
+      const received: Record<string, unknown>[] = [];
+      const receiver = createServer((request: IncomingMessage, response) => {
+        const chunks: Buffer[] = [];
+        request.on("data", (chunk: Buffer) => chunks.push(chunk));
+        request.on("end", () => {
+          received.push(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>);
+          response.end("ok");
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+      try {
+        const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+        const queued = await invoke(name, "{}", { "content-type": "application/json" }, `?async=true&callbackUrl=${encodeURIComponent(url)}`);
+        expect(queued.status).toBe(202);
+        const { id } = (await queued.json()) as { id: string };
+        const posted = await eventually("the callback", () => received.find((body) => body.id === id));
+        expect(posted).toMatchObject({ id, status: "completed", function: { kind: "invoke", name, invocation: { status: "ok" } } });
+        const body = (posted.function as { invocation: { body: string } }).invocation.body;
+        expect(JSON.parse(Buffer.from(body, "base64").toString())).toBe("called back");
+        expect((await invoke(name, "{}", { "content-type": "application/json", "x-warren-callback-url": "http://169.254.169.254/latest" }, "?async=true")).status).toBe(400);
+        expect((await invoke(name, "{}", { "content-type": "application/json" }, `?callbackUrl=${encodeURIComponent("file:///etc/passwd")}`)).status).toBe(400);
+      } finally {
+        receiver.closeAllConnections();
+        await new Promise<void>((resolve) => receiver.close(() => resolve()));
+      }
+    }, 60_000);
+
     it("deletes a function: gone from the list, its invocations 404, and a new deploy of the name starts past the old numbers", async () => {
       const name = fresh("gone");
       expect((await deploy(name, pythonFn("def handler(event, context):\n    return 1\n"))).status).toBe(201);
       const deleted = await fetch(`${s.base}/v1/functions/${name}`, { method: "DELETE" });
       expect(deleted.status).toBe(200);
       expect(await deleted.json()).toEqual({ name, deleted: true });
+      // Every worker is told: its pools of the function drain.
+      await eventually("the runtime told to retire it", () => (s.retired.includes(name) ? true : undefined));
       expect((await invoke(name, "{}")).status).toBe(404);
       const listed = (await (await fetch(`${s.base}/v1/functions`)).json()) as { name: string }[];
       expect(listed.map((fn) => fn.name)).not.toContain(name);
