@@ -114,8 +114,17 @@ export interface TelemetrySettings {
 }
 
 /** Every setting, typed and frozen: what a command hands down to the layers it opens. */
+/** `warren fn`: the server it talks to. */
+export interface ClientSettings {
+  /** WARREN_URL (`--url` wins). @defaultValue http://127.0.0.1:8080 */
+  readonly url: string;
+  /** WARREN_API_KEY: sent as `Authorization: Bearer`; undefined: none. */
+  readonly apiKey: string | undefined;
+}
+
 export interface Settings {
   readonly serve: ServeSettings;
+  readonly client: ClientSettings;
   readonly api: ApiSettings;
   readonly queue: QueueSettings;
   readonly callback: CallbackSettings;
