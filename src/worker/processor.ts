@@ -39,6 +39,7 @@ export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stor
       const done = deps.metrics.started(job.language);
       const result = await functions(job, job.fn, signal);
       done(result);
+      flushPhases("worker", job.id);
       return result;
     }
     let spec;
