@@ -221,6 +221,36 @@ export function functionsContract(label: string, open: OpenQueue): void {
       expect(read.versions.map((v) => v.version)).toEqual(["1", "blue"]);
     }, 90_000);
 
+    it("carries no state from one invocation to the next: a global, a file in /tmp, a daemon", async () => {
+      const name = fresh("state");
+      const code = [
+        "import os, subprocess",
+        "count = 0",
+        "def sleepers():",
+        "    found = 0",
+        "    for pid in filter(str.isdigit, os.listdir('/proc')):",
+        "        try:",
+        "            found += open('/proc/%s/cmdline' % pid, 'rb').read().startswith(b'sleep')",
+        "        except OSError:",
+        "            pass",
+        "    return found",
+        "def handler(event, context):",
+        "    global count",
+        "    count += 1",
+        "    before = {'count': count, 'tmp': os.path.exists('/tmp/warren-marker'), 'sleepers': sleepers()}",
+        "    open('/tmp/warren-marker', 'w').write('left behind')",
+        "    subprocess.Popen(['sleep', '1000'], start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)",
+        "    return before",
+        "",
+      ].join("\n");
+      expect((await deploy(name, pythonFn(code))).status).toBe(201);
+      for (let i = 0; i < 3; i += 1) {
+        const invoked = await invoke(name, "{}");
+        expect(invoked.status).toBe(200);
+        expect(await invoked.json()).toEqual({ count: 1, tmp: false, sleepers: 0 });
+      }
+    }, 60_000);
+
     it("answers a handler past its memory limit 502 function_memory_exceeded", async () => {
       const name = fresh("hog");
       expect((await deploy(name, pythonFn("def handler(event, context):\n    blocks = []\n    while True:\n        blocks.append(bytearray(16 * 1024 * 1024))\n", { limits: { ...LIMITS, memoryMb: 64 } }))).status).toBe(201);
