@@ -7,7 +7,10 @@ import { execLimits } from "../stage-exec.js";
 import { builtFiles, untar } from "./build-files.js";
 import { Prepared } from "./invocation.js";
 import { planFunction, resolveLanguage, type FunctionPlan } from "./plan.js";
-import { parseShimResponse, SHIM_BIND } from "./shim-protocol.js";
+import { parseShimResponse, SHIM_BIND, SHIM_DIR } from "./shim-protocol.js";
+import { assertSandboxCanReach } from "../../sandbox/sandbox-reach.js";
+import { WarmPools } from "./warm-pool.js";
+import { PreparedBudget } from "../../sandbox/container/prepared-budget.js";
 
 /** How long a prepared container may wait for its event before it is replaced: the launcher's own wall limit on it is this plus the timeout. */
 const PREPARED_MAX_AGE_MS = 5 * 60_000;
@@ -19,22 +22,52 @@ const BUILD_MAX_KB = 64 * 1024;
 export interface FunctionRuntimeOptions {
   /** What an invocation's `logs` keep of its stderr. @defaultValue 64 KiB */
   readonly logsCapBytes?: number;
+  /** Most prepared (warm) containers per function version; 0: every invocation is cold. @defaultValue 4 */
+  readonly maxWarmPerVersion?: number;
+  /** A version not invoked for this long loses its prepared containers. @defaultValue 60 s */
+  readonly idleMs?: number;
+  /** A prepared container older than this is replaced. @defaultValue 5 min */
+  readonly maxAgeMs?: number;
+  /**
+   * The bound on every container made ahead: the host's (shared with the
+   * runs' pool, SandboxHost.pool.budget) when it has a pool, else one of 16.
+   */
+  readonly budget?: PreparedBudget;
+  /** Called when preparing a warm container fails (the invocations go on cold). */
+  readonly onError?: (error: unknown) => void;
 }
 
 /** Creates the worker's FunctionRuntime on HOST (src/run/functions.ts; docs/functions.md). */
-export function createFunctionRuntime(host: SandboxHost, options: FunctionRuntimeOptions = {}): FunctionRuntime {
+export function createFunctionRuntime(host: SandboxHost, options: FunctionRuntimeOptions = {}): SandboxFunctionRuntime {
+  assertSandboxCanReach(SHIM_DIR); // the shims are bound into every function container: say so now, not at each invocation
   return new SandboxFunctionRuntime(host, options);
 }
 
-class SandboxFunctionRuntime implements FunctionRuntime {
+/** The FunctionRuntime of src/run/functions.ts, on a SandboxHost, with its warm containers. */
+export class SandboxFunctionRuntime implements FunctionRuntime {
   readonly #host: SandboxHost;
   readonly #logsCapBytes: number;
   /** Prepared containers handed to an invocation and not yet destroyed (close() waits for them). */
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #warm: WarmPools;
+  readonly #maxAgeMs: number;
 
   constructor(host: SandboxHost, options: FunctionRuntimeOptions) {
     this.#host = host;
     this.#logsCapBytes = options.logsCapBytes ?? 64 * 1024;
+    this.#maxAgeMs = options.maxAgeMs ?? PREPARED_MAX_AGE_MS;
+    this.#warm = new WarmPools(host, {
+      maxPerVersion: options.maxWarmPerVersion ?? 4,
+      idleMs: options.idleMs ?? 60_000,
+      maxAgeMs: this.#maxAgeMs,
+      budget: options.budget ?? host.pool?.budget ?? new PreparedBudget(16),
+      onError: options.onError ?? (() => {}),
+    });
+  }
+
+  /** Prepared containers waiting for an event now, over every version. */
+  get warm(): number {
+    return this.#warm.ready;
   }
 
   async build(source: FunctionSource, signal?: AbortSignal): Promise<BuildOutcome> {
@@ -81,27 +114,39 @@ class SandboxFunctionRuntime implements FunctionRuntime {
   }
 
   async invoke(fn: FunctionVersion, event: InvocationEvent, options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal }): Promise<InvocationOutcome> {
-    const plan = planFunction(this.#host, fn);
-    let prepared: Prepared;
+    let plan: FunctionPlan;
     try {
-      prepared = await Prepared.make(this.#host, plan, PREPARED_MAX_AGE_MS + fn.limits.wallTimeMs);
+      plan = planFunction(this.#host, fn);
     } catch (error) {
+      // its image removed since the deploy, say: Warren cannot run it, the function is not at fault
       if (!(error instanceof WarrenError)) throw error;
       return failedOutcome(error, true);
     }
+    let prepared = this.#warm.take(fn, plan);
+    const cold = prepared === undefined;
+    if (prepared === undefined) {
+      try {
+        prepared = await Prepared.make(this.#host, plan, this.#maxAgeMs + fn.limits.wallTimeMs);
+      } catch (error) {
+        if (!(error instanceof WarrenError)) throw error;
+        return failedOutcome(error, true);
+      }
+    }
     try {
-      return await prepared.deliver(fn, plan, event, { ...options, cold: true, logsCapBytes: this.#logsCapBytes });
+      return await prepared.deliver(fn, plan, event, { ...options, cold, logsCapBytes: this.#logsCapBytes });
     } finally {
+      // never reused: whatever the invocation left (globals, files, processes) goes with its container
       this.#track(prepared.destroy());
+      this.#warm.refill(fn);
     }
   }
 
-  async retire(name: string, number?: number): Promise<void> {
-    void name;
-    void number;
+  retire(name: string, number?: number): Promise<void> {
+    return this.#warm.retire(name, number);
   }
 
   async close(): Promise<void> {
+    await this.#warm.close();
     await Promise.all([...this.#inFlight]);
   }
 
