@@ -3,7 +3,9 @@ import { Hono, type Context } from "hono";
 import { InvalidRequestError } from "../errors.js";
 import { PENDING_MAX_BYTES } from "../config/variables.js";
 import { summaryOf, versionParts } from "../queue/function-store.js";
-import { waitForSerialized } from "../queue/index.js";
+import { callbackUrlOf, waitForSerialized } from "../queue/index.js";
+import { notifyCallback } from "../callback/callback-delivery.js";
+import type { HttpBindings } from "@hono/node-server";
 import { checkFunctionName, functionJobHeader, parseDeployRequest, toFunctionSource, toWireSource, VERSION_LABEL, type FunctionJob } from "../run/function-wire.js";
 import { parseResult } from "../run/result-json.js";
 import { PRIORITY_DEFAULT } from "../run/request.js";
@@ -137,7 +139,18 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
       c.header("location", `/v1/invocations/${id}`);
       return c.json({ id, status: "queued" as const }, 202);
     }
-    const stored = await waitForSerialized(queue, id, Math.max(options.waitMs, version.limits.wallTimeMs + INVOKE_SLACK_MS));
+    // A sync caller that goes away cancels its invocation: nobody is left to read the answer, and its container is freed.
+    const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
+    const gone = () => {
+      if (outgoing?.writableFinished !== true) void queue.cancel(id, (job, cancelled) => notifyCallback(callbackUrlOf(job), cancelled, logger, deps.callback)).catch(() => {});
+    };
+    outgoing?.once("close", gone);
+    let stored;
+    try {
+      stored = await waitForSerialized(queue, id, Math.max(options.waitMs, version.limits.wallTimeMs + INVOKE_SLACK_MS));
+    } finally {
+      outgoing?.off("close", gone);
+    }
     if (stored === undefined) throw new NotFoundError(`Invocation ${id} expired before it finished.`);
     if (!isFinal(stored.status)) {
       c.header("location", `/v1/invocations/${id}`);

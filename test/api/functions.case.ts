@@ -19,15 +19,21 @@ interface FnServer {
   readonly t: TestApp;
   /** The names the worker's runtime was asked to retire (the real runtime's retire is called too). */
   readonly retired: string[];
+  /** The ids of the invocations the worker's runtime was handed. */
+  readonly invoked: string[];
   close(): Promise<void>;
 }
 
 async function listen(queue: JobQueue, options: Partial<ApiOptions>): Promise<FnServer> {
   const runtime = createFunctionRuntime(await sandbox());
   const retired: string[] = [];
+  const invoked: string[] = [];
   const watched: FunctionRuntime = {
     build: (source, signal) => runtime.build(source, signal),
-    invoke: (fn, event, invocation) => runtime.invoke(fn, event, invocation),
+    invoke: (fn, event, invocation) => {
+      invoked.push(invocation.id);
+      return runtime.invoke(fn, event, invocation);
+    },
     retire: async (name, number) => {
       retired.push(name);
       await runtime.retire(name, number);
@@ -41,6 +47,7 @@ async function listen(queue: JobQueue, options: Partial<ApiOptions>): Promise<Fn
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     t,
     retired,
+    invoked,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -249,6 +256,21 @@ export function functionsContract(label: string, open: OpenQueue): void {
         expect(invoked.status).toBe(200);
         expect(await invoked.json()).toEqual({ count: 1, tmp: false, sleepers: 0 });
       }
+    }, 60_000);
+
+    it("cancels a sync invocation whose caller went away", async () => {
+      const name = fresh("abandoned");
+      expect((await deploy(name, pythonFn("import time\ndef handler(event, context):\n    time.sleep(600)\n"))).status).toBe(201);
+      const before = s.invoked.length;
+      const caller = new AbortController();
+      void fetch(`${s.base}/v1/functions/${name}/invoke`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}", signal: caller.signal }).catch(() => undefined);
+      const id = await eventually("the invocation handed to the runtime", () => s.invoked[before]);
+      caller.abort();
+      const view = await eventually("the invocation cancelled", async () => {
+        const seen = (await (await fetch(`${s.base}/v1/invocations/${id}`)).json()) as { status: string };
+        return seen.status === "running" ? undefined : seen;
+      });
+      expect(view.status).toBe("cancelled");
     }, 60_000);
 
     it("answers a handler past its memory limit 502 function_memory_exceeded", async () => {
