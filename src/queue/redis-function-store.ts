@@ -43,8 +43,8 @@ redis.call('INCRBY', KEYS[5], bytes)
 return {n, label}`;
 
 /**
- * Deletes a function. KEYS: [1] its hash, [2] the scope's names, [4] digest
- * → refs, [5] the byte total; ARGV: name, the code keys' prefix, the removed
+ * Deletes a function. KEYS: [1] its hash, [2] the scope's names, [3] digest
+ * → refs, [4] the byte total; ARGV: name, the code keys' prefix, the removed
  * channel, the message. Returns 1 when it existed.
  */
 const REMOVE = `
