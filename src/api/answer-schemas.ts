@@ -16,10 +16,24 @@ export const errorSchema = z
   .object({
     error: z.object({
       code: z
-        .string()
-        .describe(
-          "invalid_request, unauthorized, not_found, payload_too_large, rate_limited, unavailable, internal_error; functions (docs/api-extensions.md, Functions): function_cannot_start, version_exists, function_too_large, function_store_full, function_error, function_timeout, function_memory_exceeded, cancelled, and Warren's own failure codes",
-        ),
+        .enum([
+          "invalid_request",
+          "unauthorized",
+          "not_found",
+          "payload_too_large",
+          "rate_limited",
+          "unavailable",
+          "internal_error",
+          // Functions (docs/api-extensions.md, *Functions*).
+          "function_cannot_start",
+          "version_exists",
+          "function_too_large",
+          "function_store_full",
+          "function_error",
+          "function_timeout",
+          "function_memory_exceeded",
+          "cancelled",
+        ]),
       message: z.string().describe("What went wrong, for a person"),
       details: z.unknown().describe("zod issues for invalid_request; else extra facts or null"),
     }),

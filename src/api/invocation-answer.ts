@@ -13,6 +13,9 @@ const FAULT_STATUS = { function_error: 502, function_timeout: 504, function_memo
 
 const errorBody = (code: string, message: string, details: unknown = null): ErrorBody => ({ error: { code, message, details } });
 
+/** Warren's own failure (not the function's): API.md's internal_error, with Warren's code in `details.code` (e.g. sandbox_error). */
+const warrenFailed = (message: string, code: string | undefined): ErrorBody => errorBody("internal_error", message, { code: code ?? "internal_error" });
+
 /** A finished deploy job's answer: 201 and the version, or why not. */
 export function deployAnswer(result: RunResult): { status: ContentfulStatusCode; body: unknown } {
   const report = result.function as FunctionJobReport | undefined;
@@ -23,7 +26,7 @@ export function deployAnswer(result: RunResult): { status: ContentfulStatusCode;
     return { status, body: errorBody(code, message, stage === undefined ? null : { stage, output }) };
   }
   if (result.status === "cancelled") return { status: 409, body: errorBody("cancelled", `Deploy ${result.id} was cancelled.`) };
-  return { status: 500, body: errorBody(result.error?.code ?? "deploy_failed", `Warren failed to try the function: ${result.error?.message ?? "see the server log"}.`) };
+  return { status: 500, body: warrenFailed(`Warren failed to try the function: ${result.error?.message ?? "see the server log"}.`, result.error?.code) };
 }
 
 /** A finished invocation's HTTP answer: the handler's response with the X-Warren-* headers, or its fault in the error shape. */
@@ -32,7 +35,7 @@ export function invocationAnswer(c: Context<AppEnv>, result: RunResult): Respons
   c.header("x-warren-invocation-id", result.id);
   if (result.status !== "completed" || report?.kind !== "invoke" || !("invocation" in report)) {
     if (result.status === "cancelled") return c.json(errorBody("cancelled", `Invocation ${result.id} was cancelled.`), 409);
-    return c.json(errorBody(result.error?.code ?? "invocation_failed", `Warren failed to run the invocation: ${result.error?.message ?? "see the server log"}.`), 500);
+    return c.json(warrenFailed(`Warren failed to run the invocation: ${result.error?.message ?? "see the server log"}.`, result.error?.code), 500);
   }
   const invocation = report.invocation;
   c.header("x-warren-function-version", report.version ?? "");
@@ -48,7 +51,7 @@ export function invocationAnswer(c: Context<AppEnv>, result: RunResult): Respons
   if (invocation.status === "failed") {
     const error = invocation.error as { code?: string; message: string } | undefined;
     if (error?.code === "not_found") return c.json(errorBody("not_found", error.message), 404);
-    return c.json(errorBody(error?.code ?? "invocation_failed", `Warren failed to run the invocation: ${error?.message ?? "see the server log"}.`), 500);
+    return c.json(warrenFailed(`Warren failed to run the invocation: ${error?.message ?? "see the server log"}.`, error?.code), 500);
   }
   return c.json(faultBody(invocation), FAULT_STATUS[invocation.status] as ContentfulStatusCode);
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiOptions } from "../../src/api/context.js";
+import { errorSchema } from "../../src/api/answer-schemas.js";
 import type { JobQueue } from "../../src/queue/index.js";
 import { createFunctionRuntime } from "../../src/worker/functions/runtime.js";
 import { eventually } from "../helpers/eventually.js";
@@ -62,6 +63,11 @@ const KEYS = ["key-alice", "key-bob"];
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
 export const pythonFn = (code: string, extra: Record<string, unknown> = {}) => ({ language: "python", handler: "main.handler", files: [{ path: "main.py", content: code }], limits: LIMITS, ...extra });
+
+/** An error answer's code, its body checked against the error shape (API.md, and the functions' codes). */
+async function codeOf(response: Response): Promise<string> {
+  return errorSchema.parse(await response.json()).error.code;
+}
 
 let names = 0;
 const fresh = (what: string) => `${what}-${process.pid}-${++names}`;
@@ -140,20 +146,20 @@ export function functionsContract(label: string, open: OpenQueue): void {
       expect((await deploy(sleeper, pythonFn("import time\ndef handler(event, context):\n    time.sleep(600)\n", { limits: { wallTimeMs: 1_000 * TIME_SCALE } }))).status).toBe(201);
       const timedOut = await invoke(sleeper, "{}");
       expect(timedOut.status).toBe(504);
-      expect(((await timedOut.json()) as { error: { code: string } }).error.code).toBe("function_timeout");
+      expect(await codeOf(timedOut)).toBe("function_timeout");
     }, 60_000);
 
     it("answers 404 for an unknown function or version, 413 past the body limit, 400 for a bad name, body or query", async () => {
       const name = fresh("echo");
       expect((await deploy(name, pythonFn("def handler(event, context):\n    return event\n"))).status).toBe(201);
       expect((await invoke(fresh("never"), "{}")).status).toBe(404);
-      expect(((await (await invoke(`${name}@9`, "{}")).json()) as { error: { code: string } }).error.code).toBe("not_found");
+      expect(await codeOf(await invoke(`${name}@9`, "{}"))).toBe("not_found");
       expect((await invoke(`${name}@nolabel`, "{}")).status).toBe(404);
       expect((await fetch(`${s.base}/v1/functions/${fresh("never")}`)).status).toBe(404);
       expect((await fetch(`${s.base}/v1/functions/${fresh("never")}`, { method: "DELETE" })).status).toBe(404);
       const big = await invoke(name, JSON.stringify("x".repeat(300 * 1024)));
       expect(big.status).toBe(413);
-      expect(((await big.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
+      expect(await codeOf(big)).toBe("payload_too_large");
       expect((await invoke(`${name}`, "{}", { "content-type": "application/json" }, "?async=maybe")).status).toBe(400);
       expect((await deploy("bad.name", pythonFn("x = 1\n"))).status).toBe(400);
       expect((await deploy(fresh("nohandler"), { language: "python", files: [{ path: "main.py", content: "x = 1\n" }] })).status).toBe(400);
@@ -222,7 +228,7 @@ export function functionsContract(label: string, open: OpenQueue): void {
       expect(await (await invoke(`${name}@2`, "0")).json()).toBe("two");
       const taken = await deploy(name, pythonFn("def handler(event, context):\n    return 3\n", { version: "blue" }));
       expect(taken.status).toBe(409);
-      expect(((await taken.json()) as { error: { code: string } }).error.code).toBe("version_exists");
+      expect(await codeOf(taken)).toBe("version_exists");
       const read = (await (await fetch(`${s.base}/v1/functions/${name}`)).json()) as { latest: string; versions: { version: string }[] };
       expect(read.latest).toBe("blue");
       expect(read.versions.map((v) => v.version)).toEqual(["1", "blue"]);
@@ -278,7 +284,7 @@ export function functionsContract(label: string, open: OpenQueue): void {
       expect((await deploy(name, pythonFn("def handler(event, context):\n    blocks = []\n    while True:\n        blocks.append(bytearray(16 * 1024 * 1024))\n", { limits: { ...LIMITS, memoryMb: 64 } }))).status).toBe(201);
       const hog = await invoke(name, "{}");
       expect(hog.status).toBe(502);
-      expect(((await hog.json()) as { error: { code: string } }).error.code).toBe("function_memory_exceeded");
+      expect(await codeOf(hog)).toBe("function_memory_exceeded");
     }, 60_000);
 
     it("runs a Node.js handler, and ?logs=true has what it printed", async () => {
@@ -387,11 +393,11 @@ export function functionsContract(label: string, open: OpenQueue): void {
       expect((await put(a, padded(10))).status).toBe(201);
       const tooBig = await put(a, padded(14));
       expect(tooBig.status).toBe(413);
-      expect(((await tooBig.json()) as { error: { code: string } }).error.code).toBe("function_too_large");
+      expect(await codeOf(tooBig)).toBe("function_too_large");
       expect((await put(b, padded(12))).status).toBe(201);
       const full = await put(fresh("capc"), padded(10));
       expect(full.status).toBe(507);
-      expect(((await full.json()) as { error: { code: string } }).error.code).toBe("function_store_full");
+      expect(await codeOf(full)).toBe("function_store_full");
       expect((await fetch(`${s.base}/v1/functions/${a}`, { method: "DELETE" })).status).toBe(200);
       expect((await put(fresh("capd"), padded(10))).status).toBe(201);
     }, 60_000);
