@@ -100,8 +100,15 @@ export class Prepared {
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted === true) onAbort();
     const feed = (async () => {
-      if (plan.mode === "handler") await this.stream.write(eventHeader(options.id, event.contentType, timeoutMs));
-      for (let at = 0; at < event.body.length; at += EVENT_PIECE) await this.stream.write(event.body.subarray(at, at + EVENT_PIECE));
+      let body = event.body;
+      if (plan.mode === "handler") {
+        const header = eventHeader(options.id, event.contentType, timeoutMs);
+        // a small event goes in one frame with its header; a large one is not copied
+        const small = body.length <= EVENT_PIECE;
+        await this.stream.write(small ? Buffer.concat([header, body]) : header);
+        if (small) body = Buffer.alloc(0);
+      }
+      for (let at = 0; at < body.length; at += EVENT_PIECE) await this.stream.write(body.subarray(at, at + EVENT_PIECE));
       await this.stream.end();
     })();
     feed.catch(() => {}); // a write refused once the program has ended: its result says how it went
