@@ -46,7 +46,7 @@ export function invocationAnswer(c: Context<AppEnv>, result: RunResult): Respons
   if (invocation.logs !== undefined) c.header("x-warren-logs", logHeader(invocation.logs));
   if (invocation.status === "ok") {
     const body = Buffer.from(invocation.body, "base64");
-    return c.body(body as Uint8Array<ArrayBuffer>, 200, { "content-type": invocation.contentType });
+    return c.body(body as Uint8Array<ArrayBuffer>, 200, { "content-type": mediaTypeOf(invocation.contentType) });
   }
   if (invocation.status === "failed") {
     const error = invocation.error as { code?: string; message: string } | undefined;
@@ -68,6 +68,19 @@ function faultBody(invocation: InvocationReport): ErrorBody {
   }
   if (invocation.status === "function_timeout") return errorBody("function_timeout", `The function did not answer within its time limit (${invocation.durationMs} ms); its container was destroyed.`, { durationMs: invocation.durationMs });
   return errorBody("function_memory_exceeded", `The function ran out of memory (${invocation.memoryKb} KiB at the peak); its container was destroyed.`, { memoryKb: invocation.memoryKb });
+}
+
+/** A media type with parameters (RFC 9110 tokens, quoted values without controls), at most 256 characters. */
+const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*;\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+=([!#$%&'*+.^_`|~0-9A-Za-z-]+|"[^"\\\x00-\x1f\x7f]*"))*$/;
+
+/**
+ * The response's content type as a header may carry it. It comes from the
+ * sandbox (a shim's header line, which the handler shares a process with and
+ * can forge): anything but a well-formed media type is sent as bytes
+ * (application/octet-stream), never as header text.
+ */
+export function mediaTypeOf(contentType: string): string {
+  return contentType.length <= 256 && MEDIA_TYPE.test(contentType) ? contentType : "application/octet-stream";
 }
 
 /** X-Warren-Logs: base64 of {"stdout","stderr","truncated"}, each stream's last LOG_HEADER_BYTES (GET /v1/invocations/:id has them whole). */

@@ -279,6 +279,24 @@ export function functionsContract(label: string, open: OpenQueue): void {
       expect(view.status).toBe("cancelled");
     }, 60_000);
 
+    it("never lets a handler write a header: a forged response line with a CR LF content type is answered as bytes", async () => {
+      const name = fresh("forger");
+      const code = [
+        "import os, sys",
+        "def handler(event, context):",
+        "    fd = sys.modules['__main__'].RESPONSE_FD",
+        "    os.write(fd, b'{\"ok\": true, \"contentType\": \"text/html\\\\r\\\\nx-evil: 1\"}\\n<b>forged</b>')",
+        "    os._exit(0)",
+        "",
+      ].join("\n");
+      expect((await deploy(name, pythonFn(code))).status).toBe(201);
+      const forged = await invoke(name, "{}");
+      expect(forged.status).toBe(200);
+      expect(forged.headers.get("x-evil")).toBeNull();
+      expect(forged.headers.get("content-type")).toBe("application/octet-stream");
+      expect(await forged.text()).toBe("<b>forged</b>");
+    }, 60_000);
+
     it("answers a handler past its memory limit 502 function_memory_exceeded", async () => {
       const name = fresh("hog");
       expect((await deploy(name, pythonFn("def handler(event, context):\n    blocks = []\n    while True:\n        blocks.append(bytearray(16 * 1024 * 1024))\n", { limits: { ...LIMITS, memoryMb: 64 } }))).status).toBe(201);
