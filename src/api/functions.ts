@@ -118,6 +118,11 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
     const release = admission.reserve(Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, options.bodyLimitBytes) : options.bodyLimitBytes);
     try {
       const event = Buffer.from(await c.req.arrayBuffer());
+      const contentType = (c.req.header("content-type") ?? "application/octet-stream").slice(0, 256);
+      // A handler's shim parses a JSON event: one that is not JSON is the caller's mistake, said here rather than as the function's error.
+      if (version.mode === "handler" && isJson(contentType) && event.length > 0 && !parsesAsJson(event)) {
+        throw new InvalidRequestError(`The event is declared ${contentType.split(";")[0]} but is not valid JSON: send JSON, or another content type for bytes or text.`, [{ path: ["body"], message: "is not valid JSON" }]);
+      }
       const fn: FunctionJob = {
         kind: "invoke",
         scope,
@@ -126,7 +131,7 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
         version: version.version,
         digest: version.digest,
         event: event.toString("base64"),
-        contentType: (c.req.header("content-type") ?? "application/octet-stream").slice(0, 256),
+        contentType,
         logs,
         ...(callbackUrl === undefined ? {} : { callbackUrl }),
       };
@@ -180,3 +185,17 @@ function flag(value: string | undefined, name: string): boolean {
   throw new InvalidRequestError(`Expected the \`${name}\` query parameter to be true or false, got ${JSON.stringify(value.slice(0, 40))}.`, [{ path: [name], message: "must be true or false" }]);
 }
 
+
+function isJson(contentType: string): boolean {
+  const media = contentType.split(";", 1)[0]!.trim().toLowerCase();
+  return media === "application/json" || media.endsWith("+json");
+}
+
+function parsesAsJson(bytes: Buffer): boolean {
+  try {
+    JSON.parse(bytes.toString("utf8"));
+    return true;
+  } catch {
+    return false;
+  }
+}

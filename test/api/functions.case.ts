@@ -161,6 +161,9 @@ export function functionsContract(label: string, open: OpenQueue): void {
       expect(big.status).toBe(413);
       expect(await codeOf(big)).toBe("payload_too_large");
       expect((await invoke(`${name}`, "{}", { "content-type": "application/json" }, "?async=maybe")).status).toBe(400);
+      // A JSON event that is not JSON is the caller's mistake (400), not the function's error; as text it is the handler's string.
+      expect(await codeOf(await invoke(name, "{not json", { "content-type": "application/json; charset=utf-8" }))).toBe("invalid_request");
+      expect(await (await invoke(name, "{not json", { "content-type": "text/plain" })).json()).toBe("{not json");
       expect((await deploy("bad.name", pythonFn("x = 1\n"))).status).toBe(400);
       expect((await deploy(fresh("nohandler"), { language: "python", files: [{ path: "main.py", content: "x = 1\n" }] })).status).toBe(400);
       expect((await deploy(fresh("both"), { language: "python", mode: "process", handler: "main.handler", files: [{ path: "main.py", content: "x = 1\n" }] })).status).toBe(400);
