@@ -4,6 +4,7 @@ import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiOptions } from "../../src/api/context.js";
 import { errorSchema } from "../../src/api/answer-schemas.js";
+import { runResultSchema } from "../../src/run/result-schema.js";
 import type { JobQueue } from "../../src/queue/index.js";
 import { createFunctionRuntime } from "../../src/worker/functions/runtime.js";
 import { eventually } from "../helpers/eventually.js";
@@ -340,6 +341,7 @@ export function functionsContract(label: string, open: OpenQueue): void {
         const { id } = (await queued.json()) as { id: string };
         const posted = await eventually("the callback", () => received.find((body) => body.id === id));
         expect(posted).toMatchObject({ id, status: "completed", function: { kind: "invoke", name, invocation: { status: "ok" } } });
+        expect(runResultSchema.safeParse(posted).success).toBe(true);
         const body = (posted.function as { invocation: { body: string } }).invocation.body;
         expect(JSON.parse(Buffer.from(body, "base64").toString())).toBe("called back");
         expect((await invoke(name, "{}", { "content-type": "application/json", "x-warren-callback-url": "http://169.254.169.254/latest" }, "?async=true")).status).toBe(400);
