@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark in turn, then one summary table.
-//   start-latency (bench/start-latency.sh), exec-latency, service-latency, throughput, scaling, checker, interactive, summary;
+//   start-latency (bench/start-latency.sh), exec-latency, service-latency, throughput, scaling, checker, interactive, functions, summary;
 //   each writes its own bench/results/*.json.
 // A failing piece does not stop the others; the exit code is non-zero when any failed.
 // BENCH_QUICK=1: small counts everywhere (a smoke test of the whole suite in a couple of minutes).
@@ -18,6 +18,7 @@ const steps: { name: string; argv: string[] }[] = [
   { name: "scaling", argv: tsx("bench/scaling.ts") },
   { name: "checker", argv: tsx("bench/checker.ts") },
   { name: "interactive", argv: tsx("bench/interactive.ts") },
+  { name: "functions", argv: tsx("bench/functions.ts") },
 ];
 
 function run(argv: string[]): Promise<number | null> {

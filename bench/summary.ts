@@ -1,5 +1,5 @@
 // One summary table of the newest bench/results/*.json of each kind:
-// start-latency, exec-latency, service-latency, throughput, scaling, checker, interactive.
+// start-latency, exec-latency, service-latency, throughput, scaling, checker, interactive, functions.
 // usage: node --import tsx bench/summary.ts [--since ISO-TIME]
 //   --since: results older than this are marked stale (bench/all.ts passes its start time).
 import { parseArgs } from "node:util";
@@ -80,6 +80,19 @@ section("checker", (d) => [
 section("interactive", (d) => [
   [`one test: stdin up front / ${d.config.exchanges} exchanges with an interactor, median ms`, `${f(d.plain.medianMs, 0)} / ${f(d.interactive.medianMs, 0)}`],
   ["interactive: ms per exchange (the interactor's container and compile included)", f(d.msPerExchange, 2)],
+]);
+section("functions", (d) => [
+  ...(["python", "javascript"] as const).flatMap((language): [string, string][] => {
+    const x = d[language];
+    if (x === undefined) return [];
+    const sustained = (x.sustained as any[]).map((s) => f(s.perSecond, 0)).join(" / ");
+    return [
+      [`${language} handler: warm / cold invoke / plain run, p50 ms (runtime, no HTTP)`, `${f(x.warm.p50Ms, 1)} / ${f(x.cold.p50Ms, 1)} / ${f(x.plainRun.p50Ms, 1)}`],
+      [`${language} handler: warm invoke p99 ms`, f(x.warm.p99Ms, 1)],
+      [`${language} handler: sustained invocations/s at ${(x.sustained as any[]).map((s) => s.inFlight).join(" / ")} in flight`, sustained],
+    ];
+  }),
+  ["bare `python3 -c pass` starts/s, 2 at a time; best Python invocations/s ÷ it (wanted ≥ 2)", `${f(d.bare.python3.twoAtATime, 0)}; ${f(d.target.ratio, 2)}`],
 ]);
 
 console.log("\n## Benchmark summary\n");

@@ -7,6 +7,7 @@ import { notifyCallback } from "../callback/callback-delivery.js";
 import { PENDING_MAX_BYTES } from "../config/variables.js";
 import type { LoggedEvent } from "../queue/run-events.js";
 import type { SessionInputWriter } from "../queue/session-input.js";
+import { callbackUrlOf } from "../queue/types.js";
 import { parseRunRequest, toJobSpec } from "../run/job-spec.js";
 import { isFinal, RUN_STATUSES, type RunStatus } from "../run/result.js";
 import { isSessionSignal, SESSION_SIGNALS } from "../run/signals.js";
@@ -347,7 +348,7 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
     const cancelRun = (runId: string) => {
       // The client went away: its run is cancelled (the cancel stores its result, so its webhook is sent from here, as DELETE does).
       const cancel = queue
-        .cancel(runId, (job, cancelled) => notifyCallback(job.request.callbackUrl, cancelled, logger, deps.callback))
+        .cancel(runId, (job, cancelled) => notifyCallback(callbackUrlOf(job), cancelled, logger, deps.callback))
         .then((result) => logger.info({ runId, status: result?.status }, "session closed by its client"))
         .catch((error: unknown) => logger.warn({ runId, err: error }, "a closed session's run could not be cancelled"))
         .finally(() => cancelling.delete(cancel));

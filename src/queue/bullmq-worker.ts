@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { z } from "zod";
+import { functionJobSchema } from "../run/function-wire.js";
 import { serializeResult, type SerializedResult } from "../run/result-json.js";
 import { cancelledResult, failedResult, pendingResult, type RunResult } from "../run/result.js";
 import type { QueueConfig } from "./config.js";
@@ -27,7 +28,9 @@ const jobDataSchema = z.object({
   id: z.string().min(1),
   language: z.string(),
   version: z.string(),
-  request: z.record(z.string(), z.unknown()),
+  request: z.record(z.string(), z.unknown()).optional(),
+  fn: functionJobSchema.optional(),
+  function: z.looseObject({ kind: z.enum(["deploy", "invoke"]), name: z.string() }).optional(),
   owner: z.string().optional(),
   session: z.boolean().optional(),
 });

@@ -5,6 +5,7 @@ import { detectCgroupDriver, resolveCgroupRoot } from "./cgroup/detect.js";
 import { setupFix } from "./cgroup/probe.js";
 import type { CgroupDriver } from "./cgroup/types.js";
 import { ContainerPool } from "./container/container-pool.js";
+import { PreparedBudget } from "./container/prepared-budget.js";
 import { requireLauncher } from "./container/launcher-path.js";
 import { ImageCatalog } from "./images/catalog.js";
 import { loadHostImage, type Image } from "./images/host-image.js";
@@ -26,9 +27,12 @@ export interface SandboxHost {
   readonly launcher?: string;
   /** Start launchers with child_process.spawn instead of posix_spawn (WARREN_NODE_SPAWN). @defaultValue false */
   readonly nodeSpawn?: boolean;
-  /** Containers made ahead of time; without it each job makes its own. */
+  /** Containers made ahead of time; without it each job makes its own. Its `budget` bounds every container made ahead, the functions' too. */
   readonly pool?: ContainerPool;
 }
+
+/** How many containers a host keeps made ahead in total, per unit of WARREN_POOL_SIZE (runs' pool and functions' warm containers together). */
+export const PREPARED_PER_POOL_SIZE = 8;
 
 /** The SandboxHost that openSandboxHost() found and checked, with what it found. */
 export interface OpenedSandboxHost extends SandboxHost {
@@ -51,7 +55,8 @@ export interface OpenOptions {
   readonly reapStale?: boolean;
   /**
    * Keep containers ready ahead of jobs (a long-lived server or worker):
-   * `settings.poolSize` (WARREN_POOL_SIZE) ready containers per kind at most (0: no pool).
+   * `settings.poolSize` (WARREN_POOL_SIZE) ready containers per kind at most (0: no pool),
+   * and PREPARED_PER_POOL_SIZE times that in total, runs' and functions' together.
    * @defaultValue false
    */
   readonly pool?: boolean;
@@ -88,7 +93,10 @@ export async function openSandboxHost(settings: SandboxSettings, options: OpenOp
   // Every installed image, re-read when one is added or removed; what crashed imports left is swept.
   const catalog = new ImageCatalog(dataDir, image);
   catalog.store.sweep();
-  const pool = options.pool === true && settings.poolSize > 0 ? new ContainerPool({ maxIdle: settings.poolSize }) : undefined;
+  const pool =
+    options.pool === true && settings.poolSize > 0
+      ? new ContainerPool({ maxIdle: settings.poolSize, budget: new PreparedBudget(PREPARED_PER_POOL_SIZE * settings.poolSize) })
+      : undefined;
   const nodeSpawn = settings.nodeSpawn;
   return { driver, cgroupRoot, dataDir, launcher, nodeSpawn, image, catalog, cgroups: driver.parents(cgroupRoot), ...(pool === undefined ? {} : { pool }) };
 }

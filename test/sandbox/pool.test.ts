@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Container } from "../../src/sandbox/container/container.js";
 import { ContainerPool } from "../../src/sandbox/container/container-pool.js";
+import { PreparedBudget } from "../../src/sandbox/container/prepared-budget.js";
 import { jobSpecFromBody } from "../../src/run/job-spec.js";
 import { runJob } from "../../src/worker/run-job.js";
 import { parentOf } from "../helpers/processes.js";
@@ -53,6 +54,20 @@ describe("ContainerPool", () => {
     expect(b.pid).not.toBe(a.pid);
     const look = await b.exec({ argv: ["sh", "-c", "ls /tmp /box"], env, limits });
     expect(look.stdout.toString()).toBe("/box:\n\n/tmp:\n");
+  });
+
+  it("keeps its ready containers of every kind within a shared budget, and gives the slots back", async () => {
+    const budget = new PreparedBudget(1);
+    const pool = new ContainerPool({ maxIdle: 2, budget });
+    pools.push(pool);
+    const base = await options();
+    for (const scratchMb of [16, 24, 16, 24]) taken.push(await pool.acquire({ ...base, scratchMb }));
+    expect(await readyCount(pool, 1)).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // room for a second fill, if the budget let one through
+    expect(pool.ready).toBe(1);
+    expect(budget.held).toBe(1);
+    await pool.close();
+    expect(budget.held).toBe(0);
   });
 
   it("ends every ready container on close", async () => {

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { Container, type ContainerOptions } from "./container.js";
+import { PreparedBudget } from "./prepared-budget.js";
 
 /** At most this long after a ready container is handed out, its replacement is started. */
 const REFILL_DELAY_MS = 50;
@@ -15,6 +16,12 @@ export interface PoolOptions {
    * @defaultValue 60_000
    */
   readonly idleMs?: number;
+  /**
+   * The bound on ready containers of every kind together, shared with what
+   * else keeps containers made ahead (the functions' warm containers).
+   * @defaultValue unbounded (only maxIdle per kind)
+   */
+  readonly budget?: PreparedBudget;
   /** Called when making a ready container fails (the pool then stops refilling that kind until asked again). */
   readonly onError?: (error: unknown) => void;
 }
@@ -42,6 +49,8 @@ export class ContainerPool {
   readonly #maxIdle: number;
   readonly #idleMs: number;
   readonly #onError: (error: unknown) => void;
+  /** Every ready container and every one being made holds a slot of it. */
+  readonly budget: PreparedBudget;
   readonly #kinds = new Map<string, Kind>();
   readonly #sweeper: NodeJS.Timeout;
   #closed = false;
@@ -50,6 +59,7 @@ export class ContainerPool {
     this.#maxIdle = options.maxIdle ?? 2;
     this.#idleMs = options.idleMs ?? 60_000;
     this.#onError = options.onError ?? (() => {});
+    this.budget = options.budget ?? new PreparedBudget(Number.MAX_SAFE_INTEGER);
     if (!Number.isInteger(this.#maxIdle) || this.#maxIdle < 0) {
       throw new RangeError(`Expected the pool's maxIdle to be a non-negative integer, got ${String(this.#maxIdle)}`);
     }
@@ -84,6 +94,7 @@ export class ContainerPool {
     const rootfs = directoryIdentity(shape.rootfs);
     while (container === undefined && kind.ready.length > 0) {
       const candidate = kind.ready.shift()!;
+      this.budget.give();
       if (candidate.container.alive && candidate.rootfs === rootfs) container = candidate.container;
       else void candidate.container.destroy();
     }
@@ -115,21 +126,26 @@ export class ContainerPool {
     this.#closed = true;
     clearInterval(this.#sweeper);
     const all = [...this.#kinds.values()].flatMap((kind) => kind.ready.splice(0));
+    for (let i = 0; i < all.length; i++) this.budget.give();
     await Promise.all(all.map((entry) => entry.container.destroy()));
   }
 
   #fill(kind: Kind): void {
     while (!this.#closed && kind.ready.length + kind.filling < kind.target) {
+      if (!this.budget.take()) return; // the host keeps enough made ahead already
       kind.filling++;
       const rootfs = directoryIdentity(kind.options.rootfs);
       Container.create(kind.options).then(
         (container) => {
           kind.filling--;
-          if (this.#closed || kind.ready.length >= kind.target) void container.destroy();
-          else kind.ready.push({ container, rootfs });
+          if (this.#closed || kind.ready.length >= kind.target) {
+            this.budget.give();
+            void container.destroy();
+          } else kind.ready.push({ container, rootfs });
         },
         (error: unknown) => {
           kind.filling--;
+          this.budget.give();
           kind.target = 0; // do not spin on a failing kind; the next acquire asks again
           this.#onError(error);
         },
@@ -142,7 +158,10 @@ export class ContainerPool {
     for (const [key, kind] of this.#kinds) {
       if (now - kind.lastUsed < this.#idleMs) continue;
       kind.target = 0;
-      for (const entry of kind.ready.splice(0)) void entry.container.destroy();
+      for (const entry of kind.ready.splice(0)) {
+        this.budget.give();
+        void entry.container.destroy();
+      }
       if (kind.filling === 0) this.#kinds.delete(key);
     }
   }

@@ -1,0 +1,196 @@
+import { WarrenError } from "../../errors.js";
+import type { FunctionVersion, InvocationEvent, InvocationOutcome } from "../../run/functions.js";
+import { Container, type ExecStream } from "../../sandbox/container/container.js";
+import type { ExecResult } from "../../sandbox/container/exec-types.js";
+import type { ImageLease } from "../../sandbox/images/store/lease.js";
+import type { SandboxHost } from "../../sandbox/sandbox-host.js";
+import { invocationLimits, type FunctionPlan } from "./plan.js";
+import { eventHeader, parseShimResponse, SHIM_BIND } from "./shim-protocol.js";
+
+/** The largest piece of an event written at once (a streamed execution holds at most 1 MiB waiting). */
+const EVENT_PIECE = 256 * 1024;
+/** What chmod may take, making a build's files executable. */
+const CHMOD_LIMITS = { wallTimeMs: 10_000, cpuTimeMs: 5_000, memoryMb: 64, processes: 8, outputKb: 64 };
+
+/**
+ * A container in which a function's runtime has started (and its handler has
+ * been imported), blocked reading its event: made for one invocation, then
+ * destroyed. The launcher's own wall limit on it (`backstopMs`) is only a
+ * backstop: the invocation's timeout is counted by deliver() from the
+ * event's delivery, and a prepared container is retired before that limit.
+ */
+export class Prepared {
+  readonly container: Container;
+  readonly stream: ExecStream;
+  readonly #cancel: AbortController;
+  readonly #lease: ImageLease | undefined;
+  readonly madeAt = performance.now();
+  #ended = false;
+  #destroyed: Promise<void> | undefined;
+
+  private constructor(container: Container, stream: ExecStream, cancel: AbortController, lease: ImageLease | undefined) {
+    this.container = container;
+    this.stream = stream;
+    this.#cancel = cancel;
+    this.#lease = lease;
+    void stream.result.then(
+      () => (this.#ended = true),
+      () => (this.#ended = true),
+    );
+  }
+
+  /** Makes a container for PLAN and starts its program, waiting for stdin. Throws WarrenError when Warren cannot. */
+  static async make(host: SandboxHost, plan: FunctionPlan, backstopMs: number): Promise<Prepared> {
+    const lease = plan.image.acquire?.();
+    let container: Container | undefined;
+    try {
+      container = await Container.create({
+        rootfs: plan.image.rootfs,
+        binds: [...plan.image.binds, SHIM_BIND],
+        scratchMb: plan.limits.diskMb,
+        files: plan.files,
+        cgroups: host.cgroups,
+        ...(host.launcher === undefined ? {} : { launcher: host.launcher }),
+        nodeSpawn: host.nodeSpawn === true,
+      });
+      if (plan.executables.length > 0) {
+        // the build's files are written with the first exec, this one
+        const made = await container.exec({ argv: ["chmod", "+x", "--", ...plan.executables], env: plan.env, limits: CHMOD_LIMITS });
+        if (made.status !== "ok") throw new WarrenError("function_prepare_failed", `Could not make the build's files executable: ${made.error?.message ?? made.stderr.toString("utf8").slice(0, 500)}`);
+      }
+      const cancel = new AbortController();
+      const stream = container.start({ argv: plan.argv, env: plan.env, limits: invocationLimits(plan.limits, backstopMs), signal: cancel.signal });
+      return new Prepared(container, stream, cancel, lease);
+    } catch (error) {
+      await container?.destroy();
+      lease?.release();
+      throw error;
+    }
+  }
+
+  /** Still waiting for an event: its program has not ended (a handler whose import failed has) and its container is up. */
+  get usable(): boolean {
+    return !this.#ended && this.#destroyed === undefined && this.container.alive;
+  }
+
+  /** Ends the container and releases the image. Idempotent. */
+  destroy(): Promise<void> {
+    this.#destroyed ??= (async () => {
+      this.#cancel.abort();
+      await this.container.destroy();
+      this.#lease?.release();
+    })();
+    return this.#destroyed;
+  }
+
+  /**
+   * Streams EVENT in and waits for the program's answer, or for the
+   * timeout (`fn.limits.wallTimeMs`, from now: the delivery) or SIGNAL,
+   * which cancel it. The container is not destroyed here.
+   */
+  async deliver(fn: FunctionVersion, plan: FunctionPlan, event: InvocationEvent, options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal; readonly cold: boolean; readonly logsCapBytes: number }): Promise<InvocationOutcome> {
+    const started = performance.now();
+    const timeoutMs = fn.limits.wallTimeMs;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.#cancel.abort();
+    }, timeoutMs);
+    const onAbort = () => this.#cancel.abort();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.signal?.aborted === true) onAbort();
+    const feed = (async () => {
+      let body = event.body;
+      if (plan.mode === "handler") {
+        const header = eventHeader(options.id, event.contentType, timeoutMs);
+        // a small event goes in one frame with its header; a large one is not copied
+        const small = body.length <= EVENT_PIECE;
+        await this.stream.write(small ? Buffer.concat([header, body]) : header);
+        if (small) body = Buffer.alloc(0);
+      }
+      for (let at = 0; at < body.length; at += EVENT_PIECE) await this.stream.write(body.subarray(at, at + EVENT_PIECE));
+      await this.stream.end();
+    })();
+    feed.catch(() => {}); // a write refused once the program has ended: its result says how it went
+    let result: ExecResult;
+    try {
+      result = await this.stream.result;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+    }
+    const durationMs = performance.now() - started;
+    return outcomeOf(result, plan, { timedOut, cancelled: options.signal?.aborted === true, durationMs, cold: options.cold, logs: options.logs, logsCapBytes: options.logsCapBytes, timeoutMs });
+  }
+}
+
+interface Settled {
+  readonly timedOut: boolean;
+  readonly cancelled: boolean;
+  readonly durationMs: number;
+  readonly cold: boolean;
+  readonly logs: boolean;
+  readonly logsCapBytes: number;
+  readonly timeoutMs: number;
+}
+
+/** How an invocation ended, from its execution's result (docs/functions.md, "Statuses"). */
+export function outcomeOf(result: ExecResult, plan: FunctionPlan, how: Settled): InvocationOutcome {
+  const empty = Buffer.alloc(0);
+  const base = {
+    body: empty,
+    contentType: "application/json",
+    durationMs: Math.round(how.durationMs * 100) / 100,
+    cpuTimeMs: result.cpuTimeMs,
+    memoryKb: result.memoryKb,
+    cold: how.cold,
+    ...(how.logs ? { logs: logsOf(result, plan, how.logsCapBytes) } : {}),
+  };
+  if (how.timedOut) {
+    return { ...base, status: "function_timeout", error: { code: "function_timeout", message: `The function did not answer within its timeout of ${how.timeoutMs} ms.` } };
+  }
+  if (how.cancelled) return { ...base, status: "failed", error: { code: "cancelled", message: "The invocation was cancelled." } };
+  if (result.status === "memory_limit_exceeded" || result.oomKilled) {
+    return { ...base, status: "function_memory_exceeded", error: { code: "function_memory_exceeded", message: `The function ran out of memory (its limit is ${plan.limits.memoryMb} MiB).` } };
+  }
+  if (result.status === "time_limit_exceeded") {
+    return { ...base, status: "function_timeout", error: { code: "function_timeout", message: `The function used up its CPU time (${plan.limits.cpuTimeMs} ms, its start-up included) or its container's wall limit.` } };
+  }
+  if (result.status === "internal_error") {
+    const error = result.error;
+    return { ...base, status: "failed", error: { code: "sandbox_error", message: `Warren could not run the invocation: ${error === undefined ? "unknown" : `step ${error.step} failed: ${error.message}`}` } };
+  }
+  if (result.status === "output_limit_exceeded") {
+    return { ...base, status: "function_error", error: { type: "OutputLimitExceeded", message: `The response and logs together went over the function's output limit (${plan.limits.outputKb} KiB).`, stack: null } };
+  }
+  if (plan.mode === "process") {
+    if (result.status === "ok") return { ...base, status: "ok", body: result.stdout, contentType: "application/octet-stream" };
+    return { ...base, status: "function_error", error: exitError(result) };
+  }
+  const response = parseShimResponse(result.stdout);
+  switch (response.kind) {
+    case "ok":
+      return { ...base, status: "ok", body: response.body, contentType: response.contentType };
+    case "error":
+      return { ...base, status: "function_error", error: response.error };
+    case "load":
+      return { ...base, status: "function_error", error: { ...response.error, message: `Loading the handler failed: ${response.error.message}` } };
+    case "warren":
+      return { ...base, status: "failed", error: { code: "shim_failed", message: `Warren's ${plan.language.id} shim failed: ${response.message}` } };
+    case "none":
+      return { ...base, status: "function_error", error: exitError(result) };
+  }
+}
+
+/** A process that ended without an answer (mode process: with a failure status). */
+function exitError(result: ExecResult): { type: string; message: string; stack: null } {
+  if (result.signal !== null) return { type: "Signal", message: `The function's process was killed by ${result.signal} before it answered.`, stack: null };
+  return { type: "ExitCode", message: `The function's process exited with code ${result.exitCode ?? "?"} before it answered.`, stack: null };
+}
+
+/** The invocation's logs: stderr (where a handler's stdout goes too) and, in mode process, nothing of stdout (the response). */
+function logsOf(result: ExecResult, plan: FunctionPlan, cap: number): NonNullable<InvocationOutcome["logs"]> {
+  void plan;
+  const stderr = result.stderr.subarray(0, cap);
+  return { stdout: "", stderr: stderr.toString("utf8"), truncated: result.stderr.length > cap || result.stderrTruncated };
+}

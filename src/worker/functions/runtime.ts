@@ -1,0 +1,208 @@
+import { WarrenError } from "../../errors.js";
+import type { BuildOutcome, FunctionFile, FunctionRuntime, FunctionSource, FunctionVersion, InvocationEvent, InvocationOutcome } from "../../run/functions.js";
+import { Container } from "../../sandbox/container/container.js";
+import type { SandboxHost } from "../../sandbox/sandbox-host.js";
+import { expandCommand } from "../../sandbox/images/languages.js";
+import { execLimits } from "../stage-exec.js";
+import { builtFiles, untar } from "./build-files.js";
+import { Prepared } from "./invocation.js";
+import { planFunction, resolveLanguage, type FunctionPlan } from "./plan.js";
+import { parseShimResponse, SHIM_BIND, SHIM_DIR } from "./shim-protocol.js";
+import { assertSandboxCanReach } from "../../sandbox/sandbox-reach.js";
+import { WarmPools } from "./warm-pool.js";
+import { PreparedBudget } from "../../sandbox/container/prepared-budget.js";
+
+/** How long a prepared container may wait for its event before it is replaced: the launcher's own wall limit on it is this plus the timeout. */
+const PREPARED_MAX_AGE_MS = 5 * 60_000;
+/** What `build` keeps of a compiler's or an import's output. */
+const BUILD_OUTPUT_CAP = 64 * 1024;
+/** The largest build (the archive of what the compile stage made) Warren stores. */
+const BUILD_MAX_KB = 64 * 1024;
+
+export interface FunctionRuntimeOptions {
+  /** What an invocation's `logs` keep of its stderr. @defaultValue 64 KiB */
+  readonly logsCapBytes?: number;
+  /** Most prepared (warm) containers per function version; 0: every invocation is cold. @defaultValue 4 */
+  readonly maxWarmPerVersion?: number;
+  /** A version not invoked for this long loses its prepared containers. @defaultValue 60 s */
+  readonly idleMs?: number;
+  /** A prepared container older than this is replaced. @defaultValue 5 min */
+  readonly maxAgeMs?: number;
+  /**
+   * The bound on every container made ahead: the host's (shared with the
+   * runs' pool, SandboxHost.pool.budget) when it has a pool, else one of 16.
+   */
+  readonly budget?: PreparedBudget;
+  /** Called when preparing a warm container fails (the invocations go on cold). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** Creates the worker's FunctionRuntime on HOST (src/run/functions.ts; docs/functions.md). */
+export function createFunctionRuntime(host: SandboxHost, options: FunctionRuntimeOptions = {}): SandboxFunctionRuntime {
+  assertSandboxCanReach(SHIM_DIR); // the shims are bound into every function container: say so now, not at each invocation
+  return new SandboxFunctionRuntime(host, options);
+}
+
+/** The FunctionRuntime of src/run/functions.ts, on a SandboxHost, with its warm containers. */
+export class SandboxFunctionRuntime implements FunctionRuntime {
+  readonly #host: SandboxHost;
+  readonly #logsCapBytes: number;
+  /** Prepared containers handed to an invocation and not yet destroyed (close() waits for them). */
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #warm: WarmPools;
+  readonly #maxAgeMs: number;
+
+  constructor(host: SandboxHost, options: FunctionRuntimeOptions) {
+    this.#host = host;
+    this.#logsCapBytes = options.logsCapBytes ?? 64 * 1024;
+    this.#maxAgeMs = options.maxAgeMs ?? PREPARED_MAX_AGE_MS;
+    this.#warm = new WarmPools(host, {
+      maxPerVersion: options.maxWarmPerVersion ?? 4,
+      idleMs: options.idleMs ?? 60_000,
+      maxAgeMs: this.#maxAgeMs,
+      budget: options.budget ?? host.pool?.budget ?? new PreparedBudget(16),
+      onError: options.onError ?? (() => {}),
+    });
+  }
+
+  /** Prepared containers waiting for an event now, over every version. */
+  get warm(): number {
+    return this.#warm.ready;
+  }
+
+  async build(source: FunctionSource, signal?: AbortSignal): Promise<BuildOutcome> {
+    const { image, language } = resolveLanguage(this.#host, source);
+    let build: FunctionFile[] | null = null;
+    if (language.compile !== null) {
+      const compiled = await this.#compile(source, signal);
+      if (!compiled.ok) return compiled;
+      build = compiled.build;
+    }
+    if (source.mode === "process") return { ok: true, build };
+    // A trial load: the shim imports the module and looks the function up, then stops.
+    const plan = planFunction(this.#host, { ...source, build, version: "trial" }, "check");
+    const lease = image.acquire?.();
+    let container: Container;
+    try {
+      container = await this.#container(plan, source.files);
+    } catch (error) {
+      lease?.release();
+      throw error;
+    }
+    try {
+      const result = await container.exec({ argv: plan.argv, env: plan.env, limits: execLimits(source.limits), ...(signal === undefined ? {} : { signal }) });
+      const output = result.stderr.subarray(0, BUILD_OUTPUT_CAP).toString("utf8");
+      if (result.status === "internal_error") throw new WarrenError("function_build_failed", `Warren could not trial-load the function: ${result.error?.message ?? "unknown"}`);
+      if (result.status === "memory_limit_exceeded" || result.status === "time_limit_exceeded") {
+        return { ok: false, stage: "load", message: `Importing the handler went over the function's limits (${result.status}).`, output };
+      }
+      const response = parseShimResponse(result.stdout);
+      switch (response.kind) {
+        case "ok":
+          return { ok: true, build };
+        case "load":
+          return { ok: false, stage: "load", message: `${response.error.type}: ${response.error.message}`, output: response.error.stack === null ? output : `${output}${response.error.stack}` };
+        case "warren":
+          throw new WarrenError("function_build_failed", `Warren's ${language.id} shim failed: ${response.message}`);
+        default:
+          return { ok: false, stage: "load", message: `The handler's import ended the process (exit code ${result.exitCode ?? "none"}, signal ${result.signal ?? "none"}).`, output };
+      }
+    } finally {
+      await container.destroy();
+      lease?.release();
+    }
+  }
+
+  async invoke(fn: FunctionVersion, event: InvocationEvent, options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal }): Promise<InvocationOutcome> {
+    let plan: FunctionPlan;
+    try {
+      plan = planFunction(this.#host, fn);
+    } catch (error) {
+      // its image removed since the deploy, say: Warren cannot run it, the function is not at fault
+      if (!(error instanceof WarrenError)) throw error;
+      return failedOutcome(error, true);
+    }
+    let prepared = this.#warm.take(fn, plan);
+    const cold = prepared === undefined;
+    if (prepared === undefined) {
+      try {
+        prepared = await Prepared.make(this.#host, plan, this.#maxAgeMs + fn.limits.wallTimeMs);
+      } catch (error) {
+        if (!(error instanceof WarrenError)) throw error;
+        return failedOutcome(error, true);
+      }
+    }
+    try {
+      return await prepared.deliver(fn, plan, event, { ...options, cold, logsCapBytes: this.#logsCapBytes });
+    } finally {
+      // never reused: whatever the invocation left (globals, files, processes) goes with its container
+      this.#track(prepared.destroy());
+      this.#warm.refill(fn);
+    }
+  }
+
+  retire(name: string, number?: number): Promise<void> {
+    return this.#warm.retire(name, number);
+  }
+
+  async close(): Promise<void> {
+    await this.#warm.close();
+    await Promise.all([...this.#inFlight]);
+  }
+
+  #track(done: Promise<void>): void {
+    const tracked = done.catch(() => {}).finally(() => this.#inFlight.delete(tracked));
+    this.#inFlight.add(tracked);
+  }
+
+  /** A fresh container for a build step, with FILES in its work dir. */
+  #container(plan: Pick<FunctionPlan, "image" | "limits">, files: readonly FunctionFile[], scratchMb = plan.limits.diskMb): Promise<Container> {
+    return Container.create({
+      rootfs: plan.image.rootfs,
+      binds: [...plan.image.binds, SHIM_BIND],
+      scratchMb,
+      files,
+      cgroups: this.#host.cgroups,
+      ...(this.#host.launcher === undefined ? {} : { launcher: this.#host.launcher }),
+      nodeSpawn: this.#host.nodeSpawn === true,
+    });
+  }
+
+  /** Compiles SOURCE in a fresh container and takes out what the compiler made: the build. */
+  async #compile(source: FunctionSource, signal?: AbortSignal): Promise<{ ok: true; build: FunctionFile[] } | Extract<BuildOutcome, { ok: false }>> {
+    const { image, language } = resolveLanguage(this.#host, source);
+    if (language.compile === null) throw new RangeError(`${language.id} has no compile stage.`);
+    const lease = image.acquire?.();
+    const container = await this.#container({ image, limits: source.compileLimits }, source.files, Math.max(source.compileLimits.diskMb, source.limits.diskMb));
+    try {
+      const files = source.files.map((file) => file.path);
+      const env = { ...image.env };
+      const argv = expandCommand(language.compile, language, { files, memoryMb: source.compileLimits.memoryMb });
+      const compiled = await container.exec({ argv, env, limits: execLimits(source.compileLimits), ...(signal === undefined ? {} : { signal }) });
+      if (compiled.status === "internal_error") {
+        if (compiled.error?.step === "execve") throw new WarrenError("function_build_failed", `The compiler ${argv[0] ?? ""} could not be started: ${compiled.error.message}`);
+        throw new WarrenError("function_build_failed", `Warren could not compile the function: ${compiled.error?.message ?? "unknown"}`);
+      }
+      const output = Buffer.concat([compiled.stdout, compiled.stderr]).subarray(0, BUILD_OUTPUT_CAP).toString("utf8");
+      if (compiled.status !== "ok") return { ok: false, stage: "compile", message: compileMessage(compiled.status, compiled.exitCode), output };
+      // Everything in the work dir, as an archive: the build is what the compiler added or changed.
+      const archive = await container.exec({ argv: ["tar", "--format=ustar", "-cf", "-", "."], env, limits: { wallTimeMs: 30_000, cpuTimeMs: 20_000, memoryMb: 128, processes: 8, outputKb: BUILD_MAX_KB } });
+      if (archive.status === "output_limit_exceeded") return { ok: false, stage: "compile", message: `The build is over ${BUILD_MAX_KB} KiB.`, output };
+      if (archive.status !== "ok") throw new WarrenError("function_build_failed", `Warren could not take the build out of its container: ${archive.error?.message ?? archive.stderr.toString("utf8").slice(0, 500)}`);
+      return { ok: true, build: builtFiles(untar(archive.stdout), source.files) };
+    } finally {
+      await container.destroy();
+      lease?.release();
+    }
+  }
+}
+
+function compileMessage(status: string, exitCode: number | null): string {
+  if (status === "runtime_error") return `The compiler failed (exit code ${exitCode ?? "none"}).`;
+  return `The compiler went over its limits (${status}).`;
+}
+
+/** Warren could not prepare the invocation's container: status failed (the function is not at fault). */
+function failedOutcome(error: WarrenError, cold: boolean): InvocationOutcome {
+  return { status: "failed", body: Buffer.alloc(0), contentType: "application/json", error: { code: error.code, message: error.message }, durationMs: 0, cpuTimeMs: 0, memoryKb: 0, cold };
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import type { ExecResult } from "../../sandbox/container/exec-types.js";
+import { builtFiles, untar } from "./build-files.js";
+import { outcomeOf } from "./invocation.js";
+import type { FunctionPlan } from "./plan.js";
+import { eventHeader, parseShimResponse, splitHandler } from "./shim-protocol.js";
+
+const exec = (stdout: string | Buffer, extra: Partial<ExecResult> = {}): ExecResult => ({
+  status: "ok",
+  exitCode: 0,
+  signal: null,
+  stdout: Buffer.from(stdout),
+  stderr: Buffer.from("log line\n"),
+  stdoutTruncated: false,
+  stderrTruncated: false,
+  stdoutDropped: 0,
+  stderrDropped: 0,
+  cpuTimeMs: 12,
+  wallTimeMs: 30,
+  memoryKb: 9000,
+  oomKilled: false,
+  cancelled: false,
+  ...extra,
+});
+const plan = (mode: "handler" | "process") => ({ mode, language: { id: "python" }, limits: { memoryMb: 64, cpuTimeMs: 1000, outputKb: 64 } }) as unknown as FunctionPlan;
+const how = { timedOut: false, cancelled: false, durationMs: 3.456, cold: false, logs: true, logsCapBytes: 4, timeoutMs: 1000 };
+
+describe("the shims' protocol", () => {
+  it("splits a handler at its last dot, and refuses one without a module or a function", () => {
+    expect(splitHandler("main.handler")).toEqual({ module: "main", fn: "handler" });
+    expect(splitHandler("pkg.mod.fn")).toEqual({ module: "pkg.mod", fn: "fn" });
+    for (const bad of ["handler", ".handler", "main.", ""]) expect(splitHandler(bad)).toBeUndefined();
+  });
+
+  it("writes the event's header as one JSON line", () => {
+    expect(eventHeader("id-1", "application/json", 500).toString()).toBe('{"id":"id-1","contentType":"application/json","timeoutMs":500}\n');
+  });
+
+  it("reads a response: its header line, then the body bytes as they are", () => {
+    const body = Buffer.from([0, 10, 255]);
+    const response = parseShimResponse(Buffer.concat([Buffer.from('{"ok":true,"contentType":"application/octet-stream"}\n'), body]));
+    expect(response).toEqual({ kind: "ok", contentType: "application/octet-stream", body });
+    expect(parseShimResponse(Buffer.alloc(0))).toEqual({ kind: "none" });
+  });
+
+  it("takes a response that is not the shim's for the shim's failure", () => {
+    expect(parseShimResponse(Buffer.from("no newline")).kind).toBe("warren");
+    expect(parseShimResponse(Buffer.from("not json\n")).kind).toBe("warren");
+    expect(parseShimResponse(Buffer.from('{"ok":"yes"}\n')).kind).toBe("warren");
+  });
+});
+
+describe("an invocation's outcome", () => {
+  it("is Warren's failure (status failed), not the function's, when the shim fails", () => {
+    const outcome = outcomeOf(exec('{"ok":false,"warren":"the Python shim failed: boom"}\n', { exitCode: 70, status: "runtime_error" }), plan("handler"), how);
+    expect(outcome).toMatchObject({ status: "failed", error: { code: "shim_failed" } });
+  });
+
+  it("is the function's error when its handler threw, with the shim's type, message and stack", () => {
+    const outcome = outcomeOf(exec('{"ok":false,"error":{"type":"KeyError","message":"\'x\'","stack":"Traceback"}}\n'), plan("handler"), how);
+    expect(outcome).toMatchObject({ status: "function_error", error: { type: "KeyError", message: "'x'", stack: "Traceback" } });
+  });
+
+  it("maps the launcher's limits: memory → function_memory_exceeded, CPU → function_timeout; Warren's timeout → function_timeout", () => {
+    expect(outcomeOf(exec("", { status: "memory_limit_exceeded", oomKilled: true }), plan("handler"), how).status).toBe("function_memory_exceeded");
+    expect(outcomeOf(exec("", { status: "time_limit_exceeded" }), plan("handler"), how).status).toBe("function_timeout");
+    expect(outcomeOf(exec("", { status: "internal_error", error: { step: "cancelled", errno: null, message: "x" }, cancelled: true }), plan("handler"), { ...how, timedOut: true }).status).toBe("function_timeout");
+  });
+
+  it("answers a process's stdout as bytes; a failed exit is the function's error", () => {
+    expect(outcomeOf(exec("raw"), plan("process"), how)).toMatchObject({ status: "ok", contentType: "application/octet-stream", body: Buffer.from("raw") });
+    expect(outcomeOf(exec("", { status: "runtime_error", exitCode: 2 }), plan("process"), how)).toMatchObject({ status: "function_error", error: { type: "ExitCode" } });
+  });
+
+  it("keeps the logs within their cap and says so", () => {
+    expect(outcomeOf(exec('{"ok":true,"contentType":"application/json"}\n1'), plan("handler"), how).logs).toEqual({ stdout: "", stderr: "log ", truncated: true });
+  });
+});
+
+describe("a build", () => {
+  it("is the regular files of the archive that the compile stage added or changed", () => {
+    const entry = (name: string, content: string, type = "0") => {
+      const header = Buffer.alloc(512);
+      header.write(name, 0);
+      header.write(`${content.length.toString(8).padStart(11, "0")}\0`, 124);
+      header.write(type, 156);
+      const data = Buffer.alloc(Math.ceil(content.length / 512) * 512);
+      data.write(content);
+      return Buffer.concat([header, data]);
+    };
+    const archive = Buffer.concat([entry("./", "", "5"), entry("./main.c", "int main;"), entry("./main", "ELF..."), entry("./sub/x.class", "cafe"), Buffer.alloc(1024)]);
+    const files = untar(archive);
+    expect(files.map((f) => f.path)).toEqual(["main.c", "main", "sub/x.class"]);
+    const built = builtFiles(files, [{ path: "main.c", content: Buffer.from("int main;") }]);
+    expect(built.map((f) => [f.path, f.content.toString()])).toEqual([["main", "ELF..."], ["sub/x.class", "cafe"]]);
+  });
+});

@@ -1,0 +1,145 @@
+"""Warren's Python function shim (docs/functions.md, "The shims' contract").
+
+    python3 -u python_shim.py check|serve MODULE FUNCTION NAME VERSION
+
+Imports MODULE from the work dir and finds FUNCTION in it. `check` stops
+there (a deploy's trial load); `serve` then blocks reading its event on stdin
+(a header line of JSON, then the body to EOF), calls FUNCTION(event, context)
+and writes the response on the response channel: the process's original
+stdout, kept as a private fd, while fd 1 and sys.stdout point at stderr so
+that what the handler prints cannot corrupt the response. The response is a
+header line of JSON, then the body.
+
+Part of Warren, not of the user's code: a failure of the shim itself is
+reported as {"ok": false, "warren": ...}, never as the handler's error.
+"""
+
+import json
+import os
+import sys
+import time
+import traceback
+
+# The response channel: the original stdout. Duplicates are close-on-exec
+# (PEP 446), so a process the handler starts cannot write on it.
+RESPONSE_FD = os.dup(1)
+os.dup2(2, 1)
+HEADER_MAX = 64 * 1024
+
+
+def respond(header, body=b""):
+    sys.stdout.flush()
+    sys.stderr.flush()
+    data = json.dumps(header).encode("utf-8") + b"\n" + body
+    view = memoryview(data)
+    while view:
+        view = view[os.write(RESPONSE_FD, view):]
+
+
+def describe(error):
+    return {
+        "type": type(error).__name__,
+        "message": str(error),
+        "stack": "".join(traceback.format_exception(type(error), error, error.__traceback__)),
+    }
+
+
+class Context:
+    """What a handler knows of its invocation besides the event."""
+
+    def __init__(self, invocation_id, function_name, function_version, timeout_ms):
+        self.invocation_id = invocation_id
+        self.function_name = function_name
+        self.function_version = function_version
+        self._deadline = time.monotonic() + timeout_ms / 1000.0
+
+    def remaining_time_ms(self):
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def is_json(content_type):
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def is_text(content_type):
+    return content_type.split(";", 1)[0].strip().lower().startswith("text/")
+
+
+def decode_event(body, content_type):
+    if is_json(content_type):
+        return None if body.strip() == b"" else json.loads(body)
+    if is_text(content_type):
+        return body.decode("utf-8", errors="replace")
+    return body
+
+
+def encode_result(result):
+    if isinstance(result, (bytes, bytearray, memoryview)):
+        return "application/octet-stream", bytes(result)
+    try:
+        return "application/json", json.dumps(result, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError) as error:
+        raise TypeError("the handler's result is not JSON-serializable (return bytes for a binary response): %s" % error) from None
+
+
+def load(module_name, function_name):
+    """The handler, or None once the failure is reported."""
+    sys.path.insert(0, os.getcwd())
+    try:
+        import importlib
+
+        module = importlib.import_module(module_name)
+    except BaseException as error:  # an import that raises, exits or fails to parse is the function's
+        respond({"ok": False, "load": describe(error)})
+        return None
+    handler = getattr(module, function_name, None)
+    if not callable(handler):
+        what = "has no attribute" if handler is None else "has a non-callable attribute"
+        respond({"ok": False, "load": {"type": "HandlerNotFound", "message": "module %r %s %r" % (module_name, what, function_name), "stack": None}})
+        return None
+    return handler
+
+
+def serve(handler, name, version):
+    line = sys.stdin.buffer.readline(HEADER_MAX)
+    if not line.endswith(b"\n"):
+        respond({"ok": False, "warren": "the event's header line is missing or over %d bytes" % HEADER_MAX})
+        return
+    meta = json.loads(line)
+    body = sys.stdin.buffer.read()
+    context = Context(meta["id"], name, version, meta["timeoutMs"])
+    try:
+        event = decode_event(body, meta["contentType"])
+    except ValueError as error:
+        respond({"ok": False, "error": {"type": "InvalidEvent", "message": "the event is not valid JSON: %s" % error, "stack": None}})
+        return
+    try:
+        content_type, payload = encode_result(handler(event, context))
+    except BaseException as error:  # SystemExit and KeyboardInterrupt included: the handler's own doing
+        respond({"ok": False, "error": describe(error)})
+        return
+    respond({"ok": True, "contentType": content_type}, payload)
+
+
+def main():
+    mode, module_name, function_name, name, version = sys.argv[1:6]
+    handler = load(module_name, function_name)
+    if handler is None:
+        return
+    if mode == "check":
+        respond({"ok": True, "contentType": "application/json"})
+    else:
+        serve(handler, name, version)
+
+
+try:
+    main()
+except BaseException:
+    try:
+        respond({"ok": False, "warren": "the Python shim failed: " + traceback.format_exc()})
+    except BaseException:
+        pass
+    os._exit(70)
+# Threads the handler left, atexit hooks it registered: none of them delays or changes the answer.
+os._exit(0)

@@ -1,0 +1,33 @@
+import { createHash } from "node:crypto";
+import type { FunctionFile, FunctionMode, FunctionSource, FunctionVersion, InvocationEvent } from "../../src/run/functions.js";
+import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS, type Limits } from "../../src/run/limits.js";
+import { TIME_SCALE } from "../helpers/sandbox.js";
+
+let numbers = 0;
+
+/** A function's source as the API would resolve it, on the host image. */
+export function source(language: string, files: Record<string, string | Buffer>, options: { mode?: FunctionMode; handler?: string | null; limits?: Partial<Limits>; env?: Record<string, string>; name?: string } = {}): FunctionSource {
+  const mode = options.mode ?? "handler";
+  const fileList: FunctionFile[] = Object.entries(files).map(([path, content]) => ({ path, content: Buffer.from(content) }));
+  return {
+    name: options.name ?? `fn-${process.pid}-${++numbers}`,
+    language,
+    languageVersion: "test",
+    image: "host",
+    mode,
+    handler: mode === "handler" ? (options.handler ?? "main.handler") : null,
+    files: fileList,
+    env: options.env ?? {},
+    limits: { ...DEFAULT_RUN_LIMITS, wallTimeMs: DEFAULT_RUN_LIMITS.wallTimeMs * TIME_SCALE, cpuTimeMs: DEFAULT_RUN_LIMITS.cpuTimeMs * TIME_SCALE, ...options.limits },
+    compileLimits: { ...DEFAULT_COMPILE_LIMITS, wallTimeMs: DEFAULT_COMPILE_LIMITS.wallTimeMs * TIME_SCALE, cpuTimeMs: DEFAULT_COMPILE_LIMITS.cpuTimeMs * TIME_SCALE },
+  };
+}
+
+/** An immutable version of SOURCE with BUILD (what FunctionRuntime.build returned). */
+export function version(src: FunctionSource, build: readonly FunctionFile[] | null = null, number = 1): FunctionVersion {
+  const digest = createHash("sha256").update(JSON.stringify(src.files.map((f) => [f.path, f.content.toString("base64")]))).digest("hex");
+  return { ...src, version: String(number), number, digest, build, createdAt: new Date(0).toISOString() };
+}
+
+export const json = (value: unknown): InvocationEvent => ({ body: Buffer.from(JSON.stringify(value)), contentType: "application/json" });
+export const bytes = (value: Buffer, contentType = "application/octet-stream"): InvocationEvent => ({ body: value, contentType });

@@ -1,0 +1,242 @@
+// Functions: the warm path, the shims' contract, errors and state isolation
+// between invocations (src/worker/functions). Real kernel, real sandboxes.
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, describe, expect, it } from "vitest";
+import type { FunctionSource, FunctionVersion } from "../../src/run/functions.js";
+import { PreparedBudget } from "../../src/sandbox/container/prepared-budget.js";
+import { createFunctionRuntime, type FunctionRuntimeOptions, type SandboxFunctionRuntime } from "../../src/worker/functions/runtime.js";
+import { eventually } from "../helpers/eventually.js";
+import { processesWith } from "../helpers/processes.js";
+import { sandbox, TIME_SCALE } from "../helpers/sandbox.js";
+import { bytes, json, source, version } from "./fixtures.js";
+
+const runtimes: SandboxFunctionRuntime[] = [];
+afterAll(async () => {
+  for (const runtime of runtimes) await runtime.close();
+});
+
+async function runtime(options: FunctionRuntimeOptions = {}): Promise<SandboxFunctionRuntime> {
+  const made = createFunctionRuntime(await sandbox(), { budget: new PreparedBudget(8), ...options });
+  runtimes.push(made);
+  return made;
+}
+
+/** Builds SRC (it must build) and returns its version. */
+async function deploy(rt: SandboxFunctionRuntime, src: FunctionSource): Promise<FunctionVersion> {
+  const built = await rt.build(src);
+  if (!built.ok) throw new Error(`build failed: ${built.message}\n${built.output}`);
+  return version(src, built.build);
+}
+
+/** Waits (bounded) until RT has N prepared containers. */
+const warmed = (rt: SandboxFunctionRuntime, n = 1) => eventually(`${n} warm container(s)`, () => (rt.warm >= n ? rt.warm : undefined));
+
+let ids = 0;
+const call = (rt: SandboxFunctionRuntime, fn: FunctionVersion, event = json(null), logs = false) => rt.invoke(fn, event, { id: `inv-${++ids}`, logs });
+
+describe("warm path", () => {
+  it("prepares a container behind the first (cold) invocation and answers the next from it (cold: false)", async () => {
+    const rt = await runtime();
+    const fn = await deploy(rt, source("python", { "main.py": "def handler(event, context):\n    return event * 2\n" }));
+    const first = await call(rt, fn, json(21));
+    expect(first).toMatchObject({ status: "ok", cold: true });
+    expect(first.body.toString()).toBe("42");
+    await warmed(rt);
+    const second = await call(rt, fn, json(4));
+    expect(second).toMatchObject({ status: "ok", cold: false });
+    expect(second.body.toString()).toBe("8");
+  });
+
+  it("counts the timeout from the event's delivery, not from the warm container's start", async () => {
+    const rt = await runtime();
+    const timeout = 1000 * TIME_SCALE;
+    const fn = await deploy(rt, source("python", { "main.py": "def handler(event, context):\n    return context.remaining_time_ms()\n" }, { limits: { wallTimeMs: timeout } }));
+    await call(rt, fn);
+    await warmed(rt);
+    await sleep(timeout * 2); // the prepared container waits for longer than the timeout
+    const outcome = await call(rt, fn);
+    expect(outcome).toMatchObject({ status: "ok", cold: false });
+    expect(Number(outcome.body.toString())).toBeGreaterThan(0);
+  });
+
+  it("retire() drains a function's prepared containers: their processes are gone", async () => {
+    const rt = await runtime();
+    const src = source("python", { "main.py": "def handler(event, context):\n    return 1\n" });
+    const fn = await deploy(rt, src);
+    await call(rt, fn);
+    await warmed(rt);
+    expect(processesWith(src.name).length).toBeGreaterThan(0); // the shim waits with the name in its argv
+    await rt.retire(src.name);
+    expect(rt.warm).toBe(0);
+    await eventually("the prepared shims to end", () => (processesWith(src.name).length === 0 ? true : undefined));
+  });
+
+  it("shrinks a version's pool to nothing once it is not invoked for idleMs", async () => {
+    const rt = await runtime({ idleMs: 300 });
+    const fn = await deploy(rt, source("python", { "main.py": "def handler(event, context):\n    return 1\n" }));
+    await call(rt, fn);
+    await warmed(rt);
+    await eventually("the idle pool to shrink", () => (rt.warm === 0 ? true : undefined));
+  });
+
+  it("keeps every version's prepared containers within the shared budget", async () => {
+    const budget = new PreparedBudget(1);
+    const rt = await runtime({ budget, maxWarmPerVersion: 4 });
+    const fns = await Promise.all([0, 1].map(() => deploy(rt, source("python", { "main.py": "def handler(event, context):\n    return 1\n" }))));
+    for (let i = 0; i < 3; i++) await Promise.all(fns.map((fn) => call(rt, fn)));
+    await warmed(rt);
+    await sleep(500);
+    expect(rt.warm).toBe(1);
+    expect(budget.held).toBe(1);
+    await rt.close();
+    expect(budget.held).toBe(0);
+  });
+});
+
+describe("the shims' contract", () => {
+  it("keeps the response intact when the handler prints to stdout; what it prints is in the logs", async () => {
+    const rt = await runtime();
+    const fn = await deploy(rt, source("python", { "main.py": 'import os\ndef handler(event, context):\n    print(\'{"ok": true, "forged": 1}\')\n    os.system("echo from a child")\n    return {"answer": 42}\n' }));
+    const outcome = await call(rt, fn, json(null), true);
+    expect(outcome.status).toBe("ok");
+    expect(JSON.parse(outcome.body.toString())).toEqual({ answer: 42 });
+    expect(outcome.logs?.stderr).toContain('{"ok": true, "forged": 1}');
+    expect(outcome.logs?.stderr).toContain("from a child");
+  });
+
+  it("passes a binary event as bytes and answers bytes as application/octet-stream, unchanged", async () => {
+    const rt = await runtime();
+    const fn = await deploy(rt, source("python", { "main.py": "def handler(event, context):\n    return bytes(reversed(event))\n" }));
+    const outcome = await call(rt, fn, bytes(Buffer.from([0, 1, 2, 255, 10])));
+    expect(outcome).toMatchObject({ status: "ok", contentType: "application/octet-stream" });
+    expect([...outcome.body]).toEqual([10, 255, 2, 1, 0]);
+  });
+
+  it("passes a text event as a string", async () => {
+    const rt = await runtime();
+    const fn = await deploy(rt, source("python", { "main.py": "def handler(event, context):\n    return type(event).__name__ + ':' + event\n" }));
+    const outcome = await call(rt, fn, bytes(Buffer.from("héllo"), "text/plain; charset=utf-8"));
+    expect(JSON.parse(outcome.body.toString())).toBe("str:héllo");
+  });
+
+  it("runs an ES module Node.js handler (async) with the event and context", async () => {
+    const rt = await runtime();
+    const fn = await deploy(rt, source("javascript", { "main.mjs": "export async function handler(event, context) {\n  console.log('logged');\n  await new Promise((r) => setTimeout(r, 10));\n  return { got: event, id: context.invocationId, name: context.functionName, left: context.remainingTimeMs() > 0 };\n}\n" }));
+    const outcome = await rt.invoke(fn, json({ x: 1 }), { id: "esm-1", logs: true });
+    expect(outcome.status).toBe("ok");
+    expect(JSON.parse(outcome.body.toString())).toEqual({ got: { x: 1 }, id: "esm-1", name: fn.name, left: true });
+    expect(outcome.logs?.stderr).toContain("logged");
+  });
+
+  it("runs a CommonJS Node.js handler, and answers a Buffer as bytes", async () => {
+    const rt = await runtime();
+    const fn = await deploy(rt, source("javascript", { "main.js": "exports.handler = (event) => Buffer.from(event.toString('utf8').toUpperCase());\n" }));
+    const outcome = await call(rt, fn, bytes(Buffer.from("abc")));
+    expect(outcome).toMatchObject({ status: "ok", contentType: "application/octet-stream" });
+    expect(outcome.body.toString()).toBe("ABC");
+  });
+
+  it("refuses a Node.js module without the handler at build, with the reason", async () => {
+    const rt = await runtime();
+    const built = await rt.build(source("javascript", { "main.js": "exports.other = () => 1;\n" }));
+    expect(built).toMatchObject({ ok: false, stage: "load" });
+    const syntax = await rt.build(source("javascript", { "main.mjs": "export function handler( {\n" }));
+    expect(syntax).toMatchObject({ ok: false, stage: "load" });
+    if (!syntax.ok) expect(syntax.message).toContain("SyntaxError");
+  });
+
+  it("runs a process-mode C function warm, from its build compiled once", async () => {
+    const rt = await runtime();
+    const fn = await deploy(rt, source("c", { "main.c": '#include <stdio.h>\nint main(void){char b[64]; size_t n = fread(b, 1, sizeof b, stdin); printf("[%.*s]", (int)n, b); return 0;}\n' }, { mode: "process" }));
+    await call(rt, fn, bytes(Buffer.from("one")));
+    await warmed(rt);
+    const outcome = await call(rt, fn, bytes(Buffer.from("two")));
+    expect(outcome).toMatchObject({ status: "ok", cold: false, contentType: "application/octet-stream" });
+    expect(outcome.body.toString()).toBe("[two]");
+  });
+});
+
+describe("errors", () => {
+  it("reports a handler that throws as function_error with its type, message and stack", async () => {
+    const rt = await runtime();
+    const fn = await deploy(rt, source("python", { "main.py": "def handler(event, context):\n    raise ValueError('no good: ' + str(event))\n" }));
+    const outcome = await call(rt, fn, json(7));
+    expect(outcome.status).toBe("function_error");
+    expect(outcome.error).toMatchObject({ type: "ValueError", message: "no good: 7" });
+    expect(outcome.error && "stack" in outcome.error ? outcome.error.stack : "").toContain("main.py");
+    const node = await deploy(rt, source("javascript", { "main.mjs": "export const handler = async () => { throw new RangeError('out of range'); };\n" }));
+    expect((await call(rt, node)).error).toMatchObject({ type: "RangeError", message: "out of range" });
+  });
+
+  it("reports a handler that never returns as function_timeout and destroys its container", async () => {
+    const rt = await runtime({ maxWarmPerVersion: 0 });
+    const src = source("python", { "main.py": "import time\ndef handler(event, context):\n    time.sleep(1000)\n" }, { limits: { wallTimeMs: 500 * TIME_SCALE } });
+    const fn = await deploy(rt, src);
+    const outcome = await call(rt, fn);
+    expect(outcome.status).toBe("function_timeout");
+    await eventually("the timed-out container to be gone", () => (processesWith(src.name).length === 0 ? true : undefined));
+  });
+
+  it("reports a handler that runs out of memory as function_memory_exceeded (Python and Node.js)", async () => {
+    const rt = await runtime();
+    const py = await deploy(rt, source("python", { "main.py": "def handler(event, context):\n    return len(bytearray(512 * 1024 * 1024))\n" }, { limits: { memoryMb: 64 } }));
+    expect((await call(rt, py)).status).toBe("function_memory_exceeded");
+    const js = await deploy(rt, source("javascript", { "main.mjs": "export function handler() { const a = []; for (;;) a.push(new Array(1e6).fill(1)); }\n" }, { limits: { memoryMb: 96 } }));
+    expect((await call(rt, js)).status).toBe("function_memory_exceeded");
+  });
+
+  it("reports a process that exits without answering, and an event that is not JSON, as the function's errors", async () => {
+    const rt = await runtime();
+    const exits = await deploy(rt, source("python", { "main.py": "import os\ndef handler(event, context):\n    os._exit(3)\n" }));
+    expect((await call(rt, exits)).error).toMatchObject({ type: "ExitCode" });
+    const echo = await deploy(rt, source("python", { "main.py": "def handler(event, context):\n    return event\n" }));
+    const bad = await call(rt, echo, bytes(Buffer.from("{not json"), "application/json"));
+    expect(bad).toMatchObject({ status: "function_error", error: { type: "InvalidEvent" } });
+  });
+});
+
+describe("no state crosses from one invocation to the next", () => {
+  it("a global, a file in /tmp and a daemon left by one invocation are not seen by the next (warm)", async () => {
+    const rt = await runtime();
+    const marker = `warren-fn-daemon-${process.pid}`;
+    const src = source("python", {
+      "main.py": [
+        "import os, subprocess",
+        "calls = 0",
+        "def handler(event, context):",
+        "    global calls",
+        "    calls += 1",
+        "    seen = {'calls': calls, 'tmp': os.path.exists('/tmp/left'), 'daemon': any(open('/proc/%s/cmdline' % p, 'rb').read().startswith(b'" + marker + "') for p in os.listdir('/proc') if p.isdigit())}",
+        "    open('/tmp/left', 'w').write('x')",
+        "    subprocess.Popen(['sh', '-c', 'exec -a " + marker + " sleep 1000'], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)",
+        "    return seen",
+        "",
+      ].join("\n"),
+    });
+    const fn = await deploy(rt, src);
+    const first = await call(rt, fn);
+    expect(JSON.parse(first.body.toString())).toEqual({ calls: 1, tmp: false, daemon: false });
+    await warmed(rt);
+    for (let i = 0; i < 3; i++) {
+      const next = await call(rt, fn);
+      expect(next.cold).toBe(false);
+      expect(JSON.parse(next.body.toString())).toEqual({ calls: 1, tmp: false, daemon: false });
+      await warmed(rt);
+    }
+    await eventually("every daemon to be gone with its container", () => (processesWith(marker, { prefix: true }).length === 0 ? true : undefined));
+  });
+});
+
+describe("a caller that goes away", () => {
+  it("cancels the invocation (its signal): status failed, code cancelled, and its container is gone", async () => {
+    const rt = await runtime({ maxWarmPerVersion: 0 });
+    const src = source("python", { "main.py": "import time\ndef handler(event, context):\n    print('started', flush=True)\n    time.sleep(1000)\n" });
+    const fn = await deploy(rt, src);
+    const controller = new AbortController();
+    const outcome = rt.invoke(fn, json(null), { id: "gone-1", logs: false, signal: controller.signal });
+    await eventually("the handler to run", () => (processesWith(src.name).length > 0 ? true : undefined));
+    controller.abort();
+    expect(await outcome).toMatchObject({ status: "failed", error: { code: "cancelled" } });
+    await eventually("the cancelled container to be gone", () => (processesWith(src.name).length === 0 ? true : undefined));
+  });
+});
