@@ -8,6 +8,8 @@ import { imagesRoutes } from "./images.js";
 import { languagesRoutes } from "./languages.js";
 import { rateLimit } from "./rate-limit.js";
 import { runsRoutes } from "./runs.js";
+import { functionsRoutes } from "./functions.js";
+import { invocationsRoutes } from "./invocations.js";
 
 /** The HTTP API (API.md): /v1 behind API keys and a per-key rate limit; health, metrics and the OpenAPI document open. */
 export function createApp(deps: ApiDeps): Hono<AppEnv> {
@@ -20,5 +22,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.route("/v1/runs", runsRoutes(deps));
   app.route("/v1/languages", languagesRoutes(deps));
   app.route("/v1/images", imagesRoutes(deps));
+  app.route("/v1/functions", functionsRoutes(deps));
+  app.route("/v1/invocations", invocationsRoutes(deps));
   return app;
 }

@@ -47,6 +47,12 @@ export interface ApiOptions {
    * wait to be sent is cut (it may reconnect with Last-Event-ID). @defaultValue 60 s
    */
   readonly eventStallMs?: number;
+  /**
+   * How often a session's client is pinged (WebSocket ping): one that has not
+   * answered the last ping by the next is cut, and its run cancelled.
+   * @defaultValue 15 s
+   */
+  readonly sessionPingMs?: number;
 }
 
 export type AppEnv = { Variables: { apiKey: string } };

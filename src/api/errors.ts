@@ -38,6 +38,11 @@ const STATUS: Readonly<Record<string, ContentfulStatusCode>> = {
   payload_too_large: 413,
   rate_limited: 429,
   unavailable: 503,
+  // Functions (docs/api-extensions.md, *Functions*).
+  function_cannot_start: 400,
+  version_exists: 409,
+  function_too_large: 413,
+  function_store_full: 507,
 };
 const REQUEST_CODES = new Set(["unknown_language", "invalid_file_path"]);
 

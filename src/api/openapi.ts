@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { Limits } from "../run/limits.js";
 import { runResultSchema } from "../run/result-schema.js";
-import { errorSchema, languageSchema, submittedSchema } from "./answer-schemas.js";
+import { errorSchema, functionListSchema, functionSchema, invocationSchema, languageSchema, submittedSchema, versionSummarySchema } from "./answer-schemas.js";
+import { deployRequestSchema } from "../run/function-wire.js";
 import { imageInfoSchema } from "./images.js";
 import { runRequestSchema } from "../run/request.js";
 
@@ -12,6 +13,7 @@ const error = (description: string) => ({ description, content: json(errorSchema
 export function openApiDocument(maxima: Limits, version: string): Record<string, unknown> {
   const runResult = { description: "The RunResult", content: json(runResultSchema) };
   const idParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
+  const nameParam = { name: "name", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$" } };
   const common = { "401": error("unauthorized"), "429": error("rate_limited"), "503": error("unavailable") };
   return {
     openapi: "3.1.0",
@@ -56,7 +58,7 @@ export function openApiDocument(maxima: Limits, version: string): Record<string,
       "/v1/sessions": {
         get: {
           summary:
-            "A session (WebSocket upgrade): send the POST /v1/runs body, then stdin as binary messages and {\"type\":\"end\"}; receive the run's events as they happen, then the RunResult (docs/api-extensions.md, Sessions)",
+            "A session (WebSocket upgrade): send the POST /v1/runs body, then stdin as binary messages, signals ({\"type\":\"signal\",\"signal\":\"SIGINT\"}) and {\"type\":\"end\"}; receive the run's events as they happen, then the RunResult (docs/api-extensions.md, Sessions)",
           parameters: [
             { name: "Sec-WebSocket-Protocol", in: "header", required: false, schema: { type: "string" }, description: "warren.session.v1, with warren.key.KEY beside it for clients that cannot send Authorization" },
           ],
@@ -68,6 +70,50 @@ export function openApiDocument(maxima: Limits, version: string): Record<string,
           },
         },
       },
+      "/v1/functions": { get: { summary: "The functions (of this API key), with their latest version", responses: { "200": { description: "Functions", content: json(functionListSchema) }, ...common } } },
+      "/v1/functions/{name}": {
+        put: {
+          summary: "Deploy a new immutable version: the trial (compile, import the handler) runs on a worker first (docs/api-extensions.md, Functions)",
+          parameters: [nameParam],
+          requestBody: { required: true, content: json(deployRequestSchema(maxima), "input") },
+          responses: {
+            "201": { description: "The new version", content: json(versionSummarySchema) },
+            "202": { description: "The trial outlasted the wait: {id, status}", content: json(submittedSchema) },
+            "400": error("invalid_request, or function_cannot_start with details {stage: compile|load, output}"),
+            "409": error("version_exists: the label is taken"),
+            "413": error("payload_too_large, or function_too_large (WARREN_FUNCTION_MAX_BYTES)"),
+            "507": error("function_store_full (WARREN_FUNCTION_STORE_BYTES)"),
+            ...common,
+          },
+        },
+        get: { summary: "A function's versions (env names only)", parameters: [nameParam], responses: { "200": { description: "The function", content: json(functionSchema) }, "404": error("not_found"), ...common } },
+        delete: { summary: "Delete a function and every version; its warm pools drain, running invocations finish", parameters: [nameParam], responses: { "200": { description: "{name, deleted: true}" }, "404": error("not_found"), ...common } },
+      },
+      "/v1/functions/{ref}/invoke": {
+        post: {
+          summary: "Invoke a function (NAME, or NAME@VERSION: a label or a number); the body is the event, any content type",
+          parameters: [
+            { name: "ref", in: "path", required: true, schema: { type: "string" }, description: "NAME or NAME@VERSION" },
+            { name: "async", in: "query", required: false, schema: { type: "string", enum: ["true", "false"] }, description: "Answer 202 at once (or send Prefer: respond-async)" },
+            { name: "logs", in: "query", required: false, schema: { type: "string", enum: ["true", "false"] }, description: "X-Warren-Logs: base64 of {stdout, stderr, truncated}, each its last 2 KiB" },
+            { name: "callbackUrl", in: "query", required: false, schema: { type: "string" }, description: "POST the invocation's RunResult here when finished (or the X-Warren-Callback-Url header)" },
+            { name: "Prefer", in: "header", required: false, schema: { type: "string" }, description: "respond-async" },
+          ],
+          requestBody: { required: false, content: { "*/*": { schema: { type: "string", format: "binary" } } } },
+          responses: {
+            "200": { description: "The handler's result with its content type; X-Warren-Invocation-Id, X-Warren-Function-Version, X-Warren-Duration-Ms, X-Warren-Cpu-Time-Ms, X-Warren-Memory-Kb, X-Warren-Cold", content: { "*/*": { schema: { type: "string", format: "binary" } } } },
+            "202": { description: "Async (or past the wait): {id, status}; Location: /v1/invocations/{id}", content: json(submittedSchema) },
+            "400": error("invalid_request"),
+            "404": error("not_found: no such function or version"),
+            "413": error("payload_too_large"),
+            "500": error("Warren failed to run the invocation"),
+            "502": error("function_error (details: type, message, stack) or function_memory_exceeded"),
+            "504": error("function_timeout"),
+            ...common,
+          },
+        },
+      },
+      "/v1/invocations/{id}": { get: { summary: "An invocation's state and outcome", parameters: [idParam], responses: { "200": { description: "The invocation", content: json(invocationSchema) }, "404": error("not_found"), ...common } } },
       "/v1/languages": { get: { summary: "The languages", responses: { "200": { description: "Languages", content: json(z.array(languageSchema)) }, ...common } } },
       "/v1/images": { get: { summary: "The installed images", responses: { "200": { description: "Images", content: json(z.array(imageInfoSchema)) }, ...common } } },
       "/healthz": { get: { summary: "Liveness", security: [], responses: { "200": { description: "The process lives" } } } },

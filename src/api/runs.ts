@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { InvalidRequestError } from "../errors.js";
-import { waitForSerialized } from "../queue/index.js";
+import { callbackUrlOf, waitForSerialized } from "../queue/index.js";
 import { parseRunRequest, toJobSpec } from "../run/job-spec.js";
 import { notifyCallback } from "../callback/callback-delivery.js";
 import type { SerializedResult } from "../run/result-json.js";
@@ -89,7 +89,7 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
   app.delete("/:id", async (c) => {
     const id = c.req.param("id");
     // The cancel stores the run's final result, so no worker will report it: its webhook is sent from here.
-    const result = await queue.cancel(id, (job, cancelled) => notifyCallback(job.request.callbackUrl, cancelled, logger, deps.callback));
+    const result = await queue.cancel(id, (job, cancelled) => notifyCallback(callbackUrlOf(job), cancelled, logger, deps.callback));
     if (result === undefined) throw new NotFoundError(`No run ${JSON.stringify(id)}: it never existed or its result expired.`);
     logger.info({ runId: id, status: result.status }, "run cancel requested");
     return stored(c, result, 200);

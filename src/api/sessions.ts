@@ -7,8 +7,10 @@ import { notifyCallback } from "../callback/callback-delivery.js";
 import { PENDING_MAX_BYTES } from "../config/variables.js";
 import type { LoggedEvent } from "../queue/run-events.js";
 import type { SessionInputWriter } from "../queue/session-input.js";
+import { callbackUrlOf } from "../queue/types.js";
 import { parseRunRequest, toJobSpec } from "../run/job-spec.js";
 import { isFinal, RUN_STATUSES, type RunStatus } from "../run/result.js";
+import { isSessionSignal, SESSION_SIGNALS } from "../run/signals.js";
 import { admissionOf } from "./admission.js";
 import { keyOwner } from "./auth.js";
 import { assertCallbackAllowed } from "./callback-guard.js";
@@ -28,6 +30,17 @@ const BATCH_BYTES = 64 * 1024;
 const IDLE_READ_MS = 15_000;
 /** @see ApiOptions.eventStallMs */
 const STALL_MS = 60_000;
+/** @see ApiOptions.sessionPingMs */
+const PING_MS = 15_000;
+/** Signals sent to the queue and not yet answered, before the session stops reading its client (Redis answers each). */
+const SIGNALS_IN_FLIGHT_MAX = 16;
+/**
+ * Signals one session sends in a second before it stops reading its client
+ * for the rest of that second: each costs the launcher (outside the
+ * sandbox's limits) a look at the execution's processes, and far more than a
+ * person's Ctrl-C is no terminal's.
+ */
+const SIGNALS_PER_SECOND = 16;
 
 /** Close codes (RFC 6455): the run ended; the client broke the protocol or the limits; the server's fault; try again later. */
 const CLOSE_NORMAL = 1000;
@@ -38,7 +51,14 @@ const CLOSE_SERVER_ERROR = 1011;
 const CLOSE_TRY_LATER = 1013;
 
 /** A text message from the client after its run request: a control message. */
-const controlSchema = z.discriminatedUnion("type", [z.object({ type: z.literal("end").describe("End of input: the program reads EOF once it has read what came before") })]);
+const controlSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("end").describe("End of input: the program reads EOF once it has read what came before") }),
+  z.object({
+    type: z.literal("signal").describe("A signal for the program, sent at once, ahead of the stdin that waits"),
+    signal: z.string().describe(`One of ${SESSION_SIGNALS.join(", ")}`),
+  }),
+]);
+const CONTROL_MESSAGES = '{"type":"end"} and {"type":"signal","signal":"SIGINT"}';
 
 export interface Sessions {
   /** Sessions open now (a client gone must leave none). */
@@ -80,9 +100,21 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
     /** The session is being closed (by either side): no message is handled any more. */
     let closing = false;
     let closed = false;
-    /** Messages are handled one after another: each stdin write waits for the program (backpressure), and the socket is not read meanwhile. */
+    /**
+     * Messages are handled one after another: each stdin write waits for the
+     * program (backpressure). The socket is read while one is handled, so a
+     * signal behind it is seen, and not while another waits behind that one.
+     */
     let handling: Promise<void> = Promise.resolve();
     let waitingMessages = 0;
+    /** Signals handed to the queue and not answered yet. */
+    let signalling = 0;
+    /** This second's signals: since when, how many, and the timer that reads the client again after it. */
+    let secondStart = 0;
+    let secondSignals = 0;
+    let secondTimer: NodeJS.Timeout | undefined;
+    /** Whether the client answered the last ping (or there was none yet). */
+    let answered = true;
     let unwatch: (() => void) | undefined;
     let wake: (() => void) | undefined;
     /** Bytes handed to the socket and not yet written out (ws's send callbacks). */
@@ -101,6 +133,23 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
         lastProgress = Date.now();
         wake?.();
       });
+    };
+
+    /** Reads the client while at most one message waits behind the one handled, and few signals are on their way. */
+    const pace = () => {
+      if (closed) return;
+      // closing: the client's answer to the close is read (close())
+      if (closing) return void ws.resume();
+      const rest = secondStart + 1_000 - Date.now();
+      const signalsSpent = secondSignals >= SIGNALS_PER_SECOND && rest > 0;
+      if (signalsSpent && secondTimer === undefined) {
+        secondTimer = setTimeout(() => {
+          secondTimer = undefined;
+          pace();
+        }, rest);
+      }
+      if (waitingMessages > 1 || signalling >= SIGNALS_IN_FLIGHT_MAX || signalsSpent) ws.pause();
+      else ws.resume();
     };
 
     const close = (code: number, reason: string) => {
@@ -176,7 +225,7 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
         } catch {
           throw new InvalidRequestError('A text message after the run request is a control message, e.g. {"type":"end"}; stdin goes in binary messages.');
         }
-        controlSchema.parse(message);
+        if (controlSchema.parse(message).type === "signal") return signal(message);
         ended = true;
         return input.end();
       }
@@ -185,18 +234,61 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
       return input.write(data);
     };
 
+    /** A signal message: to the program at once, out of band (the queue holds it until the program runs). */
+    const signal = async (message: unknown) => {
+      const { signal: name } = message as { signal: string };
+      if (!isSessionSignal(name)) {
+        throw new InvalidRequestError(`Not a signal a session can send: ${JSON.stringify(name)}. One of ${SESSION_SIGNALS.join(", ")}.`, [{ path: ["signal"], message: "not a session signal" }]);
+      }
+      await input?.signal(name);
+    };
+    const failMessage = (error: unknown) =>
+      fail(error instanceof z.ZodError ? new InvalidRequestError(`Not a control message this server knows: ${error.issues[0]?.message ?? "invalid"}. They are ${CONTROL_MESSAGES}.`) : error);
+
     ws.on("message", (data: RawData, isBinary: boolean) => {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      if (!isBinary && input !== undefined && !finished && !closing && !closed && isSignalMessage(bytes)) {
+        // Not behind the stdin that waits for the program: Ctrl-C works while the program reads nothing.
+        const now = Date.now();
+        if (now - secondStart >= 1_000) {
+          secondStart = now;
+          secondSignals = 0;
+        }
+        secondSignals += 1;
+        signalling += 1;
+        pace();
+        void signal(JSON.parse(bytes.toString("utf8")))
+          .catch(failMessage)
+          .finally(() => {
+            signalling -= 1;
+            pace();
+          });
+        return;
+      }
       waitingMessages += 1;
-      ws.pause();
+      pace();
       handling = handling
         .then(() => handle(bytes, isBinary))
         .then(() => {
           waitingMessages -= 1;
-          if (waitingMessages === 0 && !closed) ws.resume();
+          pace();
         })
-        .catch((error: unknown) => fail(error instanceof z.ZodError ? new InvalidRequestError(`Not a control message this server knows: ${error.issues[0]?.message ?? "invalid"}. The only one is {"type":"end"}.`) : error));
+        .catch(failMessage);
     });
+
+    // A client that vanished without closing (no FIN: its network gone) answers no ping: it is cut, and its run cancelled.
+    // Not while its messages are not read (a stdin write waits): its pong waits behind them.
+    ws.on("pong", () => (answered = true));
+    const heartbeat = setInterval(() => {
+      if (!answered && !ws.isPaused) {
+        logger.info({ runId: id }, "session cut: its client answered no ping");
+        closing = true;
+        ws.terminate();
+        return;
+      }
+      answered = false;
+      ws.ping();
+    }, options.sessionPingMs ?? PING_MS);
 
     /** Sends the run's events as they come, then its result, and closes. */
     const relay = async (runId: string) => {
@@ -256,7 +348,7 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
     const cancelRun = (runId: string) => {
       // The client went away: its run is cancelled (the cancel stores its result, so its webhook is sent from here, as DELETE does).
       const cancel = queue
-        .cancel(runId, (job, cancelled) => notifyCallback(job.request.callbackUrl, cancelled, logger, deps.callback))
+        .cancel(runId, (job, cancelled) => notifyCallback(callbackUrlOf(job), cancelled, logger, deps.callback))
         .then((result) => logger.info({ runId, status: result?.status }, "session closed by its client"))
         .catch((error: unknown) => logger.warn({ runId, err: error }, "a closed session's run could not be cancelled"))
         .finally(() => cancelling.delete(cancel));
@@ -273,6 +365,8 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
     ws.once("close", () => {
       closed = true;
       clearTimeout(requestTimer);
+      clearTimeout(secondTimer);
+      clearInterval(heartbeat);
       wake?.();
       cleanUp();
       if (id !== undefined && !finished) cancelRun(id);
@@ -294,6 +388,17 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
       await Promise.all([...cancelling]);
     },
   };
+}
+
+/** Whether a text message is a signal message (`"type":"signal"`), told without its schema: a bad one fails in handle(). */
+function isSignalMessage(bytes: Buffer): boolean {
+  if (bytes.length > 1024) return false;
+  try {
+    const message = JSON.parse(bytes.toString("utf8")) as unknown;
+    return typeof message === "object" && message !== null && (message as { type?: unknown }).type === "signal";
+  } catch {
+    return false;
+  }
 }
 
 /** A log event as a session message: its type and number beside its data (`{"type":"output","seq":5,"stage":"run",…}`). */

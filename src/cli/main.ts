@@ -1,6 +1,7 @@
 import type { Environment } from "../config/settings.js";
 import { WarrenError } from "../errors.js";
 import { doctorCommand } from "./doctor.js";
+import { fnCommand } from "./fn.js";
 import { EXIT_USAGE, EXIT_WARREN_FAILED } from "./exit-code.js";
 import { imageCommand } from "./image.js";
 import { languagesCommand } from "./languages.js";
@@ -17,6 +18,7 @@ Commands:
   worker                 a queue worker for distributed mode (needs REDIS_URL)
   languages              list the languages and their versions, of every installed image
   image import|build|ls|inspect|rm   manage images (warren image --help)
+  fn deploy|invoke|ls|rm deployed functions on a server (warren fn --help)
   doctor                 check that this host can run sandboxes rootless
   setup-cgroups --user U delegate a cgroup subtree to user U (as root, once)
 
@@ -35,6 +37,7 @@ const commands: Record<string, (argv: string[], env: Environment) => Promise<num
   serve: serveCommand,
   worker: workerCommand,
   "setup-cgroups": setupCgroupsCommand,
+  fn: fnCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

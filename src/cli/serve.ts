@@ -20,6 +20,7 @@ import { imageInfo } from "../sandbox/images/image-info.js";
 import { callbackPolicy } from "../callback/callback-policy.js";
 import { sandboxProbe } from "../sandbox/sandbox-probe.js";
 import { startWorker } from "../worker/start-worker.js";
+import { createFunctionRuntime } from "../worker/functions/runtime.js";
 import { parseCommand, positiveInteger } from "./args.js";
 import { serveNotice } from "./listen-notice.js";
 import { exitSoon, onShutdown, within } from "./shutdown.js";
@@ -87,7 +88,8 @@ export async function serveCommand(argv: string[], env: Environment): Promise<nu
   const images = () => catalog.images().map((image) => imageInfo(image, catalog.store));
   const queue = await openQueue(config);
   const metrics = new Metrics(() => queue.depth());
-  const worker = sandbox === undefined ? undefined : startWorker(queue, sandbox, config, metrics, logger, callback);
+  const functions = sandbox === undefined ? undefined : createFunctionRuntime(sandbox);
+  const worker = sandbox === undefined ? undefined : startWorker(queue, sandbox, config, metrics, logger, callback, functions);
   const probe = sandbox === undefined ? undefined : sandboxProbe(sandbox, (result) => metrics.sandboxStarted(result.seconds));
   const ready = async (): Promise<QueueHealth> => {
     const health = await queue.health();
@@ -115,6 +117,7 @@ export async function serveCommand(argv: string[], env: Environment): Promise<nu
     // Every session's run is cancelled (its client told, 1001) before the worker and the queue close.
     await sessions.close();
     if (worker !== undefined) await within(SHUTDOWN_MS, worker.close(), () => worker.close(true));
+    await functions?.close();
     await queue.close();
     await sandbox?.pool?.close();
     server.closeAllConnections();

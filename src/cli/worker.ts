@@ -9,6 +9,7 @@ import { openSandboxHost } from "../sandbox/sandbox-host.js";
 import { callbackPolicy } from "../callback/callback-policy.js";
 import { startMetricsServer } from "../worker/metrics-server.js";
 import { startWorker } from "../worker/start-worker.js";
+import { createFunctionRuntime } from "../worker/functions/runtime.js";
 import { parseCommand } from "./args.js";
 import { metricsNotice } from "./listen-notice.js";
 import { exitSoon, onShutdown, within } from "./shutdown.js";
@@ -36,7 +37,8 @@ export async function workerCommand(argv: string[], env: Environment): Promise<n
   const sandbox = await openSandboxHost(settings.sandbox, { pool: true });
   const queue = await BullMqQueue.open(config);
   const metrics = new Metrics();
-  const worker = startWorker(queue, sandbox, config, metrics, logger, callback);
+  const functions = createFunctionRuntime(sandbox);
+  const worker = startWorker(queue, sandbox, config, metrics, logger, callback, functions);
   const metricsServer = await maybeMetricsServer(settings.worker, metrics);
   if (metricsServer !== undefined) {
     logger.info({ port: metricsServer.address.port, host: metricsServer.address.address }, "metrics on /metrics");
@@ -44,6 +46,7 @@ export async function workerCommand(argv: string[], env: Environment): Promise<n
   }
   await onShutdown(logger, async () => {
     await within(settings.worker.shutdownMs, worker.close(), () => worker.close(true));
+    await functions.close();
     await queue.close();
     await sandbox.pool?.close();
     await metricsServer?.close();

@@ -16,6 +16,7 @@ export function loadSettings(env: Environment, command?: Command): Settings {
   const setupUser = e.SUDO_USER ?? e.USER ?? "$USER";
   return deepFreeze({
     serve: { port: e.PORT, host: e.WARREN_HOST },
+    client: { url: e.WARREN_URL, apiKey: e.WARREN_API_KEY },
     api: { apiKeys: e.WARREN_API_KEYS, rateLimitPerMinute: e.WARREN_RATE_LIMIT, bodyLimitBytes: e.WARREN_MAX_BODY_BYTES, waitMs: e.WARREN_WAIT_MS },
     queue: {
       redisUrl: e.REDIS_URL,
@@ -26,6 +27,8 @@ export function loadSettings(env: Environment, command?: Command): Settings {
       resultMaxBytes: e.WARREN_RESULT_MAX_BYTES,
       pendingMaxBytes: e.WARREN_PENDING_MAX_BYTES,
       resultStoreBytes: e.WARREN_RESULT_STORE_BYTES,
+      functionMaxBytes: e.WARREN_FUNCTION_MAX_BYTES,
+      functionStoreBytes: e.WARREN_FUNCTION_STORE_BYTES,
       attempts: e.WARREN_JOB_ATTEMPTS,
       backoffMs: e.WARREN_RETRY_BACKOFF_MS,
       lockDurationMs: e.WARREN_LOCK_DURATION_MS,

@@ -41,6 +41,10 @@ export interface QueueSettings {
   readonly pendingMaxBytes: number;
   /** WARREN_RESULT_STORE_BYTES: the JSON bytes of the finished results kept. @defaultValue 256 MiB */
   readonly resultStoreBytes: number;
+  /** WARREN_FUNCTION_MAX_BYTES: one function's versions. @defaultValue 64 MiB */
+  readonly functionMaxBytes?: number;
+  /** WARREN_FUNCTION_STORE_BYTES: every function's. @defaultValue 256 MiB */
+  readonly functionStoreBytes?: number;
   /** WARREN_JOB_ATTEMPTS. @defaultValue 3 */
   readonly attempts: number;
   /** WARREN_RETRY_BACKOFF_MS. @defaultValue 1000 */
@@ -110,8 +114,17 @@ export interface TelemetrySettings {
 }
 
 /** Every setting, typed and frozen: what a command hands down to the layers it opens. */
+/** `warren fn`: the server it talks to. */
+export interface ClientSettings {
+  /** WARREN_URL (`--url` wins). @defaultValue http://127.0.0.1:8080 */
+  readonly url: string;
+  /** WARREN_API_KEY: sent as `Authorization: Bearer`; undefined: none. */
+  readonly apiKey: string | undefined;
+}
+
 export interface Settings {
   readonly serve: ServeSettings;
+  readonly client: ClientSettings;
   readonly api: ApiSettings;
   readonly queue: QueueSettings;
   readonly callback: CallbackSettings;

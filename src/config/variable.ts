@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** The `warren` commands that read the environment (`image` is every `warren image …`). */
-export const COMMANDS = ["serve", "worker", "run", "languages", "image", "doctor", "setup-cgroups"] as const;
+export const COMMANDS = ["serve", "worker", "run", "languages", "image", "doctor", "setup-cgroups", "fn"] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /**

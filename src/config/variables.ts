@@ -145,6 +145,20 @@ export const VARIABLES = {
     default: "268435456 (256 MiB)",
     commands: SERVICE,
   },
+  WARREN_FUNCTION_MAX_BYTES: {
+    schema: integer("WARREN_FUNCTION_MAX_BYTES", 1024)
+      .default(64 * MIB)
+      .describe("bytes one deployed function keeps, all its versions (code, build, metadata) together; a deploy past it is a 413 (docs/api-extensions.md, *Functions*)"),
+    default: "67108864 (64 MiB)",
+    commands: SERVICE,
+  },
+  WARREN_FUNCTION_STORE_BYTES: {
+    schema: integer("WARREN_FUNCTION_STORE_BYTES", 1024)
+      .default(256 * MIB)
+      .describe("bytes of every deployed function together, in memory (embedded) or in Redis; a deploy past it is a 507"),
+    default: "268435456 (256 MiB)",
+    commands: SERVICE,
+  },
   WARREN_PENDING_MAX_BYTES: {
     schema: integer("WARREN_PENDING_MAX_BYTES", PENDING_MAX_BYTES.min)
       .default(PENDING_MAX_BYTES.default)
@@ -218,6 +232,17 @@ export const VARIABLES = {
     schema: text().describe("the Debian mirror of `warren image build` (`--mirror` wins)"),
     default: "the one this machine's apt uses for the suite, else `http://deb.debian.org/debian`",
     commands: ["image"],
+  },
+  WARREN_URL: {
+    schema: z.string().url({ message: "WARREN_URL must be a URL such as http://127.0.0.1:8080" }).default("http://127.0.0.1:8080").describe("the server `warren fn` talks to (`--url` wins); its key is `WARREN_API_KEY`"),
+    default: "http://127.0.0.1:8080",
+    commands: ["fn"],
+  },
+  WARREN_API_KEY: {
+    schema: text().describe("the API key `warren fn` sends (`Authorization: Bearer`)"),
+    default: "unset: none sent",
+    commands: ["fn"],
+    secret: true,
   },
 
   HOME: {

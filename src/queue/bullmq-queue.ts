@@ -10,6 +10,7 @@ import { RedisRateLimiter, type RateLimiter } from "./rate-limiter.js";
 import { RedisResultStore } from "./redis-store.js";
 import { eventsChannel, RedisEventLogs } from "./redis-events.js";
 import { redisSessionWriter } from "./redis-session-input.js";
+import { RedisFunctionStore } from "./redis-function-store.js";
 import type { SessionInputWriter } from "./session-input.js";
 import type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
 
@@ -33,12 +34,17 @@ export class BullMqQueue implements JobQueue {
   readonly #workers = new Set<BullMqWorker>();
   #subscriber: Promise<Redis> | undefined;
   readonly events: RedisEventLogs;
+  readonly functions: RedisFunctionStore;
 
   private constructor(config: QueueConfig & { redisUrl: string }, redis: Redis) {
     this.#config = config;
     this.#redis = redis;
     this.#store = new RedisResultStore(redis, config.name, { ttlSeconds: config.resultTtlSeconds, maxBytes: config.resultStoreBytes });
     this.events = new RedisEventLogs(redis, (id) => this.#store.eventsKey(id), eventsChannel(config.name), () => this.#subscribe());
+    this.functions = new RedisFunctionStore(redis, config.name, () => this.#subscribe(), {
+      ...(config.functionMaxBytes === undefined ? {} : { functionMaxBytes: config.functionMaxBytes }),
+      ...(config.functionStoreBytes === undefined ? {} : { storeMaxBytes: config.functionStoreBytes }),
+    });
     this.#queue = new Queue(config.name, {
       connection: redis,
       defaultJobOptions: {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { z } from "zod";
+import { functionJobSchema } from "../run/function-wire.js";
 import { serializeResult, type SerializedResult } from "../run/result-json.js";
 import { cancelledResult, failedResult, pendingResult, type RunResult } from "../run/result.js";
 import type { QueueConfig } from "./config.js";
@@ -19,13 +20,17 @@ export const finishedChannel = (name: string) => `${name}:finished`;
 /** Sorted set: worker id → time of its last heartbeat. */
 export const heartbeatKey = (name: string) => `${name}:workers`;
 const HEARTBEAT_MS = 5_000;
+/** The error of a session whose worker was lost mid-run (its job started a second time). */
+export const SESSION_LOST = "The worker running this session was lost; start a new session.";
 
 /** A job's data crossed Redis: check its shape (the worker re-validates the request itself). */
 const jobDataSchema = z.object({
   id: z.string().min(1),
   language: z.string(),
   version: z.string(),
-  request: z.record(z.string(), z.unknown()),
+  request: z.record(z.string(), z.unknown()).optional(),
+  fn: functionJobSchema.optional(),
+  function: z.looseObject({ kind: z.enum(["deploy", "invoke"]), name: z.string() }).optional(),
   owner: z.string().optional(),
   session: z.boolean().optional(),
 });
@@ -118,6 +123,19 @@ export class BullMqWorker implements QueueWorker {
     const abort = () => controller.abort();
     signal?.addEventListener("abort", abort, { once: true });
     this.#active += 1;
+    // A session taken over from a worker that was lost (stall recovery): its stdin was partly read there, and
+    // what the program did with it is gone. It is never run again: it fails at once, and its client is told.
+    if (data.session === true && job.attemptsStarted > 1) {
+      try {
+        const lost = failedResult(data, { code: "session_lost", message: SESSION_LOST });
+        const stored = await this.#finish(lost);
+        if (stored !== undefined) options.onStored?.(data, stored);
+        return lost.status;
+      } finally {
+        this.#active -= 1;
+        signal?.removeEventListener("abort", abort);
+      }
+    }
     const input =
       data.session === true
         ? redisSessionReader(this.#redisUrl, this.#redis, { name: this.#name, id: data.id, ttlSeconds: this.#ttlSeconds, channel: eventsChannel(this.#name) })

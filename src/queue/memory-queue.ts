@@ -14,6 +14,7 @@ import type { SessionInputReader, SessionInputWriter } from "./session-input.js"
 import { eventLogCaps, RunEventWriter } from "./run-events.js";
 import type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
 import { MemoryRateLimiter, type RateLimiter } from "./rate-limiter.js";
+import { MemoryFunctionStore } from "./function-store.js";
 
 /**
  * The embedded queue: one process, no Redis. Jobs and results live in memory
@@ -33,6 +34,7 @@ export class MemoryQueue implements JobQueue {
   readonly #workers = new Set<MemoryWorker>();
   readonly #limiter = new MemoryRateLimiter();
   readonly #inputs = new MemorySessionInputs();
+  readonly functions: MemoryFunctionStore;
   /** The request bytes of the jobs waiting in #pending, bounded by #pendingMaxBytes. */
   #pendingBytes = 0;
   readonly #pendingMaxBytes: number;
@@ -41,8 +43,12 @@ export class MemoryQueue implements JobQueue {
   readonly retry: { readonly attempts: number; readonly backoffMs: number };
 
   constructor(
-    config: Pick<QueueConfig, "resultTtlSeconds" | "resultMax"> & Partial<Pick<QueueConfig, "attempts" | "backoffMs" | "resultStoreBytes" | "pendingMaxBytes" | "resultMaxBytes">>,
+    config: Pick<QueueConfig, "resultTtlSeconds" | "resultMax"> & Partial<Pick<QueueConfig, "attempts" | "backoffMs" | "resultStoreBytes" | "pendingMaxBytes" | "resultMaxBytes" | "functionMaxBytes" | "functionStoreBytes">>,
   ) {
+    this.functions = new MemoryFunctionStore({
+      ...(config.functionMaxBytes === undefined ? {} : { functionMaxBytes: config.functionMaxBytes }),
+      ...(config.functionStoreBytes === undefined ? {} : { storeMaxBytes: config.functionStoreBytes }),
+    });
     this.#pendingMaxBytes = config.pendingMaxBytes ?? PENDING_MAX_BYTES.default;
     const limits = { ttlMs: config.resultTtlSeconds * 1000, max: config.resultMax, maxBytes: config.resultStoreBytes ?? RESULT_STORE_BYTES.default };
     this.#results = new ResultStore(limits);

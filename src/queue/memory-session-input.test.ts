@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MemorySessionInputs } from "./memory-session-input.js";
-import { STDIN_WINDOW_BYTES, stdinCharge } from "./session-input.js";
+import { InvalidRequestError } from "../errors.js";
+import { SIGNALS_WAITING_MAX, STDIN_WINDOW_BYTES, stdinCharge } from "./session-input.js";
 
 const settled = async (promise: Promise<unknown>) => {
   let done = false;
@@ -70,5 +71,28 @@ describe("MemorySessionInputs", () => {
     const inputs = new MemorySessionInputs();
     await inputs.writer("a").close();
     expect(await inputs.reader("a").next()).toBeNull();
+  });
+
+  it("passes signals on at once, ahead of the stdin that waits; holds those sent before the reader listens, up to a bound", async () => {
+    const inputs = new MemorySessionInputs();
+    const writer = inputs.writer("a");
+    const reader = inputs.reader("a");
+    await writer.write(Buffer.alloc(STDIN_WINDOW_BYTES / 2));
+    const full = writer.write(Buffer.alloc(STDIN_WINDOW_BYTES / 2)); // the window is full: this write waits
+    await writer.signal("SIGINT");
+    await writer.signal("SIGTERM");
+    for (let i = 2; i < SIGNALS_WAITING_MAX; i++) await writer.signal("SIGUSR1");
+    await expect(writer.signal("SIGUSR2")).rejects.toThrow(InvalidRequestError);
+    const seen: string[] = [];
+    reader.onSignal((name) => seen.push(name));
+    expect(seen.slice(0, 2)).toEqual(["SIGINT", "SIGTERM"]);
+    expect(seen).toHaveLength(SIGNALS_WAITING_MAX);
+    await writer.signal("SIGQUIT"); // listened for now: at once, though the window is still full
+    expect(seen.at(-1)).toBe("SIGQUIT");
+    expect(await settled(full)).toBe(false);
+    await reader.close();
+    await writer.signal("SIGKILL"); // the program ended: dropped
+    expect(seen.at(-1)).toBe("SIGQUIT");
+    await writer.close();
   });
 });

@@ -1,4 +1,6 @@
-import { STDIN_WINDOW_BYTES, stdinCharge, type SessionInputReader, type SessionInputWriter } from "./session-input.js";
+import { InvalidRequestError } from "../errors.js";
+import type { SessionSignal } from "../run/signals.js";
+import { SIGNALS_WAITING_MAX, STDIN_WINDOW_BYTES, stdinCharge, tooManySignals, type SessionInputReader, type SessionInputWriter } from "./session-input.js";
 
 /** One session's stdin in this process: the chunks that wait, and who waits for what. */
 class Channel {
@@ -12,6 +14,9 @@ class Channel {
   drained = false;
   readerWake: (() => void) | undefined;
   readonly writerWakes = new Set<() => void>();
+  /** Signals sent before the reader listens for them. */
+  readonly signals: SessionSignal[] = [];
+  onSignal: ((name: SessionSignal) => void) | undefined;
 
   wakeReader(): void {
     const wake = this.readerWake;
@@ -69,6 +74,12 @@ export class MemorySessionInputs {
         channel.ended = true;
         channel.wakeReader();
       },
+      signal: async (name) => {
+        if (channel.closed || channel.drained) return;
+        if (channel.onSignal !== undefined) return channel.onSignal(name);
+        if (channel.signals.length >= SIGNALS_WAITING_MAX) throw new InvalidRequestError(tooManySignals());
+        channel.signals.push(name);
+      },
       close,
     };
   }
@@ -76,7 +87,7 @@ export class MemorySessionInputs {
   /** The reader of session `id`'s stdin (the worker that runs it). */
   reader(id: string): SessionInputReader {
     const channel = this.#channels.get(id);
-    if (channel === undefined) return { next: async () => null, taken: () => {}, close: async () => {} };
+    if (channel === undefined) return { next: async () => null, taken: () => {}, onSignal: () => {}, close: async () => {} };
     let stopped = false;
     return {
       next: async () => {
@@ -92,9 +103,16 @@ export class MemorySessionInputs {
         channel.outstanding -= stdinCharge(bytes);
         if (channel.outstanding < STDIN_WINDOW_BYTES) channel.wakeWriters();
       },
+      onSignal: (listener) => {
+        if (stopped) return;
+        channel.onSignal = listener;
+        for (const name of channel.signals.splice(0)) listener(name);
+      },
       close: async () => {
         stopped = true;
         channel.drained = true;
+        channel.onSignal = undefined;
+        channel.signals.length = 0;
         // What waits is no one's now: later writes are dropped until the session closes.
         channel.chunks.length = 0;
         channel.outstanding = 0;

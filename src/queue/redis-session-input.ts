@@ -2,12 +2,17 @@ import type { Redis } from "ioredis";
 import { orUnavailable } from "./errors.js";
 import type { RunEventLogs } from "./run-events.js";
 import { workerConnection } from "./redis-connection.js";
-import { STDIN_WINDOW_BYTES, stdinCharge, type SessionInputReader, type SessionInputWriter } from "./session-input.js";
+import { InvalidRequestError } from "../errors.js";
+import { isSessionSignal, type SessionSignal } from "../run/signals.js";
+import { SIGNALS_WAITING_MAX, STDIN_WINDOW_BYTES, stdinCharge, tooManySignals, type SessionInputReader, type SessionInputWriter } from "./session-input.js";
 
 /**
  * A session's stdin: a Redis stream `<name>:stdin:<id>`, apart from the runs'
- * hashes (as the event logs are: no run id can name it); entries `d` (bytes)
- * or `e` (end of input).
+ * hashes (as the event logs are: no run id can name it); entries `d` (bytes),
+ * `e` (end of input) or `s` (a signal's name). Signals travel in the stream,
+ * in order with the bytes, but are not held back by them: the worker reads
+ * the stream ahead of its program (at most a window of bytes is there to
+ * read: the API waits beyond it) and passes each signal on as it reads it.
  */
 export const stdinKey = (name: string, id: string) => `${name}:stdin:${id}`;
 /** How many of its bytes the program has taken (INCRBY by the worker, each chunk at its stdinCharge()), or `drained` once it ended. */
@@ -31,6 +36,19 @@ else
 end
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1`;
+
+/**
+ * A signal's XADD, unless the stream holds a full window's entries (each
+ * chunk counts at least 512 bytes: stdinCharge) and SIGNALS_WAITING_MAX
+ * more: 1 when added, 0 when refused. KEYS[1] the stream; ARGV: the signal,
+ * the most entries, TTL seconds.
+ */
+const ADD_SIGNAL = `
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('XADD', KEYS[1], '*', 's', ARGV[1])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1`;
+const STREAM_ENTRIES_MAX = Math.ceil(STDIN_WINDOW_BYTES / stdinCharge(0)) + 1 + SIGNALS_WAITING_MAX;
 
 /** Entries one XREAD takes. */
 const READ_COUNT = 64;
@@ -94,6 +112,11 @@ export function redisSessionWriter(redis: Redis, events: RunEventLogs, options: 
       if (closed || drained) return;
       await add("e", "1");
     },
+    signal: async (name) => {
+      if (closed || drained) return;
+      const added = await orUnavailable("send a session's signal", () => redis.eval(ADD_SIGNAL, 1, key, name, STREAM_ENTRIES_MAX, options.ttlSeconds));
+      if (added !== 1) throw new InvalidRequestError(tooManySignals());
+    },
     close: async () => {
       if (closed) return;
       closed = true;
@@ -108,47 +131,84 @@ export function redisSessionWriter(redis: Redis, events: RunEventLogs, options: 
  * The worker's side: XREAD BLOCK on a connection of its own (a blocking read
  * holds its connection), one per running session, so a worker holds at most
  * WARREN_CONCURRENCY of them; read entries are deleted from the stream at
- * once. `redis` (the worker's connection) counts the taken bytes.
+ * once. The stream is read ahead of next() (what waits there is bounded by
+ * the writer's window), so a signal is passed on as soon as it is there,
+ * whatever the program has not read. `redis` (the worker's connection)
+ * counts the taken bytes.
  */
 export function redisSessionReader(redisUrl: string, redis: Redis, options: RedisSessionInputOptions): SessionInputReader {
   const key = stdinKey(options.name, options.id);
   const takenKey = stdinTakenKey(options.name, options.id);
   const blocking = workerConnection(redisUrl);
   blocking.on("error", () => {});
+  /** Chunks read and not yet given to next(); null: end of input. */
   const waiting: (Buffer | null)[] = [];
+  /** Signals read before there was a listener. */
+  const signals: SessionSignal[] = [];
+  let listener: ((name: SessionSignal) => void) | undefined;
+  let wakeNext: (() => void) | undefined;
   let last = "0-0";
   let stopped = false;
+  let pumping: Promise<void> | undefined;
+  const pump = async () => {
+    while (!stopped) {
+      let answer: [Buffer, [Buffer, Buffer[]][]][] | null;
+      try {
+        answer = (await blocking.xreadBuffer("COUNT", READ_COUNT, "BLOCK", BLOCK_MS, "STREAMS", key, last)) as [Buffer, [Buffer, Buffer[]][]][] | null;
+      } catch {
+        // closed (the program ended); or an error Redis answered: tried again, not in a tight loop
+        if (!stopped) await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      if (stopped) return;
+      const entries = answer?.[0]?.[1] ?? [];
+      for (const [entryId, fields] of entries) {
+        last = entryId.toString("latin1");
+        const field = fields[0]?.toString("latin1");
+        const value = fields[1];
+        if (field === "e") waiting.push(null);
+        else if (field === "d" && value !== undefined && value.length > 0) waiting.push(value);
+        else if (field === "s" && value !== undefined) {
+          const name = value.toString("latin1");
+          if (!isSessionSignal(name)) continue;
+          if (listener === undefined) signals.push(name);
+          else listener(name);
+        }
+      }
+      // Taken from the stream: Redis holds only what the worker has not read.
+      if (entries.length > 0) void redis.xdel(key, ...entries.map(([entryId]) => entryId)).catch(() => {});
+      if (waiting.length > 0) wakeNext?.();
+    }
+  };
+  const start = () => {
+    pumping ??= pump();
+  };
   return {
     next: async () => {
+      start();
       while (!stopped) {
         if (waiting.length > 0) return waiting.shift() as Buffer | null;
-        let answer: [Buffer, [Buffer, Buffer[]][]][] | null;
-        try {
-          answer = (await blocking.xreadBuffer("COUNT", READ_COUNT, "BLOCK", BLOCK_MS, "STREAMS", key, last)) as [Buffer, [Buffer, Buffer[]][]][] | null;
-        } catch {
-          // closed (the program ended); or an error Redis answered: tried again, not in a tight loop
-          if (!stopped) await new Promise((resolve) => setTimeout(resolve, 100));
-          continue;
-        }
-        const entries = answer?.[0]?.[1] ?? [];
-        for (const [entryId, fields] of entries) {
-          last = entryId.toString("latin1");
-          const field = fields[0]?.toString("latin1");
-          if (field === "e") waiting.push(null);
-          else if (field === "d" && fields[1] !== undefined && fields[1].length > 0) waiting.push(fields[1]);
-        }
-        // Taken from the stream: Redis holds only what the worker has not read.
-        if (entries.length > 0) void redis.xdel(key, ...entries.map(([entryId]) => entryId)).catch(() => {});
+        await new Promise<void>((resolve) => (wakeNext = resolve));
+        wakeNext = undefined;
       }
       return null;
     },
     taken: (bytes) => {
       void redis.eval(COUNT_TAKEN, 2, key, takenKey, stdinCharge(bytes), options.ttlSeconds, options.channel, options.id).catch(() => {});
     },
+    onSignal: (next) => {
+      if (stopped) return;
+      listener = next;
+      for (const name of signals.splice(0)) next(name);
+      start();
+    },
     close: async () => {
       if (stopped) return;
       stopped = true;
       waiting.length = 0;
+      signals.length = 0;
+      listener = undefined;
+      wakeNext?.();
       blocking.disconnect();
       // The writer stops waiting, and drops what its client still sends.
       await redis.eval(COUNT_TAKEN, 2, key, takenKey, DRAINED, options.ttlSeconds, options.channel, options.id).catch(() => {});

@@ -1,5 +1,7 @@
 import type { RateLimiter } from "./rate-limiter.js";
 import type { RunRequest } from "../run/request.js";
+import type { FunctionJob, FunctionJobHeader } from "../run/function-wire.js";
+import type { FunctionStore } from "./function-store.js";
 import type { SerializedResult } from "../run/result-json.js";
 import type { RunResult } from "../run/result.js";
 import type { JobEventSink } from "../run/events.js";
@@ -11,8 +13,12 @@ export interface QueuedJob {
   readonly id: string;
   readonly language: string;
   readonly version: string;
-  /** The request as the API validated it; the worker validates it again (it crossed a process boundary). */
-  readonly request: RunRequest;
+  /** The request as the API validated it; the worker validates it again (it crossed a process boundary). Absent for a function job (`fn`). */
+  readonly request?: RunRequest;
+  /** A function job (docs/api-extensions.md, *Functions*): a deploy's trial, or an invocation. */
+  readonly fn?: FunctionJob;
+  /** A function job's header, kept in each of its results (RunResult.function). */
+  readonly function?: FunctionJobHeader;
   /** The size of the request's body: what holding the job costs until a worker takes it (WARREN_PENDING_MAX_BYTES). */
   readonly requestBytes?: number;
   /** Who may read the run's events when the API has keys: a digest of the submitting key (never the key). */
@@ -22,6 +28,11 @@ export interface QueuedJob {
    * API's client (session-input.ts). Never retried: its stdin was read.
    */
   readonly session?: boolean;
+}
+
+/** Where a job's result is POSTed when it is final, if anywhere: a run's callbackUrl, or an invocation's. */
+export function callbackUrlOf(job: QueuedJob): string | undefined {
+  return job.request?.callbackUrl ?? (job.fn?.kind === "invoke" ? job.fn.callbackUrl : undefined);
 }
 
 /**
@@ -71,6 +82,8 @@ export interface JobQueue {
   readonly kind: "memory" | "bullmq";
   /** The runs' event logs (GET /v1/runs/:id/events): status changes, and what workers report as jobs go. */
   readonly events: RunEventLogs;
+  /** Deployed functions' versions and code (in memory, or in Redis where every worker reads them). */
+  readonly functions: FunctionStore;
   /**
    * The stdin of session `id` (a job queued with `session`), for the API to
    * write what its client sends: open it before the job is queued (a worker

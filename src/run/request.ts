@@ -133,7 +133,7 @@ export const testCaseSchema = z.strictObject({
 });
 
 /** The files of a program (the run's own, a judge program's): 1 to REQUEST_BOUNDS.files, no path repeated or below another. */
-const programFilesSchema = z
+export const programFilesSchema = z
   .array(fileSchema)
   .min(1)
   .max(REQUEST_BOUNDS.files)

@@ -95,5 +95,9 @@ export const runResultSchema = z
     score: z.number().optional().describe("Extension, scored runs (tests with points or groups): the total"),
     maxScore: z.number().optional(),
     groups: z.array(groupResultSchema).optional().describe("Extension, scored runs with groups"),
+    function: z
+      .looseObject({ kind: z.enum(["deploy", "invoke"]), name: z.string(), version: z.string().optional(), number: z.number().optional() })
+      .optional()
+      .describe("Extension, a function's deploy or invocation (docs/api-extensions.md, Functions): which function, and once final `invocation` (its outcome, the body base64), `deployed` or `refused`"),
   })
   .describe("A run's state and results");

@@ -1,3 +1,5 @@
+import type { FunctionJobHeader, FunctionJobReport } from "./function-wire.js";
+
 /**
  * How a stage ended (API.md StageResult.status). The sandbox reports an
  * execution in the same words (sandbox/container/exec-types.ts ExecStatus);
@@ -149,6 +151,8 @@ export interface RunResult {
   readonly score?: number;
   readonly maxScore?: number;
   readonly groups?: readonly GroupResult[];
+  /** Extension: a function job's (docs/api-extensions.md, *Functions*): which function, and once final what it did. */
+  readonly function?: FunctionJobHeader | FunctionJobReport;
 }
 
 /** What every RunResult starts with: the run's id, and the language and version it runs. */
@@ -156,7 +160,11 @@ export interface RunHeader {
   readonly id: string;
   readonly language: string;
   readonly version: string;
+  /** A function job's header (QueuedJob.function), kept in each of its results. */
+  readonly function?: FunctionJobHeader;
 }
+
+const functionOf = (header: RunHeader) => (header.function === undefined ? {} : { function: header.function });
 
 /*
  * The one constructor of each RunResult shape. Fields are picked from the
@@ -165,12 +173,12 @@ export interface RunHeader {
 
 /** A run not finished yet: queued, or running (no stage, no verdict). */
 export function pendingResult(header: RunHeader, status: "queued" | "running"): RunResult {
-  return { id: header.id, status, language: header.language, version: header.version, verdict: null, compile: null, run: null, tests: null };
+  return { id: header.id, status, language: header.language, version: header.version, verdict: null, compile: null, run: null, tests: null, ...functionOf(header) };
 }
 
 /** A cancelled run: whatever it ran is dropped, no verdict. */
 export function cancelledResult(header: RunHeader): RunResult {
-  return { id: header.id, status: "cancelled", language: header.language, version: header.version, verdict: null, compile: null, run: null, tests: null };
+  return { id: header.id, status: "cancelled", language: header.language, version: header.version, verdict: null, compile: null, run: null, tests: null, ...functionOf(header) };
 }
 
 /** A run Warren itself failed before any stage had a result: status failed, verdict internal_error, and why. */
@@ -185,6 +193,7 @@ export function failedResult(header: RunHeader, error: { readonly code: string; 
     run: null,
     tests: null,
     error: { code: error.code, message: error.message },
+    ...functionOf(header),
   };
 }
 

@@ -176,5 +176,6 @@ const NO_STREAM: ExecStream = {
   end: () => Promise.resolve(),
   pauseOutput: () => {},
   resumeOutput: () => {},
+  signal: () => {},
   result: new Promise<ExecResult>(() => {}),
 };

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Metrics } from "../telemetry/metrics.js";
 import { WarrenError } from "../errors.js";
-import type { QueuedJob, RunHandler } from "../queue/types.js";
+import { callbackUrlOf, type QueuedJob, type RunHandler } from "../queue/types.js";
 import { sandboxLanguages } from "../sandbox/images/catalog.js";
 import type { SandboxHost } from "../sandbox/sandbox-host.js";
 import { notifyCallback, type CallbackOptions } from "../callback/callback-delivery.js";
@@ -11,6 +11,9 @@ import type { SerializedResult } from "../run/result-json.js";
 import { failedResult, type RunResult } from "../run/result.js";
 import { flushPhases, markPhase } from "../telemetry/phase-timings.js";
 import { runJob } from "./run-job.js";
+import type { FunctionStore } from "../queue/function-store.js";
+import type { FunctionRuntime } from "../run/functions.js";
+import { functionJobs } from "./function-job.js";
 
 export interface ProcessorDeps {
   readonly host: SandboxHost;
@@ -20,14 +23,25 @@ export interface ProcessorDeps {
   readonly callback?: CallbackOptions;
   /** WARREN_RESULT_MAX_BYTES: the output one result keeps; default RESULT_MAX_BYTES.default. */
   readonly resultMaxBytes?: number;
+  /** Functions (docs/api-extensions.md, *Functions*): the versions' store, and the runtime that builds and invokes them (none: function jobs fail). */
+  readonly functions?: { readonly store: FunctionStore; readonly runtime: FunctionRuntime | undefined };
 }
 
 /** The one worker implementation, for both queue backends: a queued job → runJob → RunResult. */
 export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stored: (job: QueuedJob, result: SerializedResult) => void } {
   const { host, logger } = deps;
+  const functions = deps.functions === undefined ? undefined : functionJobs({ ...deps.functions, logger });
   const handle: RunHandler = async (job, signal, settle, events, input) => {
     markPhase("worker", job.id, "started");
     const log = logger.child({ runId: job.id });
+    if (job.fn !== undefined) {
+      if (functions === undefined) return failedResult(job, { code: "functions_unavailable", message: "This worker does not run functions." });
+      const done = deps.metrics.started(job.language);
+      const result = await functions(job, job.fn, signal);
+      done(result);
+      flushPhases("worker", job.id);
+      return result;
+    }
     let spec;
     try {
       // The request crossed the queue: validate it again, against this worker's images and maxima.
@@ -61,6 +75,6 @@ export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stor
     flushPhases("worker", job.id);
     return result;
   };
-  const stored = (job: QueuedJob, result: SerializedResult) => notifyCallback(job.request.callbackUrl, result, logger, deps.callback);
+  const stored = (job: QueuedJob, result: SerializedResult) => notifyCallback(callbackUrlOf(job), result, logger, deps.callback);
   return { handle, stored };
 }

@@ -12,6 +12,7 @@ import { callbackPolicy } from "../../src/callback/callback-policy.js";
 import { loadSettings } from "../../src/config/load-settings.js";
 import { startWorker } from "../../src/worker/start-worker.js";
 import { sandbox } from "../helpers/sandbox.js";
+import type { FunctionRuntime } from "../../src/run/functions.js";
 
 export const silent = pino({ level: "silent" });
 
@@ -31,12 +32,12 @@ export const LOOPBACK_CALLBACKS: CallbackOptions = { policy: callbackPolicy(load
  * The real app on the embedded queue with a real worker in the real sandbox (unless `worker: false`);
  * `callback` is how both send webhooks (default: the default policy, public addresses only).
  */
-export async function testApp(options: Partial<ApiOptions> = {}, extra: { worker?: boolean; ready?: () => Promise<QueueHealth>; queue?: JobQueue; callback?: CallbackOptions } = {}): Promise<TestApp> {
+export async function testApp(options: Partial<ApiOptions> = {}, extra: { worker?: boolean; ready?: () => Promise<QueueHealth>; queue?: JobQueue; callback?: CallbackOptions; functions?: FunctionRuntime } = {}): Promise<TestApp> {
   const env = await sandbox();
   const config = queueConfig({ WARREN_CONCURRENCY: "2" });
   const queue = extra.queue ?? new MemoryQueue(config);
   const metrics = new Metrics(() => queue.depth());
-  const worker: QueueWorker | undefined = extra.worker === false ? undefined : startWorker(queue, env, config, metrics, silent, extra.callback);
+  const worker: QueueWorker | undefined = extra.worker === false ? undefined : startWorker(queue, env, config, metrics, silent, extra.callback, extra.functions);
   const deps: ApiDeps = {
     queue,
     languages: () => env.catalog.languages(),

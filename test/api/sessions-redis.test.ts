@@ -39,6 +39,7 @@ sessionsContract("BullMQ on Redis, API and worker apart", {
       },
       inputsLeft: async () => (await client.keys(`${config.name}:stdin*`)).length,
       connections: async () => ((await client.client("LIST")) as string).trim().split("\n").length,
+      stdinEntries: async (id: string) => ((await client.exists(`${config.name}:stdin:${id}`)) === 1 ? client.xlen(`${config.name}:stdin:${id}`) : -1),
     };
   },
 });

@@ -25,16 +25,24 @@ export interface SessionServer {
   inputsLeft(): Promise<number>;
   /** Distributed: the Redis connections open now (a running session's worker holds one for its stdin). */
   readonly connections?: () => Promise<number>;
+  /** Distributed: entries of session ID's stdin stream the worker has not read yet; -1 before the stream is made (by the first entry). */
+  readonly stdinEntries?: (id: string) => Promise<number>;
   close(): Promise<void>;
 }
 
 /** `api`: the API's queue; `worker`: starts the worker that runs its jobs (the same queue embedded, another on the same Redis distributed). */
 export interface SessionMode {
-  open(): Promise<{ api: JobQueue; startWorker: () => Promise<() => Promise<void>>; inputsLeft: () => Promise<number>; connections?: () => Promise<number> }>;
+  open(): Promise<{
+    api: JobQueue;
+    startWorker: () => Promise<() => Promise<void>>;
+    inputsLeft: () => Promise<number>;
+    connections?: () => Promise<number>;
+    stdinEntries?: (id: string) => Promise<number>;
+  }>;
 }
 
 export async function listenSessions(mode: SessionMode, options: Partial<ApiOptions>): Promise<SessionServer> {
-  const { api, startWorker, inputsLeft, connections } = await mode.open();
+  const { api, startWorker, inputsLeft, connections, stdinEntries } = await mode.open();
   const t = await testApp(options, { queue: api, worker: false });
   const stopWorker = await startWorker();
   const server = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
@@ -47,6 +55,7 @@ export async function listenSessions(mode: SessionMode, options: Partial<ApiOpti
     sessions,
     inputsLeft,
     ...(connections === undefined ? {} : { connections }),
+    ...(stdinEntries === undefined ? {} : { stdinEntries }),
     close: async () => {
       await sessions.close();
       server.closeAllConnections();
@@ -63,6 +72,11 @@ const KEYS = ["key-alice", "key-bob"];
 const DOUBLER = "import sys\nprint('ready', flush=True)\nwhile True:\n    line = sys.stdin.readline()\n    if not line: break\n    print(int(line) * 2, flush=True)\nprint('bye', flush=True)";
 /** Says it is ready, then waits for end of input. */
 const WAITER = "import sys\nprint('ready', flush=True)\nsys.stdin.read()";
+/** Says it is ready once its SIGINT handler is in place; the handler writes `INT` (os.write: a print could be one it interrupted), and the program goes on. */
+const TRAPS_INT = "import os, signal, time\nsignal.signal(signal.SIGINT, lambda *_: os.write(1, b'INT\\n'))\nprint('ready', flush=True)\nwhile True: time.sleep(1)";
+/** Never reads its stdin; SIGINT ends it with exit code 3. */
+const DEAF = "import os, signal, time\nsignal.signal(signal.SIGINT, lambda *_: os._exit(3))\nprint('ready', flush=True)\nwhile True: time.sleep(1)";
+const PAUSER_C = '#include <stdio.h>\n#include <unistd.h>\nint main(void) { puts("ready"); fflush(stdout); for (;;) pause(); }\n';
 const INCREMENTER_C = '#include <stdio.h>\nint main(void) { int x; while (scanf("%d", &x) == 1) { printf("%d\\n", x + 1); fflush(stdout); } puts("done"); return 0; }\n';
 
 const resultOf = (message: SessionMessage) => runResultSchema.parse(message.result);
@@ -253,6 +267,88 @@ export function sessionsContract(name: string, mode: SessionMode): void {
       expect((await client.closed).code).toBe(1001);
       expect((await closing.queue.get(id))?.status).toBe("cancelled");
       await closing.close();
+    }, 60_000);
+
+    it("sends the client's signals to its program: one it handles goes on, one that kills it ends it as runtime_error with that signal", async () => {
+      const client = await SessionClient.open(s.base);
+      client.request(python(TRAPS_INT, { limits: { wallTimeMs: 60_000 } }));
+      await client.until("ready", () => (client.stdout() === "ready\n" ? true : undefined));
+      client.signal("SIGINT");
+      await client.until("the handler's output", () => (client.stdout() === "ready\nINT\n" ? true : undefined));
+      client.signal("SIGINT");
+      await client.until("the handler's output again", () => (client.stdout() === "ready\nINT\nINT\n" ? true : undefined));
+      client.signal("SIGTERM");
+      const result = resultOf(await client.message("result"));
+      // a user's signal is neither a limit nor a cancel
+      expect(result).toMatchObject({ status: "completed", verdict: "runtime_error", run: { status: "runtime_error", exitCode: null, signal: "SIGTERM", stdout: "ready\nINT\nINT\n" } });
+      expect(await client.closed).toEqual({ code: 1000, reason: "completed" });
+    }, 60_000);
+
+    it("ends a C program that Ctrl-C kills as runtime_error with signal SIGINT (its compile stage untouched)", async () => {
+      const client = await SessionClient.open(s.base);
+      client.request({ language: "c", files: [{ path: "main.c", content: PAUSER_C }], limits: { wallTimeMs: 60_000 } });
+      await client.until("ready", () => (client.stdout() === "ready\n" ? true : undefined));
+      client.signal("SIGINT");
+      const result = resultOf(await client.message("result"));
+      expect(result).toMatchObject({ status: "completed", verdict: "runtime_error", compile: { exitCode: 0 }, run: { status: "runtime_error", signal: "SIGINT" } });
+    }, 90_000);
+
+    it("sends a signal at once while stdin waits for a program that does not read (Ctrl-C is never behind the input)", async () => {
+      const client = await SessionClient.open(s.base);
+      client.request(python(DEAF, { limits: { wallTimeMs: 60_000 } }));
+      const id = (await client.message("run")).id as string;
+      await client.until("ready", () => (client.stdout() === "ready\n" ? true : undefined));
+      // 1 MiB in one message: more than the window, the launcher's buffer and the pipes hold; its write waits for the program
+      client.stdin(Buffer.alloc(2 ** 20, 0x61));
+      // Distributed: once the worker has read it from the stream, the signal comes after it there
+      if (s.stdinEntries !== undefined) await eventually("the worker to read the stdin", async () => ((await s.stdinEntries?.(id)) === 0 ? true : undefined));
+      client.signal("SIGINT");
+      const result = resultOf(await client.message("result"));
+      expect(result).toMatchObject({ status: "completed", verdict: "runtime_error", run: { status: "runtime_error", exitCode: 3, signal: null } });
+    }, 60_000);
+
+    it("holds a signal sent before the program runs until it does", async () => {
+      const client = await SessionClient.open(s.base);
+      client.request(python("import time\ntime.sleep(60)", { limits: { wallTimeMs: 60_000 } }));
+      client.signal("SIGKILL");
+      const result = resultOf(await client.message("result"));
+      expect(result).toMatchObject({ status: "completed", verdict: "runtime_error", run: { status: "runtime_error", signal: "SIGKILL" } });
+    }, 60_000);
+
+    it("refuses a signal it does not send (an error message and a policy close), and cancels the run", async () => {
+      for (const message of [{ type: "signal", signal: "SIGSTOP" }, { type: "signal", signal: "INT" }, { type: "signal" }, { type: "signal", signal: 2 }]) {
+        const client = await SessionClient.open(s.base);
+        client.request(python(WAITER, { limits: { wallTimeMs: 60_000 } }));
+        const id = (await client.message("run")).id as string;
+        client.ws.send(JSON.stringify(message));
+        const error = await client.message("error");
+        expect(error, JSON.stringify(message)).toMatchObject({ error: { code: "invalid_request" } });
+        expect((error.error as { message: string }).message).toMatch(/SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2/);
+        expect((await client.closed).code).toBe(1008);
+        await eventually("the run to be cancelled", async () => ((await status(id)) === "cancelled" ? true : undefined));
+      }
+    }, 60_000);
+
+    it("cuts a client that answers no ping (gone without a close), cancels its run and leaves nothing; one that answers keeps its session", async () => {
+      const pinging = await listenSessions(mode, { sessionPingMs: 200 });
+      try {
+        const alive = await SessionClient.open(pinging.base);
+        alive.request(python(DOUBLER, { limits: { wallTimeMs: 60_000 } }));
+        await alive.until("ready", () => (alive.stdout() === "ready\n" ? true : undefined));
+        // silent: its ws answers no ping, as a peer whose network is gone
+        const silent = await SessionClient.open(pinging.base, { autoPong: false });
+        silent.request(python(WAITER, { limits: { wallTimeMs: 60_000 } }));
+        const id = (await silent.message("run")).id as string;
+        await eventually("the silent client's run to be cancelled", async () => ((await pinging.queue.get(id))?.status === "cancelled" ? true : undefined));
+        expect((await silent.closed).code).toBe(1006); // terminated, no close frame
+        // the other one, pinged all the while, answered: its session goes on
+        alive.stdin("21\n");
+        alive.end();
+        expect(resultOf(await alive.message("result"))).toMatchObject({ status: "completed", run: { stdout: "ready\n42\nbye\n" } });
+        await eventually("nothing left", async () => (pinging.sessions.open === 0 && pinging.queue.events.watchers === 0 && (await pinging.inputsLeft()) === 0 ? true : undefined));
+      } finally {
+        await pinging.close();
+      }
     }, 60_000);
 
     it("holds the output limit: a program that floods its stdout ends as output_limit_exceeded", async () => {

@@ -1,13 +1,15 @@
 /* Faults of the distributed mode with real processes: Redis stopped and
- * started again while a job runs, and the API killed and restarted with jobs
- * in flight. Every accepted job completes exactly once (one "run finished"
- * per id in the workers' logs) and its result stays readable. */
+ * started again while a job runs, the API killed and restarted with jobs
+ * in flight, and a worker killed mid-session. Every accepted job completes
+ * exactly once (one "run finished" per id in the workers' logs) and its
+ * result stays readable; a session is never run twice. */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { runResultSchema } from "../../src/run/result-schema.js";
 import { eventually } from "../helpers/eventually.js";
 import { freePort, startRedis, type TestRedis } from "../helpers/redis-server.js";
+import { SessionClient } from "../helpers/ws-session.js";
 import { postRun, stop, until200, warren } from "../e2e/processes.js";
 
 let redis: TestRedis;
@@ -81,5 +83,25 @@ describe("distributed faults", () => {
     }
     for (const id of ids) await eventually(`the log line of ${id}`, () => (finishedLines(id) >= 1 ? true : undefined), 10_000);
     expect(ids.map(finishedLines)).toEqual(ids.map(() => 1));
+  }, 150_000);
+
+  it("a worker SIGKILLed mid-session: the worker that takes the job over fails it at once with a clear error to the client, and never runs it again", async () => {
+    const client = await SessionClient.open(base);
+    client.request({ language: "python", files: [{ path: "main.py", content: "import sys\nprint('ready', flush=True)\nfor line in sys.stdin: print('got', line.strip(), flush=True)" }], limits: { wallTimeMs: 60_000 } });
+    const id = (await client.message("run")).id as string;
+    await client.until("ready", () => (client.stdout() === "ready\n" ? true : undefined));
+    client.stdin("one\n");
+    await client.until("its first line read", () => (client.stdout() === "ready\ngot one\n" ? true : undefined));
+    worker.child.kill("SIGKILL");
+    await new Promise((resolve) => worker.child.once("exit", resolve));
+    client.stdin("two\n"); // read by no one: the program that read "one" is gone with its worker
+    worker = warren(["worker"], env);
+    // its lock expires, the stalled job goes back to the queue, and the new worker takes it
+    const result = runResultSchema.parse((await client.message("result")).result);
+    expect(result).toMatchObject({ id, status: "failed", error: { code: "session_lost", message: "The worker running this session was lost; start a new session." } });
+    expect(await client.closed).toMatchObject({ code: 1000 });
+    expect(client.stdout()).toBe("ready\ngot one\n");
+    expect(worker.log().split("\n").filter((line) => line.includes(id) && line.includes("run started"))).toEqual([]);
+    expect((await finished(id)).status).toBe("failed");
   }, 150_000);
 });

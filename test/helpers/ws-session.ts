@@ -56,6 +56,11 @@ export class SessionClient {
     this.ws.send(JSON.stringify({ type: "end" }));
   }
 
+  /** Sends a signal message for the program (e.g. "SIGINT"). */
+  signal(name: string): void {
+    this.ws.send(JSON.stringify({ type: "signal", signal: name }));
+  }
+
   /** Everything the program wrote to stdout so far, decoded. */
   stdout(): string {
     return this.messages

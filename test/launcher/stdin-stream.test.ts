@@ -4,7 +4,8 @@
  * drives it through Container.start). */
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { encodeExecRequest, encodeStdinEnd, encodeStdinHeader } from "../../src/sandbox/container/served-frames.js";
+import type { Readable } from "node:stream";
+import { encodeExecRequest, encodeSignal, encodeStdinEnd, encodeStdinHeader, relaySignal } from "../../src/sandbox/container/served-frames.js";
 import { TIME_SCALE } from "../helpers/sandbox.js";
 import { cgroupsOf, containerArgs, envArgs, launch, served } from "./fixture.js";
 
@@ -13,6 +14,84 @@ const stdinFrame = (data: string | Buffer): Buffer => {
   const bytes = typeof data === "string" ? Buffer.from(data) : data;
   return Buffer.concat([encodeStdinHeader(bytes.length), bytes]);
 };
+
+/** Resolves once the raw answer frames on OUT contain TEXT (a program's stdout comes through them unchanged). */
+function seen(out: Readable, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    let all = "";
+    const onData = (chunk: Buffer) => {
+      all += chunk.toString("latin1");
+      if (!all.includes(text)) return;
+      out.off("data", onData);
+      resolve();
+    };
+    out.on("data", onData);
+  });
+}
+
+/** A Python program that says `ready` once its SIGINT handler is in place; the handler writes `INT` (os.write: a print could be one the handler interrupted). */
+const trapsInt = (rest: string) => `import os, signal, sys, time\nsignal.signal(signal.SIGINT, lambda *_: os.write(1, b'INT\\n'))\nprint('ready', flush=True)\n${rest}`;
+const SIGINT = 2;
+const SIGKILL = 9;
+const SIGTERM = 15;
+
+describe("signals for a streamed execution", () => {
+  it("sends a signal frame's signal to the program in order with its stdin: a program that handles it goes on", async () => {
+    const box = await served();
+    const answer = box.request(["--stdin-stream", ...limited, "--", "python3", "-c", trapsInt("for line in sys.stdin:\n    print('read', line.strip(), flush=True)\n")]);
+    await seen(box.child.stdout!, "ready");
+    const interrupted = seen(box.child.stdout!, "INT");
+    box.child.stdin!.write(Buffer.concat([stdinFrame("a\n"), encodeSignal(SIGINT)]));
+    await interrupted;
+    box.child.stdin!.write(Buffer.concat([stdinFrame("b\n"), encodeStdinEnd()]));
+    const { stdout, status } = await answer;
+    expect(stdout.split("\n").filter((line) => line !== "").sort()).toEqual(["INT", "read a", "read b", "ready"]);
+    expect(status).toMatchObject({ status: "ok", exitCode: 0 });
+  });
+
+  it("ends a program the signal kills as runtime_error with that signal (neither a limit nor a cancel)", async () => {
+    const box = await served();
+    const answer = box.request(["--stdin-stream", ...limited, "--", "sh", "-c", "echo ready; exec sleep 1000"]);
+    await seen(box.child.stdout!, "ready");
+    box.child.stdin!.write(encodeSignal(SIGINT));
+    expect((await answer).status).toMatchObject({ status: "runtime_error", exitCode: null, signal: "SIGINT" });
+    expect((await box.request([...limited, "--", "echo", "next"])).stdout).toBe("next\n");
+  });
+
+  it("signals every process of the execution's cgroup, not the first alone", async () => {
+    const box = await served();
+    // the shell waits for its child; both die of SIGTERM (a shell that waits reports its child's end as 128+15)
+    const answer = box.request(["--stdin-stream", ...limited, "--", "sh", "-c", "sleep 1000 & echo ready; wait; echo waited $?"]);
+    await seen(box.child.stdout!, "ready");
+    box.child.stdin!.write(encodeSignal(SIGTERM));
+    const { stdout, status } = await answer;
+    expect(stdout).toBe("ready\n");
+    expect(status).toMatchObject({ status: "runtime_error", signal: "SIGTERM" });
+  });
+
+  it("relays a real-time signal to the program at once while its stdin waits behind a program that does not read", async () => {
+    const box = await served();
+    const answer = box.request(["--stdin-stream", ...limited, "--", "python3", "-c", trapsInt("signal.signal(signal.SIGINT, lambda *_: sys.exit(3))\ntime.sleep(1000)\n")]);
+    await seen(box.child.stdout!, "ready");
+    // more than the pipes and the launcher's buffer hold: the launcher stops reading its stdin, and a signal frame would wait behind it
+    const chunk = stdinFrame(Buffer.alloc(64 * 1024));
+    for (let i = 0; i < 8; i += 1) box.child.stdin!.write(chunk);
+    box.child.stdin!.write(encodeSignal(SIGKILL)); // never reached: the program ends by the relayed SIGINT first
+    await sleep(100);
+    process.kill(box.child.pid!, relaySignal(0, SIGINT));
+    expect((await answer).status).toMatchObject({ status: "runtime_error", exitCode: 3, signal: null });
+  });
+
+  it("keeps a relayed signal sent before the launcher read its request, and drops one meant for the execution before", async () => {
+    const box = await served();
+    expect((await box.request([...limited, "--", "true"])).status).toMatchObject({ status: "ok" }); // request 0
+    // request 1: the signals are pending before the launcher reads its header (its SIGTERM waits until the program runs)
+    const answer = box.request(["--stdin-stream", ...limited, "--wall-ms", String(600_000), "--", "sleep", "1000"]);
+    process.kill(box.child.pid!, relaySignal(0, SIGKILL)); // request 0's parity: stale, dropped
+    process.kill(box.child.pid!, relaySignal(1, SIGTERM));
+    expect((await answer).status).toMatchObject({ status: "runtime_error", signal: "SIGTERM" });
+  });
+});
 
 describe("streamed stdin", () => {
   it("feeds the program's stdin from frames split at any byte, and closes it at the end frame", async () => {

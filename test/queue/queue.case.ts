@@ -56,7 +56,7 @@ export function queueContract(name: string, open: OpenQueue): void {
       const result = await waitForResult(queue, job.id, 20_000);
       expect(result).toMatchObject({ id: job.id, status: "completed", verdict: "accepted", run: { stdout: "hi\n" } });
       expect(seen.map((j) => j.id)).toEqual([job.id]);
-      expect(seen[0]?.request.files[0]?.content).toBe('print("hi")');
+      expect(seen[0]?.request?.files[0]?.content).toBe('print("hi")');
       await eventually("the finished event", () => (finished.includes(job.id) ? true : undefined));
     });
 

@@ -213,4 +213,42 @@ describe("Container.start: a streamed execution", () => {
     await stream.end();
     expect((await stream.result).stdout.toString()).toBe("in the first frame\n");
   });
+
+  it("signals its program (ExecStream.signal): a handler goes on, and a signal that kills it ends it as runtime_error with that signal", async () => {
+    const box = await container();
+    expect((await box.exec({ argv: ["true"], env, limits })).status).toBe("ok"); // the stream is the container's second request
+    let out = "";
+    const said = (text: string) => new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (!out.includes(text)) return;
+        clearInterval(check);
+        resolve();
+      }, 5);
+    });
+    const program = "import os, signal, time\nsignal.signal(signal.SIGINT, lambda *_: os.write(1, b'INT\\n'))\nprint('ready', flush=True)\nwhile True: time.sleep(1)";
+    const stream = box.start({ argv: ["python3", "-c", program], env, limits, onStdout: (chunk) => (out += chunk.toString()) });
+    await said("ready");
+    stream.signal("SIGINT");
+    await said("INT");
+    stream.signal("SIGTERM");
+    const result = await stream.result;
+    expect(result).toMatchObject({ status: "runtime_error", exitCode: null, signal: "SIGTERM", cancelled: false });
+    expect(result.stdout.toString()).toBe("ready\nINT\n");
+    expect(() => stream.signal("SIGSTOP")).toThrow(RangeError);
+    expect(() => stream.signal("toString")).toThrow(RangeError);
+    stream.signal("SIGKILL"); // after the end: ignored
+    expect((await box.exec({ argv: ["echo", "next"], env, limits })).stdout.toString()).toBe("next\n");
+  });
+
+  it("signals every process of the execution, also a program that does not read its waiting stdin, and one signalled before it started", async () => {
+    const box = await container();
+    const early = box.start({ argv: ["sh", "-c", "sleep 1000 & wait"], env, limits });
+    early.signal("SIGINT"); // before its request is even written: held until the program runs
+    expect(await early.result).toMatchObject({ status: "runtime_error", signal: "SIGINT" });
+    const deaf = box.start({ argv: ["sleep", "1000"], env, limits });
+    const writes = [deaf.write(Buffer.alloc(512 * 1024)), deaf.write(Buffer.alloc(256 * 1024))];
+    deaf.signal("SIGQUIT");
+    expect(await deaf.result).toMatchObject({ status: "runtime_error", signal: "SIGQUIT" });
+    await Promise.all(writes);
+  });
 });

@@ -10,7 +10,8 @@ import { parseStatusLine, readyLineSchema, signalName } from "./launch-status.js
 import { requireLauncher } from "./launcher-path.js";
 import { spawnLauncher, type LauncherProcess } from "./fast-spawn.js";
 import { ByteAllowance, OutputBuffer } from "./output-buffer.js";
-import { AnswerReader, encodeCancel, encodeExecRequest, encodeStdinEnd, encodeStdinHeader } from "./served-frames.js";
+import os from "node:os";
+import { AnswerReader, encodeCancel, encodeExecRequest, encodeStdinEnd, encodeStdinHeader, RELAY_SIGNALS, relaySignal } from "./served-frames.js";
 
 /** fd 3 of every launcher we spawn carries its status lines. */
 const STATUS_FD = 3;
@@ -60,6 +61,17 @@ export interface ExecStream {
    */
   pauseOutput(): void;
   resumeOutput(): void;
+  /**
+   * Sends signal NAME (e.g. "SIGINT"; one of signals 1 to 15) to every
+   * process of the execution (its cgroup's), out of band: at once, even
+   * while stdin the program does not read waits (a relayed signal,
+   * docs/launcher.md *Signals*), and held by the launcher until the program
+   * has started. A program killed by it ends as any killed program does
+   * (`runtime_error` with its signal): it is neither a limit nor a cancel.
+   * Ignored once the execution has ended; a name that is not such a signal
+   * throws RangeError.
+   */
+  signal(name: string): void;
   /** How it went, once it has ended (as exec()'s). */
   readonly result: Promise<ExecResult>;
 }
@@ -88,10 +100,10 @@ interface KeepCaps {
   readonly shared?: number;
 }
 
-/** How a request is served: a streamed execution (cancelled by SIGUSR1), and when its request has been written. */
+/** How a request is served: a streamed execution (cancelled by SIGUSR1), and when its request has been written (its ordinal among the exec requests). */
 interface ServeHow {
   readonly streamed?: boolean;
-  readonly onSent?: () => void;
+  readonly onSent?: (ordinal: number) => void;
   /** Its answer's deadline, once it runs (a stream's pauseOutput holds it). */
   readonly onDeadline?: (deadline: Deadline) => void;
 }
@@ -156,6 +168,8 @@ export class Container {
   #turn: Promise<unknown> = Promise.resolve();
   /** Job files to write into the work dir with the next execution (attachFiles()). */
   #attached: Buffer | undefined;
+  /** Exec requests written to the holder: the launcher counts them too, and a relayed signal names its execution by this count's parity. */
+  #requests = 0;
   /** The container's init, in our pid namespace. */
   readonly pid: number;
   /** Resolves once the holder has exited (the container is gone). */
@@ -251,6 +265,8 @@ export class Container {
     const started = new Promise<void>((resolve) => {
       sent = resolve;
     });
+    /** The ordinal of its request, once written. */
+    let ordinal: number | undefined;
     let finished = false;
     let ended = false;
     let queued = 0;
@@ -306,9 +322,27 @@ export class Container {
         this.#holder.stdout?.resume();
         deadline?.resume();
       },
+      signal: (name) => {
+        const signo = Object.hasOwn(os.constants.signals, name) ? os.constants.signals[name as NodeJS.Signals] : undefined;
+        if (signo === undefined || signo > RELAY_SIGNALS) throw new RangeError(`${name} is not a signal an execution can be sent: one of signals 1 to ${RELAY_SIGNALS} (SIGINT, SIGTERM, SIGKILL, …).`);
+        if (finished) return;
+        // after its request (the launcher drops a relayed signal of the execution before's parity, and keeps this one's until the program runs)
+        void started.then(() => {
+          const pid = this.#holder.pid;
+          if (finished || ordinal === undefined || pid === undefined || !this.alive) return;
+          try {
+            process.kill(pid, relaySignal(ordinal, signo));
+          } catch {
+            // the holder is gone: the result says so
+          }
+        });
+      },
       result: this.#execute(request, ["--stdin-stream"], Buffer.alloc(0), {
         streamed: true,
-        onSent: sent,
+        onSent: (n) => {
+          ordinal = n;
+          sent();
+        },
         onDeadline: (running) => {
           deadline = running;
           if (paused) running.hold();
@@ -416,7 +450,8 @@ export class Container {
         : () => this.#holder.stdin?.write(encodeCancel());
     request.signal?.addEventListener("abort", cancel, { once: true });
     this.#holder.stdin?.write(frame);
-    how.onSent?.();
+    const ordinal = this.#requests++;
+    how.onSent?.(ordinal);
     let deadlineHit = false;
     // The holder enforces wall time itself: one that does not answer is broken.
     // Time while the caller does not read the answer (ExecStream.pauseOutput) is not counted.

@@ -11,6 +11,8 @@ const CANCEL = "k".charCodeAt(0);
 /** A streamed execution's stdin (`--stdin-stream`): its bytes, and its end. */
 const STDIN = "i".charCodeAt(0);
 const STDIN_END = "z".charCodeAt(0);
+/** A signal for a streamed execution's program, in order with its stdin frames. */
+const SIGNAL = "g".charCodeAt(0);
 /** A request header: type, arguments' length, stdin's length (little-endian). */
 const REQUEST_HEADER = 9;
 /** An answer header: type, length. */
@@ -57,6 +59,30 @@ export function encodeStdinEnd(): Buffer {
   const header = Buffer.alloc(REQUEST_HEADER);
   header[0] = STDIN_END;
   return header;
+}
+
+/** A signal (its number) for every process of a streamed execution, in order with its stdin frames: a 4-byte payload. */
+export function encodeSignal(signo: number): Buffer {
+  const frame = Buffer.alloc(REQUEST_HEADER + 4);
+  frame[0] = SIGNAL;
+  frame.writeUInt32LE(4, 1);
+  frame.writeUInt32LE(signo, REQUEST_HEADER);
+  return frame;
+}
+
+/**
+ * Relayed signals (docs/launcher.md, *Signals*): the real-time signal that asks
+ * a held launcher to send signal SIGNO (1–15) to the program of the streamed
+ * execution it was sent ORDINAL-th exec request for (counted from 0), out of
+ * band: a signal frame would wait behind stdin the program does not read.
+ * Only the ordinal's parity travels: the launcher drops one for the execution
+ * before (launcher.h, RELAY_BASE).
+ */
+export const RELAY_BASE = 34;
+export const RELAY_SIGNALS = 15;
+export function relaySignal(ordinal: number, signo: number): number {
+  if (!Number.isInteger(signo) || signo < 1 || signo > RELAY_SIGNALS) throw new RangeError(`Signal ${signo} cannot be relayed: only 1 to ${RELAY_SIGNALS} can.`);
+  return RELAY_BASE + (ordinal % 2) * RELAY_SIGNALS + signo;
 }
 
 export type AnswerType = "o" | "e" | "s";

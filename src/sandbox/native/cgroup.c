@@ -347,6 +347,24 @@ void cgroup_kill_all(const struct cgroup *cg) {
   }
 }
 
+/* A user's signal, not a kill: one pass, each process by its pidfd, and only
+ * while it is still listed (its pid cannot have been reused by then) */
+void cgroup_signal_all(const struct cgroup *cg, int sig) {
+  if (cg->n == 0) return;
+  int d = cg->h[0].dirfd;
+  char buf[65536];
+  if (read_fileat(d, "cgroup.procs", buf, sizeof buf) <= 0) return;
+  for (char *p = buf; *p; ) {
+    pid_t pid = (pid_t)strtol(p, &p, 10);
+    while (*p == '\n') p++;
+    if (pid <= 0) continue;
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pfd < 0) continue;
+    if (listed(d, pid)) syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
+    close(pfd);
+  }
+}
+
 void cgroup_destroy(struct cgroup *cg) {
   cgroup_kill_all(cg);
   for (int i = 0; i < cg->n; i++) {

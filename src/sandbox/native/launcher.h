@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include "steps.h"
 
@@ -43,6 +44,7 @@ enum msg {
   /* the same channel, during an execution with --stdin-stream (its stdin is a pipe) */
   MSG_STDIN = 'i',       /* bytes for the program's stdin */
   MSG_STDIN_END = 'z',   /* the end of its stdin: the pipe is closed, the program reads EOF */
+  MSG_SIGNAL = 'g',      /* a signal (payload: its number, 32-bit) for every process of the execution, in order with the stdin frames */
   /* the served protocol, launcher's stdout → caller: an answer's frames */
   MSG_STDOUT = 'o',      /* bytes of the program's stdout */
   MSG_STDERR = 'e',      /* bytes of the program's stderr */
@@ -193,6 +195,8 @@ long long cgroup_cpu_us(const struct cgroup *cg);    /* -1 when unknown */
 long long cgroup_peak_bytes(const struct cgroup *cg);
 long long cgroup_oom_kills(const struct cgroup *cg);
 void cgroup_kill_all(const struct cgroup *cg);
+/* Sends SIG to every process of CG once (those listed now) */
+void cgroup_signal_all(const struct cgroup *cg, int sig);
 void cgroup_destroy(struct cgroup *cg);
 
 /* seccomp.c */
@@ -280,7 +284,7 @@ struct exec_result {
  * bytes so far, then LEFT bytes of its payload (the two lengths' sum). A
  * streamed execution reads them while it runs; serve() skips what is left of
  * them once it has ended, and the frames that come after it. */
-struct caller { unsigned char h[9]; int hgot; uint64_t left; enum msg type; };
+struct caller { unsigned char h[9]; int hgot; uint64_t left; enum msg type; unsigned char arg[4]; int argot; };
 /* Where an execution's output goes: the served protocol's frames on FD
  * (served), or the launcher's own stdout and stderr (one-shot, FD -1) */
 struct sink { int fd; };
@@ -300,6 +304,7 @@ struct request {
   int sfd;               /* SIGTERM, SIGINT, SIGHUP */
   int64_t t0, started, exec_us; /* the program's clock; its successful execve; hand-over to drained */
   bool cancelled_by_signal;
+  int parity;            /* served: the parity of its ordinal among the MSG_EXEC requests (which relayed signals are its own) */
 };
 /* An empty request, every fd -1: the caller then sets eo, args, arglen, in, cancel */
 void request_init(struct request *q);
@@ -318,6 +323,19 @@ int request_finish(struct container *c, struct request *q, const struct sink *to
 void request_end(struct container *c, struct request *q);
 /* The job's files of stream FILES written into the work dir by init. 0, or -1 with F set */
 int request_unpack(struct container *c, int files, struct failure *f);
+/* Relayed signals (docs/launcher.md, "Signals"): while a streamed execution
+ * runs, the caller's real-time signal RELAY_BASE + 15 * parity + n asks the
+ * launcher to send signal n (1..15) to the program, out of band (its MSG_SIGNAL
+ * frame could wait behind stdin the program does not read). PARITY is that of
+ * the execution's ordinal among the MSG_EXEC requests: a relayed signal meant
+ * for the execution before is told apart from one for this one. */
+#define RELAY_BASE 34
+#define RELAY_SIGNALS 15
+/* Adds every relayed signal to SET (none when the C library's real-time range does not hold them) */
+void relay_sigaddset(sigset_t *set);
+/* The signal N a relayed signal SIGNO asks for, and the PARITY of its execution; 0 when SIGNO is none */
+int relay_of(int signo, int *parity);
+
 /* A program forked ahead into the next cgroup: asked of init (MSG_FORK_AHEAD),
  * then init's answer taken (MSG_AHEAD_READY or MSG_AHEAD_FAILED), which comes
  * once the container is built */

@@ -146,6 +146,7 @@ int main(int argc, char **argv) {
   sigemptyset(&term);
   sigaddset(&term, SIGTERM); sigaddset(&term, SIGINT); sigaddset(&term, SIGHUP);
   sigaddset(&term, SIGUSR1); /* cancels the execution running, and only it (never the launcher) */
+  relay_sigaddset(&term); /* the caller's signals for a streamed execution's program (request.c); never the launcher's end */
   sigprocmask(SIG_BLOCK, &term, NULL);
   struct failure f = { STEP_NONE }, side = { STEP_NONE };
   struct container c;

@@ -159,6 +159,7 @@ int request_start(struct container *c, struct request *q, struct failure *f) {
 /* What request_finish learns as the program runs */
 struct watch {
   const char *killed_for; /* the status of a program killed for a limit, or a cancel */
+  int sig[32], nsig;      /* the caller's signals for a program not started yet, in order (more are dropped) */
   bool have_pid, done, failed, kill_sent, cancelled;
   int stream_err;         /* a streamed execution's caller could not be read: the errno */
   struct waited w;        /* the program's pid, then its end */
@@ -178,6 +179,38 @@ static void request_kill(const struct container *c, const struct request *q, str
   if (q->cg.n) cgroup_kill_all(&q->cg);
   else if (x->have_pid && q->pidfd >= 0) syscall(SYS_pidfd_send_signal, q->pidfd, SIGKILL, NULL, 0);
   else kill(c->init, SIGKILL); /* the program's pidfd unknown: the whole container goes */
+}
+
+void relay_sigaddset(sigset_t *set) {
+  if (SIGRTMIN > RELAY_BASE + 1 || SIGRTMAX < RELAY_BASE + 2 * RELAY_SIGNALS) return;
+  for (int s = RELAY_BASE + 1; s <= RELAY_BASE + 2 * RELAY_SIGNALS; s++) sigaddset(set, s);
+}
+
+int relay_of(int signo, int *parity) {
+  if (SIGRTMIN > RELAY_BASE + 1 || signo <= RELAY_BASE || signo > RELAY_BASE + 2 * RELAY_SIGNALS) return 0;
+  *parity = (signo - RELAY_BASE - 1) / RELAY_SIGNALS;
+  return (signo - RELAY_BASE - 1) % RELAY_SIGNALS + 1;
+}
+
+/* Whether a signal can reach the program: it has exec'd (a signal to it
+ * while it is set up, or forked ahead and waiting, would end it before it
+ * ran), and its cgroup or its pidfd is known. */
+static bool can_signal(const struct request *q, const struct watch *x) {
+  return q->started && (q->cg.n || (x->have_pid && q->pidfd >= 0));
+}
+
+/* The caller's signal N (a MSG_SIGNAL frame, or a relayed signal) for every
+ * process of the execution: its cgroup's (never the launcher nor init, which
+ * are not in it), or without one the program's, by its pidfd. Held until the
+ * program has started; dropped once it has ended, or when N is no signal. */
+static void signal_program(const struct request *q, struct watch *x, int n) {
+  if (n < 1 || n >= 32 || x->done) return;
+  if (!can_signal(q, x)) {
+    if (x->nsig < (int)(sizeof x->sig / sizeof x->sig[0])) x->sig[x->nsig++] = n;
+    return;
+  }
+  if (q->cg.n) cgroup_signal_all(&q->cg, n);
+  else syscall(SYS_pidfd_send_signal, q->pidfd, n, NULL, 0);
 }
 
 /* Reads the program's pid, then its end, from the wait pipe. */
@@ -273,8 +306,10 @@ static void feed_stdin(struct request *q, struct in_pending *in) {
 static void read_caller(struct request *q, struct in_pending *in, struct watch *x) {
   struct caller *from = q->from;
   bool header = from->hgot < (int)sizeof from->h;
-  size_t want = header ? sizeof from->h - (size_t)from->hgot : from->left < sizeof in->buf ? (size_t)from->left : sizeof in->buf;
-  ssize_t k = read(0, header ? (char *)from->h + from->hgot : in->buf, want);
+  bool signo = !header && from->type == MSG_SIGNAL; /* its 4-byte payload: the signal's number */
+  size_t want = header ? sizeof from->h - (size_t)from->hgot : signo ? (size_t)from->left : from->left < sizeof in->buf ? (size_t)from->left : sizeof in->buf;
+  char *into = header ? (char *)from->h + from->hgot : signo ? (char *)from->arg + from->argot : in->buf;
+  ssize_t k = read(0, into, want);
   if (k < 0 && (errno == EINTR || errno == EAGAIN)) return;
   if (k <= 0) { if (k < 0) x->stream_err = errno; cancel(x); return; }
   if (header) {
@@ -283,10 +318,12 @@ static void read_caller(struct request *q, struct in_pending *in, struct watch *
     from->type = (enum msg)from->h[0];
     from->left = (uint64_t)le32(from->h + 1) + le32(from->h + 5);
     if (from->type == MSG_STDIN_END) { in->end = true; feed_stdin(q, in); }
-    else if (from->type != MSG_STDIN) cancel(x);
+    else if (from->type == MSG_SIGNAL && from->left == sizeof from->arg) from->argot = 0;
+    else if (from->type != MSG_STDIN) cancel(x); /* a cancel, another request, or a malformed signal frame */
   } else {
     from->left -= (uint64_t)k;
-    if (from->type == MSG_STDIN && !in->end && q->stream >= 0) { in->len = (size_t)k; in->off = 0; feed_stdin(q, in); }
+    if (signo) { from->argot += (int)k; if (!from->left) signal_program(q, x, (int)le32(from->arg)); }
+    else if (from->type == MSG_STDIN && !in->end && q->stream >= 0) { in->len = (size_t)k; in->off = 0; feed_stdin(q, in); }
   }
   if (from->hgot == (int)sizeof from->h && !from->left) from->hgot = 0; /* the frame is whole: the next header */
 }
@@ -345,7 +382,10 @@ static void drain(const struct container *c, struct request *q, const struct sin
     if (n <= 0) continue;
     if (idx_sig >= 0 && pf_[idx_sig].revents) {
       struct signalfd_siginfo si;
-      if (read(q->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+      int parity = 0, relayed = read(q->sfd, &si, sizeof si) == (ssize_t)sizeof si ? relay_of((int)si.ssi_signo, &parity) : -1;
+      /* a relayed signal for this streamed execution is passed on; one for the execution before, or for one not streamed, is dropped */
+      if (relayed > 0 && streamed && parity == q->parity) signal_program(q, x, relayed);
+      else if (relayed == 0) {
         cancel(x);
         if (si.ssi_signo != SIGUSR1) q->cancelled_by_signal = true; /* SIGUSR1 cancels this execution alone */
       }
@@ -384,6 +424,11 @@ static void drain(const struct container *c, struct request *q, const struct sin
       if (k <= 0 || x->pfgot == (int)sizeof x->pf) { close(q->fail[0]); q->fail[0] = -1; }
     }
     if (idx_wait >= 0 && pf_[idx_wait].revents) read_wait(c, q, x, r, f);
+    if (x->nsig && can_signal(q, x)) { /* the signals that came before the program started */
+      int n = x->nsig;
+      x->nsig = 0;
+      for (int i = 0; i < n; i++) signal_program(q, x, x->sig[i]);
+    }
   }
   if (out.len) flush_out(to->fd, &out, true); /* the program has ended: its output before its status */
   for (int i = 0; i < 2; i++) if (pumps[i] >= 0) close(pumps[i]);
@@ -424,6 +469,7 @@ int request_finish(struct container *c, struct request *q, const struct sink *to
   sigaddset(&term, SIGTERM); sigaddset(&term, SIGINT); sigaddset(&term, SIGHUP);
   sigaddset(&term, SIGUSR1); /* served: cancels this execution, the container stays (serve.c) */
   sigprocmask(SIG_BLOCK, &term, NULL);
+  relay_sigaddset(&term); /* read here, never a cancel: the caller's signals for the program (blocked since main) */
   q->sfd = signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
   q->t0 = now_us(); /* the program's clock: from here (a one-shot's container is built by now) */
 

@@ -14,8 +14,11 @@
  *
  * With --stdin-stream, the program's stdin is a pipe, and the caller's frames
  * while it runs (the same 9-byte header; the payload is the sum of its two
- * lengths) are MSG_STDIN, its bytes, MSG_STDIN_END and MSG_CANCEL; request.c
- * reads them. Frames that come after the execution ended (the caller wrote
+ * lengths) are MSG_STDIN, its bytes, MSG_STDIN_END, MSG_SIGNAL and
+ * MSG_CANCEL; request.c reads them. Its signals may also come out of band,
+ * relayed by real-time signals (launcher.h, RELAY_BASE): the MSG_EXEC
+ * requests are counted here, and a relayed signal names its execution by the
+ * count's parity. Frames that come after the execution ended (the caller wrote
  * them before it read the status) are skipped here, payload and all.
  *
  * The launcher's stdout is non-blocking: a caller that reads slowly holds up
@@ -83,13 +86,21 @@ static int serve_unpack(struct container *c, int files) {
 
 /* A SIGUSR1 that came before this execution was meant for an earlier one:
  * the caller sends the next request only after the answer to the one it
- * cancelled, so any SIGUSR1 it sent is pending by now. */
-static void drop_stale_cancel(void) {
-  sigset_t usr1;
-  sigemptyset(&usr1);
-  sigaddset(&usr1, SIGUSR1);
+ * cancelled, so any SIGUSR1 it sent is pending by now. So is any signal it
+ * relayed for the execution before (the other PARITY); one of this
+ * execution's parity was sent after its request, for it, and is kept. */
+static void drop_stale(int parity) {
+  sigset_t stale, relays;
+  sigemptyset(&stale);
+  sigaddset(&stale, SIGUSR1);
+  sigemptyset(&relays);
+  relay_sigaddset(&relays);
+  for (int n = 1; n <= RELAY_SIGNALS; n++) {
+    int s = RELAY_BASE + (1 - parity) * RELAY_SIGNALS + n;
+    if (sigismember(&relays, s) == 1) sigaddset(&stale, s);
+  }
   struct timespec none = { 0, 0 };
-  while (sigtimedwait(&usr1, NULL, &none) > 0) {}
+  while (sigtimedwait(&stale, NULL, &none) > 0) {}
 }
 
 /* --stdin-stream: the program's stdin, a pipe; the launcher's end (non-blocking) in *STREAM */
@@ -102,10 +113,10 @@ static int stdin_pipe(int *stream, struct failure *f) {
 }
 
 /* One MSG_EXEC request, header H already read at T_REQUEST. Returns -1 when the caller's channel is broken. */
-static int serve_one(const struct opts *container, struct container *c, struct caller *from, const unsigned char *h, int64_t t_request, bool *stop) {
+static int serve_one(const struct opts *container, struct container *c, struct caller *from, const unsigned char *h, int64_t t_request, int parity, bool *stop) {
   uint32_t arglen = le32(h + 1), inlen = le32(h + 5);
   struct failure f = { STEP_NONE };
-  drop_stale_cancel();
+  drop_stale(parity);
   if (arglen > MAX_REQUEST_ARGS_BYTES) { fail_set(&f, STEP_REQUEST_TOO_LARGE, E2BIG); answer_failure(&f, NULL); return -1; }
   /* the strings, then their argv (which points into them) */
   size_t at = (arglen + 1 + 7) & ~(size_t)7;
@@ -140,6 +151,7 @@ static int serve_one(const struct opts *container, struct container *c, struct c
   q.in = in;
   q.cancel = 0; /* anything from the caller meanwhile cancels it (streamed: its frames are read) */
   q.from = from;
+  q.parity = parity;
   struct exec_result r;
   bool ran = request_prepare(c, &q, &f) == 0 && request_start(c, &q, &f) == 0;
   if (ran && q.eo.stdin_stream) { close(in); in = q.in = -1; } /* the program's end is its own: its exit is EPIPE here */
@@ -186,6 +198,7 @@ int serve(const struct opts *o, struct container *c) {
   status_ready(o->status_fd, c->init);
   if (o->status_fd > 2) close(o->status_fd);
   bool stop = false;
+  unsigned long execs = 0;
   struct caller from = { .hgot = 0 };
   while (!stop) {
     /* the rest of a streamed execution's last frame (it ended first) */
@@ -200,12 +213,13 @@ int serve(const struct opts *o, struct container *c) {
     from.hgot = 0;
     if (read_full(0, h + got, sizeof from.h - (size_t)got) != (int)sizeof from.h - got) break; /* EOF: the caller is done */
     int64_t t_request = now_us();
-    if (h[0] == MSG_CANCEL || h[0] == MSG_STDIN || h[0] == MSG_STDIN_END) { /* after its execution ended: skipped */
+    if (h[0] == MSG_CANCEL || h[0] == MSG_STDIN || h[0] == MSG_STDIN_END || h[0] == MSG_SIGNAL) { /* after its execution ended: skipped */
       from.left = (uint64_t)le32(h + 1) + le32(h + 5);
       if (skip(&from.left) < 0) break;
       continue;
     }
-    if (h[0] != MSG_EXEC || serve_one(o, c, &from, h, t_request, &stop) < 0) break;
+    /* the requests are counted: a relayed signal names its execution by the parity of this count */
+    if (h[0] != MSG_EXEC || serve_one(o, c, &from, h, t_request, (int)(execs++ & 1), &stop) < 0) break;
   }
   container_destroy(c);
   return 0;

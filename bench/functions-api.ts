@@ -1,0 +1,87 @@
+// Functions through the HTTP API, embedded (serve) and distributed (redis-server +
+// serve --no-worker + 1 worker): a trivial Python and Node.js handler deployed
+// with PUT /v1/functions/:name, then N sequential warm invocations (POST
+// …/invoke, sync), each beside the handler's own time as the runtime measured
+// it (X-Warren-Duration-Ms: from the event's delivery to the response), so the
+// API's and the queue's share is their difference; the same code through
+// POST /v1/runs?wait=true; and sustained invocations/s at 2, 4 and 8 in flight.
+// Needs `npm run build` and redis-server.
+// usage: node --import tsx bench/functions-api.ts [N]     (results in bench/results/functions-api-*.json)
+import { pct, pool, QUICK, r1, r2, startDistributed, startEmbedded, writeResult, type Deployment } from "./common.js";
+
+const N = Number(process.argv[2] ?? (QUICK ? 30 : 200));
+const SUSTAINED = QUICK ? 40 : 200;
+
+const HANDLERS = {
+  python: { language: "python", handler: "main.handler", files: [{ path: "main.py", content: "def handler(event, context):\n    return {'ok': True}\n" }] },
+  javascript: { language: "javascript", handler: "main.handler", files: [{ path: "main.js", content: "exports.handler = async (event, context) => ({ ok: true });\n" }] },
+} as const;
+const RUNS = {
+  python: { language: "python", files: [{ path: "main.py", content: "print('{\"ok\": true}')" }] },
+  javascript: { language: "javascript", files: [{ path: "main.js", content: "console.log('{\"ok\": true}')" }] },
+} as const;
+
+async function deploy(base: string, name: string, body: unknown): Promise<void> {
+  const response = await fetch(`${base}/v1/functions/${name}`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (response.status !== 201) throw new Error(`deploy of ${name}: ${response.status} ${await response.text()}`);
+}
+
+async function invoke(base: string, name: string): Promise<{ ms: number; handlerMs: number; cold: boolean }> {
+  const start = performance.now();
+  const response = await fetch(`${base}/v1/functions/${name}/invoke`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  const body = await response.text();
+  const ms = performance.now() - start;
+  if (response.status !== 200) throw new Error(`invoke of ${name}: ${response.status} ${body}`);
+  return { ms, handlerMs: Number(response.headers.get("x-warren-duration-ms")), cold: response.headers.get("x-warren-cold") === "true" };
+}
+
+async function run(base: string, body: unknown): Promise<number> {
+  const start = performance.now();
+  const response = await fetch(`${base}/v1/runs?wait=true`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const result = (await response.json()) as { verdict?: string };
+  if (result.verdict !== "accepted") throw new Error(`run: ${JSON.stringify(result)}`);
+  return performance.now() - start;
+}
+
+async function measure(deployment: Deployment): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [language, body] of Object.entries(HANDLERS)) {
+    const name = `bench-${language}`;
+    await deploy(deployment.base, name, body);
+    const first = await invoke(deployment.base, name);
+    for (let i = 0; i < 10; i += 1) await invoke(deployment.base, name); // warm-up: the pool follows the rate
+    const samples: { ms: number; handlerMs: number; cold: boolean }[] = [];
+    for (let i = 0; i < N; i += 1) samples.push(await invoke(deployment.base, name));
+    const warm = samples.filter((sample) => !sample.cold);
+    const ms = warm.map((sample) => sample.ms);
+    const overhead = warm.map((sample) => sample.ms - sample.handlerMs);
+    const runs: number[] = [];
+    for (let i = 0; i < Math.min(N, 50); i += 1) runs.push(await run(deployment.base, RUNS[language as keyof typeof RUNS]));
+    const sustained: Record<string, number> = {};
+    for (const inFlight of [2, 4, 8]) {
+      const ms = await pool(SUSTAINED, inFlight, async () => {
+        await invoke(deployment.base, name);
+      });
+      sustained[`${inFlight} in flight`] = r1(SUSTAINED / (ms / 1000));
+    }
+    out[language] = {
+      firstInvoke: { ms: r1(first.ms), cold: first.cold },
+      warm: { count: warm.length, of: samples.length, p50: r1(pct(ms, 0.5)), p99: r1(pct(ms, 0.99)), handlerP50: r2(pct(warm.map((sample) => sample.handlerMs), 0.5)), overheadP50: r2(pct(overhead, 0.5)) },
+      sameCodeAsRun: { p50: r1(pct(runs, 0.5)), p99: r1(pct(runs, 0.99)) },
+      invocationsPerSecond: sustained,
+    };
+  }
+  return out;
+}
+
+const results: Record<string, unknown> = { n: N, when: new Date().toISOString(), cpus: (await import("node:os")).cpus().length };
+for (const start of [startEmbedded, startDistributed]) {
+  const deployment = await start();
+  try {
+    results[deployment.mode] = await measure(deployment);
+  } finally {
+    await deployment.stop();
+  }
+}
+console.log(JSON.stringify(results, null, 2));
+console.log(`# written: ${writeResult("functions-api", results)}`);

@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import type { FunctionStore } from "../../src/queue/function-store.js";
+import type { FunctionSource } from "../../src/run/functions.js";
+import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS } from "../../src/run/limits.js";
+
+const source = (name: string, code: string, env: Record<string, string> = {}): FunctionSource => ({
+  name,
+  language: "python",
+  languageVersion: "3",
+  image: "host",
+  mode: "handler",
+  handler: "main.handler",
+  files: [{ path: "main.py", content: Buffer.from(code) }],
+  env,
+  limits: DEFAULT_RUN_LIMITS,
+  compileLimits: DEFAULT_COMPILE_LIMITS,
+});
+
+/** One contract for both FunctionStores (memory, Redis). `open` gives a fresh, empty store. */
+export function functionStoreContract(label: string, open: () => Promise<{ store: FunctionStore; bytes: () => Promise<number>; close(): Promise<void> }>): void {
+  describe(`FunctionStore (${label})`, () => {
+    it("numbers versions 1, 2, … per scope and name, resolves them by number, label or latest, and keeps env values out of nothing but envValues", async () => {
+      const { store, close } = await open();
+      try {
+        const one = await store.commit("", source("f", "a = 1"), null, undefined);
+        const two = await store.commit("", source("f", "a = 2", { SECRET: "s3cr3t" }), [{ path: "build", content: Buffer.from("x") }], "blue");
+        expect([one.number, one.version, two.number, two.version]).toEqual([1, "1", 2, "blue"]);
+        expect(two).toMatchObject({ env: ["SECRET"], envValues: { SECRET: "s3cr3t" }, sizes: { files: 1, buildBytes: 1 } });
+        expect((await store.resolve("", "f"))?.number).toBe(2);
+        expect((await store.resolve("", "f", "1"))?.digest).toBe(one.digest);
+        expect((await store.resolve("", "f", "blue"))?.number).toBe(2);
+        expect(await store.resolve("", "f", "green")).toBeUndefined();
+        expect(await store.resolve("other-scope", "f")).toBeUndefined();
+        expect((await store.versions("", "f")).map((v) => v.version)).toEqual(["1", "blue"]);
+        expect((await store.code(two.digest))?.build?.[0]?.content.toString()).toBe("x");
+        await expect(store.commit("", source("f", "a = 3"), null, "blue")).rejects.toMatchObject({ code: "version_exists" });
+        expect(await store.list("")).toMatchObject([{ name: "f", versions: 2, latest: { version: "blue" } }]);
+      } finally {
+        await close();
+      }
+    });
+
+    it("stores a digest's code once, drops it with its last version, never reuses a number after a delete, and announces the delete", async () => {
+      const { store, bytes, close } = await open();
+      try {
+        const removed: string[] = [];
+        const stop = await store.onRemoved((scope, name) => removed.push(`${scope}/${name}`));
+        const a = await store.commit("k1", source("g", "same code"), null, undefined);
+        const b = await store.commit("k2", source("h", "same code"), null, undefined);
+        expect(a.digest).toBe(b.digest);
+        expect(await bytes()).toBeGreaterThan(0);
+        expect(await store.remove("k1", "g")).toBe(true);
+        expect(await store.code(a.digest)).toBeDefined();
+        expect(await store.remove("k2", "h")).toBe(true);
+        expect(await store.code(a.digest)).toBeUndefined();
+        expect(await bytes()).toBe(0);
+        expect(await store.remove("k2", "h")).toBe(false);
+        expect((await store.commit("k1", source("g", "new"), null, undefined)).number).toBe(2);
+        for (let i = 0; i < 100 && removed.length < 2; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(removed).toEqual(["k1/g", "k2/h"]);
+        stop();
+      } finally {
+        await close();
+      }
+    });
+  });
+}
