@@ -1,6 +1,7 @@
 // Functions (issue 13): for a trivial Python and a trivial Node.js handler, side by side in one run, through the
 // FunctionRuntime on the real sandbox host (no HTTP: the API's own cost is service-latency's):
-//   * warm invoke: a prepared container waits before each invocation (paced), p50 / p99;
+//   * warm invoke: a prepared container waits before each invocation (paced: every measure below starts once
+//     the pools' refills are done), p50 / p99;
 //   * cold invoke: no prepared container (a runtime that keeps none), p50;
 //   * the same code as a plain run (runJob, with the runs' ContainerPool), p50;
 //   * sustained invocations/s at 2, 4 and 8 in flight (the warm pools refilling behind them), and how many were cold;
@@ -70,7 +71,8 @@ async function invoke(rt: SandboxFunctionRuntime, fn: FunctionVersion): Promise<
 }
 
 async function waitWarm(rt: SandboxFunctionRuntime): Promise<void> {
-  for (let i = 0; i < 2000 && rt.warm === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  for (let i = 0; i < 2000 && (rt.warm === 0 || rt.preparing > 0); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  await new Promise((resolve) => setTimeout(resolve, 60)); // and the runs' pool's refill (50 ms after a hand-out)
 }
 
 async function deploy(rt: SandboxFunctionRuntime, language: Lang): Promise<FunctionVersion> {
@@ -90,12 +92,13 @@ async function plainRun(language: Lang): Promise<number> {
   return ms;
 }
 
-/** Starts of COMMAND per second, IN_FLIGHT shell loops at a time (fork + exec, as a shell does). */
+/** Starts of COMMAND per second, IN_FLIGHT shell loops at a time (fork + exec, as a shell does), in the image's environment. */
 function bareStartsPerSecond(command: string, count: number, inFlight: number): number {
   const loop = `i=0; while [ $i -lt ${Math.ceil(count / inFlight)} ]; do ${command}; i=$((i+1)); done`;
   const script = `${Array.from({ length: inFlight }, () => `(${loop}) &`).join(" ")} wait`;
   const started = performance.now();
-  spawnSync("sh", ["-c", script], { stdio: "ignore" });
+  // the image's PATH (the host image's: /usr/bin), so that it is the interpreter the functions run, not a wrapper of the caller's PATH (pyenv)
+  spawnSync("sh", ["-c", script], { stdio: "ignore", env: { PATH: host.image.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8" } });
   return (Math.ceil(count / inFlight) * inFlight) / ((performance.now() - started) / 1000);
 }
 
@@ -130,7 +133,10 @@ for (const language of Object.keys(handlers) as Lang[]) {
     const w = await invoke(warmRt, fn);
     warm.push(w.ms);
     if (w.cold) warmMisses++;
+    // each measure starts once the warm pool's refill is done: it would take the CPU from the next
+    await waitWarm(warmRt);
     cold.push((await invoke(coldRt, fn)).ms);
+    await waitWarm(warmRt);
     plain.push(await plainRun(language));
   }
   await coldRt.close();

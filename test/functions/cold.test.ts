@@ -41,6 +41,27 @@ describe("FunctionRuntime, cold", () => {
     expect(outcome.logs?.stderr).toBe("counted\n");
   });
 
+  it("runs a process-mode Python function; a non-zero exit is the function's error, with its stderr in the logs", async () => {
+    const rt = await runtime();
+    const echo = source("python", { "main.py": "import sys\ndata = sys.stdin.buffer.read()\nif data == b'fail':\n    print('failing', file=sys.stderr)\n    sys.exit(4)\nsys.stdout.buffer.write(data[::-1])\n" }, { mode: "process" });
+    expect(await rt.build(echo)).toEqual({ ok: true, build: null });
+    const fn = version(echo);
+    const ok = await rt.invoke(fn, { body: Buffer.from("abc"), contentType: "text/plain" }, { id: "p-1", logs: false });
+    expect(ok).toMatchObject({ status: "ok", contentType: "application/octet-stream" });
+    expect(ok.body.toString()).toBe("cba");
+    const failed = await rt.invoke(fn, { body: Buffer.from("fail"), contentType: "text/plain" }, { id: "p-2", logs: true });
+    expect(failed).toMatchObject({ status: "function_error", error: { type: "ExitCode" } });
+    expect(failed.logs?.stderr).toBe("failing\n");
+  });
+
+  it("reports a response over the output limit as the function's error, never a cut response", async () => {
+    const rt = await runtime();
+    const big = source("python", { "main.py": "def handler(event, context):\n    return 'x' * (1024 * 1024)\n" }, { limits: { outputKb: 64 } });
+    const outcome = await rt.invoke(version(big), json(null), { id: "big-1", logs: false });
+    expect(outcome).toMatchObject({ status: "function_error", error: { type: "OutputLimitExceeded" } });
+    expect(outcome.body.length).toBe(0);
+  });
+
   it("answers a deploy whose code does not compile or whose handler cannot be loaded with the compiler's or the import's output", async () => {
     const rt = await runtime();
     const broken = await rt.build(source("c", { "main.c": "int main(void) { return nope; }\n" }, { mode: "process" }));

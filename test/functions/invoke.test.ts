@@ -136,6 +136,15 @@ describe("the shims' contract", () => {
     expect(outcome.body.toString()).toBe("ABC");
   });
 
+  it("runs a CommonJS handler exported as module.exports = { handler }, and reports a Node.js handler that never returns as function_timeout", async () => {
+    const rt = await runtime({ maxWarmPerVersion: 0 });
+    const cjs = await deploy(rt, source("javascript", { "main.cjs": "module.exports = { handler: async (event, context) => ({ twice: event * 2, version: context.functionVersion }) };\n" }));
+    const outcome = await call(rt, cjs, json(21));
+    expect(JSON.parse(outcome.body.toString())).toEqual({ twice: 42, version: "1" });
+    const stuck = await deploy(rt, source("javascript", { "main.mjs": "export const handler = () => new Promise(() => setInterval(() => {}, 1000));\n" }, { limits: { wallTimeMs: 500 * TIME_SCALE } }));
+    expect((await call(rt, stuck)).status).toBe("function_timeout");
+  });
+
   it("refuses a Node.js module without the handler at build, with the reason", async () => {
     const rt = await runtime();
     const built = await rt.build(source("javascript", { "main.js": "exports.other = () => 1;\n" }));

@@ -39,12 +39,18 @@ export class Prepared {
     );
   }
 
-  /** Makes a container for PLAN and starts its program, waiting for stdin. Throws WarrenError when Warren cannot. */
-  static async make(host: SandboxHost, plan: FunctionPlan, backstopMs: number): Promise<Prepared> {
+  /**
+   * Makes a container for PLAN and starts its program, waiting for stdin.
+   * With `fromPool`, the container is the runs' pool's when it has one ready
+   * (a cold invocation: a container of the same image and size, made
+   * ahead, with the shims bound). Throws WarrenError when Warren cannot.
+   */
+  static async make(host: SandboxHost, plan: FunctionPlan, backstopMs: number, fromPool = false): Promise<Prepared> {
     const lease = plan.image.acquire?.();
     let container: Container | undefined;
+    const create = fromPool && host.pool !== undefined ? host.pool.acquire.bind(host.pool) : Container.create;
     try {
-      container = await Container.create({
+      container = await create({
         rootfs: plan.image.rootfs,
         binds: [...plan.image.binds, SHIM_BIND],
         scratchMb: plan.limits.diskMb,
@@ -150,7 +156,9 @@ export function outcomeOf(result: ExecResult, plan: FunctionPlan, how: Settled):
     return { ...base, status: "function_timeout", error: { code: "function_timeout", message: `The function did not answer within its timeout of ${how.timeoutMs} ms.` } };
   }
   if (how.cancelled) return { ...base, status: "failed", error: { code: "cancelled", message: "The invocation was cancelled." } };
-  if (result.status === "memory_limit_exceeded" || result.oomKilled) {
+  // V8 stops at its heap limit (sized to the memory limit) when it gets there before the cgroup does
+  const heapExhausted = plan.language.id === "javascript" && result.signal !== null && result.stderr.includes("JavaScript heap out of memory");
+  if (result.status === "memory_limit_exceeded" || result.oomKilled || heapExhausted) {
     return { ...base, status: "function_memory_exceeded", error: { code: "function_memory_exceeded", message: `The function ran out of memory (its limit is ${plan.limits.memoryMb} MiB).` } };
   }
   if (result.status === "time_limit_exceeded") {

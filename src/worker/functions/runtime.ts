@@ -70,6 +70,11 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
     return this.#warm.ready;
   }
 
+  /** Containers being prepared now. */
+  get preparing(): number {
+    return this.#warm.preparing;
+  }
+
   async build(source: FunctionSource, signal?: AbortSignal): Promise<BuildOutcome> {
     const { image, language } = resolveLanguage(this.#host, source);
     let build: FunctionFile[] | null = null;
@@ -126,7 +131,7 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
     const cold = prepared === undefined;
     if (prepared === undefined) {
       try {
-        prepared = await Prepared.make(this.#host, plan, this.#maxAgeMs + fn.limits.wallTimeMs);
+        prepared = await Prepared.make(this.#host, plan, this.#maxAgeMs + fn.limits.wallTimeMs, true);
       } catch (error) {
         if (!(error instanceof WarrenError)) throw error;
         return failedOutcome(error, true);

@@ -64,6 +64,9 @@ describe("an invocation's outcome", () => {
   it("maps the launcher's limits: memory → function_memory_exceeded, CPU → function_timeout; Warren's timeout → function_timeout", () => {
     expect(outcomeOf(exec("", { status: "memory_limit_exceeded", oomKilled: true }), plan("handler"), how).status).toBe("function_memory_exceeded");
     expect(outcomeOf(exec("", { status: "time_limit_exceeded" }), plan("handler"), how).status).toBe("function_timeout");
+    const v8 = { ...plan("handler"), language: { id: "javascript" } } as unknown as FunctionPlan;
+    const aborted = exec("", { status: "runtime_error", exitCode: null, signal: "SIGABRT", stderr: Buffer.from("FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n") });
+    expect(outcomeOf(aborted, v8, how).status).toBe("function_memory_exceeded");
     expect(outcomeOf(exec("", { status: "internal_error", error: { step: "cancelled", errno: null, message: "x" }, cancelled: true }), plan("handler"), { ...how, timedOut: true }).status).toBe("function_timeout");
   });
 

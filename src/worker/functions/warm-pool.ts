@@ -61,6 +61,13 @@ export class WarmPools {
     return n;
   }
 
+  /** Containers being prepared now. */
+  get preparing(): number {
+    let n = 0;
+    for (const pool of this.#pools.values()) n += pool.filling;
+    return n;
+  }
+
   /** A prepared container of FN for one invocation, or undefined (the invocation is cold); either way the pool learns of the demand. */
   take(fn: FunctionVersion, plan: FunctionPlan): Prepared | undefined {
     if (this.#closed || this.#options.maxPerVersion === 0) return undefined;

@@ -59,6 +59,29 @@ function readStdin() {
   return Buffer.concat(chunks);
 }
 
+/** Milliseconds of a monotonic clock (not `performance`: its first use loads a module, at the event's expense). */
+function now() {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/**
+ * Runs the shim's own path once on a made-up event before the real one can
+ * come: Node compiles functions and loads its internals on first use, which
+ * would otherwise be paid after the event's delivery.
+ */
+function rehearse() {
+  const body = Buffer.from('{"a":[1,"b"]}');
+  const input = Buffer.concat([Buffer.from('{"id":"","contentType":"application/json","timeoutMs":1}\n'), body]);
+  const newline = input.indexOf(10);
+  JSON.parse(input.subarray(0, newline).toString("utf8"));
+  const [contentType, encoded] = encodeResult(decodeEvent(input.subarray(newline + 1), "application/json"));
+  encodeResult(decodeEvent(body, "application/octet-stream"));
+  decodeEvent(body, "text/plain");
+  Buffer.concat([Buffer.from(JSON.stringify({ ok: true, contentType }) + "\n", "utf8"), encoded]);
+  describe(new Error("rehearsal"));
+  now();
+}
+
 function mediaType(contentType) {
   return contentType.split(";", 1)[0].trim().toLowerCase();
 }
@@ -110,12 +133,12 @@ async function serve(handler, name, version) {
   }
   const meta = JSON.parse(input.subarray(0, newline).toString("utf8"));
   const body = input.subarray(newline + 1);
-  const deadline = performance.now() + meta.timeoutMs;
+  const deadline = now() + meta.timeoutMs;
   const context = {
     invocationId: meta.id,
     functionName: name,
     functionVersion: version,
-    remainingTimeMs: () => Math.max(0, Math.floor(deadline - performance.now())),
+    remainingTimeMs: () => Math.max(0, Math.floor(deadline - now())),
   };
   let event;
   try {
@@ -144,7 +167,10 @@ try {
   const handler = await load(module, fn);
   if (handler !== undefined) {
     if (mode === "check") respond({ ok: true, contentType: "application/json" });
-    else await serve(handler, name, version);
+    else {
+      rehearse();
+      await serve(handler, name, version);
+    }
   }
 } catch (error) {
   try {

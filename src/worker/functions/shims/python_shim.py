@@ -18,7 +18,6 @@ import json
 import os
 import sys
 import time
-import traceback
 
 # The response channel: the original stdout. Duplicates are close-on-exec
 # (PEP 446), so a process the handler starts cannot write on it.
@@ -37,6 +36,8 @@ def respond(header, body=b""):
 
 
 def describe(error):
+    import traceback  # only on a failure: every import costs each invocation's start
+
     return {
         "type": type(error).__name__,
         "message": str(error),
@@ -137,6 +138,8 @@ try:
     main()
 except BaseException:
     try:
+        import traceback
+
         respond({"ok": False, "warren": "the Python shim failed: " + traceback.format_exc()})
     except BaseException:
         pass
