@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { InvalidRequestError } from "../errors.js";
-import type { FunctionError, FunctionFile, FunctionMode, FunctionSource, InvocationOutcome, InvocationStatus } from "./functions.js";
+import type { FunctionFile, FunctionMode, FunctionSource, InvocationOutcome } from "./functions.js";
 import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS, type Limits } from "./limits.js";
 import { limitsSchema, programFilesSchema, REQUEST_BOUNDS } from "./request.js";
 import { selectLanguage, type LanguageEntry } from "./select-language.js";
@@ -227,17 +227,7 @@ export interface VersionSummary {
 }
 
 /** An invocation's outcome as stored in its RunResult (the body as base64). */
-export interface InvocationReport {
-  readonly status: InvocationStatus;
-  readonly body: string;
-  readonly contentType: string;
-  readonly error?: FunctionError | { readonly code: string; readonly message: string };
-  readonly durationMs: number;
-  readonly cpuTimeMs: number;
-  readonly memoryKb: number;
-  readonly cold: boolean;
-  readonly logs?: { readonly stdout: string; readonly stderr: string; readonly truncated: boolean };
-}
+export type InvocationReport = Omit<InvocationOutcome, "body"> & { readonly body: string };
 
 export function invocationReport(outcome: InvocationOutcome): InvocationReport {
   return {

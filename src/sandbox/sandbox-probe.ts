@@ -1,3 +1,4 @@
+import { containerOptions } from "./container/container-options.js";
 import { Container } from "./container/container.js";
 import type { SandboxHost } from "./sandbox-host.js";
 
@@ -33,14 +34,7 @@ async function probe(host: SandboxHost): Promise<ProbeResult> {
   const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;
   let container: Container | undefined;
   try {
-    container = await Container.create({
-      rootfs: host.image.rootfs,
-      binds: host.image.binds,
-      cgroups: host.cgroups,
-      scratchMb: 1,
-      ...(host.launcher === undefined ? {} : { launcher: host.launcher }),
-      nodeSpawn: host.nodeSpawn === true,
-    });
+    container = await Container.create(containerOptions(host, host.image, { scratchMb: 1 }));
     const result = await container.exec({ argv: ["/bin/true"], env: { ...host.image.env }, limits: { wallTimeMs: 5_000, memoryMb: 64, processes: 8 } });
     if (result.status !== "ok" || result.exitCode !== 0) {
       return { ok: false, reason: `a sandbox ran /bin/true with status ${result.status}${result.error === undefined ? "" : ` (${result.error.step}: ${result.error.message})`}`, seconds: seconds() };

@@ -1,3 +1,4 @@
+import { containerOptions } from "../sandbox/container/container-options.js";
 import { InvalidRequestError } from "../errors.js";
 import type { JobFileSpec } from "../run/job-spec.js";
 import type { Limits } from "../run/limits.js";
@@ -121,15 +122,12 @@ export class JudgeProgram {
     let container: Container;
     try {
       // Not from the warm pool: the pool's containers are sized for contestants' jobs, not for a judge's run files.
-      container = await Container.create({
-        rootfs: image.rootfs,
-        binds: image.binds,
-        scratchMb: Math.max(spec.limits.diskMb, spec.language.compile === null ? 0 : spec.compileLimits.diskMb) + Math.ceil((2 * spec.runFilesBytes) / MIB),
-        files: spec.files,
-        cgroups: host.cgroups,
-        ...(host.launcher === undefined ? {} : { launcher: host.launcher }),
-        nodeSpawn: host.nodeSpawn === true,
-      });
+      container = await Container.create(
+        containerOptions(host, image, {
+          scratchMb: Math.max(spec.limits.diskMb, spec.language.compile === null ? 0 : spec.compileLimits.diskMb) + Math.ceil((2 * spec.runFilesBytes) / MIB),
+          files: spec.files,
+        }),
+      );
     } catch (error) {
       lease?.release();
       throw error;

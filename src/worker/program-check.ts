@@ -1,7 +1,7 @@
 import { SandboxError } from "../errors.js";
 import type { ProgramCheckerSpec, TestSpec } from "../run/job-spec.js";
 import type { Limits } from "../run/limits.js";
-import type { ExecResult } from "../sandbox/container/exec-types.js";
+import { notRunResult, type ExecResult } from "../sandbox/container/exec-types.js";
 import type { Language } from "../sandbox/images/languages.js";
 import { OutputBuffer } from "../sandbox/container/output-buffer.js";
 import { checkerOutcome, type CheckerOutcome } from "./check/program-outcome.js";
@@ -39,22 +39,7 @@ function contestantOutputCap(runLimits: Limits): number {
 }
 
 /** A checker run that did not happen: nothing kept of it. */
-const NOTHING_KEPT: ExecResult = Object.freeze({
-  status: "internal_error",
-  exitCode: null,
-  signal: null,
-  stdout: Buffer.alloc(0),
-  stderr: Buffer.alloc(0),
-  stdoutTruncated: false,
-  stderrTruncated: false,
-  stdoutDropped: 0,
-  stderrDropped: 0,
-  cpuTimeMs: 0,
-  wallTimeMs: 0,
-  memoryKb: 0,
-  oomKilled: false,
-  cancelled: false,
-});
+const NOTHING_KEPT: ExecResult = Object.freeze(notRunResult());
 
 export interface CheckedTest {
   readonly outcome: CheckerOutcome;

@@ -1,3 +1,4 @@
+import { containerOptions } from "../sandbox/container/container-options.js";
 import { randomUUID } from "node:crypto";
 import { WarrenError } from "../errors.js";
 import type { JobSpec } from "../run/job-spec.js";
@@ -97,16 +98,13 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
   }
   let container: Container;
   try {
-    container = await (host.pool?.acquire.bind(host.pool) ?? Container.create)({
-      rootfs: image.rootfs,
-      binds: image.binds,
-      // One scratch layer serves every stage, so it is as large as the largest stage's disk limit.
-      scratchMb: spec.language.compile === null ? spec.limits.diskMb : Math.max(spec.limits.diskMb, spec.compileLimits.diskMb),
-      files: spec.files,
-      cgroups: host.cgroups,
-      ...(host.launcher === undefined ? {} : { launcher: host.launcher }),
-      nodeSpawn: host.nodeSpawn === true,
-    });
+    container = await (host.pool?.acquire.bind(host.pool) ?? Container.create)(
+      containerOptions(host, image, {
+        // One scratch layer serves every stage, so it is as large as the largest stage's disk limit.
+        scratchMb: spec.language.compile === null ? spec.limits.diskMb : Math.max(spec.limits.diskMb, spec.compileLimits.diskMb),
+        files: spec.files,
+      }),
+    );
   } catch (error) {
     lease?.release();
     await endJudge();

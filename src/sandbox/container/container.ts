@@ -3,7 +3,7 @@ import path from "node:path";
 import { SandboxError } from "../../errors.js";
 import { killPids, readPids, removeCgroupTree } from "../cgroup/tree.js";
 import { isRunning, waitForClose } from "./child-exit.js";
-import type { ExecError, ExecRequest, ExecResult } from "./exec-types.js";
+import { notRunResult, type ExecError, type ExecRequest, type ExecResult } from "./exec-types.js";
 import { encodeJobFiles, type JobFile } from "./job-files.js";
 import { execArgs, holdArgs, type Bind } from "./launch-args.js";
 import { parseStatusLine, readyLineSchema, signalName } from "./launch-status.js";
@@ -613,21 +613,5 @@ async function removeExecCgroups(parents: readonly string[], pid: number): Promi
 
 /** The result of an execution cancelled before it started (as the launcher reports one it cancels). */
 function cancelledResult(): ExecResult {
-  return {
-    status: "internal_error",
-    exitCode: null,
-    signal: null,
-    stdout: Buffer.alloc(0),
-    stderr: Buffer.alloc(0),
-    stdoutTruncated: false,
-    stderrTruncated: false,
-    stdoutDropped: 0,
-    stderrDropped: 0,
-    cpuTimeMs: 0,
-    wallTimeMs: 0,
-    memoryKb: 0,
-    oomKilled: false,
-    cancelled: true,
-    error: { step: CANCELLED_STEP, errno: null, message: "The execution was cancelled." },
-  };
+  return notRunResult({ step: CANCELLED_STEP, errno: null, message: "The execution was cancelled." }, true);
 }

@@ -106,3 +106,24 @@ export interface ExecResult {
   /** Set only for internal_error. */
   readonly error?: ExecError;
 }
+
+/** The result of an execution whose program never ran: nothing kept, no accounting; `error` says why (absent: nothing to say). */
+export function notRunResult(error?: ExecError, cancelled = false): ExecResult {
+  return {
+    status: "internal_error",
+    exitCode: null,
+    signal: null,
+    stdout: Buffer.alloc(0),
+    stderr: Buffer.alloc(0),
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    stdoutDropped: 0,
+    stderrDropped: 0,
+    cpuTimeMs: 0,
+    wallTimeMs: 0,
+    memoryKb: 0,
+    oomKilled: false,
+    cancelled,
+    ...(error === undefined ? {} : { error }),
+  };
+}

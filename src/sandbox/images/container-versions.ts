@@ -1,3 +1,4 @@
+import { containerOptions } from "../container/container-options.js";
 import { Container } from "../container/container.js";
 import type { SandboxHost } from "../sandbox-host.js";
 import type { Image } from "./host-image.js";
@@ -15,14 +16,7 @@ export async function detectVersionsInContainer(image: Image, host: Pick<Sandbox
   for (const language of image.languages) if ("fixed" in language.version) versions[language.id] = language.version.fixed;
   if (commands.length === 0) return versions;
   const lease = image.acquire?.();
-  const container = await Container.create({
-    rootfs: image.rootfs,
-    binds: image.binds,
-    cgroups: host.cgroups,
-    scratchMb: 64,
-    ...(host.launcher === undefined ? {} : { launcher: host.launcher }),
-    nodeSpawn: host.nodeSpawn === true,
-  });
+  const container = await Container.create(containerOptions(host, image, { scratchMb: 64 }));
   try {
     for (const language of commands) {
       const how = language.version;

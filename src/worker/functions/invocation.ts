@@ -1,3 +1,4 @@
+import { containerOptions } from "../../sandbox/container/container-options.js";
 import { WarrenError } from "../../errors.js";
 import type { FunctionVersion, InvocationEvent, InvocationOutcome } from "../../run/functions.js";
 import { Container, type ExecStream } from "../../sandbox/container/container.js";
@@ -50,15 +51,7 @@ export class Prepared {
     let container: Container | undefined;
     const create = fromPool && host.pool !== undefined ? host.pool.acquire.bind(host.pool) : Container.create;
     try {
-      container = await create({
-        rootfs: plan.image.rootfs,
-        binds: [...plan.image.binds, SHIM_BIND],
-        scratchMb: plan.limits.diskMb,
-        files: plan.files,
-        cgroups: host.cgroups,
-        ...(host.launcher === undefined ? {} : { launcher: host.launcher }),
-        nodeSpawn: host.nodeSpawn === true,
-      });
+      container = await create(containerOptions(host, plan.image, { scratchMb: plan.limits.diskMb, files: plan.files, extraBinds: [SHIM_BIND] }));
       if (plan.executables.length > 0) {
         // the build's files are written with the first exec, this one
         const made = await container.exec({ argv: ["chmod", "+x", "--", ...plan.executables], env: plan.env, limits: CHMOD_LIMITS });

@@ -1,3 +1,4 @@
+import { containerOptions } from "../../sandbox/container/container-options.js";
 import { WarrenError } from "../../errors.js";
 import type { BuildOutcome, FunctionFile, FunctionRuntime, FunctionSource, FunctionVersion, InvocationEvent, InvocationOutcome } from "../../run/functions.js";
 import { Container } from "../../sandbox/container/container.js";
@@ -162,15 +163,7 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
 
   /** A fresh container for a build step, with FILES in its work dir. */
   #container(plan: Pick<FunctionPlan, "image" | "limits">, files: readonly FunctionFile[], scratchMb = plan.limits.diskMb): Promise<Container> {
-    return Container.create({
-      rootfs: plan.image.rootfs,
-      binds: [...plan.image.binds, SHIM_BIND],
-      scratchMb,
-      files,
-      cgroups: this.#host.cgroups,
-      ...(this.#host.launcher === undefined ? {} : { launcher: this.#host.launcher }),
-      nodeSpawn: this.#host.nodeSpawn === true,
-    });
+    return Container.create(containerOptions(this.#host, plan.image, { scratchMb, files, extraBinds: [SHIM_BIND] }));
   }
 
   /** Compiles SOURCE in a fresh container and takes out what the compiler made: the build. */
