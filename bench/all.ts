@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark in turn, then one summary table.
-//   start-latency (bench/start-latency.sh), exec-latency, service-latency, throughput, scaling, checker, interactive, functions, summary;
+//   start-latency (bench/start-latency.sh), exec-latency, service-latency, throughput, scaling, checker, interactive, functions,
+//   functions-api (the same handlers through the HTTP API, embedded and distributed), summary;
 //   each writes its own bench/results/*.json.
 // A failing piece does not stop the others; the exit code is non-zero when any failed.
 // BENCH_QUICK=1: small counts everywhere (a smoke test of the whole suite in a couple of minutes).
@@ -19,6 +20,7 @@ const steps: { name: string; argv: string[] }[] = [
   { name: "checker", argv: tsx("bench/checker.ts") },
   { name: "interactive", argv: tsx("bench/interactive.ts") },
   { name: "functions", argv: tsx("bench/functions.ts") },
+  { name: "functions-api", argv: tsx("bench/functions-api.ts") },
 ];
 
 function run(argv: string[]): Promise<number | null> {
