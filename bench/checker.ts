@@ -12,7 +12,7 @@ import { jobSpecFromBody } from "../src/run/job-spec.js";
 import type { RunRequestInput } from "../src/run/request.js";
 import { openSandboxHost } from "../src/sandbox/sandbox-host.js";
 import { runJob } from "../src/worker/run-job.js";
-import { machine, pct, QUICK, r2, table, writeResult } from "./common.js";
+import { alternate, machine, pct, QUICK, r2, table, writeResult } from "./common.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -63,25 +63,16 @@ async function timed(request: RunRequestInput): Promise<number> {
   return ms;
 }
 
-for (let i = 0; i < WARMUP; i += 1) {
-  await timed(builtin);
-  await timed(program);
-}
-const times = { builtin: [] as number[], program: [] as number[] };
-for (let i = 0; i < ROUNDS; i += 1) {
-  times.builtin.push(await timed(builtin));
-  times.program.push(await timed(program));
-}
-const summary = (values: number[]) => ({ medianMs: r2(pct(values, 0.5)), p90Ms: r2(pct(values, 0.9)) });
+const { summary: times, raw } = await alternate({ builtin, program }, (request) => timed(request as RunRequestInput), ROUNDS, WARMUP);
 const data = {
   kind: "checker",
   quick: QUICK,
   machine: machine(),
   config: { rounds: ROUNDS, warmup: WARMUP, tests: TESTS },
-  builtin: summary(times.builtin),
-  program: summary(times.program),
-  programExtraMsPerTest: r2((pct(times.program, 0.5) - pct(times.builtin, 0.5)) / TESTS),
-  raw: times,
+  builtin: times.builtin,
+  program: times.program,
+  programExtraMsPerTest: r2((pct(raw.program, 0.5) - pct(raw.builtin, 0.5)) / TESTS),
+  raw,
 };
 console.log(
   table(

@@ -189,3 +189,22 @@ export function newestResult(kind: string): { file: string; data: any } | undefi
   if (file === undefined) return undefined;
   return { file: `bench/results/${file}`, data: JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) };
 }
+
+/**
+ * Times each of `requests` (named) once per round, alternating them so that
+ * both meet the same machine, after `warmup` rounds not counted; their
+ * median and p90 in ms, and every time.
+ */
+export async function alternate<K extends string>(
+  requests: Readonly<Record<K, unknown>>,
+  timed: (request: unknown) => Promise<number>,
+  rounds: number,
+  warmup: number,
+): Promise<{ summary: Record<K, { medianMs: number; p90Ms: number }>; raw: Record<K, number[]> }> {
+  const names = Object.keys(requests) as K[];
+  for (let i = 0; i < warmup; i += 1) for (const name of names) await timed(requests[name]);
+  const raw = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
+  for (let i = 0; i < rounds; i += 1) for (const name of names) raw[name].push(await timed(requests[name]));
+  const summary = Object.fromEntries(names.map((name) => [name, { medianMs: r2(pct(raw[name], 0.5)), p90Ms: r2(pct(raw[name], 0.9)) }])) as Record<K, { medianMs: number; p90Ms: number }>;
+  return { summary, raw };
+}

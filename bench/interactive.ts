@@ -12,7 +12,7 @@ import { jobSpecFromBody } from "../src/run/job-spec.js";
 import type { RunRequestInput } from "../src/run/request.js";
 import { openSandboxHost } from "../src/sandbox/sandbox-host.js";
 import { runJob } from "../src/worker/run-job.js";
-import { machine, pct, QUICK, r2, table, writeResult } from "./common.js";
+import { alternate, machine, pct, QUICK, r2, table, writeResult } from "./common.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -69,25 +69,16 @@ async function timed(request: RunRequestInput): Promise<number> {
   return ms;
 }
 
-for (let i = 0; i < WARMUP; i += 1) {
-  await timed(plain);
-  await timed(interactive);
-}
-const times = { plain: [] as number[], interactive: [] as number[] };
-for (let i = 0; i < ROUNDS; i += 1) {
-  times.plain.push(await timed(plain));
-  times.interactive.push(await timed(interactive));
-}
-const summary = (values: number[]) => ({ medianMs: r2(pct(values, 0.5)), p90Ms: r2(pct(values, 0.9)) });
+const { summary: times, raw } = await alternate({ plain, interactive }, (request) => timed(request as RunRequestInput), ROUNDS, WARMUP);
 const data = {
   kind: "interactive",
   quick: QUICK,
   machine: machine(),
   config: { rounds: ROUNDS, warmup: WARMUP, exchanges: EXCHANGES },
-  plain: summary(times.plain),
-  interactive: summary(times.interactive),
-  msPerExchange: r2((pct(times.interactive, 0.5) - pct(times.plain, 0.5)) / EXCHANGES),
-  raw: times,
+  plain: times.plain,
+  interactive: times.interactive,
+  msPerExchange: r2((pct(raw.interactive, 0.5) - pct(raw.plain, 0.5)) / EXCHANGES),
+  raw,
 };
 console.log(
   table(
