@@ -1,3 +1,4 @@
+import type { StageError } from "../../run/result.js";
 /** The statuses of one execution (docs/launcher.md, API.md StageResult.status). */
 export const EXEC_STATUSES = [
   "ok",
@@ -62,18 +63,8 @@ export interface ExecRequest {
   readonly onStderr?: (chunk: Buffer) => void;
 }
 
-/** A launcher (Warren) failure: which set-up step failed and why. */
-export interface ExecError {
-  readonly step: string;
-  readonly errno: number | null;
-  readonly message: string;
-  /** Step execve: the file execve failed on; absent when the name was not found in PATH. */
-  readonly path?: string;
-  /** Step execve: the interpreter that file asks for (`#!` line or ELF PT_INTERP), when the failure can be about it. */
-  readonly interpreter?: string;
-  /** Step execve: the file lies in the job's scratch (its work dir, /tmp, /dev/shm). */
-  readonly scratch?: boolean;
-}
+/** A launcher (Warren) failure: which set-up step failed and why; a stage reports it as it is (StageResult.error). */
+export type ExecError = StageError;
 
 export interface ExecResult {
   readonly status: ExecStatus;
