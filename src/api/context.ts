@@ -38,6 +38,8 @@ export interface ApiOptions {
   readonly pendingMaxBytes?: number;
   /** How long `?wait=true` waits (WARREN_WAIT_MS). @defaultValue 30 s */
   readonly waitMs: number;
+  /** The compatible APIs served beside /v1 (WARREN_COMPAT; docs/compat.md). @defaultValue none */
+  readonly compat?: readonly ("judge0" | "piston")[];
   readonly maxima: Limits;
   /** The ports this API listens on (callbackUrl must not point back at them). */
   readonly ports: readonly number[];

@@ -29,7 +29,7 @@ describe("loadSettings", () => {
   it("has the documented defaults", () => {
     const settings = loadSettings({ HOME: "/home/someone" });
     expect(settings.serve).toEqual({ port: 8080, host: undefined });
-    expect(settings.api).toEqual({ apiKeys: [], rateLimitPerMinute: 600, bodyLimitBytes: 32 * 1024 * 1024, waitMs: 30_000 });
+    expect(settings.api).toEqual({ apiKeys: [], rateLimitPerMinute: 600, bodyLimitBytes: 32 * 1024 * 1024, waitMs: 30_000, compat: [] });
     expect(settings.queue).toMatchObject({ redisUrl: undefined, concurrency: os.availableParallelism(), name: "warren", resultMaxBytes: 16 * 1024 * 1024, attempts: 3 });
     expect(settings.worker).toEqual({ shutdownMs: 30_000, metricsPort: undefined, metricsHost: "127.0.0.1" });
     expect(settings.sandbox).toEqual({
@@ -79,6 +79,8 @@ describe("loadSettings", () => {
     expect(() => loadSettings({ PORT: "x" })).toThrow(expect.objectContaining({ code: "invalid_request", message: 'PORT must be an integer, got "x".' }));
     expect(() => loadSettings({ WARREN_POOL_SIZE: "65" })).toThrow('WARREN_POOL_SIZE must be at most 64, got "65".');
     expect(() => loadSettings({ WARREN_NODE_SPAWN: "yes" })).toThrow('WARREN_NODE_SPAWN must be 1 (on) or 0 (off), got "yes".');
+    expect(loadSettings({ WARREN_COMPAT: " piston, judge0 " }).api.compat).toEqual(["piston", "judge0"]);
+    expect(() => loadSettings({ WARREN_COMPAT: "judge0,openfaas" })).toThrow(/^WARREN_COMPAT takes judge0 and piston, comma-separated, got "judge0,openfaas"\.$/);
     expect(() => loadSettings({ WARREN_LOG_LEVEL: "loud" })).toThrow(/^WARREN_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"\.$/);
     expect(() => loadSettings({ WARREN_METRICS_PORT: "65536", WARREN_WAIT_MS: "-1" })).toThrow(
       expect.objectContaining({

@@ -17,7 +17,7 @@ export function loadSettings(env: Environment, command?: Command): Settings {
   return deepFreeze({
     serve: { port: e.PORT, host: e.WARREN_HOST },
     client: { url: e.WARREN_URL, apiKey: e.WARREN_API_KEY },
-    api: { apiKeys: e.WARREN_API_KEYS, rateLimitPerMinute: e.WARREN_RATE_LIMIT, bodyLimitBytes: e.WARREN_MAX_BODY_BYTES, waitMs: e.WARREN_WAIT_MS },
+    api: { apiKeys: e.WARREN_API_KEYS, rateLimitPerMinute: e.WARREN_RATE_LIMIT, bodyLimitBytes: e.WARREN_MAX_BODY_BYTES, waitMs: e.WARREN_WAIT_MS, compat: e.WARREN_COMPAT },
     queue: {
       redisUrl: e.REDIS_URL,
       concurrency: e.WARREN_CONCURRENCY ?? os.availableParallelism(),

@@ -21,6 +21,8 @@ export interface ApiSettings {
   readonly bodyLimitBytes: number;
   /** WARREN_WAIT_MS: how long `?wait=true` waits. @defaultValue 30 s */
   readonly waitMs: number;
+  /** WARREN_COMPAT: the compatible APIs served beside /v1 (docs/compat.md). @defaultValue none */
+  readonly compat: readonly ("judge0" | "piston")[];
 }
 
 /** The queue and its result store (docs/service.md). */

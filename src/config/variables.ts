@@ -92,6 +92,13 @@ export const VARIABLES = {
     default: "unset: public addresses only",
     commands: SERVICE,
   },
+  WARREN_COMPAT: {
+    schema: list()
+      .pipe(z.array(z.enum(["judge0", "piston"], { message: "WARREN_COMPAT takes judge0 and piston, comma-separated" })).readonly())
+      .describe("compatible APIs served beside `/v1`: `judge0` (Judge0 CE at `/judge0`), `piston` (Piston v2 at `/piston`), comma-separated (docs/compat.md)"),
+    default: "unset: none",
+    commands: ["serve"],
+  },
   WARREN_WAIT_MS: {
     schema: integer("WARREN_WAIT_MS", 0, 600_000).default(30_000).describe("longest `?wait=true` wait"),
     default: "30000",
