@@ -8,6 +8,8 @@
 export interface RecordStore {
   /** Creates or replaces a record (its age, and so its place in `page`, is its first write's). */
   put(id: string, json: string): Promise<void>;
+  /** Replaces a record only if it is still there (a removed or evicted one stays gone); false when it was not. */
+  update(id: string, json: string): Promise<boolean>;
   get(id: string): Promise<string | undefined>;
   /** false when there was none. */
   remove(id: string): Promise<boolean>;
@@ -49,6 +51,13 @@ export class MemoryRecordStore implements RecordStore {
       if (oldest === id) continue;
       this.#delete(oldest);
     }
+  }
+
+  async update(id: string, json: string): Promise<boolean> {
+    this.#expire();
+    if (!this.#entries.has(id)) return false;
+    await this.put(id, json);
+    return true;
   }
 
   async get(id: string): Promise<string | undefined> {

@@ -5,13 +5,15 @@ import type { RecordStore, RecordStoreLimits } from "./record-store.js";
 /**
  * KEYS[1] the index (a sorted set of ids by creation time, ms), KEYS[2] id →
  * bytes, KEYS[3] total bytes; ARGV the record keys' prefix, the id, the JSON,
- * TTL ms, most records, most bytes. Writes the record (keeping its creation
+ * TTL ms, most records, most bytes, and "1" to write only over a record that
+ * is still there (returns 0 when it is not). Writes the record (keeping its creation
  * time when it exists), forgets expired ids, then deletes the oldest records
  * while over either bound, never the one just written.
  */
 const PUT = `
 local prefix, id, json = ARGV[1], ARGV[2], ARGV[3]
 local ttl, max, cap = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+if ARGV[7] == '1' and redis.call('EXISTS', prefix .. id) == 0 then return 0 end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local created = tonumber(redis.call('ZSCORE', KEYS[1], id)) or now
@@ -88,8 +90,16 @@ export class RedisRecordStore implements RecordStore {
   }
 
   async put(id: string, json: string): Promise<void> {
-    await orUnavailable("store a record", () =>
-      this.#redis.eval(PUT, 3, ...this.#keys, `${this.#prefix}:r:`, id, json, Math.ceil(this.#limits.ttlMs), this.#limits.max, this.#limits.maxBytes),
+    await this.#put(id, json, false);
+  }
+
+  async update(id: string, json: string): Promise<boolean> {
+    return (await this.#put(id, json, true)) === 1;
+  }
+
+  #put(id: string, json: string, onlyIfPresent: boolean): Promise<unknown> {
+    return orUnavailable("store a record", () =>
+      this.#redis.eval(PUT, 3, ...this.#keys, `${this.#prefix}:r:`, id, json, Math.ceil(this.#limits.ttlMs), this.#limits.max, this.#limits.maxBytes, onlyIfPresent ? "1" : "0"),
     );
   }
 

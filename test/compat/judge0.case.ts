@@ -146,6 +146,10 @@ export function judge0Contract(name: string, open: OpenQueue): void {
 
     it("judges expected_output as Judge0 does: trailing blanks of each line and trailing blank lines ignored", async () => {
       expect((await python("print('1 2  ')\nprint()\nprint()", { expected_output: "1 2\n" })).status).toEqual({ id: 3, description: "Accepted" });
+      expect((await python("print('a \\t ')\nprint('b')", { expected_output: "a\nb" })).status).toEqual({ id: 3, description: "Accepted" });
+      // Leading blanks and blank lines inside count.
+      expect((await python("print(' a')", { expected_output: "a" })).status.id).toBe(4);
+      expect((await python("print('a')\nprint()\nprint('b')", { expected_output: "a\nb" })).status.id).toBe(4);
       expect((await python("print('1  2')", { expected_output: "1 2" })).status).toEqual({ id: 4, description: "Wrong Answer" });
     });
 

@@ -31,3 +31,40 @@ describe("Judge0 CE API switch and keys", () => {
     }
   });
 });
+
+describe("Judge0 CE API with API keys", () => {
+  it("keeps each key's submissions its own: another key neither reads nor lists them", async () => {
+    const keyed = await testApp({ compat: ["judge0"], apiKeys: ["alice", "bob"] });
+    const as = (key: string, init: RequestInit = {}) => ({ ...init, headers: { ...(init.headers as Record<string, string> | undefined), "x-auth-token": key } });
+    try {
+      const created = await keyed.app.request(
+        "/judge0/submissions?wait=true",
+        as("alice", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ language_id: 71, source_code: "print('secret')" }) }),
+      );
+      const { token, stdout } = (await created.json()) as { token: string; stdout: string };
+      expect(stdout).toBe("secret\n");
+      expect((await keyed.app.request(`/judge0/submissions/${token}`, as("alice"))).status).toBe(200);
+      expect((await keyed.app.request(`/judge0/submissions/${token}`, as("bob"))).status).toBe(404);
+      const listed = (await (await keyed.app.request("/judge0/submissions", as("bob"))).json()) as { submissions: unknown[]; meta: { total_count: number } };
+      expect(listed).toMatchObject({ submissions: [], meta: { total_count: 0 } });
+      expect((await keyed.app.request(`/judge0/submissions/${token}`, as("bob", { method: "DELETE" }))).status).toBe(404);
+    } finally {
+      await keyed.close();
+    }
+  });
+
+  it("refuses number_of_runs whose copies of stdin would be over the request limit (each run carries it)", async () => {
+    const small = await testApp({ compat: ["judge0"], bodyLimitBytes: 64 * 1024 }, { worker: false });
+    try {
+      const response = await small.app.request("/judge0/submissions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ language_id: 71, source_code: "print(1)", stdin: "x".repeat(10_000), number_of_runs: 10 }),
+      });
+      expect(response.status).toBe(422);
+      expect(Object.keys((await response.json()) as object)).toEqual(["number_of_runs"]);
+    } finally {
+      await small.close();
+    }
+  });
+});

@@ -16,16 +16,14 @@ export const MAX_WATCHED = 100_000;
  */
 export class Judge0Callbacks {
   readonly #queue: JobQueue;
-  readonly #records: RecordStore;
   readonly #logger: Logger;
   readonly #options: CallbackOptions;
-  /** token → callback URL, until its run is final. */
-  readonly #watched = new Map<string, string>();
+  /** token → callback URL and its record's store, until its run is final. */
+  readonly #watched = new Map<string, { readonly url: string; readonly records: RecordStore }>();
   #subscription: Promise<() => void> | undefined;
 
-  constructor(queue: JobQueue, records: RecordStore, logger: Logger, options: CallbackOptions = {}) {
+  constructor(queue: JobQueue, logger: Logger, options: CallbackOptions = {}) {
     this.#queue = queue;
-    this.#records = records;
     this.#logger = logger;
     this.#options = options;
   }
@@ -39,23 +37,24 @@ export class Judge0Callbacks {
   }
 
   /** Watches TOKEN (whose run was just queued): its submission goes to URL once final. */
-  async watch(token: string, url: string): Promise<void> {
+  async watch(token: string, url: string, records: RecordStore): Promise<void> {
     if (this.#watched.size >= MAX_WATCHED) {
       this.#logger.warn({ runId: token }, "judge0 callback not watched: too many pending callbacks");
       return;
     }
-    this.#watched.set(token, url);
+    this.#watched.set(token, { url, records });
     // A run may have finished between its enqueue and this watch.
     const result = await this.#queue.get(token).catch(() => undefined);
     if (result !== undefined && isFinal(result.status)) await this.#send(token);
   }
 
   async #send(token: string): Promise<void> {
-    const url = this.#watched.get(token);
-    if (url === undefined) return;
+    const watched = this.#watched.get(token);
+    if (watched === undefined) return;
     this.#watched.delete(token);
+    const { url, records } = watched;
     try {
-      const [json, result] = await Promise.all([this.#records.get(token), this.#queue.get(token)]);
+      const [json, result] = await Promise.all([records.get(token), this.#queue.get(token)]);
       if (json === undefined) return;
       const record = JSON.parse(json) as SubmissionRecord;
       const body = JSON.stringify(renderSubmission(record, result, { base64: true, fields: DEFAULT_FIELDS }));

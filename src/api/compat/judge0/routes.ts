@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { arch, cpus, totalmem } from "node:os";
 import { Hono, type Context } from "hono";
 import { InvalidRequestError } from "../../../errors.js";
-import { waitForResult } from "../../../queue/index.js";
+import { waitForResult, type RecordStore } from "../../../queue/index.js";
 import { parseRunRequest, toJobSpec } from "../../../run/job-spec.js";
 import { isFinal, type RunResult } from "../../../run/result.js";
 import { PENDING_MAX_BYTES } from "../../../config/variables.js";
@@ -20,8 +20,15 @@ import { judge0Languages } from "./languages.js";
 import { STATUSES } from "./statuses.js";
 import { parseFields, parseSubmission, renderSubmission, runRequestOf, type Field, type FieldErrors, type SubmissionRecord } from "./submission.js";
 
-/** The namespace of Judge0's submission records in the queue's record store. */
-export const JUDGE0_RECORDS = "judge0";
+/**
+ * The namespace of Judge0's submission records in the queue's record store:
+ * one per API key when the server has keys (a key lists and reads only its
+ * own submissions: Warren's keys are tenants, where Judge0's one token is
+ * shared), one for all when it has none.
+ */
+export function judge0Records(owner: string | undefined): string {
+  return owner === undefined ? "judge0" : `judge0:${owner}`;
+}
 
 /**
  * Judge0 CE v1.13.1's API (docs/compat.md), mounted at /judge0: a
@@ -33,8 +40,9 @@ export const JUDGE0_RECORDS = "judge0";
 export function judge0Routes(deps: ApiDeps): Hono<AppEnv> {
   const { queue, options, logger } = deps;
   const app = new Hono<AppEnv>();
-  const records = queue.records(JUDGE0_RECORDS);
-  const callbacks = new Judge0Callbacks(queue, records, logger, deps.callback);
+  const callbacks = new Judge0Callbacks(queue, logger, deps.callback);
+  const ownerOf = (c: Context<AppEnv>) => (options.apiKeys.length > 0 ? keyOwner(c.get("apiKey")) : undefined);
+  const recordsOf = (c: Context<AppEnv>) => queue.records(judge0Records(ownerOf(c)));
   const admission = admissionOf(deps, options.pendingMaxBytes ?? PENDING_MAX_BYTES.default);
   const config = judge0Config(options.maxima);
   const failure = (c: Context<AppEnv>, message: string, status: 400 | 404 | 503 = 400) => c.json({ error: message }, status);
@@ -44,14 +52,15 @@ export function judge0Routes(deps: ApiDeps): Hono<AppEnv> {
   const base64Of = (c: Context<AppEnv>) => c.req.query("base64_encoded") === "true";
 
   /** The record and the current result of TOKEN; the record gets its finished_at the first time its run is seen final. */
-  const load = async (token: string): Promise<{ record: SubmissionRecord; result: RunResult | undefined } | undefined> => {
+  const load = async (records: RecordStore, token: string): Promise<{ record: SubmissionRecord; result: RunResult | undefined } | undefined> => {
     const json = await records.get(token);
     if (json === undefined) return undefined;
     let record = JSON.parse(json) as SubmissionRecord;
     const result = await queue.get(token);
     if (result !== undefined && isFinal(result.status) && record.finished_at === null) {
       record = { ...record, finished_at: new Date().toISOString() };
-      await records.put(token, JSON.stringify(record));
+      // Only over a record still there: a DELETE meanwhile must not be undone.
+      await records.update(token, JSON.stringify(record));
     }
     return { record, result };
   };
@@ -78,14 +87,22 @@ export function judge0Routes(deps: ApiDeps): Hono<AppEnv> {
       if (error instanceof InvalidRequestError) return { errors: { submission: [error.message] } };
       throw error;
     }
+    const runs = parsed.record.number_of_runs;
+    const stdinBytes = parsed.record.stdin === null ? 0 : Buffer.from(parsed.record.stdin, "base64").length;
+    // Each run is a test carrying the stdin: the job holds it number_of_runs times, bounded as one request body is.
+    if (stdinBytes * runs > options.bodyLimitBytes) {
+      return { errors: { number_of_runs: [`is too many for this stdin: ${runs} copies of ${stdinBytes} bytes are over this server's request limit of ${options.bodyLimitBytes} bytes (WARREN_MAX_BODY_BYTES)`] } };
+    }
+    const records = recordsOf(c);
     const token = randomUUID();
     const record: SubmissionRecord = { ...parsed.record, token, created_at: new Date().toISOString(), finished_at: null };
     // The record first: a worker may finish the run before enqueue returns.
     await records.put(token, JSON.stringify(record));
     if (record.callback_url !== null) await callbacks.ready();
-    const owner = options.apiKeys.length > 0 ? { owner: keyOwner(c.get("apiKey")) } : {};
-    const queued = await queue.enqueue({ id: token, language: spec.language.id, version: spec.language.version.detected, request, requestBytes, ...owner }, request.priority);
-    if (record.callback_url !== null) await callbacks.watch(token, record.callback_url);
+    const owner = ownerOf(c);
+    const jobBytes = requestBytes + stdinBytes * (runs - 1);
+    const queued = await queue.enqueue({ id: token, language: spec.language.id, version: spec.language.version.detected, request, requestBytes: jobBytes, ...(owner === undefined ? {} : { owner }) }, request.priority);
+    if (record.callback_url !== null) await callbacks.watch(token, record.callback_url, records);
     logger.info({ runId: token, language: spec.language.id, judge0LanguageId: record.language_id }, "judge0 submission queued");
     return { record, queued };
   };
@@ -145,9 +162,10 @@ export function judge0Routes(deps: ApiDeps): Hono<AppEnv> {
     if (tokens.length > MAX_BATCH) return failure(c, `number of submissions in a batch should be less than or equal to ${MAX_BATCH}`);
     if (tokens.length === 0) return failure(c, "there should be at least one submission in a batch");
     const base64 = base64Of(c);
+    const records = recordsOf(c);
     const submissions = await Promise.all(
       tokens.map(async (token) => {
-        const found = await load(token);
+        const found = await load(records, token);
         return found === undefined ? null : renderSubmission(found.record, found.result, { base64, fields });
       }),
     );
@@ -166,7 +184,7 @@ export function judge0Routes(deps: ApiDeps): Hono<AppEnv> {
       if (!wait) return c.json({ token: record.token }, 201);
       // Judge0 holds a wait=true request until the run is done; Warren waits at most WARREN_WAIT_MS, then answers what it has (status In Queue or Processing).
       await waitForResult(queue, record.token, options.waitMs, queued);
-      const found = await load(record.token);
+      const found = await load(recordsOf(c), record.token);
       if (found === undefined) return failure(c, `submission ${record.token} expired before it finished`, 404);
       return c.json(renderSubmission(found.record, found.result, { base64, fields }), 201);
     });
@@ -181,9 +199,10 @@ export function judge0Routes(deps: ApiDeps): Hono<AppEnv> {
     if (asked < 0) return failure(c, `invalid per_page: ${asked}`);
     // Judge0 has no bound; each submission here may carry megabytes of output, so a page is at most PER_PAGE.max.
     const perPage = Math.min(asked, PER_PAGE.max);
+    const records = recordsOf(c);
     const { ids, total } = await records.page((page - 1) * perPage, perPage);
     const base64 = base64Of(c);
-    const submissions = (await Promise.all(ids.map((token) => load(token)))).flatMap((found) => (found === undefined ? [] : [renderSubmission(found.record, found.result, { base64, fields })]));
+    const submissions = (await Promise.all(ids.map((token) => load(records, token)))).flatMap((found) => (found === undefined ? [] : [renderSubmission(found.record, found.result, { base64, fields })]));
     const pages = perPage === 0 ? 0 : Math.ceil(total / perPage);
     return c.json(
       {
@@ -197,7 +216,7 @@ export function judge0Routes(deps: ApiDeps): Hono<AppEnv> {
   app.get("/submissions/:token", async (c) => {
     const fields = fieldsOf(c);
     if (fields instanceof Response) return fields;
-    const found = await load(c.req.param("token"));
+    const found = await load(recordsOf(c), c.req.param("token"));
     if (found === undefined) return failure(c, "Not Found", 404);
     return c.json(renderSubmission(found.record, found.result, { base64: base64Of(c), fields }), 200);
   });
@@ -206,7 +225,8 @@ export function judge0Routes(deps: ApiDeps): Hono<AppEnv> {
     const fields = fieldsOf(c);
     if (fields instanceof Response) return fields;
     const token = c.req.param("token");
-    const found = await load(token);
+    const records = recordsOf(c);
+    const found = await load(records, token);
     if (found === undefined) return failure(c, "Not Found", 404);
     const status = found.result?.status ?? "queued";
     if (!isFinal(status)) {
@@ -255,7 +275,7 @@ export function judge0Routes(deps: ApiDeps): Hono<AppEnv> {
     return c.json([{ queue: JUDGE0_VERSION, size, available: null, idle: null, working: null, paused: null, failed: null }], 200);
   });
   app.get("/statistics", async (c) => {
-    const { total } = await records.page(0, 0);
+    const { total } = await recordsOf(c).page(0, 0);
     const now = new Date();
     return c.json({ created_at: now.toISOString(), cached_until: now.toISOString(), submissions: { total, today: null, last_30_days: {} }, languages: [], statuses: [], database: { size_pretty: null, size_in_bytes: null } }, 200);
   });

@@ -284,13 +284,13 @@ interface Outcome {
 const NOTHING = { stdout: null, stderr: null, compile_output: null, message: null, time: null, wall_time: null, memory: null, exit_code: null, exit_signal: null } as const;
 const orNull = (text: string) => (text === "" ? null : text);
 
-/** Judge0's comparison of outputs: each line's trailing blanks and the trailing blank lines ignored (isolate_job.rb `strip`). */
+/** Judge0's comparison of outputs: each line's trailing blanks and the trailing blank lines ignored (isolate_job.rb `strip`: Ruby's rstrip, ASCII blanks and NUL only). */
 export function judge0Strip(text: string): string {
   return text
     .split("\n")
-    .map((line) => line.replace(/[\s\0]+$/, ""))
+    .map((line) => line.replace(/[ \t\n\v\f\r\0]+$/, ""))
     .join("\n")
-    .replace(/[\s\0]+$/, "");
+    .replace(/[ \t\n\v\f\r\0]+$/, "");
 }
 
 const EXEC_ERRNOS = new Set([constants.errno.ENOEXEC, constants.errno.ENOENT, constants.errno.EACCES]);
