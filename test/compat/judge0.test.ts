@@ -4,6 +4,7 @@ import { queueConfig } from "../../src/queue/config.js";
 import { describe, expect, it } from "vitest";
 import { MAX_LIMITS } from "../../src/run/limits.js";
 import { testApp } from "../api/fixture.js";
+import { judge0Routes } from "../../src/api/compat/judge0/routes.js";
 import { judge0Contract } from "./judge0.case.js";
 
 judge0Contract("embedded queue", async () => new MemoryQueue(queueConfig({ WARREN_CONCURRENCY: "2" })));
@@ -65,6 +66,23 @@ describe("Judge0 CE API with API keys", () => {
       expect(Object.keys((await response.json()) as object)).toEqual(["number_of_runs"]);
     } finally {
       await small.close();
+    }
+  });
+});
+
+describe("Judge0 CE API in the OpenAPI document", () => {
+  it("lists every Judge0 route the app serves, with its method", async () => {
+    const t = await testApp({ compat: ["judge0"] }, { worker: false });
+    try {
+      const doc = (await (await t.app.request("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
+      const served = judge0Routes(t.deps).routes.filter((route) => route.method !== "ALL");
+      expect(served.length).toBeGreaterThan(15);
+      for (const route of served) {
+        const path = `/judge0${route.path.replace(/:(\w+)/g, "{$1}")}`;
+        expect(doc.paths[path]?.[route.method.toLowerCase()], `${route.method} ${path}`).toBeDefined();
+      }
+    } finally {
+      await t.close();
     }
   });
 });
