@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JobQueue } from "../../src/queue/index.js";
 import { eventually } from "../helpers/eventually.js";
 import { LOOPBACK_CALLBACKS, testApp, type TestApp } from "../api/fixture.js";
+import { makeZip } from "../helpers/zip.js";
 
 /** Makes the queue under test. */
 export type OpenQueue = () => Promise<JobQueue>;
@@ -239,6 +240,44 @@ export function judge0Contract(name: string, open: OpenQueue): void {
       expect(merged).toMatchObject({ stdout: "out\nerr\n", stderr: null, redirect_stderr_to_stdout: true });
       const runs = await python("print(input())", { stdin: "again", number_of_runs: 3, cpu_time_limit: "2", memory_limit: "65536" });
       expect(runs).toMatchObject({ status: { id: 3 }, stdout: "again\n", number_of_runs: 3, cpu_time_limit: "2.0", memory_limit: 65536 });
+    });
+
+    it("language 89, Multi-file program: additional_files' compile script once, then its run script, beside each other's files", async () => {
+      const languages = (await (await call("/languages")).json()) as { id: number; name: string }[];
+      expect(languages).toContainEqual({ id: 89, name: "Multi-file program" });
+      const zip = makeZip([
+        { name: "compile", content: "echo compiling\ncp src/greet.txt built.txt\n" },
+        { name: "run", content: "read name\necho \"$(cat built.txt), $name\"\n", deflate: true },
+        { name: "src/greet.txt", content: "Hello", deflate: true },
+      ]);
+      const submission = await waitRun({ language_id: 89, additional_files: zip.toString("base64"), stdin: "Warren" }, "&fields=*");
+      expect(submission).toMatchObject({ status: { id: 3 }, stdout: "Hello, Warren\n", stderr: null, compile_output: "compiling\n", language: { id: 89, name: "Multi-file program" } });
+      expect(submission.additional_files).toBe(zip.toString("base64").replace(/(.{60})/g, "$1\n").replace(/\n?$/, "\n"));
+      const failing = await waitRun({ language_id: 89, additional_files: makeZip([{ name: "compile.sh", content: "echo broken >&2\nexit 2\n" }, { name: "run.sh", content: "echo never\n" }]).toString("base64") });
+      expect(failing).toMatchObject({ status: { id: 6, description: "Compilation Error" }, compile_output: "broken\n", stdout: null });
+      const noCompile = await waitRun({ language_id: 89, additional_files: makeZip([{ name: "run.sh", content: "echo only run; echo oops >&2\n" }]).toString("base64") });
+      expect(noCompile).toMatchObject({ status: { id: 3 }, stdout: "only run\n", stderr: "oops\n", compile_output: null });
+    });
+
+    it("additional_files for any language: unpacked beside the source (which wins over an entry of its name); bad archives are 422s", async () => {
+      const zip = makeZip([{ name: "data/input.txt", content: "42" }, { name: "main.py", content: "print('not me')" }]);
+      const submission = await python("print(open('data/input.txt').read())", { additional_files: zip.toString("base64") });
+      expect(submission).toMatchObject({ status: { id: 3 }, stdout: "42\n" });
+      const errors = async (additional_files: string, extra: Record<string, unknown> = {}) => {
+        const response = await call("/submissions", json({ language_id: PYTHON, source_code: "print(1)", additional_files, ...extra }));
+        expect(response.status).toBe(422);
+        return ((await response.json()) as Record<string, string[]>).additional_files?.[0];
+      };
+      expect(await errors(Buffer.from("not a zip at all").toString("base64"))).toMatch(/^is not a zip archive/);
+      // yauzl refuses such names itself; Warren's path check is the second guard.
+      expect(await errors(makeZip([{ name: "../escape", content: "x" }]).toString("base64"))).toMatch(/cannot be unpacked here|invalid relative path/);
+      expect(await errors(makeZip([{ name: "a/./b", content: "x" }]).toString("base64"))).toMatch(/cannot be unpacked here/);
+      expect(await errors(makeZip([{ name: "/etc/passwd", content: "x" }]).toString("base64"))).toMatch(/cannot be unpacked here|absolute path/);
+      // A bomb: 11 MiB of zeros that declares 10 bytes; it stops at the bound, it is not unpacked whole.
+      expect(await errors(makeZip([{ name: "bomb", content: Buffer.alloc(11 * 1024 * 1024), deflate: true, declaredSize: 10 }]).toString("base64"))).toMatch(/more than 10240 KB|not a valid zip|cannot be read/);
+      expect(await errors(makeZip([{ name: "big", content: Buffer.alloc(11 * 1024 * 1024), deflate: true }]).toString("base64"))).toBe("unpacks to more than 10240 KB");
+      const project = await call("/submissions", json({ language_id: 89, source_code: "echo hi" }));
+      expect(await project.json()).toEqual({ source_code: ["must be blank"], additional_files: ["can't be blank"] });
     });
 
     it("batches: at most 20 created at once (each its token or its errors), read back by tokens", async () => {

@@ -61,7 +61,7 @@ export function configInfo(maxima: Limits, waitMs: number) {
     enable_callbacks: true,
     callbacks_max_tries: 3,
     callbacks_timeout: 5,
-    enable_additional_files: false,
+    enable_additional_files: true,
     max_queue_size: 100,
     cpu_time_limit: config.cpu_time_limit,
     max_cpu_time_limit: config.max_cpu_time_limit,

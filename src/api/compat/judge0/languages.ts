@@ -38,11 +38,16 @@ const TABLE: readonly { readonly warren: string; readonly id: number; readonly n
   { warren: "typescript", id: 74, name: (v) => `TypeScript (${v})` },
 ];
 
+/** Judge0's "Multi-file program": additional_files holds the program, with a `run` (or `run.sh`) script and an optional `compile` (or `compile.sh`), run by Bash. */
+export const PROJECT_ID = 89;
+
 /** A Judge0 language this server runs: its Judge0 id and name, and the Warren language (its newest installed version) behind it. */
 export interface Judge0Language {
   readonly id: number;
   readonly name: string;
   readonly language: Language;
+  /** Language 89: no source_code, the program is additional_files' scripts (run by the `language`, Bash). */
+  readonly project: boolean;
 }
 
 function newest(languages: readonly Language[], id: string): Language | undefined {
@@ -56,14 +61,15 @@ export function judge0Languages(installed: readonly Language[]): Judge0Language[
   const rows: Judge0Language[] = [];
   for (const entry of TABLE) {
     const language = newest(installed, entry.warren);
-    if (language !== undefined) rows.push({ id: entry.id, name: entry.name(language.version.detected), language });
+    if (language !== undefined) rows.push({ id: entry.id, name: entry.name(language.version.detected), language, project: false });
   }
+  const bash = newest(installed, "bash");
+  if (bash !== undefined) rows.push({ id: PROJECT_ID, name: "Multi-file program", language: bash, project: true });
   return rows.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The language a submission's language_id names (its own id, or an alias id of another version), if installed. */
 export function findJudge0Language(installed: readonly Language[], id: number): Judge0Language | undefined {
-  const entry = TABLE.find((row) => row.id === id || (row.aliases ?? []).includes(id));
-  if (entry === undefined) return undefined;
-  return judge0Languages(installed).find((row) => row.id === entry.id);
+  const wanted = TABLE.find((row) => (row.aliases ?? []).includes(id))?.id ?? id;
+  return judge0Languages(installed).find((row) => row.id === wanted);
 }

@@ -13,7 +13,7 @@ function submissionRequestSchema(maxima: Limits) {
   const seconds = (what: string, fallback: number, max: number) => z.union([z.number(), z.string()]).optional().describe(`${what}, seconds; default ${fallback}, at most ${max}`);
   const integer = (what: string, fallback: number, max: number) => z.union([z.number(), z.string()]).optional().describe(`${what}; default ${fallback}, at most ${max}`);
   return z.object({
-    source_code: z.string().describe("The program (base64 with ?base64_encoded=true)"),
+    source_code: z.string().optional().describe("The program (base64 with ?base64_encoded=true); absent for language 89"),
     language_id: z.union([z.number(), z.string()]).describe("A Judge0 language id from GET /judge0/languages"),
     compiler_options: z.string().nullable().optional().describe("Refused when set: Warren's compile commands are fixed"),
     command_line_arguments: z.string().nullable().optional().describe("Split as a shell would, at most 512 characters"),
@@ -31,7 +31,7 @@ function submissionRequestSchema(maxima: Limits) {
     redirect_stderr_to_stdout: z.boolean().optional().describe("stderr appended to stdout"),
     number_of_runs: integer("Runs (compiled once); time and memory are their mean", config.number_of_runs, config.max_number_of_runs),
     callback_url: z.string().nullable().optional().describe("PUT the finished submission (default fields, base64) here"),
-    additional_files: z.string().nullable().optional().describe("Refused when set (config_info enable_additional_files: false)"),
+    additional_files: z.string().nullable().optional().describe("A zip, base64: unpacked beside the source; language 89 (Multi-file program): the program, with its compile and run scripts"),
     enable_network: z.boolean().optional().describe("true is refused: Warren's sandboxes have no network"),
   });
 }

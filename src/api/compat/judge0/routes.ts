@@ -13,6 +13,8 @@ import { assertCallbackAllowed } from "../../callback-guard.js";
 import type { ApiDeps, AppEnv } from "../../context.js";
 import { PayloadTooLargeError } from "../../errors.js";
 import { rateLimit } from "../../rate-limit.js";
+import { REQUEST_BOUNDS } from "../../../run/request.js";
+import { ArchiveError, readArchive, type ArchiveFile } from "./additional-files.js";
 import { judge0Auth } from "./auth.js";
 import { Judge0Callbacks } from "./callbacks.js";
 import { configInfo, JUDGE0_VERSION, judge0Config, MAX_BATCH, PER_PAGE } from "./config.js";
@@ -77,10 +79,20 @@ export function judge0Routes(deps: ApiDeps): Hono<AppEnv> {
         throw error;
       }
     }
+    const token = randomUUID();
+    let archive: ArchiveFile[] = [];
+    if (parsed.archive !== null) {
+      try {
+        archive = await readArchive(parsed.archive, REQUEST_BOUNDS.files - 1);
+      } catch (error) {
+        if (error instanceof ArchiveError) return { errors: { additional_files: [error.message] } };
+        throw error;
+      }
+    }
     let request;
     let spec;
     try {
-      request = parseRunRequest(runRequestOf(parsed), options.maxima);
+      request = parseRunRequest(runRequestOf(parsed, token, archive), options.maxima);
       spec = toJobSpec(request, { languages: deps.languages(), maxima: options.maxima });
     } catch (error) {
       // What Judge0 would take but this server cannot run (a limit past its maxima, an argument past the kernel's): said as Judge0 says a bad field.
@@ -94,7 +106,6 @@ export function judge0Routes(deps: ApiDeps): Hono<AppEnv> {
       return { errors: { number_of_runs: [`is too many for this stdin: ${runs} copies of ${stdinBytes} bytes are over this server's request limit of ${options.bodyLimitBytes} bytes (WARREN_MAX_BODY_BYTES)`] } };
     }
     const records = recordsOf(c);
-    const token = randomUUID();
     const record: SubmissionRecord = { ...parsed.record, token, created_at: new Date().toISOString(), finished_at: null };
     // The record first: a worker may finish the run before enqueue returns.
     await records.put(token, JSON.stringify(record));

@@ -4,7 +4,8 @@ import type { RunResult, StageResult } from "../../../run/result.js";
 import type { Language } from "../../../sandbox/images/languages.js";
 import { decode64, encode64 } from "./base64.js";
 import { MAX_OPTION_CHARS, type Judge0Config } from "./config.js";
-import { findJudge0Language } from "./languages.js";
+import type { ArchiveFile } from "./additional-files.js";
+import { findJudge0Language, PROJECT_ID } from "./languages.js";
 import { signalStatus, STATUS, statusOf, type StatusId } from "./statuses.js";
 
 /**
@@ -33,6 +34,8 @@ export interface SubmissionRecord {
   readonly max_file_size: number;
   readonly redirect_stderr_to_stdout: boolean;
   readonly callback_url: string | null;
+  /** The zip, as base64 (no line breaks). */
+  readonly additional_files: string | null;
   readonly enable_network: boolean;
   readonly created_at: string;
   /** When the API first saw the run final (Warren's results carry no time). */
@@ -141,6 +144,10 @@ export function splitArguments(text: string): string[] {
 export interface ParsedSubmission {
   readonly record: Omit<SubmissionRecord, "token" | "created_at" | "finished_at">;
   readonly language: Language;
+  /** Language 89, Multi-file program. */
+  readonly project: boolean;
+  /** additional_files, decoded: a zip to unpack (readArchive) beside the source. */
+  readonly archive: Buffer | null;
 }
 
 /**
@@ -154,7 +161,6 @@ export function parseSubmission(body: unknown, options: { readonly base64: boole
   const fields = body as Record<string, unknown>;
   const { base64, config } = options;
   const source = textField(fields, "source_code", base64, REQUEST_BOUNDS.fileChars, errors);
-  if ((source === null || source.toString("utf8").trim() === "") && errors.source_code === undefined) errors.source_code = ["can't be blank"];
   const stdin = textField(fields, "stdin", base64, REQUEST_BOUNDS.stdinChars, errors);
   const expected = textField(fields, "expected_output", base64, REQUEST_BOUNDS.stdinChars, errors);
   let language: ReturnType<typeof findJudge0Language>;
@@ -164,6 +170,13 @@ export function parseSubmission(body: unknown, options: { readonly base64: boole
     const id = typeof languageId === "number" ? languageId : typeof languageId === "string" && /^\s*\d+\s*$/.test(languageId) ? Number(languageId) : Number.NaN;
     language = Number.isInteger(id) ? findJudge0Language(options.installed, id) : undefined;
     if (language === undefined) errors.language_id = [`language with id ${String(languageId)} doesn't exist`];
+  }
+  const project = language?.project === true;
+  const blank = (bytes: Buffer | null) => bytes === null || bytes.toString("utf8").trim() === "";
+  if (errors.source_code === undefined) {
+    // Judge0: a Multi-file program's source is its additional_files; any other language needs source_code.
+    if (project && !blank(source)) errors.source_code = ["must be blank"];
+    if (!project && blank(source)) errors.source_code = ["can't be blank"];
   }
   const number_of_runs = numberField(fields, { field: "number_of_runs", positive: true, max: config.max_number_of_runs, fallback: config.number_of_runs, integer: true }, errors);
   const cpu_time_limit = numberField(fields, { field: "cpu_time_limit", min: 0, max: config.max_cpu_time_limit, fallback: config.cpu_time_limit, integer: false }, errors);
@@ -205,12 +218,20 @@ export function parseSubmission(body: unknown, options: { readonly base64: boole
     if (typeof callback !== "string" || !URL.canParse(callback) || !/^https?:$/.test(new URL(callback).protocol)) (errors.callback_url ??= []).push("is not a valid http or https URL");
     else callbackUrl = callback;
   }
+  // Base64 whatever base64_encoded says (Judge0 decodes it always); its size is bounded by the request body's.
   const files = fields.additional_files;
-  if (files !== undefined && files !== null && files !== "") (errors.additional_files ??= []).push("setting additional files is not allowed");
-  if (Object.keys(errors).length > 0 || language === undefined || source === null) return { errors };
+  let archive: Buffer | null = null;
+  if (files !== undefined && files !== null && files !== "") {
+    if (typeof files !== "string") (errors.additional_files ??= []).push("is not a string");
+    else archive = decode64(files);
+  }
+  if (project && (archive === null || archive.length === 0) && errors.additional_files === undefined) errors.additional_files = ["can't be blank"];
+  if (Object.keys(errors).length > 0 || language === undefined) return { errors };
   const text64 = (bytes: Buffer | null) => (bytes === null ? null : bytes.toString("base64"));
   return {
     language: language.language,
+    project,
+    archive,
     record: {
       language_id: language.id,
       language_name: language.name,
@@ -231,9 +252,58 @@ export function parseSubmission(body: unknown, options: { readonly base64: boole
       max_file_size,
       redirect_stderr_to_stdout: redirect,
       callback_url: callbackUrl,
+      additional_files: archive === null ? null : archive.toString("base64"),
       enable_network: network,
     },
   };
+}
+
+/** The entry file of a Multi-file program: its own name, which no archive file takes. */
+export const PROJECT_ENTRY = ".judge0-project.sh";
+
+/** The line a Multi-file program's entry writes to stderr before its compile script's output, and the one after. */
+function compileMarkers(token: string): { readonly start: string; readonly end: string } {
+  return { start: `<judge0-compile ${token}>\n`, end: `</judge0-compile ${token}>\n` };
+}
+
+/**
+ * A Multi-file program's entry, run by Bash: the archive's compile script
+ * (compile.sh or compile; Judge0's names), if any, once per run, its output
+ * between markers on stderr (its exit status after the end marker), a failed
+ * compile ending there; then its run script (run.sh or run). Judge0 runs the
+ * two in separate isolate boxes' steps; here they share the run's limits.
+ */
+function projectEntry(token: string): string {
+  const { start, end } = compileMarkers(token);
+  const line = (text: string) => JSON.stringify(text.replace(/\n$/, ""));
+  return [
+    "for script in compile.sh compile; do",
+    '  [ -f "$script" ] || continue',
+    `  printf '%s\\n' ${line(start)} >&2`,
+    '  bash "$script" < /dev/null 1>&2',
+    "  status=$?",
+    `  printf '%s\\n%s\\n' ${line(end)} "$status" >&2`,
+    '  [ "$status" -eq 0 ] || exit 1',
+    "  break",
+    "done",
+    "for script in run.sh run; do",
+    '  [ -f "$script" ] && exec bash "$script"',
+    "done",
+    "echo 'Multi-file program: additional_files has no run script (run or run.sh)' >&2",
+    "exit 1",
+    "",
+  ].join("\n");
+}
+
+/** A Multi-file program's stderr, split: its compile script's output and status (when it had one), and the rest. */
+function splitCompile(token: string, stderr: string): { compile: { output: string; status: number } | null; stderr: string } {
+  const { start, end } = compileMarkers(token);
+  if (!stderr.startsWith(start)) return { compile: null, stderr };
+  const close = stderr.indexOf(end, start.length);
+  if (close < 0) return { compile: { output: stderr.slice(start.length), status: 1 }, stderr: "" };
+  const after = stderr.slice(close + end.length);
+  const newline = after.indexOf("\n");
+  return { compile: { output: stderr.slice(start.length, close), status: Number(after.slice(0, newline)) }, stderr: after.slice(newline + 1) };
 }
 
 /**
@@ -246,14 +316,18 @@ export function parseSubmission(body: unknown, options: { readonly base64: boole
  * limit). stack_limit and the per-process flags are kept, not enforced: a
  * Warren sandbox's limits hold for its whole process tree.
  */
-export function runRequestOf(parsed: ParsedSubmission): RunRequestInput {
+export function runRequestOf(parsed: ParsedSubmission, token: string, archive: readonly ArchiveFile[]): RunRequestInput {
   const { record, language } = parsed;
   const stdin = Buffer.from(record.stdin ?? "", "base64").toString("utf8");
+  const entry = parsed.project ? { path: PROJECT_ENTRY, content: Buffer.from(projectEntry(token)).toString("base64") } : { path: language.sourceFile, content: record.source_code ?? "" };
+  // As Judge0's `unzip -n`: a file already there (the source, an earlier entry of the same name) is kept.
+  const taken = new Set([entry.path]);
+  const extra = archive.filter((file) => !taken.has(file.path) && taken.add(file.path) !== undefined);
   return {
     language: language.id,
     image: language.image,
     version: language.version.detected,
-    files: [{ path: language.sourceFile, content: record.source_code ?? "", encoding: "base64" }],
+    files: [{ ...entry, encoding: "base64" }, ...extra.map((file) => ({ path: file.path, content: file.content.toString("base64"), encoding: "base64" as const }))],
     args: splitArguments(record.command_line_arguments ?? ""),
     limits: {
       cpuTimeMs: Math.max(1, Math.ceil((record.cpu_time_limit + record.cpu_extra_time) * 1000)),
@@ -354,12 +428,22 @@ export function outcomeOf(record: SubmissionRecord, result: RunResult | undefine
   }
   const { stage, status } = last!;
   const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
-  const stdout = record.redirect_stderr_to_stdout ? stage.stdout + stage.stderr : stage.stdout;
+  let stderr = stage.stderr;
+  let compiled = compileOutput;
+  if (record.language_id === PROJECT_ID) {
+    const split = splitCompile(record.token, stage.stderr);
+    stderr = split.stderr;
+    if (split.compile !== null) {
+      compiled = orNull(split.compile.output);
+      if (split.compile.status !== 0) return { status: STATUS.compileError, ...NOTHING, compile_output: compiled };
+    }
+  }
+  const stdout = record.redirect_stderr_to_stdout ? stage.stdout + stderr : stage.stdout;
   return {
     status: status.status,
     stdout: orNull(stdout),
-    stderr: record.redirect_stderr_to_stdout ? null : orNull(stage.stderr),
-    compile_output: compileOutput,
+    stderr: record.redirect_stderr_to_stdout ? null : orNull(stderr),
+    compile_output: compiled,
     message: status.message,
     time: mean(times),
     wall_time: stage.wallTimeMs / 1000,
@@ -463,7 +547,7 @@ export function renderSubmission(record: SubmissionRecord, result: RunResult | u
     command_line_arguments: record.command_line_arguments,
     redirect_stderr_to_stdout: record.redirect_stderr_to_stdout,
     callback_url: record.callback_url,
-    additional_files: null,
+    additional_files: record.additional_files === null ? null : encode64(Buffer.from(record.additional_files, "base64")),
     enable_network: record.enable_network,
     status: statusOf(outcome.status),
     language: { id: record.language_id, name: record.language_name },
