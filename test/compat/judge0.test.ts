@@ -54,6 +54,20 @@ describe("Judge0 CE API with API keys", () => {
     }
   });
 
+  it("leaves no submission behind when the queue refuses its run", async () => {
+    const queue = new MemoryQueue({ ...queueConfig({ WARREN_CONCURRENCY: "1" }), pendingMaxBytes: 100 });
+    const busy = await testApp({ compat: ["judge0"] }, { worker: false, queue });
+    const submit = () => busy.app.request("/judge0/submissions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ language_id: 71, source_code: `print(1)  # ${"x".repeat(200)}` }) });
+    try {
+      expect((await submit()).status).toBe(201);
+      expect((await submit()).status).toBe(503);
+      const listed = (await (await busy.app.request("/judge0/submissions")).json()) as { meta: { total_count: number } };
+      expect(listed.meta.total_count).toBe(1);
+    } finally {
+      await busy.close();
+    }
+  });
+
   it("refuses number_of_runs whose copies of stdin would be over the request limit (each run carries it)", async () => {
     const small = await testApp({ compat: ["judge0"], bodyLimitBytes: 64 * 1024 }, { worker: false });
     try {

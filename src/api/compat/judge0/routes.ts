@@ -112,7 +112,14 @@ export function judge0Routes(deps: ApiDeps): Hono<AppEnv> {
     if (record.callback_url !== null) await callbacks.ready();
     const owner = ownerOf(c);
     const jobBytes = requestBytes + stdinBytes * (runs - 1);
-    const queued = await queue.enqueue({ id: token, language: spec.language.id, version: spec.language.version.detected, request, requestBytes: jobBytes, ...(owner === undefined ? {} : { owner }) }, request.priority);
+    let queued: RunResult;
+    try {
+      queued = await queue.enqueue({ id: token, language: spec.language.id, version: spec.language.version.detected, request, requestBytes: jobBytes, ...(owner === undefined ? {} : { owner }) }, request.priority);
+    } catch (error) {
+      // Refused (the queue is full, Redis is down): no submission is left behind that would never leave In Queue.
+      await records.remove(token).catch(() => false);
+      throw error;
+    }
     if (record.callback_url !== null) await callbacks.watch(token, record.callback_url, records);
     logger.info({ runId: token, language: spec.language.id, judge0LanguageId: record.language_id }, "judge0 submission queued");
     return { record, queued };
