@@ -79,6 +79,12 @@ export function judge0Routes(deps: ApiDeps): Hono<AppEnv> {
         throw error;
       }
     }
+    const runs = parsed.record.number_of_runs;
+    const stdinBytes = parsed.record.stdin === null ? 0 : Buffer.from(parsed.record.stdin, "base64").length;
+    // Each run is a test carrying the stdin: the job holds it number_of_runs times, bounded as one request body is.
+    if (stdinBytes * runs > options.bodyLimitBytes) {
+      return { errors: { number_of_runs: [`is too many for this stdin: ${runs} copies of ${stdinBytes} bytes are over this server's request limit of ${options.bodyLimitBytes} bytes (WARREN_MAX_BODY_BYTES)`] } };
+    }
     const token = randomUUID();
     let archive: ArchiveFile[] = [];
     if (parsed.archive !== null) {
@@ -98,12 +104,6 @@ export function judge0Routes(deps: ApiDeps): Hono<AppEnv> {
       // What Judge0 would take but this server cannot run (a limit past its maxima, an argument past the kernel's): said as Judge0 says a bad field.
       if (error instanceof InvalidRequestError) return { errors: { submission: [error.message] } };
       throw error;
-    }
-    const runs = parsed.record.number_of_runs;
-    const stdinBytes = parsed.record.stdin === null ? 0 : Buffer.from(parsed.record.stdin, "base64").length;
-    // Each run is a test carrying the stdin: the job holds it number_of_runs times, bounded as one request body is.
-    if (stdinBytes * runs > options.bodyLimitBytes) {
-      return { errors: { number_of_runs: [`is too many for this stdin: ${runs} copies of ${stdinBytes} bytes are over this server's request limit of ${options.bodyLimitBytes} bytes (WARREN_MAX_BODY_BYTES)`] } };
     }
     const records = recordsOf(c);
     const record: SubmissionRecord = { ...parsed.record, token, created_at: new Date().toISOString(), finished_at: null };
