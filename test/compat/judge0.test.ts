@@ -84,6 +84,36 @@ describe("Judge0 CE API with API keys", () => {
   });
 });
 
+describe("Judge0 CE API on a server with lower maxima", () => {
+  it("reports and holds submissions to them: config_info's maxima are the server's, the extra CPU time is cut to fit", async () => {
+    const t = await testApp({ compat: ["judge0"], maxima: { ...MAX_LIMITS, cpuTimeMs: 2_000, wallTimeMs: 4_000, memoryMb: 100, processes: 32, outputKb: 512 } });
+    try {
+      const config = (await (await t.app.request("/judge0/config_info")).json()) as Record<string, unknown>;
+      expect(config).toMatchObject({
+        cpu_time_limit: 2,
+        max_cpu_time_limit: 2,
+        wall_time_limit: 4,
+        max_wall_time_limit: 4,
+        memory_limit: 102400,
+        max_memory_limit: 102400,
+        max_processes_and_or_threads: 32,
+        max_max_processes_and_or_threads: 32,
+        max_file_size: 512,
+        max_max_file_size: 512,
+      });
+      const submit = (body: Record<string, unknown>) => t.app.request("/judge0/submissions?wait=true", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ language_id: 71, source_code: "print(1)", ...body }) });
+      const over = await submit({ cpu_time_limit: 3 });
+      expect(over.status).toBe(422);
+      expect(await over.json()).toEqual({ cpu_time_limit: ["must be less than or equal to 2.0"] });
+      const atMost = await submit({ cpu_time_limit: 2, cpu_extra_time: 5 });
+      expect(atMost.status).toBe(201);
+      expect(((await atMost.json()) as { status: { id: number } }).status.id).toBe(3);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe("Judge0 CE API in the OpenAPI document", () => {
   it("lists every Judge0 route the app serves, with its method", async () => {
     const t = await testApp({ compat: ["judge0"] }, { worker: false });

@@ -98,7 +98,7 @@ export function judge0Routes(deps: ApiDeps): Hono<AppEnv> {
     let request;
     let spec;
     try {
-      request = parseRunRequest(runRequestOf(parsed, token, archive), options.maxima);
+      request = parseRunRequest(runRequestOf(parsed, token, archive, options.maxima), options.maxima);
       spec = toJobSpec(request, { languages: deps.languages(), maxima: options.maxima });
     } catch (error) {
       // What Judge0 would take but this server cannot run (a limit past its maxima, an argument past the kernel's): said as Judge0 says a bad field.

@@ -1,4 +1,5 @@
 import { constants } from "node:os";
+import type { Limits } from "../../../run/limits.js";
 import { REQUEST_BOUNDS, type RunRequestInput } from "../../../run/request.js";
 import type { RunResult, StageResult } from "../../../run/result.js";
 import type { Language } from "../../../sandbox/images/languages.js";
@@ -316,7 +317,7 @@ function splitCompile(token: string, stderr: string): { compile: { output: strin
  * limit). stack_limit and the per-process flags are kept, not enforced: a
  * Warren sandbox's limits hold for its whole process tree.
  */
-export function runRequestOf(parsed: ParsedSubmission, token: string, archive: readonly ArchiveFile[]): RunRequestInput {
+export function runRequestOf(parsed: ParsedSubmission, token: string, archive: readonly ArchiveFile[], maxima: Limits): RunRequestInput {
   const { record, language } = parsed;
   const stdin = Buffer.from(record.stdin ?? "", "base64").toString("utf8");
   const entry = parsed.project ? { path: PROJECT_ENTRY, content: Buffer.from(projectEntry(token)).toString("base64") } : { path: language.sourceFile, content: record.source_code ?? "" };
@@ -330,7 +331,8 @@ export function runRequestOf(parsed: ParsedSubmission, token: string, archive: r
     files: [{ ...entry, encoding: "base64" }, ...extra.map((file) => ({ path: file.path, content: file.content.toString("base64"), encoding: "base64" as const }))],
     args: splitArguments(record.command_line_arguments ?? ""),
     limits: {
-      cpuTimeMs: Math.max(1, Math.ceil((record.cpu_time_limit + record.cpu_extra_time) * 1000)),
+      // The limit itself is within the server's maximum (config_info); the extra time is cut to fit it.
+      cpuTimeMs: Math.min(maxima.cpuTimeMs, Math.max(1, Math.ceil((record.cpu_time_limit + record.cpu_extra_time) * 1000))),
       wallTimeMs: Math.max(1, Math.ceil(record.wall_time_limit * 1000)),
       memoryMb: Math.max(1, Math.ceil(record.memory_limit / 1024)),
       processes: record.max_processes_and_or_threads,
