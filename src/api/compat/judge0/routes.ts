@@ -111,7 +111,8 @@ export function judge0Routes(deps: ApiDeps): Hono<AppEnv> {
     await records.put(token, JSON.stringify(record));
     if (record.callback_url !== null) await callbacks.ready();
     const owner = ownerOf(c);
-    const jobBytes = requestBytes + stdinBytes * (runs - 1);
+    // What the queued job holds: the body, the stdin's other copies, and the unpacked archive (as base64) it was not.
+    const jobBytes = requestBytes + stdinBytes * (runs - 1) + Math.ceil((archive.reduce((sum, file) => sum + file.content.length, 0) * 4) / 3);
     let queued: RunResult;
     try {
       queued = await queue.enqueue({ id: token, language: spec.language.id, version: spec.language.version.detected, request, requestBytes: jobBytes, ...(owner === undefined ? {} : { owner }) }, request.priority);
