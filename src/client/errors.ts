@@ -11,12 +11,15 @@ export class WarrenApiError extends WarrenError {
   readonly retryAfterSeconds: number | undefined;
   /** An invocation's id (X-Warren-Invocation-Id), on the errors of an invocation that was queued. */
   readonly invocationId: string | undefined;
+  /** A failed invocation's logs, when asked for (`logs: true`; X-Warren-Logs). */
+  readonly logs: { readonly stdout: string; readonly stderr: string; readonly truncated: boolean } | undefined;
 
-  constructor(status: number, code: string, message: string, details: unknown, extra: { retryAfterSeconds?: number; invocationId?: string } = {}) {
+  constructor(status: number, code: string, message: string, details: unknown, extra: { retryAfterSeconds?: number; invocationId?: string; logs?: WarrenApiError["logs"] } = {}) {
     super(code, message, { details });
     this.status = status;
     this.retryAfterSeconds = extra.retryAfterSeconds;
     this.invocationId = extra.invocationId;
+    this.logs = extra.logs;
   }
 }
 

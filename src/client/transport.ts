@@ -1,4 +1,5 @@
 import { InvalidRequestError } from "../errors.js";
+import { base64Bytes } from "./bytes.js";
 import { WarrenApiError, WarrenConnectionError, WarrenResponseError } from "./errors.js";
 
 /** @see ClientOptions.maxResponseBytes */
@@ -137,7 +138,8 @@ export class Transport {
     }
     const retry = Number.parseInt(response.headers.get("retry-after") ?? "", 10);
     const invocationId = response.headers.get("x-warren-invocation-id") ?? undefined;
-    const extra = { ...(Number.isSafeInteger(retry) ? { retryAfterSeconds: retry } : {}), ...(invocationId === undefined ? {} : { invocationId }) };
+    const logs = decodeLogs(response.headers.get("x-warren-logs"));
+    const extra = { ...(Number.isSafeInteger(retry) ? { retryAfterSeconds: retry } : {}), ...(invocationId === undefined ? {} : { invocationId }), ...(logs === undefined ? {} : { logs }) };
     try {
       const parsed = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; details?: unknown } };
       const error = parsed.error;
@@ -150,5 +152,17 @@ export class Transport {
 
   #tooLarge(response: Response, max: number): WarrenResponseError {
     return new WarrenResponseError("response_too_large", response.url || this.base, `The answer from ${this.base} is larger than this client's limit of ${max} bytes (maxResponseBytes).`);
+  }
+}
+
+/** X-Warren-Logs: base64 of `{"stdout","stderr","truncated"}`; undefined when absent or not that. */
+export function decodeLogs(header: string | null): WarrenApiError["logs"] {
+  if (header === null) return undefined;
+  try {
+    const logs = JSON.parse(new TextDecoder().decode(base64Bytes(header))) as { stdout?: unknown; stderr?: unknown; truncated?: unknown };
+    if (typeof logs.stdout !== "string" || typeof logs.stderr !== "string") return undefined;
+    return { stdout: logs.stdout, stderr: logs.stderr, truncated: logs.truncated === true };
+  } catch {
+    return undefined;
   }
 }

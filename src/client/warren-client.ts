@@ -1,6 +1,5 @@
-import { base64Bytes } from "./bytes.js";
 import { finalResult, runEvents, type EventsOptions } from "./run-events.js";
-import { Transport, type ClientOptions } from "./transport.js";
+import { decodeLogs, Transport, type ClientOptions } from "./transport.js";
 import type {
   DeployRequest,
   FunctionDetails,
@@ -8,7 +7,6 @@ import type {
   FunctionVersion,
   ImageInfo,
   Invocation,
-  InvocationLogs,
   InvokeOptions,
   InvokeResponse,
   Language,
@@ -159,7 +157,7 @@ export class FunctionsApi {
     const response = await this.#http.request("POST", this.#invokePath(name, options), this.#invokeInit(event, options, false));
     if (response.status === 202) return this.#http.json<Pending>(response);
     const header = (field: string) => response.headers.get(field) ?? "";
-    const logs = response.headers.get("x-warren-logs");
+    const logs = decodeLogs(response.headers.get("x-warren-logs"));
     return {
       invocationId: header("x-warren-invocation-id"),
       functionVersion: header("x-warren-function-version"),
@@ -169,7 +167,7 @@ export class FunctionsApi {
       cpuTimeMs: Number(header("x-warren-cpu-time-ms")),
       memoryKb: Number(header("x-warren-memory-kb")),
       cold: header("x-warren-cold") === "true",
-      ...(logs === null ? {} : { logs: decodeLogs(logs) }),
+      ...(logs === undefined ? {} : { logs }),
     };
   }
 
@@ -217,7 +215,3 @@ export function isPending(answer: object): answer is Pending {
   return "id" in answer && "status" in answer && ((answer as Pending).status === "queued" || (answer as Pending).status === "running");
 }
 
-/** X-Warren-Logs: base64 of the logs' JSON. */
-function decodeLogs(header: string): InvocationLogs {
-  return JSON.parse(new TextDecoder().decode(base64Bytes(header))) as InvocationLogs;
-}
