@@ -33,17 +33,19 @@ export async function runRemote(server: string, apiKey: string | undefined, inpu
     const language = input.lang ?? guess(await client.languages(), input, server);
     const request: RunRequest = { language, ...(input.image === undefined ? {} : { image: input.image }), files: input.files, stdin: input.stdin, limits: input.limits };
     const { id } = await client.runs.submit(request);
+    // Ctrl-C: the run is the server's to end, so it is cancelled there; this process then stops following it and exits as a program ended by SIGINT would.
     const interrupted = new AbortController();
+    let interrupting = false;
     const interrupt = () => {
-      // The run is the server's to end: cancelled there, then this process stops following it.
+      interrupting = true;
       void client.runs.cancel(id).catch(() => {}).finally(() => interrupted.abort());
     };
     process.once("SIGINT", interrupt);
     try {
       const result = input.json ? await client.runs.wait(id, { signal: interrupted.signal }) : await follow(client, id, interrupted.signal);
-      return reportRun(result, input.json);
+      return interrupting ? EXIT_INTERRUPTED : reportRun(result, input.json);
     } catch (error) {
-      if (interrupted.signal.aborted) return EXIT_INTERRUPTED;
+      if (interrupting) return EXIT_INTERRUPTED;
       throw error;
     } finally {
       process.off("SIGINT", interrupt);
