@@ -1,7 +1,9 @@
 // End-to-end latency of a trivial Python run through the HTTP API: N sequential
 // POST /v1/runs?wait=true, embedded (serve) and distributed (redis-server +
 // serve --no-worker + 1 worker), next to the same program run bare (no sandbox,
-// no service), back to back and paced (50 ms between requests). Needs `npm run build` and redis-server.
+// no service), back to back and paced (50 ms between requests); and beside it
+// the same program as a Judge0 submission (POST /judge0/submissions?wait=true,
+// back to back; WARREN_COMPAT=judge0). Needs `npm run build` and redis-server.
 // usage: node --import tsx bench/service-latency.ts [N]     (results in bench/results/)
 // With WARREN_PHASE_TIMINGS=1 it also prints where the time of a run goes (median ms per phase).
 import { spawn } from "node:child_process";
@@ -11,6 +13,7 @@ import { pct, postRun, r1, startDistributed, startEmbedded, writeResult } from "
 const N = Number(process.argv[2] ?? 50);
 const PROGRAM = "print('hi')";
 const BODY = JSON.stringify({ language: "python", files: [{ path: "main.py", content: PROGRAM }] });
+const JUDGE0_BODY = JSON.stringify({ language_id: 71, source_code: PROGRAM });
 const PHASES = process.env.WARREN_PHASE_TIMINGS === "1";
 /** The pause before each paced request: longer than a container's teardown and the pool's refill. */
 const PACED_GAP_MS = 50;
@@ -94,12 +97,31 @@ async function run(base: string): Promise<string> {
   return result.id;
 }
 
+/** One Judge0 submission with wait=true: Accepted, or the bench stops. */
+async function judge0Run(base: string): Promise<void> {
+  const response = await fetch(`${base}/judge0/submissions?wait=true`, { method: "POST", headers: { "content-type": "application/json" }, body: JUDGE0_BODY });
+  const text = await response.text();
+  if (response.status !== 201 || (JSON.parse(text) as { status?: { id?: number } }).status?.id !== 3) throw new Error(`POST /judge0/submissions answered ${response.status}: ${text.slice(0, 2000)}`);
+}
+
+/** N Judge0 submissions back to back, after a warm-up: the same program as the /v1 runs, through the Judge0 API. */
+async function judge0Latency(base: string): Promise<Latency> {
+  for (let i = 0; i < 5; i += 1) await judge0Run(base);
+  const times: number[] = [];
+  for (let i = 0; i < N; i += 1) {
+    const start = performance.now();
+    await judge0Run(base);
+    times.push(performance.now() - start);
+  }
+  return { p50: r1(pct(times, 0.5)), p99: r1(pct(times, 0.99)), mean: r1(times.reduce((a, b) => a + b, 0) / times.length) };
+}
+
 const results: Record<string, unknown> = { n: N, when: new Date().toISOString(), cpus: (await import("node:os")).cpus().length };
 results.bare = await bare();
 for (const start of [startEmbedded, startDistributed]) {
-  const deployment = await start({}, PHASES ? phaseLine : undefined);
+  const deployment = await start({ WARREN_COMPAT: "judge0" }, PHASES ? phaseLine : undefined);
   try {
-    results[deployment.mode] = await measure(deployment.base);
+    results[deployment.mode] = { ...(await measure(deployment.base)), judge0: await judge0Latency(deployment.base) };
   } finally {
     await deployment.stop();
   }

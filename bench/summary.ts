@@ -38,7 +38,10 @@ section("exec-latency", (d) => [
   ...(d.stagedExecTrue === undefined ? [] : [["exec true with one file staged (the worker's first exec), median ms", f(Number(d.stagedExecTrue), 2)] as [string, string]]),
 ]);
 section("service-latency", (d) =>
-  ["embedded", "distributed"].filter((m) => d[m] !== undefined).map((m) => [`trivial Python, ${m}: p50 / p99 ms (n=${d.n})`, `${f(d[m].p50)} / ${f(d[m].p99)}`]),
+  ["embedded", "distributed"].filter((m) => d[m] !== undefined).flatMap((m): [string, string][] => [
+    [`trivial Python, ${m}: p50 / p99 ms (n=${d.n})`, `${f(d[m].p50)} / ${f(d[m].p99)}`],
+    ...(d[m].judge0 === undefined ? [] : [[`the same as a Judge0 submission (wait=true), ${m}: p50 / p99 ms`, `${f(d[m].judge0.p50)} / ${f(d[m].judge0.p99)}`] as [string, string]]),
+  ]),
 );
 section("throughput", (d) => [
   ...(d.results as any[]).map((r): [string, string] => [

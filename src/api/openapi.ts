@@ -5,6 +5,7 @@ import { errorSchema, functionListSchema, functionSchema, invocationSchema, lang
 import { deployRequestSchema } from "../run/function-wire.js";
 import { imageInfoSchema } from "./images.js";
 import { runRequestSchema } from "../run/request.js";
+import { judge0Paths } from "./compat/judge0/openapi.js";
 
 const json = (schema: z.ZodType, io: "input" | "output" = "output") => ({ "application/json": { schema: z.toJSONSchema(schema, { io, unrepresentable: "any" }) } });
 const error = (description: string) => ({ description, content: json(errorSchema) });
@@ -116,6 +117,7 @@ export function openApiDocument(maxima: Limits, version: string): Record<string,
       "/v1/invocations/{id}": { get: { summary: "An invocation's state and outcome", parameters: [idParam], responses: { "200": { description: "The invocation", content: json(invocationSchema) }, "404": error("not_found"), ...common } } },
       "/v1/languages": { get: { summary: "The languages", responses: { "200": { description: "Languages", content: json(z.array(languageSchema)) }, ...common } } },
       "/v1/images": { get: { summary: "The installed images", responses: { "200": { description: "Images", content: json(z.array(imageInfoSchema)) }, ...common } } },
+      ...judge0Paths(maxima),
       "/healthz": { get: { summary: "Liveness", security: [], responses: { "200": { description: "The process lives" } } } },
       "/readyz": { get: { summary: "Readiness: the queue and a sandbox are usable", security: [], responses: { "200": { description: "Ready" }, "503": error("unavailable") } } },
       "/metrics": { get: { summary: "Prometheus metrics", security: [], responses: { "200": { description: "Prometheus text format" } } } },
