@@ -10,6 +10,7 @@ import { rateLimit } from "./rate-limit.js";
 import { runsRoutes } from "./runs.js";
 import { functionsRoutes } from "./functions.js";
 import { invocationsRoutes } from "./invocations.js";
+import { pistonRoutes } from "./compat/piston/routes.js";
 
 /** The HTTP API (API.md): /v1 behind API keys and a per-key rate limit; health, metrics and the OpenAPI document open. */
 export function createApp(deps: ApiDeps): Hono<AppEnv> {
@@ -24,5 +25,6 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.route("/v1/images", imagesRoutes(deps));
   app.route("/v1/functions", functionsRoutes(deps));
   app.route("/v1/invocations", invocationsRoutes(deps));
+  if (deps.options.compat?.includes("piston")) app.route("/piston", pistonRoutes(deps));
   return app;
 }
