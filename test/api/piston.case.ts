@@ -3,9 +3,12 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { piston } from "piston-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { attachPistonConnect, type PistonConnections } from "../../src/api/compat/piston/connect.js";
 import type { ApiOptions } from "../../src/api/context.js";
 import type { JobQueue } from "../../src/queue/index.js";
 import { MAX_LIMITS } from "../../src/run/limits.js";
+import { eventually } from "../helpers/eventually.js";
 import { testApp } from "./fixture.js";
 import type { SessionMode } from "./sessions.case.js";
 
@@ -13,6 +16,7 @@ import type { SessionMode } from "./sessions.case.js";
 export interface PistonServer {
   readonly base: string;
   readonly queue: JobQueue;
+  readonly connections: PistonConnections;
   close(): Promise<void>;
 }
 
@@ -22,11 +26,14 @@ export async function listenPiston(mode: SessionMode, options: Partial<ApiOption
   const stopWorker = await startWorker();
   const server = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
   await new Promise<void>((resolve) => server.once("listening", resolve));
+  const connections = attachPistonConnect(server, t.deps);
   const { port } = server.address() as AddressInfo;
   return {
     base: `http://127.0.0.1:${port}`,
     queue: api,
+    connections,
     close: async () => {
+      await connections.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await stopWorker();
@@ -57,6 +64,66 @@ const execute = async (base: string, body: Record<string, unknown>) => {
   const response = await post(base, "/api/v2/execute", { language: "python", version: "*", ...body });
   return { status: response.status, body: (await response.json()) as Record<string, any> };
 };
+
+type Message = { readonly type: string } & Record<string, any>;
+
+/** A real WebSocket client (`ws`) on /piston/api/v2/connect that keeps what it receives, and how it closed. */
+class ConnectClient {
+  readonly messages: Message[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly #waiters = new Set<() => void>();
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on("message", (data) => {
+      this.messages.push(JSON.parse(data.toString()) as Message);
+      for (const wake of this.#waiters) wake();
+    });
+    this.closed = new Promise((resolve) => ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+    void this.closed.then(() => {
+      for (const wake of this.#waiters) wake();
+    });
+  }
+
+  static open(base: string, headers: Record<string, string> = {}): Promise<ConnectClient> {
+    const ws = new WebSocket(`${base.replace(/^http/, "ws")}/piston/api/v2/connect`, { headers });
+    return new Promise((resolve, reject) => {
+      ws.once("open", () => resolve(new ConnectClient(ws)));
+      ws.once("unexpected-response", (_request, response) => reject(Object.assign(new Error(`refused: ${response.statusCode}`), { status: response.statusCode })));
+      ws.once("error", reject);
+    });
+  }
+
+  send(message: Record<string, unknown>): void {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  /** Everything received on STREAM so far. */
+  output(stream = "stdout"): string {
+    return this.messages.filter((message) => message.type === "data" && message.stream === stream).map((message) => message.data as string).join("");
+  }
+
+  /** Waits until CHECK holds (checked on every message); rejects if the connection closes first. */
+  async until(what: string, check: () => boolean): Promise<void> {
+    let closed = false;
+    void this.closed.then(() => (closed = true));
+    for (;;) {
+      if (check()) return;
+      if (closed || this.ws.readyState === WebSocket.CLOSED) throw new Error(`closed before ${what}: ${JSON.stringify(this.messages.slice(-3))}`);
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.#waiters.delete(wake);
+          resolve();
+        };
+        this.#waiters.add(wake);
+      });
+    }
+  }
+}
+
+/** Says it is ready, then doubles each line it reads, twice, and exits. */
+const DOUBLER = "print('ready', flush=True)\nfor _ in range(2):\n    print(int(input()) * 2, flush=True)";
+/** Writes `INT` on each SIGINT (os.write: a print could be one it interrupted), after saying it is ready. */
+const TRAPS_INT = "import os, signal, time\nsignal.signal(signal.SIGINT, lambda *_: os.write(1, b'INT\\n'))\nprint('ready', flush=True)\nwhile True: time.sleep(1)";
 
 /** The Piston v2 API at /piston, against a real server in queue mode `mode`. */
 export function pistonContract(name: string, mode: SessionMode): void {
@@ -213,6 +280,115 @@ export function pistonContract(name: string, mode: SessionMode): void {
       const response = await fetch(`${s.base}/piston/api/v2/nothing`);
       expect(response.status).toBe(404);
       expect(await response.json()).toEqual({ message: "No such endpoint: GET /piston/api/v2/nothing" });
+    });
+
+    describe("the WebSocket /piston/api/v2/connect", () => {
+      it("runs an interactive job: runtime, stage, data both ways, exit, then close 4999", async () => {
+        const client = await ConnectClient.open(s.base);
+        client.send({ type: "init", language: "python", version: "3.x", files: [{ content: DOUBLER }], run_timeout: 60_000 });
+        await client.until("ready", () => client.output() === "ready\n");
+        client.send({ type: "data", stream: "stdin", data: "21\n" });
+        await client.until("the first answer", () => client.output() === "ready\n42\n");
+        client.send({ type: "data", stream: "stdin", data: "5\n" });
+        expect(await client.closed).toEqual({ code: 4999, reason: "Job Completed" });
+        expect(client.output()).toBe("ready\n42\n10\n");
+        expect(client.messages[0]).toEqual({ type: "runtime", language: "python", version: expect.stringMatching(/^3\./) });
+        expect(client.messages.filter((message) => message.type !== "data")).toEqual([client.messages[0], { type: "stage", stage: "run" }, { type: "exit", stage: "run", code: 0, signal: null }]);
+        await eventually("no connection left open", () => (s.connections.open === 0 ? true : undefined));
+      }, 60_000);
+
+      it("compiles first: stage and exit of the compile stage, then the run's; a failed compile ends after its exit", async () => {
+        const client = await ConnectClient.open(s.base);
+        client.send({ type: "init", language: "c", version: "*", files: [{ name: "main.c", content: '#include <stdio.h>\nint main(void) { int x; scanf("%d", &x); printf("%d\\n", x + 1); return 2; }' }] });
+        client.send({ type: "data", stream: "stdin", data: "41\n" });
+        expect(await client.closed).toEqual({ code: 4999, reason: "Job Completed" });
+        expect(client.output()).toBe("42\n");
+        expect(client.messages.filter((message) => message.type !== "data").map((message) => JSON.stringify(message))).toEqual([
+          JSON.stringify({ type: "runtime", language: "c", version: client.messages[0]!.version }),
+          '{"type":"stage","stage":"compile"}',
+          '{"type":"exit","stage":"compile","code":0,"signal":null}',
+          '{"type":"stage","stage":"run"}',
+          '{"type":"exit","stage":"run","code":2,"signal":null}',
+        ]);
+        const broken = await ConnectClient.open(s.base);
+        broken.send({ type: "init", language: "c", version: "*", files: [{ name: "main.c", content: "int main(void) { return }" }] });
+        expect(await broken.closed).toEqual({ code: 4999, reason: "Job Completed" });
+        expect(broken.output("stderr")).toContain("error");
+        expect(broken.messages.filter((message) => message.type === "stage" || message.type === "exit")).toEqual([
+          { type: "stage", stage: "compile" },
+          { type: "exit", stage: "compile", code: 1, signal: null },
+        ]);
+      }, 60_000);
+
+      it("sends a signal to the program at once, and a time limit ends the run with SIGKILL", async () => {
+        const client = await ConnectClient.open(s.base);
+        client.send({ type: "init", language: "python", version: "*", files: [{ content: TRAPS_INT }], run_timeout: 60_000 });
+        await client.until("ready", () => client.output() === "ready\n");
+        client.send({ type: "signal", signal: "SIGINT" });
+        await client.until("the trap", () => client.output() === "ready\nINT\n");
+        client.send({ type: "signal", signal: "SIGKILL" });
+        expect(await client.closed).toEqual({ code: 4999, reason: "Job Completed" });
+        expect(client.messages.at(-1)).toEqual({ type: "exit", stage: "run", code: null, signal: "SIGKILL" });
+        const slow = await ConnectClient.open(s.base);
+        slow.send({ type: "init", language: "python", version: "*", files: [{ content: "import time\ntime.sleep(30)" }], run_timeout: 300 });
+        expect(await slow.closed).toEqual({ code: 4999, reason: "Job Completed" });
+        expect(slow.messages.at(-1)).toEqual({ type: "exit", stage: "run", code: null, signal: "SIGKILL" });
+      }, 60_000);
+
+      it("closes with Piston's codes: 4000 a second init, 4001 no init in time, 4003 before init, 4004 not stdin, 4005 a bad signal", async () => {
+        const cases: [Record<string, unknown>[], number, string][] = [
+          [[{ type: "init", language: "python", version: "*", files: [{ content: "import time\ntime.sleep(30)" }] }, { type: "init", language: "python", version: "*", files: [{ content: "" }] }], 4000, "Already Initialized"],
+          [[], 4001, "Initialization Timeout"],
+          [[{ type: "data", stream: "stdin", data: "1\n" }], 4003, "Not yet initialized"],
+          [[{ type: "signal", signal: "SIGINT" }], 4003, "Not yet initialized"],
+          [[{ type: "init", language: "python", version: "*", files: [{ content: "import time\ntime.sleep(30)" }] }, { type: "data", stream: "stdout", data: "x" }], 4004, "Can only write to stdin"],
+          [[{ type: "init", language: "python", version: "*", files: [{ content: "import time\ntime.sleep(30)" }] }, { type: "signal", signal: "SIGFOO" }], 4005, "Invalid signal"],
+          // A type Piston does not know is ignored: the job still has to be initialised in time.
+          [[{ type: "hello" }], 4001, "Initialization Timeout"],
+        ];
+        for (const [messages, code, reason] of cases) {
+          const client = await ConnectClient.open(s.base);
+          for (const message of messages) client.send(message);
+          expect({ messages, closed: await client.closed }).toEqual({ messages, closed: { code, reason } });
+        }
+        await eventually("no connection left open", () => (s.connections.open === 0 ? true : undefined));
+      }, 60_000);
+
+      it("says an error in an `error` message with Piston's text, then closes 4002", async () => {
+        const cases: [string, string][] = [
+          [JSON.stringify({ type: "init", language: "cobol", version: "*", files: [{ content: "x" }] }), "cobol-* runtime is unknown"],
+          [JSON.stringify({ type: "init", language: "python", version: "*" }), "files is required as an array"],
+          [JSON.stringify({ type: "init", language: "python", version: "*", files: [{ content: "x" }], run_timeout: 10 ** 9 }), `run_timeout cannot exceed the configured limit of ${MAX_LIMITS.wallTimeMs}`],
+        ];
+        for (const [text, message] of cases) {
+          const client = await ConnectClient.open(s.base);
+          client.ws.send(text);
+          expect({ text, closed: await client.closed, messages: client.messages }).toEqual({ text, closed: { code: 4002, reason: "Notified Error" }, messages: [{ type: "error", message }] });
+        }
+        const garbled = await ConnectClient.open(s.base);
+        garbled.ws.send("{not json");
+        expect(await garbled.closed).toEqual({ code: 4002, reason: "Notified Error" });
+        expect(garbled.messages).toEqual([{ type: "error", message: expect.stringContaining("not valid JSON") }]);
+      }, 60_000);
+
+      it("cancels the run of a client that goes away, and keeps nothing of it", async () => {
+        const finished: string[] = [];
+        const unsubscribe = await s.queue.onFinished((id) => finished.push(id));
+        try {
+          const client = await ConnectClient.open(s.base);
+          client.send({ type: "init", language: "python", version: "*", files: [{ content: "import time\nprint('ready', flush=True)\ntime.sleep(60)" }], run_timeout: 60_000 });
+          await client.until("ready", () => client.output() === "ready\n");
+          client.ws.terminate();
+          await eventually("its run cancelled", async () => {
+            const statuses = await Promise.all(finished.map(async (id) => (await s.queue.getSerialized(id))?.status));
+            return statuses.includes("cancelled") ? true : undefined;
+          });
+          await eventually("no connection left open", () => (s.connections.open === 0 ? true : undefined));
+          expect(s.queue.events.watchers).toBe(0);
+        } finally {
+          unsubscribe();
+        }
+      }, 60_000);
     });
   });
 }
