@@ -7,7 +7,7 @@ import { startWorker } from "../../src/worker/start-worker.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { sandbox } from "../helpers/sandbox.js";
 import { silent } from "./fixture.js";
-import { pistonContract } from "./piston.case.js";
+import { pistonContract, pistonKeysContract } from "./piston.case.js";
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -19,7 +19,7 @@ afterAll(async () => {
 
 // Distributed, as `serve --no-worker` and `warren worker`: the API's queue has no worker; another queue on the
 // same Redis runs the jobs, and the results (and event logs, for `output`) come back through Redis.
-pistonContract("BullMQ on Redis, API and worker apart", {
+const distributed = {
   open: async () => {
     const config = queueConfig({ REDIS_URL: redis.url, WARREN_QUEUE: `pi-${randomUUID().slice(0, 8)}`, WARREN_CONCURRENCY: "2" });
     const api = await BullMqQueue.open(config);
@@ -36,4 +36,6 @@ pistonContract("BullMQ on Redis, API and worker apart", {
       inputsLeft: async () => 0,
     };
   },
-});
+};
+pistonContract("BullMQ on Redis, API and worker apart", distributed);
+pistonKeysContract("BullMQ on Redis, API and worker apart", distributed);

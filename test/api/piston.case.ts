@@ -8,7 +8,7 @@ import { attachPistonConnect, type PistonConnections } from "../../src/api/compa
 import type { ApiOptions } from "../../src/api/context.js";
 import type { JobQueue } from "../../src/queue/index.js";
 import { MAX_LIMITS } from "../../src/run/limits.js";
-import { eventually } from "../helpers/eventually.js";
+import { deferred, eventually } from "../helpers/eventually.js";
 import { testApp } from "./fixture.js";
 import type { SessionMode } from "./sessions.case.js";
 
@@ -282,6 +282,27 @@ export function pistonContract(name: string, mode: SessionMode): void {
       expect(await response.json()).toEqual({ message: "No such endpoint: GET /piston/api/v2/nothing" });
     });
 
+    it("cancels the run of an execute whose client goes away (Piston has no run ids: nobody could read it)", async () => {
+      const queued = deferred<string>();
+      const enqueue = s.queue.enqueue.bind(s.queue);
+      s.queue.enqueue = async (job, priority) => {
+        const result = await enqueue(job, priority);
+        queued.resolve(job.id);
+        return result;
+      };
+      try {
+        const abort = new AbortController();
+        const body = JSON.stringify({ language: "python", version: "*", files: [{ content: "import time\ntime.sleep(60)" }], run_timeout: 60_000 });
+        const request = fetch(`${s.base}/piston/api/v2/execute`, { method: "POST", body, signal: abort.signal }).catch(() => "aborted");
+        const id = await queued.promise;
+        abort.abort();
+        expect(await request).toBe("aborted");
+        await eventually("the run cancelled", async () => ((await s.queue.getSerialized(id))?.status === "cancelled" ? true : undefined));
+      } finally {
+        s.queue.enqueue = enqueue;
+      }
+    }, 60_000);
+
     describe("the WebSocket /piston/api/v2/connect", () => {
       it("runs an interactive job: runtime, stage, data both ways, exit, then close 4999", async () => {
         const client = await ConnectClient.open(s.base);
@@ -390,5 +411,39 @@ export function pistonContract(name: string, mode: SessionMode): void {
         }
       }, 60_000);
     });
+  });
+}
+
+/** With WARREN_API_KEYS, /piston takes the key as /v1 does (Authorization: Bearer), over HTTP and on the WebSocket. */
+export function pistonKeysContract(name: string, mode: SessionMode): void {
+  describe(`Piston v2 with API keys (${name})`, () => {
+    let s: PistonServer;
+    beforeAll(async () => {
+      s = await listenPiston(mode, { apiKeys: ["key-alice"] });
+    });
+    afterAll(async () => {
+      await s?.close();
+    });
+
+    it("answers 401 {message} without the key, and runs with it", async () => {
+      const bare = await fetch(`${s.base}/piston/api/v2/runtimes`);
+      expect(bare.status).toBe(401);
+      expect(await bare.json()).toEqual({ message: expect.stringContaining("Authorization: Bearer") });
+      const unkeyed = await execute(s.base, { files: [{ content: "print(1)" }] });
+      expect(unkeyed.status).toBe(401);
+      const keyed = await post(s.base, "/api/v2/execute", { language: "python", version: "*", files: [{ content: "print(1)" }] }, { authorization: "Bearer key-alice" });
+      expect(keyed.status).toBe(200);
+      expect(((await keyed.json()) as Record<string, any>).run.stdout).toBe("1\n");
+      // piston-client sends no key: it gets Warren's answer as Piston's error shape.
+      expect(await piston({ server: `${s.base}/piston` }).runtimes()).toEqual({ message: expect.stringContaining("API key") });
+    }, 60_000);
+
+    it("refuses the WebSocket upgrade without the key (401), and takes it with", async () => {
+      await expect(ConnectClient.open(s.base)).rejects.toMatchObject({ status: 401 });
+      const client = await ConnectClient.open(s.base, { authorization: "Bearer key-alice" });
+      client.send({ type: "init", language: "python", version: "*", files: [{ content: "print(2)" }] });
+      expect(await client.closed).toEqual({ code: 4999, reason: "Job Completed" });
+      expect(client.output()).toBe("2\n");
+    }, 60_000);
   });
 }

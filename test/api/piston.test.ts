@@ -4,10 +4,12 @@ import { startWorker } from "../../src/worker/start-worker.js";
 import { Metrics } from "../../src/telemetry/metrics.js";
 import { sandbox } from "../helpers/sandbox.js";
 import { silent } from "./fixture.js";
-import { pistonContract } from "./piston.case.js";
+import { describe, expect, it } from "vitest";
+import { pistonContract, pistonKeysContract } from "./piston.case.js";
+import { testApp } from "./fixture.js";
 
 // Embedded: the API and the worker in one process.
-pistonContract("embedded queue", {
+const embedded = {
   open: async () => {
     const config = queueConfig({ WARREN_CONCURRENCY: "2" });
     const queue = new MemoryQueue(config);
@@ -20,4 +22,19 @@ pistonContract("embedded queue", {
       inputsLeft: async () => queue.openSessionInputs,
     };
   },
+};
+pistonContract("embedded queue", embedded);
+pistonKeysContract("embedded queue", embedded);
+
+describe("WARREN_COMPAT without piston", () => {
+  it("serves nothing at /piston", async () => {
+    const t = await testApp({}, { worker: false });
+    try {
+      const response = await t.app.request("/piston/api/v2/runtimes");
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({ error: { code: "not_found" } });
+    } finally {
+      await t.close();
+    }
+  });
 });
