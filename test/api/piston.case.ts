@@ -144,8 +144,9 @@ export function pistonContract(name: string, mode: SessionMode): void {
       for (const runtime of runtimes) {
         const code = HELLO[runtime.language];
         if (code === undefined) throw new Error(`no hello program for ${runtime.language} in this test: add one`);
-        // piston-client sends args ["1","2","3"], -1 memory limits, text/plain, and no file name.
-        const result = (await client.execute(runtime.language, code, { stdin: "world" })) as Record<string, any>;
+        // piston-client sends args ["1","2","3"], -1 memory limits, text/plain, and no file name. Its default
+        // timeouts (3 s run, 10 s compile) are raised: a JVM started on a machine busy with other tests may need more.
+        const result = (await client.execute(runtime.language, code, { stdin: "world", runTimeout: 30_000, compileTimeout: 60_000 })) as Record<string, any>;
         expect(result, runtime.language).toMatchObject({ language: runtime.language, version: runtime.version, run: { stdout: "hello world 1\n", stderr: "", code: 0, signal: null, output: "hello world 1\n", status: null, message: null } });
         expect(result.run.wall_time, runtime.language).toBeGreaterThan(0);
         expect(result.run.memory, runtime.language).toBeGreaterThan(0);
