@@ -448,3 +448,32 @@ export function pistonKeysContract(name: string, mode: SessionMode): void {
     }, 60_000);
   });
 }
+
+/** Piston waits for its job however long it takes; Warren waits WARREN_WAIT_MS at most, then cancels the run. */
+export function pistonWaitContract(name: string, mode: SessionMode): void {
+  describe(`Piston v2 past the wait (${name})`, () => {
+    let s: PistonServer;
+    beforeAll(async () => {
+      s = await listenPiston(mode, { waitMs: 500 });
+    });
+    afterAll(async () => {
+      await s?.close();
+    });
+
+    it("answers 504 {message} and cancels a run that outlasts WARREN_WAIT_MS", async () => {
+      const finished: string[] = [];
+      const unsubscribe = await s.queue.onFinished((id) => finished.push(id));
+      try {
+        const { status, body } = await execute(s.base, { files: [{ content: "import time\ntime.sleep(30)" }], run_timeout: 60_000 });
+        expect(status).toBe(504);
+        expect(body).toEqual({ message: "The run did not finish within 500 ms (WARREN_WAIT_MS); it was cancelled." });
+        await eventually("its run cancelled", async () => {
+          const statuses = await Promise.all(finished.map(async (id) => (await s.queue.getSerialized(id))?.status));
+          return statuses.includes("cancelled") ? true : undefined;
+        });
+      } finally {
+        unsubscribe();
+      }
+    }, 60_000);
+  });
+}

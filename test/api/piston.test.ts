@@ -5,7 +5,7 @@ import { Metrics } from "../../src/telemetry/metrics.js";
 import { sandbox } from "../helpers/sandbox.js";
 import { silent } from "./fixture.js";
 import { describe, expect, it } from "vitest";
-import { pistonContract, pistonKeysContract } from "./piston.case.js";
+import { pistonContract, pistonKeysContract, pistonWaitContract } from "./piston.case.js";
 import { testApp } from "./fixture.js";
 
 // Embedded: the API and the worker in one process.
@@ -25,6 +25,7 @@ const embedded = {
 };
 pistonContract("embedded queue", embedded);
 pistonKeysContract("embedded queue", embedded);
+pistonWaitContract("embedded queue", embedded);
 
 describe("WARREN_COMPAT without piston", () => {
   it("serves nothing at /piston", async () => {

@@ -44,6 +44,9 @@ const STALL_MS = 60_000;
 /** @see ApiOptions.sessionPingMs */
 const PING_MS = 15_000;
 const CLOSE_GOING_AWAY = 1001;
+/** Signals sent to the queue and not yet answered, and signals a second, before the client is not read for a while (as a session's: sessions.ts). */
+const SIGNALS_IN_FLIGHT_MAX = 16;
+const SIGNALS_PER_SECOND = 16;
 
 export interface PistonConnections {
   /** Connections open now (a client gone must leave none). */
@@ -87,7 +90,13 @@ export function attachPistonConnect(server: Server, deps: ApiDeps): PistonConnec
     let closed = false;
     /** init and stdin are handled one after another (each stdin write waits for the program); signals go at once. */
     let handling: Promise<void> = Promise.resolve();
+    /** The handling up to and with init: a signal waits for it (for the run to be queued), not for the stdin behind it. */
+    let handlingInit: Promise<void> = Promise.resolve();
     let waiting = 0;
+    let signalling = 0;
+    let secondStart = 0;
+    let secondSignals = 0;
+    let secondTimer: NodeJS.Timeout | undefined;
     let answered = true;
     let unwatch: (() => void) | undefined;
     let wake: (() => void) | undefined;
@@ -125,10 +134,20 @@ export function attachPistonConnect(server: Server, deps: ApiDeps): PistonConnec
       close(PISTON_CLOSE.notifiedError);
     };
 
+    /** Reads the client while at most one message waits behind the one handled, and few signals are on their way. */
     const pace = () => {
       if (closed) return;
-      if (closing || waiting <= 1) ws.resume();
-      else ws.pause();
+      if (closing) return void ws.resume();
+      const rest = secondStart + 1_000 - Date.now();
+      const signalsSpent = secondSignals >= SIGNALS_PER_SECOND && rest > 0;
+      if (signalsSpent && secondTimer === undefined) {
+        secondTimer = setTimeout(() => {
+          secondTimer = undefined;
+          pace();
+        }, rest);
+      }
+      if (waiting > 1 || signalling >= SIGNALS_IN_FLIGHT_MAX || signalsSpent) ws.pause();
+      else ws.resume();
     };
 
     const init = async (message: Record<string, unknown>, bytes: number) => {
@@ -198,8 +217,22 @@ export function attachPistonConnect(server: Server, deps: ApiDeps): PistonConnec
           if (!isSessionSignal(message.signal)) return close(PISTON_CLOSE.invalidSignal);
           {
             const name = message.signal;
-            // Not behind the stdin that waits for the program: Ctrl-C works while the program reads nothing (after init, though).
-            void handlingInit.then(() => input?.signal(name)).catch(fail);
+            const now = Date.now();
+            if (now - secondStart >= 1_000) {
+              secondStart = now;
+              secondSignals = 0;
+            }
+            secondSignals += 1;
+            signalling += 1;
+            pace();
+            // Not behind the stdin that waits for the program: Ctrl-C works while the program reads nothing (once init is done).
+            void handlingInit
+              .then(() => input?.signal(name))
+              .catch(fail)
+              .finally(() => {
+                signalling -= 1;
+                pace();
+              });
           }
           return;
         default:
@@ -207,7 +240,6 @@ export function attachPistonConnect(server: Server, deps: ApiDeps): PistonConnec
           return;
       }
     });
-    let handlingInit: Promise<void> = Promise.resolve();
     const queueHandling = (handle: () => Promise<void>) => {
       waiting += 1;
       pace();
@@ -305,6 +337,7 @@ export function attachPistonConnect(server: Server, deps: ApiDeps): PistonConnec
     ws.once("close", () => {
       closed = true;
       clearTimeout(initTimer);
+      clearTimeout(secondTimer);
       clearInterval(heartbeat);
       wake?.();
       cleanUp();
