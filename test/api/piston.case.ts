@@ -4,7 +4,9 @@ import { serve } from "@hono/node-server";
 import { piston } from "piston-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import { z } from "zod";
 import { attachPistonConnect, type PistonConnections } from "../../src/api/compat/piston/connect.js";
+import { pistonPackageSchema, pistonResultSchema, pistonRuntimeSchema } from "../../src/api/compat/piston/openapi.js";
 import type { ApiOptions } from "../../src/api/context.js";
 import type { JobQueue } from "../../src/queue/index.js";
 import { MAX_LIMITS } from "../../src/run/limits.js";
@@ -147,6 +149,7 @@ export function pistonContract(name: string, mode: SessionMode): void {
         // piston-client sends args ["1","2","3"], -1 memory limits, text/plain, and no file name. Its default
         // timeouts (3 s run, 10 s compile) are raised: a JVM started on a machine busy with other tests may need more.
         const result = (await client.execute(runtime.language, code, { stdin: "world", runTimeout: 30_000, compileTimeout: 60_000 })) as Record<string, any>;
+        expect(() => pistonResultSchema.parse(result), runtime.language).not.toThrow();
         expect(result, runtime.language).toMatchObject({ language: runtime.language, version: runtime.version, run: { stdout: "hello world 1\n", stderr: "", code: 0, signal: null, output: "hello world 1\n", status: null, message: null } });
         expect(result.run.wall_time, runtime.language).toBeGreaterThan(0);
         expect(result.run.memory, runtime.language).toBeGreaterThan(0);
@@ -276,6 +279,18 @@ export function pistonContract(name: string, mode: SessionMode): void {
       expect(install.status).toBe(405);
       expect(await install.json()).toEqual({ message: expect.stringContaining("read-only") });
     });
+
+    it("lists the Piston endpoints in the OpenAPI document, and answers in the shapes it gives", async () => {
+      const doc = (await (await fetch(`${s.base}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/piston/api/v2/runtimes", "/piston/api/v2/execute", "/piston/api/v2/packages", "/piston/api/v2/connect"]));
+      expect(JSON.stringify(doc.paths["/piston/api/v2/execute"])).toContain('"run_memory_limit"');
+      const runtimes = await (await fetch(`${s.base}/piston/api/v2/runtimes`)).json();
+      expect(() => z.array(pistonRuntimeSchema).parse(runtimes)).not.toThrow();
+      const packages = await (await fetch(`${s.base}/piston/api/v2/packages`)).json();
+      expect(() => z.array(pistonPackageSchema).parse(packages)).not.toThrow();
+      const { body } = await execute(s.base, { language: "c", files: [{ content: "#include <stdio.h>\nint main(void) { puts(\"x\"); return 1; }" }] });
+      expect(pistonResultSchema.parse(body)).toMatchObject({ compile: { code: 0 }, run: { code: 1, status: "RE" } });
+    }, 60_000);
 
     it("answers an unknown path under /piston with a 404 {message}", async () => {
       const response = await fetch(`${s.base}/piston/api/v2/nothing`);

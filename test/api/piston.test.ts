@@ -28,12 +28,14 @@ pistonKeysContract("embedded queue", embedded);
 pistonWaitContract("embedded queue", embedded);
 
 describe("WARREN_COMPAT without piston", () => {
-  it("serves nothing at /piston", async () => {
+  it("serves nothing at /piston, and the OpenAPI document lists none of it", async () => {
     const t = await testApp({}, { worker: false });
     try {
       const response = await t.app.request("/piston/api/v2/runtimes");
       expect(response.status).toBe(404);
       expect(await response.json()).toMatchObject({ error: { code: "not_found" } });
+      const doc = (await (await t.app.request("/openapi.json")).json()) as { paths: Record<string, unknown> };
+      expect(Object.keys(doc.paths).filter((path) => path.startsWith("/piston"))).toEqual([]);
     } finally {
       await t.close();
     }
