@@ -4,9 +4,11 @@
 // no service), back to back and paced (50 ms between requests). Needs `npm run build` and redis-server.
 // usage: node --import tsx bench/service-latency.ts [N]     (results in bench/results/)
 // With WARREN_PHASE_TIMINGS=1 it also prints where the time of a run goes (median ms per phase).
+// Also, per mode, the compatible APIs (docs/compat.md) beside /v1: a Piston execute of the same program and a
+// POST /v1/runs?wait=true, alternated (`compat`).
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import { pct, postRun, r1, startDistributed, startEmbedded, writeResult } from "./common.js";
+import { alternate, pct, postRun, r1, startDistributed, startEmbedded, writeResult } from "./common.js";
 
 const N = Number(process.argv[2] ?? 50);
 const PROGRAM = "print('hi')";
@@ -94,12 +96,32 @@ async function run(base: string): Promise<string> {
   return result.id;
 }
 
+/** The same program through Piston's POST /piston/api/v2/execute (WARREN_COMPAT=piston). */
+const PISTON_BODY = JSON.stringify({ language: "python", version: "*", files: [{ content: PROGRAM }] });
+
+async function pistonExecute(base: string): Promise<void> {
+  const response = await fetch(`${base}/piston/api/v2/execute`, { method: "POST", headers: { "content-type": "application/json" }, body: PISTON_BODY });
+  const answer = (await response.json()) as { run?: { stdout?: string } };
+  if (answer.run?.stdout !== "hi\n") throw new Error(`unexpected Piston answer: ${JSON.stringify(answer)}`);
+}
+
+/** Each compatible API's request beside /v1's, alternated so both meet the same machine: median and p90 ms. */
+async function compat(base: string): Promise<Record<string, { medianMs: number; p90Ms: number }>> {
+  const requests = { v1: () => run(base), piston: () => pistonExecute(base) };
+  const timed = async (request: unknown) => {
+    const start = performance.now();
+    await (request as () => Promise<unknown>)();
+    return performance.now() - start;
+  };
+  return (await alternate(requests, timed, N, 5)).summary;
+}
+
 const results: Record<string, unknown> = { n: N, when: new Date().toISOString(), cpus: (await import("node:os")).cpus().length };
 results.bare = await bare();
 for (const start of [startEmbedded, startDistributed]) {
-  const deployment = await start({}, PHASES ? phaseLine : undefined);
+  const deployment = await start({ WARREN_COMPAT: "piston" }, PHASES ? phaseLine : undefined);
   try {
-    results[deployment.mode] = await measure(deployment.base);
+    results[deployment.mode] = { ...(await measure(deployment.base)), compat: await compat(deployment.base) };
   } finally {
     await deployment.stop();
   }
