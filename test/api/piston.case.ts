@@ -372,6 +372,14 @@ export function pistonContract(name: string, mode: SessionMode): void {
         expect(slow.messages.at(-1)).toEqual({ type: "exit", stage: "run", code: null, signal: "SIGKILL" });
       }, 60_000);
 
+      it("gives the program the `stdin` of init first (Piston ignores it), then what data messages bring", async () => {
+        const client = await ConnectClient.open(s.base);
+        client.send({ type: "init", language: "python", version: "*", files: [{ content: "print(input(), input())" }], stdin: "first\n" });
+        client.send({ type: "data", stream: "stdin", data: "second\n" });
+        expect(await client.closed).toEqual({ code: 4999, reason: "Job Completed" });
+        expect(client.output()).toBe("first second\n");
+      }, 60_000);
+
       it("closes with Piston's codes: 4000 a second init, 4001 no init in time, 4003 before init, 4004 not stdin, 4005 a bad signal", async () => {
         const cases: [Record<string, unknown>[], number, string][] = [
           [[{ type: "init", language: "python", version: "*", files: [{ content: "import time\ntime.sleep(30)" }] }, { type: "init", language: "python", version: "*", files: [{ content: "" }] }], 4000, "Already Initialized"],

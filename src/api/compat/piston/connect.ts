@@ -152,9 +152,11 @@ export function attachPistonConnect(server: Server, deps: ApiDeps): PistonConnec
 
     const init = async (message: Record<string, unknown>, bytes: number) => {
       const release = admission.reserve(bytes);
+      let first: string | undefined;
       try {
         const resolved = pistonJob(message, pistonRuntimes(deps.languages()), options.maxima, { stdinNewline: false });
-        const { stdin: first, ...rest } = resolved.request;
+        const { stdin, ...rest } = resolved.request;
+        first = stdin;
         const request = parseRunRequest(rest, options.maxima);
         const spec = toJobSpec(request, { languages: deps.languages(), maxima: options.maxima });
         const runId = randomUUID();
@@ -177,11 +179,12 @@ export function attachPistonConnect(server: Server, deps: ApiDeps): PistonConnec
         }
         send({ type: "runtime", language: resolved.runtime.language, version: resolved.runtime.version });
         void relay(runId).catch(fail);
-        // Piston ignores `stdin` in init; Warren gives it to the program first (a client that sends it means it).
-        if (typeof first === "string" && first !== "") await writer.write(Buffer.from(first, "utf8"));
       } finally {
         release();
       }
+      // Piston ignores `stdin` in init; Warren gives it to the program first (a client that sends it means it), in stdin-message-sized chunks.
+      const text = Buffer.from(first ?? "", "utf8");
+      for (let at = 0; at < text.length && !closing && !closed; at += STDIN_MESSAGE_MAX_BYTES) await input?.write(text.subarray(at, at + STDIN_MESSAGE_MAX_BYTES));
     };
 
     const stdin = async (message: Record<string, unknown>) => {
