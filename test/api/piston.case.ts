@@ -251,6 +251,13 @@ export function pistonContract(name: string, mode: SessionMode): void {
       expect(cpu.body.run).toMatchObject({ code: null, signal: "SIGKILL", status: "TO", message: "Time limit exceeded" });
     }, 120_000);
 
+    it("reports output past Warren's output limit as OL (stdout) or EL (stderr only), killed", async () => {
+      const out = await execute(s.base, { files: [{ content: "import sys\nsys.stdout.write('x' * 4_000_000)" }] });
+      expect(out.body.run).toMatchObject({ code: null, signal: "SIGKILL", status: "OL", message: "stdout length exceeded" });
+      const err = await execute(s.base, { files: [{ content: "import sys\nsys.stderr.write('x' * 4_000_000)" }] });
+      expect(err.body.run).toMatchObject({ code: null, signal: "SIGKILL", status: "EL", message: "stderr length exceeded" });
+    }, 60_000);
+
     it("takes memory limits in bytes (-1: Warren's maximum) and reports a memory kill as SG with SIGKILL", async () => {
       const hog = "x = bytearray(200 * 1024 * 1024)\nprint(len(x))";
       const small = await execute(s.base, { files: [{ content: hog }], run_memory_limit: 64 * 1024 * 1024 });
