@@ -1,14 +1,14 @@
 // End-to-end latency of a trivial Python run through the HTTP API: N sequential
 // POST /v1/runs?wait=true, embedded (serve) and distributed (redis-server +
 // serve --no-worker + 1 worker), next to the same program run bare (no sandbox,
-// no service), back to back and paced (50 ms between requests); and beside it
-// the same program as a Judge0 submission (POST /judge0/submissions?wait=true,
-// back to back; WARREN_COMPAT=judge0). Needs `npm run build` and redis-server.
+// no service), back to back and paced (50 ms between requests). Needs `npm run build` and redis-server.
 // usage: node --import tsx bench/service-latency.ts [N]     (results in bench/results/)
 // With WARREN_PHASE_TIMINGS=1 it also prints where the time of a run goes (median ms per phase).
+// Also, per mode, the compatible APIs (docs/compat.md) beside /v1: the same program as a Judge0 submission
+// (POST /judge0/submissions?wait=true), a Piston execute and a POST /v1/runs?wait=true, alternated (`compat`).
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import { pct, postRun, r1, startDistributed, startEmbedded, writeResult } from "./common.js";
+import { alternate, pct, postRun, r1, startDistributed, startEmbedded, writeResult } from "./common.js";
 
 const N = Number(process.argv[2] ?? 50);
 const PROGRAM = "print('hi')";
@@ -104,24 +104,32 @@ async function judge0Run(base: string): Promise<void> {
   if (response.status !== 201 || (JSON.parse(text) as { status?: { id?: number } }).status?.id !== 3) throw new Error(`POST /judge0/submissions answered ${response.status}: ${text.slice(0, 2000)}`);
 }
 
-/** N Judge0 submissions back to back, after a warm-up: the same program as the /v1 runs, through the Judge0 API. */
-async function judge0Latency(base: string): Promise<Latency> {
-  for (let i = 0; i < 5; i += 1) await judge0Run(base);
-  const times: number[] = [];
-  for (let i = 0; i < N; i += 1) {
+/** The same program through Piston's POST /piston/api/v2/execute (WARREN_COMPAT=piston). */
+const PISTON_BODY = JSON.stringify({ language: "python", version: "*", files: [{ content: PROGRAM }] });
+
+async function pistonExecute(base: string): Promise<void> {
+  const response = await fetch(`${base}/piston/api/v2/execute`, { method: "POST", headers: { "content-type": "application/json" }, body: PISTON_BODY });
+  const answer = (await response.json()) as { run?: { stdout?: string } };
+  if (answer.run?.stdout !== "hi\n") throw new Error(`unexpected Piston answer: ${JSON.stringify(answer)}`);
+}
+
+/** Each compatible API's request beside /v1's (a Judge0 submission with wait=true, a Piston execute), alternated so all meet the same machine: median and p90 ms. */
+async function compat(base: string): Promise<Record<string, { medianMs: number; p90Ms: number }>> {
+  const requests = { v1: () => run(base), judge0: () => judge0Run(base), piston: () => pistonExecute(base) };
+  const timed = async (request: unknown) => {
     const start = performance.now();
-    await judge0Run(base);
-    times.push(performance.now() - start);
-  }
-  return { p50: r1(pct(times, 0.5)), p99: r1(pct(times, 0.99)), mean: r1(times.reduce((a, b) => a + b, 0) / times.length) };
+    await (request as () => Promise<unknown>)();
+    return performance.now() - start;
+  };
+  return (await alternate(requests, timed, N, 5)).summary;
 }
 
 const results: Record<string, unknown> = { n: N, when: new Date().toISOString(), cpus: (await import("node:os")).cpus().length };
 results.bare = await bare();
 for (const start of [startEmbedded, startDistributed]) {
-  const deployment = await start({ WARREN_COMPAT: "judge0" }, PHASES ? phaseLine : undefined);
+  const deployment = await start({ WARREN_COMPAT: "judge0,piston" }, PHASES ? phaseLine : undefined);
   try {
-    results[deployment.mode] = { ...(await measure(deployment.base)), judge0: await judge0Latency(deployment.base) };
+    results[deployment.mode] = { ...(await measure(deployment.base)), compat: await compat(deployment.base) };
   } finally {
     await deployment.stop();
   }
