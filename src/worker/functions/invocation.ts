@@ -6,7 +6,7 @@ import type { ExecResult } from "../../sandbox/container/exec-types.js";
 import type { ImageLease } from "../../sandbox/images/store/lease.js";
 import type { SandboxHost } from "../../sandbox/sandbox-host.js";
 import { invocationLimits, type FunctionPlan } from "./plan.js";
-import { eventHeader, parseShimResponse, SHIM_BIND } from "./shim-protocol.js";
+import { eventHeader, parseShimResponse, SHIM_BIND, ShimChannelWatch } from "./shim-protocol.js";
 
 /** The largest piece of an event written at once (a streamed execution holds at most 1 MiB waiting). */
 const EVENT_PIECE = 256 * 1024;
@@ -14,9 +14,10 @@ const EVENT_PIECE = 256 * 1024;
 const CHMOD_LIMITS = { wallTimeMs: 10_000, cpuTimeMs: 5_000, memoryMb: 64, processes: 8, outputKb: 64 };
 
 /**
- * A container in which a function's runtime has started (and its handler has
- * been imported), blocked reading its event: made for one invocation, then
- * destroyed. The launcher's own wall limit on it (`backstopMs`) is only a
+ * A container in which a function's runtime has started, importing its
+ * handler and then blocked reading its event: made for one invocation, then
+ * destroyed. It is `ready` once the import has ended (the shim's ready line;
+ * a process of mode `process` has no import: at once). The launcher's own wall limit on it (`backstopMs`) is only a
  * backstop: the invocation's timeout is counted by deliver() from the
  * event's delivery, and a prepared container is retired before that limit.
  */
@@ -25,19 +26,26 @@ export class Prepared {
   readonly stream: ExecStream;
   readonly #cancel: AbortController;
   readonly #lease: ImageLease | undefined;
+  /** Its response channel, read as it comes. */
+  readonly #channel: ShimChannelWatch | undefined;
   readonly madeAt = performance.now();
+  /** Settles true once its import has ended, false when its program ends (or answers something else) before. */
+  readonly whenReady: Promise<boolean>;
   #ended = false;
   #destroyed: Promise<void> | undefined;
 
-  private constructor(container: Container, stream: ExecStream, cancel: AbortController, lease: ImageLease | undefined) {
+  private constructor(container: Container, stream: ExecStream, cancel: AbortController, lease: ImageLease | undefined, channel: ShimChannelWatch | undefined) {
     this.container = container;
     this.stream = stream;
     this.#cancel = cancel;
     this.#lease = lease;
-    void stream.result.then(
-      () => (this.#ended = true),
-      () => (this.#ended = true),
-    );
+    this.#channel = channel;
+    this.whenReady = channel?.ready ?? Promise.resolve(true);
+    const ended = () => {
+      this.#ended = true;
+      channel?.end();
+    };
+    void stream.result.then(ended, ended);
   }
 
   /**
@@ -58,8 +66,10 @@ export class Prepared {
         if (made.status !== "ok") throw new WarrenError("function_prepare_failed", `Could not make the build's files executable: ${made.error?.message ?? made.stderr.toString("utf8").slice(0, 500)}`);
       }
       const cancel = new AbortController();
-      const stream = container.start({ argv: plan.argv, env: plan.env, limits: invocationLimits(plan.limits, backstopMs), signal: cancel.signal });
-      return new Prepared(container, stream, cancel, lease);
+      const channel = plan.mode === "handler" ? new ShimChannelWatch() : undefined;
+      const onStdout = channel === undefined ? {} : { onStdout: (chunk: Buffer) => channel.push(chunk) };
+      const stream = container.start({ argv: plan.argv, env: plan.env, limits: invocationLimits(plan.limits, backstopMs), signal: cancel.signal, ...onStdout });
+      return new Prepared(container, stream, cancel, lease, channel);
     } catch (error) {
       await container?.destroy();
       lease?.release();
@@ -70,6 +80,25 @@ export class Prepared {
   /** Still waiting for an event: its program has not ended (a handler whose import failed has) and its container is up. */
   get usable(): boolean {
     return !this.#ended && this.#destroyed === undefined && this.container.alive;
+  }
+
+  /** Its import has ended: an invocation given it now pays none of it (warm). */
+  get ready(): boolean {
+    return this.#channel?.isReady ?? true;
+  }
+
+  /** Why its program ended before it was ready, once it has: the import's error, or how the program ended. */
+  async unreadyReason(): Promise<string> {
+    let result: ExecResult;
+    try {
+      result = await this.stream.result;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+    const response = parseShimResponse(result.stdout);
+    if (response.kind === "load") return `${response.error.type}: ${response.error.message}`;
+    if (response.kind === "warren") return `the shim failed: ${response.message}`;
+    return `its program ended before its import did (status ${result.status}, exit code ${result.exitCode ?? "none"}, signal ${result.signal ?? "none"}${result.error === undefined ? "" : `, ${result.error.message}`})`;
   }
 
   /** Ends the container and releases the image. Idempotent. */

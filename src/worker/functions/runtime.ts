@@ -66,12 +66,12 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
     });
   }
 
-  /** Prepared containers waiting for an event now, over every version. */
+  /** Prepared containers waiting for an event now, their import ended (warm), over every version. */
   get warm(): number {
     return this.#warm.ready;
   }
 
-  /** Containers being prepared now. */
+  /** Containers being prepared now: being made, or importing their handler. */
   get preparing(): number {
     return this.#warm.preparing;
   }
@@ -128,8 +128,9 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
       if (!(error instanceof WarrenError)) throw error;
       return failedOutcome(error, true);
     }
-    let prepared = this.#warm.take(fn, plan);
-    const cold = prepared === undefined;
+    const taken = this.#warm.take(fn, plan);
+    let prepared = taken?.prepared;
+    const cold = taken?.cold ?? true;
     if (prepared === undefined) {
       try {
         prepared = await Prepared.make(this.#host, plan, this.#maxAgeMs + fn.limits.wallTimeMs, true);
