@@ -1,6 +1,7 @@
 // Functions: a prepared container is handed out as warm only once its
-// handler's import has ended (docs/functions.md, *The warm path*). Real
-// kernel, real sandboxes. The handlers below report, on the host's monotonic
+// handler's import has ended (docs/functions.md, *The warm path*), and an
+// invocation is answered once its response is complete, not at its program's
+// end (*Answering at the response*). Real kernel, real sandboxes. The handlers below report, on the host's monotonic
 // clock (the containers have no time namespace), when their import ended: an
 // invocation is warm exactly when that was before its event was sent.
 import { afterAll, describe, expect, it } from "vitest";
@@ -9,7 +10,7 @@ import { PreparedBudget } from "../../src/sandbox/container/prepared-budget.js";
 import { createFunctionRuntime, type FunctionRuntimeOptions, type SandboxFunctionRuntime } from "../../src/worker/functions/runtime.js";
 import { eventually } from "../helpers/eventually.js";
 import { processesWith } from "../helpers/processes.js";
-import { sandbox } from "../helpers/sandbox.js";
+import { sandbox, TIME_SCALE } from "../helpers/sandbox.js";
 import { json, source, version } from "./fixtures.js";
 
 const runtimes: SandboxFunctionRuntime[] = [];
@@ -83,4 +84,29 @@ describe("a prepared container is ready once its import has ended", () => {
     expect(errors).toHaveLength(1);
     expect(rt.preparing + rt.warm).toBe(0);
   });
+});
+
+/** Handlers that answer, then never end: each replaces the exit its shim calls after the response. */
+const NEVER_EXITS: Record<string, Record<string, string>> = {
+  python: { "main.py": "import os, threading\n\ndef handler(event, context):\n    os._exit = lambda code: threading.Event().wait()\n    return bytearray(256 * 1024)\n" },
+  javascript: { "main.mjs": "export function handler() {\n  process.exit = () => setInterval(() => {}, 1 << 30);\n  return Buffer.alloc(256 * 1024);\n}\n" },
+};
+
+describe("an invocation is answered once its response is complete", () => {
+  for (const language of ["python", "javascript"]) {
+    it(`${language}: a program that answers and never ends is ok with its response and its accounting, not a timeout; with the logs, its end is waited for`, async () => {
+      const rt = await runtime({ maxWarmPerVersion: 0 }); // cold or warm, the same path
+      const fn = await deploy(rt, source(language, NEVER_EXITS[language]!, { limits: { wallTimeMs: 3000 * TIME_SCALE } }));
+      const outcome = await rt.invoke(fn, json(null), { id: `early-${language}`, logs: false });
+      expect(outcome, JSON.stringify(outcome.error)).toMatchObject({ status: "ok", contentType: "application/octet-stream" });
+      expect(outcome.body.equals(Buffer.alloc(256 * 1024))).toBe(true);
+      // a live reading of its cgroup: the runtime's start, the import and the 256 KiB it made
+      expect(outcome.cpuTimeMs).toBeGreaterThan(0);
+      expect(outcome.memoryKb).toBeGreaterThan(256);
+      expect(outcome.durationMs).toBeLessThan(fn.limits.wallTimeMs);
+      // the logs may still be on their way at the response: their outcome waits for the program's end, which never comes
+      const logged = await rt.invoke(fn, json(null), { id: `early-${language}-logs`, logs: true });
+      expect(logged.status).toBe("function_timeout");
+    });
+  }
 });

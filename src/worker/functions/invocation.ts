@@ -6,7 +6,8 @@ import type { ExecResult } from "../../sandbox/container/exec-types.js";
 import type { ImageLease } from "../../sandbox/images/store/lease.js";
 import type { SandboxHost } from "../../sandbox/sandbox-host.js";
 import { invocationLimits, type FunctionPlan } from "./plan.js";
-import { eventHeader, parseShimResponse, SHIM_BIND, ShimChannelWatch } from "./shim-protocol.js";
+import type { CgroupUsage } from "../../sandbox/cgroup/tree.js";
+import { eventHeader, parseShimResponse, SHIM_BIND, ShimChannelWatch, type ShimResponse } from "./shim-protocol.js";
 
 /** The largest piece of an event written at once (a streamed execution holds at most 1 MiB waiting). */
 const EVENT_PIECE = 256 * 1024;
@@ -115,9 +116,24 @@ export class Prepared {
    * Streams EVENT in and waits for the program's answer, or for the
    * timeout (`fn.limits.wallTimeMs`, from now: the delivery) or SIGNAL,
    * which cancel it. The container is not destroyed here.
+   *
+   * With `early`, a handler's outcome is answered as soon as its response is
+   * complete (the shim's header says the body's length), with the CPU time
+   * and peak memory its cgroup has charged by then (Container.usage): the
+   * program's exit and the launcher's status line come after, and nothing
+   * waits for them. It waits for them when the logs are wanted (stderr may
+   * still be on its way), when the reading cannot be had, or when it shows a
+   * limit reached (an OOM kill, the CPU time): the status line decides then.
    */
-  async deliver(fn: FunctionVersion, plan: FunctionPlan, event: InvocationEvent, options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal; readonly cold: boolean; readonly logsCapBytes: number }): Promise<InvocationOutcome> {
+  async deliver(
+    fn: FunctionVersion,
+    plan: FunctionPlan,
+    event: InvocationEvent,
+    options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal; readonly cold: boolean; readonly logsCapBytes: number; readonly early: boolean },
+  ): Promise<InvocationOutcome> {
     const started = performance.now();
+    /** When the response was complete: the invocation's duration ends there, however long the exit takes. */
+    let respondedAt: number | undefined;
     const timeoutMs = fn.limits.wallTimeMs;
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -140,15 +156,36 @@ export class Prepared {
       await this.stream.end();
     })();
     feed.catch(() => {}); // a write refused once the program has ended: its result says how it went
-    let result: ExecResult;
+    const channel = this.#channel;
+    const responded = channel?.response.then((bytes) => {
+      if (bytes === undefined || timedOut) return undefined;
+      // The duration ends here. The timer does not: a program that then never ends (a handler that
+      // replaced the shim's exit, say) is still cut at the timeout when its end is waited for.
+      respondedAt = performance.now();
+      return bytes;
+    });
+    let answer: { result: ExecResult } | { response: Buffer; usage: CgroupUsage };
     try {
-      result = await this.stream.result;
+      answer = await new Promise((resolve, reject) => {
+        this.stream.result.then((result) => resolve({ result }), reject);
+        if (!options.early || options.logs || responded === undefined) return;
+        void responded.then(async (response) => {
+          if (response === undefined) return;
+          const usage = await this.container.usage();
+          if (usage !== undefined && usage.oomKills === 0 && usage.cpuTimeMs <= plan.limits.cpuTimeMs) resolve({ response, usage });
+        });
+      });
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
     }
-    const durationMs = performance.now() - started;
-    return outcomeOf(result, plan, { timedOut, cancelled: options.signal?.aborted === true, durationMs, cold: options.cold, logs: options.logs, logsCapBytes: options.logsCapBytes, timeoutMs });
+    const durationMs = (respondedAt ?? performance.now()) - started;
+    const how = { timedOut, cancelled: options.signal?.aborted === true, durationMs, cold: options.cold, logs: options.logs, logsCapBytes: options.logsCapBytes, timeoutMs };
+    if ("result" in answer) return outcomeOf(answer.result, plan, how);
+    const response = parseShimResponse(answer.response);
+    const accounted = { ...baseOutcome(how), cpuTimeMs: answer.usage.cpuTimeMs, memoryKb: answer.usage.memoryKb };
+    // (a complete response always has a header: never "none")
+    return shimOutcome(response.kind === "none" ? { kind: "warren", message: "the shim's response is empty" } : response, plan, accounted);
   }
 }
 
@@ -164,14 +201,10 @@ interface Settled {
 
 /** How an invocation ended, from its execution's result (docs/functions.md, "Statuses"). */
 export function outcomeOf(result: ExecResult, plan: FunctionPlan, how: Settled): InvocationOutcome {
-  const empty = Buffer.alloc(0);
   const base = {
-    body: empty,
-    contentType: "application/json",
-    durationMs: Math.round(how.durationMs * 100) / 100,
+    ...baseOutcome(how),
     cpuTimeMs: result.cpuTimeMs,
     memoryKb: result.memoryKb,
-    cold: how.cold,
     ...(how.logs ? { logs: logsOf(result, plan, how.logsCapBytes) } : {}),
   };
   if (how.timedOut) {
@@ -198,6 +231,19 @@ export function outcomeOf(result: ExecResult, plan: FunctionPlan, how: Settled):
     return { ...base, status: "function_error", error: exitError(result) };
   }
   const response = parseShimResponse(result.stdout);
+  if (response.kind === "none") return { ...base, status: "function_error", error: exitError(result) };
+  return shimOutcome(response, plan, base);
+}
+
+type OutcomeBase = Pick<InvocationOutcome, "body" | "contentType" | "durationMs" | "cpuTimeMs" | "memoryKb" | "cold" | "logs">;
+
+/** What every outcome has, but its accounting. */
+function baseOutcome(how: Settled): Omit<OutcomeBase, "cpuTimeMs" | "memoryKb" | "logs"> {
+  return { body: Buffer.alloc(0), contentType: "application/json", durationMs: Math.round(how.durationMs * 100) / 100, cold: how.cold };
+}
+
+/** The outcome a shim's RESPONSE says. */
+function shimOutcome(response: Exclude<ShimResponse, { kind: "none" }>, plan: FunctionPlan, base: OutcomeBase): InvocationOutcome {
   switch (response.kind) {
     case "ok":
       return { ...base, status: "ok", body: response.body, contentType: response.contentType };
@@ -207,8 +253,6 @@ export function outcomeOf(result: ExecResult, plan: FunctionPlan, how: Settled):
       return { ...base, status: "function_error", error: { ...response.error, message: `Loading the handler failed: ${response.error.message}` } };
     case "warren":
       return { ...base, status: "failed", error: { code: "shim_failed", message: `Warren's ${plan.language.id} shim failed: ${response.message}` } };
-    case "none":
-      return { ...base, status: "function_error", error: exitError(result) };
   }
 }
 
