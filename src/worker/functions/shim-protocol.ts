@@ -182,11 +182,14 @@ export class ShimChannelWatch {
     this.#readHeader(0);
   }
 
-  /** Looks for the header's newline from offset FROM. */
+  /** Looks for the header's newline from offset FROM: in the last chunk only, so that a long header line is not copied at each chunk. */
   #readHeader(from: number): void {
+    const last = this.#chunks[this.#chunks.length - 1]!;
+    const lastAt = this.#size - last.length;
+    const found = last.indexOf(10, Math.max(0, from - lastAt));
+    if (found < 0) return;
+    const newline = lastAt + found;
     const bytes = this.#bytes();
-    const newline = bytes.indexOf(10, from);
-    if (newline < 0) return;
     this.#bodyAt = newline + 1;
     let header: unknown;
     try {
