@@ -5,8 +5,8 @@ import { Container, type ExecStream } from "../../sandbox/container/container.js
 import type { ExecResult } from "../../sandbox/container/exec-types.js";
 import type { ImageLease } from "../../sandbox/images/store/lease.js";
 import type { SandboxHost } from "../../sandbox/sandbox-host.js";
-import { invocationLimits, type FunctionPlan } from "./plan.js";
 import type { CgroupUsage } from "../../sandbox/cgroup/tree.js";
+import { invocationLimits, type FunctionPlan } from "./plan.js";
 import { eventHeader, parseShimResponse, SHIM_BIND, ShimChannelWatch, type ShimResponse } from "./shim-protocol.js";
 
 /** The largest piece of an event written at once (a streamed execution holds at most 1 MiB waiting). */
@@ -17,9 +17,9 @@ const CHMOD_LIMITS = { wallTimeMs: 10_000, cpuTimeMs: 5_000, memoryMb: 64, proce
 /**
  * A container in which a function's runtime has started, importing its
  * handler and then blocked reading its event: made for one invocation, then
- * destroyed. It is `ready` once the import has ended (the shim's ready line;
- * a process of mode `process` has no import: at once). The launcher's own wall limit on it (`backstopMs`) is only a
- * backstop: the invocation's timeout is counted by deliver() from the
+ * destroyed. It is ready (`whenReady`) once the import has ended (the shim's
+ * ready line; a process of mode `process` has no import: at once). The
+ * launcher's own wall limit on it (`backstopMs`) is only a backstop: the invocation's timeout is counted by deliver() from the
  * event's delivery, and a prepared container is retired before that limit.
  */
 export class Prepared {
@@ -81,11 +81,6 @@ export class Prepared {
   /** Still waiting for an event: its program has not ended (a handler whose import failed has) and its container is up. */
   get usable(): boolean {
     return !this.#ended && this.#destroyed === undefined && this.container.alive;
-  }
-
-  /** Its import has ended: an invocation given it now pays none of it (warm). */
-  get ready(): boolean {
-    return this.#channel?.isReady ?? true;
   }
 
   /** Why its program ended before it was ready, once it has: the import's error, or how the program ended. */
