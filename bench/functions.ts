@@ -1,7 +1,8 @@
 // Functions (issue 13): for a trivial Python and a trivial Node.js handler, side by side in one run, through the
 // FunctionRuntime on the real sandbox host (no HTTP: the API's own cost is service-latency's):
 //   * warm invoke: a prepared container waits before each invocation (paced: every measure below starts once
-//     the pools' refills are done), p50 / p99;
+//     the pools' refills are done), p50 / p99; alternated with the same through a runtime that answers after the
+//     program's exit and the launcher's status line instead of at the response (answerAtResponse: false);
 //   * cold invoke: no prepared container (a runtime that keeps none), p50;
 //   * the same code as a plain run (runJob, with the runs' ContainerPool), p50;
 //   * sustained invocations/s at 2, 4 and 8 in flight (the warm pools refilling behind them), and how many were cold;
@@ -60,14 +61,14 @@ function sourceOf(language: Lang): FunctionSource {
 const event: InvocationEvent = { body: Buffer.from('{"n":1}'), contentType: "application/json" };
 let ids = 0;
 
-async function invoke(rt: SandboxFunctionRuntime, fn: FunctionVersion): Promise<{ ms: number; cold: boolean }> {
+async function invoke(rt: SandboxFunctionRuntime, fn: FunctionVersion): Promise<{ ms: number; cold: boolean; durationMs: number }> {
   const started = performance.now();
   const outcome = await rt.invoke(fn, event, { id: `bench-${++ids}`, logs: process.env.BENCH_DEBUG === "1" });
   const ms = performance.now() - started;
   if (outcome.status !== "ok" || JSON.stringify(JSON.parse(outcome.body.toString())) !== '{"n":1}') {
     throw new Error(`invocation: ${outcome.status} ${JSON.stringify(outcome.error)} ${outcome.body.toString()} cold=${outcome.cold} ${outcome.durationMs} ms, cpu ${outcome.cpuTimeMs} ms, logs ${JSON.stringify(outcome.logs)}`);
   }
-  return { ms, cold: outcome.cold };
+  return { ms, cold: outcome.cold, durationMs: outcome.durationMs };
 }
 
 async function waitWarm(rt: SandboxFunctionRuntime): Promise<void> {
@@ -116,6 +117,7 @@ const results: Record<string, unknown> = {};
 for (const language of Object.keys(handlers) as Lang[]) {
   const warmRt = createFunctionRuntime(host, { maxWarmPerVersion: 8 });
   const coldRt = createFunctionRuntime(host, { maxWarmPerVersion: 0 });
+  const atStatusRt = createFunctionRuntime(host, { maxWarmPerVersion: 8, answerAtResponse: false });
   const fn = await deploy(warmRt, language);
   // warm-ups
   for (let i = 0; i < 3; i++) {
@@ -123,8 +125,13 @@ for (const language of Object.keys(handlers) as Lang[]) {
     await plainRun(language);
     await invoke(warmRt, fn);
     await waitWarm(warmRt);
+    await invoke(atStatusRt, fn);
+    await waitWarm(atStatusRt);
   }
   const warm: number[] = [];
+  const warmDuration: number[] = [];
+  const atStatus: number[] = [];
+  let atStatusMisses = 0;
   const cold: number[] = [];
   const plain: number[] = [];
   let warmMisses = 0;
@@ -132,7 +139,14 @@ for (const language of Object.keys(handlers) as Lang[]) {
     await waitWarm(warmRt);
     const w = await invoke(warmRt, fn);
     warm.push(w.ms);
+    warmDuration.push(w.durationMs);
     if (w.cold) warmMisses++;
+    await waitWarm(warmRt);
+    await waitWarm(atStatusRt);
+    const s = await invoke(atStatusRt, fn);
+    atStatus.push(s.ms);
+    if (s.cold) atStatusMisses++;
+    await waitWarm(atStatusRt);
     // each measure starts once the warm pool's refill is done: it would take the CPU from the next
     await waitWarm(warmRt);
     cold.push((await invoke(coldRt, fn)).ms);
@@ -140,6 +154,7 @@ for (const language of Object.keys(handlers) as Lang[]) {
     plain.push(await plainRun(language));
   }
   await coldRt.close();
+  await atStatusRt.close();
   const sustained: { inFlight: number; perSecond: number; coldShare: number; p50Ms: number; p99Ms: number }[] = [];
   for (const inFlight of IN_FLIGHT) {
     const times: number[] = [];
@@ -153,7 +168,8 @@ for (const language of Object.keys(handlers) as Lang[]) {
   }
   await warmRt.close();
   results[language] = {
-    warm: { p50Ms: r2(pct(warm, 0.5)), p99Ms: r2(pct(warm, 0.99)), misses: warmMisses },
+    warm: { p50Ms: r2(pct(warm, 0.5)), p99Ms: r2(pct(warm, 0.99)), misses: warmMisses, durationP50Ms: r2(pct(warmDuration, 0.5)) },
+    warmAtStatusLine: { p50Ms: r2(pct(atStatus, 0.5)), p99Ms: r2(pct(atStatus, 0.99)), misses: atStatusMisses },
     cold: { p50Ms: r2(pct(cold, 0.5)), p99Ms: r2(pct(cold, 0.99)) },
     plainRun: { p50Ms: r2(pct(plain, 0.5)), p99Ms: r2(pct(plain, 0.99)) },
     sustained,
@@ -182,7 +198,8 @@ const data = {
 const rows: (string | number)[][] = [];
 for (const language of Object.keys(handlers) as Lang[]) {
   const d = results[language] as any;
-  rows.push([`${language}: warm invoke p50 / p99 ms (${d.warm.misses} of ${ROUNDS} found none warm)`, `${d.warm.p50Ms} / ${d.warm.p99Ms}`]);
+  rows.push([`${language}: warm invoke p50 / p99 ms (${d.warm.misses} of ${ROUNDS} found none warm; outcome durationMs p50 ${d.warm.durationP50Ms})`, `${d.warm.p50Ms} / ${d.warm.p99Ms}`]);
+  rows.push([`${language}: warm invoke answered at the status line (answerAtResponse: false), alternated, p50 / p99 ms (${d.warmAtStatusLine.misses} found none warm)`, `${d.warmAtStatusLine.p50Ms} / ${d.warmAtStatusLine.p99Ms}`]);
   rows.push([`${language}: cold invoke p50 / p99 ms`, `${d.cold.p50Ms} / ${d.cold.p99Ms}`]);
   rows.push([`${language}: the same code as a plain run (runJob) p50 / p99 ms`, `${d.plainRun.p50Ms} / ${d.plainRun.p99Ms}`]);
   for (const s of d.sustained) rows.push([`${language}: sustained, ${s.inFlight} in flight: invocations/s (cold share, p50 / p99 ms)`, `${s.perSecond} (${s.coldShare}, ${s.p50Ms} / ${s.p99Ms})`]);

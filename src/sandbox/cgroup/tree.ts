@@ -83,3 +83,53 @@ export async function removeCgroupTree(dir: string, kill: (dir: string) => Promi
     await sleep(20);
   }
 }
+
+/** What an execution's cgroup has charged so far: the launcher's accounting (docs/launcher.md, *Status line*), read live. */
+export interface CgroupUsage {
+  readonly cpuTimeMs: number;
+  readonly memoryKb: number;
+  /** Processes the kernel's OOM killer has killed in it (memory.events oom_kill; v1 memory.oom_control). */
+  readonly oomKills: number;
+}
+
+/**
+ * The CPU time and peak memory charged so far to the execution cgroup
+ * running below a held container's own cgroup `warren-<pid>` in each of
+ * PARENTS (its only `e<n>` child while an execution runs: the next one is
+ * made after the answer), read as the launcher reads them at the end (v2
+ * `cpu.stat` usage_usec and `memory.peak`; v1 `cpuacct.usage` and
+ * `memory.max_usage_in_bytes`; its OOM kills). Undefined when any cannot be read.
+ */
+export async function executionUsage(parents: readonly string[], pid: number): Promise<CgroupUsage | undefined> {
+  let cpuUs: number | undefined;
+  let peakBytes: number | undefined;
+  let oomKills: number | undefined;
+  for (const parent of parents) {
+    const own = path.join(parent, `warren-${pid}`);
+    const running = (await childCgroups(own)).filter((dir) => /^e\d+$/.test(path.basename(dir)));
+    if (running.length !== 1) return undefined;
+    const dir = running[0]!;
+    cpuUs ??= (await keyed(path.join(dir, "cpu.stat"), "usage_usec")) ?? mapDefined(await keyed(path.join(dir, "cpuacct.usage")), (ns) => ns / 1000);
+    peakBytes ??= (await keyed(path.join(dir, "memory.peak"))) ?? (await keyed(path.join(dir, "memory.max_usage_in_bytes")));
+    oomKills ??= (await keyed(path.join(dir, "memory.events"), "oom_kill")) ?? (await keyed(path.join(dir, "memory.oom_control"), "oom_kill"));
+  }
+  if (cpuUs === undefined || peakBytes === undefined || oomKills === undefined) return undefined;
+  return { cpuTimeMs: cpuUs / 1000, memoryKb: Math.floor(peakBytes / 1024), oomKills };
+}
+
+/** The number after KEY in a flat-keyed file (the first number without KEY); undefined when the file or key is missing. */
+async function keyed(file: string, key?: string): Promise<number | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  const line = key === undefined ? text.split("\n")[0] : text.split("\n").find((entry) => entry.startsWith(`${key} `));
+  const value = Number(key === undefined ? line : line?.slice(key.length + 1));
+  return line === undefined || !Number.isFinite(value) ? undefined : value;
+}
+
+function mapDefined<T, U>(value: T | undefined, map: (value: T) => U): U | undefined {
+  return value === undefined ? undefined : map(value);
+}

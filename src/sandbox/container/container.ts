@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import path from "node:path";
 import { SandboxError } from "../../errors.js";
-import { killPids, readPids, removeCgroupTree } from "../cgroup/tree.js";
+import { executionUsage, killPids, readPids, removeCgroupTree, type CgroupUsage } from "../cgroup/tree.js";
 import { isRunning, waitForClose } from "./child-exit.js";
 import { notRunResult, type ExecError, type ExecRequest, type ExecResult } from "./exec-types.js";
 import { encodeJobFiles, type JobFile } from "./job-files.js";
@@ -383,6 +383,23 @@ export class Container {
       if (attached !== undefined && result.status === "internal_error" && result.error?.step === "unpack") throw copyInFailed(result);
       return result;
     });
+  }
+
+  /**
+   * What the execution running now has used so far — its CPU time, peak
+   * memory and OOM kills, read from its cgroup as the launcher reads them for
+   * its status line (docs/launcher.md) — or undefined when it cannot be read
+   * (no cgroups, no execution running, or the files are not there). A live
+   * reading for a caller that answers before the execution's end.
+   */
+  async usage(): Promise<CgroupUsage | undefined> {
+    const pid = this.#holder.pid;
+    if (this.#cgroups.length === 0 || pid === undefined || this.#pending === undefined) return undefined;
+    try {
+      return await executionUsage(this.#cgroups, pid);
+    } catch {
+      return undefined; // the execution ended and its cgroup went meanwhile
+    }
   }
 
   /**

@@ -5,8 +5,9 @@ import { Container, type ExecStream } from "../../sandbox/container/container.js
 import type { ExecResult } from "../../sandbox/container/exec-types.js";
 import type { ImageLease } from "../../sandbox/images/store/lease.js";
 import type { SandboxHost } from "../../sandbox/sandbox-host.js";
+import type { CgroupUsage } from "../../sandbox/cgroup/tree.js";
 import { invocationLimits, type FunctionPlan } from "./plan.js";
-import { eventHeader, parseShimResponse, SHIM_BIND } from "./shim-protocol.js";
+import { eventHeader, parseShimResponse, SHIM_BIND, ShimChannelWatch, type ShimResponse } from "./shim-protocol.js";
 
 /** The largest piece of an event written at once (a streamed execution holds at most 1 MiB waiting). */
 const EVENT_PIECE = 256 * 1024;
@@ -14,10 +15,11 @@ const EVENT_PIECE = 256 * 1024;
 const CHMOD_LIMITS = { wallTimeMs: 10_000, cpuTimeMs: 5_000, memoryMb: 64, processes: 8, outputKb: 64 };
 
 /**
- * A container in which a function's runtime has started (and its handler has
- * been imported), blocked reading its event: made for one invocation, then
- * destroyed. The launcher's own wall limit on it (`backstopMs`) is only a
- * backstop: the invocation's timeout is counted by deliver() from the
+ * A container in which a function's runtime has started, importing its
+ * handler and then blocked reading its event: made for one invocation, then
+ * destroyed. It is ready (`whenReady`) once the import has ended (the shim's
+ * ready line; a process of mode `process` has no import: at once). The
+ * launcher's own wall limit on it (`backstopMs`) is only a backstop: the invocation's timeout is counted by deliver() from the
  * event's delivery, and a prepared container is retired before that limit.
  */
 export class Prepared {
@@ -25,19 +27,26 @@ export class Prepared {
   readonly stream: ExecStream;
   readonly #cancel: AbortController;
   readonly #lease: ImageLease | undefined;
+  /** Its response channel, read as it comes. */
+  readonly #channel: ShimChannelWatch | undefined;
   readonly madeAt = performance.now();
+  /** Settles true once its import has ended, false when its program ends (or answers something else) before. */
+  readonly whenReady: Promise<boolean>;
   #ended = false;
   #destroyed: Promise<void> | undefined;
 
-  private constructor(container: Container, stream: ExecStream, cancel: AbortController, lease: ImageLease | undefined) {
+  private constructor(container: Container, stream: ExecStream, cancel: AbortController, lease: ImageLease | undefined, channel: ShimChannelWatch | undefined) {
     this.container = container;
     this.stream = stream;
     this.#cancel = cancel;
     this.#lease = lease;
-    void stream.result.then(
-      () => (this.#ended = true),
-      () => (this.#ended = true),
-    );
+    this.#channel = channel;
+    this.whenReady = channel?.ready ?? Promise.resolve(true);
+    const ended = () => {
+      this.#ended = true;
+      channel?.end();
+    };
+    void stream.result.then(ended, ended);
   }
 
   /**
@@ -58,8 +67,10 @@ export class Prepared {
         if (made.status !== "ok") throw new WarrenError("function_prepare_failed", `Could not make the build's files executable: ${made.error?.message ?? made.stderr.toString("utf8").slice(0, 500)}`);
       }
       const cancel = new AbortController();
-      const stream = container.start({ argv: plan.argv, env: plan.env, limits: invocationLimits(plan.limits, backstopMs), signal: cancel.signal });
-      return new Prepared(container, stream, cancel, lease);
+      const channel = plan.mode === "handler" ? new ShimChannelWatch() : undefined;
+      const onStdout = channel === undefined ? {} : { onStdout: (chunk: Buffer) => channel.push(chunk) };
+      const stream = container.start({ argv: plan.argv, env: plan.env, limits: invocationLimits(plan.limits, backstopMs), signal: cancel.signal, ...onStdout });
+      return new Prepared(container, stream, cancel, lease, channel);
     } catch (error) {
       await container?.destroy();
       lease?.release();
@@ -70,6 +81,20 @@ export class Prepared {
   /** Still waiting for an event: its program has not ended (a handler whose import failed has) and its container is up. */
   get usable(): boolean {
     return !this.#ended && this.#destroyed === undefined && this.container.alive;
+  }
+
+  /** Why its program ended before it was ready, once it has: the import's error, or how the program ended. */
+  async unreadyReason(): Promise<string> {
+    let result: ExecResult;
+    try {
+      result = await this.stream.result;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+    const response = parseShimResponse(result.stdout);
+    if (response.kind === "load") return `${response.error.type}: ${response.error.message}`;
+    if (response.kind === "warren") return `the shim failed: ${response.message}`;
+    return `its program ended before its import did (status ${result.status}, exit code ${result.exitCode ?? "none"}, signal ${result.signal ?? "none"}${result.error === undefined ? "" : `, ${result.error.message}`})`;
   }
 
   /** Ends the container and releases the image. Idempotent. */
@@ -86,9 +111,24 @@ export class Prepared {
    * Streams EVENT in and waits for the program's answer, or for the
    * timeout (`fn.limits.wallTimeMs`, from now: the delivery) or SIGNAL,
    * which cancel it. The container is not destroyed here.
+   *
+   * With `early`, a handler's outcome is answered as soon as its response is
+   * complete (the shim's header says the body's length), with the CPU time
+   * and peak memory its cgroup has charged by then (Container.usage): the
+   * program's exit and the launcher's status line come after, and nothing
+   * waits for them. It waits for them when the logs are wanted (stderr may
+   * still be on its way), when the reading cannot be had, or when it shows a
+   * limit reached (an OOM kill, the CPU time): the status line decides then.
    */
-  async deliver(fn: FunctionVersion, plan: FunctionPlan, event: InvocationEvent, options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal; readonly cold: boolean; readonly logsCapBytes: number }): Promise<InvocationOutcome> {
+  async deliver(
+    fn: FunctionVersion,
+    plan: FunctionPlan,
+    event: InvocationEvent,
+    options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal; readonly cold: boolean; readonly logsCapBytes: number; readonly early: boolean },
+  ): Promise<InvocationOutcome> {
     const started = performance.now();
+    /** When the response was complete: the invocation's duration ends there, however long the exit takes. */
+    let respondedAt: number | undefined;
     const timeoutMs = fn.limits.wallTimeMs;
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -111,15 +151,36 @@ export class Prepared {
       await this.stream.end();
     })();
     feed.catch(() => {}); // a write refused once the program has ended: its result says how it went
-    let result: ExecResult;
+    const channel = this.#channel;
+    const responded = channel?.response.then((bytes) => {
+      if (bytes === undefined || timedOut) return undefined;
+      // The duration ends here. The timer does not: a program that then never ends (a handler that
+      // replaced the shim's exit, say) is still cut at the timeout when its end is waited for.
+      respondedAt = performance.now();
+      return bytes;
+    });
+    let answer: { result: ExecResult } | { response: Buffer; usage: CgroupUsage };
     try {
-      result = await this.stream.result;
+      answer = await new Promise((resolve, reject) => {
+        this.stream.result.then((result) => resolve({ result }), reject);
+        if (!options.early || options.logs || responded === undefined) return;
+        void responded.then(async (response) => {
+          if (response === undefined) return;
+          const usage = await this.container.usage();
+          if (usage !== undefined && usage.oomKills === 0 && usage.cpuTimeMs <= plan.limits.cpuTimeMs) resolve({ response, usage });
+        });
+      });
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
     }
-    const durationMs = performance.now() - started;
-    return outcomeOf(result, plan, { timedOut, cancelled: options.signal?.aborted === true, durationMs, cold: options.cold, logs: options.logs, logsCapBytes: options.logsCapBytes, timeoutMs });
+    const durationMs = (respondedAt ?? performance.now()) - started;
+    const how = { timedOut, cancelled: options.signal?.aborted === true, durationMs, cold: options.cold, logs: options.logs, logsCapBytes: options.logsCapBytes, timeoutMs };
+    if ("result" in answer) return outcomeOf(answer.result, plan, how);
+    const response = parseShimResponse(answer.response);
+    const accounted = { ...baseOutcome(how), cpuTimeMs: answer.usage.cpuTimeMs, memoryKb: answer.usage.memoryKb };
+    // (a complete response always has a header: never "none")
+    return shimOutcome(response.kind === "none" ? { kind: "warren", message: "the shim's response is empty" } : response, plan, accounted);
   }
 }
 
@@ -135,14 +196,10 @@ interface Settled {
 
 /** How an invocation ended, from its execution's result (docs/functions.md, "Statuses"). */
 export function outcomeOf(result: ExecResult, plan: FunctionPlan, how: Settled): InvocationOutcome {
-  const empty = Buffer.alloc(0);
   const base = {
-    body: empty,
-    contentType: "application/json",
-    durationMs: Math.round(how.durationMs * 100) / 100,
+    ...baseOutcome(how),
     cpuTimeMs: result.cpuTimeMs,
     memoryKb: result.memoryKb,
-    cold: how.cold,
     ...(how.logs ? { logs: logsOf(result, plan, how.logsCapBytes) } : {}),
   };
   if (how.timedOut) {
@@ -169,6 +226,19 @@ export function outcomeOf(result: ExecResult, plan: FunctionPlan, how: Settled):
     return { ...base, status: "function_error", error: exitError(result) };
   }
   const response = parseShimResponse(result.stdout);
+  if (response.kind === "none") return { ...base, status: "function_error", error: exitError(result) };
+  return shimOutcome(response, plan, base);
+}
+
+type OutcomeBase = Pick<InvocationOutcome, "body" | "contentType" | "durationMs" | "cpuTimeMs" | "memoryKb" | "cold" | "logs">;
+
+/** What every outcome has, but its accounting. */
+function baseOutcome(how: Settled): Omit<OutcomeBase, "cpuTimeMs" | "memoryKb" | "logs"> {
+  return { body: Buffer.alloc(0), contentType: "application/json", durationMs: Math.round(how.durationMs * 100) / 100, cold: how.cold };
+}
+
+/** The outcome a shim's RESPONSE says. */
+function shimOutcome(response: Exclude<ShimResponse, { kind: "none" }>, plan: FunctionPlan, base: OutcomeBase): InvocationOutcome {
   switch (response.kind) {
     case "ok":
       return { ...base, status: "ok", body: response.body, contentType: response.contentType };
@@ -178,8 +248,6 @@ export function outcomeOf(result: ExecResult, plan: FunctionPlan, how: Settled):
       return { ...base, status: "function_error", error: { ...response.error, message: `Loading the handler failed: ${response.error.message}` } };
     case "warren":
       return { ...base, status: "failed", error: { code: "shim_failed", message: `Warren's ${plan.language.id} shim failed: ${response.message}` } };
-    case "none":
-      return { ...base, status: "function_error", error: exitError(result) };
   }
 }
 

@@ -34,6 +34,13 @@ export interface FunctionRuntimeOptions {
    * runs' pool, SandboxHost.pool.budget) when it has a pool, else one of 16.
    */
   readonly budget?: PreparedBudget;
+  /**
+   * Answer a handler's invocation once its response is complete, with the
+   * accounting its cgroup has by then, instead of after its program's exit
+   * and the launcher's status line (docs/functions.md, *Answering at the
+   * response*). @defaultValue true
+   */
+  readonly answerAtResponse?: boolean;
   /** Called when preparing a warm container fails (the invocations go on cold). */
   readonly onError?: (error: unknown) => void;
 }
@@ -52,8 +59,10 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #warm: WarmPools;
   readonly #maxAgeMs: number;
+  readonly #answerAtResponse: boolean;
 
   constructor(host: SandboxHost, options: FunctionRuntimeOptions) {
+    this.#answerAtResponse = options.answerAtResponse ?? true;
     this.#host = host;
     this.#logsCapBytes = options.logsCapBytes ?? 64 * 1024;
     this.#maxAgeMs = options.maxAgeMs ?? PREPARED_MAX_AGE_MS;
@@ -66,12 +75,12 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
     });
   }
 
-  /** Prepared containers waiting for an event now, over every version. */
+  /** Prepared containers waiting for an event now, their import ended (warm), over every version. */
   get warm(): number {
     return this.#warm.ready;
   }
 
-  /** Containers being prepared now. */
+  /** Containers being prepared now: being made, or importing their handler. */
   get preparing(): number {
     return this.#warm.preparing;
   }
@@ -128,8 +137,9 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
       if (!(error instanceof WarrenError)) throw error;
       return failedOutcome(error, true);
     }
-    let prepared = this.#warm.take(fn, plan);
-    const cold = prepared === undefined;
+    const taken = this.#warm.take(fn, plan);
+    let prepared = taken?.prepared;
+    const cold = taken?.cold ?? true;
     if (prepared === undefined) {
       try {
         prepared = await Prepared.make(this.#host, plan, this.#maxAgeMs + fn.limits.wallTimeMs, true);
@@ -139,7 +149,7 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
       }
     }
     try {
-      return await prepared.deliver(fn, plan, event, { ...options, cold, logsCapBytes: this.#logsCapBytes });
+      return await prepared.deliver(fn, plan, event, { ...options, cold, logsCapBytes: this.#logsCapBytes, early: this.#answerAtResponse });
     } finally {
       // never reused: whatever the invocation left (globals, files, processes) goes with its container
       this.#track(prepared.destroy());

@@ -3,7 +3,7 @@ import type { ExecResult } from "../../sandbox/container/exec-types.js";
 import { builtFiles, untar } from "./build-files.js";
 import { outcomeOf } from "./invocation.js";
 import type { FunctionPlan } from "./plan.js";
-import { eventHeader, parseShimResponse, splitHandler } from "./shim-protocol.js";
+import { eventHeader, parseShimResponse, READY_LINE, ShimChannelWatch, splitHandler } from "./shim-protocol.js";
 
 const exec = (stdout: string | Buffer, extra: Partial<ExecResult> = {}): ExecResult => ({
   status: "ok",
@@ -41,6 +41,42 @@ describe("the shims' protocol", () => {
     const response = parseShimResponse(Buffer.concat([Buffer.from('{"ok":true,"contentType":"application/octet-stream"}\n'), body]));
     expect(response).toEqual({ kind: "ok", contentType: "application/octet-stream", body });
     expect(parseShimResponse(Buffer.alloc(0))).toEqual({ kind: "none" });
+  });
+
+  it("skips the ready line, and takes as many body bytes as the header's length says", () => {
+    const response = parseShimResponse(Buffer.from(`${READY_LINE}{"ok":true,"contentType":"text/plain","length":2}\nhi`));
+    expect(response).toEqual({ kind: "ok", contentType: "text/plain", body: Buffer.from("hi") });
+    expect(parseShimResponse(Buffer.from(READY_LINE))).toEqual({ kind: "none" });
+    expect(parseShimResponse(Buffer.from('{"ok":true,"contentType":"text/plain","length":3}\nhi')).kind).toBe("warren"); // cut short
+  });
+
+  it("watches the channel live: ready after the ready line, the response once its length has come", async () => {
+    const watch = new ShimChannelWatch();
+    let complete: Buffer | undefined | null = null;
+    void watch.response.then((bytes) => (complete = bytes));
+    for (const piece of ['{"rea', 'dy":true}\n{"ok":true,"contentType"', ':"a","length":5}\nab', "c"]) watch.push(Buffer.from(piece));
+    expect(await watch.ready).toBe(true);
+    expect(watch.isReady).toBe(true);
+    await Promise.resolve();
+    expect(complete).toBeNull(); // 3 of 5 body bytes
+    watch.push(Buffer.from("de"));
+    expect(parseShimResponse((await watch.response)!)).toEqual({ kind: "ok", contentType: "a", body: Buffer.from("abcde") });
+  });
+
+  it("is not ready when anything else comes first (a failed import's header: complete at once) or the channel ends", async () => {
+    const failed = new ShimChannelWatch();
+    failed.push(Buffer.from('{"ok":false,"load":{"type":"E","message":"m","stack":null}}\n'));
+    expect(await failed.ready).toBe(false);
+    expect(parseShimResponse((await failed.response)!).kind).toBe("load");
+    const ended = new ShimChannelWatch();
+    ended.push(Buffer.from('{"ready"'));
+    ended.end();
+    expect(await ended.ready).toBe(false);
+    expect(await ended.response).toBeUndefined();
+    const noLength = new ShimChannelWatch(false); // a header without a length: only the program's end completes it
+    noLength.push(Buffer.from('{"ok":true,"contentType":"a"}\nabc'));
+    noLength.end();
+    expect(await noLength.response).toBeUndefined();
   });
 
   it("takes a response that is not the shim's for the shim's failure", () => {

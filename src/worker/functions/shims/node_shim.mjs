@@ -6,9 +6,11 @@
 // pointed at stderr, so that what the handler prints cannot corrupt the
 // response. Imports MODULE (MODULE.mjs, .cjs or .js in the work dir, an ES
 // module or CommonJS) and finds its export FUNCTION. `check` stops there (a
-// deploy's trial load); `serve` then blocks reading its event on stdin (a
-// header line of JSON, then the body to EOF), awaits FUNCTION(event, context)
-// and writes the response: a header line of JSON, then the body.
+// deploy's trial load); `serve` then says it is ready (a line {"ready":true}
+// on the response channel), blocks reading its event on stdin (a header line
+// of JSON, then the body to EOF), awaits FUNCTION(event, context) and writes
+// the response: a header line of JSON (with the body's length when ok), then
+// the body.
 //
 // Part of Warren, not of the user's code: a failure of the shim itself is
 // reported as {"ok": false, "warren": ...}, never as the handler's error.
@@ -20,8 +22,15 @@ const RESPONSE_FD = 3;
 const HEADER_MAX = 64 * 1024;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
+// The first line in mode serve, once the import is done: Warren hands the container out as warm only after it.
+const READY_LINE = '{"ready":true}\n';
+
 function respond(header, body = Buffer.alloc(0)) {
-  const data = Buffer.concat([Buffer.from(JSON.stringify(header) + "\n", "utf8"), body]);
+  // the body's length: Warren answers once it has the body, before this process ends
+  send(Buffer.concat([Buffer.from(JSON.stringify(header.ok ? { ...header, length: body.length } : header) + "\n", "utf8"), body]));
+}
+
+function send(data) {
   for (let at = 0; at < data.length; ) {
     try {
       at += fs.writeSync(RESPONSE_FD, data, at);
@@ -77,7 +86,7 @@ function rehearse() {
   const [contentType, encoded] = encodeResult(decodeEvent(input.subarray(newline + 1), "application/json"));
   encodeResult(decodeEvent(body, "application/octet-stream"));
   decodeEvent(body, "text/plain");
-  Buffer.concat([Buffer.from(JSON.stringify({ ok: true, contentType }) + "\n", "utf8"), encoded]);
+  Buffer.concat([Buffer.from(JSON.stringify({ ok: true, contentType, length: encoded.length }) + "\n", "utf8"), encoded]);
   describe(new Error("rehearsal"));
   now();
 }
@@ -169,6 +178,7 @@ try {
     if (mode === "check") respond({ ok: true, contentType: "application/json" });
     else {
       rehearse();
+      send(Buffer.from(READY_LINE, "utf8"));
       await serve(handler, name, version);
     }
   }

@@ -3,12 +3,13 @@
     python3 -u python_shim.py check|serve MODULE FUNCTION NAME VERSION
 
 Imports MODULE from the work dir and finds FUNCTION in it. `check` stops
-there (a deploy's trial load); `serve` then blocks reading its event on stdin
+there (a deploy's trial load); `serve` then says it is ready (a line
+{"ready": true} on the response channel) and blocks reading its event on stdin
 (a header line of JSON, then the body to EOF), calls FUNCTION(event, context)
 and writes the response on the response channel: the process's original
 stdout, kept as a private fd, while fd 1 and sys.stdout point at stderr so
 that what the handler prints cannot corrupt the response. The response is a
-header line of JSON, then the body.
+header line of JSON (with the body's length when ok), then the body.
 
 Part of Warren, not of the user's code: a failure of the shim itself is
 reported as {"ok": false, "warren": ...}, never as the handler's error.
@@ -26,13 +27,23 @@ os.dup2(2, 1)
 HEADER_MAX = 64 * 1024
 
 
-def respond(header, body=b""):
-    sys.stdout.flush()
-    sys.stderr.flush()
-    data = json.dumps(header).encode("utf-8") + b"\n" + body
+# The first line in mode serve, once the import is done: Warren hands the
+# container out as warm only after it.
+READY_LINE = b'{"ready":true}\n'
+
+
+def send(data):
     view = memoryview(data)
     while view:
         view = view[os.write(RESPONSE_FD, view):]
+
+
+def respond(header, body=b""):
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if header.get("ok"):
+        header["length"] = len(body)  # Warren answers once it has the body, before this process ends
+    send(json.dumps(header).encode("utf-8") + b"\n" + body)
 
 
 def describe(error):
@@ -131,6 +142,7 @@ def main():
     if mode == "check":
         respond({"ok": True, "contentType": "application/json"})
     else:
+        send(READY_LINE)
         serve(handler, name, version)
 
 
