@@ -154,6 +154,12 @@ int netns_enter(struct netns_job *j, struct failure *f);
 int mounts_setup(const struct opts *o, int rootfs_fd, const int *bind_fds, struct failure *f);
 /* detach the host's old root; nothing of the host's tree is reachable after it */
 int mounts_detach_old(struct failure *f);
+/* The /proc below ROOT (an fd of the directory holding it) with the entries
+ * about the host masked (NULL_FD: an empty file to bind over files) and
+ * /proc/sys read-only: the container's, and a zygote child's own. */
+int mounts_mask_proc(int root, int null_fd, struct failure *f);
+/* A zygote host's unreachable, unmasked procfs lies below this (mounts.c) */
+#define ZYGOTE_PROC_DIR ".warren-zygote"
 /* unpack.c: write the files of stream IN below directory DST; 0, or -1 with errno */
 int unpack_files(int in, int dst);
 

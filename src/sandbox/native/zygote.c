@@ -8,11 +8,12 @@
  *                                         namespace of its own, then mount, pid,
  *                                         ipc, uts, network, cgroup namespaces;
  *                                         fresh /tmp, /dev/shm, work dir; root
- *                                         read-only; /proc hidden. Reports its
+ *                                         read-only. Reports its
  *                                         child's pid and end on the wait pipe,
  *                                         as init does for a program
  *                                           └─ C2: pid 1 of the new pid namespace:
- *                                              stdio, rlimits, no capability,
+ *                                              a /proc of its own, masked as the
+ *                                              container's; stdio, rlimits, no capability,
  *                                              the program's seccomp filter on top
  *                                              of the zygote's, then back in the
  *                                              runtime, which serves the event
@@ -92,14 +93,13 @@ static int own_userns(struct failure *f) {
 }
 
 /* Its filesystem: nothing it writes reaches the zygote or a later child.
- * A tmpfs of the container's scratch size (mounted over /proc, so that
- * nothing of it but what is bound below can be reached) holds a fresh /tmp,
- * a fresh /dev/shm and the upper layer of an overlay on the work dir (which
- * keeps the function's files and what its import wrote); then /proc is
- * covered by an empty read-only tmpfs (a fresh procfs for its pid namespace
- * is refused while the container's /proc has masked entries), and the root
- * is made read-only. */
-static int own_mounts(const char *workdir, long scratch_mb, struct failure *f) {
+ * A tmpfs of the container's scratch size (mounted over /proc, which the
+ * child's own procfs then covers, so that nothing of it but what is bound
+ * below can be reached) holds a fresh /tmp, a fresh /dev/shm, the upper
+ * layer of an overlay on the work dir (which keeps the function's files and
+ * what its import wrote) and the empty file the masks of /proc are bound
+ * from (*EMPTY, an O_PATH fd); then the root is made read-only. */
+static int own_mounts(const char *workdir, long scratch_mb, int *empty, struct failure *f) {
   char data[PATH_MAX + 128];
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) { fail_set(f, STEP_ZYGOTE_MOUNTS, errno); return -1; }
   snprintf(data, sizeof data, "size=%ldm,mode=0755", scratch_mb);
@@ -114,15 +114,28 @@ static int own_mounts(const char *workdir, long scratch_mb, struct failure *f) {
   if (mount(SCRATCH "/tmp", "/tmp", NULL, MS_BIND, NULL) < 0 || mount(SCRATCH "/shm", "/dev/shm", NULL, MS_BIND, NULL) < 0) {
     fail_set(f, STEP_ZYGOTE_MOUNTS, errno); return -1;
   }
-  if (mount("tmpfs", SCRATCH, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555") < 0) { fail_set(f, STEP_ZYGOTE_MOUNTS, errno); return -1; }
+  int mk = open(SCRATCH "/empty", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+  if (mk < 0 || close(mk) < 0 || (*empty = open(SCRATCH "/empty", O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0) { fail_set(f, STEP_ZYGOTE_MOUNTS, errno); return -1; }
   if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags("/"), NULL) < 0) { fail_set(f, STEP_ZYGOTE_ROOT_RO, errno); return -1; }
   return 0;
 }
 
+/* A procfs of the child's pid namespace over /proc, its host entries masked
+ * as the container's are (the kernel allows it: mounts.c, ZYGOTE_PROC_DIR) */
+static int own_proc(int empty, struct failure *f) {
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) { fail_set(f, STEP_MOUNT_PROC, errno); return -1; }
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) { fail_set(f, STEP_MASK_PROC, errno); return -1; }
+  int rc = mounts_mask_proc(root, empty, f);
+  close(root);
+  return rc;
+}
+
 /* C2, pid 1 of the child's pid namespace: the program's own set-up, as
  * program.c does it before an execve; then back into the runtime. */
-static int child_program(const struct opts *eo, const int *fds, struct failure *f) {
+static int child_program(const struct opts *eo, const int *fds, int empty, struct failure *f) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) { fail_set(f, STEP_PDEATHSIG, errno); return -1; }
+  if (own_proc(empty, f) < 0) return -1;
   if (setsid() < 0) { fail_set(f, STEP_SETSID, errno); return -1; }
   if (net_loopback_up(f) < 0) return -1;
   if (dup2(fds[FD_STDIN], 0) < 0) { fail_set(f, STEP_STDIN, errno); return -1; }
@@ -153,11 +166,12 @@ static int child(int *fds, int n, const char *cwd) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) { fail_set(&f, STEP_PDEATHSIG, errno); goto fail; }
   if (own_userns(&f) < 0) goto fail;
   if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP) < 0) { fail_set(&f, STEP_ZYGOTE_NAMESPACES, errno); goto fail; }
-  if (own_mounts(eo.workdir, base.scratch_mb, &f) < 0) goto fail;
+  int empty = -1;
+  if (own_mounts(eo.workdir, base.scratch_mb, &empty, &f) < 0) goto fail;
   pid_t c2 = fork();
   if (c2 < 0) { fail_set(&f, STEP_ZYGOTE_PID1, errno); goto fail; }
   if (c2 == 0) {
-    if (child_program(&eo, fds, &f) < 0) { write_all(failfd, &f, sizeof f); _exit(127); }
+    if (child_program(&eo, fds, empty, &f) < 0) { write_all(failfd, &f, sizeof f); _exit(127); }
     free(args);
     close(failfd); /* the launcher's sign that it started (an execve would close it) */
     return 0;
