@@ -4,15 +4,15 @@
  * zygote"; SECURITY.md, "What a zygote's child inherits").
  *
  *   the launcher ──MSG_FORK (fds)──▶ the zygote (a shim, in warren_zygote_next)
- *                                      └─ C1: the execution's cgroup, a user
- *                                         namespace of its own, then mount, pid,
- *                                         ipc, uts, network, cgroup namespaces;
+ *                                      └─ C1: a user namespace of its own, then
+ *                                         mount, pid, ipc, uts, network namespaces;
  *                                         fresh /tmp, /dev/shm, work dir; root
  *                                         read-only. Reports its
  *                                         child's pid and end on the wait pipe,
  *                                         as init does for a program
  *                                           └─ C2: pid 1 of the new pid namespace:
- *                                              a /proc of its own, masked as the
+ *                                              the execution's cgroup and a cgroup
+ *                                              namespace; a /proc of its own, masked as the
  *                                              container's; stdio, rlimits, no capability,
  *                                              the program's seccomp filter on top
  *                                              of the zygote's, then back in the
@@ -131,10 +131,19 @@ static int own_proc(int empty, struct failure *f) {
   return rc;
 }
 
-/* C2, pid 1 of the child's pid namespace: the program's own set-up, as
- * program.c does it before an execve; then back into the runtime. */
-static int child_program(const struct opts *eo, const int *fds, int empty, struct failure *f) {
+/* C2, pid 1 of the child's pid namespace: its execution's cgroup (C1 stays
+ * out of it, so that a kill of the whole cgroup — v2's memory.oom.group, a
+ * limit — leaves C1 to report how C2 ended) and a cgroup namespace rooted
+ * there, then the program's own set-up, as program.c does it before an
+ * execve; then back into the runtime. */
+static int child_program(const struct opts *eo, const int *fds, int n, int empty, struct failure *f) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) { fail_set(f, STEP_PDEATHSIG, errno); return -1; }
+  struct cgroup cg;
+  cgroup_from_fds(&cg, fds + FD_CGROUPS, n - FD_CGROUPS);
+  int rc = cgroup_enter(&cg);
+  cgroup_close_fds(&cg);
+  if (rc < 0) { fail_set(f, STEP_CGROUP_ENTER, errno); return -1; }
+  if (unshare(CLONE_NEWCGROUP) < 0) { fail_set(f, STEP_CGROUP_NAMESPACE, errno); return -1; }
   if (own_proc(empty, f) < 0) return -1;
   if (setsid() < 0) { fail_set(f, STEP_SETSID, errno); return -1; }
   if (net_loopback_up(f) < 0) return -1;
@@ -158,20 +167,15 @@ static int child(int *fds, int n, const char *cwd) {
   int failfd = fds[FD_FAIL], wt = fds[FD_WAIT];
   zygote_base(&base, cwd);
   if (opts_read_request(fds[FD_REQUEST], &base, &eo, &args, &f) < 0) goto fail;
-  struct cgroup cg;
-  cgroup_from_fds(&cg, fds + FD_CGROUPS, n - FD_CGROUPS);
-  int rc = cgroup_enter(&cg);
-  cgroup_close_fds(&cg);
-  if (rc < 0) { fail_set(&f, STEP_CGROUP_ENTER, errno); goto fail; }
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) { fail_set(&f, STEP_PDEATHSIG, errno); goto fail; }
   if (own_userns(&f) < 0) goto fail;
-  if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP) < 0) { fail_set(&f, STEP_ZYGOTE_NAMESPACES, errno); goto fail; }
+  if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET) < 0) { fail_set(&f, STEP_ZYGOTE_NAMESPACES, errno); goto fail; }
   int empty = -1;
   if (own_mounts(eo.workdir, base.scratch_mb, &empty, &f) < 0) goto fail;
   pid_t c2 = fork();
   if (c2 < 0) { fail_set(&f, STEP_ZYGOTE_PID1, errno); goto fail; }
   if (c2 == 0) {
-    if (child_program(&eo, fds, empty, &f) < 0) { write_all(failfd, &f, sizeof f); _exit(127); }
+    if (child_program(&eo, fds, n, empty, &f) < 0) { write_all(failfd, &f, sizeof f); _exit(127); }
     free(args);
     close(failfd); /* the launcher's sign that it started (an execve would close it) */
     return 0;
