@@ -37,7 +37,7 @@ export async function workerCommand(argv: string[], env: Environment): Promise<n
   const sandbox = await openSandboxHost(settings.sandbox, { pool: true });
   const queue = await BullMqQueue.open(config);
   const metrics = new Metrics();
-  const functions = createFunctionRuntime(sandbox, { onError: (error) => logger.warn({ err: error }, "a warm function container could not be prepared; invocations go on cold") });
+  const functions = createFunctionRuntime(sandbox, { maxZygotesPerVersion: settings.worker.functionZygotes, onError: (error) => logger.warn({ err: error }, "a function's warm container or zygote could not be prepared; its invocations go on another way") });
   const worker = startWorker(queue, sandbox, config, metrics, logger, callback, functions);
   const metricsServer = await maybeMetricsServer(settings.worker, metrics);
   if (metricsServer !== undefined) {

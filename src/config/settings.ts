@@ -73,6 +73,8 @@ export interface WorkerSettings {
   readonly metricsPort: number | undefined;
   /** WARREN_METRICS_HOST. @defaultValue "127.0.0.1" */
   readonly metricsHost: string;
+  /** WARREN_FUNCTION_ZYGOTES: zygotes per Python function version; 0: none. @defaultValue 4 */
+  readonly functionZygotes: number;
 }
 
 /** What the data dir is found from (data-dir.ts). */

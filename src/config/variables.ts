@@ -166,6 +166,13 @@ export const VARIABLES = {
     default: "268435456 (256 MiB)",
     commands: SERVICE,
   },
+  WARREN_FUNCTION_ZYGOTES: {
+    schema: integer("WARREN_FUNCTION_ZYGOTES", 0, 64)
+      .default(4)
+      .describe("zygotes per Python function version, each serving one invocation at a time (docs/functions.md, *The zygote*; SECURITY.md); 0: every invocation gets a container of its own"),
+    default: "4",
+    commands: SERVICE,
+  },
   WARREN_PENDING_MAX_BYTES: {
     schema: integer("WARREN_PENDING_MAX_BYTES", PENDING_MAX_BYTES.min)
       .default(PENDING_MAX_BYTES.default)

@@ -16,7 +16,7 @@ export interface ContainerHost {
 export function containerOptions(
   host: ContainerHost,
   image: { readonly rootfs: string; readonly binds: readonly Bind[] },
-  container: Pick<ContainerOptions, "scratchMb" | "files"> & { readonly extraBinds?: readonly Bind[] },
+  container: Pick<ContainerOptions, "scratchMb" | "files" | "zygoteHost"> & { readonly extraBinds?: readonly Bind[] },
 ): ContainerOptions {
   return {
     rootfs: image.rootfs,
@@ -24,6 +24,7 @@ export function containerOptions(
     cgroups: host.cgroups,
     ...(container.scratchMb === undefined ? {} : { scratchMb: container.scratchMb }),
     ...(container.files === undefined ? {} : { files: container.files }),
+    ...(container.zygoteHost === true ? { zygoteHost: true } : {}),
     ...(host.launcher === undefined ? {} : { launcher: host.launcher }),
     nodeSpawn: host.nodeSpawn === true,
   };

@@ -92,6 +92,8 @@ export interface ContainerOptions {
   readonly launcher?: string;
   /** Start the launcher with child_process.spawn instead of posix_spawn (WARREN_NODE_SPAWN). @defaultValue false */
   readonly nodeSpawn?: boolean;
+  /** The container may hold a zygote (`--zygote-host`; ExecRequest.zygote, docs/launcher.md "Zygotes"). @defaultValue false */
+  readonly zygoteHost?: boolean;
 }
 
 /** What one execution may keep of its output: `cap` per stream, and `shared` bytes of both together. */
@@ -222,6 +224,7 @@ export class Container {
         ...(options.scratchMb === undefined ? {} : { scratchMb: options.scratchMb }),
         ...(options.workdir === undefined ? {} : { workdir: options.workdir }),
         ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
+        ...(options.zygoteHost === true ? { zygoteHost: true } : {}),
       },
       STATUS_FD,
     );
@@ -363,6 +366,7 @@ export class Container {
   #execute(request: ExecRequest, flags: readonly string[], stdin: Buffer, how: ServeHow): Promise<ExecResult> {
     const args = [
       ...flags,
+      ...(request.zygote === "start" ? ["--zygote"] : request.zygote === "child" ? ["--via-zygote"] : []),
       ...execArgs({
         hasCgroups: this.#cgroups.length > 0,
         argv: request.argv,

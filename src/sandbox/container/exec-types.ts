@@ -42,6 +42,14 @@ export interface ExecRequest {
   readonly stdin?: Buffer | string;
   readonly limits: ExecLimits;
   /**
+   * In a container held with `zygoteHost`: `start` runs the program as the
+   * container's zygote (its stdin is its control socket; the execution
+   * answers once it says it is ready, and it runs on); `child` runs the
+   * execution as a child of that zygote instead of a new program (argv is
+   * then not run). docs/launcher.md, "Zygotes".
+   */
+  readonly zygote?: "start" | "child";
+  /**
    * Cancels the execution: the launcher kills the program and everything it
    * started and cleans up; the result is `cancelled` (ExecResult.cancelled).
    */

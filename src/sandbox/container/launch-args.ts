@@ -17,6 +17,8 @@ export interface HoldOptions {
   readonly hostname?: string;
   /** The delegated parent cgroups (one per hierarchy): the container's own cgroup is made below them, and each execution's below that. */
   readonly cgroups?: readonly string[];
+  /** It may hold a zygote (`--zygote-host`). */
+  readonly zygoteHost?: boolean;
 }
 
 /** Arguments of `warren-launch --hold` (docs/launcher.md, container options). */
@@ -34,6 +36,7 @@ export function containerArgs(options: HoldOptions): string[] {
   if (options.workdir !== undefined) args.push("--workdir", options.workdir);
   if (options.hostname !== undefined) args.push("--hostname", options.hostname);
   for (const cgroup of options.cgroups ?? []) args.push("--cgroup", cgroup);
+  if (options.zygoteHost === true) args.push("--zygote-host");
   return args;
 }
 

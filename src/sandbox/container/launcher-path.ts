@@ -12,6 +12,9 @@ export const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url))
 /** Where `make -C src/sandbox/native` puts the launcher. */
 export const BUILT_LAUNCHER = path.join(PACKAGE_ROOT, "src", "sandbox", "native", "build", "warren-launch");
 
+/** Where the same build puts libwarren-zygote.so, which a function's zygote loads (bound read-only into its container). */
+export const BUILT_NATIVE_DIR = path.dirname(BUILT_LAUNCHER);
+
 /** The launcher binary: `override` (WARREN_LAUNCHER, SandboxSettings.launcher) when given, else the one built in the package. */
 export function launcherPath(override?: string): string {
   return override !== undefined ? path.resolve(override) : BUILT_LAUNCHER;

@@ -211,15 +211,15 @@ int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f) {
  * is freed after an RCU grace period). */
 #define OWN_SLACK_MB 16
 
-int cgroup_limit_own(struct cgroup *own, const struct opts *o, struct failure *f) {
+int cgroup_limit_own(struct cgroup *own, const struct opts *o, long extra_mb, long extra_pids, struct failure *f) {
   for (int i = 0; i < own->n; i++) {
     int d = own->h[i].dirfd;
     if (own->h[i].memory) {
-      long long bytes = o->memory_mb > 0 ? ((long long)o->memory_mb + o->scratch_mb + OWN_SLACK_MB) << 20 : -1;
+      long long bytes = o->memory_mb > 0 ? ((long long)o->memory_mb + extra_mb + o->scratch_mb + OWN_SLACK_MB) << 20 : -1;
       if (own->h[i].v2 ? set(d, "memory.max", STEP_CGROUP_SET_MEMORY_MAX, bytes, false, f) || set(d, "memory.swap.max", STEP_CGROUP_SET_MEMORY_SWAP_MAX, 0, true, f)
                        : set_memory_v1(own, i, bytes, f)) return -1;
     }
-    if (own->h[i].pids && set(d, "pids.max", STEP_CGROUP_SET_PIDS_MAX, o->pids > 0 ? o->pids : -1, false, f)) return -1;
+    if (own->h[i].pids && set(d, "pids.max", STEP_CGROUP_SET_PIDS_MAX, o->pids > 0 ? o->pids + extra_pids : -1, false, f)) return -1;
   }
   return 0;
 }

@@ -84,7 +84,7 @@ static void container_build(const struct opts *o, int go, int rep, int ctl, bool
   if (read(go, &c, 1) != 1) _exit(1); /* the launcher is gone */
   close(go);
   if (userns_become(o->uid, o->gid, priv, &f) < 0) goto fail;       /* the inside identity (userns.c) */
-  if (userns_set_limits(&f) < 0) goto fail;                        /* the namespace's per-user limits (userns.c) */
+  if (userns_set_limits(o->zygote_host, &f) < 0) goto fail;                        /* the namespace's per-user limits (userns.c) */
   if (tie_to_launcher(&f) < 0) goto fail;                          /* die with the launcher; not dumpable */
   if (netns_start(&net, &f) < 0) goto fail;                        /* the network namespace, on a thread (net.c) */
   if (open_sources(o, &rootfs_fd, bind_fds, &f) < 0) goto fail;    /* the image and the bind sources */
@@ -112,6 +112,7 @@ int container_start(const struct opts *o, struct container *c, struct failure *f
   memset(c, 0, sizeof *c);
   c->ctl = c->report = -1;
   c->ahead.sock = c->ahead.wait = c->ahead.pidfd = -1;
+  c->zygote.sock = c->zygote.wait = -1;
   if (pipe2(go, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) { fail_set(f, STEP_PIPE, errno); return -1; }
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) { fail_set(f, STEP_SOCKETPAIR, errno); return -1; }
   /* as root, the user namespace is made owned by the sandbox uid (userns.c) */
@@ -183,6 +184,9 @@ void container_destroy(struct container *c) {
   if (c->init > 0) kill(c->init, SIGKILL);
   /* init stays outside the cgroups: they are removed while it exits */
   if (c->next.n) cgroup_destroy(&c->next);
+  if (c->zygote.sock >= 0) { close(c->zygote.sock); c->zygote.sock = -1; }
+  if (c->zygote.wait >= 0) { close(c->zygote.wait); c->zygote.wait = -1; }
+  if (c->zygote.cg.n) cgroup_destroy(&c->zygote.cg);
   if (c->own.n) cgroup_destroy(&c->own);
   if (c->init > 0) { waitpid(c->init, NULL, 0); c->init = 0; }
 }

@@ -85,6 +85,9 @@ struct opts {
   bool timings;
   bool stdin_stream; /* served: the program's stdin is a pipe fed by MSG_STDIN frames while it runs */
   bool unpack; /* served: the request's stdin holds the job's files (unpack.c) */
+  bool zygote_host; /* container: it may hold a zygote (its user namespace allows the namespaces a zygote's child makes; zygote.c) */
+  bool zygote;      /* served: start the program as the container's zygote: answered once it says it is ready (zygote.c) */
+  bool via_zygote;  /* served: the execution is a child of the container's zygote, not a program of init's */
   long unpack_first; /* served: the first N bytes of the request's stdin are job files, unpacked before the program runs */
   char **argv; /* program and its arguments, NULL-terminated */
   /* one-shot: the command line's exec options, "--" and the program: its one request */
@@ -125,6 +128,10 @@ int opts_split(char *buf, size_t n, char **argv, int max);
  * EO; *ARGS holds its strings (free it). 0, or -1 with F set (served-request). */
 int opts_read_request(int fd, const struct opts *container, struct opts *eo, char **args, struct failure *f);
 
+/* zygote.c, in the shared library a zygote loads (libwarren-zygote.so): the
+ * zygote's side. The launcher's side: request.c (hand-over, readiness), serve.c. */
+int warren_zygote_next(int ctl);
+
 /* userns.c */
 int userns_write_maps(pid_t pid, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid, gid_t outside_gid, bool privileged, struct failure *f);
 int userns_become(uid_t uid, gid_t gid, bool privileged, struct failure *f);
@@ -133,7 +140,7 @@ struct userns_owner { int securebits; };
 int userns_owner_become(uid_t uid, gid_t gid, struct userns_owner *saved, struct failure *f);
 int userns_owner_restore(const struct userns_owner *saved, struct failure *f);
 /* in the container's init: the namespace's own per-user limits */
-int userns_set_limits(struct failure *f);
+int userns_set_limits(bool zygote_host, struct failure *f);
 
 /* net.c: the network namespace, made on a thread of init while it builds the
  * mounts (the thread writes J), then entered by init */
@@ -147,6 +154,12 @@ int netns_enter(struct netns_job *j, struct failure *f);
 int mounts_setup(const struct opts *o, int rootfs_fd, const int *bind_fds, struct failure *f);
 /* detach the host's old root; nothing of the host's tree is reachable after it */
 int mounts_detach_old(struct failure *f);
+/* The /proc below ROOT (an fd of the directory holding it) with the entries
+ * about the host masked (NULL_FD: an empty file to bind over files) and
+ * /proc/sys read-only: the container's, and a zygote child's own. */
+int mounts_mask_proc(int root, int null_fd, struct failure *f);
+/* A zygote host's unreachable, unmasked procfs lies below this (mounts.c) */
+#define ZYGOTE_PROC_DIR ".warren-zygote"
 /* unpack.c: write the files of stream IN below directory DST; 0, or -1 with errno */
 int unpack_files(int in, int dst);
 
@@ -180,7 +193,7 @@ int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f);
 /* The container cgroup's bound while execution O runs: O's memory plus the
  * scratch layer plus a little for init's forks, and O's processes, so that
  * nothing the container's executions leave behind can add up past it */
-int cgroup_limit_own(struct cgroup *own, const struct opts *o, struct failure *f);
+int cgroup_limit_own(struct cgroup *own, const struct opts *o, long extra_mb, long extra_pids, struct failure *f);
 int cgroup_enter(const struct cgroup *cg);           /* in the program, before exec */
 void cgroup_close_fds(struct cgroup *cg);            /* in the program, once entered */
 /* Handing an execution's cgroups to the container's init: the file to enter
@@ -199,8 +212,9 @@ void cgroup_kill_all(const struct cgroup *cg);
 void cgroup_signal_all(const struct cgroup *cg, int sig);
 void cgroup_destroy(struct cgroup *cg);
 
-/* seccomp.c */
-int seccomp_install(struct failure *f);
+/* seccomp.c: the program's filter; a zygote's (ZYGOTE) also lets it make the
+ * namespaces and mounts of its children, which install the program's on top */
+int seccomp_install(bool zygote, struct failure *f);
 
 /* rlimits.c */
 int rlimits_apply(const struct opts *o, struct failure *f);
@@ -258,6 +272,11 @@ struct container {
    * asked for (its request socket and wait pipe kept: a request may be sent
    * to it already), then active once init has answered (its pidfd) */
   struct { bool asked, active; int sock, wait, pidfd; } ahead;
+  /* the container's zygote, once one said it is ready (zygote.c): its control
+   * socket, its wait pipe (readable once it ended), its execution's cgroup
+   * (kept until the container ends) and what it may use, which the
+   * container's own bound adds to each execution's */
+  struct { int sock, wait; struct cgroup cg; long memory_mb, pids; } zygote;
 };
 /* clone init into new namespaces, write its maps and let it build the container */
 int container_start(const struct opts *o, struct container *c, struct failure *f);
@@ -298,6 +317,9 @@ struct request {
   int stream;            /* --stdin-stream: the launcher's end of the program's stdin pipe (non-blocking); else -1 */
   struct cgroup cg;      /* its cgroup (the container's next), removed by request_end */
   bool ahead;            /* handed to the program forked ahead */
+  bool zygote;           /* handed to the container's zygote (--via-zygote) */
+  int zygote_sock;       /* --zygote: the launcher's end of the new zygote's control socket, until it is ready; else -1 */
+  bool zygote_ready;     /* --zygote: it said it is ready: serve.c keeps it (its socket, wait pipe and cgroup) */
   int req;               /* its arguments in a memfd, for init or the program ahead */
   int out[2], err[2], fail[2], wt[2];
   int pidfd;             /* the program's, from init */

@@ -173,19 +173,39 @@ static int setup_dev(int root, struct failure *f) {
   return 0;
 }
 
-static int setup_proc(int root, struct failure *f) {
+static int setup_proc(int root, bool zygote_host, struct failure *f) {
   char b[32];
   int mp = open_mountpoint(root, "proc", true, NULL, NULL, 0);
   if (mp < 0 || mount("proc", fdpath(mp, b), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
     fail_set(f, STEP_MOUNT_PROC, errno); if (mp >= 0) close(mp); return -1;
   }
   close(mp);
+  /* A zygote host: the kernel lets a zygote's child mount a procfs of its own
+   * pid namespace only if this mount namespace has one with nothing mounted
+   * over any of it (the masks below are). One is mounted where nothing can
+   * reach it: on a directory that an empty read-only tmpfs then covers. It is
+   * never seen; its being there is what the kernel checks. */
+  if (zygote_host) {
+    int hide = open_mountpoint(root, ZYGOTE_PROC_DIR "/proc", true, NULL, NULL, 0);
+    if (hide < 0 || mount("proc", fdpath(hide, b), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
+        mount_tmpfs_at(root, ZYGOTE_PROC_DIR, "size=0,mode=0555", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0555) < 0) {
+      fail_set(f, STEP_MOUNT_PROC, errno); if (hide >= 0) close(hide); return -1;
+    }
+    close(hide);
+  }
   /* masked files are covered by an empty regular file bound read-only: reads
    * find nothing and writes fail with EROFS (a /dev/null bind would swallow them) */
   int mk = open(STAGE "/empty", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (mk >= 0) close(mk);
   int null = open(STAGE "/empty", O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (mk < 0 || null < 0) { fail_set(f, STEP_MASK_PROC, errno); if (null >= 0) close(null); return -1; }
+  int rc = mounts_mask_proc(root, null, f);
+  close(null);
+  return rc;
+}
+
+int mounts_mask_proc(int root, int null, struct failure *f) {
+  char b[32];
   /* The first masked file gets the empty file bound and remounted read-only;
    * every other one gets a bind of that mount, which carries its read-only flag
    * (a bind copies the mount flags): one mount call each instead of two. */
@@ -201,9 +221,8 @@ static int setup_proc(int root, struct failure *f) {
       ro = openat(root, *p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
       rc = ro < 0 ? -1 : mount(NULL, fdpath(ro, b), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(null), NULL);
     }
-    if (rc < 0) { fail_set(f, STEP_MASK_PROC, errno); close(null); if (ro >= 0) close(ro); return -1; }
+    if (rc < 0) { fail_set(f, STEP_MASK_PROC, errno); if (ro >= 0) close(ro); return -1; }
   }
-  close(null);
   if (ro >= 0) close(ro);
   /* masked directories: one empty read-only tmpfs, bound onto each of them
    * (the binds carry its read-only, nosuid, nodev, noexec flags) */
@@ -257,7 +276,7 @@ int mounts_setup(const struct opts *o, int rootfs_fd, const int *bind_fds, struc
   for (int i = 0; i < o->nbinds; i++)
     if (bind_fds[i] >= 0 && bind_ro(root, bind_fds[i], o->binds[i].dest, f, STEP_BIND) < 0) goto out;
   /* 5. a minimal /dev, a fresh /proc with the host-revealing entries masked */
-  if (setup_dev(root, f) < 0 || setup_proc(root, f) < 0) goto out;
+  if (setup_dev(root, f) < 0 || setup_proc(root, o->zygote_host, f) < 0) goto out;
   /* 6. /tmp and the work dir are directories of the scratch tmpfs itself, bound
    * into place: they share the disk limit, belong to the sandbox user whoever
    * owns the image's own /tmp, and need no copy-up. */

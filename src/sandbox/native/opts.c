@@ -95,6 +95,11 @@ static int parse(struct opts *o, int argc, char **argv, int i, bool exec_only, c
     }
     else if (!strcmp(a, "--chdir")) { NEED(1); o->chdir = argv[++i]; }
     else if (!strcmp(a, "--timings")) o->timings = true;
+    else if (!strcmp(a, "--zygote-host")) { CONTAINER_ONLY(); o->zygote_host = true; }
+    else if (!strcmp(a, "--zygote") || !strcmp(a, "--via-zygote")) {
+      if (!exec_only) { snprintf(err, errlen, "%s is only for served requests (docs/launcher.md, \"Zygotes\")", a); return -1; }
+      if (a[2] == 'z') o->zygote = true; else o->via_zygote = true;
+    }
     else if (!strcmp(a, "--stdin-stream")) {
       if (!exec_only) { snprintf(err, errlen, "--stdin-stream is only for served requests (a one-shot's stdin is the launcher's own)"); return -1; }
       o->stdin_stream = true;
@@ -153,6 +158,7 @@ int opts_parse_exec(struct opts *o, const struct opts *container, int argc, char
   o->chdir = NULL;
   o->timings = false;
   o->stdin_stream = false;
+  o->zygote = o->via_zygote = false;
   o->env[0] = NULL;
   exec_defaults(o);
   if (parse(o, argc, argv, 0, true, err, errlen) < 0) return -1;
@@ -161,6 +167,8 @@ int opts_parse_exec(struct opts *o, const struct opts *container, int argc, char
   if (o->unpack && o->argv[0]) { snprintf(err, errlen, "--unpack takes no program"); return -1; }
   if (o->stdin_stream && !o->argv[0]) { snprintf(err, errlen, "--stdin-stream needs a program"); return -1; }
   if (o->unpack_first && (!o->argv[0] || o->unpack)) { snprintf(err, errlen, "--unpack-first needs a program, and no --unpack"); return -1; }
+  if ((o->zygote || o->via_zygote) && (!container->zygote_host || !container->ncgroups)) { snprintf(err, errlen, "--zygote and --via-zygote need a container held with --zygote-host and --cgroup"); return -1; }
+  if (o->zygote && (o->via_zygote || o->stdin_stream)) { snprintf(err, errlen, "--zygote takes no --via-zygote or --stdin-stream (its stdin is its control socket)"); return -1; }
   return finish(o, err, errlen);
 }
 

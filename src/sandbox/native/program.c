@@ -132,7 +132,7 @@ void program_main(struct program *p) {
   if (rlimits_apply(p->o, &f) < 0) goto fail;                      /* rlimits (rlimits.c) */
   if (caps_drop_all(&f) < 0) goto fail;                            /* no capability; no_new_privs (caps.c) */
   own_environment(p->o);                                           /* environment, signals */
-  if (seccomp_install(&f) < 0) goto fail;                          /* the seccomp filter, last (seccomp.c) */
+  if (seccomp_install(p->o->zygote, &f) < 0) goto fail;                          /* the seccomp filter, last (seccomp.c) */
   execve_program(p->o->argv, p->o->workdir, &f);                   /* exec (execve.c) */
 fail:
   if (p->fail >= 0) write_all(p->fail, &f, sizeof f);

@@ -85,7 +85,7 @@ static int request_memfd(struct request *q, struct failure *f) {
  * into it is used by this request or killed with it. */
 static int request_cgroup(struct container *c, struct request *q, struct failure *f) {
   if (!c->own.n) return 0;
-  if (container_next_cgroup(c, f) < 0 || cgroup_limit_own(&c->own, &q->eo, f) < 0 || cgroup_limit(&c->next, &q->eo, f) < 0) {
+  if (container_next_cgroup(c, f) < 0 || cgroup_limit_own(&c->own, &q->eo, c->zygote.sock >= 0 ? c->zygote.memory_mb : 0, c->zygote.sock >= 0 ? c->zygote.pids : 0, f) < 0 || cgroup_limit(&c->next, &q->eo, f) < 0) {
     request_take_ahead(c); /* init's answer, if one is due, is not left on the socket */
     container_drop_ahead(c);
     cgroup_destroy(&c->next);
@@ -104,11 +104,26 @@ static int request_pipes(struct request *q, struct failure *f) {
   return 0;
 }
 
+/* Whether the container's zygote is there and has not ended (its wait pipe
+ * holds nothing more than its pid, which was read when it became ready); a
+ * zygote found ended is let go. */
+static bool zygote_alive(struct container *c) {
+  if (c->zygote.sock < 0) return false;
+  struct pollfd p = { c->zygote.wait, POLLIN, 0 };
+  if (c->zygote.wait >= 0 && poll(&p, 1, 0) == 0) return true;
+  close(c->zygote.sock); c->zygote.sock = -1;
+  if (c->zygote.wait >= 0) { close(c->zygote.wait); c->zygote.wait = -1; }
+  return false;
+}
+
 /* To the program forked ahead into this cgroup, if it is there or asked for
  * (MSG_RUN on its socket, where it waits, or will; its pid comes on its own
- * wait pipe); else to init (MSG_FORK). */
+ * wait pipe); else to init (MSG_FORK). --via-zygote: to the container's
+ * zygote, with the same message init gets (its child reports its pid and
+ * its end on the wait pipe as init does; zygote.c). --zygote: to init, never
+ * to the program ahead, which has the program's filter. */
 static int request_hand_over(struct container *c, struct request *q, struct failure *f) {
-  if (q->cg.n && (c->ahead.active || c->ahead.asked)) {
+  if (q->cg.n && !q->eo.zygote && !q->eo.via_zygote && (c->ahead.active || c->ahead.asked)) {
     int fds[RUN_FDS] = { [RUN_STDOUT] = q->out[1], [RUN_STDERR] = q->err[1], [RUN_FAIL] = q->fail[1], [RUN_STDIN] = q->in, [RUN_REQUEST] = q->req };
     if (send_msg(c->ahead.sock, MSG_RUN, fds, RUN_FDS) == 0) {
       close_pipe(q->wt);
@@ -122,13 +137,19 @@ static int request_hand_over(struct container *c, struct request *q, struct fail
     [FD_STDOUT] = q->out[1], [FD_STDERR] = q->err[1], [FD_FAIL] = q->fail[1], [FD_WAIT] = q->wt[1], [FD_STDIN] = q->in, [FD_REQUEST] = q->req,
   };
   int n = FD_CGROUPS + cgroup_handoff_fds(&q->cg, fds + FD_CGROUPS);
+  if (q->eo.via_zygote) {
+    if (!zygote_alive(c)) { fail_set(f, STEP_ZYGOTE_GONE, ESRCH); return -1; }
+    if (send_msg(c->zygote.sock, MSG_FORK, fds, n) < 0) { fail_set(f, STEP_ZYGOTE_GONE, errno); return -1; }
+    q->zygote = true;
+    return 0;
+  }
   if (send_msg(c->ctl, MSG_FORK, fds, n) < 0) { fail_set(f, STEP_CONTAINER_EXEC, errno); return -1; }
   return 0;
 }
 
 void request_init(struct request *q) {
   memset(q, 0, sizeof *q);
-  q->in = q->cancel = q->req = q->pidfd = q->sfd = q->stream = -1;
+  q->in = q->cancel = q->req = q->pidfd = q->sfd = q->stream = q->zygote_sock = -1;
   q->out[0] = q->out[1] = q->err[0] = q->err[1] = q->fail[0] = q->fail[1] = q->wt[0] = q->wt[1] = -1;
 }
 
@@ -161,6 +182,7 @@ struct watch {
   const char *killed_for; /* the status of a program killed for a limit, or a cancel */
   int sig[32], nsig;      /* the caller's signals for a program not started yet, in order (more are dropped) */
   bool have_pid, done, failed, kill_sent, cancelled;
+  bool ready;             /* --zygote: it said it is ready (it runs on) */
   int stream_err;         /* a streamed execution's caller could not be read: the errno */
   struct waited w;        /* the program's pid, then its end */
   int wgot;
@@ -221,6 +243,7 @@ static void read_wait(const struct container *c, struct request *q, struct watch
     x->have_pid = true; x->wgot = 0;
     /* init sent its pidfd before its pid (a pid of the container's pid namespace) */
     if (q->ahead) q->pidfd = c->ahead.pidfd >= 0 ? dup(c->ahead.pidfd) : -1;
+    else if (q->zygote) q->pidfd = -1; /* the zygote's child: reached through its cgroup */
     else {
       enum msg type;
       int pfd;
@@ -346,7 +369,7 @@ static void drain(const struct container *c, struct request *q, const struct sin
   for (;;) {
     struct pollfd pf_[8];
     int nf = 0;
-    int idx_pump[2] = { -1, -1 }, idx_fail = -1, idx_wait = -1, idx_sig = -1, idx_cancel = -1, idx_stdin = -1, idx_out = -1;
+    int idx_pump[2] = { -1, -1 }, idx_fail = -1, idx_wait = -1, idx_sig = -1, idx_cancel = -1, idx_stdin = -1, idx_out = -1, idx_zygote = -1;
     if (q->sfd >= 0 && !x->cancelled) { idx_sig = nf; pf_[nf++] = (struct pollfd){ q->sfd, POLLIN, 0 }; }
     /* served: anything from the caller during an execution cancels it (as does
      * EOF), unless it is streamed: then its frames are read while one buffer
@@ -359,7 +382,8 @@ static void drain(const struct container *c, struct request *q, const struct sin
     if (out.len) { idx_out = nf; pf_[nf++] = (struct pollfd){ to->fd, POLLOUT, 0 }; }
     else for (int i = 0; i < 2; i++) if (pumps[i] >= 0) { idx_pump[i] = nf; pf_[nf++] = (struct pollfd){ pumps[i], POLLIN, 0 }; }
     if (q->fail[0] >= 0) { idx_fail = nf; pf_[nf++] = (struct pollfd){ q->fail[0], POLLIN, 0 }; }
-    if (q->wt[0] >= 0) { idx_wait = nf; pf_[nf++] = (struct pollfd){ q->wt[0], POLLIN, 0 }; }
+    if (q->wt[0] >= 0 && !x->ready) { idx_wait = nf; pf_[nf++] = (struct pollfd){ q->wt[0], POLLIN, 0 }; }
+    if (q->zygote_sock >= 0 && !x->done) { idx_zygote = nf; pf_[nf++] = (struct pollfd){ q->zygote_sock, POLLIN, 0 }; }
     if (x->done && pumps[0] < 0 && pumps[1] < 0) break;
     int64_t now = now_us();
     int timeout = o->cpu_ms > 0 && q->cg.n ? 10 : 1000;
@@ -424,6 +448,15 @@ static void drain(const struct container *c, struct request *q, const struct sin
       if (k <= 0 || x->pfgot == (int)sizeof x->pf) { close(q->fail[0]); q->fail[0] = -1; }
     }
     if (idx_wait >= 0 && pf_[idx_wait].revents) read_wait(c, q, x, r, f);
+    /* --zygote: ready once it says so on its control socket (it has closed its
+     * stdout and stderr first); it keeps running, in its cgroup (serve.c) */
+    if (idx_zygote >= 0 && (pf_[idx_zygote].revents & POLLIN) && !x->done) {
+      char ready = 0;
+      if (read(q->zygote_sock, &ready, 1) == 1 && ready == 'R') {
+        x->ready = x->done = true;
+        r->wall_ms = (double)(now_us() - q->t0) / 1000.0;
+      }
+    }
     if (x->nsig && can_signal(q, x)) { /* the signals that came before the program started */
       int n = x->nsig;
       x->nsig = 0;
@@ -474,6 +507,12 @@ int request_finish(struct container *c, struct request *q, const struct sink *to
   q->t0 = now_us(); /* the program's clock: from here (a one-shot's container is built by now) */
 
   drain(c, q, to, &x, r, f);
+  if (x.ready) {
+    q->zygote_ready = true;
+    /* init wrote its pid before the zygote ever ran: what is left on the wait pipe is its end */
+    if (!x.have_pid && read_full(q->wt[0], &x.w, sizeof x.w) == (int)sizeof x.w) x.have_pid = true;
+    memset(&x.w, 0, sizeof x.w);
+  }
 
   if (q->fail[0] >= 0) { /* init or the program may have reported before closing */
     ssize_t k = read(q->fail[0], (char *)&x.pf + x.pfgot, sizeof x.pf - (size_t)x.pfgot);
@@ -558,6 +597,7 @@ void request_take_ahead(struct container *c) {
 void request_prepare_next(struct container *c) {
   struct failure ignored; /* if it cannot be made now, the next request makes it, and answers its failure */
   if (container_next_cgroup(c, &ignored) < 0) return;
+  if (c->zygote.sock >= 0) return; /* its executions are the zygote's children */
   request_ask_ahead(c);
   request_take_ahead(c);
 }

@@ -170,12 +170,18 @@ static int emit_tree(struct sock_filter *prog, int *n, int max, const struct sc_
   return emit_tree(prog, n, max, c + mid, cn - mid);
 }
 
-/* Builds the filter into PROG; returns its length, or -1 if it does not fit. */
-static int seccomp_build(struct sock_filter *prog, int max) {
+/* What a zygote may do that programs may not: make the namespaces and the
+ * mounts of each of its children (zygote.c). Each child installs the
+ * program's filter over this one before the event's code runs. */
+static bool zygote_allows(int nr) { return nr == __NR_unshare || nr == __NR_mount || nr == __NR_umount2; }
+
+/* Builds the filter into PROG (a zygote's: ZYGOTE); returns its length, or -1 if it does not fit. */
+static int seccomp_build(struct sock_filter *prog, int max, bool zygote) {
   struct sc_case c[sizeof denied / sizeof denied[0] + 12];
   int cn = 0, k = 0;
   int *n = &k;
-  for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++) c[cn++] = (struct sc_case){ (unsigned)denied[i], SC_DENY };
+  for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++)
+    if (!zygote || !zygote_allows(denied[i])) c[cn++] = (struct sc_case){ (unsigned)denied[i], SC_DENY };
   c[cn++] = (struct sc_case){ __NR_clone3, SC_CLONE3 };
   c[cn++] = (struct sc_case){ __NR_clone, SC_CLONE };
   c[cn++] = (struct sc_case){ __NR_socket, SC_SOCKET };
@@ -204,9 +210,9 @@ static int seccomp_build(struct sock_filter *prog, int max) {
 }
 #undef PUT
 
-int seccomp_install(struct failure *f) {
+int seccomp_install(bool zygote, struct failure *f) {
   struct sock_filter prog[512];
-  int n = seccomp_build(prog, 512);
+  int n = seccomp_build(prog, 512, zygote);
   if (n < 0) { fail_set(f, STEP_SECCOMP, E2BIG); return -1; }
   struct sock_fprog fp = { .len = (unsigned short)n, .filter = prog };
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0) { fail_set(f, STEP_SECCOMP, errno); return -1; }

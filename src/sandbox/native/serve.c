@@ -37,6 +37,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -112,6 +113,23 @@ static int stdin_pipe(int *stream, struct failure *f) {
   return p[0];
 }
 
+/* A zygote that said it is ready stays, with its control socket, its wait
+ * pipe and its execution's cgroup, until the container ends. The program
+ * forked ahead into that cgroup (if one was) is let go: on its socket's
+ * EOF it exits; and none is forked ahead again (request_prepare_next), as
+ * the container's executions are its zygote's children. */
+static void keep_zygote(struct container *c, struct request *q) {
+  c->zygote.sock = q->zygote_sock;
+  q->zygote_sock = -1;
+  c->zygote.wait = q->wt[0];
+  q->wt[0] = -1;
+  c->zygote.cg = q->cg;
+  q->cg.n = 0;
+  c->zygote.memory_mb = q->eo.memory_mb > 0 ? q->eo.memory_mb : 0;
+  c->zygote.pids = q->eo.pids > 0 ? q->eo.pids : 0;
+  container_drop_ahead(c);
+}
+
 /* One MSG_EXEC request, header H already read at T_REQUEST. Returns -1 when the caller's channel is broken. */
 static int serve_one(const struct opts *container, struct container *c, struct caller *from, const unsigned char *h, int64_t t_request, int parity, bool *stop) {
   uint32_t arglen = le32(h + 1), inlen = le32(h + 5);
@@ -145,6 +163,15 @@ static int serve_one(const struct opts *container, struct container *c, struct c
     close(in);
     if ((in = stdin_pipe(&q.stream, &f)) < 0) { answer_failure(&f, NULL); goto out; }
   }
+  /* --zygote: its stdin is its control socket (zygote.c) */
+  if (q.eo.zygote) {
+    if (c->zygote.sock >= 0) { fail_set(&f, STEP_ZYGOTE_RUNNING, EBUSY); answer_failure(&f, NULL); goto out; }
+    int sp[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) { fail_set(&f, STEP_ZYGOTE_SOCKET, errno); answer_failure(&f, NULL); goto out; }
+    close(in);
+    in = sp[1];
+    q.zygote_sock = sp[0];
+  }
 
   q.args = args;
   q.arglen = arglen;
@@ -154,7 +181,7 @@ static int serve_one(const struct opts *container, struct container *c, struct c
   q.parity = parity;
   struct exec_result r;
   bool ran = request_prepare(c, &q, &f) == 0 && request_start(c, &q, &f) == 0;
-  if (ran && q.eo.stdin_stream) { close(in); in = q.in = -1; } /* the program's end is its own: its exit is EPIPE here */
+  if (ran && (q.eo.stdin_stream || q.eo.zygote)) { close(in); in = q.in = -1; } /* the program's end is its own: its exit is EPIPE here */
   if (!ran || request_finish(c, &q, &(struct sink){ 1 }, false, &r, &f) < 0)
     answer_failure(&f, NULL);
   else {
@@ -162,6 +189,7 @@ static int serve_one(const struct opts *container, struct container *c, struct c
     int64_t t[4] = { 0, q.exec_us, now_us() - t_request, q.started ? q.started - t_request : -1 };
     if (answer_result(&r, q.eo.timings ? t : NULL) < 0) rc = -1;
   }
+  if (q.zygote_ready) keep_zygote(c, &q);
   request_end(c, &q);
   /* the next execution's cgroup and program, while the caller reads this answer */
   request_prepare_next(c);
@@ -170,6 +198,7 @@ out:
   if (files >= 0) close(files);
   if (in >= 0) close(in);
   if (q.stream >= 0) close(q.stream);
+  if (q.zygote_sock >= 0) close(q.zygote_sock);
   free(args);
   return rc;
 }

@@ -112,7 +112,17 @@
   X(CAPS_CLEAR, "caps-clear", "the capabilities could not be cleared")                                               \
   X(NO_NEW_PRIVS, "no-new-privs", "no_new_privs could not be set")                                                   \
   X(SECCOMP, "seccomp", "the seccomp filter could not be installed")                                                 \
-  X(EXECVE, "execve", "the program could not be executed: the status says which file and why (execve.c)")
+  X(EXECVE, "execve", "the program could not be executed: the status says which file and why (execve.c)")             \
+  /* a zygote (zygote.c): the launcher's side, then its child's own set-up */                                        \
+  X(ZYGOTE_SOCKET, "zygote-socket", "--zygote: the zygote's control socket could not be made")                       \
+  X(ZYGOTE_RUNNING, "zygote-running", "--zygote: the container has a zygote already")                               \
+  X(ZYGOTE_GONE, "zygote-gone", "--via-zygote: the container has no zygote ready (none started, or it ended)")       \
+  X(ZYGOTE_FORK, "zygote-fork", "the zygote could not fork the execution's process")                                \
+  X(ZYGOTE_USERNS, "zygote-userns", "the child's user namespace could not be made or mapped")                        \
+  X(ZYGOTE_NAMESPACES, "zygote-namespaces", "the child's mount, pid, ipc, uts, network or cgroup namespace could not be made") \
+  X(ZYGOTE_MOUNTS, "zygote-mounts", "the child's fresh /tmp, /dev/shm and work dir could not be mounted")            \
+  X(ZYGOTE_ROOT_RO, "zygote-root-ro", "the child's root could not be made read-only")                               \
+  X(ZYGOTE_PID1, "zygote-pid1", "the child's first process of its pid namespace could not be forked")
 
 enum step {
   STEP_NONE, /* no failure */

@@ -9,6 +9,7 @@
  */
 #include "launcher.h"
 #include <errno.h>
+#include <string.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/securebits.h>
@@ -95,10 +96,17 @@ static const struct { const char *name; long value; const char *host; } userns_l
   { "max_fanotify_groups", 0, NULL }, { "max_fanotify_marks", 0, NULL },
 };
 #define HOST_SHARE 8
+/* A zygote host (--zygote-host): each child of its zygote makes one of each
+ * namespace but time (zygote.c); namespaces are freed a little after their
+ * last process ends, so the bound leaves room for a few in teardown. The
+ * children themselves can make none: their filter denies it. */
+#define ZYGOTE_NAMESPACES 16
 
-int userns_set_limits(struct failure *f) {
+int userns_set_limits(bool zygote_host, struct failure *f) {
   for (size_t i = 0; i < sizeof userns_limits / sizeof userns_limits[0]; i++) {
     long v = userns_limits[i].value;
+    const char *name = userns_limits[i].name;
+    if (zygote_host && !strncmp(name, "max_", 4) && strstr(name, "_namespaces") && strcmp(name, "max_time_namespaces") && v < ZYGOTE_NAMESPACES) v += ZYGOTE_NAMESPACES;
     char buf[32];
     /* the host's own per-user limit, read before our /proc is mounted */
     if (userns_limits[i].host && read_fileat(AT_FDCWD, userns_limits[i].host, buf, sizeof buf) > 0) {

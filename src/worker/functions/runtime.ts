@@ -12,6 +12,7 @@ import { parseShimResponse, SHIM_BIND, SHIM_DIR } from "./shim-protocol.js";
 import { assertSandboxCanReach } from "../../sandbox/sandbox-reach.js";
 import { WarmPools } from "./warm-pool.js";
 import { PreparedBudget } from "../../sandbox/container/prepared-budget.js";
+import { Zygotes } from "./zygotes.js";
 
 /** How long a prepared container may wait for its event before it is replaced: the launcher's own wall limit on it is this plus the timeout. */
 const PREPARED_MAX_AGE_MS = 5 * 60_000;
@@ -41,8 +42,14 @@ export interface FunctionRuntimeOptions {
    * response*). @defaultValue true
    */
   readonly answerAtResponse?: boolean;
-  /** Called when preparing a warm container fails (the invocations go on cold). */
+  /** Called when preparing a warm container or a zygote fails (the invocations go on another way). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Most zygotes per Python function version (docs/functions.md, "The
+   * zygote"; each serves one invocation at a time); 0: no zygote, every
+   * invocation gets a container of its own. @defaultValue 4
+   */
+  readonly maxZygotesPerVersion?: number;
 }
 
 /** Creates the worker's FunctionRuntime on HOST (src/run/functions.ts; docs/functions.md). */
@@ -58,6 +65,8 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
   /** Prepared containers handed to an invocation and not yet destroyed (close() waits for them). */
   readonly #inFlight = new Set<Promise<void>>();
   readonly #warm: WarmPools;
+  readonly #zygotes: Zygotes;
+  readonly #onError: (error: unknown) => void;
   readonly #maxAgeMs: number;
   readonly #answerAtResponse: boolean;
 
@@ -66,13 +75,21 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
     this.#host = host;
     this.#logsCapBytes = options.logsCapBytes ?? 64 * 1024;
     this.#maxAgeMs = options.maxAgeMs ?? PREPARED_MAX_AGE_MS;
+    this.#onError = options.onError ?? (() => {});
+    const budget = options.budget ?? host.pool?.budget ?? new PreparedBudget(16);
     this.#warm = new WarmPools(host, {
       maxPerVersion: options.maxWarmPerVersion ?? 4,
       idleMs: options.idleMs ?? 60_000,
       maxAgeMs: this.#maxAgeMs,
-      budget: options.budget ?? host.pool?.budget ?? new PreparedBudget(16),
-      onError: options.onError ?? (() => {}),
+      budget,
+      onError: this.#onError,
     });
+    this.#zygotes = new Zygotes(host, { maxPerVersion: options.maxZygotesPerVersion ?? 4, idleMs: options.idleMs ?? 60_000, budget, onError: this.#onError });
+  }
+
+  /** Zygote containers up now, over every version. */
+  get zygotes(): number {
+    return this.#zygotes.hosts;
   }
 
   /** Prepared containers waiting for an event now, their import ended (warm), over every version. */
@@ -137,7 +154,19 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
       if (!(error instanceof WarrenError)) throw error;
       return failedOutcome(error, true);
     }
-    const taken = this.#warm.take(fn, plan);
+    // A Python handler's invocation is a child of its version's zygote when it has one (none yet: it goes cold, and one is started behind it)
+    const zygote = await this.#zygotes.take(fn, plan, options.signal);
+    if (zygote !== undefined) {
+      const answer = await zygote.invoke(fn, plan, event, { ...options, logsCapBytes: this.#logsCapBytes }).catch((error: unknown) => {
+        this.#zygotes.give(fn, zygote, true);
+        throw error;
+      });
+      this.#zygotes.give(fn, zygote, answer.kind === "unserved");
+      if (answer.kind === "answered") return answer.outcome;
+      // the handler never ran: the event goes the other way
+      this.#onError(new WarrenError("function_prepare_failed", `A zygote of ${fn.name} could not serve an invocation (${answer.reason}); it was replaced.`));
+    }
+    const taken = this.#zygotes.serves(fn, plan) ? undefined : this.#warm.take(fn, plan);
     let prepared = taken?.prepared;
     const cold = taken?.cold ?? true;
     if (prepared === undefined) {
@@ -157,13 +186,14 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
     }
   }
 
-  retire(name: string, number?: number): Promise<void> {
-    return this.#warm.retire(name, number);
+  async retire(name: string, number?: number): Promise<void> {
+    await Promise.all([this.#warm.retire(name, number), this.#zygotes.retire(name, number)]);
   }
 
   async close(): Promise<void> {
-    await this.#warm.close();
+    await Promise.all([this.#warm.close(), this.#zygotes.close()]);
     await Promise.all([...this.#inFlight]);
+    await this.#zygotes.closeRest();
   }
 
   #track(done: Promise<void>): void {

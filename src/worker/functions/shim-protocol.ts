@@ -1,6 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
-import { PACKAGE_ROOT } from "../../sandbox/container/launcher-path.js";
+import { BUILT_NATIVE_DIR, PACKAGE_ROOT } from "../../sandbox/container/launcher-path.js";
 import type { Bind } from "../../sandbox/container/launch-args.js";
 
 /*
@@ -14,6 +14,8 @@ export const SHIM_DIR = path.join(PACKAGE_ROOT, "src", "worker", "functions", "s
 /** Where a container sees them: outside the work dir, so no file of the function can shadow them. */
 export const SHIM_MOUNT = "/warren-shims";
 export const SHIM_BIND: Bind = { source: SHIM_DIR, target: SHIM_MOUNT };
+/** Where a zygote's container sees libwarren-zygote.so (the native build, read-only; python_shim.py's ZYGOTE_LIBRARY). */
+export const ZYGOTE_LIBRARY_BIND: Bind = { source: BUILT_NATIVE_DIR, target: "/warren-lib" };
 
 /** The languages that have a handler shim, by language id. */
 export const HANDLER_LANGUAGES = ["python", "javascript"] as const;
@@ -35,7 +37,7 @@ export function splitHandler(handler: string): { module: string; fn: string } | 
  * language's run command). `check` stops after the import (a trial load);
  * `serve` then waits for its event.
  */
-export function shimArgv(language: HandlerLanguage, interpreter: string, mode: "check" | "serve", handler: { module: string; fn: string }, name: string, version: string, memoryMb: number): string[] {
+export function shimArgv(language: HandlerLanguage, interpreter: string, mode: "check" | "serve" | "zygote", handler: { module: string; fn: string }, name: string, version: string, memoryMb: number): string[] {
   const rest = [mode, handler.module, handler.fn, name, version];
   if (language === "python") return [interpreter, "-u", `${SHIM_MOUNT}/python_shim.py`, ...rest];
   // fd 3 is the response channel and fd 1 the program's stderr: Node cannot dup2 itself.

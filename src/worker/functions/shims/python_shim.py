@@ -1,6 +1,6 @@
 """Warren's Python function shim (docs/functions.md, "The shims' contract").
 
-    python3 -u python_shim.py check|serve MODULE FUNCTION NAME VERSION
+    python3 -u python_shim.py check|serve|zygote MODULE FUNCTION NAME VERSION
 
 Imports MODULE from the work dir and finds FUNCTION in it. `check` stops
 there (a deploy's trial load); `serve` then says it is ready (a line
@@ -10,6 +10,13 @@ and writes the response on the response channel: the process's original
 stdout, kept as a private fd, while fd 1 and sys.stdout point at stderr so
 that what the handler prints cannot corrupt the response. The response is a
 header line of JSON (with the body's length when ok), then the body.
+
+`zygote` (docs/functions.md, "The zygote") imports as `serve` does, then lets
+go of its output (nothing more is said on it), says it is ready on its stdin
+(the zygote's control socket) and hands itself to libwarren-zygote.so, which
+forks each invocation's process into fresh namespaces, cgroup and scratch;
+that process is back here with its own stdin, stdout and stderr, and serves
+its one event as `serve` does.
 
 Part of Warren, not of the user's code: a failure of the shim itself is
 reported as {"ok": false, "warren": ...}, never as the handler's error.
@@ -134,6 +141,35 @@ def serve(handler, name, version):
     respond({"ok": True, "contentType": content_type}, payload)
 
 
+ZYGOTE_LIBRARY = "/warren-lib/libwarren-zygote.so"
+
+
+def zygote(handler, name, version):
+    global RESPONSE_FD
+    import ctypes
+
+    # PyDLL: the interpreter lock stays held while the library waits and forks,
+    # so no other thread of the runtime runs meanwhile, and the child resumes
+    # with the state the import left.
+    library = ctypes.PyDLL(ZYGOTE_LIBRARY)
+    after_fork = ctypes.pythonapi.PyOS_AfterFork_Child
+    sys.stdout.flush()
+    sys.stderr.flush()
+    null = os.open("/dev/null", os.O_RDWR)
+    os.dup2(null, 2)
+    os.dup2(null, 1)
+    os.close(null)
+    os.close(RESPONSE_FD)
+    os.write(0, b"R")
+    if library.warren_zygote_next(0) != 0:
+        os._exit(0)  # the container is ending
+    # the child: its runtime's state after a fork (threads, locks, the random seed, at-fork hooks)
+    after_fork()
+    RESPONSE_FD = os.dup(1)
+    os.dup2(2, 1)
+    serve(handler, name, version)
+
+
 def main():
     mode, module_name, function_name, name, version = sys.argv[1:6]
     handler = load(module_name, function_name)
@@ -141,6 +177,8 @@ def main():
         return
     if mode == "check":
         respond({"ok": True, "contentType": "application/json"})
+    elif mode == "zygote":
+        zygote(handler, name, version)
     else:
         send(READY_LINE)
         serve(handler, name, version)

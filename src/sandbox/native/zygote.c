@@ -1,0 +1,227 @@
+/* A zygote: a function's runtime that has imported the function's code and
+ * never sees an event; each invocation is a child forked from it into fresh
+ * namespaces, a fresh cgroup and a fresh scratch (docs/functions.md, "The
+ * zygote"; SECURITY.md, "What a zygote's child inherits").
+ *
+ *   the launcher ──MSG_FORK (fds)──▶ the zygote (a shim, in warren_zygote_next)
+ *                                      └─ C1: a user namespace of its own, then
+ *                                         mount, pid, ipc, uts, network namespaces;
+ *                                         fresh /tmp, /dev/shm, work dir; root
+ *                                         read-only. Reports its
+ *                                         child's pid and end on the wait pipe,
+ *                                         as init does for a program
+ *                                           └─ C2: pid 1 of the new pid namespace:
+ *                                              the execution's cgroup and a cgroup
+ *                                              namespace; a /proc of its own, masked as the
+ *                                              container's; stdio, rlimits, no capability,
+ *                                              the program's seccomp filter on top
+ *                                              of the zygote's, then back in the
+ *                                              runtime, which serves the event
+ *
+ * This file is built into libwarren-zygote.so with the launcher's own files
+ * (the steps they share are the same code), and loaded by the shim of a
+ * zygote. Its one entry point, warren_zygote_next, is called with the shim's
+ * interpreter lock held: nothing else of the runtime runs while it waits or
+ * forks, so the child starts with the state the import left and nothing else.
+ */
+#include "launcher.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+/* Where C1 lays out the child's scratch: over /proc, which the child must not see anyway */
+#define SCRATCH "/proc"
+
+/* The zygote's container as a request's parse needs it: its work dir (the
+ * zygote's own cwd) and scratch size; limits come from the request. */
+static void zygote_base(struct opts *o, const char *cwd) {
+  memset(o, 0, sizeof *o);
+  o->mode = MODE_HOLD;
+  o->workdir = cwd;
+  o->hostname = "warren";
+  o->cgroups[0] = "";
+  o->ncgroups = 1;
+  o->zygote_host = true;
+  o->uid = getuid();
+  o->gid = getgid();
+  struct statvfs s;
+  o->scratch_mb = statvfs("/tmp", &s) == 0 ? (long)((unsigned long long)s.f_blocks * s.f_frsize >> 20) : 64;
+  if (o->scratch_mb < 1) o->scratch_mb = 1;
+}
+
+/* Flags a remount must keep: the kernel locks them in a less privileged mount namespace */
+static unsigned long kept_flags(const char *path) {
+  struct statvfs sv;
+  unsigned long fl = 0;
+  if (statvfs(path, &sv) == 0) {
+    if (sv.f_flag & ST_NOSUID) fl |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV) fl |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC) fl |= MS_NOEXEC;
+    if (sv.f_flag & ST_NOATIME) fl |= MS_NOATIME;
+    if (sv.f_flag & ST_NODIRATIME) fl |= MS_NODIRATIME;
+    if (sv.f_flag & ST_RELATIME) fl |= MS_RELATIME;
+  }
+  return fl;
+}
+
+/* A user namespace of the child's own, its one id mapped to itself (it
+ * gets every capability in it, for the steps below, and drops them all) */
+static int own_userns(struct failure *f) {
+  uid_t uid = geteuid();
+  gid_t gid = getegid();
+  char map[64];
+  /* the zygote is not dumpable; a process that is not has its /proc files owned by root */
+  if (prctl(PR_SET_DUMPABLE, 1) < 0 || unshare(CLONE_NEWUSER) < 0) { fail_set(f, STEP_ZYGOTE_USERNS, errno); return -1; }
+  if (write_file("/proc/self/setgroups", "deny") < 0) { fail_set(f, STEP_ZYGOTE_USERNS, errno); return -1; }
+  snprintf(map, sizeof map, "%u %u 1", (unsigned)uid, (unsigned)uid);
+  if (write_file("/proc/self/uid_map", map) < 0) { fail_set(f, STEP_ZYGOTE_USERNS, errno); return -1; }
+  snprintf(map, sizeof map, "%u %u 1", (unsigned)gid, (unsigned)gid);
+  if (write_file("/proc/self/gid_map", map) < 0) { fail_set(f, STEP_ZYGOTE_USERNS, errno); return -1; }
+  return 0;
+}
+
+/* Its filesystem: nothing it writes reaches the zygote or a later child.
+ * A tmpfs of the container's scratch size (mounted over /proc, which the
+ * child's own procfs then covers, so that nothing of it but what is bound
+ * below can be reached) holds a fresh /tmp, a fresh /dev/shm, the upper
+ * layer of an overlay on the work dir (which keeps the function's files and
+ * what its import wrote) and the empty file the masks of /proc are bound
+ * from (*EMPTY, an O_PATH fd); then the root is made read-only. */
+static int own_mounts(const char *workdir, long scratch_mb, int *empty, struct failure *f) {
+  char data[PATH_MAX + 128];
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) { fail_set(f, STEP_ZYGOTE_MOUNTS, errno); return -1; }
+  snprintf(data, sizeof data, "size=%ldm,mode=0755", scratch_mb);
+  if (mount("tmpfs", SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV, data) < 0) { fail_set(f, STEP_ZYGOTE_MOUNTS, errno); return -1; }
+  if (mkdir(SCRATCH "/upper", 0755) < 0 || mkdir(SCRATCH "/work", 0755) < 0 || mkdir(SCRATCH "/tmp", 01777) < 0 ||
+      chmod(SCRATCH "/tmp", 01777) < 0 || mkdir(SCRATCH "/shm", 01777) < 0 || chmod(SCRATCH "/shm", 01777) < 0) {
+    fail_set(f, STEP_ZYGOTE_MOUNTS, errno); return -1;
+  }
+  if (snprintf(data, sizeof data, "lowerdir=%s,upperdir=" SCRATCH "/upper,workdir=" SCRATCH "/work", workdir) >= (int)sizeof data ||
+      strchr(workdir, ',') || strchr(workdir, ':')) { fail_set(f, STEP_ZYGOTE_MOUNTS, ENAMETOOLONG); return -1; }
+  if (mount("overlay", workdir, "overlay", MS_NOSUID | MS_NODEV, data) < 0) { fail_set(f, STEP_ZYGOTE_MOUNTS, errno); return -1; }
+  if (mount(SCRATCH "/tmp", "/tmp", NULL, MS_BIND, NULL) < 0 || mount(SCRATCH "/shm", "/dev/shm", NULL, MS_BIND, NULL) < 0) {
+    fail_set(f, STEP_ZYGOTE_MOUNTS, errno); return -1;
+  }
+  int mk = open(SCRATCH "/empty", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+  if (mk < 0 || close(mk) < 0 || (*empty = open(SCRATCH "/empty", O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0) { fail_set(f, STEP_ZYGOTE_MOUNTS, errno); return -1; }
+  if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags("/"), NULL) < 0) { fail_set(f, STEP_ZYGOTE_ROOT_RO, errno); return -1; }
+  return 0;
+}
+
+/* A procfs of the child's pid namespace over /proc, its host entries masked
+ * as the container's are (the kernel allows it: mounts.c, ZYGOTE_PROC_DIR) */
+static int own_proc(int empty, struct failure *f) {
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) { fail_set(f, STEP_MOUNT_PROC, errno); return -1; }
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) { fail_set(f, STEP_MASK_PROC, errno); return -1; }
+  int rc = mounts_mask_proc(root, empty, f);
+  close(root);
+  return rc;
+}
+
+/* C2, pid 1 of the child's pid namespace: its execution's cgroup (C1 stays
+ * out of it, so that a kill of the whole cgroup — v2's memory.oom.group, a
+ * limit — leaves C1 to report how C2 ended) and a cgroup namespace rooted
+ * there, then the program's own set-up, as program.c does it before an
+ * execve; then back into the runtime. */
+static int child_program(const struct opts *eo, const int *fds, int n, int empty, struct failure *f) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) { fail_set(f, STEP_PDEATHSIG, errno); return -1; }
+  struct cgroup cg;
+  cgroup_from_fds(&cg, fds + FD_CGROUPS, n - FD_CGROUPS);
+  int rc = cgroup_enter(&cg);
+  cgroup_close_fds(&cg);
+  if (rc < 0) { fail_set(f, STEP_CGROUP_ENTER, errno); return -1; }
+  if (unshare(CLONE_NEWCGROUP) < 0) { fail_set(f, STEP_CGROUP_NAMESPACE, errno); return -1; }
+  if (own_proc(empty, f) < 0) return -1;
+  if (setsid() < 0) { fail_set(f, STEP_SETSID, errno); return -1; }
+  if (net_loopback_up(f) < 0) return -1;
+  if (dup2(fds[FD_STDIN], 0) < 0) { fail_set(f, STEP_STDIN, errno); return -1; }
+  if (dup2(fds[FD_STDOUT], 1) < 0 || dup2(fds[FD_STDERR], 2) < 0) { fail_set(f, STEP_STDIO, errno); return -1; }
+  int keep = fds[FD_FAIL];
+  if (close_fds_except(&keep, 1) < 0) { fail_set(f, STEP_CLOSE_FDS, errno); return -1; }
+  int d = open_in_root(eo->chdir, O_PATH | O_DIRECTORY, false);
+  if (d < 0 || fchdir(d) < 0) { fail_set(f, STEP_CHDIR, errno); if (d >= 0) close(d); return -1; }
+  close(d);
+  if (rlimits_apply(eo, f) < 0) return -1;
+  if (caps_drop_all(f) < 0) return -1;
+  return seccomp_install(false, f);
+}
+
+/* C1 (and, returning 0, C2). FDS as init gets them with MSG_FORK. */
+static int child(int *fds, int n, const char *cwd) {
+  struct failure f = { STEP_NONE };
+  struct opts base, eo;
+  char *args = NULL;
+  int failfd = fds[FD_FAIL], wt = fds[FD_WAIT];
+  zygote_base(&base, cwd);
+  if (opts_read_request(fds[FD_REQUEST], &base, &eo, &args, &f) < 0) goto fail;
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) { fail_set(&f, STEP_PDEATHSIG, errno); goto fail; }
+  if (own_userns(&f) < 0) goto fail;
+  if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET) < 0) { fail_set(&f, STEP_ZYGOTE_NAMESPACES, errno); goto fail; }
+  int empty = -1;
+  if (own_mounts(eo.workdir, base.scratch_mb, &empty, &f) < 0) goto fail;
+  pid_t c2 = fork();
+  if (c2 < 0) { fail_set(&f, STEP_ZYGOTE_PID1, errno); goto fail; }
+  if (c2 == 0) {
+    if (child_program(&eo, fds, n, empty, &f) < 0) { write_all(failfd, &f, sizeof f); _exit(127); }
+    free(args);
+    close(failfd); /* the launcher's sign that it started (an execve would close it) */
+    return 0;
+  }
+  /* C1: its pid, then its end, as init reports a program's; nothing else stays open */
+  free(args);
+  struct waited w;
+  memset(&w, 0, sizeof w);
+  w.pid = c2;
+  write_all(wt, &w, sizeof w);
+  close_fds_except(&wt, 1);
+  for (int fd = 0; fd <= 2; fd++) close(fd);
+  while ((w.pid = wait4(c2, &w.status, 0, &w.ru)) < 0 && errno == EINTR) {}
+  if (w.pid == c2) write_all(wt, &w, sizeof w);
+  _exit(0);
+fail:
+  if (failfd >= 0) write_all(failfd, &f, sizeof f);
+  _exit(127);
+}
+
+/* Waits for the launcher's next MSG_FORK on CTL and forks its child.
+ * Returns 0 in the child, set up (the runtime then serves its event), and
+ * -1 in the zygote once the launcher is gone (the zygote then exits). The
+ * zygote's own children that ended are reaped on the way. */
+EXPORT int warren_zygote_next(int ctl) {
+  static char cwd[PATH_MAX];
+  if (!cwd[0] && !getcwd(cwd, sizeof cwd)) return -1;
+  /* nothing may read or write the zygote's memory through /proc (its children never see /proc, and ptrace is denied them: this is one more wall) */
+  prctl(PR_SET_DUMPABLE, 0);
+  for (;;) {
+    while (waitpid(-1, NULL, WNOHANG) > 0) {}
+    int fds[FD_CGROUPS + 2 * MAX_CGROUPS];
+    enum msg type;
+    int n = recv_msg(ctl, &type, fds, (int)(sizeof fds / sizeof fds[0]));
+    if (n < 0) return -1;
+    if (type != MSG_FORK || n < FD_CGROUPS) { close_fds(fds, n); continue; }
+    pid_t c1 = fork();
+    if (c1 == 0) {
+      close(ctl);
+      return child(fds, n, cwd);
+    }
+    if (c1 < 0) {
+      struct failure f = { STEP_NONE };
+      fail_set(&f, STEP_ZYGOTE_FORK, errno);
+      write_all(fds[FD_FAIL], &f, sizeof f);
+    }
+    close_fds(fds, n);
+  }
+}

@@ -1,0 +1,340 @@
+import { containerOptions } from "../../sandbox/container/container-options.js";
+import type { FunctionVersion, InvocationEvent, InvocationOutcome } from "../../run/functions.js";
+import { Container } from "../../sandbox/container/container.js";
+import type { ExecResult } from "../../sandbox/container/exec-types.js";
+import type { PreparedBudget } from "../../sandbox/container/prepared-budget.js";
+import type { ImageLease } from "../../sandbox/images/store/lease.js";
+import type { SandboxHost } from "../../sandbox/sandbox-host.js";
+import { WarrenError } from "../../errors.js";
+import { outcomeOf } from "./invocation.js";
+import { invocationLimits, type FunctionPlan } from "./plan.js";
+import { eventHeader, parseShimResponse, SHIM_BIND, shimArgv, splitHandler, ZYGOTE_LIBRARY_BIND } from "./shim-protocol.js";
+
+/** The launcher's own wall limit on a child beyond the invocation's timeout (Warren's timer cancels it first). */
+const CHILD_BACKSTOP_MS = 5_000;
+/** How long a zygote may take to import its handler, beyond the function's own wall limit. */
+const START_GRACE_MS = 10_000;
+
+/** What the runtime decides with after an invocation through a zygote. */
+export type ZygoteAnswer =
+  | { readonly kind: "answered"; readonly outcome: InvocationOutcome }
+  /** The child never ran the handler (the zygote is gone, or a child could not be set up here): the event was not consumed; run it another way. */
+  | { readonly kind: "unserved"; readonly reason: string };
+
+/**
+ * A container holding one function version's zygote (docs/functions.md, "The
+ * zygote"): the Python shim that has imported the handler and forks each
+ * invocation's process (libwarren-zygote.so). It serves one invocation at a
+ * time; each is a new process in new namespaces, a new cgroup and a new
+ * scratch, so nothing one invocation leaves reaches the next.
+ */
+export class ZygoteHost {
+  readonly container: Container;
+  readonly #lease: ImageLease | undefined;
+  busy = false;
+  #destroyed: Promise<void> | undefined;
+
+  private constructor(container: Container, lease: ImageLease | undefined) {
+    this.container = container;
+    this.#lease = lease;
+  }
+
+  /** Makes the container and starts the zygote; throws WarrenError when it cannot (its message says why). */
+  static async start(host: SandboxHost, plan: FunctionPlan, fn: FunctionVersion): Promise<ZygoteHost> {
+    const handler = fn.handler === null ? undefined : splitHandler(fn.handler);
+    if (plan.language.id !== "python" || plan.mode !== "handler" || handler === undefined) throw new RangeError("Only Python handlers have a zygote.");
+    const lease = plan.image.acquire?.();
+    let container: Container | undefined;
+    try {
+      container = await Container.create({ ...containerOptions(host, plan.image, { scratchMb: plan.limits.diskMb, files: plan.files, extraBinds: [SHIM_BIND, ZYGOTE_LIBRARY_BIND] }), zygoteHost: true });
+      const argv = shimArgv("python", plan.language.run[0] ?? "python3", "zygote", handler, fn.name, fn.version ?? "", plan.limits.memoryMb);
+      const started = await container.exec({ argv, env: plan.env, limits: invocationLimits(plan.limits, plan.limits.wallTimeMs + START_GRACE_MS), zygote: "start" });
+      if (started.status !== "ok" || started.exitCode !== 0 || started.stdout.length > 0) throw new WarrenError("function_prepare_failed", `The function's zygote did not start: ${whyNotStarted(started)}`);
+      return new ZygoteHost(container, lease);
+    } catch (error) {
+      await container?.destroy();
+      lease?.release();
+      throw error;
+    }
+  }
+
+  /** Whether its container is up (the zygote itself may have ended: an invocation then comes back unserved). */
+  get usable(): boolean {
+    return this.#destroyed === undefined && this.container.alive;
+  }
+
+  /**
+   * One invocation: a child of the zygote, its event streamed in, timed from
+   * the delivery as a prepared container's is (Prepared.deliver).
+   */
+  async invoke(fn: FunctionVersion, plan: FunctionPlan, event: InvocationEvent, options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal; readonly logsCapBytes: number }): Promise<ZygoteAnswer> {
+    const cancel = new AbortController();
+    const timeoutMs = fn.limits.wallTimeMs;
+    const started = performance.now();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      cancel.abort();
+    }, timeoutMs);
+    const onAbort = () => cancel.abort();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.signal?.aborted === true) onAbort();
+    const stream = this.container.start({ argv: ["zygote-child"], env: plan.env, limits: invocationLimits(plan.limits, timeoutMs + CHILD_BACKSTOP_MS), zygote: "child", signal: cancel.signal });
+    const feed = (async () => {
+      await stream.write(Buffer.concat([eventHeader(options.id, event.contentType, timeoutMs), event.body]));
+      await stream.end();
+    })();
+    feed.catch(() => {}); // a write refused once the child has ended: its result says how it went
+    let result: ExecResult;
+    try {
+      result = await stream.result;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+    }
+    const step = result.status === "internal_error" ? result.error?.step : undefined;
+    if (step !== undefined && step !== "cancelled") return { kind: "unserved", reason: `step ${step} failed: ${result.error?.message ?? "unknown"}` };
+    const durationMs = performance.now() - started;
+    const outcome = outcomeOf(result, plan, { timedOut, cancelled: options.signal?.aborted === true, durationMs, cold: false, logs: options.logs, logsCapBytes: options.logsCapBytes, timeoutMs });
+    return { kind: "answered", outcome };
+  }
+
+  destroy(): Promise<void> {
+    this.#destroyed ??= (async () => {
+      await this.container.destroy();
+      this.#lease?.release();
+    })();
+    return this.#destroyed;
+  }
+}
+
+function whyNotStarted(result: ExecResult): string {
+  if (result.status === "internal_error") return `step ${result.error?.step ?? "?"} failed: ${result.error?.message ?? "unknown"}`;
+  const response = parseShimResponse(result.stdout);
+  if (response.kind === "load") return `${response.error.type}: ${response.error.message}`;
+  if (response.kind === "warren") return response.message;
+  return `${result.status}, exit code ${result.exitCode ?? "none"}, signal ${result.signal ?? "none"}: ${result.stderr.toString("utf8").slice(0, 500)}`;
+}
+
+export interface ZygotesOptions {
+  /** Most zygote containers per function version (each serves one invocation at a time). */
+  readonly maxPerVersion: number;
+  /** A version not invoked for this long loses its zygotes. */
+  readonly idleMs: number;
+  /** Shared with the runs' pool and the warm containers: every zygote container holds a slot. */
+  readonly budget: PreparedBudget;
+  readonly onError: (error: unknown) => void;
+}
+
+interface VersionZygotes {
+  readonly fn: FunctionVersion;
+  readonly plan: FunctionPlan;
+  readonly hosts: ZygoteHost[];
+  /** Invocations waiting for a host of this version to be free, first come first served. */
+  readonly waiting: ((host: ZygoteHost | undefined) => void)[];
+  starting: number;
+  lastUsed: number;
+  /** Starting one failed: this version's invocations go the other way until the zygotes are retired (a new deploy). */
+  broken: boolean;
+}
+
+/**
+ * Per Python function version, containers holding its zygote (ZygoteHost).
+ * An invocation takes a free one; when all are busy it waits for one (a
+ * child takes a few milliseconds) while one more is started, up to
+ * maxPerVersion. A version with none yet goes the other way (a prepared or
+ * cold container) and gets its first zygote behind it. All of them, with the
+ * runs' pool and the warm containers, stay within the host's budget.
+ */
+export class Zygotes {
+  readonly #host: SandboxHost;
+  readonly #options: ZygotesOptions;
+  readonly #versions = new Map<string, VersionZygotes>();
+  readonly #sweeper: NodeJS.Timeout;
+  readonly #starting = new Set<Promise<unknown>>();
+  /** Every host up, each holding a budget slot until released. */
+  readonly #slots = new Set<ZygoteHost>();
+  #closed = false;
+
+  constructor(host: SandboxHost, options: ZygotesOptions) {
+    this.#host = host;
+    this.#options = options;
+    this.#sweeper = setInterval(() => this.#sweep(), Math.max(200, Math.min(options.idleMs, 10_000) / 2));
+    this.#sweeper.unref();
+  }
+
+  /** Zygote containers up now, over every version. */
+  get hosts(): number {
+    let n = 0;
+    for (const version of this.#versions.values()) n += version.hosts.length;
+    return n;
+  }
+
+  /** Whether FN's invocations are for zygotes (a Python handler whose zygote has not failed to start): its warm containers are then not kept. */
+  serves(fn: FunctionVersion, plan: FunctionPlan): boolean {
+    if (this.#closed || this.#options.maxPerVersion === 0 || plan.language.id !== "python" || plan.mode !== "handler") return false;
+    return this.#versions.get(keyOf(fn))?.broken !== true;
+  }
+
+  /**
+   * A zygote host of FN for one invocation (busy until given back), waiting
+   * for one when FN has some and all are busy; undefined when FN has none
+   * (one is started behind the invocation) or cannot have one.
+   */
+  async take(fn: FunctionVersion, plan: FunctionPlan, signal?: AbortSignal): Promise<ZygoteHost | undefined> {
+    if (this.#closed || this.#options.maxPerVersion === 0 || plan.language.id !== "python" || plan.mode !== "handler") return undefined;
+    const version = this.#version(fn, plan);
+    version.lastUsed = Date.now();
+    if (version.broken) return undefined;
+    const free = version.hosts.find((host) => !host.busy && host.usable);
+    if (free !== undefined) {
+      free.busy = true;
+      return free;
+    }
+    this.#grow(version);
+    if (version.hosts.length === 0) return undefined;
+    return new Promise<ZygoteHost | undefined>((resolve) => {
+      const onAbort = () => {
+        const at = version.waiting.indexOf(wake);
+        if (at >= 0) version.waiting.splice(at, 1);
+        resolve(undefined);
+      };
+      const wake = (host: ZygoteHost | undefined) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(host);
+      };
+      version.waiting.push(wake);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** HOST is done with its invocation: to the next waiting one, else free; a host that failed (GONE), or whose version was retired, is let go. */
+  give(fn: FunctionVersion, host: ZygoteHost, gone = false): void {
+    const version = this.#versions.get(keyOf(fn));
+    if (gone || this.#closed || !host.usable || version === undefined || !version.hosts.includes(host)) {
+      const replace = version !== undefined && version.hosts.includes(host);
+      this.#remove(version, host);
+      if (version === undefined) return;
+      if (replace) this.#grow(version); // one died: another takes its place
+      this.#wakeOne(version);
+      return;
+    }
+    const next = version.waiting.shift();
+    if (next !== undefined) next(host);
+    else host.busy = false;
+  }
+
+  /** Drops the zygotes of function NAME (of version NUMBER only, when given). */
+  async retire(name: string, number?: number): Promise<void> {
+    const dropped: Promise<void>[] = [];
+    for (const version of [...this.#versions.values()]) {
+      if (version.fn.name !== name || (number !== undefined && version.fn.number !== number)) continue;
+      dropped.push(this.#drop(version));
+    }
+    await Promise.all(dropped);
+  }
+
+  /** Lets every idle zygote go; a busy one goes when its invocation gives it back (the runtime waits for those), or at last here. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    await Promise.all([...this.#versions.values()].map((version) => this.#drop(version)));
+    await Promise.all([...this.#starting]);
+  }
+
+  /** What close() left busy, let go once the invocations are over. */
+  async closeRest(): Promise<void> {
+    await Promise.all([...this.#slots].map((host) => this.#release(host)));
+  }
+
+  #version(fn: FunctionVersion, plan: FunctionPlan): VersionZygotes {
+    const key = keyOf(fn);
+    let version = this.#versions.get(key);
+    // a function deleted and deployed again numbers its versions from 1 again: the same number, another deploy
+    if (version !== undefined && (version.fn.digest !== fn.digest || version.fn.createdAt !== fn.createdAt)) {
+      void this.#drop(version);
+      version = undefined;
+    }
+    if (version === undefined) {
+      version = { fn, plan, hosts: [], waiting: [], starting: 0, lastUsed: Date.now(), broken: false };
+      this.#versions.set(key, version);
+    }
+    return version;
+  }
+
+  /** One more zygote for VERSION when it has fewer than its bound and the budget has room. */
+  #grow(version: VersionZygotes): void {
+    if (this.#closed || version.broken || version.hosts.length + version.starting >= this.#options.maxPerVersion) return;
+    if (version.starting > 0 && version.starting >= version.waiting.length) return; // one on its way per waiting invocation at most
+    if (!this.#options.budget.take()) return;
+    version.starting++;
+    const starting = ZygoteHost.start(this.#host, version.plan, version.fn).then(
+      (host) => {
+        version.starting--;
+        this.#slots.add(host);
+        if (this.#closed || this.#versions.get(keyOf(version.fn)) !== version) return this.#release(host);
+        version.hosts.push(host);
+        host.busy = true;
+        this.give(version.fn, host);
+        return undefined;
+      },
+      (error: unknown) => {
+        version.starting--;
+        this.#options.budget.give();
+        version.broken = true; // its invocations go the other way; a new deploy tries again
+        for (const wake of version.waiting.splice(0)) wake(undefined);
+        this.#options.onError(error);
+      },
+    );
+    this.#starting.add(starting);
+    void starting.finally(() => this.#starting.delete(starting));
+  }
+
+  #wakeOne(version: VersionZygotes): void {
+    const free = version.hosts.find((host) => !host.busy && host.usable);
+    const next = free === undefined ? undefined : version.waiting.shift();
+    if (free !== undefined && next !== undefined) {
+      free.busy = true;
+      next(free);
+    } else if (version.waiting.length > 0) {
+      this.#grow(version);
+      if (version.hosts.length + version.starting === 0) for (const wake of version.waiting.splice(0)) wake(undefined);
+    }
+  }
+
+  #remove(version: VersionZygotes | undefined, host: ZygoteHost): void {
+    const at = version?.hosts.indexOf(host) ?? -1;
+    if (at >= 0) version!.hosts.splice(at, 1);
+    void this.#release(host);
+  }
+
+  /** HOST destroyed and its budget slot given back, once. */
+  #release(host: ZygoteHost): Promise<void> {
+    if (this.#slots.delete(host)) this.#options.budget.give();
+    return host.destroy();
+  }
+
+  /** VERSION forgotten: its idle hosts let go now, its busy ones when their invocation gives them back (it finishes on its version). */
+  #drop(version: VersionZygotes): Promise<void> {
+    if (this.#versions.get(keyOf(version.fn)) === version) this.#versions.delete(keyOf(version.fn));
+    for (const wake of version.waiting.splice(0)) wake(undefined);
+    const idle = version.hosts.filter((host) => !host.busy);
+    version.hosts.splice(0);
+    return Promise.all(idle.map((host) => this.#release(host))).then(() => {});
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const version of [...this.#versions.values()]) {
+      if (now - version.lastUsed >= this.#options.idleMs && version.waiting.length === 0 && version.hosts.every((host) => !host.busy)) {
+        void this.#drop(version);
+        continue;
+      }
+      for (const host of version.hosts.filter((h) => !h.busy && !h.usable)) this.#remove(version, host);
+    }
+  }
+}
+
+function keyOf(fn: FunctionVersion): string {
+  return `${fn.name}\u0000${fn.number}`;
+}

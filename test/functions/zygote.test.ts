@@ -1,0 +1,193 @@
+// The zygote (docs/functions.md, "The zygote"; SECURITY.md): a Python
+// handler's invocations as children of a process that imported the handler
+// once, each in fresh namespaces, cgroup and scratch. Real kernel, real
+// sandboxes, the real launcher and libwarren-zygote.so.
+import { afterAll, describe, expect, it } from "vitest";
+import type { FunctionSource, FunctionVersion, InvocationOutcome } from "../../src/run/functions.js";
+import { PreparedBudget } from "../../src/sandbox/container/prepared-budget.js";
+import { createFunctionRuntime, type FunctionRuntimeOptions, type SandboxFunctionRuntime } from "../../src/worker/functions/runtime.js";
+import { eventually } from "../helpers/eventually.js";
+import { processesWith } from "../helpers/processes.js";
+import { sandbox, TIME_SCALE } from "../helpers/sandbox.js";
+import { json, source, version } from "./fixtures.js";
+
+const runtimes: SandboxFunctionRuntime[] = [];
+afterAll(async () => {
+  for (const runtime of runtimes) await runtime.close();
+});
+
+async function runtime(options: FunctionRuntimeOptions = {}): Promise<SandboxFunctionRuntime> {
+  const made = createFunctionRuntime(await sandbox(), { budget: new PreparedBudget(8), ...options });
+  runtimes.push(made);
+  return made;
+}
+
+async function deploy(rt: SandboxFunctionRuntime, src: FunctionSource): Promise<FunctionVersion> {
+  const built = await rt.build(src);
+  if (!built.ok) throw new Error(`build failed: ${built.message}\n${built.output}`);
+  return version(src, built.build);
+}
+
+let ids = 0;
+const call = (rt: SandboxFunctionRuntime, fn: FunctionVersion, event = json(null), logs = false) => rt.invoke(fn, event, { id: `zyg-${++ids}`, logs });
+const body = (outcome: InvocationOutcome): any => {
+  if (outcome.status !== "ok") throw new Error(`invocation failed: ${JSON.stringify({ ...outcome, body: outcome.body.toString() })}`);
+  return JSON.parse(outcome.body.toString());
+};
+
+/** Invokes FN once (cold: none yet) and waits until its zygote is up. */
+async function withZygote(rt: SandboxFunctionRuntime, fn: FunctionVersion): Promise<void> {
+  await call(rt, fn);
+  await eventually("a zygote to be up", () => (rt.zygotes >= 1 ? true : undefined));
+}
+
+// What a handler reports of where it runs: pid 1 of its own pid namespace is a zygote's child (a prepared container's program is not).
+const WHERE = "import os\ndef where():\n    return {'pid': os.getpid(), 'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit())}\n";
+
+describe("the zygote", () => {
+  it("answers a Python handler's invocations from children of a zygote once it is up: warm, each pid 1 of its own pid namespace", async () => {
+    const rt = await runtime();
+    const fn = await deploy(rt, source("python", { "main.py": `${WHERE}def handler(event, context):\n    return {'twice': event * 2, **where()}\n` }));
+    const first = await call(rt, fn, json(1));
+    expect(first.cold).toBe(true);
+    await eventually("a zygote to be up", () => (rt.zygotes >= 1 ? true : undefined));
+    for (let i = 0; i < 3; i++) {
+      const outcome = await call(rt, fn, json(i));
+      expect(outcome.cold).toBe(false);
+      expect(body(outcome)).toEqual({ twice: i * 2, pid: 1, pids: [1] });
+      expect(outcome.cpuTimeMs).toBeGreaterThan(0);
+      expect(outcome.memoryKb).toBeGreaterThan(0);
+    }
+    expect(rt.warm).toBe(0); // no prepared containers are kept for a version its zygotes serve
+  });
+
+  it("a global, a file in /tmp, /dev/shm or the work dir, and a daemon left by one child are not seen by the next; what the import did is", async () => {
+    const rt = await runtime();
+    const marker = `warren-zygote-daemon-${process.pid}`;
+    const src = source("python", {
+      "main.py": [
+        "import os, subprocess",
+        "imported = open('imported.txt', 'w').write('at import') and 'yes'",
+        "calls = 0",
+        "def handler(event, context):",
+        "    global calls",
+        "    calls += 1",
+        "    seen = {'calls': calls, 'imported': imported, 'import_file': os.path.exists('imported.txt'),",
+        "            'left': [p for p in ('/tmp/left', '/dev/shm/left', 'left') if os.path.exists(p)],",
+        "            'daemon': any(open('/proc/%s/cmdline' % p, 'rb').read().startswith(b'" + marker + "') for p in os.listdir('/proc') if p.isdigit())}",
+        "    for p in ('/tmp/left', '/dev/shm/left', 'left'):",
+        "        open(p, 'w').write('x')",
+        "    subprocess.Popen(['sh', '-c', 'exec -a " + marker + " sleep 1000'], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)",
+        "    return seen",
+        "",
+      ].join("\n"),
+    });
+    const fn = await deploy(rt, src);
+    await withZygote(rt, fn);
+    for (let i = 0; i < 3; i++) {
+      const outcome = await call(rt, fn);
+      expect(outcome.cold).toBe(false);
+      expect(body(outcome)).toEqual({ calls: 1, imported: "yes", import_file: true, left: [], daemon: false });
+    }
+    await eventually("every daemon to be gone with its child", () => (processesWith(marker, { prefix: true }).length === 0 ? true : undefined));
+  });
+
+  it("gives each child its own random state, and no way to reach its zygote or make namespaces and mounts", async () => {
+    const rt = await runtime();
+    const src = source("python", {
+      "main.py": [
+        "import ctypes, errno, os, random",
+        "libc = ctypes.CDLL(None, use_errno=True)",
+        "def tried(call):",
+        "    rc = call()",
+        "    return 'allowed' if rc == 0 else errno.errorcode[ctypes.get_errno()]",
+        "def handler(event, context):",
+        "    try:",
+        "        open('/etc/warren-zygote-test', 'w')",
+        "        root = 'writable'",
+        "    except OSError as error:",
+        "        root = errno.errorcode[error.errno]",
+        "    return {'random': random.random(), 'ppid': os.getppid(), 'root': root,",
+        "            'unshare': tried(lambda: libc.unshare(0x10000000)),",
+        "            'mount': tried(lambda: libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)),",
+        "            'timer_list': open('/proc/timer_list').read()}",
+        "",
+      ].join("\n"),
+    });
+    const fn = await deploy(rt, src);
+    await withZygote(rt, fn);
+    const a = body(await call(rt, fn));
+    const b = body(await call(rt, fn));
+    expect(a.random).not.toBe(b.random);
+    expect(a).toMatchObject({ ppid: 0, root: "EROFS", unshare: "EPERM", mount: "EPERM", timer_list: "" });
+  });
+
+  it("enforces the function's limits on each child and keeps the zygote for the next: out of memory, timeout, a process that exits", async () => {
+    const timeout = 1500 * TIME_SCALE;
+    const rt = await runtime();
+    const src = source(
+      "python",
+      {
+        "main.py": [
+          "import os, time",
+          "def handler(event, context):",
+          "    if event == 'memory':",
+          "        hog = [bytearray(1 << 20) for _ in range(512)]",
+          "    if event == 'sleep':",
+          "        time.sleep(1000)",
+          "    if event == 'exit':",
+          "        os._exit(3)",
+          "    return os.getpid()",
+          "",
+        ].join("\n"),
+      },
+      { limits: { memoryMb: 64, wallTimeMs: timeout } },
+    );
+    const fn = await deploy(rt, src);
+    await withZygote(rt, fn);
+    expect(await call(rt, fn, json("memory"))).toMatchObject({ status: "function_memory_exceeded", cold: false });
+    expect(body(await call(rt, fn, json("ok")))).toBe(1);
+    expect(await call(rt, fn, json("sleep"))).toMatchObject({ status: "function_timeout", cold: false });
+    expect(await call(rt, fn, json("exit"))).toMatchObject({ status: "function_error", error: { type: "ExitCode" } });
+    const after = await call(rt, fn, json("ok"));
+    expect(after.cold).toBe(false);
+    expect(body(after)).toBe(1);
+    expect(rt.zygotes).toBe(1);
+  });
+
+  it("replaces a zygote that died: the invocation that found it gone is answered another way", async () => {
+    const rt = await runtime();
+    const src = source("python", { "main.py": `${WHERE}def handler(event, context):\n    return where()['pid']\n` });
+    const fn = await deploy(rt, src);
+    await withZygote(rt, fn);
+    const zygotes = processesWith(`python_shim.py\u0000zygote\u0000main\u0000handler\u0000${src.name}`);
+    expect(zygotes).toHaveLength(1);
+    process.kill(zygotes[0]!, "SIGKILL");
+    const outcome = await call(rt, fn);
+    expect(outcome.status).toBe("ok");
+    await eventually("another zygote to be up", () => (rt.zygotes === 1 && processesWith(`zygote\u0000main\u0000handler\u0000${src.name}`).length === 1 ? true : undefined));
+    expect(body(await call(rt, fn))).toBe(1);
+  });
+
+  it("retire() lets the zygotes go, but an invocation running on one finishes on it", async () => {
+    const rt = await runtime();
+    const src = source("python", { "main.py": "import time\ndef handler(event, context):\n    if event == 'slow':\n        time.sleep(1)\n    return 'done'\n" });
+    const fn = await deploy(rt, src);
+    await withZygote(rt, fn);
+    const running = call(rt, fn, json("slow"));
+    await eventually("the slow child to run", () => (processesWith(src.name).length >= 1 ? true : undefined));
+    await rt.retire(fn.name);
+    expect(body(await running)).toBe("done");
+    await eventually("the zygote to be gone", () => (processesWith(`zygote\u0000main\u0000handler\u0000${src.name}`).length === 0 && rt.zygotes === 0 ? true : undefined));
+  });
+
+  it("serves as many invocations at once as it has zygotes, up to its bound, each in a child of its own", async () => {
+    const rt = await runtime({ maxZygotesPerVersion: 2 });
+    const src = source("python", { "main.py": `${WHERE}import time\ndef handler(event, context):\n    time.sleep(0.2)\n    return where()['pid']\n` });
+    const fn = await deploy(rt, src);
+    await withZygote(rt, fn);
+    const outcomes = await Promise.all(Array.from({ length: 6 }, () => call(rt, fn)));
+    expect(outcomes.map((o) => o.status)).toEqual(Array(6).fill("ok"));
+    expect(rt.zygotes).toBeLessThanOrEqual(2);
+  });
+});
