@@ -19,7 +19,8 @@ afterAll(async () => {
 });
 
 async function runtime(options: FunctionRuntimeOptions = {}): Promise<SandboxFunctionRuntime> {
-  const made = createFunctionRuntime(await sandbox(), { budget: new PreparedBudget(8), ...options });
+  // the prepared containers' path: a Python handler's zygotes have their own suite (zygote.test.ts)
+  const made = createFunctionRuntime(await sandbox(), { budget: new PreparedBudget(8), maxZygotesPerVersion: 0, ...options });
   runtimes.push(made);
   return made;
 }
