@@ -6,6 +6,9 @@
 //   * cold invoke: no prepared container (a runtime that keeps none), p50;
 //   * the same code as a plain run (runJob, with the runs' ContainerPool), p50;
 //   * sustained invocations/s at 2, 4 and 8 in flight (the warm pools refilling behind them), and how many were cold;
+//   * Python only: the same through its zygotes (docs/functions.md, "The zygote": each invocation a child of a
+//     process that imported the handler once), invoke p50 / p99 and sustained at 2, 4 and 8 in flight (the measures
+//     above are the prepared containers', with the zygotes off);
 // and bare `python3 -c pass` / `node -e 0` starts per second on the host, sequential and 2 at a time (the issue's
 // target: sustained trivial-Python invocations/s ≥ 2× bare python3 starts/s on 2 cores).
 //
@@ -103,6 +106,42 @@ function bareStartsPerSecond(command: string, count: number, inFlight: number): 
   return (Math.ceil(count / inFlight) * inFlight) / ((performance.now() - started) / 1000);
 }
 
+/** A Python version's invocations through its zygotes: paced invoke latency, then sustained rates (its zygotes made first, up to 8). */
+async function throughZygotes(fn: FunctionVersion) {
+  const rt = createFunctionRuntime(host, { maxZygotesPerVersion: 8 });
+  const idle = async () => {
+    for (let i = 0; i < 2000 && rt.zygotes === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  };
+  await invoke(rt, fn);
+  await idle();
+  for (let i = 0; i < 3; i++) await invoke(rt, fn);
+  const times: number[] = [];
+  let colds = 0;
+  for (let i = 0; i < ROUNDS; i++) {
+    await idle();
+    const r = await invoke(rt, fn);
+    times.push(r.ms);
+    if (r.cold) colds++;
+  }
+  // as many zygotes as the most in flight below, before anything is timed
+  await inParallel(Math.max(...IN_FLIGHT) * 8, Math.max(...IN_FLIGHT), async () => void (await invoke(rt, fn)));
+  const sustained: { inFlight: number; perSecond: number; coldShare: number; p50Ms: number; p99Ms: number }[] = [];
+  for (const inFlight of IN_FLIGHT) {
+    const each: number[] = [];
+    let cold = 0;
+    const ms = await inParallel(SUSTAINED, inFlight, async () => {
+      const r = await invoke(rt, fn);
+      each.push(r.ms);
+      if (r.cold) cold++;
+    });
+    sustained.push({ inFlight, perSecond: r1(SUSTAINED / (ms / 1000)), coldShare: r2(cold / SUSTAINED), p50Ms: r2(pct(each, 0.5)), p99Ms: r2(pct(each, 0.99)) });
+  }
+  const zygotes = rt.zygotes;
+  await rt.close();
+  return { invoke: { p50Ms: r2(pct(times, 0.5)), p99Ms: r2(pct(times, 0.99)), cold: colds }, sustained, zygotes };
+}
+
 const bareCount = QUICK ? 40 : 200;
 /** Bare starts, measured before and after the functions (the machine's load moves): the faster of the two counts. */
 const bareRuns: { python3: { sequential: number; twoAtATime: number }; node: { sequential: number; twoAtATime: number } }[] = [];
@@ -115,9 +154,10 @@ measureBare();
 
 const results: Record<string, unknown> = {};
 for (const language of Object.keys(handlers) as Lang[]) {
-  const warmRt = createFunctionRuntime(host, { maxWarmPerVersion: 8 });
-  const coldRt = createFunctionRuntime(host, { maxWarmPerVersion: 0 });
-  const atStatusRt = createFunctionRuntime(host, { maxWarmPerVersion: 8, answerAtResponse: false });
+  // the prepared containers' path (a Python version's zygotes are measured apart, below)
+  const warmRt = createFunctionRuntime(host, { maxWarmPerVersion: 8, maxZygotesPerVersion: 0 });
+  const coldRt = createFunctionRuntime(host, { maxWarmPerVersion: 0, maxZygotesPerVersion: 0 });
+  const atStatusRt = createFunctionRuntime(host, { maxWarmPerVersion: 8, answerAtResponse: false, maxZygotesPerVersion: 0 });
   const fn = await deploy(warmRt, language);
   // warm-ups
   for (let i = 0; i < 3; i++) {
@@ -167,7 +207,9 @@ for (const language of Object.keys(handlers) as Lang[]) {
     sustained.push({ inFlight, perSecond: r1(SUSTAINED / (ms / 1000)), coldShare: r2(colds / SUSTAINED), p50Ms: r2(pct(times, 0.5)), p99Ms: r2(pct(times, 0.99)) });
   }
   await warmRt.close();
+  const zygote = language === "python" ? await throughZygotes(fn) : undefined;
   results[language] = {
+    ...(zygote === undefined ? {} : { zygote }),
     warm: { p50Ms: r2(pct(warm, 0.5)), p99Ms: r2(pct(warm, 0.99)), misses: warmMisses, durationP50Ms: r2(pct(warmDuration, 0.5)) },
     warmAtStatusLine: { p50Ms: r2(pct(atStatus, 0.5)), p99Ms: r2(pct(atStatus, 0.99)), misses: atStatusMisses },
     cold: { p50Ms: r2(pct(cold, 0.5)), p99Ms: r2(pct(cold, 0.99)) },
@@ -184,8 +226,8 @@ const bare = {
   node: { sequential: fastest((b) => b.node.sequential), twoAtATime: fastest((b) => b.node.twoAtATime) },
   runs: bareRuns,
 };
-const py = results.python as { sustained: { inFlight: number; perSecond: number }[] };
-const bestPython = Math.max(...py.sustained.map((s) => s.perSecond));
+const py = results.python as { sustained: { inFlight: number; perSecond: number }[]; zygote: { sustained: { inFlight: number; perSecond: number }[] } };
+const bestPython = Math.max(...py.sustained.map((s) => s.perSecond), ...py.zygote.sustained.map((s) => s.perSecond));
 const data = {
   kind: "functions",
   quick: QUICK,
@@ -203,6 +245,10 @@ for (const language of Object.keys(handlers) as Lang[]) {
   rows.push([`${language}: cold invoke p50 / p99 ms`, `${d.cold.p50Ms} / ${d.cold.p99Ms}`]);
   rows.push([`${language}: the same code as a plain run (runJob) p50 / p99 ms`, `${d.plainRun.p50Ms} / ${d.plainRun.p99Ms}`]);
   for (const s of d.sustained) rows.push([`${language}: sustained, ${s.inFlight} in flight: invocations/s (cold share, p50 / p99 ms)`, `${s.perSecond} (${s.coldShare}, ${s.p50Ms} / ${s.p99Ms})`]);
+  if (d.zygote !== undefined) {
+    rows.push([`${language}: through its zygotes, invoke p50 / p99 ms (${d.zygote.invoke.cold} of ${ROUNDS} cold)`, `${d.zygote.invoke.p50Ms} / ${d.zygote.invoke.p99Ms}`]);
+    for (const s of d.zygote.sustained) rows.push([`${language}: through its zygotes (${d.zygote.zygotes}), sustained, ${s.inFlight} in flight: invocations/s (cold share, p50 / p99 ms)`, `${s.perSecond} (${s.coldShare}, ${s.p50Ms} / ${s.p99Ms})`]);
+  }
 }
 rows.push(["bare `python3 -c pass` starts/s, sequential / 2 at a time (the faster of before and after)", `${bare.python3.sequential} / ${bare.python3.twoAtATime}`]);
 rows.push(["bare `node -e 0` starts/s, sequential / 2 at a time", `${bare.node.sequential} / ${bare.node.twoAtATime}`]);

@@ -102,6 +102,12 @@ section("functions", (d) => [
       [`${language} handler: warm / cold invoke / plain run, p50 ms (runtime, no HTTP)`, `${f(x.warm.p50Ms, 1)} / ${f(x.cold.p50Ms, 1)} / ${f(x.plainRun.p50Ms, 1)}`],
       [`${language} handler: warm invoke p99 ms`, f(x.warm.p99Ms, 1)],
       [`${language} handler: sustained invocations/s at ${(x.sustained as any[]).map((s) => s.inFlight).join(" / ")} in flight`, sustained],
+      ...(x.zygote === undefined
+        ? []
+        : ([
+            [`${language} handler through its zygotes: invoke p50 / p99 ms`, `${f(x.zygote.invoke.p50Ms, 1)} / ${f(x.zygote.invoke.p99Ms, 1)}`],
+            [`${language} handler through its zygotes: sustained invocations/s at ${(x.zygote.sustained as any[]).map((s) => s.inFlight).join(" / ")} in flight`, (x.zygote.sustained as any[]).map((s) => f(s.perSecond, 0)).join(" / ")],
+          ] as [string, string][])),
     ];
   }),
   ["bare `python3 -c pass` starts/s, 2 at a time; best Python invocations/s ÷ it (wanted ≥ 2)", `${f(d.bare.python3.twoAtATime, 0)}; ${f(d.target.ratio, 2)}`],
