@@ -211,26 +211,33 @@ describe("no state crosses from one invocation to the next", () => {
     const marker = `warren-fn-daemon-${process.pid}`;
     const src = source("python", {
       "main.py": [
-        "import os, subprocess",
+        "import os, subprocess, time",
         "calls = 0",
+        "def daemon():",
+        "    return any(open('/proc/%s/cmdline' % p, 'rb').read().startswith(b'" + marker + "') for p in os.listdir('/proc') if p.isdigit())",
         "def handler(event, context):",
         "    global calls",
         "    calls += 1",
-        "    seen = {'calls': calls, 'tmp': os.path.exists('/tmp/left'), 'daemon': any(open('/proc/%s/cmdline' % p, 'rb').read().startswith(b'" + marker + "') for p in os.listdir('/proc') if p.isdigit())}",
+        "    seen = {'calls': calls, 'tmp': os.path.exists('/tmp/left'), 'daemon': daemon()}",
         "    open('/tmp/left', 'w').write('x')",
-        "    subprocess.Popen(['sh', '-c', 'exec -a " + marker + " sleep 1000'], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)",
+        "    subprocess.Popen(['bash', '-c', 'exec -a " + marker + " sleep 1000'], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)",
+        "    for _ in range(200):",
+        "        if daemon():",
+        "            break",
+        "        time.sleep(0.01)",
+        "    seen['started'] = daemon()  # the daemon runs when the handler returns: the next invocation must not see it",
         "    return seen",
         "",
       ].join("\n"),
     });
     const fn = await deploy(rt, src);
     const first = await call(rt, fn);
-    expect(JSON.parse(first.body.toString())).toEqual({ calls: 1, tmp: false, daemon: false });
+    expect(JSON.parse(first.body.toString())).toEqual({ calls: 1, tmp: false, daemon: false, started: true });
     await warmed(rt);
     for (let i = 0; i < 3; i++) {
       const next = await call(rt, fn);
       expect(next.cold).toBe(false);
-      expect(JSON.parse(next.body.toString())).toEqual({ calls: 1, tmp: false, daemon: false });
+      expect(JSON.parse(next.body.toString())).toEqual({ calls: 1, tmp: false, daemon: false, started: true });
       await warmed(rt);
     }
     await eventually("every daemon to be gone with its container", () => (processesWith(marker, { prefix: true }).length === 0 ? true : undefined));

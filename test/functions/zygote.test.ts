@@ -66,18 +66,25 @@ describe("the zygote", () => {
     const marker = `warren-zygote-daemon-${process.pid}`;
     const src = source("python", {
       "main.py": [
-        "import os, subprocess",
+        "import os, subprocess, time",
         "imported = open('imported.txt', 'w').write('at import') and 'yes'",
+        "def daemon():",
+        "    return any(open('/proc/%s/cmdline' % p, 'rb').read().startswith(b'" + marker + "') for p in os.listdir('/proc') if p.isdigit())",
         "calls = 0",
         "def handler(event, context):",
         "    global calls",
         "    calls += 1",
         "    seen = {'calls': calls, 'imported': imported, 'import_file': os.path.exists('imported.txt'),",
         "            'left': [p for p in ('/tmp/left', '/dev/shm/left', 'left') if os.path.exists(p)],",
-        "            'daemon': any(open('/proc/%s/cmdline' % p, 'rb').read().startswith(b'" + marker + "') for p in os.listdir('/proc') if p.isdigit())}",
+        "            'daemon': daemon()}",
         "    for p in ('/tmp/left', '/dev/shm/left', 'left'):",
         "        open(p, 'w').write('x')",
-        "    subprocess.Popen(['sh', '-c', 'exec -a " + marker + " sleep 1000'], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)",
+        "    subprocess.Popen(['bash', '-c', 'exec -a " + marker + " sleep 1000'], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)",
+        "    for _ in range(200):",
+        "        if daemon():",
+        "            break",
+        "        time.sleep(0.01)",
+        "    seen['started'] = daemon()  # the daemon runs when the handler returns: the next child must not see it",
         "    return seen",
         "",
       ].join("\n"),
@@ -87,7 +94,7 @@ describe("the zygote", () => {
     for (let i = 0; i < 3; i++) {
       const outcome = await call(rt, fn);
       expect(outcome.cold).toBe(false);
-      expect(body(outcome)).toEqual({ calls: 1, imported: "yes", import_file: true, left: [], daemon: false });
+      expect(body(outcome)).toEqual({ calls: 1, imported: "yes", import_file: true, left: [], daemon: false, started: true });
     }
     await eventually("every daemon to be gone with its child", () => (processesWith(marker, { prefix: true }).length === 0 ? true : undefined));
   });

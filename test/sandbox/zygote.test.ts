@@ -8,6 +8,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Container } from "../../src/sandbox/container/container.js";
 import { BUILT_NATIVE_DIR } from "../../src/sandbox/container/launcher-path.js";
+import { eventually } from "../helpers/eventually.js";
+import { processesWith } from "../helpers/processes.js";
 import { sandbox, TIME_SCALE } from "../helpers/sandbox.js";
 
 const created: Container[] = [];
@@ -104,5 +106,18 @@ describe("a container's zygote", () => {
     const kill = await box.exec({ argv: ["python3", "-c", killer], env, limits });
     expect(kill.status).toBe("ok");
     expect(await child(box, "x")).toMatchObject({ status: "internal_error", error: { step: "zygote-gone" } });
+  });
+
+  it("refuses, and kills, a zygote that says it is ready with a process of its own left running beside it", async () => {
+    const box = await zygoteHost();
+    const marker = `warren-zygote-helper-${process.pid}`;
+    const leaves = `import subprocess\nsubprocess.Popen(['bash', '-c', 'exec -a ${marker} sleep 1000'])\n${ZYGOTE}`;
+    const started = await box.exec({ argv: ["python3", "-c", leaves], env, limits, zygote: "start" });
+    expect(started).toMatchObject({ status: "internal_error", error: { step: "zygote-not-alone" } });
+    expect(await child(box, "x")).toMatchObject({ status: "internal_error", error: { step: "zygote-gone" } });
+    await eventually("the helper to be gone with its zygote", () => (processesWith(marker, { prefix: true }).length === 0 ? true : undefined));
+    // the container takes a zygote that is alone
+    expect((await box.exec({ argv: ["python3", "zygote.py"], env, limits, zygote: "start" })).status).toBe("ok");
+    expect((await child(box, "ok")).status).toBe("ok");
   });
 });

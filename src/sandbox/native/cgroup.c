@@ -323,6 +323,19 @@ static bool listed(int dirfd, pid_t pid) {
 /* Kill every process in the cgroup and wait until it is empty. v2 has
  * cgroup.kill; on v1 each pid is pinned with a pidfd and checked to still be
  * a member before it is signalled, so a recycled pid is never hit. */
+int cgroup_count(const struct cgroup *cg) {
+  if (cg->n == 0) return -1;
+  char buf[65536];
+  if (read_fileat(cg->h[0].dirfd, "cgroup.procs", buf, sizeof buf) < 0) return -1;
+  int n = 0;
+  for (char *p = buf; *p; ) {
+    pid_t pid = (pid_t)strtol(p, &p, 10);
+    while (*p == '\n') p++;
+    if (pid > 0) n++;
+  }
+  return n;
+}
+
 void cgroup_kill_all(const struct cgroup *cg) {
   if (cg->n == 0) return;
   int d = cg->h[0].dirfd;

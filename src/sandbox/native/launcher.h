@@ -208,6 +208,8 @@ long long cgroup_cpu_us(const struct cgroup *cg);    /* -1 when unknown */
 long long cgroup_peak_bytes(const struct cgroup *cg);
 long long cgroup_oom_kills(const struct cgroup *cg);
 void cgroup_kill_all(const struct cgroup *cg);
+/* How many processes CG holds now (its first hierarchy's cgroup.procs); -1 when unknown */
+int cgroup_count(const struct cgroup *cg);
 /* Sends SIG to every process of CG once (those listed now) */
 void cgroup_signal_all(const struct cgroup *cg, int sig);
 void cgroup_destroy(struct cgroup *cg);

@@ -123,6 +123,12 @@ static bool zygote_alive(struct container *c) {
  * its end on the wait pipe as init does; zygote.c). --zygote: to init, never
  * to the program ahead, which has the program's filter. */
 static int request_hand_over(struct container *c, struct request *q, struct failure *f) {
+  /* a zygote is alone in its cgroup (below): the program forked ahead into it goes, now */
+  if (q->eo.zygote && (c->ahead.active || c->ahead.asked)) {
+    if (c->ahead.asked) request_take_ahead(c);
+    if (c->ahead.pidfd >= 0) syscall(SYS_pidfd_send_signal, c->ahead.pidfd, SIGKILL, NULL, 0);
+    container_drop_ahead(c);
+  }
   if (q->cg.n && !q->eo.zygote && !q->eo.via_zygote && (c->ahead.active || c->ahead.asked)) {
     int fds[RUN_FDS] = { [RUN_STDOUT] = q->out[1], [RUN_STDERR] = q->err[1], [RUN_FAIL] = q->fail[1], [RUN_STDIN] = q->in, [RUN_REQUEST] = q->req };
     if (send_msg(c->ahead.sock, MSG_RUN, fds, RUN_FDS) == 0) {
@@ -508,6 +514,20 @@ int request_finish(struct container *c, struct request *q, const struct sink *to
 
   drain(c, q, to, &x, r, f);
   if (x.ready) {
+    /* A zygote is one process: one its import left running beside it (a
+     * daemon, a helper) would outlive every child and could carry what one
+     * child tells it to the next. Such a zygote is refused, and killed. */
+    int procs = cgroup_count(&q->cg);
+    for (int tries = 0; procs > 1 && tries < 100; tries++) { /* the program ahead, killed at the hand-over, may be on its way out */
+      struct timespec ts = { 0, 1000000 };
+      nanosleep(&ts, NULL);
+      procs = cgroup_count(&q->cg);
+    }
+    if (procs != 1) {
+      cgroup_kill_all(&q->cg);
+      fail_set(f, STEP_ZYGOTE_NOT_ALONE, procs < 0 ? EIO : EBUSY);
+      return -1;
+    }
     q->zygote_ready = true;
     /* init wrote its pid before the zygote ever ran: what is left on the wait pipe is its end */
     if (!x.have_pid && read_full(q->wt[0], &x.w, sizeof x.w) == (int)sizeof x.w) x.have_pid = true;

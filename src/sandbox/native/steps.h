@@ -116,6 +116,7 @@
   /* a zygote (zygote.c): the launcher's side, then its child's own set-up */                                        \
   X(ZYGOTE_SOCKET, "zygote-socket", "--zygote: the zygote's control socket could not be made")                       \
   X(ZYGOTE_RUNNING, "zygote-running", "--zygote: the container has a zygote already")                               \
+  X(ZYGOTE_NOT_ALONE, "zygote-not-alone", "--zygote: the program said it is ready with other processes of its own still running; it was killed") \
   X(ZYGOTE_GONE, "zygote-gone", "--via-zygote: the container has no zygote ready (none started, or it ended)")       \
   X(ZYGOTE_FORK, "zygote-fork", "the zygote could not fork the execution's process")                                \
   X(ZYGOTE_USERNS, "zygote-userns", "the child's user namespace could not be made or mapped")                        \
