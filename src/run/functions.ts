@@ -102,6 +102,8 @@ export interface FunctionRuntime {
   invoke(fn: FunctionVersion, event: InvocationEvent, options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal }): Promise<InvocationOutcome>;
   /** Drops what is prepared for a function (every version, or one `number`): its deletion, or a version no longer wanted. */
   retire(name: string, number?: number): Promise<void>;
+  /** The versions with prepared containers waiting now, and how many: what a distributed worker advertises for warm routing. */
+  warmVersions?(): readonly { readonly name: string; readonly number: number; readonly ready: number }[];
   /** Ends every prepared container (shutdown). */
   close(): Promise<void>;
 }

@@ -71,6 +71,11 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
     return this.#warm.ready;
   }
 
+  /** The versions with prepared containers waiting now (a distributed worker advertises them: warm routing). */
+  warmVersions(): { name: string; number: number; ready: number }[] {
+    return this.#warm.readyVersions();
+  }
+
   /** Containers being prepared now. */
   get preparing(): number {
     return this.#warm.preparing;
