@@ -104,7 +104,7 @@ export function invocationView(result: RunResult): Record<string, unknown> {
     return { ...header, status: result.status, ...(result.error === undefined ? {} : { error: result.error }) };
   }
   const { status, body, ...rest } = report.invocation;
-  return { ...header, status, body, bodyEncoding: "base64", ...rest };
+  return { ...header, status, body, bodyEncoding: "base64", ...rest, ...(report.worker === undefined ? {} : { worker: report.worker }) };
 }
 
 function isFinalStatus(status: RunResult["status"]): boolean {

@@ -156,8 +156,6 @@ export class BullMqWorker implements QueueWorker {
 
   async #process(job: Job, handler: RunHandler, options: WorkOptions, signal: AbortSignal | undefined, routed?: WarmAdvertiser): Promise<string> {
     const data = jobDataSchema.parse(job.data) as QueuedJob;
-    // A routed invocation's claim ends as it is taken: its container is about to leave the advertised count.
-    if (routed !== undefined && data.fn?.kind === "invoke") void routed.unclaim(warmField(runtimeName(data.fn.scope, data.fn.name), data.fn.number));
     const controller = new AbortController();
     const abort = () => controller.abort();
     signal?.addEventListener("abort", abort, { once: true });
@@ -221,6 +219,8 @@ export class BullMqWorker implements QueueWorker {
       return result.status;
     } finally {
       await input?.close();
+      // An invocation took a warm container (or made one ready behind it): the advert says so now, and a routed one's claim ends.
+      if (data.fn?.kind === "invoke") await this.#own?.advertiser.done(routed === undefined ? undefined : warmField(runtimeName(data.fn.scope, data.fn.name), data.fn.number));
       this.#active -= 1;
       signal?.removeEventListener("abort", abort);
     }

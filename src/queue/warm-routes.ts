@@ -64,14 +64,16 @@ return best`;
 
 /**
  * Rewrites a worker's advert. KEYS: [1] the advert, [2] the routed set.
- * ARGV: [1] the worker's id, [2] the TTL (ms), then field, ready pairs. The
- * claims (`c:` fields) are kept for the versions still advertised; the rest
- * go. An empty advert keeps a field `alive`: its existence is the worker's
- * liveness for the rescuers.
+ * ARGV: [1] the worker's id, [2] the TTL (ms), [3] a field whose claim is
+ * given back ('' none), then field, ready pairs. The claims (`c:` fields)
+ * are kept for the versions still advertised; the rest go. An empty advert
+ * keeps a field `alive`: its existence is the worker's liveness for the
+ * rescuers.
  */
 const ADVERTISE = `
+if ARGV[3] ~= '' and redis.call('HINCRBY', KEYS[1], 'c:' .. ARGV[3], -1) <= 0 then redis.call('HDEL', KEYS[1], 'c:' .. ARGV[3]) end
 local keep = {}
-for i = 3, #ARGV, 2 do keep[ARGV[i]] = ARGV[i + 1] end
+for i = 4, #ARGV, 2 do keep[ARGV[i]] = ARGV[i + 1] end
 for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
   local v = f
   if string.sub(f, 1, 2) == 'c:' then v = string.sub(f, 3) end
@@ -83,7 +85,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[1])
 return 1`;
 
-/** Gives back one claim (the invocation is done, or was never queued there); never below 0. */
+/** Gives back one claim (the invocation was never queued there after all); never below 0. */
 const UNCLAIM = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local n = redis.call('HINCRBY', KEYS[1], 'c:' .. ARGV[1], -1)
@@ -174,6 +176,8 @@ export class WarmAdvertiser {
   readonly #timers: NodeJS.Timeout[] = [];
   #last = "";
   #lastWritten = 0;
+  /** The advert's writes, one after the other. */
+  #writes: Promise<void> = Promise.resolve();
   #writing = false;
   #rescuing = false;
   #closed = false;
@@ -196,9 +200,15 @@ export class WarmAdvertiser {
     return ownQueueName(this.#name, this.#id);
   }
 
-  /** Gives back the claim an invocation routed here held (once it is done: until then its container counts as taken). */
-  async unclaim(field: string): Promise<void> {
-    await this.#redis.eval(UNCLAIM, 1, advertKey(this.#name, this.#id), field).catch(() => {});
+  /**
+   * An invocation here is done: the advert is rewritten now (its container
+   * was taken; the count must not wait for the next poll), and, routed here
+   * (FIELD), its claim given back in the same step. Until then the claim
+   * holds: between the container's take and this, the version is counted
+   * short (an invocation sent elsewhere), never twice.
+   */
+  done(field: string | undefined): Promise<void> {
+    return this.#write(field ?? "", true);
   }
 
   /** Stops advertising: the advert goes at once, so no more invocations are sent here. */
@@ -271,23 +281,32 @@ export class WarmAdvertiser {
     return moved;
   }
 
-  async #advertise(): Promise<void> {
-    if (this.#closed || this.#writing) return;
-    const warm = this.#warm().filter((version) => version.ready > 0);
-    const text = JSON.stringify(warm);
-    const now = Date.now();
-    if (text === this.#last && now - this.#lastWritten < ADVERT_REFRESH_MS) return;
-    this.#writing = true;
-    try {
-      const args = warm.flatMap((version) => [version.field, String(version.ready)]);
-      await this.#redis.eval(ADVERTISE, 2, advertKey(this.#name, this.#id), routedKey(this.#name), this.#id, String(ADVERT_TTL_MS), ...args);
-      if (this.#closed) await this.#redis.del(advertKey(this.#name, this.#id));
-      this.#last = text;
-      this.#lastWritten = now;
-    } catch (error) {
-      this.#onError(error);
-    } finally {
-      this.#writing = false;
-    }
+  #advertise(): Promise<void> {
+    if (this.#writing) return Promise.resolve(); // the poll does not queue behind a write
+    return this.#write("", false);
+  }
+
+  #write(unclaim: string, force: boolean): Promise<void> {
+    const write = this.#writes.then(async () => {
+      if (this.#closed) return;
+      const warm = this.#warm().filter((version) => version.ready > 0);
+      const text = JSON.stringify(warm);
+      const now = Date.now();
+      if (!force && text === this.#last && now - this.#lastWritten < ADVERT_REFRESH_MS) return;
+      this.#writing = true;
+      try {
+        const args = warm.flatMap((version) => [version.field, String(version.ready)]);
+        await this.#redis.eval(ADVERTISE, 2, advertKey(this.#name, this.#id), routedKey(this.#name), this.#id, String(ADVERT_TTL_MS), unclaim, ...args);
+        if (this.#closed) await this.#redis.del(advertKey(this.#name, this.#id));
+        this.#last = text;
+        this.#lastWritten = now;
+      } catch (error) {
+        this.#onError(error);
+      } finally {
+        this.#writing = false;
+      }
+    });
+    this.#writes = write;
+    return write;
   }
 }
