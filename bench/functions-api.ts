@@ -7,6 +7,8 @@
 // POST /v1/runs?wait=true; and sustained invocations/s at 2, 4 and 8 in flight.
 // Needs `npm run build` and redis-server.
 // usage: node --import tsx bench/functions-api.ts [N]     (results in bench/results/functions-api-*.json)
+// BENCH_FN_MODES=distributed (or embedded) measures one mode only; BENCH_WORKERS=2 starts that many workers in
+// distributed mode (where warm routing decides which of them runs an invocation).
 import { pct, pool, QUICK, r1, r2, startDistributed, startEmbedded, writeResult, type Deployment } from "./common.js";
 
 const N = Number(process.argv[2] ?? (QUICK ? 30 : 200));
@@ -75,7 +77,13 @@ async function measure(deployment: Deployment): Promise<Record<string, unknown>>
 }
 
 const results: Record<string, unknown> = { n: N, when: new Date().toISOString(), cpus: (await import("node:os")).cpus().length };
-for (const start of [startEmbedded, startDistributed]) {
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
+const MODES = (process.env.BENCH_FN_MODES ?? "embedded,distributed").split(",");
+const starts = { embedded: () => startEmbedded(), distributed: () => startDistributed({}, undefined, WORKERS) } as const;
+results.workers = WORKERS;
+for (const mode of MODES) {
+  const start = starts[mode as keyof typeof starts];
+  if (start === undefined) throw new Error(`BENCH_FN_MODES: unknown mode ${mode} (embedded, distributed)`);
   const deployment = await start();
   try {
     results[deployment.mode] = await measure(deployment);

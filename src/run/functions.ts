@@ -50,6 +50,12 @@ export interface FunctionVersion extends FunctionSource {
   readonly createdAt: string;
   /** The digest of the deploying API key (as a run's owner), when the API has keys. */
   readonly owner?: string;
+  /**
+   * The name the user deployed, when `name` is the runtime's key-scoped one
+   * (owned functions: their pools are keyed apart per key); what the
+   * handler's `context` shows. Absent: `name`.
+   */
+  readonly functionName?: string;
 }
 
 /** An invocation's event: the request body and its content type. */

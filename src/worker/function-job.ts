@@ -113,6 +113,7 @@ function functionVersion(scope: string, version: StoredVersion, code: StoredCode
     digest: version.digest,
     build: code.build,
     createdAt: version.createdAt,
-    ...(scope === "" ? {} : { owner: scope }),
+    // context.function_name is the name the user deployed, not the runtime's key-scoped one
+    ...(scope === "" ? {} : { owner: scope, functionName: version.name }),
   });
 }

@@ -397,6 +397,18 @@ export function functionsContract(label: string, open: OpenQueue): void {
       expect(await (await call("key-bob")).json()).toBe("bob");
       expect(await (await call("key-alice")).json()).toBe("alice");
     }, 60_000);
+
+    it("shows the handler the name its key deployed (context), in both shims, not the runtime's key-scoped name", async () => {
+      const deployAs = (name: string, body: unknown) => fetch(`${s.base}/v1/functions/${name}`, { method: "PUT", headers: { "content-type": "application/json", ...as("key-alice") }, body: JSON.stringify(body) });
+      const callAs = (name: string) => fetch(`${s.base}/v1/functions/${name}/invoke`, { method: "POST", headers: { "content-type": "application/json", ...as("key-alice") }, body: "{}" });
+      const py = fresh("pyname");
+      expect((await deployAs(py, pythonFn("def handler(event, context):\n    return [context.function_name, context.function_version]\n"))).status).toBe(201);
+      expect(await (await callAs(py)).json()).toEqual([py, "1"]);
+      const js = fresh("jsname");
+      const node = { language: "javascript", handler: "main.handler", files: [{ path: "main.js", content: "exports.handler = async (event, context) => [context.functionName, context.functionVersion];\n" }], limits: LIMITS };
+      expect((await deployAs(js, node)).status).toBe(201);
+      expect(await (await callAs(js)).json()).toEqual([js, "1"]);
+    }, 60_000);
   });
 
   describe(`the function store's caps (${label})`, () => {
