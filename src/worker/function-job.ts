@@ -57,7 +57,7 @@ export function functionJobs(deps: FunctionJobDeps) {
           log.info({ stage: outcome.stage }, "function deploy refused: it cannot start");
           return completed(job, { kind: "deploy", name: fn.name, refused: { code: "function_cannot_start", message: outcome.message, stage: outcome.stage, output: outcome.output } });
         }
-        const version = await deps.store.commit(fn.scope, source, outcome.build, fn.label);
+        const version = await deps.store.commit(fn.scope, source, outcome.build, fn.label, job.id); // once per deploy job, however often BullMQ runs it
         log.info({ version: version.version, digest: version.digest }, "function deployed");
         return completed(job, { kind: "deploy", name: fn.name, deployed: summaryOf(version) });
       }

@@ -40,6 +40,24 @@ export function functionStoreContract(label: string, open: () => Promise<{ store
       }
     });
 
+    it("commits a deploy job once: run again (a stall), it gets the version its first run stored, with its label, counted once", async () => {
+      const { store, bytes, close } = await open();
+      try {
+        const first = await store.commit("", source("d", "a = 1"), null, "green", "job-1");
+        const used = await bytes();
+        const again = await store.commit("", source("d", "a = 1"), null, "green", "job-1");
+        expect(again).toMatchObject({ number: first.number, version: "green", digest: first.digest, createdAt: first.createdAt });
+        expect((await store.versions("", "d")).length).toBe(1);
+        expect(await bytes()).toBe(used);
+        // Another deploy job is another version; so is the same job's id for another function.
+        expect((await store.commit("", source("d", "a = 2"), null, undefined, "job-2")).number).toBe(2);
+        expect((await store.commit("", source("e", "a = 2"), null, undefined, "job-1")).number).toBe(1);
+        expect((await store.versions("", "e")).length).toBe(1);
+      } finally {
+        await close();
+      }
+    });
+
     it("stores a digest's code once, drops it with its last version, never reuses a number after a delete, and announces the delete", async () => {
       const { store, bytes, close } = await open();
       try {
