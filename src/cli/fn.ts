@@ -108,13 +108,19 @@ async function fnInvoke(argv: string[], env: Environment): Promise<number> {
 async function fnList(argv: string[], env: Environment): Promise<number> {
   const parsed = parseCommand("fn ls", FN_USAGE, { args: argv, strict: true, options: { ...url } });
   if (parsed === undefined) return 0;
-  const answer = await client(env, parsed.values.url).request("GET", "/v1/functions");
-  return report(answer, () => {
-    const listed = JSON.parse(answer.body.toString("utf8")) as { name: string; versions: number; latest: { version: string; language: string; mode: string; handler: string | null; createdAt: string } }[];
-    for (const fn of listed) {
-      process.stdout.write(`${fn.name}\t${fn.latest.version}\t${fn.versions} version${fn.versions === 1 ? "" : "s"}\t${fn.latest.language}\t${fn.latest.handler ?? fn.latest.mode}\t${fn.latest.createdAt}\n`);
-    }
-  });
+  const api = client(env, parsed.values.url);
+  // Every page (GET /v1/functions pages by name; X-Warren-Next-Cursor names the next one).
+  for (let after: string | null = null; ; ) {
+    const answer = await api.request("GET", `/v1/functions?limit=1000${after === null ? "" : `&after=${encodeURIComponent(after)}`}`);
+    const code = report(answer, () => {
+      const listed = JSON.parse(answer.body.toString("utf8")) as { name: string; versions: number; latest: { version: string; language: string; mode: string; handler: string | null; createdAt: string } }[];
+      for (const fn of listed) {
+        process.stdout.write(`${fn.name}\t${fn.latest.version}\t${fn.versions} version${fn.versions === 1 ? "" : "s"}\t${fn.latest.language}\t${fn.latest.handler ?? fn.latest.mode}\t${fn.latest.createdAt}\n`);
+      }
+    });
+    after = answer.headers.get("x-warren-next-cursor");
+    if (code !== 0 || after === null || answer.status !== 200) return code;
+  }
 }
 
 async function fnRemove(argv: string[], env: Environment): Promise<number> {

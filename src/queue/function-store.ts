@@ -43,8 +43,8 @@ export class FunctionStoreError extends WarrenError {
 export interface FunctionStore {
   /** A function's versions, oldest first; [] when it does not exist. */
   versions(scope: string, name: string): Promise<StoredVersion[]>;
-  /** The functions of a scope, with their latest version. */
-  list(scope: string): Promise<{ readonly name: string; readonly versions: number; readonly latest: StoredVersion }[]>;
+  /** The functions of a scope, by name, with their latest version: those after `page.after`, at most `page.limit`. */
+  list(scope: string, page?: ListPage): Promise<{ readonly name: string; readonly versions: number; readonly latest: StoredVersion }[]>;
   /** A version by label or number (all digits), or the latest; undefined when there is none. */
   resolve(scope: string, name: string, ref?: string): Promise<StoredVersion | undefined>;
   /** Throws FunctionStoreError when a deploy of BYTES with LABEL could not be committed now (the API's early answer). */
@@ -62,6 +62,12 @@ export interface FunctionStore {
   remove(scope: string, name: string): Promise<boolean>;
   /** Calls `listener` for every function removed (here or, distributed, on any API instance). */
   onRemoved(listener: (scope: string, name: string) => void): Promise<() => void>;
+}
+
+/** A page of a function list: the names after `after` (the last of the page before), at most `limit`. */
+export interface ListPage {
+  readonly after?: string;
+  readonly limit?: number;
 }
 
 /** What a deploy answers and GET lists: no env values. */
@@ -162,15 +168,17 @@ export class MemoryFunctionStore implements FunctionStore {
     return [...(this.#functions.get(key(scope, name))?.versions.values() ?? [])].map((entry) => entry.version);
   }
 
-  async list(scope: string) {
+  async list(scope: string, page: ListPage = {}) {
     const prefix = key(scope, "");
     const listed = [];
     for (const [id, fn] of this.#functions) {
       if (!id.startsWith(prefix)) continue;
+      const name = id.slice(prefix.length);
+      if (page.after !== undefined && name <= page.after) continue;
       const all = [...fn.versions.values()];
-      listed.push({ name: id.slice(prefix.length), versions: all.length, latest: all[all.length - 1]!.version });
+      listed.push({ name, versions: all.length, latest: all[all.length - 1]!.version });
     }
-    return listed.sort((a, b) => (a.name < b.name ? -1 : 1));
+    return listed.sort((a, b) => (a.name < b.name ? -1 : 1)).slice(0, page.limit ?? Number.MAX_SAFE_INTEGER);
   }
 
   async resolve(scope: string, name: string, ref?: string): Promise<StoredVersion | undefined> {

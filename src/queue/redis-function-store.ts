@@ -11,6 +11,7 @@ import {
   versionParts,
   type FunctionStore,
   type FunctionStoreLimits,
+  type ListPage,
   type StoredCode,
   type StoredVersion,
 } from "./function-store.js";
@@ -76,6 +77,42 @@ redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1`;
 
+/**
+ * One page of a scope's functions, by name. KEYS: [1] the scope's names.
+ * ARGV: the functions' key prefix, the last name of the page before ('' from
+ * the first), the page's size. Returns name, versions, the latest's number,
+ * label and meta JSON, for each function in turn: one round trip, and only
+ * the latest version's metadata crosses.
+ */
+const LIST = `
+local names = redis.call('SMEMBERS', KEYS[1])
+table.sort(names)
+local out, n, limit = {}, 0, tonumber(ARGV[3])
+for _, name in ipairs(names) do
+  if n >= limit then break end
+  if name > ARGV[2] then
+    local key = ARGV[1] .. name
+    local count, latest = 0, -1
+    for _, field in ipairs(redis.call('HKEYS', key)) do
+      if string.sub(field, 1, 2) == 'v:' then
+        count = count + 1
+        local number = tonumber(string.sub(field, 3))
+        if number > latest then latest = number end
+      end
+    end
+    if count > 0 then
+      local fields = redis.call('HMGET', key, 'v:' .. latest, 'n:' .. latest)
+      out[#out + 1] = name
+      out[#out + 1] = count
+      out[#out + 1] = latest
+      out[#out + 1] = fields[2] or tostring(latest)
+      out[#out + 1] = fields[1]
+      n = n + 1
+    end
+  end
+end
+return out`;
+
 /** How long a deploy job's commit is remembered (its re-runs, after a stall, find it): longer than any job lives. */
 const DEPLOY_KEY_TTL_S = 24 * 3600;
 
@@ -115,12 +152,13 @@ export class RedisFunctionStore implements FunctionStore {
     return versionsOf(fields);
   }
 
-  async list(scope: string) {
-    const names = await orUnavailable("list functions", () => this.#redis.smembers(`${this.#prefix}:fn-names:${scope}`));
+  async list(scope: string, page: ListPage = {}) {
+    const args = [`${this.#prefix}:fn:${scope}:`, page.after ?? "", String(page.limit ?? Number.MAX_SAFE_INTEGER)];
+    const flat = (await orUnavailable("list functions", () => this.#redis.eval(LIST, 1, `${this.#prefix}:fn-names:${scope}`, ...args))) as (string | number)[];
     const listed = [];
-    for (const name of names.sort()) {
-      const all = await this.versions(scope, name);
-      if (all.length > 0) listed.push({ name, versions: all.length, latest: all[all.length - 1]! });
+    for (let i = 0; i + 4 < flat.length; i += 5) {
+      const latest: StoredVersion = Object.freeze({ ...(JSON.parse(String(flat[i + 4])) as Omit<StoredVersion, "version" | "number">), number: Number(flat[i + 2]), version: String(flat[i + 3]) });
+      listed.push({ name: String(flat[i]), versions: Number(flat[i + 1]), latest });
     }
     return listed;
   }

@@ -40,6 +40,27 @@ export function functionStoreContract(label: string, open: () => Promise<{ store
       }
     });
 
+    it("lists a scope's functions by name in pages (after a cursor, at most a limit), each with its version count and latest version", async () => {
+      const { store, close } = await open();
+      try {
+        for (const name of ["c", "a", "d", "b"]) await store.commit("s", source(name, `x = '${name}'`), null, undefined);
+        await store.commit("s", source("b", "x = 2"), null, "two");
+        await store.commit("other", source("a0", "y = 1"), null, undefined);
+        const first = await store.list("s", { limit: 2 });
+        expect(first.map((fn) => [fn.name, fn.versions, fn.latest.version])).toEqual([
+          ["a", 1, "1"],
+          ["b", 2, "two"],
+        ]);
+        expect(first[1]!.latest).toMatchObject({ number: 2, envValues: {}, name: "b" });
+        expect((await store.list("s", { after: "b", limit: 2 })).map((fn) => fn.name)).toEqual(["c", "d"]);
+        expect(await store.list("s", { after: "d", limit: 2 })).toEqual([]);
+        expect((await store.list("s")).map((fn) => fn.name)).toEqual(["a", "b", "c", "d"]);
+        expect((await store.list("s", { after: "a-" })).map((fn) => fn.name)).toEqual(["b", "c", "d"]);
+      } finally {
+        await close();
+      }
+    });
+
     it("commits a deploy job once: run again (a stall), it gets the version its first run stored, with its label, counted once", async () => {
       const { store, bytes, close } = await open();
       try {
