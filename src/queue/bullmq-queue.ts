@@ -2,7 +2,7 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { parseResult, serializeResult, type SerializedResult } from "../run/result-json.js";
 import { cancelledResult, isFinal, pendingResult, type RunResult } from "../run/result.js";
-import { BullMqWorker, cancelChannel, finishedChannel, heartbeatKey } from "./bullmq-worker.js";
+import { BullMqWorker, cancelChannel, finishedChannel, heartbeatKey, WORKER_ALIVE_MS } from "./bullmq-worker.js";
 import type { QueueConfig } from "./config.js";
 import { orUnavailable } from "./errors.js";
 import { apiConnection, connect } from "./redis-connection.js";
@@ -19,8 +19,7 @@ import { warmField, WarmRouter } from "./warm-routes.js";
 /** Jobs that failed for good (Warren's fault) kept with their request, at most. */
 const FAILED_JOBS_KEPT = 20;
 
-/** How recent a worker's heartbeat must be for it to count as alive. */
-export const WORKER_ALIVE_MS = 15_000;
+export { WORKER_ALIVE_MS };
 
 /**
  * The distributed queue: BullMQ on Redis. BullMQ brings priorities,

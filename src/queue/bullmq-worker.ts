@@ -22,6 +22,8 @@ export const finishedChannel = (name: string) => `${name}:finished`;
 /** Sorted set: worker id → time of its last heartbeat. */
 export const heartbeatKey = (name: string) => `${name}:workers`;
 const HEARTBEAT_MS = 5_000;
+/** How recent a worker's heartbeat must be for it to count as alive. */
+export const WORKER_ALIVE_MS = 15_000;
 /** The error of a session whose worker was lost mid-run (its job started a second time). */
 export const SESSION_LOST = "The worker running this session was lost; start a new session.";
 
@@ -99,7 +101,7 @@ export class BullMqWorker implements QueueWorker {
     // A job that failed for good (stalled too often, or a bug): its result says so.
     this.#worker.on("failed", failed);
     if (options.warm !== undefined) {
-      const advertiser = new WarmAdvertiser(this.#redis, config.name, this.#id, options.warm, requeue);
+      const advertiser = new WarmAdvertiser(this.#redis, config.name, this.#id, options.warm, requeue, { heartbeatKey: heartbeatKey(config.name), aliveMs: WORKER_ALIVE_MS });
       const connection = workerConnection(config.redisUrl);
       connection.on("error", () => {});
       // Routed invocations are warm ones, as many as this worker advertised containers for (within its prepared budget).
@@ -143,9 +145,9 @@ export class BullMqWorker implements QueueWorker {
       await Promise.all([this.#worker.close(force).catch(() => {}), this.#own?.worker.close(force).catch(() => {})]);
       // What is still queued here goes to the shared queue; what arrives later (a route claimed just before the advert went) and
       // what force handed back are rescued by the other workers (this worker's advert is gone).
+      await this.#redis.zrem(heartbeatKey(this.#name), this.#id).catch(() => {});
       await this.#own?.advertiser.rescue();
       this.#own?.connection.disconnect();
-      await this.#redis.zrem(heartbeatKey(this.#name), this.#id).catch(() => {});
       this.#subscriber.disconnect();
       this.#bullConnection.disconnect();
       this.#redis.disconnect();

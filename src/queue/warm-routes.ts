@@ -173,6 +173,7 @@ export class WarmAdvertiser {
   readonly #warm: () => readonly WarmVersion[];
   readonly #requeue: (job: QueuedJob, priority: number) => Promise<void>;
   readonly #onError: (error: unknown) => void;
+  readonly #liveness: { readonly heartbeatKey: string; readonly aliveMs: number };
   readonly #timers: NodeJS.Timeout[] = [];
   #last = "";
   #lastWritten = 0;
@@ -182,9 +183,23 @@ export class WarmAdvertiser {
   #rescuing = false;
   #closed = false;
 
-  /** REQUEUE puts a rescued job on the shared queue (same id, same priority). */
-  constructor(redis: Redis, name: string, id: string, warm: () => readonly WarmVersion[], requeue: (job: QueuedJob, priority: number) => Promise<void>, onError: (error: unknown) => void = () => {}) {
+  /**
+   * REQUEUE puts a rescued job on the shared queue (same id, same priority).
+   * LIVENESS: the workers' heartbeats (a sorted set of id → time) and how
+   * recent one must be: a lapsed worker's queue is deleted only once its
+   * heartbeat is gone too.
+   */
+  constructor(
+    redis: Redis,
+    name: string,
+    id: string,
+    warm: () => readonly WarmVersion[],
+    requeue: (job: QueuedJob, priority: number) => Promise<void>,
+    liveness: { readonly heartbeatKey: string; readonly aliveMs: number },
+    onError: (error: unknown) => void = () => {},
+  ) {
     this.#redis = redis;
+    this.#liveness = liveness;
     this.#name = name;
     this.#id = id;
     this.#warm = warm;
@@ -223,7 +238,10 @@ export class WarmAdvertiser {
    * advert: it closed or died), this worker's own once it has withdrawn.
    * Waiting jobs move at once; a running one only once its lock has expired
    * (its worker is dead, as BullMQ's stalled-job check would find it). A
-   * queue found empty is dropped, and its worker forgotten.
+   * queue found empty is deleted, and its worker forgotten, once the worker's
+   * heartbeat is gone as well: a worker whose advert lapsed for a moment (a
+   * stalled event loop) and comes back must not find its queue deleted under
+   * an invocation just routed to it.
    */
   async rescue(): Promise<number> {
     if (this.#rescuing) return 0;
@@ -271,7 +289,9 @@ export class WarmAdvertiser {
         });
         moved += 1;
       }
-      if (left === 0 && (await queue.count()) === 0) {
+      const beat = await this.#redis.zscore(this.#liveness.heartbeatKey, worker);
+      const gone = beat === null || Number(beat) < Date.now() - this.#liveness.aliveMs;
+      if (gone && left === 0 && (await queue.count()) === 0) {
         await queue.obliterate({ force: true }).catch(() => {});
         await this.#redis.srem(routedKey(this.#name), worker);
       }

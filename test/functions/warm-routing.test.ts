@@ -145,6 +145,7 @@ describe("warm routing (two workers, real Redis)", () => {
     expect(a.runtime.warm).toBe(0);
     await b.close();
     expect(await client.exists(advertKey(name, b.id))).toBe(0);
+    expect(await client.sismember(routedKey(name), b.id)).toBe(0); // its own queue, empty, was deleted as it closed
     // With B gone the invocations go to A (through the shared queue).
     const after = await invoke(fn);
     expect(after.status).toBe(200);
