@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark in turn, then one summary table.
-//   start-latency (bench/start-latency.sh), exec-latency, service-latency, throughput, scaling, checker, interactive, functions,
+//   start-latency (bench/start-latency.sh), exec-latency, service-latency, throughput, cpu (CPU per run against bwrap), scaling, checker, interactive, functions,
 //   functions-api (the same handlers through the HTTP API, embedded and distributed), summary;
 //   each writes its own bench/results/*.json.
 // A failing piece does not stop the others; the exit code is non-zero when any failed.
@@ -16,6 +16,7 @@ const steps: { name: string; argv: string[] }[] = [
   { name: "exec-latency", argv: tsx("bench/exec-latency.ts") },
   { name: "service-latency", argv: tsx("bench/service-latency.ts", QUICK ? "10" : "50") },
   { name: "throughput", argv: tsx("bench/throughput.ts") },
+  { name: "cpu", argv: tsx("bench/cpu.ts") },
   { name: "scaling", argv: tsx("bench/scaling.ts") },
   { name: "checker", argv: tsx("bench/checker.ts") },
   { name: "interactive", argv: tsx("bench/interactive.ts") },

@@ -1,5 +1,5 @@
 // One summary table of the newest bench/results/*.json of each kind:
-// start-latency, exec-latency, service-latency, throughput, scaling, checker, interactive, functions.
+// start-latency, exec-latency, service-latency, throughput, cpu, scaling, checker, interactive, functions.
 // usage: node --import tsx bench/summary.ts [--since ISO-TIME]
 //   --since: results older than this are marked stale (bench/all.ts passes its start time).
 import { parseArgs } from "node:util";
@@ -50,6 +50,12 @@ section("throughput", (d) => [
     `${Object.keys(rss.before).map((n) => `${n} ${Math.round(rss.before[n] / 1024)} → ${Math.round(rss.after[n] / 1024)}`).join(", ")}${rss.bounded ? "" : " UNBOUNDED"}`,
   ]),
 ]);
+section("cpu", (d) =>
+  (d.results as any[]).map((r): [string, string] => [
+    `trivial Python, ${r.variant}, ${r.inFlight} in flight: runs/s (× bwrap) / CPU ms per run, machine${r.cpuMsPerRun.warren === null ? "" : " / Warren's Node"}`,
+    `${f(r.runsPerSecond)}${r.vsBwrap === null ? "" : ` (${f(r.vsBwrap, 2)})`} / ${f(r.cpuMsPerRun.machine, 2)}${r.cpuMsPerRun.warren === null ? "" : ` / ${f(r.cpuMsPerRun.warren, 2)}`}`,
+  ]),
+);
 section("scaling", (d) => [
   ...(d.concurrency
     ? [

@@ -11,6 +11,7 @@ export function languagesRoutes(deps: ApiDeps): Hono<AppEnv> {
       aliases: [...language.aliases],
       compiled: language.compile !== null,
       image: language.image,
+      extensions: [...language.extensions],
     }));
   return new Hono<AppEnv>().get("/", (c) => c.json(rows(), 200));
 }

@@ -1,11 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
+import { isPending, WarrenApiError, WarrenClient, WarrenConnectionError, type DeployRequest } from "../client/index.js";
 import { loadSettings } from "../config/load-settings.js";
 import type { Environment } from "../config/settings.js";
 import { InvalidRequestError } from "../errors.js";
 import { parseCommand } from "./args.js";
 import { EXIT_WARREN_FAILED } from "./exit-code.js";
-import { FunctionClient } from "./fn-client.js";
 import { readFunctionDir } from "./fn-files.js";
 
 export const FN_USAGE = `Usage: warren fn <command> [--url URL]
@@ -46,11 +46,11 @@ export async function fnCommand(argv: string[], env: Environment): Promise<numbe
   return command(rest, env);
 }
 
-function client(env: Environment, flag: string | undefined): FunctionClient {
+function client(env: Environment, flag: string | undefined): WarrenClient {
   const settings = loadSettings(env, "fn").client;
   const base = flag ?? settings.url;
   if (!URL.canParse(base)) throw new InvalidRequestError(`Expected --url to be a URL such as http://127.0.0.1:8080, got \`${base}\`.`);
-  return new FunctionClient(base, settings.apiKey);
+  return new WarrenClient({ url: base, ...(settings.apiKey === undefined ? {} : { apiKey: settings.apiKey }) });
 }
 
 async function fnDeploy(argv: string[], env: Environment): Promise<number> {
@@ -66,16 +66,17 @@ async function fnDeploy(argv: string[], env: Environment): Promise<number> {
     throw new InvalidRequestError(`warren fn deploy: give one DIR, --name and --lang.\n\n${FN_USAGE}`);
   }
   const files = readFunctionDir(positionals[0]!);
-  const body = {
+  const request: DeployRequest = {
     language: values.lang,
     files,
-    ...(values.handler === undefined ? { mode: "process" } : { handler: values.handler }),
+    ...(values.handler === undefined ? { mode: "process" as const } : { handler: values.handler }),
     ...(values.version === undefined ? {} : { version: values.version }),
   };
-  const answer = await client(env, values.url).request("PUT", `/v1/functions/${encodeURIComponent(values.name)}`, { body: JSON.stringify(body), contentType: "application/json" });
-  return report(answer, () => {
-    const version = JSON.parse(answer.body.toString("utf8")) as { name: string; version: string; digest: string };
-    process.stdout.write(`deployed ${version.name} version ${version.version} (${version.digest.slice(0, 12)})\n`);
+  const name = values.name;
+  return attempt(async () => {
+    const answer = await client(env, values.url).functions.deploy(name, request);
+    if (isPending(answer)) process.stdout.write(`deploying ${name}: still ${answer.status} (${answer.id}); \`warren fn ls\` shows it once it is stored\n`);
+    else process.stdout.write(`deployed ${answer.name} version ${answer.version} (${answer.digest.slice(0, 12)})\n`);
   });
 }
 
@@ -92,35 +93,35 @@ async function fnInvoke(argv: string[], env: Environment): Promise<number> {
   const data = values.data ?? "{}";
   const body = data.startsWith("@") ? fs.readFileSync(data.slice(1)) : Buffer.from(data, "utf8");
   const contentType = values["content-type"] ?? (data.startsWith("@") && path.extname(data) !== ".json" ? "application/octet-stream" : "application/json");
-  const query = [values.logs ? "logs=true" : "", values.async ? "async=true" : ""].filter((part) => part !== "").join("&");
-  const answer = await client(env, values.url).request("POST", `/v1/functions/${encodeURIComponent(positionals[0]!).replace("%40", "@")}/invoke${query === "" ? "" : `?${query}`}`, { body, contentType });
-  const logs = answer.headers.get("x-warren-logs");
-  if (logs !== null) {
-    const decoded = JSON.parse(Buffer.from(logs, "base64").toString("utf8")) as { stdout: string; stderr: string };
-    process.stderr.write(`${decoded.stdout}${decoded.stderr}`);
-  }
-  return report(answer, () => {
-    if (answer.status === 202) process.stdout.write(`${(JSON.parse(answer.body.toString("utf8")) as { id: string }).id}\n`);
-    else process.stdout.write(answer.body);
+  const ref = positionals[0]!;
+  const at = ref.indexOf("@");
+  const [name, version] = at < 0 ? [ref, undefined] : [ref.slice(0, at), ref.slice(at + 1)];
+  const options = { contentType, logs: values.logs, ...(version === undefined ? {} : { version }) };
+  const functions = client(env, values.url).functions;
+  return attempt(async () => {
+    if (values.async) {
+      process.stdout.write(`${(await functions.invokeAsync(name, new Uint8Array(body), options)).id}\n`);
+      return;
+    }
+    const answer = await functions.invoke(name, new Uint8Array(body), options);
+    if (isPending(answer)) {
+      process.stdout.write(`${answer.id}\n`);
+      return;
+    }
+    if (answer.logs !== undefined) process.stderr.write(`${answer.logs.stdout}${answer.logs.stderr}`);
+    process.stdout.write(answer.body);
   });
 }
 
 async function fnList(argv: string[], env: Environment): Promise<number> {
   const parsed = parseCommand("fn ls", FN_USAGE, { args: argv, strict: true, options: { ...url } });
   if (parsed === undefined) return 0;
-  const api = client(env, parsed.values.url);
-  // Every page (GET /v1/functions pages by name; X-Warren-Next-Cursor names the next one).
-  for (let after: string | null = null; ; ) {
-    const answer = await api.request("GET", `/v1/functions?limit=1000${after === null ? "" : `&after=${encodeURIComponent(after)}`}`);
-    const code = report(answer, () => {
-      const listed = JSON.parse(answer.body.toString("utf8")) as { name: string; versions: number; latest: { version: string; language: string; mode: string; handler: string | null; createdAt: string } }[];
-      for (const fn of listed) {
-        process.stdout.write(`${fn.name}\t${fn.latest.version}\t${fn.versions} version${fn.versions === 1 ? "" : "s"}\t${fn.latest.language}\t${fn.latest.handler ?? fn.latest.mode}\t${fn.latest.createdAt}\n`);
-      }
-    });
-    after = answer.headers.get("x-warren-next-cursor");
-    if (code !== 0 || after === null || answer.status !== 200) return code;
-  }
+  const functions = client(env, parsed.values.url).functions;
+  return attempt(async () => {
+    for (const fn of await functions.list()) {
+      process.stdout.write(`${fn.name}\t${fn.latest.version}\t${fn.versions} version${fn.versions === 1 ? "" : "s"}\t${fn.latest.language}\t${fn.latest.handler ?? fn.latest.mode}\t${fn.latest.createdAt}\n`);
+    }
+  });
 }
 
 async function fnRemove(argv: string[], env: Environment): Promise<number> {
@@ -128,23 +129,31 @@ async function fnRemove(argv: string[], env: Environment): Promise<number> {
   if (parsed === undefined) return 0;
   if (parsed.positionals.length !== 1) throw new InvalidRequestError(`warren fn rm: give one function name.\n\n${FN_USAGE}`);
   const name = parsed.positionals[0]!;
-  const answer = await client(env, parsed.values.url).request("DELETE", `/v1/functions/${encodeURIComponent(name)}`);
-  return report(answer, () => process.stdout.write(`deleted ${name}\n`));
+  const functions = client(env, parsed.values.url).functions;
+  return attempt(async () => {
+    await functions.delete(name);
+    process.stdout.write(`deleted ${name}\n`);
+  });
 }
 
-/** Success: `done`, exit 0. A refusal or the function's fault: the error on stderr, 1; Warren's own failure (500, 503): 125. */
-function report(answer: { status: number; body: Buffer }, done: () => void): number {
-  if (answer.status < 300) {
-    done();
-    return 0;
-  }
-  let message = answer.body.toString("utf8");
+/**
+ * Runs one call to the server. Success: exit 0. A refusal or the function's
+ * fault: the error on stderr (with a deploy's compiler or import output), 1;
+ * Warren's own failure (500, 503) or a server out of reach: 125.
+ */
+async function attempt(call: () => Promise<void>): Promise<number> {
   try {
-    const parsed = JSON.parse(message) as { error?: { code?: string; message?: string; details?: { output?: string } } };
-    if (parsed.error !== undefined) message = `${parsed.error.code ?? "error"}: ${parsed.error.message ?? ""}${parsed.error.details?.output === undefined ? "" : `\n${parsed.error.details.output}`}`;
-  } catch {
-    // not JSON: said as it is
+    await call();
+    return 0;
+  } catch (error) {
+    if (error instanceof WarrenConnectionError) {
+      process.stderr.write(`${error.message.replace(/\.$/, "")}: start one with \`warren serve\`, or give its address with --url or WARREN_URL.\n`);
+      return EXIT_WARREN_FAILED;
+    }
+    if (!(error instanceof WarrenApiError)) throw error;
+    if (error.logs !== undefined) process.stderr.write(`${error.logs.stdout}${error.logs.stderr}`);
+    const output = (error.details as { output?: unknown } | null)?.output;
+    process.stderr.write(`${error.code}: ${error.message}${typeof output === "string" ? `\n${output}` : ""}`.trimEnd() + "\n");
+    return error.status === 500 || error.status === 503 ? EXIT_WARREN_FAILED : 1;
   }
-  process.stderr.write(`${message.trimEnd()}\n`);
-  return answer.status === 500 || answer.status === 503 ? EXIT_WARREN_FAILED : 1;
 }

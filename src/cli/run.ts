@@ -6,18 +6,20 @@ import { InvalidRequestError } from "../errors.js";
 import { openSandboxHost } from "../sandbox/sandbox-host.js";
 import { findLanguage, guessLanguage } from "../sandbox/images/languages.js";
 import { jobSpecFromBody } from "../run/job-spec.js";
-import { jsonChunks } from "../run/json-chunks.js";
 import { runJob } from "../worker/run-job.js";
 import type { JobEvent } from "../run/events.js";
 import { parseCommand, positiveInteger } from "./args.js";
-import { exitCodeOf } from "./exit-code.js";
+import { runRemote } from "./run-remote.js";
+import { cannotGuess, reportRun } from "./run-report.js";
 
-export const RUN_USAGE = `Usage: warren run [--lang ID] [--image NAME] [--stdin FILE] [--json] [--wall-ms N] [--memory-mb N] [--cpu-ms N] FILE...
+export const RUN_USAGE = `Usage: warren run [--server URL] [--lang ID] [--image NAME] [--stdin FILE] [--json] [--wall-ms N] [--memory-mb N] [--cpu-ms N] FILE...
 
 Runs FILE... in a sandbox; the first file is the entry point. Prints the program's
 stdout and stderr as it produces them and exits with its exit code (128+signal when killed, 124 on a
 time limit, 1 on a compile error, 125 when Warren failed).
 
+  --server URL    run on the Warren server at URL (its key: WARREN_API_KEY) instead of on this
+                  machine; the same output and exit codes
   --lang ID       language id or alias (default: guessed from the first file's extension)
   --image NAME    the installed image to run in (default: the newest version of the language in any image)
   --stdin FILE    file to feed as stdin ("-" for this process's stdin)
@@ -40,6 +42,7 @@ export async function runCommand(argv: string[], env: Environment): Promise<numb
       "wall-ms": { type: "string" },
       "memory-mb": { type: "string" },
       "cpu-ms": { type: "string" },
+      server: { type: "string" },
     },
   });
   if (parsed === undefined) return 0; // --help
@@ -53,46 +56,22 @@ export async function runCommand(argv: string[], env: Environment): Promise<numb
   const settings = loadSettings(env, "run"); // a bad setting fails before anything runs
   const files = positionals.map((file) => ({ path: path.basename(file), content: readInput(file).toString("base64"), encoding: "base64" as const }));
   const stdin = values.stdin === undefined ? "" : readInput(values.stdin).toString("utf8");
+  const given = Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined));
+  const job = { lang: values.lang, image: values.image, files, stdin, limits: given, json: values.json, first: positionals[0] as string };
+  if (values.server !== undefined) return runRemote(values.server, settings.client.apiKey, job);
 
   const sandbox = await openSandboxHost(settings.sandbox);
-  const first = positionals[0] as string;
   const all = sandbox.catalog.languages();
   const candidates = values.image === undefined ? all : sandbox.catalog.find(values.image).languages;
-  const language = values.lang !== undefined ? findLanguage(candidates, values.lang) : guessLanguage(candidates, first);
-  if (language === undefined) {
-    throw new InvalidRequestError(`warren run: cannot guess the language of ${first} from its extension; pass --lang (see \`warren languages\`).`);
-  }
-  const spec = jobSpecFromBody(
-    {
-      language: language.id,
-      ...(values.image === undefined ? {} : { image: values.image }),
-      files,
-      stdin,
-      limits: Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)),
-    },
-    { languages: all },
-  );
+  const language = values.lang !== undefined ? findLanguage(candidates, values.lang) : guessLanguage(candidates, job.first);
+  if (language === undefined) throw cannotGuess(job.first);
+  const spec = jobSpecFromBody({ language: language.id, ...(values.image === undefined ? {} : { image: values.image }), files, stdin, limits: given }, { languages: all });
   // The program's output is printed as it comes (a compiler's only if it fails, below); --json prints the result alone.
   const live = (event: JobEvent) => {
     if (event.type === "output" && event.ref.stage === "run") (event.stream === "stdout" ? process.stdout : process.stderr).write(event.data);
   };
   const result = await runJob(spec, sandbox, undefined, { resultMaxBytes: settings.queue.resultMaxBytes, ...(values.json ? {} : { onEvent: live }) });
-  if (values.json) {
-    // Written in chunks: the JSON of a result can be longer than any string (src/run/json-chunks.ts).
-    for (const chunk of jsonChunks(result, { indent: 2 })) process.stdout.write(chunk);
-    process.stdout.write("\n");
-    return exitCodeOf(result);
-  }
-  if (result.status === "failed") {
-    process.stderr.write(`warren: ${result.error?.message ?? result.run?.error?.message ?? result.compile?.error?.message ?? "the sandbox failed"}\n`);
-  } else if (result.verdict === "compile_error" && result.compile !== null) {
-    process.stderr.write(result.compile.stdout + result.compile.stderr);
-    if (result.compile.status !== "ok" && result.compile.status !== "runtime_error") process.stderr.write(`warren: the compiler stopped: ${result.compile.status}\n`);
-  } else if (result.run !== null) {
-    if (result.run.status !== "ok" && result.run.status !== "runtime_error") process.stderr.write(`warren: ${result.run.status}\n`);
-    if (result.run.error !== undefined) process.stderr.write(`warren: ${result.run.error.step}: ${result.run.error.message}\n`);
-  }
-  return exitCodeOf(result);
+  return reportRun(result, values.json);
 }
 
 function readInput(file: string): Buffer {

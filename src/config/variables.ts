@@ -246,9 +246,9 @@ export const VARIABLES = {
     commands: ["fn"],
   },
   WARREN_API_KEY: {
-    schema: text().describe("the API key `warren fn` sends (`Authorization: Bearer`)"),
+    schema: text().describe("the API key `warren fn` and `warren run --server` send (`Authorization: Bearer`)"),
     default: "unset: none sent",
-    commands: ["fn"],
+    commands: ["fn", "run"],
     secret: true,
   },
 

@@ -1,0 +1,194 @@
+// CPU per run (issue 15): trivial Python (`pass`) started N times, at 2 and 4
+// in flight, four ways side by side in one run:
+//
+//   bare       python3 -c pass, spawned by this process
+//   bwrap      bubblewrap with every namespace unshared around the same program (when bwrap is installed)
+//   embedded   POST /v1/runs?wait=true through `warren serve` (in-process queue)
+//   distributed  the same through redis + `warren serve --no-worker` + one `warren worker`
+//
+// For each: runs/s, and CPU per run in ms — the machine's (/proc/stat: every
+// core's busy time, kernel threads included), this benchmark's own process
+// (the client: spawning, or HTTP), and the Warren processes' own (the API and
+// the worker: /proc/PID/stat utime + stime) and their reaped children's (the
+// launchers, their inits and the programs: cutime + cstime; for bare and
+// bwrap, this process's children — for bwrap only what its first process
+// reaped: its pid 1 is not waited for, so there the machine's column is the
+// one to compare). What remains of
+// the machine's after the client, Warren and its children is the kernel's
+// work in its own threads (a network namespace's cleanup, say) and whatever
+// else ran: run it on a quiet machine. The variants alternate in halves
+// (A B C D A B C D) so drift in the machine's load hits them alike; every
+// run's answer is checked.
+//
+// usage: node --import tsx bench/cpu.ts [--count 200] [--concurrency 2,4] [--modes bare,bwrap,embedded,distributed]
+//        BENCH_QUICK=1 for small counts. Needs `npm run build` (and redis-server for distributed). Results: bench/results/cpu-*.json
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import { parseArgs } from "node:util";
+import { machine, pool, QUICK, r2, startDistributed, startEmbedded, table, timedRun, writeResult, type Deployment } from "./common.js";
+
+const { values: opts } = parseArgs({
+  options: {
+    count: { type: "string", default: QUICK ? "20" : "200" },
+    warmup: { type: "string", default: QUICK ? "4" : "20" },
+    concurrency: { type: "string", default: "2,4" },
+    modes: { type: "string", default: "bare,bwrap,embedded,distributed" },
+  },
+});
+const COUNT = Number(opts.count);
+const WARMUP = Number(opts.warmup);
+const CONCURRENCY = opts.concurrency.split(",").map(Number);
+const PYTHON = "/usr/bin/python3";
+const BWRAP = ["/usr/bin/bwrap", "/bin/bwrap"].find((file) => fs.existsSync(file));
+const MODES = opts.modes.split(",").filter((mode) => mode !== "" && (mode !== "bwrap" || BWRAP !== undefined));
+/** Kernel clock ticks per second, the unit of /proc/stat and /proc/PID/stat. */
+const HZ = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+const tickMs = 1000 / HZ;
+
+/** Busy ticks of every core (user, nice, system, irq, softirq, steal; not idle or iowait). */
+function machineTicks(): number {
+  const [, user, nice, system, , , irq, softirq, steal] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).map(Number);
+  return user! + nice! + system! + irq! + softirq! + steal!;
+}
+
+/** A process's own ticks (utime + stime) and its reaped children's (cutime + cstime); zeros once it is gone. */
+function processTicks(pid: number): { self: number; children: number } {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // the fields after the command (in parentheses, which may hold spaces): state is field 3
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    return { self: fields[11]! + fields[12]!, children: fields[13]! + fields[14]! };
+  } catch {
+    return { self: 0, children: 0 };
+  }
+}
+
+interface Cpu {
+  machine: number;
+  client: number;
+  warrenSelf: number;
+  warrenChildren: number;
+}
+
+/** Reads every CPU counter at once; the difference of two readings is what a stretch of runs cost. */
+function readCpu(pids: readonly number[]): Cpu {
+  const own = process.cpuUsage();
+  let warrenSelf = 0;
+  let warrenChildren = 0;
+  for (const pid of pids) {
+    const t = processTicks(pid);
+    warrenSelf += t.self * tickMs;
+    warrenChildren += t.children * tickMs;
+  }
+  // bare and bwrap: the programs are this process's own children
+  if (pids.length === 0) warrenChildren = processTicks(process.pid).children * tickMs;
+  return { machine: machineTicks() * tickMs, client: (own.user + own.system) / 1000, warrenSelf, warrenChildren };
+}
+
+const minus = (a: Cpu, b: Cpu): Cpu => ({ machine: a.machine - b.machine, client: a.client - b.client, warrenSelf: a.warrenSelf - b.warrenSelf, warrenChildren: a.warrenChildren - b.warrenChildren });
+const plus = (a: Cpu, b: Cpu): Cpu => ({ machine: a.machine + b.machine, client: a.client + b.client, warrenSelf: a.warrenSelf + b.warrenSelf, warrenChildren: a.warrenChildren + b.warrenChildren });
+const ZERO: Cpu = { machine: 0, client: 0, warrenSelf: 0, warrenChildren: 0 };
+
+function child(argv: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const process_ = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
+    const err: Buffer[] = [];
+    process_.stderr!.on("data", (b: Buffer) => err.push(b));
+    process_.on("error", reject);
+    process_.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(" ")} exited ${code}: ${Buffer.concat(err).toString().slice(0, 1000)}`))));
+  });
+}
+
+// Every namespace bubblewrap can make, the host's /usr read-only, fresh /proc, /dev and /tmp.
+const bwrapArgv = [
+  BWRAP ?? "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+  "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
+  "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+  PYTHON, "-c", "pass",
+];
+
+const BODY = JSON.stringify({ language: "python", files: [{ path: "main.py", content: "pass\n" }] });
+
+interface Variant {
+  name: string;
+  pids: number[];
+  task: () => Promise<void>;
+}
+
+const results: Record<string, unknown>[] = [];
+let failed = false;
+const deployments: Deployment[] = [];
+console.log(`# cpu: trivial Python, ${COUNT} runs per variant and concurrency after ${WARMUP} warm-up, ${os.cpus().length} cores, ${HZ} ticks/s${QUICK ? " (quick)" : ""}`);
+try {
+  const variants: Variant[] = [];
+  for (const mode of MODES) {
+    if (mode === "bare") variants.push({ name: "bare", pids: [], task: () => child([PYTHON, "-c", "pass"]) });
+    else if (mode === "bwrap") variants.push({ name: "bwrap", pids: [], task: () => child(bwrapArgv) });
+    else if (mode === "embedded" || mode === "distributed") {
+      const deployment = mode === "embedded" ? await startEmbedded() : await startDistributed();
+      deployments.push(deployment);
+      const base = deployment.base;
+      variants.push({
+        name: mode,
+        pids: Object.values(deployment.pids),
+        task: async () => {
+          const { result } = await timedRun(base, BODY);
+          if (result.verdict !== "accepted") throw new Error(`wrong answer from the API: ${JSON.stringify(result).slice(0, 2000)}`);
+        },
+      });
+    } else throw new Error(`unknown mode ${mode} (bare, bwrap, embedded, distributed)`);
+  }
+  for (const variant of variants) await pool(WARMUP, Math.max(...CONCURRENCY), variant.task);
+  for (const inFlight of CONCURRENCY) {
+    const spent = new Map(variants.map((v) => [v.name, { ms: 0, cpu: ZERO }]));
+    for (const n of [Math.ceil(COUNT / 2), Math.floor(COUNT / 2)]) {
+      for (const variant of variants) {
+        const before = readCpu(variant.pids);
+        const ms = await pool(n, inFlight, variant.task);
+        const after = readCpu(variant.pids);
+        const sum = spent.get(variant.name)!;
+        sum.ms += ms;
+        sum.cpu = plus(sum.cpu, minus(after, before));
+      }
+    }
+    const bwrapRate = spent.has("bwrap") ? COUNT / (spent.get("bwrap")!.ms / 1000) : undefined;
+    for (const variant of variants) {
+      const { ms, cpu } = spent.get(variant.name)!;
+      const perRun = (x: number) => r2(x / COUNT);
+      const runsPerSecond = r2(COUNT / (ms / 1000));
+      const row = {
+        variant: variant.name,
+        inFlight,
+        runs: COUNT,
+        runsPerSecond,
+        vsBwrap: bwrapRate === undefined ? null : r2(runsPerSecond / bwrapRate),
+        cpuMsPerRun: {
+          machine: perRun(cpu.machine),
+          client: perRun(cpu.client),
+          warren: variant.pids.length === 0 ? null : perRun(cpu.warrenSelf),
+          children: perRun(cpu.warrenChildren),
+          rest: perRun(cpu.machine - cpu.client - cpu.warrenSelf - cpu.warrenChildren),
+        },
+      };
+      results.push(row);
+      console.log(`${variant.name} ×${inFlight}: ${runsPerSecond} runs/s${row.vsBwrap === null ? "" : ` (${row.vsBwrap}× bwrap)`}, CPU per run ${JSON.stringify(row.cpuMsPerRun)}`);
+    }
+  }
+} catch (error) {
+  console.error(`FAIL: ${(error as Error).stack ?? error}`);
+  failed = true;
+} finally {
+  for (const deployment of deployments) await deployment.stop();
+}
+
+const cell = (x: number | null) => (x === null ? "-" : x.toFixed(2));
+console.log();
+console.log(
+  table(
+    ["variant", "in flight", "runs/s", "× bwrap", "CPU ms/run: machine", "client", "Warren's Node", "children: launchers, inits, programs (bare, bwrap: the programs)", "rest (kernel threads, other)"],
+    results.map((r: any) => [r.variant, r.inFlight, r.runsPerSecond.toFixed(1), cell(r.vsBwrap), cell(r.cpuMsPerRun.machine), cell(r.cpuMsPerRun.client), cell(r.cpuMsPerRun.warren), cell(r.cpuMsPerRun.children), cell(r.cpuMsPerRun.rest)]),
+  ),
+);
+console.log(`# written: ${writeResult("cpu", { date: new Date().toISOString(), machine: machine(), quick: QUICK, ok: !failed, config: { count: COUNT, warmup: WARMUP, concurrency: CONCURRENCY, modes: MODES, hz: HZ }, results })}`);
+if (failed) process.exit(1);
