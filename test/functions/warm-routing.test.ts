@@ -42,8 +42,8 @@ let client: Redis;
 const workers: TestWorker[] = [];
 
 /** A worker as `warren worker` makes one: its own connections to Redis, its own function runtime. */
-async function startTestWorker(): Promise<TestWorker> {
-  const config = queueConfig(env);
+async function startTestWorker(extra: Record<string, string> = {}): Promise<TestWorker> {
+  const config = queueConfig({ ...env, ...extra });
   const queue = await BullMqQueue.open(config);
   const runtime = createFunctionRuntime(await sandbox(), { budget: new PreparedBudget(4) });
   const worker = startWorker(queue, await sandbox(), config, new Metrics(), silent, undefined, runtime) as BullMqWorker;
@@ -150,6 +150,32 @@ describe("warm routing (two workers, real Redis)", () => {
     const after = await invoke(fn);
     expect(after.status).toBe(200);
     expect(after.headers.get("x-warren-worker")).toBe(a.id);
+  }, 120_000);
+
+  it("a worker that closes runs what it holds and hands what waits on its own queue to the others", async () => {
+    for (const worker of workers) await worker.close();
+    const b = await startTestWorker({ WARREN_CONCURRENCY: "1" }); // one slot of its own: a second routed invocation waits there
+    const fn = `close-${randomUUID().slice(0, 8)}`;
+    await deploy(fn, pythonFn("import time\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return 'done'\n"));
+    // Warm fn on B alone: make it B's by invoking it until B holds two prepared containers (A has none).
+    await eventually("B to hold two prepared containers of fn", async () => {
+      if (b.runtime.warm >= 2) return true;
+      await Promise.all([invoke(fn), invoke(fn)]);
+      return undefined;
+    }, 60_000, 200);
+    await eventually("B's advert to show them", async () => (Number((await client.hget(advertKey(name, b.id), warmField(fn, 1))) ?? 0) >= 2 ? true : undefined));
+    await startTestWorker(); // A, cold for fn
+    const slow = fetch(`${base}/v1/functions/${fn}/invoke`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sleep: 2 }) });
+    await eventually("the slow invocation to run on B", () => (b.runtime.warm < 2 ? true : undefined));
+    const queued = (await (await invoke(fn, "?async=true")).json()) as { id: string };
+    expect(await client.get(routeKey(name, queued.id))).toBe(b.id); // claimed on B, waiting behind the slow one
+    await b.close();
+    const slowAnswer = await slow;
+    expect(slowAnswer.status).toBe(200);
+    expect(slowAnswer.headers.get("x-warren-worker")).toBe(b.id);
+    const view = (await final(queued.id)) as { status: string; worker?: string };
+    expect(view.status).toBe("ok");
+    expect(view.worker).not.toBe(b.id);
   }, 120_000);
 
   it("answers an invocation routed to a worker that died before taking it: its queue is rescued to the shared queue", async () => {
