@@ -4,13 +4,16 @@
 // no service), back to back and paced (50 ms between requests). Needs `npm run build` and redis-server.
 // usage: node --import tsx bench/service-latency.ts [N]     (results in bench/results/)
 // With WARREN_PHASE_TIMINGS=1 it also prints where the time of a run goes (median ms per phase).
+// Also, per mode, the compatible APIs (docs/compat.md) beside /v1: the same program as a Judge0 submission
+// (POST /judge0/submissions?wait=true), a Piston execute and a POST /v1/runs?wait=true, alternated (`compat`).
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import { pct, postRun, r1, startDistributed, startEmbedded, writeResult } from "./common.js";
+import { alternate, pct, postRun, r1, startDistributed, startEmbedded, writeResult } from "./common.js";
 
 const N = Number(process.argv[2] ?? 50);
 const PROGRAM = "print('hi')";
 const BODY = JSON.stringify({ language: "python", files: [{ path: "main.py", content: PROGRAM }] });
+const JUDGE0_BODY = JSON.stringify({ language_id: 71, source_code: PROGRAM });
 const PHASES = process.env.WARREN_PHASE_TIMINGS === "1";
 /** The pause before each paced request: longer than a container's teardown and the pool's refill. */
 const PACED_GAP_MS = 50;
@@ -94,12 +97,39 @@ async function run(base: string): Promise<string> {
   return result.id;
 }
 
+/** One Judge0 submission with wait=true: Accepted, or the bench stops. */
+async function judge0Run(base: string): Promise<void> {
+  const response = await fetch(`${base}/judge0/submissions?wait=true`, { method: "POST", headers: { "content-type": "application/json" }, body: JUDGE0_BODY });
+  const text = await response.text();
+  if (response.status !== 201 || (JSON.parse(text) as { status?: { id?: number } }).status?.id !== 3) throw new Error(`POST /judge0/submissions answered ${response.status}: ${text.slice(0, 2000)}`);
+}
+
+/** The same program through Piston's POST /piston/api/v2/execute (WARREN_COMPAT=piston). */
+const PISTON_BODY = JSON.stringify({ language: "python", version: "*", files: [{ content: PROGRAM }] });
+
+async function pistonExecute(base: string): Promise<void> {
+  const response = await fetch(`${base}/piston/api/v2/execute`, { method: "POST", headers: { "content-type": "application/json" }, body: PISTON_BODY });
+  const answer = (await response.json()) as { run?: { stdout?: string } };
+  if (answer.run?.stdout !== "hi\n") throw new Error(`unexpected Piston answer: ${JSON.stringify(answer)}`);
+}
+
+/** Each compatible API's request beside /v1's (a Judge0 submission with wait=true, a Piston execute), alternated so all meet the same machine: median and p90 ms. */
+async function compat(base: string): Promise<Record<string, { medianMs: number; p90Ms: number }>> {
+  const requests = { v1: () => run(base), judge0: () => judge0Run(base), piston: () => pistonExecute(base) };
+  const timed = async (request: unknown) => {
+    const start = performance.now();
+    await (request as () => Promise<unknown>)();
+    return performance.now() - start;
+  };
+  return (await alternate(requests, timed, N, 5)).summary;
+}
+
 const results: Record<string, unknown> = { n: N, when: new Date().toISOString(), cpus: (await import("node:os")).cpus().length };
 results.bare = await bare();
 for (const start of [startEmbedded, startDistributed]) {
-  const deployment = await start({}, PHASES ? phaseLine : undefined);
+  const deployment = await start({ WARREN_COMPAT: "judge0,piston" }, PHASES ? phaseLine : undefined);
   try {
-    results[deployment.mode] = await measure(deployment.base);
+    results[deployment.mode] = { ...(await measure(deployment.base)), compat: await compat(deployment.base) };
   } finally {
     await deployment.stop();
   }

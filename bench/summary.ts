@@ -37,9 +37,15 @@ section("exec-latency", (d) => [
   ["Container.create / copyIn / exec true / exec python / destroy, median ms", [d.create, d.copyIn, d.execTrue, d.execPython, d.destroy].map((x) => f(Number(x), 2)).join(" / ")],
   ...(d.stagedExecTrue === undefined ? [] : [["exec true with one file staged (the worker's first exec), median ms", f(Number(d.stagedExecTrue), 2)] as [string, string]]),
 ]);
-section("service-latency", (d) =>
-  ["embedded", "distributed"].filter((m) => d[m] !== undefined).map((m) => [`trivial Python, ${m}: p50 / p99 ms (n=${d.n})`, `${f(d[m].p50)} / ${f(d[m].p99)}`]),
-);
+section("service-latency", (d) => [
+  ...["embedded", "distributed"].filter((m) => d[m] !== undefined).map((m): [string, string] => [`trivial Python, ${m}: p50 / p99 ms (n=${d.n})`, `${f(d[m].p50)} / ${f(d[m].p99)}`]),
+  ...["embedded", "distributed"]
+    .filter((m) => d[m]?.compat !== undefined)
+    .map((m): [string, string] => [
+      `trivial Python, ${m}, alternated: ${Object.keys(d[m].compat).join(" / ")} median / p90 ms`,
+      Object.values(d[m].compat as Record<string, { medianMs: number; p90Ms: number }>).map((r) => `${f(r.medianMs)}/${f(r.p90Ms)}`).join(", "),
+    ]),
+]);
 section("throughput", (d) => [
   ...(d.results as any[]).map((r): [string, string] => [
     `hello C, ${r.mode}, ${r.inFlight} in flight: API / launcher one-shot runs/s (ratio, target ≥ ${d.config?.target ?? 0.7})`,

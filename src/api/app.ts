@@ -10,6 +10,8 @@ import { rateLimit } from "./rate-limit.js";
 import { runsRoutes } from "./runs.js";
 import { functionsRoutes } from "./functions.js";
 import { invocationsRoutes } from "./invocations.js";
+import { judge0Routes } from "./compat/judge0/routes.js";
+import { pistonRoutes } from "./compat/piston/routes.js";
 
 /** The HTTP API (API.md): /v1 behind API keys and a per-key rate limit; health, metrics and the OpenAPI document open. */
 export function createApp(deps: ApiDeps): Hono<AppEnv> {
@@ -24,5 +26,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.route("/v1/images", imagesRoutes(deps));
   app.route("/v1/functions", functionsRoutes(deps));
   app.route("/v1/invocations", invocationsRoutes(deps));
+  if (deps.options.compat?.includes("judge0") === true) app.route("/judge0", judge0Routes(deps));
+  if (deps.options.compat?.includes("piston") === true) app.route("/piston", pistonRoutes(deps));
   return app;
 }

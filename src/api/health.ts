@@ -15,7 +15,7 @@ export function healthRoutes(deps: ApiDeps): Hono<AppEnv> {
     const text = await deps.metrics.registry.metrics();
     return c.text(text, 200, { "Content-Type": deps.metrics.registry.contentType });
   });
-  const document = openApiDocument(deps.options.maxima, deps.options.version);
+  const document = openApiDocument(deps.options.maxima, deps.options.version, deps.options.compat);
   app.get("/openapi.json", (c) => c.json(document, 200));
   return app;
 }

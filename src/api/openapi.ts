@@ -5,12 +5,15 @@ import { errorSchema, functionListSchema, functionSchema, invocationSchema, lang
 import { deployRequestSchema } from "../run/function-wire.js";
 import { imageInfoSchema } from "./images.js";
 import { runRequestSchema } from "../run/request.js";
+import { judge0Paths } from "./compat/judge0/openapi.js";
+import type { ApiOptions } from "./context.js";
+import { pistonOpenApiPaths } from "./compat/piston/openapi.js";
 
 const json = (schema: z.ZodType, io: "input" | "output" = "output") => ({ "application/json": { schema: z.toJSONSchema(schema, { io, unrepresentable: "any" }) } });
 const error = (description: string) => ({ description, content: json(errorSchema) });
 
-/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
-export function openApiDocument(maxima: Limits, version: string): Record<string, unknown> {
+/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests; with the compatible APIs served (WARREN_COMPAT). */
+export function openApiDocument(maxima: Limits, version: string, compat: ApiOptions["compat"] = []): Record<string, unknown> {
   const runResult = { description: "The RunResult", content: json(runResultSchema) };
   const idParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
   const nameParam = { name: "name", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$" } };
@@ -116,9 +119,11 @@ export function openApiDocument(maxima: Limits, version: string): Record<string,
       "/v1/invocations/{id}": { get: { summary: "An invocation's state and outcome", parameters: [idParam], responses: { "200": { description: "The invocation", content: json(invocationSchema) }, "404": error("not_found"), ...common } } },
       "/v1/languages": { get: { summary: "The languages", responses: { "200": { description: "Languages", content: json(z.array(languageSchema)) }, ...common } } },
       "/v1/images": { get: { summary: "The installed images", responses: { "200": { description: "Images", content: json(z.array(imageInfoSchema)) }, ...common } } },
+      ...(compat.includes("judge0") ? judge0Paths(maxima) : {}),
       "/healthz": { get: { summary: "Liveness", security: [], responses: { "200": { description: "The process lives" } } } },
       "/readyz": { get: { summary: "Readiness: the queue and a sandbox are usable", security: [], responses: { "200": { description: "Ready" }, "503": error("unavailable") } } },
       "/metrics": { get: { summary: "Prometheus metrics", security: [], responses: { "200": { description: "Prometheus text format" } } } },
+      ...(compat.includes("piston") ? pistonOpenApiPaths(maxima, json) : {}),
     },
   };
 }

@@ -22,16 +22,44 @@ export interface UpgradeOptions {
   readonly logger: Logger;
 }
 
+type Upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>;
+
+/** The WebSocket paths of each server, and their upgrades: one "upgrade" listener per server answers them all. */
+const upgradesOf = new WeakMap<Server, Map<string, Upgrade>>();
+
+/** Routes SERVER's upgrades of PATH to UPGRADE; an upgrade of a path no one took is a 404. */
+function routeUpgrades(server: Server, path: string, upgrade: Upgrade, logger: Logger): void {
+  let routes = upgradesOf.get(server);
+  if (routes === undefined) {
+    const table = new Map<string, Upgrade>();
+    routes = table;
+    upgradesOf.set(server, table);
+    server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on("error", () => {}); // a client gone before the answer
+      const pathname = new URL(request.url ?? "/", "http://warren").pathname;
+      const route =
+        table.get(pathname) ??
+        (async () => {
+          throw new NotFoundError(`No such endpoint: ${request.method ?? "GET"} ${pathname} (WebSocket upgrades are for ${[...table.keys()].join(", ")}).`);
+        });
+      route(request, socket, head).catch((error: unknown) => refuse(socket, error, logger));
+    });
+  }
+  routes.set(path, upgrade);
+}
+
 /**
- * Takes the HTTP server's upgrades: GET /v1/sessions becomes a WebSocket
- * once its key and rate limit pass (the checks of the rest of /v1), every
- * refusal a plain HTTP answer in API.md's error shape. The key comes as
+ * Takes the HTTP server's upgrades of PATH: it becomes a WebSocket once its
+ * key and rate limit pass (the checks of the rest of /v1), every refusal a
+ * plain HTTP answer in API.md's error shape. The key comes as
  * `Authorization: Bearer KEY` or, for browsers (which cannot set headers on
  * a WebSocket), as the subprotocol `warren.key.KEY` offered beside
  * `warren.session.v1`; the server answers with `warren.session.v1`, never
- * the key, and logs neither. Returns the WebSocket server (to close it).
+ * the key, and logs neither. Other paths of the same server may be taken by
+ * other calls (Piston's /piston/api/v2/connect beside /v1/sessions). Returns
+ * the WebSocket server (to close it).
  */
-export function acceptSessions(server: Server, options: UpgradeOptions, open: (ws: WebSocket, apiKey: string, requestUrl: string) => void): WebSocketServer {
+export function acceptWebSockets(server: Server, path: string, options: UpgradeOptions, open: (ws: WebSocket, apiKey: string, requestUrl: string) => void): WebSocketServer {
   const check = keyCheck(options.apiKeys);
   const wss = new WebSocketServer({
     noServer: true,
@@ -41,29 +69,33 @@ export function acceptSessions(server: Server, options: UpgradeOptions, open: (w
     // Never echo a key: only the session protocol is selected (a browser fails a handshake that selects none it offered).
     handleProtocols: (offered) => (offered.has(SESSION_PROTOCOL) ? SESSION_PROTOCOL : false),
   });
-  const upgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(request.url ?? "/", "http://warren");
-    if (url.pathname !== SESSIONS_PATH) throw new NotFoundError(`No such endpoint: ${request.method ?? "GET"} ${url.pathname} (WebSocket upgrades are for ${SESSIONS_PATH}).`);
-    const offered = (request.headers["sec-websocket-protocol"] ?? "").split(",").map((value) => value.trim()).filter((value) => value !== "");
-    const keyProtocols = offered.filter((value) => value.startsWith(KEY_PROTOCOL));
-    if (keyProtocols.length > 0 && !offered.includes(SESSION_PROTOCOL)) {
-      throw new InvalidRequestError(`Offer the subprotocol ${SESSION_PROTOCOL} beside ${KEY_PROTOCOL}KEY: the server answers with it (never with the key).`);
-    }
-    const key = bearerKey(request.headers.authorization) ?? keyProtocols[0]?.slice(KEY_PROTOCOL.length);
-    check?.(key);
-    const apiKey = check === undefined ? "anonymous" : (key as string);
-    if (options.rateLimitPerMinute > 0) {
-      const decision = await options.limiter.take(apiKey, options.rateLimitPerMinute);
-      if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds, options.rateLimitPerMinute);
-    }
-    if (socket.destroyed) return;
-    wss.handleUpgrade(request, socket, head, (ws) => open(ws, apiKey, `http://${request.headers.host ?? "warren"}${url.pathname}`));
-  };
-  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on("error", () => {}); // a client gone before the answer
-    upgrade(request, socket, head).catch((error: unknown) => refuse(socket, error, options.logger));
-  });
+  routeUpgrades(
+    server,
+    path,
+    async (request, socket, head) => {
+      const offered = (request.headers["sec-websocket-protocol"] ?? "").split(",").map((value) => value.trim()).filter((value) => value !== "");
+      const keyProtocols = offered.filter((value) => value.startsWith(KEY_PROTOCOL));
+      if (keyProtocols.length > 0 && !offered.includes(SESSION_PROTOCOL)) {
+        throw new InvalidRequestError(`Offer the subprotocol ${SESSION_PROTOCOL} beside ${KEY_PROTOCOL}KEY: the server answers with it (never with the key).`);
+      }
+      const key = bearerKey(request.headers.authorization) ?? keyProtocols[0]?.slice(KEY_PROTOCOL.length);
+      check?.(key);
+      const apiKey = check === undefined ? "anonymous" : (key as string);
+      if (options.rateLimitPerMinute > 0) {
+        const decision = await options.limiter.take(apiKey, options.rateLimitPerMinute);
+        if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds, options.rateLimitPerMinute);
+      }
+      if (socket.destroyed) return;
+      wss.handleUpgrade(request, socket, head, (ws) => open(ws, apiKey, `http://${request.headers.host ?? "warren"}${path}`));
+    },
+    options.logger,
+  );
   return wss;
+}
+
+/** GET /v1/sessions's upgrades (acceptWebSockets on SESSIONS_PATH). */
+export function acceptSessions(server: Server, options: UpgradeOptions, open: (ws: WebSocket, apiKey: string, requestUrl: string) => void): WebSocketServer {
+  return acceptWebSockets(server, SESSIONS_PATH, options, open);
 }
 
 /** Answers an upgrade that is refused with a plain HTTP answer (API.md's error body), and closes the connection. */

@@ -32,15 +32,26 @@ export function notifyCallback(url: string | undefined, result: SerializedResult
  * is not retried. Never throws; resolves with whether it was delivered.
  */
 export async function deliverCallback(url: string, result: SerializedResult, logger: Logger, options: CallbackOptions = {}): Promise<boolean> {
+  return deliverBody(url, { id: result.id, body: result.json, method: "POST" }, logger, options);
+}
+
+/**
+ * deliverCallback's delivery of any JSON body, by POST or PUT (a compatible
+ * API's own callback shape: Judge0 PUTs its submission), with the same
+ * retries, timeouts and address policy. Never throws.
+ */
+export async function deliverBody(url: string, message: { readonly id: string; readonly body: string | Buffer; readonly method: "POST" | "PUT" }, logger: Logger, options: CallbackOptions = {}): Promise<boolean> {
+  const result = { id: message.id };
   const attempts = options.attempts ?? 5;
   const timeoutMs = options.timeoutMs ?? 10_000;
   let delay = options.backoffMs ?? 1_000;
-  const body = result.json;
+  const body = message.body;
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
     let problem: string;
     try {
       const status = await postCallback({
         url,
+        method: message.method,
         headers: { "content-type": "application/json", "user-agent": "warren", "x-warren-run-id": result.id },
         body,
         timeoutMs,

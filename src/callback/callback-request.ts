@@ -15,6 +15,8 @@ export class CallbackDeniedError extends WarrenError {
 
 export interface CallbackRequest {
   readonly url: string;
+  /** @defaultValue POST (Judge0's callbacks are PUTs) */
+  readonly method?: "POST" | "PUT";
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | Buffer;
   readonly timeoutMs: number;
@@ -46,7 +48,7 @@ export function postCallback(request: CallbackRequest): Promise<number> {
     const send = url.protocol === "https:" ? https.request : http.request;
     const outgoing = send(
       {
-        method: "POST",
+        method: request.method ?? "POST",
         host,
         port,
         path: `${url.pathname}${url.search}`,

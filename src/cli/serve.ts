@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { createApp } from "../api/app.js";
 import type { ApiDeps } from "../api/context.js";
 import { attachSessions } from "../api/sessions.js";
+import { attachPistonConnect } from "../api/compat/piston/connect.js";
 import { Metrics } from "../telemetry/metrics.js";
 import { apiOptions } from "../api/options.js";
 import { resolveDataDir } from "../config/data-dir.js";
@@ -105,6 +106,8 @@ export async function serveCommand(argv: string[], env: Environment): Promise<nu
   const server = serve({ fetch: app.fetch, port, hostname: host }) as Server;
   // GET /v1/sessions: WebSocket upgrades of the same server, on the same deps (one admission bound with POST /v1/runs).
   const sessions = attachSessions(server, deps);
+  // Piston's WebSocket, /piston/api/v2/connect, on the same server (WARREN_COMPAT=piston).
+  const pistonConnect = deps.options.compat?.includes("piston") ? attachPistonConnect(server, deps) : undefined;
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);
@@ -116,6 +119,7 @@ export async function serveCommand(argv: string[], env: Environment): Promise<nu
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Every session's run is cancelled (its client told, 1001) before the worker and the queue close.
     await sessions.close();
+    await pistonConnect?.close();
     if (worker !== undefined) await within(SHUTDOWN_MS, worker.close(), () => worker.close(true));
     await functions?.close();
     await queue.close();

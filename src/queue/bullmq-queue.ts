@@ -11,6 +11,8 @@ import { RedisResultStore } from "./redis-store.js";
 import { eventsChannel, RedisEventLogs } from "./redis-events.js";
 import { redisSessionWriter } from "./redis-session-input.js";
 import { RedisFunctionStore } from "./redis-function-store.js";
+import { RedisRecordStore } from "./redis-record-store.js";
+import type { RecordStore } from "./record-store.js";
 import type { SessionInputWriter } from "./session-input.js";
 import type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
 import { runtimeName } from "../run/function-wire.js";
@@ -73,6 +75,11 @@ export class BullMqQueue implements JobQueue {
     redis.on("error", () => {});
     await connect(redis, url);
     return new BullMqQueue({ ...config, redisUrl: url }, redis);
+  }
+
+  records(name: string): RecordStore {
+    const limits = { ttlMs: this.#config.resultTtlSeconds * 1000, max: this.#config.resultMax, maxBytes: this.#config.resultStoreBytes };
+    return new RedisRecordStore(this.#redis, `${this.#config.name}:records:${name}`, limits);
   }
 
   async enqueue(job: QueuedJob, priority: number): Promise<RunResult> {

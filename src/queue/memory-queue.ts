@@ -15,6 +15,7 @@ import { eventLogCaps, RunEventWriter } from "./run-events.js";
 import type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
 import { MemoryRateLimiter, type RateLimiter } from "./rate-limiter.js";
 import { MemoryFunctionStore } from "./function-store.js";
+import { MemoryRecordStore, type RecordStore } from "./record-store.js";
 
 /**
  * The embedded queue: one process, no Redis. Jobs and results live in memory
@@ -35,6 +36,8 @@ export class MemoryQueue implements JobQueue {
   readonly #limiter = new MemoryRateLimiter();
   readonly #inputs = new MemorySessionInputs();
   readonly functions: MemoryFunctionStore;
+  readonly #records = new Map<string, MemoryRecordStore>();
+  readonly #recordLimits: { ttlMs: number; max: number; maxBytes: number };
   /** The request bytes of the jobs waiting in #pending, bounded by #pendingMaxBytes. */
   #pendingBytes = 0;
   readonly #pendingMaxBytes: number;
@@ -52,10 +55,20 @@ export class MemoryQueue implements JobQueue {
     this.#pendingMaxBytes = config.pendingMaxBytes ?? PENDING_MAX_BYTES.default;
     const limits = { ttlMs: config.resultTtlSeconds * 1000, max: config.resultMax, maxBytes: config.resultStoreBytes ?? RESULT_STORE_BYTES.default };
     this.#results = new ResultStore(limits);
+    this.#recordLimits = limits;
     this.#logs = new MemoryEventLogs(limits);
     this.#eventCaps = eventLogCaps(config.resultMaxBytes ?? RESULT_MAX_BYTES.default);
     this.retry = { attempts: config.attempts ?? 1, backoffMs: config.backoffMs ?? 1000 };
     this.#events.setMaxListeners(0);
+  }
+
+  records(name: string): RecordStore {
+    let store = this.#records.get(name);
+    if (store === undefined) {
+      store = new MemoryRecordStore(this.#recordLimits);
+      this.#records.set(name, store);
+    }
+    return store;
   }
 
   async enqueue(job: QueuedJob, priority: number): Promise<RunResult> {

@@ -8,6 +8,7 @@ import type { JobEventSink } from "../run/events.js";
 import type { RunEventLogs } from "./run-events.js";
 import type { SessionInputReader, SessionInputWriter } from "./session-input.js";
 import type { WarmVersion } from "./warm-routes.js";
+import type { RecordStore } from "./record-store.js";
 
 /** What the queue carries: the validated wire request and what the result's header says. */
 export interface QueuedJob {
@@ -100,6 +101,12 @@ export interface JobQueue {
    * may take the job at once), close it when the session ends.
    */
   openSessionInput(id: string): SessionInputWriter;
+  /**
+   * Small JSON records of namespace `name` (a compatible API's own fields of
+   * its runs: docs/compat.md), bounded like the results (WARREN_RESULT_TTL_S,
+   * WARREN_RESULT_MAX, WARREN_RESULT_STORE_BYTES), in memory or in Redis.
+   */
+  records(name: string): RecordStore;
   /** Queues a job (priority: 1 runs first) and stores its `queued` RunResult, which it returns. */
   enqueue(job: QueuedJob, priority: number): Promise<RunResult>;
   /**
