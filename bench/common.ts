@@ -77,25 +77,25 @@ export async function startEmbedded(env: NodeJS.ProcessEnv = {}, onStderr?: Stde
 }
 
 /** redis-server + `warren serve --no-worker` + one `warren worker`. */
-export async function startDistributed(env: NodeJS.ProcessEnv = {}, onStderr?: StderrLines): Promise<Deployment> {
+export async function startDistributed(env: NodeJS.ProcessEnv = {}, onStderr?: StderrLines, workers = 1): Promise<Deployment> {
   const redis = await startRedis();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const all = { REDIS_URL: redis.url, ...env };
   const api = warren(["serve", "--no-worker", "--port", String(port), "--host", "127.0.0.1"], all, onStderr);
-  const worker = warren(["worker"], all, onStderr);
+  const started = Array.from({ length: Math.max(1, workers) }, () => warren(["worker"], all, onStderr));
   const stop = async () => {
-    await stopChild(worker);
+    for (const worker of started) await stopChild(worker);
     await stopChild(api);
     await redis.dispose();
   };
   try {
-    await waitReady(base, [api, worker]);
+    await waitReady(base, [api, ...started]);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { mode: "distributed", base, pids: { api: api.pid!, worker: worker.pid! }, stop };
+  return { mode: "distributed", base, pids: { api: api.pid!, worker: started[0]!.pid! }, stop };
 }
 
 export interface RunResult {

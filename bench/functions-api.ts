@@ -4,9 +4,12 @@
 // …/invoke, sync), each beside the handler's own time as the runtime measured
 // it (X-Warren-Duration-Ms: from the event's delivery to the response), so the
 // API's and the queue's share is their difference; the same code through
-// POST /v1/runs?wait=true; and sustained invocations/s at 2, 4 and 8 in flight.
+// POST /v1/runs?wait=true; sustained invocations/s at 2, 4 and 8 in flight; and how many of a fresh
+// version's first 20 invocations (one at a time) are cold.
 // Needs `npm run build` and redis-server.
 // usage: node --import tsx bench/functions-api.ts [N]     (results in bench/results/functions-api-*.json)
+// BENCH_FN_MODES=distributed (or embedded) measures one mode only; BENCH_WORKERS=2 starts that many workers in
+// distributed mode (where warm routing decides which of them runs an invocation).
 import { pct, pool, QUICK, r1, r2, startDistributed, startEmbedded, writeResult, type Deployment } from "./common.js";
 
 const N = Number(process.argv[2] ?? (QUICK ? 30 : 200));
@@ -64,8 +67,18 @@ async function measure(deployment: Deployment): Promise<Record<string, unknown>>
       });
       sustained[`${inFlight} in flight`] = r1(SUSTAINED / (ms / 1000));
     }
+    // A freshly deployed version invoked one at a time, 100 ms apart (time for its worker to prepare the next container
+    // and say so): how many of the first 20 are cold. With several workers and no routing, each worker the queue hands
+    // one to pays its own cold start; with warm routing, the worker that has one ready takes it.
+    await deploy(deployment.base, `${name}-fresh`, body);
+    let coldAfterDeploy = 0;
+    for (let i = 0; i < 20; i += 1) {
+      if ((await invoke(deployment.base, `${name}-fresh`)).cold) coldAfterDeploy += 1;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     out[language] = {
       firstInvoke: { ms: r1(first.ms), cold: first.cold },
+      coldOfFirst20AfterDeploy: coldAfterDeploy,
       warm: { count: warm.length, of: samples.length, p50: r1(pct(ms, 0.5)), p99: r1(pct(ms, 0.99)), handlerP50: r2(pct(warm.map((sample) => sample.handlerMs), 0.5)), overheadP50: r2(pct(overhead, 0.5)) },
       sameCodeAsRun: { p50: r1(pct(runs, 0.5)), p99: r1(pct(runs, 0.99)) },
       invocationsPerSecond: sustained,
@@ -75,7 +88,13 @@ async function measure(deployment: Deployment): Promise<Record<string, unknown>>
 }
 
 const results: Record<string, unknown> = { n: N, when: new Date().toISOString(), cpus: (await import("node:os")).cpus().length };
-for (const start of [startEmbedded, startDistributed]) {
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
+const MODES = (process.env.BENCH_FN_MODES ?? "embedded,distributed").split(",");
+const starts = { embedded: () => startEmbedded(), distributed: () => startDistributed({}, undefined, WORKERS) } as const;
+results.workers = WORKERS;
+for (const mode of MODES) {
+  const start = starts[mode as keyof typeof starts];
+  if (start === undefined) throw new Error(`BENCH_FN_MODES: unknown mode ${mode} (embedded, distributed)`);
   const deployment = await start();
   try {
     results[deployment.mode] = await measure(deployment);

@@ -79,9 +79,20 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
     return c.json(answer.body, answer.status);
   });
 
+  // Pages by name: `limit` (default 100, at most 1000) after the cursor `after` (the last name of the page before);
+  // the body stays an array, and the next page is named in headers while there is one.
   app.get("/", async (c) => {
-    const listed = await queue.functions.list(scopeOf(c));
-    return c.json(listed.map((fn) => ({ name: fn.name, versions: fn.versions, latest: summaryOf(fn.latest) })));
+    const limit = pageLimit(c.req.query("limit"));
+    const afterQuery = c.req.query("after");
+    const after = afterQuery === undefined ? undefined : checkFunctionName(afterQuery);
+    const listed = await queue.functions.list(scopeOf(c), { limit: limit + 1, ...(after === undefined ? {} : { after }) });
+    const page = listed.slice(0, limit);
+    if (listed.length > limit) {
+      const next = page.at(-1)!.name;
+      c.header("x-warren-next-cursor", next);
+      c.header("link", `</v1/functions?limit=${limit}&after=${next}>; rel="next"`);
+    }
+    return c.json(page.map((fn) => ({ name: fn.name, versions: fn.versions, latest: summaryOf(fn.latest) })));
   });
 
   app.get("/:name", async (c) => {
@@ -165,6 +176,19 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
   });
 
   return app;
+}
+
+/** GET /v1/functions' page size. */
+const LIST_LIMIT_DEFAULT = 100;
+const LIST_LIMIT_MAX = 1000;
+
+function pageLimit(value: string | undefined): number {
+  if (value === undefined) return LIST_LIMIT_DEFAULT;
+  const limit = /^[0-9]{1,4}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(limit >= 1 && limit <= LIST_LIMIT_MAX)) {
+    throw new InvalidRequestError(`Expected \`limit\` to be an integer from 1 to ${LIST_LIMIT_MAX}, got ${JSON.stringify(value.slice(0, 40))}.`, [{ path: ["limit"], message: `must be an integer from 1 to ${LIST_LIMIT_MAX}` }]);
+  }
+  return limit;
 }
 
 /** `name` or `name@version` (a label, or a number). */

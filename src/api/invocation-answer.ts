@@ -43,6 +43,7 @@ export function invocationAnswer(c: Context<AppEnv>, result: RunResult): Respons
   c.header("x-warren-cpu-time-ms", String(invocation.cpuTimeMs));
   c.header("x-warren-memory-kb", String(invocation.memoryKb));
   c.header("x-warren-cold", String(invocation.cold));
+  if (report.worker !== undefined) c.header("x-warren-worker", report.worker);
   if (invocation.logs !== undefined) c.header("x-warren-logs", logHeader(invocation.logs));
   if (invocation.status === "ok") {
     const body = Buffer.from(invocation.body, "base64");
@@ -103,7 +104,7 @@ export function invocationView(result: RunResult): Record<string, unknown> {
     return { ...header, status: result.status, ...(result.error === undefined ? {} : { error: result.error }) };
   }
   const { status, body, ...rest } = report.invocation;
-  return { ...header, status, body, bodyEncoding: "base64", ...rest };
+  return { ...header, status, body, bodyEncoding: "base64", ...rest, ...(report.worker === undefined ? {} : { worker: report.worker }) };
 }
 
 function isFinalStatus(status: RunResult["status"]): boolean {

@@ -58,8 +58,16 @@ export interface InvokeResponse {
   readonly memoryKb: number;
   /** No container had been prepared for it. */
   readonly cold: boolean;
+  /** The id of the worker that ran it (X-Warren-Worker), when the server says. */
+  readonly worker?: string;
   /** With `logs: true`: each stream's last 2 KiB (GET /v1/invocations/:id has them as captured). */
   readonly logs?: InvocationLogs;
+}
+
+/** One page of GET /v1/functions: the functions, and the cursor of the next page (absent on the last). */
+export interface FunctionPage {
+  readonly functions: FunctionListing[];
+  readonly next?: string;
 }
 
 export interface InvocationLogs {

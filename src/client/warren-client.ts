@@ -4,6 +4,7 @@ import type {
   DeployRequest,
   FunctionDetails,
   FunctionListing,
+  FunctionPage,
   FunctionVersion,
   ImageInfo,
   Invocation,
@@ -130,9 +131,25 @@ export class FunctionsApi {
     return this.#http.json<FunctionVersion | Pending>(await this.#http.request("PUT", `/v1/functions/${encodeURIComponent(name)}`, { json: request }));
   }
 
-  /** GET /v1/functions: each function with its latest version. */
+  /** GET /v1/functions: each function with its latest version, by name, every page. */
   async list(): Promise<FunctionListing[]> {
-    return this.#http.json<FunctionListing[]>(await this.#http.request("GET", "/v1/functions"));
+    const all: FunctionListing[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await this.listPage({ limit: 1000, ...(after === undefined ? {} : { after }) });
+      all.push(...page.functions);
+      if (page.next === undefined) return all;
+      after = page.next;
+    }
+  }
+
+  /** One page of GET /v1/functions: at most `limit` (server default 100) after the name `after`, and the next page's cursor. */
+  async listPage(options: { readonly limit?: number; readonly after?: string } = {}): Promise<FunctionPage> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set("limit", String(options.limit));
+    if (options.after !== undefined) query.set("after", options.after);
+    const response = await this.#http.request("GET", `/v1/functions${query.size === 0 ? "" : `?${query.toString()}`}`);
+    const next = response.headers.get("x-warren-next-cursor");
+    return { functions: await this.#http.json<FunctionListing[]>(response), ...(next === null ? {} : { next }) };
   }
 
   /** GET /v1/functions/:name: its versions, oldest first. */
@@ -167,6 +184,7 @@ export class FunctionsApi {
       cpuTimeMs: Number(header("x-warren-cpu-time-ms")),
       memoryKb: Number(header("x-warren-memory-kb")),
       cold: header("x-warren-cold") === "true",
+      ...(response.headers.get("x-warren-worker") === null ? {} : { worker: header("x-warren-worker") }),
       ...(logs === undefined ? {} : { logs }),
     };
   }

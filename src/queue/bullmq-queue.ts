@@ -2,7 +2,7 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { parseResult, serializeResult, type SerializedResult } from "../run/result-json.js";
 import { cancelledResult, isFinal, pendingResult, type RunResult } from "../run/result.js";
-import { BullMqWorker, cancelChannel, finishedChannel, heartbeatKey } from "./bullmq-worker.js";
+import { BullMqWorker, cancelChannel, finishedChannel, heartbeatKey, WORKER_ALIVE_MS } from "./bullmq-worker.js";
 import type { QueueConfig } from "./config.js";
 import { orUnavailable } from "./errors.js";
 import { apiConnection, connect } from "./redis-connection.js";
@@ -15,12 +15,13 @@ import { RedisRecordStore } from "./redis-record-store.js";
 import type { RecordStore } from "./record-store.js";
 import type { SessionInputWriter } from "./session-input.js";
 import type { JobQueue, QueuedJob, QueueHealth, QueueWorker, RunHandler, WorkOptions } from "./types.js";
+import { runtimeName } from "../run/function-wire.js";
+import { warmField, WarmRouter } from "./warm-routes.js";
 
 /** Jobs that failed for good (Warren's fault) kept with their request, at most. */
 const FAILED_JOBS_KEPT = 20;
 
-/** How recent a worker's heartbeat must be for it to count as alive. */
-export const WORKER_ALIVE_MS = 15_000;
+export { WORKER_ALIVE_MS };
 
 /**
  * The distributed queue: BullMQ on Redis. BullMQ brings priorities,
@@ -34,6 +35,7 @@ export class BullMqQueue implements JobQueue {
   readonly #queue: Queue;
   readonly #store: RedisResultStore;
   readonly #workers = new Set<BullMqWorker>();
+  readonly #router: WarmRouter;
   #subscriber: Promise<Redis> | undefined;
   readonly events: RedisEventLogs;
   readonly functions: RedisFunctionStore;
@@ -59,6 +61,7 @@ export class BullMqQueue implements JobQueue {
         removeOnFail: { age: config.resultTtlSeconds, count: FAILED_JOBS_KEPT },
       },
     });
+    this.#router = new WarmRouter(redis, config.name, config.resultTtlSeconds, { attempts: config.attempts, backoff: { type: "exponential", delay: config.backoffMs } });
     // Connection errors surface on each call as QueueUnavailableError; without a listener they would crash the process.
     this.#queue.on("error", () => {});
     this.#redis.on("error", () => {});
@@ -83,13 +86,21 @@ export class BullMqQueue implements JobQueue {
     const queued = pendingResult(job, "queued");
     // Both in flight at once: the result is written first on the connection the
     // Queue also uses, so Redis stores it before the job exists for a worker to take.
+    const fn = job.fn;
     const [created, added] = await Promise.allSettled([
       this.#store.create(job.owner === undefined ? serializeResult(queued) : { ...serializeResult(queued), owner: job.owner }),
-      // A session's stdin is read by its first try: never tried again.
-      orUnavailable("queue a run", () => this.#queue.add("run", job, { jobId: job.id, priority, ...(job.session === true ? { attempts: 1 } : {}) })),
+      (async () => {
+        // An invocation goes to a worker holding a prepared container of its version, when one says it does; else to the shared queue.
+        if (fn?.kind === "invoke" && (await this.#router.route(job, warmField(runtimeName(fn.scope, fn.name), fn.number), priority)) !== undefined) return;
+        // A session's stdin is read by its first try: never tried again.
+        await orUnavailable("queue a run", () => this.#queue.add("run", job, { jobId: job.id, priority, ...(job.session === true ? { attempts: 1 } : {}) }));
+      })(),
     ]);
     if (created.status === "rejected" || added.status === "rejected") {
-      if (added.status === "fulfilled") await this.#queue.remove(job.id).catch(() => {});
+      if (added.status === "fulfilled") {
+        await this.#queue.remove(job.id).catch(() => {});
+        await this.#router.take(job.id).catch(() => {});
+      }
       await this.#store.remove(job.id).catch(() => {});
       throw created.status === "rejected" ? created.reason : (added as PromiseRejectedResult).reason;
     }
@@ -120,14 +131,16 @@ export class BullMqQueue implements JobQueue {
   async cancel(id: string, onCancelled?: (job: QueuedJob, result: SerializedResult) => void): Promise<SerializedResult | undefined> {
     const current = await this.#store.getSerialized(id);
     if (current === undefined || isFinal(current.status)) return current;
-    const job = await orUnavailable("find a job", () => this.#queue.getJob(id));
+    const shared = await orUnavailable("find a job", () => this.#queue.getJob(id));
     // A waiting job is removed; an active one is locked by its worker, which we tell to abort it.
-    if (job !== undefined) await job.remove().catch(() => {});
+    if (shared !== undefined) await shared.remove().catch(() => {});
+    // Not on the shared queue: an invocation routed to a worker's own queue (same rules there).
+    const data = shared !== undefined ? (shared.data as QueuedJob) : await this.#router.take(id).catch(() => undefined);
     // A queued or running result is a small header: parsing it is cheap.
     const cancelled = serializeResult(cancelledResult(parseResult(current.json)));
     if (!(await this.#store.update(cancelled))) return this.#store.getSerialized(id);
     await orUnavailable("announce a cancel", () => this.#redis.multi().publish(cancelChannel(this.#config.name), id).publish(finishedChannel(this.#config.name), id).exec());
-    if (job !== undefined) onCancelled?.(job.data as QueuedJob, cancelled);
+    if (data !== undefined) onCancelled?.(data, cancelled);
     return cancelled;
   }
 
@@ -161,7 +174,10 @@ export class BullMqQueue implements JobQueue {
   }
 
   work(handler: RunHandler, options: WorkOptions): QueueWorker {
-    const worker = new BullMqWorker(this.#config, handler, options, () => this.#workers.delete(worker));
+    const requeue = async (job: QueuedJob, priority: number) => {
+      await this.#queue.add("run", job, { jobId: job.id, priority });
+    };
+    const worker = new BullMqWorker(this.#config, handler, options, () => this.#workers.delete(worker), requeue);
     this.#workers.add(worker);
     return worker;
   }
@@ -169,6 +185,7 @@ export class BullMqQueue implements JobQueue {
   async close(): Promise<void> {
     await Promise.all([...this.#workers].map((worker) => worker.close()));
     await this.#queue.close().catch(() => {});
+    await this.#router.close();
     if (this.#subscriber !== undefined) (await this.#subscriber.catch(() => undefined))?.disconnect();
     this.#redis.disconnect();
   }

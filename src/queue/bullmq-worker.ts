@@ -12,6 +12,8 @@ import { eventsChannel, RedisEventAppender } from "./redis-events.js";
 import { redisSessionReader } from "./redis-session-input.js";
 import { eventLogCaps, RunEventWriter } from "./run-events.js";
 import type { QueuedJob, QueueWorker, RunHandler, WorkOptions } from "./types.js";
+import { runtimeName } from "../run/function-wire.js";
+import { WarmAdvertiser, warmField } from "./warm-routes.js";
 
 /** Pub/sub channel: ids of runs to abort wherever they run. */
 export const cancelChannel = (name: string) => `${name}:cancel`;
@@ -20,6 +22,8 @@ export const finishedChannel = (name: string) => `${name}:finished`;
 /** Sorted set: worker id → time of its last heartbeat. */
 export const heartbeatKey = (name: string) => `${name}:workers`;
 const HEARTBEAT_MS = 5_000;
+/** How recent a worker's heartbeat must be for it to count as alive. */
+export const WORKER_ALIVE_MS = 15_000;
 /** The error of a session whose worker was lost mid-run (its job started a second time). */
 export const SESSION_LOST = "The worker running this session was lost; start a new session.";
 
@@ -52,7 +56,9 @@ export class BullMqWorker implements QueueWorker {
   readonly #subscriber: Redis;
   readonly #store: RedisResultStore;
   readonly #name: string;
-  readonly #id = randomUUID();
+  readonly #id: string;
+  /** This worker's own queue of invocations routed to it (docs/functions.md, *Distributed: warm routing*), with its advert; only when it has a function runtime. */
+  readonly #own: { readonly worker: Worker; readonly connection: Redis; readonly advertiser: WarmAdvertiser } | undefined;
   readonly #heartbeat: NodeJS.Timeout;
   readonly #onClose: () => void;
   readonly #ttlSeconds: number;
@@ -61,11 +67,13 @@ export class BullMqWorker implements QueueWorker {
   #active = 0;
   #closed: Promise<void> | undefined;
 
-  constructor(config: QueueConfig & { redisUrl: string }, handler: RunHandler, options: WorkOptions, onClose: () => void) {
+  /** REQUEUE puts a job on the shared queue (a lapsed worker's routed job, rescued). */
+  constructor(config: QueueConfig & { redisUrl: string }, handler: RunHandler, options: WorkOptions, onClose: () => void, requeue: (job: QueuedJob, priority: number) => Promise<void>) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
       throw new RangeError(`Expected concurrency to be a positive integer, got ${options.concurrency}.`);
     }
     this.#name = config.name;
+    this.#id = options.id ?? randomUUID();
     this.#onClose = onClose;
     this.#ttlSeconds = config.resultTtlSeconds;
     this.#redisUrl = config.redisUrl;
@@ -83,17 +91,37 @@ export class BullMqWorker implements QueueWorker {
       maxStalledCount: config.maxStalled,
     });
     this.#worker.on("error", () => {});
-    // A job that failed for good (stalled too often, or a bug): its result says so.
-    this.#worker.on("failed", (job, error) => {
+    const failed = (job: Job | undefined, error: Error) => {
       if (job === undefined || job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(error.message)) return;
       const data = jobDataSchema.safeParse(job.data);
       if (!data.success) return;
       const failed = failedResult(data.data, { code: "job_failed", message: error.message });
       void this.#finish(failed).catch(() => {});
-    });
+    };
+    // A job that failed for good (stalled too often, or a bug): its result says so.
+    this.#worker.on("failed", failed);
+    if (options.warm !== undefined) {
+      const advertiser = new WarmAdvertiser(this.#redis, config.name, this.#id, options.warm, requeue, { heartbeatKey: heartbeatKey(config.name), aliveMs: WORKER_ALIVE_MS });
+      const connection = workerConnection(config.redisUrl);
+      connection.on("error", () => {});
+      // Routed invocations are warm ones, as many as this worker advertised containers for (within its prepared budget).
+      const worker = new Worker(advertiser.queueName, (job, _token, signal) => this.#process(job, handler, options, signal, advertiser), {
+        connection,
+        concurrency: options.concurrency,
+        lockDuration: config.lockDurationMs,
+        stalledInterval: config.stalledIntervalMs,
+        maxStalledCount: config.maxStalled,
+      });
+      worker.on("error", () => {});
+      worker.on("failed", failed);
+      this.#own = { worker, connection, advertiser };
+    }
     this.#subscriber = workerConnection(config.redisUrl);
     this.#subscriber.on("error", () => {});
-    this.#subscriber.on("message", (_channel: string, id: string) => this.#worker.cancelJob(id, "cancelled"));
+    this.#subscriber.on("message", (_channel: string, id: string) => {
+      this.#worker.cancelJob(id, "cancelled");
+      this.#own?.worker.cancelJob(id, "cancelled");
+    });
     void this.#subscriber.subscribe(cancelChannel(config.name)).catch(() => {});
     this.#heartbeat = setInterval(() => void this.#beat(), HEARTBEAT_MS);
     void this.#beat();
@@ -103,12 +131,23 @@ export class BullMqWorker implements QueueWorker {
     return this.#active;
   }
 
+  /** This worker's id: its heartbeat's, its advert's and its own queue's. */
+  get id(): string {
+    return this.#id;
+  }
+
   close(force = false): Promise<void> {
     this.#closed ??= (async () => {
       clearInterval(this.#heartbeat);
+      // No more invocations are routed here; those queued here already are run (or, with force, handed back), the rest rescued below.
+      await this.#own?.advertiser.withdraw();
       // Without force BullMQ waits for the running jobs; with it they stall and another worker takes them over.
-      await this.#worker.close(force).catch(() => {});
+      await Promise.all([this.#worker.close(force).catch(() => {}), this.#own?.worker.close(force).catch(() => {})]);
+      // What is still queued here goes to the shared queue; what arrives later (a route claimed just before the advert went) and
+      // what force handed back are rescued by the other workers (this worker's advert is gone).
       await this.#redis.zrem(heartbeatKey(this.#name), this.#id).catch(() => {});
+      await this.#own?.advertiser.rescue();
+      this.#own?.connection.disconnect();
       this.#subscriber.disconnect();
       this.#bullConnection.disconnect();
       this.#redis.disconnect();
@@ -117,7 +156,7 @@ export class BullMqWorker implements QueueWorker {
     return this.#closed;
   }
 
-  async #process(job: Job, handler: RunHandler, options: WorkOptions, signal: AbortSignal | undefined): Promise<string> {
+  async #process(job: Job, handler: RunHandler, options: WorkOptions, signal: AbortSignal | undefined, routed?: WarmAdvertiser): Promise<string> {
     const data = jobDataSchema.parse(job.data) as QueuedJob;
     const controller = new AbortController();
     const abort = () => controller.abort();
@@ -182,6 +221,8 @@ export class BullMqWorker implements QueueWorker {
       return result.status;
     } finally {
       await input?.close();
+      // An invocation took a warm container (or made one ready behind it): the advert says so now, and a routed one's claim ends.
+      if (data.fn?.kind === "invoke") await this.#own?.advertiser.done(routed === undefined ? undefined : warmField(runtimeName(data.fn.scope, data.fn.name), data.fn.number));
       this.#active -= 1;
       signal?.removeEventListener("abort", abort);
     }

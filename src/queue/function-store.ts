@@ -43,20 +43,31 @@ export class FunctionStoreError extends WarrenError {
 export interface FunctionStore {
   /** A function's versions, oldest first; [] when it does not exist. */
   versions(scope: string, name: string): Promise<StoredVersion[]>;
-  /** The functions of a scope, with their latest version. */
-  list(scope: string): Promise<{ readonly name: string; readonly versions: number; readonly latest: StoredVersion }[]>;
+  /** The functions of a scope, by name, with their latest version: those after `page.after`, at most `page.limit`. */
+  list(scope: string, page?: ListPage): Promise<{ readonly name: string; readonly versions: number; readonly latest: StoredVersion }[]>;
   /** A version by label or number (all digits), or the latest; undefined when there is none. */
   resolve(scope: string, name: string, ref?: string): Promise<StoredVersion | undefined>;
   /** Throws FunctionStoreError when a deploy of BYTES with LABEL could not be committed now (the API's early answer). */
   check(scope: string, name: string, label: string | undefined, bytes: number): Promise<void>;
-  /** Stores a new version (its number the next); throws FunctionStoreError. */
-  commit(scope: string, source: FunctionSource, build: readonly FunctionFile[] | null, label: string | undefined): Promise<StoredVersion>;
+  /**
+   * Stores a new version (its number the next); throws FunctionStoreError.
+   * With DEPLOYID (the deploy job's id), at most once per deploy: a job run
+   * again (after a stall) gets the version its first run committed, as long
+   * as it exists.
+   */
+  commit(scope: string, source: FunctionSource, build: readonly FunctionFile[] | null, label: string | undefined, deployId?: string): Promise<StoredVersion>;
   /** A version's code by digest; undefined when no version has it any more. */
   code(digest: string): Promise<StoredCode | undefined>;
   /** Deletes a function and every version; false when it did not exist. Announces it (onRemoved) to every worker. */
   remove(scope: string, name: string): Promise<boolean>;
   /** Calls `listener` for every function removed (here or, distributed, on any API instance). */
   onRemoved(listener: (scope: string, name: string) => void): Promise<() => void>;
+}
+
+/** A page of a function list: the names after `after` (the last of the page before), at most `limit`. */
+export interface ListPage {
+  readonly after?: string;
+  readonly limit?: number;
 }
 
 /** What a deploy answers and GET lists: no env values. */
@@ -137,6 +148,8 @@ export class MemoryFunctionStore implements FunctionStore {
   /** The last number given per function, kept past a delete. */
   readonly #numbers = new Map<string, number>();
   readonly #code = new Map<string, { json: string; refs: number }>();
+  /** Deploy job id → the function and number it committed; the last DEPLOYS_KEPT only. */
+  readonly #deploys = new Map<string, { id: string; number: number }>();
   readonly #limits: FunctionStoreLimits;
   readonly #events = new EventEmitter();
   #bytes = 0;
@@ -155,15 +168,17 @@ export class MemoryFunctionStore implements FunctionStore {
     return [...(this.#functions.get(key(scope, name))?.versions.values() ?? [])].map((entry) => entry.version);
   }
 
-  async list(scope: string) {
+  async list(scope: string, page: ListPage = {}) {
     const prefix = key(scope, "");
     const listed = [];
     for (const [id, fn] of this.#functions) {
       if (!id.startsWith(prefix)) continue;
+      const name = id.slice(prefix.length);
+      if (page.after !== undefined && name <= page.after) continue;
       const all = [...fn.versions.values()];
-      listed.push({ name: id.slice(prefix.length), versions: all.length, latest: all[all.length - 1]!.version });
+      listed.push({ name, versions: all.length, latest: all[all.length - 1]!.version });
     }
-    return listed.sort((a, b) => (a.name < b.name ? -1 : 1));
+    return listed.sort((a, b) => (a.name < b.name ? -1 : 1)).slice(0, page.limit ?? Number.MAX_SAFE_INTEGER);
   }
 
   async resolve(scope: string, name: string, ref?: string): Promise<StoredVersion | undefined> {
@@ -181,10 +196,13 @@ export class MemoryFunctionStore implements FunctionStore {
     if (this.#bytes + bytes > this.#limits.storeMaxBytes) throw storeFull(this.#bytes, bytes, this.#limits.storeMaxBytes);
   }
 
-  async commit(scope: string, source: FunctionSource, build: readonly FunctionFile[] | null, label: string | undefined): Promise<StoredVersion> {
+  async commit(scope: string, source: FunctionSource, build: readonly FunctionFile[] | null, label: string | undefined, deployId?: string): Promise<StoredVersion> {
+    const id = key(scope, source.name);
+    const done = deployId === undefined ? undefined : this.#deploys.get(deployId);
+    const committed = done === undefined || done.id !== id ? undefined : this.#functions.get(id)?.versions.get(done.number)?.version;
+    if (committed !== undefined) return committed;
     const parts = versionParts(source, build, new Date().toISOString());
     await this.check(scope, source.name, label, parts.bytes);
-    const id = key(scope, source.name);
     let fn = this.#functions.get(id);
     if (fn === undefined) {
       fn = { versions: new Map(), labels: new Map(), bytes: 0 };
@@ -197,6 +215,10 @@ export class MemoryFunctionStore implements FunctionStore {
     fn.labels.set(version.version, number);
     fn.bytes += parts.bytes;
     this.#bytes += parts.bytes;
+    if (deployId !== undefined) {
+      this.#deploys.set(deployId, { id, number });
+      if (this.#deploys.size > DEPLOYS_KEPT) this.#deploys.delete(this.#deploys.keys().next().value!);
+    }
     const code = this.#code.get(parts.digest);
     if (code === undefined) this.#code.set(parts.digest, { json: parts.codeJson, refs: 1 });
     else code.refs += 1;
@@ -229,3 +251,6 @@ export class MemoryFunctionStore implements FunctionStore {
 }
 
 const key = (scope: string, name: string) => `${scope}/${name}`;
+
+/** Deploy ids the memory store remembers (a deploy job is run again only soon after its first run). */
+const DEPLOYS_KEPT = 1024;

@@ -11,6 +11,7 @@ import {
   versionParts,
   type FunctionStore,
   type FunctionStoreLimits,
+  type ListPage,
   type StoredCode,
   type StoredVersion,
 } from "./function-store.js";
@@ -19,13 +20,22 @@ import {
  * Commits a version, or says why not. KEYS: [1] the function's hash, [2] the
  * scope's set of names, [3] the code's key (by digest), [4] digest → refs,
  * [5] the store's byte total, [6] the function's number counter (kept past a
- * delete). ARGV: name, label ('' none), meta JSON, code JSON, digest, bytes,
- * function cap, store cap. Returns {number, label}, or {-1} label taken,
- * {-2, used} function full, {-3, used} store full.
+ * delete), [7] the deploy job's key. ARGV: name, label ('' none), meta JSON,
+ * code JSON, digest, bytes, function cap, store cap, the deploy key's TTL in
+ * seconds ('' no deploy id). Returns {number, label}, {number, label, meta}
+ * when this deploy job committed already (its version as stored), or {-1}
+ * label taken, {-2, used} function full, {-3, used} store full.
  *
  * The function's hash: `bytes`, `v:N` meta JSON, `n:N` label, `l:LABEL` N.
  */
 const COMMIT = `
+if ARGV[9] ~= '' then
+  local done = redis.call('GET', KEYS[7])
+  if done then
+    local meta = redis.call('HGET', KEYS[1], 'v:' .. done)
+    if meta then return {tonumber(done), redis.call('HGET', KEYS[1], 'n:' .. done), meta} end
+  end
+end
 local label = ARGV[2]
 if label ~= '' and redis.call('HEXISTS', KEYS[1], 'l:' .. label) == 1 then return {-1} end
 local bytes = tonumber(ARGV[6])
@@ -40,6 +50,7 @@ redis.call('HINCRBY', KEYS[1], 'bytes', bytes)
 redis.call('SADD', KEYS[2], ARGV[1])
 if redis.call('HINCRBY', KEYS[4], ARGV[5], 1) == 1 then redis.call('SET', KEYS[3], ARGV[4]) end
 redis.call('INCRBY', KEYS[5], bytes)
+if ARGV[9] ~= '' then redis.call('SET', KEYS[7], n, 'EX', ARGV[9]) end
 return {n, label}`;
 
 /**
@@ -67,10 +78,50 @@ redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1`;
 
 /**
+ * One page of a scope's functions, by name. KEYS: [1] the scope's names.
+ * ARGV: the functions' key prefix, the last name of the page before ('' from
+ * the first), the page's size. Returns name, versions, the latest's number,
+ * label and meta JSON, for each function in turn: one round trip, and only
+ * the latest version's metadata crosses.
+ */
+const LIST = `
+local names = redis.call('SMEMBERS', KEYS[1])
+table.sort(names)
+local out, n, limit = {}, 0, tonumber(ARGV[3])
+for _, name in ipairs(names) do
+  if n >= limit then break end
+  if name > ARGV[2] then
+    local key = ARGV[1] .. name
+    local count, latest = 0, -1
+    for _, field in ipairs(redis.call('HKEYS', key)) do
+      if string.sub(field, 1, 2) == 'v:' then
+        count = count + 1
+        local number = tonumber(string.sub(field, 3))
+        if number > latest then latest = number end
+      end
+    end
+    if count > 0 then
+      local fields = redis.call('HMGET', key, 'v:' .. latest, 'n:' .. latest)
+      out[#out + 1] = name
+      out[#out + 1] = count
+      out[#out + 1] = latest
+      out[#out + 1] = fields[2] or tostring(latest)
+      out[#out + 1] = fields[1]
+      n = n + 1
+    end
+  end
+end
+return out`;
+
+/** How long a deploy job's commit is remembered (its re-runs, after a stall, find it): longer than any job lives. */
+const DEPLOY_KEY_TTL_S = 24 * 3600;
+
+/**
  * Functions in Redis, where every API instance and worker reads them:
  * `<q>:fn:<scope>:<name>` (a hash of versions), `<q>:fn-names:<scope>`,
  * `<q>:fn-code:<digest>` (code and build as JSON, once per digest),
- * `<q>:fn-refs`, `<q>:fn-bytes`, `<q>:fn-seq:<scope>:<name>`; removals are
+ * `<q>:fn-refs`, `<q>:fn-bytes`, `<q>:fn-seq:<scope>:<name>`,
+ * `<q>:fn-deploy:<deploy job id>` (the number it committed, for a day); removals are
  * announced on `<q>:fn-removed`. Versions have no TTL: they live until the
  * function is deleted, within the byte caps.
  */
@@ -101,12 +152,13 @@ export class RedisFunctionStore implements FunctionStore {
     return versionsOf(fields);
   }
 
-  async list(scope: string) {
-    const names = await orUnavailable("list functions", () => this.#redis.smembers(`${this.#prefix}:fn-names:${scope}`));
+  async list(scope: string, page: ListPage = {}) {
+    const args = [`${this.#prefix}:fn:${scope}:`, page.after ?? "", String(page.limit ?? Number.MAX_SAFE_INTEGER)];
+    const flat = (await orUnavailable("list functions", () => this.#redis.eval(LIST, 1, `${this.#prefix}:fn-names:${scope}`, ...args))) as (string | number)[];
     const listed = [];
-    for (const name of names.sort()) {
-      const all = await this.versions(scope, name);
-      if (all.length > 0) listed.push({ name, versions: all.length, latest: all[all.length - 1]! });
+    for (let i = 0; i + 4 < flat.length; i += 5) {
+      const latest: StoredVersion = Object.freeze({ ...(JSON.parse(String(flat[i + 4])) as Omit<StoredVersion, "version" | "number">), number: Number(flat[i + 2]), version: String(flat[i + 3]) });
+      listed.push({ name: String(flat[i]), versions: Number(flat[i + 1]), latest });
     }
     return listed;
   }
@@ -125,7 +177,7 @@ export class RedisFunctionStore implements FunctionStore {
     if (Number(total ?? 0) + bytes > this.#limits.storeMaxBytes) throw storeFull(Number(total ?? 0), bytes, this.#limits.storeMaxBytes);
   }
 
-  async commit(scope: string, source: FunctionSource, build: readonly FunctionFile[] | null, label: string | undefined): Promise<StoredVersion> {
+  async commit(scope: string, source: FunctionSource, build: readonly FunctionFile[] | null, label: string | undefined, deployId?: string): Promise<StoredVersion> {
     const parts = versionParts(source, build, new Date().toISOString());
     const keys = [
       this.#fnKey(scope, source.name),
@@ -134,9 +186,12 @@ export class RedisFunctionStore implements FunctionStore {
       `${this.#prefix}:fn-refs`,
       `${this.#prefix}:fn-bytes`,
       `${this.#prefix}:fn-seq:${scope}:${source.name}`,
+      `${this.#prefix}:fn-deploy:${deployId ?? ""}`,
     ];
-    const args = [source.name, label ?? "", parts.metaJson, parts.codeJson, parts.digest, String(parts.bytes), String(this.#limits.functionMaxBytes), String(this.#limits.storeMaxBytes)];
-    const answer = (await orUnavailable("store a function", () => this.#redis.eval(COMMIT, keys.length, ...keys, ...args))) as [number, string | number];
+    const args = [source.name, label ?? "", parts.metaJson, parts.codeJson, parts.digest, String(parts.bytes), String(this.#limits.functionMaxBytes), String(this.#limits.storeMaxBytes), deployId === undefined ? "" : String(DEPLOY_KEY_TTL_S)];
+    const answer = (await orUnavailable("store a function", () => this.#redis.eval(COMMIT, keys.length, ...keys, ...args))) as [number, string | number, string?];
+    // This deploy job committed before (BullMQ ran it again after a stall): its version, not a second one.
+    if (answer[2] !== undefined) return Object.freeze({ ...(JSON.parse(answer[2]) as Omit<StoredVersion, "version" | "number">), number: answer[0], version: String(answer[1]) });
     if (answer[0] === -1) throw labelTaken(source.name, label ?? "");
     if (answer[0] === -2) throw tooLarge(source.name, Number(answer[1]), parts.bytes, this.#limits.functionMaxBytes);
     if (answer[0] === -3) throw storeFull(Number(answer[1]), parts.bytes, this.#limits.storeMaxBytes);

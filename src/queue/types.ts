@@ -7,6 +7,7 @@ import type { RunResult } from "../run/result.js";
 import type { JobEventSink } from "../run/events.js";
 import type { RunEventLogs } from "./run-events.js";
 import type { SessionInputReader, SessionInputWriter } from "./session-input.js";
+import type { WarmVersion } from "./warm-routes.js";
 import type { RecordStore } from "./record-store.js";
 
 /** What the queue carries: the validated wire request and what the result's header says. */
@@ -53,6 +54,15 @@ export type RunHandler = (job: QueuedJob, signal: AbortSignal, settle: (result: 
 export interface WorkOptions {
   /** Jobs run at once by this worker. */
   readonly concurrency: number;
+  /** The worker's id (its heartbeat's; reported with each invocation); default a random UUID. */
+  readonly id?: string;
+  /**
+   * The function versions this worker holds prepared (warm) containers for
+   * (FunctionRuntime.warmVersions): given, a distributed worker advertises
+   * them and takes the invocations routed to it on a queue of its own
+   * (docs/functions.md, *Distributed: warm routing*). Must not throw.
+   */
+  readonly warm?: () => readonly WarmVersion[];
   /** Called after a job's final result is stored (webhooks), with the bytes stored. Must not throw. */
   readonly onStored?: (job: QueuedJob, result: SerializedResult) => void;
 }

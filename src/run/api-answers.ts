@@ -84,6 +84,7 @@ export const invocationSchema = z
     cpuTimeMs: z.number().optional(),
     memoryKb: z.number().optional(),
     cold: z.boolean().optional(),
+    worker: z.string().optional().describe("The id of the worker that ran it (X-Warren-Worker)"),
     logs: z.object({ stdout: z.string(), stderr: z.string(), truncated: z.boolean() }).optional(),
   })
   .describe("An invocation: where it is, and once finished its outcome");

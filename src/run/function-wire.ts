@@ -226,6 +226,15 @@ export interface VersionSummary {
   readonly createdAt: string;
 }
 
+/**
+ * The name the runtime knows a function by: unique across scopes (two API
+ * keys may each have a function `resize`), so that no pool is ever shared.
+ * Warm routing (src/queue/warm-routes.ts) names versions by it too.
+ */
+export function runtimeName(scope: string, name: string): string {
+  return scope === "" ? name : `${scope.slice(0, 16)}-${name}`;
+}
+
 /** An invocation's outcome as stored in its RunResult (the body as base64). */
 export type InvocationReport = Omit<InvocationOutcome, "body"> & { readonly body: string };
 
@@ -245,6 +254,6 @@ export function invocationReport(outcome: InvocationOutcome): InvocationReport {
 
 /** A function job's report in its final RunResult. */
 export type FunctionJobReport =
-  | (FunctionJobHeader & { readonly kind: "invoke"; readonly invocation: InvocationReport })
+  | (FunctionJobHeader & { readonly kind: "invoke"; readonly invocation: InvocationReport; /** The id of the worker that ran it (X-Warren-Worker). */ readonly worker?: string })
   | (FunctionJobHeader & { readonly kind: "deploy"; readonly deployed: VersionSummary })
   | (FunctionJobHeader & { readonly kind: "deploy"; readonly refused: { readonly code: string; readonly message: string; readonly stage?: "compile" | "load"; readonly output?: string } });

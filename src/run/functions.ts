@@ -50,6 +50,12 @@ export interface FunctionVersion extends FunctionSource {
   readonly createdAt: string;
   /** The digest of the deploying API key (as a run's owner), when the API has keys. */
   readonly owner?: string;
+  /**
+   * The name the user deployed, when `name` is the runtime's key-scoped one
+   * (owned functions: their pools are keyed apart per key); what the
+   * handler's `context` shows. Absent: `name`.
+   */
+  readonly functionName?: string;
 }
 
 /** An invocation's event: the request body and its content type. */
@@ -102,6 +108,8 @@ export interface FunctionRuntime {
   invoke(fn: FunctionVersion, event: InvocationEvent, options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal }): Promise<InvocationOutcome>;
   /** Drops what is prepared for a function (every version, or one `number`): its deletion, or a version no longer wanted. */
   retire(name: string, number?: number): Promise<void>;
+  /** The versions with prepared containers waiting now, and how many: what a distributed worker advertises for warm routing. */
+  warmVersions?(): readonly { readonly name: string; readonly number: number; readonly ready: number }[];
   /** Ends every prepared container (shutdown). */
   close(): Promise<void>;
 }

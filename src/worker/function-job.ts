@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { WarrenError } from "../errors.js";
 import { summaryOf, type FunctionStore, type StoredCode, type StoredVersion } from "../queue/function-store.js";
 import type { QueuedJob } from "../queue/types.js";
-import { fromWireSource, invocationReport, type FunctionJob, type FunctionJobReport } from "../run/function-wire.js";
+import { fromWireSource, invocationReport, runtimeName, type FunctionJob, type FunctionJobReport } from "../run/function-wire.js";
 import type { FunctionRuntime, FunctionVersion } from "../run/functions.js";
 import { failedResult, type RunResult } from "../run/result.js";
 import { CodeCache } from "./code-cache.js";
@@ -11,6 +11,8 @@ export interface FunctionJobDeps {
   readonly runtime: FunctionRuntime | undefined;
   readonly store: FunctionStore;
   readonly logger: Logger;
+  /** This worker's id, reported with each invocation it runs (X-Warren-Worker). */
+  readonly workerId?: string;
   /** Bytes of code and builds this worker keeps fetched. @defaultValue 64 MiB */
   readonly cacheBytes?: number;
 }
@@ -55,7 +57,7 @@ export function functionJobs(deps: FunctionJobDeps) {
           log.info({ stage: outcome.stage }, "function deploy refused: it cannot start");
           return completed(job, { kind: "deploy", name: fn.name, refused: { code: "function_cannot_start", message: outcome.message, stage: outcome.stage, output: outcome.output } });
         }
-        const version = await deps.store.commit(fn.scope, source, outcome.build, fn.label);
+        const version = await deps.store.commit(fn.scope, source, outcome.build, fn.label, job.id); // once per deploy job, however often BullMQ runs it
         log.info({ version: version.version, digest: version.digest }, "function deployed");
         return completed(job, { kind: "deploy", name: fn.name, deployed: summaryOf(version) });
       }
@@ -66,7 +68,7 @@ export function functionJobs(deps: FunctionJobDeps) {
       }
       const outcome = await runtime.invoke(functionVersion(fn.scope, version, code), { body: Buffer.from(fn.event, "base64"), contentType: fn.contentType }, { id: job.id, logs: fn.logs, signal });
       log.info({ status: outcome.status, cold: outcome.cold, durationMs: outcome.durationMs }, "function invoked");
-      return completed(job, { kind: "invoke", name: fn.name, version: fn.version, number: fn.number, invocation: invocationReport(outcome) });
+      return completed(job, { kind: "invoke", name: fn.name, version: fn.version, number: fn.number, invocation: invocationReport(outcome), ...(deps.workerId === undefined ? {} : { worker: deps.workerId }) });
     } catch (error) {
       // The store refusing a commit (label taken, caps) is the deploy's answer; anything else is Warren's failure.
       if (error instanceof WarrenError && fn.kind === "deploy" && ["version_exists", "function_too_large", "function_store_full"].includes(error.code)) {
@@ -92,13 +94,7 @@ function gone(name: string) {
   };
 }
 
-/**
- * The name the runtime knows a function by: unique across scopes (two API
- * keys may each have a function `resize`), so that no pool is ever shared.
- */
-export function runtimeName(scope: string, name: string): string {
-  return scope === "" ? name : `${scope.slice(0, 16)}-${name}`;
-}
+export { runtimeName };
 
 function functionVersion(scope: string, version: StoredVersion, code: StoredCode): FunctionVersion {
   return Object.freeze({
@@ -117,6 +113,7 @@ function functionVersion(scope: string, version: StoredVersion, code: StoredCode
     digest: version.digest,
     build: code.build,
     createdAt: version.createdAt,
-    ...(scope === "" ? {} : { owner: scope }),
+    // context.function_name is the name the user deployed, not the runtime's key-scoped one
+    ...(scope === "" ? {} : { owner: scope, functionName: version.name }),
   });
 }

@@ -23,6 +23,8 @@ export interface ProcessorDeps {
   readonly callback?: CallbackOptions;
   /** WARREN_RESULT_MAX_BYTES: the output one result keeps; default RESULT_MAX_BYTES.default. */
   readonly resultMaxBytes?: number;
+  /** This worker's id (reported with each invocation). */
+  readonly workerId?: string;
   /** Functions (docs/api-extensions.md, *Functions*): the versions' store, and the runtime that builds and invokes them (none: function jobs fail). */
   readonly functions?: { readonly store: FunctionStore; readonly runtime: FunctionRuntime | undefined };
 }
@@ -30,7 +32,7 @@ export interface ProcessorDeps {
 /** The one worker implementation, for both queue backends: a queued job → runJob → RunResult. */
 export function createProcessor(deps: ProcessorDeps): { handle: RunHandler; stored: (job: QueuedJob, result: SerializedResult) => void } {
   const { host, logger } = deps;
-  const functions = deps.functions === undefined ? undefined : functionJobs({ ...deps.functions, logger });
+  const functions = deps.functions === undefined ? undefined : functionJobs({ ...deps.functions, logger, ...(deps.workerId === undefined ? {} : { workerId: deps.workerId }) });
   const handle: RunHandler = async (job, signal, settle, events, input) => {
     markPhase("worker", job.id, "started");
     const log = logger.child({ runId: job.id });

@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
+import { warmField } from "../queue/warm-routes.js";
 import type { Metrics } from "../telemetry/metrics.js";
 import type { QueueConfig } from "../queue/config.js";
 import type { JobQueue, QueueWorker } from "../queue/types.js";
@@ -14,7 +16,9 @@ import type { FunctionRuntime } from "../run/functions.js";
  * invokes deployed functions (none: their jobs fail, functions_unavailable).
  */
 export function startWorker(queue: JobQueue, host: SandboxHost, config: QueueConfig, metrics: Metrics, logger: Logger, callback?: CallbackOptions, functions?: FunctionRuntime): QueueWorker {
+  const id = randomUUID();
   const processor = createProcessor({
+    workerId: id,
     host,
     maxima: MAX_LIMITS,
     metrics,
@@ -24,5 +28,8 @@ export function startWorker(queue: JobQueue, host: SandboxHost, config: QueueCon
     ...(callback === undefined ? {} : { callback }),
   });
   logger.info({ concurrency: config.concurrency, queue: queue.kind }, "worker started");
-  return queue.work(processor.handle, { concurrency: config.concurrency, onStored: processor.stored });
+  const warmVersions = functions?.warmVersions?.bind(functions);
+  // Distributed, a worker with warm function containers says which (warm routing: docs/functions.md).
+  const warm = warmVersions === undefined ? undefined : () => warmVersions().map((version) => ({ field: warmField(version.name, version.number), ready: version.ready }));
+  return queue.work(processor.handle, { id, concurrency: config.concurrency, onStored: processor.stored, ...(warm === undefined ? {} : { warm }) });
 }

@@ -369,6 +369,38 @@ export function functionsContract(label: string, open: OpenQueue): void {
     }, 60_000);
   });
 
+  describe(`listing functions in pages (${label})`, () => {
+    let s: FnServer;
+    beforeAll(async () => {
+      s = await listen(await open({}), { apiKeys: ["key-pages"] });
+    });
+    afterAll(async () => {
+      await s?.close();
+    });
+
+    it("pages GET /v1/functions by name with ?limit and ?after, naming the next page in X-Warren-Next-Cursor and Link; bad ones are a 400", async () => {
+      const auth = as("key-pages");
+      const names = ["p-c", "p-a", "p-b"];
+      for (const name of names) {
+        const put = await fetch(`${s.base}/v1/functions/${name}`, { method: "PUT", headers: { "content-type": "application/json", ...auth }, body: JSON.stringify(pythonFn("def handler(event, context):\n    return 1\n")) });
+        expect(put.status).toBe(201);
+      }
+      const first = await fetch(`${s.base}/v1/functions?limit=2`, { headers: auth });
+      expect(((await first.json()) as { name: string }[]).map((fn) => fn.name)).toEqual(["p-a", "p-b"]);
+      expect(first.headers.get("x-warren-next-cursor")).toBe("p-b");
+      expect(first.headers.get("link")).toBe('</v1/functions?limit=2&after=p-b>; rel="next"');
+      const last = await fetch(`${s.base}/v1/functions?limit=2&after=p-b`, { headers: auth });
+      expect(((await last.json()) as { name: string }[]).map((fn) => fn.name)).toEqual(["p-c"]);
+      expect(last.headers.get("x-warren-next-cursor")).toBeNull();
+      expect(((await (await fetch(`${s.base}/v1/functions`, { headers: auth })).json()) as unknown[]).length).toBe(3);
+      for (const query of ["limit=0", "limit=1001", "limit=abc", "limit=-1", "after=..%2F..", "after="]) {
+        const bad = await fetch(`${s.base}/v1/functions?${query}`, { headers: auth });
+        expect(bad.status, query).toBe(400);
+        expect(await codeOf(bad)).toBe("invalid_request");
+      }
+    }, 60_000);
+  });
+
   describe(`functions with API keys (${label})`, () => {
     let s: FnServer;
     beforeAll(async () => {
@@ -396,6 +428,18 @@ export function functionsContract(label: string, open: OpenQueue): void {
       expect((await put("key-bob", "def handler(event, context):\n    return 'bob'\n")).status).toBe(201);
       expect(await (await call("key-bob")).json()).toBe("bob");
       expect(await (await call("key-alice")).json()).toBe("alice");
+    }, 60_000);
+
+    it("shows the handler the name its key deployed (context), in both shims, not the runtime's key-scoped name", async () => {
+      const deployAs = (name: string, body: unknown) => fetch(`${s.base}/v1/functions/${name}`, { method: "PUT", headers: { "content-type": "application/json", ...as("key-alice") }, body: JSON.stringify(body) });
+      const callAs = (name: string) => fetch(`${s.base}/v1/functions/${name}/invoke`, { method: "POST", headers: { "content-type": "application/json", ...as("key-alice") }, body: "{}" });
+      const py = fresh("pyname");
+      expect((await deployAs(py, pythonFn("def handler(event, context):\n    return [context.function_name, context.function_version]\n"))).status).toBe(201);
+      expect(await (await callAs(py)).json()).toEqual([py, "1"]);
+      const js = fresh("jsname");
+      const node = { language: "javascript", handler: "main.handler", files: [{ path: "main.js", content: "exports.handler = async (event, context) => [context.functionName, context.functionVersion];\n" }], limits: LIMITS };
+      expect((await deployAs(js, node)).status).toBe(201);
+      expect(await (await callAs(js)).json()).toEqual([js, "1"]);
     }, 60_000);
   });
 

@@ -154,6 +154,19 @@ describe("WarrenClient: errors", () => {
 });
 
 describe("WarrenClient: functions", () => {
+  it("lists functions a page at a time (listPage: limit, after, the next cursor)", async () => {
+    const code = { language: "python", handler: "main.handler", files: [{ path: "main.py", content: "def handler(event, context):\n    return 1\n" }] };
+    for (const name of ["page-b", "page-a", "page-c"]) expect(isPending(await warren.functions.deploy(name, code))).toBe(false);
+    const first = await warren.functions.listPage({ limit: 2 });
+    expect(first.functions.map((fn) => fn.name)).toEqual(["page-a", "page-b"]);
+    expect(first.next).toBe("page-b");
+    const last = await warren.functions.listPage({ limit: 2, after: first.next! });
+    expect(last.functions.map((fn) => fn.name)).toEqual(["page-c"]);
+    expect(last.next).toBeUndefined();
+    for (const name of ["page-a", "page-b", "page-c"]) await warren.functions.delete(name);
+  });
+
+
   it("deploy, list, get, invoke (headers as fields), invoke async and its invocation, delete", async () => {
     const deployed = await warren.functions.deploy("add", {
       language: "python",
@@ -173,6 +186,7 @@ describe("WarrenClient: functions", () => {
     expect(answer.invocationId).toMatch(/^[0-9a-f-]{36}$/);
     expect(answer.durationMs).toBeGreaterThan(0);
     expect(answer.memoryKb).toBeGreaterThan(0);
+    expect(answer.worker).toMatch(/^[0-9a-f-]{36}$/);
 
     const fault = (await warren.functions.invoke("add", { a: 1 }, { version: 1 }).catch((error: unknown) => error)) as WarrenApiError;
     expect(fault).toMatchObject({ status: 502, code: "function_error", details: { type: "KeyError" } });

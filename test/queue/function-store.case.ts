@@ -40,6 +40,45 @@ export function functionStoreContract(label: string, open: () => Promise<{ store
       }
     });
 
+    it("lists a scope's functions by name in pages (after a cursor, at most a limit), each with its version count and latest version", async () => {
+      const { store, close } = await open();
+      try {
+        for (const name of ["c", "a", "d", "b"]) await store.commit("s", source(name, `x = '${name}'`), null, undefined);
+        await store.commit("s", source("b", "x = 2"), null, "two");
+        await store.commit("other", source("a0", "y = 1"), null, undefined);
+        const first = await store.list("s", { limit: 2 });
+        expect(first.map((fn) => [fn.name, fn.versions, fn.latest.version])).toEqual([
+          ["a", 1, "1"],
+          ["b", 2, "two"],
+        ]);
+        expect(first[1]!.latest).toMatchObject({ number: 2, envValues: {}, name: "b" });
+        expect((await store.list("s", { after: "b", limit: 2 })).map((fn) => fn.name)).toEqual(["c", "d"]);
+        expect(await store.list("s", { after: "d", limit: 2 })).toEqual([]);
+        expect((await store.list("s")).map((fn) => fn.name)).toEqual(["a", "b", "c", "d"]);
+        expect((await store.list("s", { after: "a-" })).map((fn) => fn.name)).toEqual(["b", "c", "d"]);
+      } finally {
+        await close();
+      }
+    });
+
+    it("commits a deploy job once: run again (a stall), it gets the version its first run stored, with its label, counted once", async () => {
+      const { store, bytes, close } = await open();
+      try {
+        const first = await store.commit("", source("d", "a = 1"), null, "green", "job-1");
+        const used = await bytes();
+        const again = await store.commit("", source("d", "a = 1"), null, "green", "job-1");
+        expect(again).toMatchObject({ number: first.number, version: "green", digest: first.digest, createdAt: first.createdAt });
+        expect((await store.versions("", "d")).length).toBe(1);
+        expect(await bytes()).toBe(used);
+        // Another deploy job is another version; so is the same job's id for another function.
+        expect((await store.commit("", source("d", "a = 2"), null, undefined, "job-2")).number).toBe(2);
+        expect((await store.commit("", source("e", "a = 2"), null, undefined, "job-1")).number).toBe(1);
+        expect((await store.versions("", "e")).length).toBe(1);
+      } finally {
+        await close();
+      }
+    });
+
     it("stores a digest's code once, drops it with its last version, never reuses a number after a delete, and announces the delete", async () => {
       const { store, bytes, close } = await open();
       try {

@@ -45,14 +45,14 @@ export function handlerOf(source: FunctionSource): { module: string; fn: string 
  * waiting for its event (or the process of mode "process"), "check" for a
  * trial load.
  */
-export function planFunction(host: SandboxHost, fn: FunctionSource & Partial<Pick<FunctionVersion, "build" | "version">>, mode: "serve" | "check" = "serve"): FunctionPlan {
+export function planFunction(host: SandboxHost, fn: FunctionSource & Partial<Pick<FunctionVersion, "build" | "version" | "functionName">>, mode: "serve" | "check" = "serve"): FunctionPlan {
   const { image, language } = resolveLanguage(host, fn);
   const env = { ...image.env, ...fn.env };
   const sourcePaths = fn.files.map((file) => file.path);
   if (fn.mode === "handler") {
     if (!isHandlerLanguage(language.id)) throw new InvalidRequestError(`Language ${language.id} has no handler shim.`);
     const interpreter = language.run[0] ?? language.id;
-    const argv = shimArgv(language.id, interpreter, mode, handlerOf(fn), fn.name, fn.version ?? "", fn.limits.memoryMb);
+    const argv = shimArgv(language.id, interpreter, mode, handlerOf(fn), fn.functionName ?? fn.name, fn.version ?? "", fn.limits.memoryMb);
     return { image, language, mode: fn.mode, files: fn.files, executables: [], argv, env, limits: fn.limits };
   }
   // Compiled languages run from their build; the run command's placeholders still name the source ({stem} of Main.java).

@@ -97,6 +97,22 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
     return this.#warm.ready;
   }
 
+  /**
+   * The versions with warm capacity here now, and how much (a distributed
+   * worker advertises them: warm routing): prepared containers waiting, and
+   * zygotes free to fork an invocation's child.
+   */
+  warmVersions(): { name: string; number: number; ready: number }[] {
+    const byVersion = new Map<string, { name: string; number: number; ready: number }>();
+    for (const v of [...this.#warm.readyVersions(), ...this.#zygotes.freeVersions()]) {
+      const key = `${v.name}\u0000${v.number}`;
+      const known = byVersion.get(key);
+      if (known === undefined) byVersion.set(key, { ...v });
+      else known.ready += v.ready;
+    }
+    return [...byVersion.values()];
+  }
+
   /** Containers being prepared now: being made, or importing their handler. */
   get preparing(): number {
     return this.#warm.preparing;

@@ -66,6 +66,13 @@ export class WarmPools {
     return n;
   }
 
+  /** Per version with prepared containers waiting now (their import ended): its function's name, number and how many (usable or not: a hint for routing). */
+  readyVersions(): { name: string; number: number; ready: number }[] {
+    const out = [];
+    for (const pool of this.#pools.values()) if (pool.ready.length > 0) out.push({ name: pool.fn.name, number: pool.fn.number, ready: pool.ready.length });
+    return out;
+  }
+
   /** Containers being prepared now: being made, or importing. */
   get preparing(): number {
     let n = 0;

@@ -170,6 +170,16 @@ export class Zygotes {
     return n;
   }
 
+  /** Per version with zygotes free now: its function's name, number and how many (a hint for warm routing). */
+  freeVersions(): { name: string; number: number; ready: number }[] {
+    const out = [];
+    for (const version of this.#versions.values()) {
+      const free = version.hosts.filter((host) => !host.busy && host.usable).length;
+      if (free > 0) out.push({ name: version.fn.name, number: version.fn.number, ready: free });
+    }
+    return out;
+  }
+
   /** Whether FN's invocations are for zygotes (a Python handler whose zygote has not failed to start): its warm containers are then not kept. */
   serves(fn: FunctionVersion, plan: FunctionPlan): boolean {
     if (this.#closed || this.#options.maxPerVersion === 0 || plan.language.id !== "python" || plan.mode !== "handler") return false;
