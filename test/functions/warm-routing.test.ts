@@ -45,7 +45,8 @@ const workers: TestWorker[] = [];
 async function startTestWorker(extra: Record<string, string> = {}): Promise<TestWorker> {
   const config = queueConfig({ ...env, ...extra });
   const queue = await BullMqQueue.open(config);
-  const runtime = createFunctionRuntime(await sandbox(), { budget: new PreparedBudget(4) });
+  // prepared containers (a Python version's zygotes are advertised the same way: zygote.test.ts checks warmVersions)
+  const runtime = createFunctionRuntime(await sandbox(), { budget: new PreparedBudget(4), maxZygotesPerVersion: 0 });
   const worker = startWorker(queue, await sandbox(), config, new Metrics(), silent, undefined, runtime) as BullMqWorker;
   let closed: Promise<void> | undefined;
   const made = {

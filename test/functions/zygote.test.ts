@@ -59,6 +59,8 @@ describe("the zygote", () => {
       expect(outcome.memoryKb).toBeGreaterThan(0);
     }
     expect(rt.warm).toBe(0); // no prepared containers are kept for a version its zygotes serve
+    // a free zygote is warm capacity a distributed worker advertises (warm routing)
+    expect(rt.warmVersions()).toEqual([{ name: fn.name, number: fn.number, ready: 1 }]);
   });
 
   it("a global, a file in /tmp, /dev/shm or the work dir, and a daemon left by one child are not seen by the next; what the import did is", async () => {
