@@ -1,33 +1,17 @@
 // Functions: the warm path, the shims' contract, errors and state isolation
 // between invocations (src/worker/functions). Real kernel, real sandboxes.
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, describe, expect, it } from "vitest";
-import type { FunctionSource, FunctionVersion } from "../../src/run/functions.js";
+import { describe, expect, it } from "vitest";
+import type { FunctionVersion } from "../../src/run/functions.js";
 import { PreparedBudget } from "../../src/sandbox/container/prepared-budget.js";
-import { createFunctionRuntime, type FunctionRuntimeOptions, type SandboxFunctionRuntime } from "../../src/worker/functions/runtime.js";
+import { type SandboxFunctionRuntime } from "../../src/worker/functions/runtime.js";
 import { eventually } from "../helpers/eventually.js";
 import { processesWith } from "../helpers/processes.js";
 import { sandbox, TIME_SCALE } from "../helpers/sandbox.js";
-import { bytes, json, source, version } from "./fixtures.js";
+import { bytes, deploy, json, runtimes, source, version } from "./fixtures.js";
 
-const runtimes: SandboxFunctionRuntime[] = [];
-afterAll(async () => {
-  for (const runtime of runtimes) await runtime.close();
-});
-
-async function runtime(options: FunctionRuntimeOptions = {}): Promise<SandboxFunctionRuntime> {
-  // the prepared containers' path: a Python handler's zygotes have their own suite (zygote.test.ts)
-  const made = createFunctionRuntime(await sandbox(), { budget: new PreparedBudget(8), maxZygotesPerVersion: 0, ...options });
-  runtimes.push(made);
-  return made;
-}
-
-/** Builds SRC (it must build) and returns its version. */
-async function deploy(rt: SandboxFunctionRuntime, src: FunctionSource): Promise<FunctionVersion> {
-  const built = await rt.build(src);
-  if (!built.ok) throw new Error(`build failed: ${built.message}\n${built.output}`);
-  return version(src, built.build);
-}
+// the prepared containers' path: a Python handler's zygotes have their own suite (zygote.test.ts)
+const runtime = runtimes(false);
 
 /** Waits (bounded) until RT has N prepared containers. */
 const warmed = (rt: SandboxFunctionRuntime, n = 1) => eventually(`${n} warm container(s)`, () => (rt.warm >= n ? rt.warm : undefined));

@@ -4,32 +4,16 @@
 // end (*Answering at the response*). Real kernel, real sandboxes. The handlers below report, on the host's monotonic
 // clock (the containers have no time namespace), when their import ended: an
 // invocation is warm exactly when that was before its event was sent.
-import { afterAll, describe, expect, it } from "vitest";
-import type { FunctionSource, FunctionVersion, InvocationOutcome } from "../../src/run/functions.js";
-import { PreparedBudget } from "../../src/sandbox/container/prepared-budget.js";
-import { createFunctionRuntime, type FunctionRuntimeOptions, type SandboxFunctionRuntime } from "../../src/worker/functions/runtime.js";
+import { describe, expect, it } from "vitest";
+import type { FunctionVersion, InvocationOutcome } from "../../src/run/functions.js";
+import { type SandboxFunctionRuntime } from "../../src/worker/functions/runtime.js";
 import { eventually } from "../helpers/eventually.js";
 import { processesWith } from "../helpers/processes.js";
-import { sandbox, TIME_SCALE } from "../helpers/sandbox.js";
-import { json, source, version } from "./fixtures.js";
+import { TIME_SCALE } from "../helpers/sandbox.js";
+import { deploy, json, runtimes, source, version } from "./fixtures.js";
 
-const runtimes: SandboxFunctionRuntime[] = [];
-afterAll(async () => {
-  for (const runtime of runtimes) await runtime.close();
-});
-
-async function runtime(options: FunctionRuntimeOptions = {}): Promise<SandboxFunctionRuntime> {
-  // the prepared containers' path: a Python handler's zygotes have their own suite (zygote.test.ts)
-  const made = createFunctionRuntime(await sandbox(), { budget: new PreparedBudget(8), maxZygotesPerVersion: 0, ...options });
-  runtimes.push(made);
-  return made;
-}
-
-async function deploy(rt: SandboxFunctionRuntime, src: FunctionSource): Promise<FunctionVersion> {
-  const built = await rt.build(src);
-  if (!built.ok) throw new Error(`build failed: ${built.message}\n${built.output}`);
-  return version(src, built.build);
-}
+// the prepared containers' path: a Python handler's zygotes have their own suite (zygote.test.ts)
+const runtime = runtimes(false);
 
 /** Handlers whose import takes 300 ms and that answer with the monotonic time (ns) their import ended. */
 const SLOW_IMPORT: Record<string, Record<string, string>> = {

@@ -2,31 +2,15 @@
 // handler's invocations as children of a process that imported the handler
 // once, each in fresh namespaces, cgroup and scratch. Real kernel, real
 // sandboxes, the real launcher and libwarren-zygote.so.
-import { afterAll, describe, expect, it } from "vitest";
-import type { FunctionSource, FunctionVersion, InvocationOutcome } from "../../src/run/functions.js";
-import { PreparedBudget } from "../../src/sandbox/container/prepared-budget.js";
-import { createFunctionRuntime, type FunctionRuntimeOptions, type SandboxFunctionRuntime } from "../../src/worker/functions/runtime.js";
+import { describe, expect, it } from "vitest";
+import type { FunctionVersion, InvocationOutcome } from "../../src/run/functions.js";
+import { type SandboxFunctionRuntime } from "../../src/worker/functions/runtime.js";
 import { eventually } from "../helpers/eventually.js";
 import { processesWith } from "../helpers/processes.js";
-import { sandbox, TIME_SCALE } from "../helpers/sandbox.js";
-import { json, source, version } from "./fixtures.js";
+import { TIME_SCALE } from "../helpers/sandbox.js";
+import { deploy, json, runtimes, source, version } from "./fixtures.js";
 
-const runtimes: SandboxFunctionRuntime[] = [];
-afterAll(async () => {
-  for (const runtime of runtimes) await runtime.close();
-});
-
-async function runtime(options: FunctionRuntimeOptions = {}): Promise<SandboxFunctionRuntime> {
-  const made = createFunctionRuntime(await sandbox(), { budget: new PreparedBudget(8), ...options });
-  runtimes.push(made);
-  return made;
-}
-
-async function deploy(rt: SandboxFunctionRuntime, src: FunctionSource): Promise<FunctionVersion> {
-  const built = await rt.build(src);
-  if (!built.ok) throw new Error(`build failed: ${built.message}\n${built.output}`);
-  return version(src, built.build);
-}
+const runtime = runtimes(true);
 
 let ids = 0;
 const call = (rt: SandboxFunctionRuntime, fn: FunctionVersion, event = json(null), logs = false) => rt.invoke(fn, event, { id: `zyg-${++ids}`, logs });

@@ -158,6 +158,9 @@ int mounts_detach_old(struct failure *f);
  * about the host masked (NULL_FD: an empty file to bind over files) and
  * /proc/sys read-only: the container's, and a zygote child's own. */
 int mounts_mask_proc(int root, int null_fd, struct failure *f);
+/* Flags a remount inside a user namespace must keep, of the mount FD is on:
+ * the kernel locks them (MNT_LOCK_*); nosuid and nodev every mount of ours has */
+unsigned long mounts_locked_flags(int fd);
 /* A zygote host's unreachable, unmasked procfs lies below this (mounts.c) */
 #define ZYGOTE_PROC_DIR ".warren-zygote"
 /* unpack.c: write the files of stream IN below directory DST; 0, or -1 with errno */

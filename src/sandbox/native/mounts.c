@@ -57,8 +57,7 @@ static int open_mountpoint(int root, const char *path, bool is_dir, int *parent_
   return dir;
 }
 
-/* Flags a remount inside a user namespace must keep: the kernel locks them (MNT_LOCK_*). */
-static unsigned long locked_flags(int fd) {
+unsigned long mounts_locked_flags(int fd) {
   struct statvfs sv;
   unsigned long fl = 0;
   if (fstatvfs(fd, &sv) == 0) {
@@ -86,7 +85,7 @@ static int bind_ro(int root, int srcfd, const char *dest, struct failure *f, enu
   mp = parent >= 0 ? openat(parent, last, O_PATH | O_NOFOLLOW | O_CLOEXEC) : -1;
   if (parent >= 0) close(parent);
   if (mp < 0) { fail_set(f, step, errno ? errno : EINVAL); return -1; }
-  unsigned long fl = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(srcfd);
+  unsigned long fl = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | mounts_locked_flags(srcfd);
   if (mount(NULL, fdpath(mp, b), NULL, fl, NULL) < 0) { fail_set(f, step, errno); close(mp); return -1; }
   close(mp);
   return 0;
@@ -219,7 +218,7 @@ int mounts_mask_proc(int root, int null, struct failure *f) {
     /* read-only too: a write to /proc/sysrq-trigger must fail (EROFS), not vanish into /dev/null */
     if (rc == 0 && ro < 0) {
       ro = openat(root, *p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-      rc = ro < 0 ? -1 : mount(NULL, fdpath(ro, b), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(null), NULL);
+      rc = ro < 0 ? -1 : mount(NULL, fdpath(ro, b), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | mounts_locked_flags(null), NULL);
     }
     if (rc < 0) { fail_set(f, STEP_MASK_PROC, errno); if (ro >= 0) close(ro); return -1; }
   }

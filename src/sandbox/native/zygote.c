@@ -61,21 +61,6 @@ static void zygote_base(struct opts *o, const char *cwd) {
   if (o->scratch_mb < 1) o->scratch_mb = 1;
 }
 
-/* Flags a remount must keep: the kernel locks them in a less privileged mount namespace */
-static unsigned long kept_flags(const char *path) {
-  struct statvfs sv;
-  unsigned long fl = 0;
-  if (statvfs(path, &sv) == 0) {
-    if (sv.f_flag & ST_NOSUID) fl |= MS_NOSUID;
-    if (sv.f_flag & ST_NODEV) fl |= MS_NODEV;
-    if (sv.f_flag & ST_NOEXEC) fl |= MS_NOEXEC;
-    if (sv.f_flag & ST_NOATIME) fl |= MS_NOATIME;
-    if (sv.f_flag & ST_NODIRATIME) fl |= MS_NODIRATIME;
-    if (sv.f_flag & ST_RELATIME) fl |= MS_RELATIME;
-  }
-  return fl;
-}
-
 /* A user namespace of the child's own, its one id mapped to itself (it
  * gets every capability in it, for the steps below, and drops them all) */
 static int own_userns(struct failure *f) {
@@ -116,7 +101,11 @@ static int own_mounts(const char *workdir, long scratch_mb, int *empty, struct f
   }
   int mk = open(SCRATCH "/empty", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
   if (mk < 0 || close(mk) < 0 || (*empty = open(SCRATCH "/empty", O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0) { fail_set(f, STEP_ZYGOTE_MOUNTS, errno); return -1; }
-  if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags("/"), NULL) < 0) { fail_set(f, STEP_ZYGOTE_ROOT_RO, errno); return -1; }
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int rc = root < 0 ? -1 : mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | mounts_locked_flags(root), NULL);
+  int saved = errno;
+  if (root >= 0) close(root);
+  if (rc < 0) { fail_set(f, STEP_ZYGOTE_ROOT_RO, saved); return -1; }
   return 0;
 }
 
