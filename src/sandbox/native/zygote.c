@@ -192,7 +192,7 @@ fail:
 EXPORT int warren_zygote_next(int ctl) {
   static char cwd[PATH_MAX];
   if (!cwd[0] && !getcwd(cwd, sizeof cwd)) return -1;
-  /* nothing may read or write the zygote's memory through /proc (its children never see /proc, and ptrace is denied them: this is one more wall) */
+  /* nothing may read or write the zygote's memory through /proc (its children's /proc shows their own pid namespace only, and ptrace is denied them: this is one more wall) */
   prctl(PR_SET_DUMPABLE, 0);
   for (;;) {
     while (waitpid(-1, NULL, WNOHANG) > 0) {}
