@@ -17,34 +17,15 @@ import { assertCallbackAllowed } from "./callback-guard.js";
 import type { ApiDeps } from "./context.js";
 import { errorAnswer, INTERNAL_ERROR_BODY } from "./errors.js";
 import { acceptSessions } from "./session-upgrade.js";
+import { BATCH_BYTES, IDLE_READ_MS, OpenSockets, PING_MS, SEND_WINDOW_BYTES, SIGNALS_IN_FLIGHT_MAX, SIGNALS_PER_SECOND, STALL_MS } from "./ws-runs.js";
 
 /** How long a client has to send its run request once connected. */
 const REQUEST_TIMEOUT_MS = 30_000;
 /** The largest stdin message: one entry of the session's input (a Redis stream entry in distributed mode). */
 export const STDIN_MESSAGE_MAX_BYTES = 1024 * 1024;
-/** Bytes handed to a client's socket and not yet written out, before the session stops reading the run's log for it. */
-const SEND_WINDOW_BYTES = 256 * 1024;
-/** Most bytes of events one read of the log hands to a session. */
-const BATCH_BYTES = 64 * 1024;
-/** While nothing happens, how often the session looks at the log anyway (a wake lost with a Redis reconnect). */
-const IDLE_READ_MS = 15_000;
-/** @see ApiOptions.eventStallMs */
-const STALL_MS = 60_000;
-/** @see ApiOptions.sessionPingMs */
-const PING_MS = 15_000;
-/** Signals sent to the queue and not yet answered, before the session stops reading its client (Redis answers each). */
-const SIGNALS_IN_FLIGHT_MAX = 16;
-/**
- * Signals one session sends in a second before it stops reading its client
- * for the rest of that second: each costs the launcher (outside the
- * sandbox's limits) a look at the execution's processes, and far more than a
- * person's Ctrl-C is no terminal's.
- */
-const SIGNALS_PER_SECOND = 16;
 
 /** Close codes (RFC 6455): the run ended; the client broke the protocol or the limits; the server's fault; try again later. */
 const CLOSE_NORMAL = 1000;
-const CLOSE_GOING_AWAY = 1001;
 const CLOSE_POLICY = 1008;
 const CLOSE_TOO_BIG = 1009;
 const CLOSE_SERVER_ERROR = 1011;
@@ -78,15 +59,12 @@ export interface Sessions {
 export function attachSessions(server: Server, deps: ApiDeps): Sessions {
   const { queue, options, logger } = deps;
   const admission = admissionOf(deps, options.pendingMaxBytes ?? PENDING_MAX_BYTES.default);
-  const open = new Set<WebSocket>();
-  /** Cancels of closed sessions' runs still in flight (shutdown waits for them before the queue closes). */
-  const cancelling = new Set<Promise<unknown>>();
+  const open = new OpenSockets();
   const wss = acceptSessions(
     server,
     { apiKeys: options.apiKeys, rateLimitPerMinute: options.rateLimitPerMinute, limiter: queue.rateLimiter(), maxPayload: options.bodyLimitBytes, logger },
     (ws, apiKey, requestUrl) => {
       open.add(ws);
-      ws.once("close", () => open.delete(ws));
       session(ws, apiKey, requestUrl);
     },
   );
@@ -347,12 +325,12 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
 
     const cancelRun = (runId: string) => {
       // The client went away: its run is cancelled (the cancel stores its result, so its webhook is sent from here, as DELETE does).
-      const cancel = queue
-        .cancel(runId, (job, cancelled) => notifyCallback(callbackUrlOf(job), cancelled, logger, deps.callback))
-        .then((result) => logger.info({ runId, status: result?.status }, "session closed by its client"))
-        .catch((error: unknown) => logger.warn({ runId, err: error }, "a closed session's run could not be cancelled"))
-        .finally(() => cancelling.delete(cancel));
-      cancelling.add(cancel);
+      open.cancelling(
+        queue
+          .cancel(runId, (job, cancelled) => notifyCallback(callbackUrlOf(job), cancelled, logger, deps.callback))
+          .then((result) => logger.info({ runId, status: result?.status }, "session closed by its client"))
+          .catch((error: unknown) => logger.warn({ runId, err: error }, "a closed session's run could not be cancelled")),
+      );
     };
 
     const cleanUp = () => {
@@ -377,16 +355,7 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
     get open() {
       return open.size;
     },
-    close: async () => {
-      const closes = [...open].map((ws) => new Promise((resolve) => ws.once("close", resolve)));
-      for (const ws of open) {
-        ws.close(CLOSE_GOING_AWAY, "server shutting down");
-        setTimeout(() => ws.terminate(), 1_000).unref();
-      }
-      wss.close();
-      await Promise.all(closes);
-      await Promise.all([...cancelling]);
-    },
+    close: () => open.close(wss),
   };
 }
 

@@ -14,6 +14,7 @@ import { keyOwner } from "../../auth.js";
 import type { ApiDeps } from "../../context.js";
 import { acceptWebSockets } from "../../session-upgrade.js";
 import { STDIN_MESSAGE_MAX_BYTES } from "../../sessions.js";
+import { BATCH_BYTES, IDLE_READ_MS, OpenSockets, PING_MS, SEND_WINDOW_BYTES, SIGNALS_IN_FLIGHT_MAX, SIGNALS_PER_SECOND, STALL_MS } from "../../ws-runs.js";
 import { pistonJob, pistonStage, type PistonJob } from "./execute.js";
 import { pistonError } from "./routes.js";
 import { pistonRuntimes } from "./runtimes.js";
@@ -34,19 +35,6 @@ export const PISTON_CLOSE = Object.freeze({
 
 /** How long a client has to send `init` once connected: Piston's second. */
 const INIT_TIMEOUT_MS = 1_000;
-/** Bytes handed to the socket and not yet written out, before the job's log is no longer read for it. */
-const SEND_WINDOW_BYTES = 256 * 1024;
-const BATCH_BYTES = 64 * 1024;
-/** While nothing happens, how often the log is looked at anyway (a wake lost with a Redis reconnect). */
-const IDLE_READ_MS = 15_000;
-/** @see ApiOptions.eventStallMs */
-const STALL_MS = 60_000;
-/** @see ApiOptions.sessionPingMs */
-const PING_MS = 15_000;
-const CLOSE_GOING_AWAY = 1001;
-/** Signals sent to the queue and not yet answered, and signals a second, before the client is not read for a while (as a session's: sessions.ts). */
-const SIGNALS_IN_FLIGHT_MAX = 16;
-const SIGNALS_PER_SECOND = 16;
 
 export interface PistonConnections {
   /** Connections open now (a client gone must leave none). */
@@ -67,15 +55,13 @@ export interface PistonConnections {
 export function attachPistonConnect(server: Server, deps: ApiDeps): PistonConnections {
   const { queue, options, logger } = deps;
   const admission = admissionOf(deps, options.pendingMaxBytes ?? PENDING_MAX_BYTES.default);
-  const open = new Set<WebSocket>();
-  const cancelling = new Set<Promise<unknown>>();
+  const open = new OpenSockets();
   const wss = acceptWebSockets(
     server,
     PISTON_CONNECT_PATH,
     { apiKeys: options.apiKeys, rateLimitPerMinute: options.rateLimitPerMinute, limiter: queue.rateLimiter(), maxPayload: options.bodyLimitBytes, logger },
     (ws, apiKey) => {
       open.add(ws);
-      ws.once("close", () => open.delete(ws));
       connection(ws, apiKey);
     },
   );
@@ -322,12 +308,12 @@ export function attachPistonConnect(server: Server, deps: ApiDeps): PistonConnec
     };
 
     const cancelRun = (runId: string) => {
-      const cancel = queue
-        .cancel(runId)
-        .then((result) => logger.info({ runId, status: result?.status }, "piston connect closed by its client"))
-        .catch((error: unknown) => logger.warn({ runId, err: error }, "a closed piston connection's run could not be cancelled"))
-        .finally(() => cancelling.delete(cancel));
-      cancelling.add(cancel);
+      open.cancelling(
+        queue
+          .cancel(runId)
+          .then((result) => logger.info({ runId, status: result?.status }, "piston connect closed by its client"))
+          .catch((error: unknown) => logger.warn({ runId, err: error }, "a closed piston connection's run could not be cancelled")),
+      );
     };
 
     const cleanUp = () => {
@@ -352,16 +338,7 @@ export function attachPistonConnect(server: Server, deps: ApiDeps): PistonConnec
     get open() {
       return open.size;
     },
-    close: async () => {
-      const closes = [...open].map((ws) => new Promise((resolve) => ws.once("close", resolve)));
-      for (const ws of open) {
-        ws.close(CLOSE_GOING_AWAY, "server shutting down");
-        setTimeout(() => ws.terminate(), 1_000).unref();
-      }
-      wss.close();
-      await Promise.all(closes);
-      await Promise.all([...cancelling]);
-    },
+    close: () => open.close(wss),
   };
 }
 
