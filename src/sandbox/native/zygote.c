@@ -271,7 +271,12 @@ static int one_clone(int ctl, int *fds, int n, const char *cwd) {
  * one clone with all its namespaces, and the zygote waits for it: one copy
  * of the runtime's page tables and one process per invocation. With more
  * threads, libc's fork is needed (it keeps the allocator's locks sane across
- * the fork, which a bare clone does not), and a fork cannot enter a new pid
+ * the fork, which a bare clone does not: with one thread no lock is held by
+ * another; what else libc's fork does is for state a single-threaded Python
+ * child does not use: the thread id libc caches for itself stays the
+ * zygote's, read only by recursive, error-checking and priority-inheriting
+ * mutexes, and pthread_atfork handlers do not run: Python's own at-fork
+ * hooks do, in PyOS_AfterFork_Child), and a fork cannot enter a new pid
  * namespace itself: C1 is forked, makes the namespaces and forks C2, which
  * is pid 1 of the new one, and reports C2's end as the zygote does. The
  * zygote's own children that ended are reaped on the way. */
