@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { FunctionVersion, InvocationOutcome } from "../../src/run/functions.js";
 import { type SandboxFunctionRuntime } from "../../src/worker/functions/runtime.js";
 import { eventually } from "../helpers/eventually.js";
+import fs from "node:fs";
 import { processesWith } from "../helpers/processes.js";
 import { TIME_SCALE } from "../helpers/sandbox.js";
 import { deploy, json, runtimes, source, version } from "./fixtures.js";
@@ -172,6 +173,33 @@ describe("the zygote", () => {
     await rt.retire(fn.name);
     expect(body(await running)).toBe("done");
     await eventually("the zygote to be gone", () => (processesWith(`zygote\u0000main\u0000handler\u0000${src.name}`).length === 0 && rt.zygotes === 0 ? true : undefined));
+  });
+
+  it("makes a child in one clone while its zygote has one thread, and by libc's fork and a pid 1 forked from it when the import left a thread running", async () => {
+    const rt = await runtime();
+    // host pid -> how many pid namespaces it is in (NSpid: the zygote and a forked helper are in 2, a child is in 3, pid 1 of its own)
+    const depth = (pid: number) => {
+      try {
+        return /^NSpid:\s+(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]?.trim().split(/\s+/).length ?? 0;
+      } catch {
+        return 0; // gone meanwhile
+      }
+    };
+    for (const threads of [false, true]) {
+      const name = `zyg-tree-${process.pid}-${threads ? "threads" : "single"}`;
+      const thread = threads ? "threading.Thread(target=time.sleep, args=(10**6,), daemon=True).start()\n" : "";
+      const src = source("python", { "main.py": `${WHERE}import threading, time\n${thread}def handler(event, context):\n    time.sleep(${2 * TIME_SCALE})\n    return {'threads': threading.active_count(), **where()}\n` }, { name });
+      const fn = await deploy(rt, src);
+      await withZygote(rt, fn);
+      const running = call(rt, fn);
+      // the zygote's processes (its children have its command line: they were forked, never exec'd) once the child runs
+      const tree = await eventually("the child to run", () => {
+        const pids = processesWith(`zygote\0main\0handler\0${name}\0`);
+        return pids.some((pid) => depth(pid) === 3) ? pids.map(depth).sort() : undefined;
+      });
+      expect(tree).toEqual(threads ? [2, 2, 3] : [2, 3]);
+      expect(body(await running)).toEqual({ threads: 1, pid: 1, pids: [1] });
+    }
   });
 
   it("serves as many invocations at once as it has zygotes, up to its bound, each in a child of its own", async () => {

@@ -184,6 +184,7 @@ struct cgroup {
     int dirfd, procs_fd;
     bool v2, memory, pids, cpu, cpuacct, memsw; /* its version, and the controllers' files it has */
     long long memory_limit;                     /* v1: the last limit written (LLONG_MAX: none; -2: unknown, read it) */
+    long long own_memory, own_pids;             /* a container's own cgroup: the bounds last written in full (-2: none yet) */
     char path[4096];
   } h[MAX_CGROUPS];
 };

@@ -363,7 +363,7 @@ static void drain(const struct container *c, struct request *q, const struct sin
   const struct opts *o = &q->eo;
   long long cap = o->output_kb >= 0 ? (long long)o->output_kb * 1024 : -1;
   long long total = 0;
-  int64_t deadline = o->wall_ms > 0 ? q->t0 + o->wall_ms * 1000 : 0, drain_until = 0;
+  int64_t deadline = o->wall_ms > 0 ? q->t0 + o->wall_ms * 1000 : 0, drain_until = 0, cpu_checked = 0;
   int pumps[2] = { q->out[0], q->err[0] };
   long long *counts[2] = { &r->stdout_bytes, &r->stderr_bytes };
   bool *truncated[2] = { &r->stdout_truncated, &r->stderr_truncated };
@@ -402,7 +402,11 @@ static void drain(const struct container *c, struct request *q, const struct sin
       if (now >= drain_until) break; /* no cgroup and an orphan holds the pipe: stop waiting */
       timeout = (int)((drain_until - now) / 1000) + 1;
     }
-    if (!x->killed_for && o->cpu_ms > 0 && q->cg.n && !x->done) {
+    /* the CPU limit is checked on the poll's tick (10 ms), not on every wake-up:
+     * output and frames wake the loop far more often, and each reading opens
+     * and reads a cgroup file */
+    if (!x->killed_for && o->cpu_ms > 0 && q->cg.n && !x->done && now - cpu_checked >= 10000) {
+      cpu_checked = now;
       long long us = cgroup_cpu_us(&q->cg);
       if (us > o->cpu_ms * 1000) x->killed_for = "time_limit_exceeded";
     }
