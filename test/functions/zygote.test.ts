@@ -20,6 +20,18 @@ const body = (outcome: InvocationOutcome): any => {
   return JSON.parse(outcome.body.toString());
 };
 
+/** How many pid namespaces host process PID is in (NSpid: a zygote and a forked helper are in 2, a child is in 3, pid 1 of its own); 0 once gone. */
+const depth = (pid: number) => {
+  try {
+    return /^NSpid:\s+(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]?.trim().split(/\s+/).length ?? 0;
+  } catch {
+    return 0; // gone meanwhile
+  }
+};
+
+/** The zygotes of function NAME (their children have their command line too: they were forked, never exec'd). */
+const zygotesOf = (name: string) => processesWith(`python_shim.py\u0000zygote\u0000main\u0000handler\u0000${name}\u0000`).filter((pid) => depth(pid) === 2);
+
 /** Invokes FN once (cold: none yet) and waits until its zygote is up. */
 async function withZygote(rt: SandboxFunctionRuntime, fn: FunctionVersion): Promise<void> {
   await call(rt, fn);
@@ -154,12 +166,12 @@ describe("the zygote", () => {
     const src = source("python", { "main.py": `${WHERE}def handler(event, context):\n    return where()['pid']\n` });
     const fn = await deploy(rt, src);
     await withZygote(rt, fn);
-    const zygotes = processesWith(`python_shim.py\u0000zygote\u0000main\u0000handler\u0000${src.name}`);
+    const zygotes = zygotesOf(src.name);
     expect(zygotes).toHaveLength(1);
     process.kill(zygotes[0]!, "SIGKILL");
     const outcome = await call(rt, fn);
     expect(outcome.status).toBe("ok");
-    await eventually("another zygote to be up", () => (rt.zygotes === 1 && processesWith(`zygote\u0000main\u0000handler\u0000${src.name}`).length === 1 ? true : undefined));
+    await eventually("another zygote to be up", () => (rt.zygotes === 1 && zygotesOf(src.name).length === 1 ? true : undefined));
     expect(body(await call(rt, fn))).toBe(1);
   });
 
@@ -175,16 +187,8 @@ describe("the zygote", () => {
     await eventually("the zygote to be gone", () => (processesWith(`zygote\u0000main\u0000handler\u0000${src.name}`).length === 0 && rt.zygotes === 0 ? true : undefined));
   });
 
-  it("makes a child in one clone while its zygote has one thread, and by libc's fork and a pid 1 forked from it when the import left a thread running", async () => {
+  it("makes a child in one clone, ahead of its event, while its zygote has one thread; by libc's fork and a pid 1 forked from it, when the event comes, once the import left a thread running", async () => {
     const rt = await runtime();
-    // host pid -> how many pid namespaces it is in (NSpid: the zygote and a forked helper are in 2, a child is in 3, pid 1 of its own)
-    const depth = (pid: number) => {
-      try {
-        return /^NSpid:\s+(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]?.trim().split(/\s+/).length ?? 0;
-      } catch {
-        return 0; // gone meanwhile
-      }
-    };
     for (const threads of [false, true]) {
       const name = `zyg-tree-${process.pid}-${threads ? "threads" : "single"}`;
       const thread = threads ? "threading.Thread(target=time.sleep, args=(10**6,), daemon=True).start()\n" : "";
@@ -199,6 +203,12 @@ describe("the zygote", () => {
       });
       expect(tree).toEqual(threads ? [2, 2, 3] : [2, 3]);
       expect(body(await running)).toEqual({ threads: 1, pid: 1, pids: [1] });
+      // between invocations: the next child waits, set up, for its event (one clone); with libc's fork there is none until the event comes
+      const idle = await eventually(threads ? "the invocation's processes to be gone" : "the next child to be made ahead", () => {
+        const depths = processesWith(`zygote\0main\0handler\0${name}\0`).map(depth).sort();
+        return depths.length === (threads ? 1 : 2) ? depths : undefined;
+      });
+      expect(idle).toEqual(threads ? [2] : [2, 3]);
     }
   });
 

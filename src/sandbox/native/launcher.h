@@ -277,7 +277,8 @@ struct container {
   /* the program forked ahead into NEXT, waiting for its request (request.c):
    * asked for (its request socket and wait pipe kept: a request may be sent
    * to it already), then active once init has answered (its pidfd) */
-  struct { bool asked, active; int sock, wait, pidfd; } ahead;
+  /* a program forked ahead into the next cgroup: by init, or (ZYGOTE) a child of the container's zygote */
+  struct { bool asked, active, zygote; int sock, wait, pidfd; } ahead;
   /* the container's zygote, once one said it is ready (zygote.c): its control
    * socket, its wait pipe (readable once it ended), its execution's cgroup
    * (kept until the container ends) and what it may use, which the

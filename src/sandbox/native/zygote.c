@@ -125,27 +125,36 @@ static int own_proc(int empty, struct failure *f) {
  * limit — leaves C1 to report how C2 ended) and a cgroup namespace rooted
  * there, then the program's own set-up, as program.c does it before an
  * execve; then back into the runtime. */
-static int child_program(const struct opts *eo, const int *fds, int n, int empty, struct failure *f) {
+static int child_prepare(const int *cgroup_fds, int ncg, int empty, struct failure *f) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) { fail_set(f, STEP_PDEATHSIG, errno); return -1; }
   struct cgroup cg;
-  cgroup_from_fds(&cg, fds + FD_CGROUPS, n - FD_CGROUPS);
+  cgroup_from_fds(&cg, cgroup_fds, ncg);
   int rc = cgroup_enter(&cg);
   cgroup_close_fds(&cg);
   if (rc < 0) { fail_set(f, STEP_CGROUP_ENTER, errno); return -1; }
   if (unshare(CLONE_NEWCGROUP) < 0) { fail_set(f, STEP_CGROUP_NAMESPACE, errno); return -1; }
   if (own_proc(empty, f) < 0) return -1;
   if (setsid() < 0) { fail_set(f, STEP_SETSID, errno); return -1; }
-  if (net_loopback_up(f) < 0) return -1;
-  if (dup2(fds[FD_STDIN], 0) < 0) { fail_set(f, STEP_STDIN, errno); return -1; }
-  if (dup2(fds[FD_STDOUT], 1) < 0 || dup2(fds[FD_STDERR], 2) < 0) { fail_set(f, STEP_STDIO, errno); return -1; }
-  int keep = fds[FD_FAIL];
-  if (close_fds_except(&keep, 1) < 0) { fail_set(f, STEP_CLOSE_FDS, errno); return -1; }
+  return net_loopback_up(f);
+}
+
+/* What comes with the request: stdio, nothing else open but the failure
+ * pipe, the work dir, rlimits, no capability, the program's filter */
+static int child_finish(const struct opts *eo, int in, int out, int err, int fail, struct failure *f) {
+  if (dup2(in, 0) < 0) { fail_set(f, STEP_STDIN, errno); return -1; }
+  if (dup2(out, 1) < 0 || dup2(err, 2) < 0) { fail_set(f, STEP_STDIO, errno); return -1; }
+  if (close_fds_except(&fail, 1) < 0) { fail_set(f, STEP_CLOSE_FDS, errno); return -1; }
   int d = open_in_root(eo->chdir, O_PATH | O_DIRECTORY, false);
   if (d < 0 || fchdir(d) < 0) { fail_set(f, STEP_CHDIR, errno); if (d >= 0) close(d); return -1; }
   close(d);
   if (rlimits_apply(eo, f) < 0) return -1;
   if (caps_drop_all(f) < 0) return -1;
   return seccomp_install(false, f);
+}
+
+static int child_program(const struct opts *eo, const int *fds, int n, int empty, struct failure *f) {
+  if (child_prepare(fds + FD_CGROUPS, n - FD_CGROUPS, empty, f) < 0) return -1;
+  return child_finish(eo, fds[FD_STDIN], fds[FD_STDOUT], fds[FD_STDERR], fds[FD_FAIL], f);
 }
 
 #define CHILD_NAMESPACES (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET)
@@ -172,6 +181,41 @@ static int child_of_clone(int *fds, int n, const char *cwd, uid_t uid, gid_t gid
   return 0;
 fail:
   if (failfd >= 0) write_all(failfd, &f, sizeof f);
+  _exit(127);
+}
+
+/* A child made ahead of its request (MSG_FORK_AHEAD; FDS: the wait pipe,
+ * its request socket, the next execution's cgroup files), in one clone as
+ * above: it is set up as far as it can be without the request — namespaces,
+ * mounts, its cgroup, its procfs, the loopback — and waits on the socket for
+ * MSG_RUN, as a program forked ahead by init does (program.c). A failure
+ * before the request is kept and reported on the request's failure pipe;
+ * the socket's end (the launcher let it go) ends it. */
+static int child_ahead(int *fds, int n, const char *cwd, uid_t uid, gid_t gid) {
+  struct failure f = { STEP_NONE };
+  struct opts base, eo;
+  char *args = NULL;
+  int sock = fds[1];
+  close(fds[0]); /* the wait pipe: the zygote's to write */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail_set(&f, STEP_PDEATHSIG, errno);
+  zygote_base(&base, cwd);
+  int empty = -1;
+  if (f.step == STEP_NONE && own_userns(false, uid, gid, &f) == 0 && own_mounts(base.workdir, base.scratch_mb, &empty, &f) == 0) child_prepare(fds + 2, n - 2, empty, &f);
+  int run[RUN_FDS];
+  enum msg type;
+  int k = recv_msg(sock, &type, run, RUN_FDS);
+  if (k < 0) _exit(0); /* let go */
+  if (type != MSG_RUN || k != RUN_FDS) { close_fds(run, k); _exit(0); }
+  close(sock);
+  int failfd = run[RUN_FAIL];
+  if (f.step != STEP_NONE) goto fail;
+  if (opts_read_request(run[RUN_REQUEST], &base, &eo, &args, &f) < 0) goto fail;
+  if (child_finish(&eo, run[RUN_STDIN], run[RUN_STDOUT], run[RUN_STDERR], failfd, &f) < 0) goto fail;
+  free(args);
+  close(failfd);
+  return 0;
+fail:
+  write_all(failfd, &f, sizeof f);
   _exit(127);
 }
 
@@ -234,24 +278,30 @@ static bool single_threaded(void) {
  * pipe, waits for its end and writes that, as init does for a program.
  * Returns 0 in the child, set up; 1 in the zygote once the child has ended;
  * -1 if the clone failed (reported on the fail pipe). */
-static int one_clone(int ctl, int *fds, int n, const char *cwd) {
+static int one_clone(int ctl, enum msg type, int *fds, int n, const char *cwd) {
   uid_t uid = geteuid();
   gid_t gid = getegid();
+  bool ahead = type == MSG_FORK_AHEAD;
   long c = syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CHILD_NAMESPACES | SIGCHLD), 0L, 0L, 0L, 0L);
   if (c == 0) {
     close(ctl);
-    return child_of_clone(fds, n, cwd, uid, gid);
+    return ahead ? child_ahead(fds, n, cwd, uid, gid) : child_of_clone(fds, n, cwd, uid, gid);
   }
   if (c < 0) {
-    struct failure f = { STEP_NONE };
-    fail_set(&f, STEP_ZYGOTE_FORK, errno);
-    write_all(fds[FD_FAIL], &f, sizeof f);
+    if (ahead) send_msg(ctl, MSG_AHEAD_FAILED, NULL, 0);
+    else {
+      struct failure f = { STEP_NONE };
+      fail_set(&f, STEP_ZYGOTE_FORK, errno);
+      write_all(fds[FD_FAIL], &f, sizeof f);
+    }
     return -1;
   }
+  /* made ahead: the launcher takes this answer before it sends the request (no pidfd: the child is reached through its cgroup) */
+  if (ahead) send_msg(ctl, MSG_AHEAD_READY, NULL, 0);
   struct waited w;
   memset(&w, 0, sizeof w);
   w.pid = (pid_t)c;
-  int wt = fds[FD_WAIT];
+  int wt = fds[ahead ? 0 : FD_WAIT];
   write_all(wt, &w, sizeof w);
   /* nothing of the child's stays open here while it runs: its stdio, its
    * cgroup, its fail pipe are the child's and the launcher's */
@@ -291,9 +341,20 @@ EXPORT int warren_zygote_next(int ctl) {
     enum msg type;
     int n = recv_msg(ctl, &type, fds, (int)(sizeof fds / sizeof fds[0]));
     if (n < 0) return -1;
+    if (type == MSG_FORK_AHEAD && n >= 2 && single_threaded()) {
+      int rc = one_clone(ctl, type, fds, n, cwd);
+      if (rc == 0) return 0;
+      if (rc < 0) close_fds(fds, n);
+      continue;
+    }
+    if (type == MSG_FORK_AHEAD) { /* only the fast way makes one ahead: requests come with MSG_FORK then */
+      close_fds(fds, n);
+      send_msg(ctl, MSG_AHEAD_FAILED, NULL, 0);
+      continue;
+    }
     if (type != MSG_FORK || n < FD_CGROUPS) { close_fds(fds, n); continue; }
     if (single_threaded()) {
-      int rc = one_clone(ctl, fds, n, cwd);
+      int rc = one_clone(ctl, type, fds, n, cwd);
       if (rc == 0) return 0;
       if (rc < 0) close_fds(fds, n);
       continue;
