@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseStatusLine, signalName, statusLineSchema } from "./launch-status.js";
+import { parseStatusLine, readyLineSchema, readyPid, signalName, statusLineSchema } from "./launch-status.js";
 
 describe("parseStatusLine", () => {
   it("parses a finished execution", () => {
@@ -74,6 +74,31 @@ describe("parseStatusLine's result lines without zod", () => {
     expect(statusLineSchema.safeParse(JSON.parse(line)).success).toBe(false);
     expect(parseStatusLine(line)).toBeUndefined();
   });
+});
+
+describe("readyPid", () => {
+  const lines = [
+    { ready: true, pid: 4242 },
+    { ready: true, pid: 1, extra: "dropped" },
+    { ready: true, pid: 0 },
+    { ready: true, pid: -3 },
+    { ready: true, pid: 1.5 },
+    { ready: true, pid: 2 ** 60 },
+    { ready: true, pid: "12" },
+    { ready: false, pid: 12 },
+    { ready: "true", pid: 12 },
+    { pid: 12 },
+    { ready: true },
+    null,
+    [],
+    "ready",
+  ];
+  for (const line of lines) {
+    it(`reads ${JSON.stringify(line)} as readyLineSchema does`, () => {
+      const schema = readyLineSchema.safeParse(line);
+      expect(readyPid(line)).toBe(schema.success ? schema.data.pid : undefined);
+    });
+  }
 });
 
 describe("signalName", () => {

@@ -7,6 +7,21 @@ export const readyLineSchema = z.object({
   pid: z.number().int().positive().describe("The container's init, as a pid in the caller's pid namespace"),
 });
 
+/**
+ * The init's pid when `json` is a ready line ({"ready":true,"pid":N}), else
+ * undefined. The line as warren-launch writes it is read by hand (zod costs
+ * ~20 µs a line in a server that reads one a run); anything else goes to
+ * readyLineSchema.
+ */
+export function readyPid(json: unknown): number | undefined {
+  if (typeof json === "object" && json !== null) {
+    const { ready, pid } = json as Record<string, unknown>;
+    if (ready === true && typeof pid === "number" && Number.isSafeInteger(pid) && pid > 0) return pid;
+  }
+  const parsed = readyLineSchema.safeParse(json);
+  return parsed.success ? parsed.data.pid : undefined;
+}
+
 /** The launcher's own failure: the program did not run, or its result is unknown. */
 export const internalErrorLineSchema = z.object({
   status: z.literal("internal_error").describe("Warren itself failed"),
