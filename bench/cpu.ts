@@ -25,6 +25,9 @@
 // this one's in the same run: a change's cost or saving, before and after on
 // the same machine. --rounds N alternates in N parts instead of 2.
 // BENCH_CPU_PROF=DIR profiles the Warren processes (bench/common.ts).
+// The default warm-up (20 runs) leaves V8 compiling the server's hot paths
+// while it is measured (its compiler threads count in the Node column):
+// --warmup 1500 measures a warm server (docs/performance.md).
 //
 // usage: node --import tsx bench/cpu.ts [--count 200] [--concurrency 2,4] [--modes bare,bwrap,embedded,distributed] [--baseline DIR] [--rounds 2]
 //        BENCH_QUICK=1 for small counts. Needs `npm run build` (and redis-server for distributed). Results: bench/results/cpu-*.json
