@@ -47,7 +47,7 @@ export class ImageCatalog {
 
   /**
    * names/ changes (mtime, ns) whenever a name file is added, replaced or
-   * removed. Read on every call (twice a run): a store with no names/ yet
+   * removed. Read on every call (a few times a run): a store with no names/ yet
    * (only the host image) is the common case, and is answered without an
    * exception, whose stack alone cost more than the stat.
    */
