@@ -29,10 +29,25 @@ export interface Deployment {
 /** Each line a warren process writes to stderr, when a benchmark wants them (else they pass through). */
 export type StderrLines = (line: string) => void;
 
-function warren(args: string[], env: NodeJS.ProcessEnv, onStderr?: StderrLines): ChildProcess {
-  if (!fs.existsSync(path.join(repo, "dist/cli/main.js"))) throw new Error("dist/ is missing: run `npm run build` first");
-  const child = spawn(process.execPath, [path.join(repo, "bin/warren.js"), ...args], {
-    cwd: repo,
+/**
+ * BENCH_CPU_PROF=DIR: every warren process a benchmark starts runs under
+ * `node --cpu-prof` and writes its profile into DIR when it stops (named by
+ * a directory per role: serve, serve-no-worker, worker). A profiling aid only: the
+ * profiler's own cost lands in the CPU columns.
+ */
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF === undefined || process.env.BENCH_CPU_PROF === "" ? undefined : path.resolve(process.env.BENCH_CPU_PROF);
+
+function profileFlags(args: readonly string[]): string[] {
+  if (CPU_PROF_DIR === undefined) return [];
+  const role = args.filter((arg) => arg === "serve" || arg === "worker" || arg === "--no-worker").map((arg) => arg.replace(/^-+/, "")).join("-");
+  return ["--cpu-prof", "--cpu-prof-dir", path.join(CPU_PROF_DIR, role)];
+}
+
+/** `checkout`: the built Warren to run (another checkout's, e.g. a baseline to compare with); default this one. */
+function warren(args: string[], env: NodeJS.ProcessEnv, onStderr?: StderrLines, checkout: string = repo): ChildProcess {
+  if (!fs.existsSync(path.join(checkout, "dist/cli/main.js"))) throw new Error(`${checkout}/dist is missing: run \`npm run build\` there first`);
+  const child = spawn(process.execPath, [...profileFlags(args), path.join(checkout, "bin/warren.js"), ...args], {
+    cwd: checkout,
     // No rate limit: a benchmark sends more than the default 600 requests a minute.
     env: { ...process.env, WARREN_LOG_LEVEL: "warn", WARREN_RATE_LIMIT: "0", ...env },
     stdio: ["ignore", "ignore", onStderr === undefined ? "inherit" : "pipe"],
@@ -63,10 +78,10 @@ export async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<
 }
 
 /** `warren serve` with its embedded worker (in-process queue). */
-export async function startEmbedded(env: NodeJS.ProcessEnv = {}, onStderr?: StderrLines): Promise<Deployment> {
+export async function startEmbedded(env: NodeJS.ProcessEnv = {}, onStderr?: StderrLines, checkout: string = repo): Promise<Deployment> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const api = warren(["serve", "--port", String(port), "--host", "127.0.0.1"], { REDIS_URL: "", ...env }, onStderr);
+  const api = warren(["serve", "--port", String(port), "--host", "127.0.0.1"], { REDIS_URL: "", ...env }, onStderr, checkout);
   try {
     await waitReady(base, [api]);
   } catch (error) {
@@ -77,13 +92,13 @@ export async function startEmbedded(env: NodeJS.ProcessEnv = {}, onStderr?: Stde
 }
 
 /** redis-server + `warren serve --no-worker` + one `warren worker`. */
-export async function startDistributed(env: NodeJS.ProcessEnv = {}, onStderr?: StderrLines, workers = 1): Promise<Deployment> {
+export async function startDistributed(env: NodeJS.ProcessEnv = {}, onStderr?: StderrLines, workers = 1, checkout: string = repo): Promise<Deployment> {
   const redis = await startRedis();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const all = { REDIS_URL: redis.url, ...env };
-  const api = warren(["serve", "--no-worker", "--port", String(port), "--host", "127.0.0.1"], all, onStderr);
-  const started = Array.from({ length: Math.max(1, workers) }, () => warren(["worker"], all, onStderr));
+  const api = warren(["serve", "--no-worker", "--port", String(port), "--host", "127.0.0.1"], all, onStderr, checkout);
+  const started = Array.from({ length: Math.max(1, workers) }, () => warren(["worker"], all, onStderr, checkout));
   const stop = async () => {
     for (const worker of started) await stopChild(worker);
     await stopChild(api);

@@ -20,11 +20,21 @@
 // (A B C D A B C D) so drift in the machine's load hits them alike; every
 // run's answer is checked.
 //
-// usage: node --import tsx bench/cpu.ts [--count 200] [--concurrency 2,4] [--modes bare,bwrap,embedded,distributed]
+// --baseline DIR adds embedded and distributed variants run from another
+// built checkout (named embedded@base, distributed@base), alternated with
+// this one's in the same run: a change's cost or saving, before and after on
+// the same machine. --rounds N alternates in N parts instead of 2.
+// BENCH_CPU_PROF=DIR profiles the Warren processes (bench/common.ts).
+// The default warm-up (20 runs) leaves V8 compiling the server's hot paths
+// while it is measured (its compiler threads count in the Node column):
+// --warmup 1500 measures a warm server (docs/performance.md).
+//
+// usage: node --import tsx bench/cpu.ts [--count 200] [--concurrency 2,4] [--modes bare,bwrap,embedded,distributed] [--baseline DIR] [--rounds 2]
 //        BENCH_QUICK=1 for small counts. Needs `npm run build` (and redis-server for distributed). Results: bench/results/cpu-*.json
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { machine, pool, QUICK, r2, startDistributed, startEmbedded, table, timedRun, writeResult, type Deployment } from "./common.js";
 
@@ -34,11 +44,15 @@ const { values: opts } = parseArgs({
     warmup: { type: "string", default: QUICK ? "4" : "20" },
     concurrency: { type: "string", default: "2,4" },
     modes: { type: "string", default: "bare,bwrap,embedded,distributed" },
+    baseline: { type: "string" },
+    rounds: { type: "string", default: "2" },
   },
 });
 const COUNT = Number(opts.count);
 const WARMUP = Number(opts.warmup);
 const CONCURRENCY = opts.concurrency.split(",").map(Number);
+const BASELINE = opts.baseline === undefined ? undefined : path.resolve(opts.baseline);
+const ROUNDS = Math.max(1, Math.min(COUNT, Number(opts.rounds) || 2));
 const PYTHON = "/usr/bin/python3";
 const BWRAP = ["/usr/bin/bwrap", "/bin/bwrap"].find((file) => fs.existsSync(file));
 const MODES = opts.modes.split(",").filter((mode) => mode !== "" && (mode !== "bwrap" || BWRAP !== undefined));
@@ -126,23 +140,26 @@ try {
     if (mode === "bare") variants.push({ name: "bare", pids: [], task: () => child([PYTHON, "-c", "pass"]) });
     else if (mode === "bwrap") variants.push({ name: "bwrap", pids: [], task: () => child(bwrapArgv) });
     else if (mode === "embedded" || mode === "distributed") {
-      const deployment = mode === "embedded" ? await startEmbedded() : await startDistributed();
-      deployments.push(deployment);
-      const base = deployment.base;
-      variants.push({
-        name: mode,
-        pids: Object.values(deployment.pids),
-        task: async () => {
-          const { result } = await timedRun(base, BODY);
-          if (result.verdict !== "accepted") throw new Error(`wrong answer from the API: ${JSON.stringify(result).slice(0, 2000)}`);
-        },
-      });
+      for (const checkout of BASELINE === undefined ? [undefined] : [undefined, BASELINE]) {
+        const deployment = mode === "embedded" ? await startEmbedded({}, undefined, checkout) : await startDistributed({}, undefined, 1, checkout);
+        deployments.push(deployment);
+        const base = deployment.base;
+        variants.push({
+          name: checkout === undefined ? mode : `${mode}@base`,
+          pids: Object.values(deployment.pids),
+          task: async () => {
+            const { result } = await timedRun(base, BODY);
+            if (result.verdict !== "accepted") throw new Error(`wrong answer from the API: ${JSON.stringify(result).slice(0, 2000)}`);
+          },
+        });
+      }
     } else throw new Error(`unknown mode ${mode} (bare, bwrap, embedded, distributed)`);
   }
   for (const variant of variants) await pool(WARMUP, Math.max(...CONCURRENCY), variant.task);
   for (const inFlight of CONCURRENCY) {
     const spent = new Map(variants.map((v) => [v.name, { ms: 0, cpu: ZERO }]));
-    for (const n of [Math.ceil(COUNT / 2), Math.floor(COUNT / 2)]) {
+    const parts = Array.from({ length: ROUNDS }, (_, i) => Math.floor((COUNT * (i + 1)) / ROUNDS) - Math.floor((COUNT * i) / ROUNDS));
+    for (const n of parts) {
       for (const variant of variants) {
         const before = readCpu(variant.pids);
         const ms = await pool(n, inFlight, variant.task);
@@ -190,5 +207,5 @@ console.log(
     results.map((r: any) => [r.variant, r.inFlight, r.runsPerSecond.toFixed(1), cell(r.vsBwrap), cell(r.cpuMsPerRun.machine), cell(r.cpuMsPerRun.client), cell(r.cpuMsPerRun.warren), cell(r.cpuMsPerRun.children), cell(r.cpuMsPerRun.rest)]),
   ),
 );
-console.log(`# written: ${writeResult("cpu", { date: new Date().toISOString(), machine: machine(), quick: QUICK, ok: !failed, config: { count: COUNT, warmup: WARMUP, concurrency: CONCURRENCY, modes: MODES, hz: HZ }, results })}`);
+console.log(`# written: ${writeResult("cpu", { date: new Date().toISOString(), machine: machine(), quick: QUICK, ok: !failed, config: { count: COUNT, warmup: WARMUP, concurrency: CONCURRENCY, modes: MODES, hz: HZ, rounds: ROUNDS, ...(BASELINE === undefined ? {} : { baseline: BASELINE }) }, results })}`);
 if (failed) process.exit(1);

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { WireEvent, WireEventType } from "../run/event-wire.js";
 import { orUnavailable } from "./errors.js";
+import { RedisScript } from "./redis-script.js";
 import type { EventBatch, LoggedEvent, RunEventLogs } from "./run-events.js";
 
 /**
@@ -24,7 +25,7 @@ export const eventsChannel = (name: string) => `${name}:events`;
  * KEYS[1] the run's hash, KEYS[2] its stream. ARGV: TTL seconds, channel,
  * run id, then type and JSON of each event.
  */
-const APPEND = `
+const APPEND = new RedisScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status or status == 'completed' or status == 'failed' or status == 'cancelled' then return 0 end
 local bytes = 0
@@ -36,7 +37,7 @@ end
 redis.call('HINCRBY', KEYS[1], 'eventBytes', bytes)
 redis.call('EXPIRE', KEYS[2], tonumber(ARGV[1]))
 redis.call('PUBLISH', ARGV[2], ARGV[3])
-return 1`;
+return 1`);
 
 /** Most bytes of events one append carries (a run's events wait in the worker while one is in flight). */
 const APPEND_BATCH_BYTES = 1024 * 1024;
@@ -84,7 +85,7 @@ export class RedisEventAppender {
         }
         const batch = this.#waiting.splice(0, count);
         // Live output is a convenience: a failed append loses those events, never the job.
-        await this.#redis.eval(APPEND, 2, ...this.#keys, ...this.#args, ...batch.flatMap((event) => [event.type, event.json])).catch(() => {});
+        await APPEND.run(this.#redis, this.#keys, [...this.#args, ...batch.flatMap((event) => [event.type, event.json])]).catch(() => {});
       }
     } finally {
       this.#flushing = undefined;

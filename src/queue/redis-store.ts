@@ -4,6 +4,7 @@ import { parseResult, type SerializedResult } from "../run/result-json.js";
 import { RUN_STATUSES, type RunResult } from "../run/result.js";
 import { orUnavailable } from "./errors.js";
 import { eventsChannel, eventsKey } from "./redis-events.js";
+import { RedisScript } from "./redis-script.js";
 
 /**
  * Stores only when the run is not final yet: a worker finishing a job that the
@@ -27,7 +28,7 @@ import { eventsChannel, eventsKey } from "./redis-events.js";
  * channel, the event streams' prefix, and optionally a channel to PUBLISH the
  * id on once stored (one round trip for all). Returns 1 when stored.
  */
-const STORE_UNLESS_FINAL = `
+const STORE_UNLESS_FINAL = new RedisScript(`
 local function final(status) return status == 'completed' or status == 'failed' or status == 'cancelled' end
 if final(redis.call('HGET', KEYS[1], 'status')) then return 0 end
 local ttl = tonumber(ARGV[3])
@@ -65,21 +66,21 @@ if final(ARGV[1]) then
   end
 end
 if ARGV[9] then redis.call('PUBLISH', ARGV[9], ARGV[6]) end
-return 1`;
+return 1`);
 
 /**
  * KEYS[1] the run's hash, KEYS[2] its event stream; ARGV status, result JSON,
  * TTL seconds, owner ("" for none). The stream begins with the status. A
  * script rather than a MULTI: one command on the submit path.
  */
-const CREATE = `
+const CREATE = new RedisScript(`
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'result', ARGV[2], 'eventSeq', 1)
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'owner', ARGV[4]) end
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 redis.call('DEL', KEYS[2])
 redis.call('XADD', KEYS[2], '0-1', 't', 'status', 'd', '{"status":"' .. ARGV[1] .. '"}')
 redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
-return 1`;
+return 1`);
 
 /** A status read back from Redis is data from outside the process: checked, not trusted. */
 const statusSchema = z.enum(RUN_STATUSES);
@@ -127,7 +128,7 @@ export class RedisResultStore {
 
   async create(result: SerializedResult): Promise<void> {
     const key = this.key(result.id);
-    await orUnavailable("store a run", () => this.#redis.eval(CREATE, 2, key, this.eventsKey(result.id), result.status, result.json, this.#options.ttlSeconds, result.owner ?? ""));
+    await orUnavailable("store a run", () => CREATE.run(this.#redis, [key, this.eventsKey(result.id)], [result.status, result.json, this.#options.ttlSeconds, result.owner ?? ""]));
   }
 
   /** Stores `result` unless the run already has a final status, then publishes its id on `announce` if given; whether it stored. */
@@ -135,7 +136,7 @@ export class RedisResultStore {
     const args: (string | number | Buffer)[] = [result.status, result.json, this.#options.ttlSeconds, this.#options.maxBytes, this.key(""), result.id, this.#events, this.eventsKey("")];
     if (announce !== undefined) args.push(announce);
     const key = this.key(result.id);
-    const stored = await orUnavailable("update a run", () => this.#redis.eval(STORE_UNLESS_FINAL, 5, key, ...this.countKeys, this.eventsKey(result.id), ...args));
+    const stored = await orUnavailable("update a run", () => STORE_UNLESS_FINAL.run(this.#redis, [key, ...this.countKeys, this.eventsKey(result.id)], args));
     return stored === 1;
   }
 

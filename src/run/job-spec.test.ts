@@ -1,8 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Language } from "../sandbox/images/languages.js";
 import { loadImageRecipe } from "../sandbox/images/recipe.js";
-import { jobSpecFromBody } from "./job-spec.js";
-import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS } from "./limits.js";
+import { jobSpecFromBody, parseRunRequest } from "./job-spec.js";
+import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS, MAX_LIMITS } from "./limits.js";
+import { runRequestSchema } from "./request.js";
 
 const languages: Language[] = loadImageRecipe("host").languages.map((language) => ({
   ...language,
@@ -73,5 +74,29 @@ describe("jobSpecFromBody", () => {
     expect(() => jobSpecFromBody({ language: "python", version: "2", files }, context)).toThrow("Python 2 is not installed; this server has version 3.11.2.");
     expect(jobSpecFromBody({ language: "python", version: "3.11", files }, context).language.id).toBe("python");
     expect(() => jobSpecFromBody({ language: "python", image: "gcc", files }, context)).toThrow(expect.objectContaining({ code: "invalid_request" }));
+  });
+});
+
+describe("a request validated once in this process", () => {
+  const body = { language: "python", files: [{ path: "main.py", content: "pass" }] };
+
+  it("is not parsed again by jobSpecFromBody (the embedded worker takes the API's object), under the same maxima only", () => {
+    const schema = runRequestSchema(MAX_LIMITS);
+    const parse = vi.spyOn(schema, "safeParse");
+    try {
+      const request = parseRunRequest(structuredClone(body), MAX_LIMITS);
+      expect(parse).toHaveBeenCalledTimes(1);
+      expect(jobSpecFromBody(request, { languages, maxima: MAX_LIMITS }).language.id).toBe("python");
+      expect(parse).toHaveBeenCalledTimes(1);
+      // a body it did not parse (one that crossed Redis is a new object) is validated
+      jobSpecFromBody(structuredClone(request), { languages, maxima: MAX_LIMITS });
+      expect(parse).toHaveBeenCalledTimes(2);
+    } finally {
+      parse.mockRestore();
+    }
+    // other maxima: validated against those
+    const tighter = { ...MAX_LIMITS, memoryMb: 64 };
+    const request = parseRunRequest({ ...structuredClone(body), limits: { memoryMb: 128 } }, MAX_LIMITS);
+    expect(() => jobSpecFromBody(request, { languages, maxima: tighter })).toThrow(/memoryMb/);
   });
 });

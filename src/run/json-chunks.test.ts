@@ -25,6 +25,24 @@ describe("jsonChunks", () => {
     );
   });
 
+  it("jsonBuffer without a slice size (a small value is one JSON.stringify) writes JSON.stringify's bytes too", () => {
+    fc.assert(
+      fc.property(value, fc.constantFrom(undefined, 0, 2), (input, indent) => {
+        expect(jsonBuffer(input, indent === undefined ? {} : { indent }).toString("utf8")).toBe(JSON.stringify(input, null, indent) ?? "");
+      }),
+      { numRuns: 1000 },
+    );
+    // past the one-piece budget, deep, or with a toJSON: written piece by piece, the same bytes
+    const big = { stdout: "\u0001".repeat(1.5 * 2 ** 20), tests: [{ name: "t", stdout: "x" }] };
+    let deep: unknown = "leaf";
+    for (let i = 0; i < 40; i++) deep = { [`k${i}`]: [deep] };
+    const dated = { at: new Date(0), n: 1 };
+    for (const input of [big, deep, dated]) expect(jsonBuffer(input).toString("utf8")).toBe(JSON.stringify(input));
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(() => jsonBuffer(cycle)).toThrow(TypeError);
+  });
+
   it("keeps a surrogate pair in one slice; split between slices, the escaped halves would parse back to the same string", () => {
     const text = "ab😀cd😀";
     for (let sliceChars = 2; sliceChars <= text.length; sliceChars += 1) expect(jsonBuffer(text, { sliceChars }).toString()).toBe(JSON.stringify(text));

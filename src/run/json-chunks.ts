@@ -118,6 +118,33 @@ export function jsonChunks(value: unknown, options: JsonChunkOptions = {}): Buff
 
 /** `value`'s JSON as one Buffer (outside the JS heap). */
 export function jsonBuffer(value: unknown, options: JsonChunkOptions = {}): Buffer {
+  // A small plain value (every result of a short run, every queued or running header) is one JSON.stringify:
+  // the same bytes, several times faster than writing it piece by piece.
+  if (options.sliceChars === undefined && isSmallPlain(value, { chars: ONE_PIECE_CHARS }, 0)) {
+    const text = JSON.stringify(value, null, options.indent);
+    return text === undefined ? Buffer.alloc(0) : Buffer.from(text, "utf8");
+  }
   const chunks = jsonChunks(value, options);
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+}
+
+/** Characters of strings (keys and values) up to which a value's JSON is made in one piece: at most 6 Mi characters escaped. */
+const ONE_PIECE_CHARS = 1 << 20;
+/** Depth past which a value is written piece by piece (which also finds a cycle). */
+const ONE_PIECE_DEPTH = 32;
+
+/** Whether `value` is plain data (no toJSON, no cycle, not too deep) with at most `budget.chars` characters of strings in all. */
+function isSmallPlain(value: unknown, budget: { chars: number }, depth: number): boolean {
+  if (typeof value === "string") return (budget.chars -= value.length) >= 0;
+  if (typeof value !== "object" || value === null) return true;
+  if (depth >= ONE_PIECE_DEPTH || typeof (value as { toJSON?: unknown }).toJSON === "function") return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!isSmallPlain(item, budget, depth + 1)) return false;
+    return true;
+  }
+  for (const name in value) {
+    if (!Object.hasOwn(value, name)) continue;
+    if ((budget.chars -= name.length) < 0 || !isSmallPlain((value as Record<string, unknown>)[name], budget, depth + 1)) return false;
+  }
+  return true;
 }

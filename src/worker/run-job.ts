@@ -70,17 +70,19 @@ export async function runJob(spec: JobSpec<Language>, host: SandboxHost, id: str
   if (aborted()) return cancelled();
 
   // A checker program or an interactor is prepared (its container made, compiled) beside the contestant's; ended with the job.
-  const judgeEnd = new AbortController();
   const checker = spec.checker.kind === "program" && spec.tests !== null ? spec.checker : null;
   const interactor = spec.tests === null ? null : spec.interactor;
   const judgeRole = interactor === null ? "checker program" : "interactor";
   const resultMaxBytes = options.resultMaxBytes ?? RESULT_MAX_BYTES.default;
   const judgeSpec =
     spec.tests === null ? null : interactor !== null ? interactorProgramSpec(interactor, spec.tests, resultMaxBytes) : checker === null ? null : checkerProgramSpec(checker, spec.tests, spec.limits, resultMaxBytes);
+  // Made only for a job with a judge program: an abort() makes a DOMException with its stack (~0.1 ms a job).
+  const judgeEnd = judgeSpec === null ? undefined : new AbortController();
   const judgePreparing: Promise<JudgePreparation> | undefined =
-    judgeSpec === null ? undefined : JudgeProgram.prepare(judgeSpec, host, signal === undefined ? judgeEnd.signal : AbortSignal.any([signal, judgeEnd.signal]));
+    judgeSpec === null || judgeEnd === undefined ? undefined : JudgeProgram.prepare(judgeSpec, host, signal === undefined ? judgeEnd.signal : AbortSignal.any([signal, judgeEnd.signal]));
   judgePreparing?.catch(() => {}); // awaited in stages(); a job that ends before that drops it
   const endJudge = async () => {
+    if (judgeEnd === undefined) return;
     judgeEnd.abort();
     const prepared = await judgePreparing?.catch(() => undefined);
     await prepared?.program?.destroy();

@@ -6,7 +6,7 @@ import { isRunning, waitForClose } from "./child-exit.js";
 import { notRunResult, type ExecError, type ExecRequest, type ExecResult } from "./exec-types.js";
 import { encodeJobFiles, type JobFile } from "./job-files.js";
 import { execArgs, holdArgs, type Bind } from "./launch-args.js";
-import { parseStatusLine, readyLineSchema, signalName } from "./launch-status.js";
+import { parseStatusLine, readyPid, signalName } from "./launch-status.js";
 import { requireLauncher } from "./launcher-path.js";
 import { spawnLauncher, type LauncherProcess } from "./fast-spawn.js";
 import { ByteAllowance, OutputBuffer } from "./output-buffer.js";
@@ -585,10 +585,10 @@ function waitForReady(holder: LauncherProcess, diagnostics: OutputBuffer): Promi
         fail(`The launcher wrote a status line that is not JSON: ${line.slice(0, 200)}`);
         return;
       }
-      const ready = readyLineSchema.safeParse(json);
-      if (ready.success) {
+      const pid = readyPid(json);
+      if (pid !== undefined) {
         cleanup();
-        resolve(ready.data.pid);
+        resolve(pid);
         return;
       }
       const failure = parseStatusLine(line);

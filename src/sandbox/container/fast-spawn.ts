@@ -50,6 +50,13 @@ const WNOHANG = 1;
 const FILE_ACTIONS_BYTES = 256;
 
 let libc: Libc | null | undefined;
+/** posix_spawn's envp: the inherited environment, null-terminated, built once. */
+let envp: (string | null)[] | undefined;
+
+function environmentPointers(): (string | null)[] {
+  envp ??= [...inheritedEnvironment(), null];
+  return envp;
+}
 
 function loadLibc(): Libc | null {
   if (libc !== undefined) return libc;
@@ -107,9 +114,8 @@ class SpawnedLauncher extends EventEmitter implements LauncherProcess {
       if (c.faInit(fa) !== 0) throw new Error("posix_spawn_file_actions_init failed");
       // dup2 clears close-on-exec on the copy; every other fd of ours is close-on-exec
       pipes.forEach(([, theirs], fd) => c.faDup2(fa, theirs, fd));
-      const env = inheritedEnvironment();
       const pid = [0];
-      const rc = c.posixSpawn(pid, file, fa, null, [file, ...args, null], [...env, null]);
+      const rc = c.posixSpawn(pid, file, fa, null, [file, ...args, null], environmentPointers());
       c.faDestroy(fa);
       if (rc !== 0) throw Object.assign(new Error(`posix_spawn ${file}: errno ${rc}`), { errno: rc, code: rc === 2 ? "ENOENT" : rc === 13 ? "EACCES" : "ESPAWN" });
       this.pid = pid[0];

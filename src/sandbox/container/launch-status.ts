@@ -7,6 +7,21 @@ export const readyLineSchema = z.object({
   pid: z.number().int().positive().describe("The container's init, as a pid in the caller's pid namespace"),
 });
 
+/**
+ * The init's pid when `json` is a ready line ({"ready":true,"pid":N}), else
+ * undefined. The line as warren-launch writes it is read by hand (zod costs
+ * ~20 µs a line in a server that reads one a run); anything else goes to
+ * readyLineSchema.
+ */
+export function readyPid(json: unknown): number | undefined {
+  if (typeof json === "object" && json !== null) {
+    const { ready, pid } = json as Record<string, unknown>;
+    if (ready === true && typeof pid === "number" && Number.isSafeInteger(pid) && pid > 0) return pid;
+  }
+  const parsed = readyLineSchema.safeParse(json);
+  return parsed.success ? parsed.data.pid : undefined;
+}
+
 /** The launcher's own failure: the program did not run, or its result is unknown. */
 export const internalErrorLineSchema = z.object({
   status: z.literal("internal_error").describe("Warren itself failed"),
@@ -49,8 +64,50 @@ export function parseStatusLine(text: string): StatusLine | undefined {
   } catch {
     return undefined;
   }
+  const common = resultLineAsLaunched(json);
+  if (common !== undefined) return common;
   const parsed = statusLineSchema.safeParse(json);
   return parsed.success ? parsed.data : undefined;
+}
+
+const RESULT_STATUSES: ReadonlySet<unknown> = new Set(resultLineSchema.shape.status.options);
+const isCount = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+const isAmount = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && x >= 0;
+const isFlag = (x: unknown): x is boolean | undefined => x === undefined || typeof x === "boolean";
+
+/**
+ * A result line exactly as warren-launch writes one (every field there, of
+ * its type), built without zod: a run reads one or more, and resultLineSchema
+ * costs ~20 µs a line in a server that parses a few a second (zod's parser
+ * never gets hot). Anything else — an internal_error, a field missing, of
+ * another type, out of range — is undefined here and goes to the schema,
+ * which decides; what this returns is what the schema would.
+ */
+function resultLineAsLaunched(json: unknown): z.infer<typeof resultLineSchema> | undefined {
+  if (typeof json !== "object" || json === null) return undefined;
+  const line = json as Record<string, unknown>;
+  const { status, exitCode, signal, cpuTimeMs, wallTimeMs, memoryKb } = line;
+  if (!RESULT_STATUSES.has(status)) return undefined;
+  if (!(exitCode === null || (typeof exitCode === "number" && Number.isSafeInteger(exitCode)))) return undefined;
+  if (!(signal === null || typeof signal === "string" || (typeof signal === "number" && Number.isSafeInteger(signal)))) return undefined;
+  if (!isAmount(cpuTimeMs) || !isAmount(wallTimeMs) || !isAmount(memoryKb)) return undefined;
+  const { oomKilled, stdoutBytes = 0, stderrBytes = 0, outputTruncated, stdoutTruncated, stderrTruncated } = line;
+  if (!isCount(stdoutBytes) || !isCount(stderrBytes)) return undefined;
+  if (!isFlag(oomKilled) || !isFlag(outputTruncated) || !isFlag(stdoutTruncated) || !isFlag(stderrTruncated)) return undefined;
+  return {
+    status: status as z.infer<typeof resultLineSchema>["status"],
+    exitCode,
+    signal,
+    cpuTimeMs,
+    wallTimeMs,
+    memoryKb,
+    oomKilled: oomKilled ?? false,
+    stdoutBytes,
+    stderrBytes,
+    outputTruncated: outputTruncated ?? false,
+    stdoutTruncated: stdoutTruncated ?? false,
+    stderrTruncated: stderrTruncated ?? false,
+  };
 }
 
 /** A signal as its name ("SIGKILL"), whether the launcher gave a name or a number. */

@@ -15,10 +15,12 @@ export class ImageCatalog {
   readonly #host: Image;
   #stamp = "";
   #images: readonly Image[] = [];
+  readonly #namesDir: string;
 
   constructor(dataDir: string, host: Image) {
     this.store = new ImageStore(dataDir);
     this.#host = host;
+    this.#namesDir = this.store.layout.namesDir;
   }
 
   /** The host image first, then the stored ones by name. */
@@ -43,11 +45,16 @@ export class ImageCatalog {
     return image;
   }
 
-  /** names/ changes (mtime, ns) whenever a name file is added, replaced or removed. */
+  /**
+   * names/ changes (mtime, ns) whenever a name file is added, replaced or
+   * removed. Read on every call (a few times a run): a store with no names/ yet
+   * (only the host image) is the common case, and is answered without an
+   * exception, whose stack alone cost more than the stat.
+   */
   #indexStamp(): string {
     try {
-      const stat = fs.statSync(this.store.layout.namesDir, { bigint: true });
-      return `${stat.mtimeNs}:${stat.ino}`;
+      const stat = fs.statSync(this.#namesDir, { bigint: true, throwIfNoEntry: false });
+      return stat === undefined ? "none" : `${stat.mtimeNs}:${stat.ino}`;
     } catch {
       return "none";
     }
