@@ -29,10 +29,11 @@ export interface Deployment {
 /** Each line a warren process writes to stderr, when a benchmark wants them (else they pass through). */
 export type StderrLines = (line: string) => void;
 
-function warren(args: string[], env: NodeJS.ProcessEnv, onStderr?: StderrLines): ChildProcess {
-  if (!fs.existsSync(path.join(repo, "dist/cli/main.js"))) throw new Error("dist/ is missing: run `npm run build` first");
-  const child = spawn(process.execPath, [path.join(repo, "bin/warren.js"), ...args], {
-    cwd: repo,
+/** ROOT: the checkout whose build runs (another tree's, to compare two builds in one run). */
+function warren(args: string[], env: NodeJS.ProcessEnv, onStderr?: StderrLines, root = repo): ChildProcess {
+  if (!fs.existsSync(path.join(root, "dist/cli/main.js"))) throw new Error(`${root}/dist/ is missing: run \`npm run build\` there first`);
+  const child = spawn(process.execPath, [path.join(root, "bin/warren.js"), ...args], {
+    cwd: root,
     // No rate limit: a benchmark sends more than the default 600 requests a minute.
     env: { ...process.env, WARREN_LOG_LEVEL: "warn", WARREN_RATE_LIMIT: "0", ...env },
     stdio: ["ignore", "ignore", onStderr === undefined ? "inherit" : "pipe"],
@@ -63,10 +64,10 @@ export async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<
 }
 
 /** `warren serve` with its embedded worker (in-process queue). */
-export async function startEmbedded(env: NodeJS.ProcessEnv = {}, onStderr?: StderrLines): Promise<Deployment> {
+export async function startEmbedded(env: NodeJS.ProcessEnv = {}, onStderr?: StderrLines, root = repo): Promise<Deployment> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const api = warren(["serve", "--port", String(port), "--host", "127.0.0.1"], { REDIS_URL: "", ...env }, onStderr);
+  const api = warren(["serve", "--port", String(port), "--host", "127.0.0.1"], { REDIS_URL: "", ...env }, onStderr, root);
   try {
     await waitReady(base, [api]);
   } catch (error) {
@@ -77,13 +78,13 @@ export async function startEmbedded(env: NodeJS.ProcessEnv = {}, onStderr?: Stde
 }
 
 /** redis-server + `warren serve --no-worker` + one `warren worker`. */
-export async function startDistributed(env: NodeJS.ProcessEnv = {}, onStderr?: StderrLines, workers = 1): Promise<Deployment> {
+export async function startDistributed(env: NodeJS.ProcessEnv = {}, onStderr?: StderrLines, workers = 1, root = repo): Promise<Deployment> {
   const redis = await startRedis();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const all = { REDIS_URL: redis.url, ...env };
-  const api = warren(["serve", "--no-worker", "--port", String(port), "--host", "127.0.0.1"], all, onStderr);
-  const started = Array.from({ length: Math.max(1, workers) }, () => warren(["worker"], all, onStderr));
+  const api = warren(["serve", "--no-worker", "--port", String(port), "--host", "127.0.0.1"], all, onStderr, root);
+  const started = Array.from({ length: Math.max(1, workers) }, () => warren(["worker"], all, onStderr, root));
   const stop = async () => {
     for (const worker of started) await stopChild(worker);
     await stopChild(api);

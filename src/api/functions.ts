@@ -10,6 +10,7 @@ import { checkFunctionName, functionJobHeader, parseDeployRequest, toFunctionSou
 import { parseResult } from "../run/result-json.js";
 import { PRIORITY_DEFAULT } from "../run/request.js";
 import { isFinal } from "../run/result.js";
+import { flushPhases, markPhase } from "../telemetry/phase-timings.js";
 import { admissionOf } from "./admission.js";
 import { keyOwner } from "./auth.js";
 import { bodyLimit } from "./body-limit.js";
@@ -111,6 +112,8 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
   });
 
   app.post("/:ref/invoke", tooLarge, async (c) => {
+    const id = randomUUID();
+    markPhase("api", id, "received");
     const [name, ref] = splitRef(c.req.param("ref"));
     const async = flag(c.req.query("async"), "async") || /(^|[,;\s])respond-async([,;\s]|$)/i.test(c.req.header("prefer") ?? "");
     const logs = flag(c.req.query("logs"), "logs");
@@ -124,7 +127,7 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
     const scope = scopeOf(c);
     const version = await queue.functions.resolve(scope, name, ref);
     if (version === undefined) throw unknown(name, (await queue.functions.resolve(scope, name)) === undefined ? undefined : ref);
-    const id = randomUUID();
+    markPhase("api", id, "resolved");
     const declared = Number.parseInt(c.req.header("content-length") ?? "", 10);
     const release = admission.reserve(Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, options.bodyLimitBytes) : options.bodyLimitBytes);
     try {
@@ -146,12 +149,15 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
         logs,
         ...(callbackUrl === undefined ? {} : { callbackUrl }),
       };
+      markPhase("api", id, "read");
       await queue.enqueue({ id, language: version.language, version: version.languageVersion, fn, function: functionJobHeader(fn), requestBytes: event.length, ...ownerOf(c) }, PRIORITY_DEFAULT);
     } finally {
       release();
     }
+    markPhase("api", id, "queued");
     c.header("x-warren-invocation-id", id);
     if (async) {
+      flushPhases("api", id);
       c.header("location", `/v1/invocations/${id}`);
       return c.json({ id, status: "queued" as const }, 202);
     }
@@ -167,6 +173,8 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
     } finally {
       outgoing?.off("close", gone);
     }
+    markPhase("api", id, "finished");
+    flushPhases("api", id);
     if (stored === undefined) throw new NotFoundError(`Invocation ${id} expired before it finished.`);
     if (!isFinal(stored.status)) {
       c.header("location", `/v1/invocations/${id}`);

@@ -113,6 +113,23 @@ describe("the shims' contract", () => {
     expect(outcome.logs?.stderr).toContain("logged");
   });
 
+  it("measures the handler's own time around its call (handlerMs), warm and when it throws: at least what it slept, at most the invocation's duration", async () => {
+    const rt = await runtime();
+    const python = await deploy(rt, source("python", { "main.py": "import time\ndef handler(event, context):\n    time.sleep(0.05)\n    if event:\n        raise ValueError('no')\n    return 1\n" }));
+    const node = await deploy(rt, source("javascript", { "main.mjs": "export async function handler(event) {\n  await new Promise((r) => setTimeout(r, 50));\n  if (event) throw new Error('no');\n  return 1;\n}\n" }));
+    for (const fn of [python, node]) {
+      await call(rt, fn);
+      await warmed(rt);
+      for (const [event, status] of [[false, "ok"], [true, "function_error"]] as const) {
+        const outcome = await call(rt, fn, json(event));
+        expect(outcome.status).toBe(status);
+        expect(outcome.handlerMs).toBeGreaterThanOrEqual(49);
+        expect(outcome.handlerMs).toBeLessThanOrEqual(outcome.durationMs);
+        await warmed(rt);
+      }
+    }
+  });
+
   it("runs a CommonJS Node.js handler, and answers a Buffer as bytes", async () => {
     const rt = await runtime();
     const fn = await deploy(rt, source("javascript", { "main.js": "exports.handler = (event) => Buffer.from(event.toString('utf8').toUpperCase());\n" }));

@@ -8,6 +8,7 @@ import type { SandboxHost } from "../../sandbox/sandbox-host.js";
 import { WarrenError } from "../../errors.js";
 import { outcomeOf } from "./invocation.js";
 import { invocationLimits, type FunctionPlan } from "./plan.js";
+import { markPhase } from "../../telemetry/phase-timings.js";
 import { eventHeader, parseShimResponse, SHIM_BIND, shimArgv, splitHandler, ZYGOTE_LIBRARY_BIND } from "./shim-protocol.js";
 
 /** The launcher's own wall limit on a child beyond the invocation's timeout (Warren's timer cancels it first). */
@@ -83,11 +84,13 @@ export class ZygoteHost {
     const feed = (async () => {
       await stream.write(Buffer.concat([eventHeader(options.id, event.contentType, timeoutMs), event.body]));
       await stream.end();
+      markPhase("worker", options.id, "event written");
     })();
     feed.catch(() => {}); // a write refused once the child has ended: its result says how it went
     let result: ExecResult;
     try {
       result = await stream.result;
+      markPhase("worker", options.id, "child ended");
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
