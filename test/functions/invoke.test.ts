@@ -32,6 +32,18 @@ describe("warm path", () => {
     expect(second.body.toString()).toBe("8");
   });
 
+  it("prepares the next container only after the invocation is answered: none is being made when invoke() resolves", async () => {
+    const rt = await runtime();
+    const fn = await deploy(rt, source("javascript", { "main.js": "exports.handler = (event) => event;\n" }));
+    for (const cold of [true, false]) {
+      const outcome = await call(rt, fn, json(1));
+      expect(outcome).toMatchObject({ status: "ok", cold });
+      // the answer is stored and sent in this turn of the event loop; its refill would compete with it for the CPU
+      expect(rt.preparing).toBe(0);
+      await warmed(rt);
+    }
+  });
+
   it("counts the timeout from the event's delivery, not from the warm container's start", async () => {
     const rt = await runtime();
     const timeout = 1000 * TIME_SCALE;
