@@ -9,7 +9,7 @@ import type { HttpBindings } from "@hono/node-server";
 import { checkFunctionName, functionJobHeader, parseDeployRequest, toFunctionSource, toWireSource, VERSION_LABEL, type FunctionJob } from "../run/function-wire.js";
 import { parseResult } from "../run/result-json.js";
 import { PRIORITY_DEFAULT } from "../run/request.js";
-import { isFinal } from "../run/result.js";
+import { isFinal, type RunResult } from "../run/result.js";
 import { flushPhases, markPhase } from "../telemetry/phase-timings.js";
 import { admissionOf } from "./admission.js";
 import { keyOwner } from "./auth.js";
@@ -130,6 +130,7 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
     markPhase("api", id, "resolved");
     const declared = Number.parseInt(c.req.header("content-length") ?? "", 10);
     const release = admission.reserve(Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, options.bodyLimitBytes) : options.bodyLimitBytes);
+    let queued: RunResult;
     try {
       const event = Buffer.from(await c.req.arrayBuffer());
       const contentType = (c.req.header("content-type") ?? "application/octet-stream").slice(0, 256);
@@ -150,7 +151,7 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
         ...(callbackUrl === undefined ? {} : { callbackUrl }),
       };
       markPhase("api", id, "read");
-      await queue.enqueue({ id, language: version.language, version: version.languageVersion, fn, function: functionJobHeader(fn), requestBytes: event.length, ...ownerOf(c) }, PRIORITY_DEFAULT);
+      queued = await queue.enqueue({ id, language: version.language, version: version.languageVersion, fn, function: functionJobHeader(fn), requestBytes: event.length, ...ownerOf(c) }, PRIORITY_DEFAULT);
     } finally {
       release();
     }
@@ -169,7 +170,8 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
     outgoing?.once("close", gone);
     let stored;
     try {
-      stored = await waitForSerialized(queue, id, Math.max(options.waitMs, version.limits.wallTimeMs + INVOKE_SLACK_MS));
+      // queued: as enqueue had it, which saves a read of the result before the wait (a round trip to Redis)
+      stored = await waitForSerialized(queue, id, Math.max(options.waitMs, version.limits.wallTimeMs + INVOKE_SLACK_MS), queued);
     } finally {
       outgoing?.off("close", gone);
     }
