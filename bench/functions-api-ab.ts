@@ -4,7 +4,8 @@
 // BLOCK back-to-back sync invocations alternate between the trees, ROUNDS times: both meet the same machine (other
 // engineers' load included). Per tree: p50 of the answer's time, of the handler's own time (X-Warren-Handler-Ms:
 // its call, as the shim measured it) and of the answer's time minus it (Warren's overhead, against the issue's
-// targets: 3 ms embedded, 8 ms with Redis), of X-Warren-Duration-Ms, and the share answered warm.
+// targets: 3 ms embedded, 8 ms with Redis), of X-Warren-Duration-Ms, the share answered warm, and of GET /healthz
+// (an HTTP round trip with nothing behind it: the floor of any answer here, the client's own share included).
 // BENCH_PHASES=1 turns WARREN_PHASE_TIMINGS on and adds, per tree, the median time of each phase mark
 // (docs/service.md: the API's and the worker's marks, joined by the invocation's id) from the client's send.
 // usage: node --import tsx bench/functions-api-ab.ts [ROUNDS]     (results in bench/results/functions-api-ab-*.json)
@@ -50,6 +51,14 @@ async function invoke(base: string, name: string): Promise<Sample> {
   const header = (name: string) => response.headers.get(name);
   // a build without X-Warren-Handler-Ms (before it existed): the handler's time is unknown there, counted as 0
   return { id: header("x-warren-invocation-id") ?? "", sentAt, ms, handlerMs: Number(header("x-warren-handler-ms") ?? 0), durationMs: Number(header("x-warren-duration-ms")), cold: header("x-warren-cold") === "true" };
+}
+
+/** GET /healthz: an HTTP round trip through the same client, server and hono with nothing behind it (the floor of any answer's time here). */
+async function healthz(base: string): Promise<number> {
+  const start = performance.now();
+  const response = await fetch(`${base}/healthz`);
+  await response.text();
+  return performance.now() - start;
 }
 
 type PhaseLine = { phases: "api" | "worker"; runId: string; at: number } & Record<string, number>;
@@ -102,13 +111,20 @@ async function measure(mode: "embedded" | "distributed"): Promise<Record<string,
         for (let i = 0; i < 20; i += 1) await invoke(deployment.base, name); // warm-up: the pool follows the rate, the zygotes start
       }
       const samples = TREES.map(() => [] as Sample[]);
+      const floors = TREES.map(() => [] as number[]);
       for (let round = 0; round < ROUNDS; round += 1) {
         // alternate which tree goes first, so that neither always follows the other's refill
         const order = round % 2 === 0 ? deployments.map((_, i) => i) : deployments.map((_, i) => deployments.length - 1 - i);
-        for (const i of order) for (let k = 0; k < BLOCK; k += 1) samples[i]!.push(await invoke(deployments[i]!.base, name));
+        for (const i of order) {
+          for (let k = 0; k < BLOCK; k += 1) samples[i]!.push(await invoke(deployments[i]!.base, name));
+          floors[i]!.push(await healthz(deployments[i]!.base));
+        }
       }
       out[language] = Object.fromEntries(
-        TREES.map((tree, i) => [tree, { ...summary(samples[i]!), ...(PHASES ? { phases: phaseMedians(samples[i]!.filter((sample) => !sample.cold), lines) } : {}) }]),
+        TREES.map((tree, i) => [
+          tree,
+          { ...summary(samples[i]!), healthzP50: r2(pct(floors[i]!, 0.5)), ...(PHASES ? { phases: phaseMedians(samples[i]!.filter((sample) => !sample.cold), lines) } : {}) },
+        ]),
       );
       console.error(`${mode} ${language}: ${JSON.stringify(out[language])}`);
     }
