@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { FunctionVersion, InvocationOutcome } from "../../src/run/functions.js";
 import { type SandboxFunctionRuntime } from "../../src/worker/functions/runtime.js";
 import { eventually } from "../helpers/eventually.js";
-import { parentOf, processesWith } from "../helpers/processes.js";
+import { processesWith } from "../helpers/processes.js";
 import { TIME_SCALE } from "../helpers/sandbox.js";
 import { deploy, json, runtimes, source, version } from "./fixtures.js";
 
@@ -18,16 +18,6 @@ const body = (outcome: InvocationOutcome): any => {
   if (outcome.status !== "ok") throw new Error(`invocation failed: ${JSON.stringify({ ...outcome, body: outcome.body.toString() })}`);
   return JSON.parse(outcome.body.toString());
 };
-
-/**
- * The zygote's shim and its children (forked from it, they have its command
- * line) for function NAME: the zygotes are those whose parent is not one of
- * them, the children the others.
- */
-function shimsOf(name: string): { zygotes: number[]; children: number[] } {
-  const all = processesWith(`python_shim.py\u0000zygote\u0000main\u0000handler\u0000${name}`);
-  return { zygotes: all.filter((pid) => !all.includes(parentOf(pid))), children: all.filter((pid) => all.includes(parentOf(pid))) };
-}
 
 /** Invokes FN once (cold: none yet) and waits until its zygote is up. */
 async function withZygote(rt: SandboxFunctionRuntime, fn: FunctionVersion): Promise<void> {
@@ -58,25 +48,6 @@ describe("the zygote", () => {
     expect(rt.warm).toBe(0); // no prepared containers are kept for a version its zygotes serve
     // a free zygote is warm capacity a distributed worker advertises (warm routing)
     expect(rt.warmVersions()).toEqual([{ name: fn.name, number: fn.number, ready: 1 }]);
-  });
-
-  it("forks each invocation's child ahead of its event, a fresh one after each invocation: it waits reading its stdin, and serves that one event only", async () => {
-    const rt = await runtime();
-    const src = source("python", { "main.py": `${WHERE}def handler(event, context):\n    return {'got': event, **where()}\n` });
-    const fn = await deploy(rt, src);
-    await withZygote(rt, fn);
-    let waiting: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      // before the event: the zygote's child is there, set up and waiting (it used to be forked after the event came)
-      const before = await eventually("a child forked ahead", () => {
-        const { zygotes, children } = shimsOf(src.name);
-        return zygotes.length === 1 && children.length > 0 && children.every((pid) => !waiting.includes(pid)) ? children : undefined;
-      });
-      const outcome = await call(rt, fn, json(i));
-      expect(body(outcome)).toEqual({ got: i, pid: 1, pids: [1] });
-      expect(outcome.cold).toBe(false);
-      waiting = before; // the next invocation's child must be another
-    }
   });
 
   it("a global, a file in /tmp, /dev/shm or the work dir, and a daemon left by one child are not seen by the next; what the import did is", async () => {
@@ -185,12 +156,12 @@ describe("the zygote", () => {
     const src = source("python", { "main.py": `${WHERE}def handler(event, context):\n    return where()['pid']\n` });
     const fn = await deploy(rt, src);
     await withZygote(rt, fn);
-    const { zygotes } = shimsOf(src.name);
+    const zygotes = processesWith(`python_shim.py\u0000zygote\u0000main\u0000handler\u0000${src.name}`);
     expect(zygotes).toHaveLength(1);
     process.kill(zygotes[0]!, "SIGKILL");
     const outcome = await call(rt, fn);
     expect(outcome.status).toBe("ok");
-    await eventually("another zygote to be up", () => (rt.zygotes === 1 && shimsOf(src.name).zygotes.length === 1 ? true : undefined));
+    await eventually("another zygote to be up", () => (rt.zygotes === 1 && processesWith(`zygote\u0000main\u0000handler\u0000${src.name}`).length === 1 ? true : undefined));
     expect(body(await call(rt, fn))).toBe(1);
   });
 

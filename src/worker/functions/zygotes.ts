@@ -1,6 +1,6 @@
 import { containerOptions } from "../../sandbox/container/container-options.js";
 import type { FunctionVersion, InvocationEvent, InvocationOutcome } from "../../run/functions.js";
-import { Container, type ExecStream } from "../../sandbox/container/container.js";
+import { Container } from "../../sandbox/container/container.js";
 import type { ExecResult } from "../../sandbox/container/exec-types.js";
 import type { PreparedBudget } from "../../sandbox/container/prepared-budget.js";
 import type { ImageLease } from "../../sandbox/images/store/lease.js";
@@ -15,16 +15,6 @@ import { eventHeader, parseShimResponse, SHIM_BIND, shimArgv, splitHandler, ZYGO
 const CHILD_BACKSTOP_MS = 5_000;
 /** How long a zygote may take to import its handler, beyond the function's own wall limit. */
 const START_GRACE_MS = 10_000;
-/** How long a child forked ahead may wait for its event before it is replaced (the launcher's own wall limit on it is this, the timeout and CHILD_BACKSTOP_MS). */
-const CHILD_MAX_WAIT_MS = 5 * 60_000;
-
-/** A child of the zygote: its execution, set up (fork, namespaces, cgroup, scratch) and reading its stdin for its one event. */
-interface Child {
-  readonly stream: ExecStream;
-  readonly cancel: AbortController;
-  readonly madeAt: number;
-  ended: boolean;
-}
 
 /** What the runtime decides with after an invocation through a zygote. */
 export type ZygoteAnswer =
@@ -42,16 +32,12 @@ export type ZygoteAnswer =
 export class ZygoteHost {
   readonly container: Container;
   readonly #lease: ImageLease | undefined;
-  readonly #plan: FunctionPlan;
   busy = false;
   #destroyed: Promise<void> | undefined;
-  /** The next invocation's child, forked ahead of its event (forkAhead), until an invocation takes it. */
-  #next: Child | undefined;
 
-  private constructor(container: Container, lease: ImageLease | undefined, plan: FunctionPlan) {
+  private constructor(container: Container, lease: ImageLease | undefined) {
     this.container = container;
     this.#lease = lease;
-    this.#plan = plan;
   }
 
   /** Makes the container and starts the zygote; throws WarrenError when it cannot (its message says why). */
@@ -65,9 +51,7 @@ export class ZygoteHost {
       const argv = shimArgv("python", plan.language.run[0] ?? "python3", "zygote", handler, fn.name, fn.version ?? "", plan.limits.memoryMb);
       const started = await container.exec({ argv, env: plan.env, limits: invocationLimits(plan.limits, plan.limits.wallTimeMs + START_GRACE_MS), zygote: "start" });
       if (started.status !== "ok" || started.exitCode !== 0 || started.stdout.length > 0) throw new WarrenError("function_prepare_failed", `The function's zygote did not start: ${whyNotStarted(started)}`);
-      const zygote = new ZygoteHost(container, lease, plan);
-      zygote.forkAhead();
-      return zygote;
+      return new ZygoteHost(container, lease);
     } catch (error) {
       await container?.destroy();
       lease?.release();
@@ -81,46 +65,12 @@ export class ZygoteHost {
   }
 
   /**
-   * Forks the next invocation's child now, before its event exists: its
-   * fork, namespaces, cgroup and fresh scratch (some 3 ms of a warm
-   * invocation on a quiet machine, 5-10 under load) are then off the
-   * invocation's path, as a prepared container's start is. The child has
-   * seen no event; it waits for its own, reading its stdin, and serves only
-   * that one. A no-op when one waits already or the container is gone.
-   */
-  forkAhead(): void {
-    if (this.#next !== undefined || !this.usable) return;
-    this.#next = this.#fork(CHILD_MAX_WAIT_MS + this.#plan.limits.wallTimeMs + CHILD_BACKSTOP_MS);
-  }
-
-  #fork(wallMs: number): Child {
-    const cancel = new AbortController();
-    const stream = this.container.start({ argv: ["zygote-child"], env: this.#plan.env, limits: invocationLimits(this.#plan.limits, wallMs), zygote: "child", signal: cancel.signal });
-    const child: Child = { stream, cancel, madeAt: performance.now(), ended: false };
-    const ended = () => {
-      child.ended = true;
-    };
-    void stream.result.then(ended, ended);
-    return child;
-  }
-
-  /** The child forked ahead when it still waits (and has not waited too long), else a new one (its setup paid here). */
-  #take(timeoutMs: number): Child {
-    const ahead = this.#next;
-    this.#next = undefined;
-    if (ahead !== undefined && !ahead.ended && performance.now() - ahead.madeAt < CHILD_MAX_WAIT_MS) return ahead;
-    ahead?.cancel.abort(); // ended (its setup failed, say: the new one says how) or too old
-    return this.#fork(timeoutMs + CHILD_BACKSTOP_MS);
-  }
-
-  /**
-   * One invocation: a child of the zygote (forked ahead, or now), its event
-   * streamed in, timed from the delivery as a prepared container's is
-   * (Prepared.deliver). The next child is forked once it is answered.
+   * One invocation: a child of the zygote, its event streamed in, timed from
+   * the delivery as a prepared container's is (Prepared.deliver).
    */
   async invoke(fn: FunctionVersion, plan: FunctionPlan, event: InvocationEvent, options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal; readonly logsCapBytes: number }): Promise<ZygoteAnswer> {
+    const cancel = new AbortController();
     const timeoutMs = fn.limits.wallTimeMs;
-    const { stream, cancel } = this.#take(timeoutMs);
     const started = performance.now();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -130,6 +80,7 @@ export class ZygoteHost {
     const onAbort = () => cancel.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted === true) onAbort();
+    const stream = this.container.start({ argv: ["zygote-child"], env: plan.env, limits: invocationLimits(plan.limits, timeoutMs + CHILD_BACKSTOP_MS), zygote: "child", signal: cancel.signal });
     const feed = (async () => {
       await stream.write(Buffer.concat([eventHeader(options.id, event.contentType, timeoutMs), event.body]));
       await stream.end();
@@ -143,8 +94,6 @@ export class ZygoteHost {
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
-      // after the answer (stored and sent in this turn of the event loop), so that the fork does not compete with it
-      setImmediate(() => this.forkAhead());
     }
     const step = result.status === "internal_error" ? result.error?.step : undefined;
     if (step !== undefined && step !== "cancelled") return { kind: "unserved", reason: `step ${step} failed: ${result.error?.message ?? "unknown"}` };
