@@ -18,12 +18,14 @@ if ! command -v bwrap >/dev/null; then
 fi
 # the host image's rootfs and this machine's delegated cgroup parents, as warren uses them
 read -r ROOTFS CGROUPS < <(node --import tsx -e '
+  const { loadSettings } = await import("./src/config/load-settings.ts");
   const { resolveDataDir } = await import("./src/config/data-dir.ts");
   const { loadHostImage } = await import("./src/sandbox/images/host-image.ts");
   const { detectCgroupDriver, resolveCgroupRoot } = await import("./src/sandbox/cgroup/index.ts");
-  const image = loadHostImage(resolveDataDir());
+  const settings = loadSettings(process.env, "serve").sandbox;
+  const image = loadHostImage(resolveDataDir(settings.dataDir));
   const d = detectCgroupDriver();
-  console.log(image.rootfs, d.parents(resolveCgroupRoot(d)).map((p) => "--cgroup " + p).join(" "));')
+  console.log(image.rootfs, d.parents(resolveCgroupRoot(d, settings.cgroupRoot)).map((p) => "--cgroup " + p).join(" "));')
 BINDS="--ro-bind /usr /usr"
 CMDS=$(mktemp)
 trap 'rm -f "$CMDS"' EXIT

@@ -1,4 +1,5 @@
-import { BusyError } from "../errors.js";
+import type { Context } from "hono";
+import { BusyError, InvalidRequestError } from "../errors.js";
 
 /**
  * The request bodies the API is reading and parsing at once, bounded in
@@ -44,4 +45,32 @@ export function admissionOf(api: object, maxBytes: number): Admission {
     shared.set(api, admission);
   }
   return admission;
+}
+
+/** A request's JSON body, read under its Admission: `release` lets its bytes go once its run is queued or refused. */
+export interface AdmittedBody {
+  readonly body: unknown;
+  /** The body's size: its declared Content-Length, or the bytes read when it is chunked. */
+  readonly bytes: number;
+  readonly release: () => void;
+}
+
+/**
+ * Reserves C's body in ADMISSION at its declared size (BODY_LIMIT_BYTES when
+ * it declares none) before a byte of it is read, then reads and parses it;
+ * one that is not JSON is NOT_JSON (an InvalidRequestError with DETAILS),
+ * and its bytes are let go at once. Otherwise the caller lets them go
+ * (`release`, in a finally) once the run is queued or refused.
+ */
+export async function admitJsonBody(c: Context, admission: Admission, bodyLimitBytes: number, notJson: string, details?: unknown): Promise<AdmittedBody> {
+  const declared = Number.parseInt(c.req.header("content-length") ?? "", 10);
+  const known = Number.isSafeInteger(declared) && declared >= 0;
+  const release = admission.reserve(known ? Math.min(declared, bodyLimitBytes) : bodyLimitBytes);
+  try {
+    const text = await c.req.text();
+    return { body: JSON.parse(text) as unknown, bytes: known ? declared : Buffer.byteLength(text), release };
+  } catch {
+    release();
+    throw new InvalidRequestError(notJson, details);
+  }
 }

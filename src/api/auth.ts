@@ -29,20 +29,28 @@ export function bearerKey(header: string | undefined): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
 }
 
+/** A request's header by its (lowercase) name. */
+export type HeaderOf = (name: string) => string | undefined;
+
 /**
- * `Authorization: Bearer <key>` against `keys` (keyCheck); sets `apiKey` for
- * the rate limiter. With no keys every caller is "anonymous".
+ * The key KEY_OF finds in a request's headers against `keys` (keyCheck);
+ * sets `apiKey` for the rate limiter. With no keys every caller is "anonymous".
  */
-export function bearerAuth(keys: readonly string[]): MiddlewareHandler<{ Variables: { apiKey: string } }> {
+export function keyAuth(keys: readonly string[], keyOf: (header: HeaderOf) => string | undefined): MiddlewareHandler<{ Variables: { apiKey: string } }> {
   const check = keyCheck(keys);
   return async (c, next) => {
     if (check === undefined) {
       c.set("apiKey", "anonymous");
       return next();
     }
-    const key = bearerKey(c.req.header("authorization"));
+    const key = keyOf((name) => c.req.header(name));
     check(key);
     c.set("apiKey", key as string);
     return next();
   };
+}
+
+/** `Authorization: Bearer <key>` against `keys` (keyAuth). */
+export function bearerAuth(keys: readonly string[]): MiddlewareHandler<{ Variables: { apiKey: string } }> {
+  return keyAuth(keys, (header) => bearerKey(header("authorization")));
 }

@@ -10,7 +10,7 @@ import { PENDING_MAX_BYTES } from "../config/variables.js";
 import type { RunRequest } from "../run/request.js";
 import { isFinal, type RunResult } from "../run/result.js";
 import type { JobSpec } from "../run/job-spec.js";
-import { admissionOf } from "./admission.js";
+import { admissionOf, admitJsonBody } from "./admission.js";
 import { keyOwner } from "./auth.js";
 import { runEvents } from "./run-events.js";
 import { bodyLimit } from "./body-limit.js";
@@ -37,26 +37,16 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
         throw new InvalidRequestError(`Expected the \`wait\` query parameter to be true or false, got ${JSON.stringify(wait)}.`, [{ path: ["wait"], message: "must be true or false" }]);
       }
       // Held from before the body is read until the run is queued (or refused): no more at once than the bound.
-      const declared = Number.parseInt(c.req.header("content-length") ?? "", 10);
-      const release = admission.reserve(Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, options.bodyLimitBytes) : options.bodyLimitBytes);
+      const { body, bytes: requestBytes, release } = await admitJsonBody(c, admission, options.bodyLimitBytes, "The request body is not valid JSON (send Content-Type: application/json and a JSON object).", []);
       let queued: RunResult;
       let spec: JobSpec;
       let request: RunRequest;
       try {
-        let text: string;
-        let body: unknown;
-        try {
-          text = await c.req.text();
-          body = JSON.parse(text);
-        } catch {
-          throw new InvalidRequestError("The request body is not valid JSON (send Content-Type: application/json and a JSON object).", []);
-        }
         request = parseRunRequest(body, options.maxima);
         // Resolves the language, version and image now, so a bad one is a 400 and not a failed run.
         spec = toJobSpec(request, { languages: deps.languages(), maxima: options.maxima });
         if (request.callbackUrl !== undefined) assertCallbackAllowed(request.callbackUrl, c.req.url, options.ports, deps.callback?.policy);
         markPhase("api", id, "validated");
-        const requestBytes = Number.isSafeInteger(declared) && declared >= 0 ? declared : Buffer.byteLength(text);
         // With API keys, the key that submitted the run is the one that may read its events.
         const owner = options.apiKeys.length > 0 ? { owner: keyOwner(c.get("apiKey")) } : {};
         queued = await queue.enqueue({ id, language: spec.language.id, version: spec.language.version.detected, request, requestBytes, ...owner }, request.priority);

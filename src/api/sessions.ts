@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { RawData, WebSocket } from "ws";
 import { z } from "zod";
@@ -6,18 +5,16 @@ import { InvalidRequestError } from "../errors.js";
 import { notifyCallback } from "../callback/callback-delivery.js";
 import { PENDING_MAX_BYTES } from "../config/variables.js";
 import type { LoggedEvent } from "../queue/run-events.js";
-import type { SessionInputWriter } from "../queue/session-input.js";
 import { callbackUrlOf } from "../queue/types.js";
 import { parseRunRequest, toJobSpec } from "../run/job-spec.js";
-import { isFinal, RUN_STATUSES, type RunStatus } from "../run/result.js";
+import { isFinal } from "../run/result.js";
 import { isSessionSignal, SESSION_SIGNALS } from "../run/signals.js";
 import { admissionOf } from "./admission.js";
-import { keyOwner } from "./auth.js";
 import { assertCallbackAllowed } from "./callback-guard.js";
 import type { ApiDeps } from "./context.js";
 import { errorAnswer, INTERNAL_ERROR_BODY } from "./errors.js";
 import { acceptSessions } from "./session-upgrade.js";
-import { BATCH_BYTES, IDLE_READ_MS, OpenSockets, PING_MS, SEND_WINDOW_BYTES, SIGNALS_IN_FLIGHT_MAX, SIGNALS_PER_SECOND, STALL_MS } from "./ws-runs.js";
+import { isFinalStatus, messageBytes, OpenSockets, RunConnection } from "./ws-runs.js";
 
 /** How long a client has to send its run request once connected. */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -70,85 +67,36 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
   );
 
   const session = (ws: WebSocket, apiKey: string, requestUrl: string) => {
-    let id: string | undefined;
-    let input: SessionInputWriter | undefined;
     let ended = false;
-    /** The result was sent: the session is over, whatever the client still sends. */
-    let finished = false;
-    /** The session is being closed (by either side): no message is handled any more. */
-    let closing = false;
-    let closed = false;
-    /**
-     * Messages are handled one after another: each stdin write waits for the
-     * program (backpressure). The socket is read while one is handled, so a
-     * signal behind it is seen, and not while another waits behind that one.
-     */
-    let handling: Promise<void> = Promise.resolve();
-    let waitingMessages = 0;
-    /** Signals handed to the queue and not answered yet. */
-    let signalling = 0;
-    /** This second's signals: since when, how many, and the timer that reads the client again after it. */
-    let secondStart = 0;
-    let secondSignals = 0;
-    let secondTimer: NodeJS.Timeout | undefined;
-    /** Whether the client answered the last ping (or there was none yet). */
-    let answered = true;
-    let unwatch: (() => void) | undefined;
-    let wake: (() => void) | undefined;
-    /** Bytes handed to the socket and not yet written out (ws's send callbacks). */
-    let unsent = 0;
-    /** When the socket last took bytes, and since when the send window is full: a client that takes nothing for stallMs is cut. */
-    let lastProgress = Date.now();
-    let fullSince: number | undefined;
+    const connection: RunConnection = new RunConnection(ws, apiKey, deps, open, {
+      name: "session",
+      failed: (error) => {
+        const answer = errorAnswer(error);
+        if (answer === undefined) logger.error({ err: error, runId: connection.id }, "unexpected error in a session");
+        const body = answer?.body ?? INTERNAL_ERROR_BODY;
+        connection.send(JSON.stringify({ type: "error", ...body }));
+        const code = body.error.code === "payload_too_large" ? CLOSE_TOO_BIG : answer === undefined ? CLOSE_SERVER_ERROR : answer.status === 503 ? CLOSE_TRY_LATER : answer.status >= 500 ? CLOSE_SERVER_ERROR : CLOSE_POLICY;
+        connection.close(code, body.error.code);
+      },
+      event: (event) => {
+        connection.send(typed(event));
+        return isFinalStatus(event);
+      },
+      finish: (runId) => sendResult(runId),
+      stalled: (runId, stallMs) => {
+        logger.info({ runId }, "session cut: its client took no output for too long");
+        return new InvalidRequestError(`The client took none of the run's output for ${stallMs / 1000} s: the session is cut and its run cancelled.`);
+      },
+      // The client went away: its run is cancelled (the cancel stores its result, so its webhook is sent from here, as DELETE does).
+      cancel: (runId) =>
+        queue
+          .cancel(runId, (job, cancelled) => notifyCallback(callbackUrlOf(job), cancelled, logger, deps.callback))
+          .then((result) => logger.info({ runId, status: result?.status }, "session closed by its client"))
+          .catch((error: unknown) => logger.warn({ runId, err: error }, "a closed session's run could not be cancelled")),
+    });
+    const fail = (error: unknown) => connection.fail(error);
     const requestTimer = setTimeout(() => fail(new InvalidRequestError(`No run request within ${REQUEST_TIMEOUT_MS / 1000} s: send the POST /v1/runs body as the first (text) message.`)), REQUEST_TIMEOUT_MS);
-
-    const send = (text: string | Buffer) => {
-      if (closed) return;
-      const bytes = typeof text === "string" ? Buffer.byteLength(text) : text.length;
-      unsent += bytes;
-      ws.send(text, { binary: false }, () => {
-        unsent -= bytes;
-        lastProgress = Date.now();
-        wake?.();
-      });
-    };
-
-    /** Reads the client while at most one message waits behind the one handled, and few signals are on their way. */
-    const pace = () => {
-      if (closed) return;
-      // closing: the client's answer to the close is read (close())
-      if (closing) return void ws.resume();
-      const rest = secondStart + 1_000 - Date.now();
-      const signalsSpent = secondSignals >= SIGNALS_PER_SECOND && rest > 0;
-      if (signalsSpent && secondTimer === undefined) {
-        secondTimer = setTimeout(() => {
-          secondTimer = undefined;
-          pace();
-        }, rest);
-      }
-      if (waitingMessages > 1 || signalling >= SIGNALS_IN_FLIGHT_MAX || signalsSpent) ws.pause();
-      else ws.resume();
-    };
-
-    const close = (code: number, reason: string) => {
-      closing = true;
-      if (closed) return;
-      // A socket paused for a stdin write would not read the client's answer to the close.
-      ws.resume();
-      ws.close(code, reason);
-      // A client that does not answer the close (or reads nothing) is not waited for.
-      setTimeout(() => ws.terminate(), 1_000).unref();
-    };
-
-    const fail = (error: unknown) => {
-      if (closing || closed || finished) return;
-      const answer = errorAnswer(error);
-      if (answer === undefined) logger.error({ err: error, runId: id }, "unexpected error in a session");
-      const body = answer?.body ?? INTERNAL_ERROR_BODY;
-      send(JSON.stringify({ type: "error", ...body }));
-      const code = body.error.code === "payload_too_large" ? CLOSE_TOO_BIG : answer === undefined ? CLOSE_SERVER_ERROR : answer.status === 503 ? CLOSE_TRY_LATER : answer.status >= 500 ? CLOSE_SERVER_ERROR : CLOSE_POLICY;
-      close(code, body.error.code);
-    };
+    ws.once("close", () => clearTimeout(requestTimer));
 
     /** The first message: the run request, queued as a session. */
     const start = async (data: Buffer, isBinary: boolean) => {
@@ -167,34 +115,18 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
         }
         const spec = toJobSpec(request, { languages: deps.languages(), maxima: options.maxima });
         if (request.callbackUrl !== undefined) assertCallbackAllowed(request.callbackUrl, requestUrl, options.ports, deps.callback?.policy);
-        const runId = randomUUID();
-        // Opened before the job is queued: a worker may take it at once.
-        const writer = queue.openSessionInput(runId);
-        const owner = options.apiKeys.length > 0 ? { owner: keyOwner(apiKey) } : {};
-        try {
-          await queue.enqueue({ id: runId, language: spec.language.id, version: spec.language.version.detected, request, requestBytes: data.length, session: true, ...owner }, request.priority);
-        } catch (error) {
-          await writer.close();
-          throw error;
-        }
-        id = runId;
-        input = writer;
+        const runId = await connection.enqueue(request, spec, data.length);
         clearTimeout(requestTimer);
         logger.info({ runId, language: spec.language.id, priority: request.priority }, "session queued");
-        if (closed) {
-          // The client left while its run was being queued.
-          cleanUp();
-          return cancelRun(runId);
-        }
-        send(JSON.stringify({ type: "run", id: runId, status: "queued" }));
-        void relay(runId).catch(fail);
+        connection.start(JSON.stringify({ type: "run", id: runId, status: "queued" }));
       } finally {
         release();
       }
     };
 
     const handle = async (data: Buffer, isBinary: boolean) => {
-      if (finished || closing || closed) return;
+      if (connection.finished || connection.closing || connection.closed) return;
+      const input = connection.input;
       if (input === undefined) return start(data, isBinary);
       if (!isBinary) {
         let message: unknown;
@@ -218,137 +150,30 @@ export function attachSessions(server: Server, deps: ApiDeps): Sessions {
       if (!isSessionSignal(name)) {
         throw new InvalidRequestError(`Not a signal a session can send: ${JSON.stringify(name)}. One of ${SESSION_SIGNALS.join(", ")}.`, [{ path: ["signal"], message: "not a session signal" }]);
       }
-      await input?.signal(name);
+      await connection.input?.signal(name);
     };
     const failMessage = (error: unknown) =>
       fail(error instanceof z.ZodError ? new InvalidRequestError(`Not a control message this server knows: ${error.issues[0]?.message ?? "invalid"}. They are ${CONTROL_MESSAGES}.`) : error);
 
     ws.on("message", (data: RawData, isBinary: boolean) => {
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-      if (!isBinary && input !== undefined && !finished && !closing && !closed && isSignalMessage(bytes)) {
-        // Not behind the stdin that waits for the program: Ctrl-C works while the program reads nothing.
-        const now = Date.now();
-        if (now - secondStart >= 1_000) {
-          secondStart = now;
-          secondSignals = 0;
-        }
-        secondSignals += 1;
-        signalling += 1;
-        pace();
-        void signal(JSON.parse(bytes.toString("utf8")))
-          .catch(failMessage)
-          .finally(() => {
-            signalling -= 1;
-            pace();
-          });
+      const bytes = messageBytes(data);
+      if (!isBinary && connection.input !== undefined && !connection.finished && !connection.closing && !connection.closed && isSignalMessage(bytes)) {
+        connection.signal(() => signal(JSON.parse(bytes.toString("utf8"))), failMessage);
         return;
       }
-      waitingMessages += 1;
-      pace();
-      handling = handling
-        .then(() => handle(bytes, isBinary))
-        .then(() => {
-          waitingMessages -= 1;
-          pace();
-        })
-        .catch(failMessage);
+      void connection.handle(() => handle(bytes, isBinary), failMessage);
     });
-
-    // A client that vanished without closing (no FIN: its network gone) answers no ping: it is cut, and its run cancelled.
-    // Not while its messages are not read (a stdin write waits): its pong waits behind them.
-    ws.on("pong", () => (answered = true));
-    const heartbeat = setInterval(() => {
-      if (!answered && !ws.isPaused) {
-        logger.info({ runId: id }, "session cut: its client answered no ping");
-        closing = true;
-        ws.terminate();
-        return;
-      }
-      answered = false;
-      ws.ping();
-    }, options.sessionPingMs ?? PING_MS);
-
-    /** Sends the run's events as they come, then its result, and closes. */
-    const relay = async (runId: string) => {
-      const stallMs = options.eventStallMs ?? STALL_MS;
-      let grew = true;
-      let seen = 0;
-      unwatch = await queue.events.watch(runId, () => {
-        grew = true;
-        wake?.();
-      });
-      if (closed) return void cleanUp();
-      const sleep = (ms: number) =>
-        new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => resolve(false), ms);
-          wake = () => {
-            clearTimeout(timer);
-            resolve(true);
-          };
-        }).finally(() => (wake = undefined));
-      while (!closing && !closed) {
-        if (unsent >= SEND_WINDOW_BYTES) {
-          // The client does not take what it was sent: the log holds the rest, and a client that takes nothing for stallMs is cut.
-          fullSince ??= Date.now();
-          const idle = Date.now() - Math.max(lastProgress, fullSince);
-          if (idle >= stallMs) {
-            logger.info({ runId }, "session cut: its client took no output for too long");
-            return fail(new InvalidRequestError(`The client took none of the run's output for ${stallMs / 1000} s: the session is cut and its run cancelled.`));
-          }
-          await sleep(stallMs - idle);
-          continue;
-        }
-        fullSince = undefined;
-        grew = false;
-        const batch = await queue.events.read(runId, seen, BATCH_BYTES);
-        for (const event of batch.events) {
-          seen = event.seq;
-          send(typed(event));
-          if (finalStatus(event)) return sendResult(runId);
-        }
-        if (batch.events.length > 0) continue;
-        if (batch.missing) return sendResult(runId);
-        if (!grew) await sleep(IDLE_READ_MS);
-      }
-    };
 
     const sendResult = async (runId: string) => {
       const result = await queue.getSerialized(runId);
       if (result === undefined || !isFinal(result.status)) {
         return fail(new InvalidRequestError(`Run ${runId} has no event log any more; poll GET /v1/runs/${runId}.`));
       }
-      finished = true;
-      send(Buffer.concat([Buffer.from('{"type":"result","result":'), result.json, Buffer.from("}")]));
-      void input?.close();
-      close(CLOSE_NORMAL, result.status);
+      connection.finished = true;
+      connection.send(Buffer.concat([Buffer.from('{"type":"result","result":'), result.json, Buffer.from("}")]));
+      void connection.input?.close();
+      connection.close(CLOSE_NORMAL, result.status);
     };
-
-    const cancelRun = (runId: string) => {
-      // The client went away: its run is cancelled (the cancel stores its result, so its webhook is sent from here, as DELETE does).
-      open.cancelling(
-        queue
-          .cancel(runId, (job, cancelled) => notifyCallback(callbackUrlOf(job), cancelled, logger, deps.callback))
-          .then((result) => logger.info({ runId, status: result?.status }, "session closed by its client"))
-          .catch((error: unknown) => logger.warn({ runId, err: error }, "a closed session's run could not be cancelled")),
-      );
-    };
-
-    const cleanUp = () => {
-      unwatch?.();
-      unwatch = undefined;
-      void input?.close();
-    };
-
-    ws.on("error", () => {}); // a broken connection ends in 'close'
-    ws.once("close", () => {
-      closed = true;
-      clearTimeout(requestTimer);
-      clearTimeout(secondTimer);
-      clearInterval(heartbeat);
-      wake?.();
-      cleanUp();
-      if (id !== undefined && !finished) cancelRun(id);
-    });
   };
 
   return {
@@ -374,10 +199,4 @@ function isSignalMessage(bytes: Buffer): boolean {
 function typed(event: LoggedEvent): string {
   const rest = event.json.slice(1).trimStart();
   return `{"type":${JSON.stringify(event.type)},"seq":${event.seq}${rest.startsWith("}") ? "" : ","}${rest}`;
-}
-
-function finalStatus(event: LoggedEvent): boolean {
-  if (event.type !== "status") return false;
-  const status = (JSON.parse(event.json) as { status?: unknown }).status;
-  return RUN_STATUSES.includes(status as RunStatus) && isFinal(status as RunStatus);
 }

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { Environment } from "../config/settings.js";
 import { InvalidRequestError } from "../errors.js";
 
 /** A command-line flag's value as a positive integer, with a message a person can act on. */
@@ -34,4 +35,23 @@ export function parseCommand<T extends ParseArgsConfig>(command: string, usage: 
     return undefined;
   }
   return parsed;
+}
+
+/** A command's subcommands by name: each takes the rest of the command line and gives the exit code. */
+export type Subcommands = Readonly<Record<string, (argv: string[], env: Environment) => Promise<number>>>;
+
+/**
+ * `warren COMMAND NAME …`: runs NAME of SUBCOMMANDS on the rest of ARGV;
+ * `--help`, `-h` or `help` prints USAGE; no name, or one not there, is a
+ * usage error.
+ */
+export async function runSubcommand(command: string, usage: string, subcommands: Subcommands, argv: string[], env: Environment): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  const subcommand = name === undefined ? undefined : subcommands[name];
+  if (subcommand === undefined) throw new InvalidRequestError(`warren ${command}: ${name === undefined ? "no command given" : `unknown command ${JSON.stringify(name)}`}.\n\n${usage}`);
+  return subcommand(rest, env);
 }

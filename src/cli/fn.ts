@@ -4,7 +4,7 @@ import { isPending, WarrenApiError, WarrenClient, WarrenConnectionError, type De
 import { loadSettings } from "../config/load-settings.js";
 import type { Environment } from "../config/settings.js";
 import { InvalidRequestError } from "../errors.js";
-import { parseCommand } from "./args.js";
+import { parseCommand, runSubcommand, type Subcommands } from "./args.js";
 import { EXIT_WARREN_FAILED } from "./exit-code.js";
 import { readFunctionDir } from "./fn-files.js";
 
@@ -26,7 +26,7 @@ refused, 2 bad flags, 125 Warren failed.`;
 
 const url = { url: { type: "string" } } as const;
 
-const commands: Record<string, (argv: string[], env: Environment) => Promise<number>> = {
+const commands: Subcommands = {
   deploy: fnDeploy,
   invoke: fnInvoke,
   ls: fnList,
@@ -36,14 +36,7 @@ const commands: Record<string, (argv: string[], env: Environment) => Promise<num
 
 /** `warren fn …`: functions on a server (docs/api-extensions.md, *Functions*). */
 export async function fnCommand(argv: string[], env: Environment): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(`${FN_USAGE}\n`);
-    return 0;
-  }
-  const command = name === undefined ? undefined : commands[name];
-  if (command === undefined) throw new InvalidRequestError(`warren fn: ${name === undefined ? "no command given" : `unknown command ${JSON.stringify(name)}`}.\n\n${FN_USAGE}`);
-  return command(rest, env);
+  return runSubcommand("fn", FN_USAGE, commands, argv, env);
 }
 
 function client(env: Environment, flag: string | undefined): WarrenClient {

@@ -5,7 +5,7 @@ import { loadSettings } from "../config/load-settings.js";
 import type { Environment } from "../config/settings.js";
 import { InvalidRequestError } from "../errors.js";
 import { ARCHIVE_FORMATS, type ArchiveFormat } from "../sandbox/images/import/extract-image.js";
-import { DEFAULT_IMPORT_LIMITS } from "../sandbox/images/import/limits.js";
+import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from "../sandbox/images/import/limits.js";
 import { installImage } from "../sandbox/images/install.js";
 import { loadImageRecipe } from "../sandbox/images/recipe.js";
 import { parseCommand, positiveInteger } from "./args.js";
@@ -43,11 +43,7 @@ export async function imageImportCommand(argv: string[], env: Environment): Prom
   const format = values.format as ArchiveFormat;
   if (!ARCHIVE_FORMATS.includes(format)) throw new InvalidRequestError(`Expected --format to be one of ${ARCHIVE_FORMATS.join(", ")}, got \`${values.format}\`.`);
   const recipe = values.recipe === undefined ? undefined : readRecipe(values.recipe);
-  const maxMb = positiveInteger("max-size-mb", values["max-size-mb"]);
-  const limits = {
-    maxBytes: maxMb === undefined ? DEFAULT_IMPORT_LIMITS.maxBytes : maxMb * 1024 * 1024,
-    maxFiles: positiveInteger("max-files", values["max-files"]) ?? DEFAULT_IMPORT_LIMITS.maxFiles,
-  };
+  const limits = importLimits(values);
   let input;
   if (file === "-") input = process.stdin;
   else {
@@ -65,6 +61,15 @@ export async function imageImportCommand(argv: string[], env: Environment): Prom
   }, settings.sandbox);
   reportInstall(installed, Number(process.hrtime.bigint() - start) / 1e9);
   return 0;
+}
+
+/** An import's caps from its `--max-size-mb` and `--max-files` flags (image import and pull), each the default when absent. */
+export function importLimits(values: { readonly "max-size-mb"?: string; readonly "max-files"?: string }): ImportLimits {
+  const maxMb = positiveInteger("max-size-mb", values["max-size-mb"]);
+  return {
+    maxBytes: maxMb === undefined ? DEFAULT_IMPORT_LIMITS.maxBytes : maxMb * 1024 * 1024,
+    maxFiles: positiveInteger("max-files", values["max-files"]) ?? DEFAULT_IMPORT_LIMITS.maxFiles,
+  };
 }
 
 /** A shipped recipe's name, or the path of an image.json. */

@@ -2,14 +2,14 @@ import { resolveDataDir } from "../config/data-dir.js";
 import { loadSettings } from "../config/load-settings.js";
 import type { Environment } from "../config/settings.js";
 import { InvalidRequestError } from "../errors.js";
-import { DEFAULT_IMPORT_LIMITS, formatBytes } from "../sandbox/images/import/limits.js";
+import { formatBytes } from "../sandbox/images/import/limits.js";
 import { installImage, type InstalledImage } from "../sandbox/images/install.js";
 import { loadCredentials } from "../sandbox/images/pull/auth.js";
 import { pullImage, type PullProgress } from "../sandbox/images/pull/pull-image.js";
 import { parseReference } from "../sandbox/images/pull/reference.js";
 import { imageNameSchema } from "../sandbox/images/store/schemas.js";
 import { parseCommand, positiveInteger } from "./args.js";
-import { readRecipe } from "./image-import.js";
+import { importLimits, readRecipe } from "./image-import.js";
 import { reportInstall } from "./image-report.js";
 
 const USAGE = `Usage: warren image pull REF [--name NAME] [--insecure] [--recipe NAME|FILE] [--description TEXT]
@@ -46,11 +46,7 @@ export async function imagePullCommand(argv: string[], env: Environment): Promis
   const name = values.name ?? ref.repository.split("/").at(-1)!;
   if (!imageNameSchema.safeParse(name).success) throw new InvalidRequestError(`warren image pull: ${JSON.stringify(name)} is not a valid image name; give one with --name NAME.`);
   const recipe = values.recipe === undefined ? undefined : readRecipe(values.recipe);
-  const maxMb = positiveInteger("max-size-mb", values["max-size-mb"]);
-  const limits = {
-    maxBytes: maxMb === undefined ? DEFAULT_IMPORT_LIMITS.maxBytes : maxMb * 1024 * 1024,
-    maxFiles: positiveInteger("max-files", values["max-files"]) ?? DEFAULT_IMPORT_LIMITS.maxFiles,
-  };
+  const limits = importLimits(values);
   const dataDir = resolveDataDir(settings.sandbox.dataDir);
   const start = process.hrtime.bigint();
   const progress = progressLine(spec);

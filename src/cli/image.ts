@@ -1,5 +1,5 @@
 import type { Environment } from "../config/settings.js";
-import { InvalidRequestError } from "../errors.js";
+import { runSubcommand, type Subcommands } from "./args.js";
 import { imageBuildCommand } from "./image-build.js";
 import { imageImportCommand } from "./image-import.js";
 import { imageInspectCommand, imageLsCommand } from "./image-ls.js";
@@ -17,7 +17,7 @@ export const IMAGE_USAGE = `Usage: warren image <command>
 
 Images live under WARREN_DATA_DIR/images (docs/images.md).`;
 
-const commands: Record<string, (argv: string[], env: Environment) => Promise<number>> = {
+const commands: Subcommands = {
   import: imageImportCommand,
   pull: imagePullCommand,
   build: imageBuildCommand,
@@ -29,12 +29,5 @@ const commands: Record<string, (argv: string[], env: Environment) => Promise<num
 
 /** `warren image …`. */
 export async function imageCommand(argv: string[], env: Environment): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(`${IMAGE_USAGE}\n`);
-    return 0;
-  }
-  const command = name === undefined ? undefined : commands[name];
-  if (command === undefined) throw new InvalidRequestError(`warren image: ${name === undefined ? "no command given" : `unknown command ${JSON.stringify(name)}`}.\n\n${IMAGE_USAGE}`);
-  return command(rest, env);
+  return runSubcommand("image", IMAGE_USAGE, commands, argv, env);
 }

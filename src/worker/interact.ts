@@ -6,7 +6,7 @@ import type { ExecLimits, ExecRequest, ExecResult } from "../sandbox/container/e
 import type { Language } from "../sandbox/images/languages.js";
 import { OutputBuffer } from "../sandbox/container/output-buffer.js";
 import { checkerOutcome, type CheckerOutcome } from "./check/program-outcome.js";
-import { JUDGE_COMPILE_KEEP_BYTES, type JudgeProgram, type JudgeProgramSpec } from "./judge-program.js";
+import { judgeProgramSpec, type JudgeProgram, type JudgeProgramSpec } from "./judge-program.js";
 
 /**
  * Interactive problems (docs/api-extensions.md, *Interactive problems*): the
@@ -33,15 +33,7 @@ export const INTERACTOR_MESSAGE_BYTES = 4096;
 
 /** The judge program spec of an interactor for these tests. */
 export function interactorProgramSpec(interactor: InteractorSpec<Language>, tests: readonly TestSpec[], resultMaxBytes: number): JudgeProgramSpec {
-  const largest = tests.reduce((most, test) => Math.max(most, test.stdin.length + Buffer.byteLength(test.expectedOutput ?? "", "utf8")), 0);
-  return {
-    language: interactor.language,
-    files: interactor.files,
-    limits: interactor.limits,
-    compileLimits: interactor.compileLimits,
-    runFilesBytes: largest,
-    compileKeepBytes: Math.min(JUDGE_COMPILE_KEEP_BYTES, resultMaxBytes),
-  };
+  return judgeProgramSpec(interactor, tests, 0, resultMaxBytes);
 }
 
 /** One test's interaction: both runs, what the interactor said, and the report for the result. */

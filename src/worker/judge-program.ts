@@ -1,6 +1,6 @@
 import { containerOptions } from "../sandbox/container/container-options.js";
 import { InvalidRequestError } from "../errors.js";
-import type { JobFileSpec } from "../run/job-spec.js";
+import type { JobFileSpec, TestSpec } from "../run/job-spec.js";
 import type { Limits } from "../run/limits.js";
 import type { StageResult } from "../run/result.js";
 import { compiled } from "../run/verdict.js";
@@ -55,6 +55,29 @@ export interface JudgeProgramSpec {
 
 /** What a judge's compile stage keeps of its output by default: enough for a compiler's errors, bounded whatever the setter's code makes it print. */
 export const JUDGE_COMPILE_KEEP_BYTES = 64 * 1024;
+
+/**
+ * The spec of a judge PROGRAM (a checker or an interactor) for TESTS: each
+ * run's files hold a test's input and answer, and EXTRA_FILE_BYTES besides
+ * (a checker's: the contestant's output); its compile keeps no more than a
+ * result holds (RESULT_MAX_BYTES).
+ */
+export function judgeProgramSpec(
+  program: { readonly language: Language; readonly files: readonly JobFileSpec[]; readonly limits: Limits; readonly compileLimits: Limits },
+  tests: readonly TestSpec[],
+  extraFileBytes: number,
+  resultMaxBytes: number,
+): JudgeProgramSpec {
+  const largest = tests.reduce((most, test) => Math.max(most, test.stdin.length + Buffer.byteLength(test.expectedOutput ?? "", "utf8")), 0);
+  return {
+    language: program.language,
+    files: program.files,
+    limits: program.limits,
+    compileLimits: program.compileLimits,
+    runFilesBytes: largest + extraFileBytes,
+    compileKeepBytes: Math.min(JUDGE_COMPILE_KEEP_BYTES, resultMaxBytes),
+  };
+}
 
 /** One file of a run: a single path segment, written into the run's own directory. */
 export interface JudgeRunFile {

@@ -5,7 +5,7 @@ import { notRunResult, type ExecResult } from "../sandbox/container/exec-types.j
 import type { Language } from "../sandbox/images/languages.js";
 import { OutputBuffer } from "../sandbox/container/output-buffer.js";
 import { checkerOutcome, type CheckerOutcome } from "./check/program-outcome.js";
-import { JUDGE_COMPILE_KEEP_BYTES, type JudgeProgram, type JudgeProgramSpec } from "./judge-program.js";
+import { judgeProgramSpec, type JudgeProgram, type JudgeProgramSpec } from "./judge-program.js";
 
 /** The most bytes of a checker's stderr and stdout (together) a test keeps as its checkerMessage. */
 export const CHECKER_MESSAGE_BYTES = 4096;
@@ -14,15 +14,7 @@ const OUTPUT_SLACK = 64 * 1024;
 
 /** The judge program spec of a checker program judging tests of a run under `runLimits`. */
 export function checkerProgramSpec(checker: ProgramCheckerSpec<Language>, tests: readonly TestSpec[], runLimits: Limits, resultMaxBytes: number): JudgeProgramSpec {
-  const largest = tests.reduce((most, test) => Math.max(most, test.stdin.length + Buffer.byteLength(test.expectedOutput ?? "", "utf8")), 0);
-  return {
-    language: checker.language,
-    files: checker.files,
-    limits: checker.limits,
-    compileLimits: checker.compileLimits,
-    runFilesBytes: largest + contestantOutputCap(runLimits),
-    compileKeepBytes: Math.min(JUDGE_COMPILE_KEEP_BYTES, resultMaxBytes),
-  };
+  return judgeProgramSpec(checker, tests, contestantOutputCap(runLimits), resultMaxBytes);
 }
 
 /**

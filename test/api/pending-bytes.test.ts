@@ -61,6 +61,20 @@ describe("requests held before a worker takes them", () => {
     expect(again.status).toBe(200);
   });
 
+  it("a body that is not JSON is a 400 and lets its reservation go (POST /v1/runs, Piston's execute): the next request is read, not refused", async () => {
+    current = await testApp({ compat: ["piston"], pendingMaxBytes: 1 * KiB }, { worker: false });
+    const { app } = current;
+    for (let i = 0; i < 3; i++) {
+      const runs = await app.request("/v1/runs", post("{not json"));
+      expect(runs.status).toBe(400);
+      expect(await runs.json()).toMatchObject({ error: { code: "invalid_request", message: expect.stringContaining("not valid JSON"), details: [] } });
+      const piston = await app.request("/piston/api/v2/execute", post("{not json"));
+      expect(piston.status).toBe(400);
+      expect(await piston.json()).toEqual({ message: "The request body is not valid JSON." });
+    }
+    expect((await app.request("/v1/runs", post(python("print(1)")))).status).toBe(202);
+  });
+
   it("bodies read at once: one always fits; past the bound, BusyError before a byte is read; each reservation is let go once", () => {
     const admission = new Admission(1024 * KiB);
     const first = admission.reserve(4096 * KiB); // larger than the bound, alone: taken

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { FunctionVersion, InvocationOutcome } from "../../src/run/functions.js";
 import { type SandboxFunctionRuntime } from "../../src/worker/functions/runtime.js";
 import { eventually } from "../helpers/eventually.js";
+import fs from "node:fs";
 import { processesWith } from "../helpers/processes.js";
 import { TIME_SCALE } from "../helpers/sandbox.js";
 import { deploy, json, runtimes, source, version } from "./fixtures.js";
@@ -18,6 +19,18 @@ const body = (outcome: InvocationOutcome): any => {
   if (outcome.status !== "ok") throw new Error(`invocation failed: ${JSON.stringify({ ...outcome, body: outcome.body.toString() })}`);
   return JSON.parse(outcome.body.toString());
 };
+
+/** How many pid namespaces host process PID is in (NSpid: a zygote and a forked helper are in 2, a child is in 3, pid 1 of its own); 0 once gone. */
+const depth = (pid: number) => {
+  try {
+    return /^NSpid:\s+(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]?.trim().split(/\s+/).length ?? 0;
+  } catch {
+    return 0; // gone meanwhile
+  }
+};
+
+/** The zygotes of function NAME (their children have their command line too: they were forked, never exec'd). */
+const zygotesOf = (name: string) => processesWith(`python_shim.py\u0000zygote\u0000main\u0000handler\u0000${name}\u0000`).filter((pid) => depth(pid) === 2);
 
 /** Invokes FN once (cold: none yet) and waits until its zygote is up. */
 async function withZygote(rt: SandboxFunctionRuntime, fn: FunctionVersion): Promise<void> {
@@ -156,12 +169,12 @@ describe("the zygote", () => {
     const src = source("python", { "main.py": `${WHERE}def handler(event, context):\n    return where()['pid']\n` });
     const fn = await deploy(rt, src);
     await withZygote(rt, fn);
-    const zygotes = processesWith(`python_shim.py\u0000zygote\u0000main\u0000handler\u0000${src.name}`);
+    const zygotes = zygotesOf(src.name);
     expect(zygotes).toHaveLength(1);
     process.kill(zygotes[0]!, "SIGKILL");
     const outcome = await call(rt, fn);
     expect(outcome.status).toBe("ok");
-    await eventually("another zygote to be up", () => (rt.zygotes === 1 && processesWith(`zygote\u0000main\u0000handler\u0000${src.name}`).length === 1 ? true : undefined));
+    await eventually("another zygote to be up", () => (rt.zygotes === 1 && zygotesOf(src.name).length === 1 ? true : undefined));
     expect(body(await call(rt, fn))).toBe(1);
   });
 
@@ -175,6 +188,31 @@ describe("the zygote", () => {
     await rt.retire(fn.name);
     expect(body(await running)).toBe("done");
     await eventually("the zygote to be gone", () => (processesWith(`zygote\u0000main\u0000handler\u0000${src.name}`).length === 0 && rt.zygotes === 0 ? true : undefined));
+  });
+
+  it("makes a child in one clone, ahead of its event, while its zygote has one thread; by libc's fork and a pid 1 forked from it, when the event comes, once the import left a thread running", async () => {
+    const rt = await runtime();
+    for (const threads of [false, true]) {
+      const name = `zyg-tree-${process.pid}-${threads ? "threads" : "single"}`;
+      const thread = threads ? "threading.Thread(target=time.sleep, args=(10**6,), daemon=True).start()\n" : "";
+      const src = source("python", { "main.py": `${WHERE}import threading, time\n${thread}def handler(event, context):\n    time.sleep(${2 * TIME_SCALE})\n    return {'threads': threading.active_count(), **where()}\n` }, { name });
+      const fn = await deploy(rt, src);
+      await withZygote(rt, fn);
+      const running = call(rt, fn);
+      // the zygote's processes (its children have its command line: they were forked, never exec'd) once the child runs
+      const tree = await eventually("the child to run", () => {
+        const pids = processesWith(`zygote\0main\0handler\0${name}\0`);
+        return pids.some((pid) => depth(pid) === 3) ? pids.map(depth).sort() : undefined;
+      });
+      expect(tree).toEqual(threads ? [2, 2, 3] : [2, 3]);
+      expect(body(await running)).toEqual({ threads: 1, pid: 1, pids: [1] });
+      // between invocations: the next child waits, set up, for its event (one clone); with libc's fork there is none until the event comes
+      const idle = await eventually(threads ? "the invocation's processes to be gone" : "the next child to be made ahead", () => {
+        const depths = processesWith(`zygote\0main\0handler\0${name}\0`).map(depth).sort();
+        return depths.length === (threads ? 1 : 2) ? depths : undefined;
+      });
+      expect(idle).toEqual(threads ? [2] : [2, 3]);
+    }
   });
 
   it("serves as many invocations at once as it has zygotes, up to its bound, each in a child of its own", async () => {

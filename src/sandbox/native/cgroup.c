@@ -95,6 +95,7 @@ static int make_named(struct cgroup *cg, const char *const *parents, int nparent
     cg->h[i].cpuacct = v2 ? has(d, "cpu.stat") : has(d, "cpuacct.usage");
     cg->h[i].memsw = !v2 && cg->h[i].memory && has(d, MEMSW);
     cg->h[i].memory_limit = LLONG_MAX; /* none yet */
+    cg->h[i].own_memory = cg->h[i].own_pids = MEMORY_LIMIT_UNKNOWN;
   }
   return 0;
 }
@@ -129,6 +130,7 @@ int cgroup_make_in(struct cgroup *cg, const struct cgroup *own, const char *name
     if (mkdirat(parent, name, 0755) < 0 && !(errno == EEXIST && reclaim(parent, name) == 0)) { fail_set(f, STEP_CGROUP_MKDIR, errno); return -1; }
     cg->h[i] = own->h[i];
     cg->h[i].memory_limit = LLONG_MAX;
+    cg->h[i].own_memory = cg->h[i].own_pids = MEMORY_LIMIT_UNKNOWN;
     cg->h[i].procs_fd = -1;
     cg->h[i].dirfd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     cg->n = i + 1;
@@ -194,7 +196,9 @@ int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f) {
         char v[64];
         snprintf(v, sizeof v, "%lld 100000", quota);
         if (write_fileat(d, "cpu.max", v) < 0) { fail_set(f, STEP_CGROUP_SET_CPU_MAX, errno); return -1; }
-      } else if (set(d, "cpu.cfs_period_us", STEP_CGROUP_SET_CPU_PERIOD, 100000, false, f) || set(d, "cpu.cfs_quota_us", STEP_CGROUP_SET_CPU_QUOTA, quota, false, f)) return -1;
+      } else if (set(d, "cpu.cfs_quota_us", STEP_CGROUP_SET_CPU_QUOTA, quota, false, f)) return -1;
+      /* v1's period is left as it is: an execution's cgroup is new, and a new
+       * one's period is the kernel's default, 100000 µs, whatever its parent's */
       cpu = true;
     }
   }
@@ -214,12 +218,23 @@ int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f) {
 int cgroup_limit_own(struct cgroup *own, const struct opts *o, long extra_mb, long extra_pids, struct failure *f) {
   for (int i = 0; i < own->n; i++) {
     int d = own->h[i].dirfd;
+    /* only the launcher writes these: an execution with the same limits as the
+     * one before (a function's every invocation) leaves them as they are */
     if (own->h[i].memory) {
       long long bytes = o->memory_mb > 0 ? ((long long)o->memory_mb + extra_mb + o->scratch_mb + OWN_SLACK_MB) << 20 : -1;
-      if (own->h[i].v2 ? set(d, "memory.max", STEP_CGROUP_SET_MEMORY_MAX, bytes, false, f) || set(d, "memory.swap.max", STEP_CGROUP_SET_MEMORY_SWAP_MAX, 0, true, f)
-                       : set_memory_v1(own, i, bytes, f)) return -1;
+      if (own->h[i].own_memory != bytes) {
+        own->h[i].own_memory = MEMORY_LIMIT_UNKNOWN; /* until both files are written */
+        if (own->h[i].v2 ? set(d, "memory.max", STEP_CGROUP_SET_MEMORY_MAX, bytes, false, f) || set(d, "memory.swap.max", STEP_CGROUP_SET_MEMORY_SWAP_MAX, 0, true, f)
+                         : set_memory_v1(own, i, bytes, f)) return -1;
+        own->h[i].own_memory = bytes;
+      }
     }
-    if (own->h[i].pids && set(d, "pids.max", STEP_CGROUP_SET_PIDS_MAX, o->pids > 0 ? o->pids + extra_pids : -1, false, f)) return -1;
+    long long pids = o->pids > 0 ? o->pids + extra_pids : -1;
+    if (own->h[i].pids && own->h[i].own_pids != pids) {
+      own->h[i].own_pids = MEMORY_LIMIT_UNKNOWN;
+      if (set(d, "pids.max", STEP_CGROUP_SET_PIDS_MAX, pids, false, f)) return -1;
+      own->h[i].own_pids = pids;
+    }
   }
   return 0;
 }

@@ -174,7 +174,7 @@ int container_wait(struct container *c, struct failure *f) {
 void container_drop_ahead(struct container *c) {
   int *fds[] = { &c->ahead.sock, &c->ahead.wait, &c->ahead.pidfd };
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) if (*fds[i] >= 0) { close(*fds[i]); *fds[i] = -1; }
-  c->ahead.asked = c->ahead.active = false;
+  c->ahead.asked = c->ahead.active = c->ahead.zygote = false;
 }
 
 void container_destroy(struct container *c) {

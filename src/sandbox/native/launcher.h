@@ -184,6 +184,7 @@ struct cgroup {
     int dirfd, procs_fd;
     bool v2, memory, pids, cpu, cpuacct, memsw; /* its version, and the controllers' files it has */
     long long memory_limit;                     /* v1: the last limit written (LLONG_MAX: none; -2: unknown, read it) */
+    long long own_memory, own_pids;             /* a container's own cgroup: the bounds last written in full (-2: none yet) */
     char path[4096];
   } h[MAX_CGROUPS];
 };
@@ -276,7 +277,8 @@ struct container {
   /* the program forked ahead into NEXT, waiting for its request (request.c):
    * asked for (its request socket and wait pipe kept: a request may be sent
    * to it already), then active once init has answered (its pidfd) */
-  struct { bool asked, active; int sock, wait, pidfd; } ahead;
+  /* a program forked ahead into the next cgroup: by init, or (ZYGOTE) a child of the container's zygote */
+  struct { bool asked, active, zygote; int sock, wait, pidfd; } ahead;
   /* the container's zygote, once one said it is ready (zygote.c): its control
    * socket, its wait pipe (readable once it ended), its execution's cgroup
    * (kept until the container ends) and what it may use, which the

@@ -123,20 +123,31 @@ static bool zygote_alive(struct container *c) {
  * its end on the wait pipe as init does; zygote.c). --zygote: to init, never
  * to the program ahead, which has the program's filter. */
 static int request_hand_over(struct container *c, struct request *q, struct failure *f) {
-  /* a zygote is alone in its cgroup (below): the program forked ahead into it goes, now */
-  if (q->eo.zygote && (c->ahead.active || c->ahead.asked)) {
+  /* A zygote is alone in its cgroup (below), and a program forked ahead runs
+   * only the kind of request it was made for (init's: a program; the
+   * zygote's: its child): one that does not fit goes, now, before anything
+   * else enters the cgroup. Init's is killed by its pidfd, the zygote's
+   * child through the cgroup (it has nothing else in it). */
+  bool fits = q->eo.via_zygote == c->ahead.zygote && !q->eo.zygote;
+  if (!fits && (c->ahead.active || c->ahead.asked)) {
     if (c->ahead.asked) request_take_ahead(c);
     if (c->ahead.pidfd >= 0) syscall(SYS_pidfd_send_signal, c->ahead.pidfd, SIGKILL, NULL, 0);
+    else if (c->ahead.active && q->cg.n) cgroup_kill_all(&q->cg);
     container_drop_ahead(c);
   }
-  if (q->cg.n && !q->eo.zygote && !q->eo.via_zygote && (c->ahead.active || c->ahead.asked)) {
+  if (q->cg.n && fits && (c->ahead.active || c->ahead.asked)) {
     int fds[RUN_FDS] = { [RUN_STDOUT] = q->out[1], [RUN_STDERR] = q->err[1], [RUN_FAIL] = q->fail[1], [RUN_STDIN] = q->in, [RUN_REQUEST] = q->req };
-    if (send_msg(c->ahead.sock, MSG_RUN, fds, RUN_FDS) == 0) {
+    if (c->ahead.asked) request_take_ahead(c); /* an answer not taken yet */
+    if (c->ahead.active && send_msg(c->ahead.sock, MSG_RUN, fds, RUN_FDS) == 0) {
       close_pipe(q->wt);
       q->wt[0] = dup(c->ahead.wait);
       q->ahead = true;
+      q->zygote = c->ahead.zygote;
       return 0;
     }
+    /* it is gone (it failed before its request, or was killed): made as if there were none */
+    if (c->ahead.active && !c->ahead.zygote && c->ahead.pidfd >= 0) syscall(SYS_pidfd_send_signal, c->ahead.pidfd, SIGKILL, NULL, 0);
+    container_drop_ahead(c);
   }
   /* no program ahead, or it is gone: init forks one */
   int fds[FD_CGROUPS + 2 * MAX_CGROUPS] = {
@@ -363,7 +374,7 @@ static void drain(const struct container *c, struct request *q, const struct sin
   const struct opts *o = &q->eo;
   long long cap = o->output_kb >= 0 ? (long long)o->output_kb * 1024 : -1;
   long long total = 0;
-  int64_t deadline = o->wall_ms > 0 ? q->t0 + o->wall_ms * 1000 : 0, drain_until = 0;
+  int64_t deadline = o->wall_ms > 0 ? q->t0 + o->wall_ms * 1000 : 0, drain_until = 0, cpu_checked = 0;
   int pumps[2] = { q->out[0], q->err[0] };
   long long *counts[2] = { &r->stdout_bytes, &r->stderr_bytes };
   bool *truncated[2] = { &r->stdout_truncated, &r->stderr_truncated };
@@ -402,7 +413,11 @@ static void drain(const struct container *c, struct request *q, const struct sin
       if (now >= drain_until) break; /* no cgroup and an orphan holds the pipe: stop waiting */
       timeout = (int)((drain_until - now) / 1000) + 1;
     }
-    if (!x->killed_for && o->cpu_ms > 0 && q->cg.n && !x->done) {
+    /* the CPU limit is checked on the poll's tick (10 ms), not on every wake-up:
+     * output and frames wake the loop far more often, and each reading opens
+     * and reads a cgroup file */
+    if (!x->killed_for && o->cpu_ms > 0 && q->cg.n && !x->done && now - cpu_checked >= 10000) {
+      cpu_checked = now;
       long long us = cgroup_cpu_us(&q->cg);
       if (us > o->cpu_ms * 1000) x->killed_for = "time_limit_exceeded";
     }
@@ -585,16 +600,20 @@ int request_unpack(struct container *c, int files, struct failure *f) {
  * execution's cgroup has been emptied. */
 void request_ask_ahead(struct container *c) {
   if (!c->next.n || c->ahead.asked || c->ahead.active) return;
+  /* a container with a zygote: its next execution is the zygote's child, made ahead by it */
+  bool zygote = c->zygote.sock >= 0;
+  int to = zygote ? c->zygote.sock : c->ctl;
   int wt[2], sp[2];
   if (pipe2(wt, O_CLOEXEC) < 0) return;
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) { close_pipe(wt); return; }
   int fds[2 + 2 * MAX_CGROUPS] = { wt[1], sp[1] };
   int n = 2 + cgroup_handoff_fds(&c->next, fds + 2);
-  int rc = send_msg(c->ctl, MSG_FORK_AHEAD, fds, n);
+  int rc = send_msg(to, MSG_FORK_AHEAD, fds, n);
   close(wt[1]);
   close(sp[1]);
   if (rc < 0) { close(wt[0]); close(sp[0]); return; }
   c->ahead.asked = true;
+  c->ahead.zygote = zygote;
   c->ahead.wait = wt[0];
   c->ahead.sock = sp[0];
 }
@@ -603,7 +622,7 @@ void request_take_ahead(struct container *c) {
   if (!c->ahead.asked) return;
   enum msg type = 0;
   int pfd = -1;
-  int k = recv_msg(c->ctl, &type, &pfd, 1);
+  int k = recv_msg(c->ahead.zygote ? c->zygote.sock : c->ctl, &type, &pfd, 1);
   if (k < 0 || type != MSG_AHEAD_READY) { /* init could not: requests have their program forked as usual */
     if (k > 0) close(pfd);
     container_drop_ahead(c);
@@ -617,7 +636,7 @@ void request_take_ahead(struct container *c) {
 void request_prepare_next(struct container *c) {
   struct failure ignored; /* if it cannot be made now, the next request makes it, and answers its failure */
   if (container_next_cgroup(c, &ignored) < 0) return;
-  if (c->zygote.sock >= 0) return; /* its executions are the zygote's children */
+  if (c->zygote.sock >= 0 && !zygote_alive(c)) return;
   request_ask_ahead(c);
   request_take_ahead(c);
 }

@@ -174,6 +174,8 @@ static int emit_tree(struct sock_filter *prog, int *n, int max, const struct sc_
  * mounts of each of its children (zygote.c). Each child installs the
  * program's filter over this one before the event's code runs. */
 static bool zygote_allows(int nr) { return nr == __NR_unshare || nr == __NR_mount || nr == __NR_umount2; }
+/* and clone with new namespaces: a child made in one call (zygote.c, one_clone)
+ * is no more than unshare and fork, which the zygote may do already */
 
 /* Builds the filter into PROG (a zygote's: ZYGOTE); returns its length, or -1 if it does not fit. */
 static int seccomp_build(struct sock_filter *prog, int max, bool zygote) {
@@ -183,7 +185,7 @@ static int seccomp_build(struct sock_filter *prog, int max, bool zygote) {
   for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++)
     if (!zygote || !zygote_allows(denied[i])) c[cn++] = (struct sc_case){ (unsigned)denied[i], SC_DENY };
   c[cn++] = (struct sc_case){ __NR_clone3, SC_CLONE3 };
-  c[cn++] = (struct sc_case){ __NR_clone, SC_CLONE };
+  if (!zygote) c[cn++] = (struct sc_case){ __NR_clone, SC_CLONE };
   c[cn++] = (struct sc_case){ __NR_socket, SC_SOCKET };
   c[cn++] = (struct sc_case){ __NR_socketpair, SC_SOCKET };
   c[cn++] = (struct sc_case){ __NR_ioctl, SC_IOCTL };

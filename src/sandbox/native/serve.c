@@ -116,8 +116,9 @@ static int stdin_pipe(int *stream, struct failure *f) {
 /* A zygote that said it is ready stays, with its control socket, its wait
  * pipe and its execution's cgroup, until the container ends. The program
  * forked ahead into that cgroup (if one was) is let go: on its socket's
- * EOF it exits; and none is forked ahead again (request_prepare_next), as
- * the container's executions are its zygote's children. */
+ * EOF it exits; from now on the program ahead is the zygote's child, made
+ * ahead by the zygote (request_ask_ahead), as the container's executions
+ * are its zygote's children. */
 static void keep_zygote(struct container *c, struct request *q) {
   c->zygote.sock = q->zygote_sock;
   q->zygote_sock = -1;

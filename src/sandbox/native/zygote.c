@@ -37,6 +37,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,13 +63,12 @@ static void zygote_base(struct opts *o, const char *cwd) {
 }
 
 /* A user namespace of the child's own, its one id mapped to itself (it
- * gets every capability in it, for the steps below, and drops them all) */
-static int own_userns(struct failure *f) {
-  uid_t uid = geteuid();
-  gid_t gid = getegid();
+ * gets every capability in it, for the steps below, and drops them all).
+ * UNSHARE: make it here; otherwise the clone that made this process made it. */
+static int own_userns(bool unshare_it, uid_t uid, gid_t gid, struct failure *f) {
   char map[64];
   /* the zygote is not dumpable; a process that is not has its /proc files owned by root */
-  if (prctl(PR_SET_DUMPABLE, 1) < 0 || unshare(CLONE_NEWUSER) < 0) { fail_set(f, STEP_ZYGOTE_USERNS, errno); return -1; }
+  if (prctl(PR_SET_DUMPABLE, 1) < 0 || (unshare_it && unshare(CLONE_NEWUSER) < 0)) { fail_set(f, STEP_ZYGOTE_USERNS, errno); return -1; }
   if (write_file("/proc/self/setgroups", "deny") < 0) { fail_set(f, STEP_ZYGOTE_USERNS, errno); return -1; }
   snprintf(map, sizeof map, "%u %u 1", (unsigned)uid, (unsigned)uid);
   if (write_file("/proc/self/uid_map", map) < 0) { fail_set(f, STEP_ZYGOTE_USERNS, errno); return -1; }
@@ -125,27 +125,98 @@ static int own_proc(int empty, struct failure *f) {
  * limit — leaves C1 to report how C2 ended) and a cgroup namespace rooted
  * there, then the program's own set-up, as program.c does it before an
  * execve; then back into the runtime. */
-static int child_program(const struct opts *eo, const int *fds, int n, int empty, struct failure *f) {
+static int child_prepare(const int *cgroup_fds, int ncg, int empty, struct failure *f) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) { fail_set(f, STEP_PDEATHSIG, errno); return -1; }
   struct cgroup cg;
-  cgroup_from_fds(&cg, fds + FD_CGROUPS, n - FD_CGROUPS);
+  cgroup_from_fds(&cg, cgroup_fds, ncg);
   int rc = cgroup_enter(&cg);
   cgroup_close_fds(&cg);
   if (rc < 0) { fail_set(f, STEP_CGROUP_ENTER, errno); return -1; }
   if (unshare(CLONE_NEWCGROUP) < 0) { fail_set(f, STEP_CGROUP_NAMESPACE, errno); return -1; }
   if (own_proc(empty, f) < 0) return -1;
   if (setsid() < 0) { fail_set(f, STEP_SETSID, errno); return -1; }
-  if (net_loopback_up(f) < 0) return -1;
-  if (dup2(fds[FD_STDIN], 0) < 0) { fail_set(f, STEP_STDIN, errno); return -1; }
-  if (dup2(fds[FD_STDOUT], 1) < 0 || dup2(fds[FD_STDERR], 2) < 0) { fail_set(f, STEP_STDIO, errno); return -1; }
-  int keep = fds[FD_FAIL];
-  if (close_fds_except(&keep, 1) < 0) { fail_set(f, STEP_CLOSE_FDS, errno); return -1; }
+  return net_loopback_up(f);
+}
+
+/* What comes with the request: stdio, nothing else open but the failure
+ * pipe, the work dir, rlimits, no capability, the program's filter */
+static int child_finish(const struct opts *eo, int in, int out, int err, int fail, struct failure *f) {
+  if (dup2(in, 0) < 0) { fail_set(f, STEP_STDIN, errno); return -1; }
+  if (dup2(out, 1) < 0 || dup2(err, 2) < 0) { fail_set(f, STEP_STDIO, errno); return -1; }
+  if (close_fds_except(&fail, 1) < 0) { fail_set(f, STEP_CLOSE_FDS, errno); return -1; }
   int d = open_in_root(eo->chdir, O_PATH | O_DIRECTORY, false);
   if (d < 0 || fchdir(d) < 0) { fail_set(f, STEP_CHDIR, errno); if (d >= 0) close(d); return -1; }
   close(d);
   if (rlimits_apply(eo, f) < 0) return -1;
   if (caps_drop_all(f) < 0) return -1;
   return seccomp_install(false, f);
+}
+
+static int child_program(const struct opts *eo, const int *fds, int n, int empty, struct failure *f) {
+  if (child_prepare(fds + FD_CGROUPS, n - FD_CGROUPS, empty, f) < 0) return -1;
+  return child_finish(eo, fds[FD_STDIN], fds[FD_STDOUT], fds[FD_STDERR], fds[FD_FAIL], f);
+}
+
+#define CHILD_NAMESPACES (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET)
+
+/* The child made in one clone (see warren_zygote_next): already in its own
+ * user, mount, pid, IPC, UTS and network namespaces, pid 1 of the new pid
+ * namespace, its parent the zygote (which reports its pid and its end).
+ * Returns 0, set up, or never. */
+static int child_of_clone(int *fds, int n, const char *cwd, uid_t uid, gid_t gid) {
+  struct failure f = { STEP_NONE };
+  struct opts base, eo;
+  char *args = NULL;
+  int failfd = fds[FD_FAIL];
+  close(fds[FD_WAIT]); /* the zygote's to write */
+  zygote_base(&base, cwd);
+  if (opts_read_request(fds[FD_REQUEST], &base, &eo, &args, &f) < 0) goto fail;
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) { fail_set(&f, STEP_PDEATHSIG, errno); goto fail; }
+  if (own_userns(false, uid, gid, &f) < 0) goto fail;
+  int empty = -1;
+  if (own_mounts(eo.workdir, base.scratch_mb, &empty, &f) < 0) goto fail;
+  if (child_program(&eo, fds, n, empty, &f) < 0) goto fail;
+  free(args);
+  close(failfd); /* the launcher's sign that it started (an execve would close it) */
+  return 0;
+fail:
+  if (failfd >= 0) write_all(failfd, &f, sizeof f);
+  _exit(127);
+}
+
+/* A child made ahead of its request (MSG_FORK_AHEAD; FDS: the wait pipe,
+ * its request socket, the next execution's cgroup files), in one clone as
+ * above: it is set up as far as it can be without the request — namespaces,
+ * mounts, its cgroup, its procfs, the loopback — and waits on the socket for
+ * MSG_RUN, as a program forked ahead by init does (program.c). A failure
+ * before the request is kept and reported on the request's failure pipe;
+ * the socket's end (the launcher let it go) ends it. */
+static int child_ahead(int *fds, int n, const char *cwd, uid_t uid, gid_t gid) {
+  struct failure f = { STEP_NONE };
+  struct opts base, eo;
+  char *args = NULL;
+  int sock = fds[1];
+  close(fds[0]); /* the wait pipe: the zygote's to write */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail_set(&f, STEP_PDEATHSIG, errno);
+  zygote_base(&base, cwd);
+  int empty = -1;
+  if (f.step == STEP_NONE && own_userns(false, uid, gid, &f) == 0 && own_mounts(base.workdir, base.scratch_mb, &empty, &f) == 0) child_prepare(fds + 2, n - 2, empty, &f);
+  int run[RUN_FDS];
+  enum msg type;
+  int k = recv_msg(sock, &type, run, RUN_FDS);
+  if (k < 0) _exit(0); /* let go */
+  if (type != MSG_RUN || k != RUN_FDS) { close_fds(run, k); _exit(0); }
+  close(sock);
+  int failfd = run[RUN_FAIL];
+  if (f.step != STEP_NONE) goto fail;
+  if (opts_read_request(run[RUN_REQUEST], &base, &eo, &args, &f) < 0) goto fail;
+  if (child_finish(&eo, run[RUN_STDIN], run[RUN_STDOUT], run[RUN_STDERR], failfd, &f) < 0) goto fail;
+  free(args);
+  close(failfd);
+  return 0;
+fail:
+  write_all(failfd, &f, sizeof f);
+  _exit(127);
 }
 
 /* C1 (and, returning 0, C2). FDS as init gets them with MSG_FORK. */
@@ -157,8 +228,8 @@ static int child(int *fds, int n, const char *cwd) {
   zygote_base(&base, cwd);
   if (opts_read_request(fds[FD_REQUEST], &base, &eo, &args, &f) < 0) goto fail;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) { fail_set(&f, STEP_PDEATHSIG, errno); goto fail; }
-  if (own_userns(&f) < 0) goto fail;
-  if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET) < 0) { fail_set(&f, STEP_ZYGOTE_NAMESPACES, errno); goto fail; }
+  if (own_userns(true, geteuid(), getegid(), &f) < 0) goto fail;
+  if (unshare(CHILD_NAMESPACES) < 0) { fail_set(&f, STEP_ZYGOTE_NAMESPACES, errno); goto fail; }
   int empty = -1;
   if (own_mounts(eo.workdir, base.scratch_mb, &empty, &f) < 0) goto fail;
   pid_t c2 = fork();
@@ -185,9 +256,79 @@ fail:
   _exit(127);
 }
 
-/* Waits for the launcher's next MSG_FORK on CTL and forks its child.
+/* Whether this process has one thread (its /proc/self/task lists one). */
+static bool single_threaded(void) {
+  int d = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0) return false;
+  char buf[1024];
+  int tasks = 0;
+  long k;
+  while ((k = syscall(SYS_getdents64, d, buf, sizeof buf)) > 0)
+    for (long off = 0; off < k; ) {
+      struct { unsigned long long ino; long long off; unsigned short reclen; unsigned char type; char name[]; } *e = (void *)(buf + off);
+      if (e->name[0] != '.') tasks++;
+      off += e->reclen;
+    }
+  close(d);
+  return k == 0 && tasks == 1;
+}
+
+/* One child in one clone, with every namespace it needs (the fast way, see
+ * below). The zygote is its parent: it writes the child's pid on the wait
+ * pipe, waits for its end and writes that, as init does for a program.
+ * Returns 0 in the child, set up; 1 in the zygote once the child has ended;
+ * -1 if the clone failed (reported on the fail pipe). */
+static int one_clone(int ctl, enum msg type, int *fds, int n, const char *cwd) {
+  uid_t uid = geteuid();
+  gid_t gid = getegid();
+  bool ahead = type == MSG_FORK_AHEAD;
+  long c = syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CHILD_NAMESPACES | SIGCHLD), 0L, 0L, 0L, 0L);
+  if (c == 0) {
+    close(ctl);
+    return ahead ? child_ahead(fds, n, cwd, uid, gid) : child_of_clone(fds, n, cwd, uid, gid);
+  }
+  if (c < 0) {
+    if (ahead) send_msg(ctl, MSG_AHEAD_FAILED, NULL, 0);
+    else {
+      struct failure f = { STEP_NONE };
+      fail_set(&f, STEP_ZYGOTE_FORK, errno);
+      write_all(fds[FD_FAIL], &f, sizeof f);
+    }
+    return -1;
+  }
+  /* made ahead: the launcher takes this answer before it sends the request (no pidfd: the child is reached through its cgroup) */
+  if (ahead) send_msg(ctl, MSG_AHEAD_READY, NULL, 0);
+  struct waited w;
+  memset(&w, 0, sizeof w);
+  w.pid = (pid_t)c;
+  int wt = fds[ahead ? 0 : FD_WAIT];
+  write_all(wt, &w, sizeof w);
+  /* nothing of the child's stays open here while it runs: its stdio, its
+   * cgroup, its fail pipe are the child's and the launcher's */
+  for (int i = 0; i < n; i++) if (fds[i] != wt) close(fds[i]);
+  while ((w.pid = wait4((pid_t)c, &w.status, 0, &w.ru)) < 0 && errno == EINTR) {}
+  if (w.pid == (pid_t)c) write_all(wt, &w, sizeof w);
+  close(wt);
+  return 1;
+}
+
+/* Waits for the launcher's next MSG_FORK on CTL and makes its child.
  * Returns 0 in the child, set up (the runtime then serves its event), and
- * -1 in the zygote once the launcher is gone (the zygote then exits). The
+ * -1 in the zygote once the launcher is gone (the zygote then exits).
+ *
+ * Two ways, the same child. While the zygote has one thread (nearly always:
+ * only a native extension starts threads of its own), the child is made in
+ * one clone with all its namespaces, and the zygote waits for it: one copy
+ * of the runtime's page tables and one process per invocation. With more
+ * threads, libc's fork is needed (it keeps the allocator's locks sane across
+ * the fork, which a bare clone does not: with one thread no lock is held by
+ * another; what else libc's fork does is for state a single-threaded Python
+ * child does not use: the thread id libc caches for itself stays the
+ * zygote's, read only by recursive, error-checking and priority-inheriting
+ * mutexes, and pthread_atfork handlers do not run: Python's own at-fork
+ * hooks do, in PyOS_AfterFork_Child), and a fork cannot enter a new pid
+ * namespace itself: C1 is forked, makes the namespaces and forks C2, which
+ * is pid 1 of the new one, and reports C2's end as the zygote does. The
  * zygote's own children that ended are reaped on the way. */
 EXPORT int warren_zygote_next(int ctl) {
   static char cwd[PATH_MAX];
@@ -200,7 +341,24 @@ EXPORT int warren_zygote_next(int ctl) {
     enum msg type;
     int n = recv_msg(ctl, &type, fds, (int)(sizeof fds / sizeof fds[0]));
     if (n < 0) return -1;
+    if (type == MSG_FORK_AHEAD && n >= 2 && single_threaded()) {
+      int rc = one_clone(ctl, type, fds, n, cwd);
+      if (rc == 0) return 0;
+      if (rc < 0) close_fds(fds, n);
+      continue;
+    }
+    if (type == MSG_FORK_AHEAD) { /* only the fast way makes one ahead: requests come with MSG_FORK then */
+      close_fds(fds, n);
+      send_msg(ctl, MSG_AHEAD_FAILED, NULL, 0);
+      continue;
+    }
     if (type != MSG_FORK || n < FD_CGROUPS) { close_fds(fds, n); continue; }
+    if (single_threaded()) {
+      int rc = one_clone(ctl, type, fds, n, cwd);
+      if (rc == 0) return 0;
+      if (rc < 0) close_fds(fds, n);
+      continue;
+    }
     pid_t c1 = fork();
     if (c1 == 0) {
       close(ctl);

@@ -80,16 +80,19 @@ export class ZygoteHost {
     const onAbort = () => cancel.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted === true) onAbort();
-    const stream = this.container.start({ argv: ["zygote-child"], env: plan.env, limits: invocationLimits(plan.limits, timeoutMs + CHILD_BACKSTOP_MS), zygote: "child", signal: cancel.signal });
-    const feed = (async () => {
-      await stream.write(Buffer.concat([eventHeader(options.id, event.contentType, timeoutMs), event.body]));
-      await stream.end();
-      markPhase("worker", options.id, "event written");
-    })();
-    feed.catch(() => {}); // a write refused once the child has ended: its result says how it went
+    // The event is whole before the child exists: it travels as the request's stdin, in the
+    // same write as the request (one write to the launcher, and one wake-up of it, per invocation).
+    const request = {
+      argv: ["zygote-child"],
+      env: plan.env,
+      limits: invocationLimits(plan.limits, timeoutMs + CHILD_BACKSTOP_MS),
+      zygote: "child" as const,
+      signal: cancel.signal,
+      stdin: Buffer.concat([eventHeader(options.id, event.contentType, timeoutMs), event.body]),
+    };
     let result: ExecResult;
     try {
-      result = await stream.result;
+      result = await this.container.exec(request);
       markPhase("worker", options.id, "child ended");
     } finally {
       clearTimeout(timer);

@@ -1,20 +1,17 @@
-import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { RawData, WebSocket } from "ws";
 import { InvalidRequestError } from "../../../errors.js";
 import { PENDING_MAX_BYTES } from "../../../config/variables.js";
 import type { LoggedEvent } from "../../../queue/run-events.js";
-import type { SessionInputWriter } from "../../../queue/session-input.js";
 import { parseRunRequest, toJobSpec } from "../../../run/job-spec.js";
 import { parseResult } from "../../../run/result-json.js";
-import { isFinal, RUN_STATUSES, type RunStatus, type StageResult } from "../../../run/result.js";
+import { isFinal, type StageResult } from "../../../run/result.js";
 import { isSessionSignal } from "../../../run/signals.js";
 import { admissionOf } from "../../admission.js";
-import { keyOwner } from "../../auth.js";
 import type { ApiDeps } from "../../context.js";
 import { acceptWebSockets } from "../../session-upgrade.js";
 import { STDIN_MESSAGE_MAX_BYTES } from "../../sessions.js";
-import { BATCH_BYTES, IDLE_READ_MS, OpenSockets, PING_MS, SEND_WINDOW_BYTES, SIGNALS_IN_FLIGHT_MAX, SIGNALS_PER_SECOND, STALL_MS } from "../../ws-runs.js";
+import { isFinalStatus, messageBytes, OpenSockets, RunConnection } from "../../ws-runs.js";
 import { pistonJob, pistonStage, type PistonJob } from "./execute.js";
 import { pistonError } from "./routes.js";
 import { pistonRuntimes } from "./runtimes.js";
@@ -68,73 +65,36 @@ export function attachPistonConnect(server: Server, deps: ApiDeps): PistonConnec
 
   const connection = (ws: WebSocket, apiKey: string) => {
     let initialized = false;
-    let id: string | undefined;
     let job: PistonJob | undefined;
-    let input: SessionInputWriter | undefined;
-    let finished = false;
-    let closing = false;
-    let closed = false;
-    /** init and stdin are handled one after another (each stdin write waits for the program); signals go at once. */
-    let handling: Promise<void> = Promise.resolve();
     /** The handling up to and with init: a signal waits for it (for the run to be queued), not for the stdin behind it. */
     let handlingInit: Promise<void> = Promise.resolve();
-    let waiting = 0;
-    let signalling = 0;
-    let secondStart = 0;
-    let secondSignals = 0;
-    let secondTimer: NodeJS.Timeout | undefined;
-    let answered = true;
-    let unwatch: (() => void) | undefined;
-    let wake: (() => void) | undefined;
-    let unsent = 0;
-    let lastProgress = Date.now();
-    let fullSince: number | undefined;
+    const conn: RunConnection = new RunConnection(ws, apiKey, deps, open, {
+      name: "piston connect",
+      // Piston's way with an error: said in an `error` message (a close reason holds 123 bytes), then close 4002.
+      failed: (error) => {
+        conn.send(JSON.stringify({ type: "error", message: pistonError(error, deps).message }));
+        close(PISTON_CLOSE.notifiedError);
+      },
+      event: (event) => {
+        if (isFinalStatus(event)) return true;
+        const message = pistonMessage(event, job as PistonJob);
+        if (message !== undefined) conn.send(JSON.stringify(message));
+        return false;
+      },
+      finish: (runId) => finish(runId),
+      stalled: (_runId, stallMs) => new InvalidRequestError(`The client took none of the job's output for ${stallMs / 1000} s: the connection is cut and its run cancelled.`),
+      cancel: (runId) =>
+        queue
+          .cancel(runId)
+          .then((result) => logger.info({ runId, status: result?.status }, "piston connect closed by its client"))
+          .catch((error: unknown) => logger.warn({ runId, err: error }, "a closed piston connection's run could not be cancelled")),
+    });
+    const fail = (error: unknown) => conn.fail(error);
+    const close = ([code, reason]: readonly [number, string]) => conn.close(code, reason);
     const initTimer = setTimeout(() => {
       if (!initialized) close(PISTON_CLOSE.initializationTimeout);
     }, INIT_TIMEOUT_MS);
-
-    const send = (message: Record<string, unknown>) => {
-      if (closed) return;
-      const text = JSON.stringify(message);
-      const bytes = Buffer.byteLength(text);
-      unsent += bytes;
-      ws.send(text, () => {
-        unsent -= bytes;
-        lastProgress = Date.now();
-        wake?.();
-      });
-    };
-
-    const close = ([code, reason]: readonly [number, string]) => {
-      if (closing || closed) return;
-      closing = true;
-      ws.resume();
-      ws.close(code, reason);
-      setTimeout(() => ws.terminate(), 1_000).unref();
-    };
-
-    /** Piston's way with an error: said in an `error` message (a close reason holds 123 bytes), then close 4002. */
-    const fail = (error: unknown) => {
-      if (closing || closed || finished) return;
-      send({ type: "error", message: pistonError(error, deps).message });
-      close(PISTON_CLOSE.notifiedError);
-    };
-
-    /** Reads the client while at most one message waits behind the one handled, and few signals are on their way. */
-    const pace = () => {
-      if (closed) return;
-      if (closing) return void ws.resume();
-      const rest = secondStart + 1_000 - Date.now();
-      const signalsSpent = secondSignals >= SIGNALS_PER_SECOND && rest > 0;
-      if (signalsSpent && secondTimer === undefined) {
-        secondTimer = setTimeout(() => {
-          secondTimer = undefined;
-          pace();
-        }, rest);
-      }
-      if (waiting > 1 || signalling >= SIGNALS_IN_FLIGHT_MAX || signalsSpent) ws.pause();
-      else ws.resume();
-    };
+    ws.once("close", () => clearTimeout(initTimer));
 
     const init = async (message: Record<string, unknown>, bytes: number) => {
       const release = admission.reserve(bytes);
@@ -145,44 +105,28 @@ export function attachPistonConnect(server: Server, deps: ApiDeps): PistonConnec
         first = stdin;
         const request = parseRunRequest(rest, options.maxima);
         const spec = toJobSpec(request, { languages: deps.languages(), maxima: options.maxima });
-        const runId = randomUUID();
-        // Opened before the job is queued: a worker may take it at once.
-        const writer = queue.openSessionInput(runId);
-        const owner = options.apiKeys.length > 0 ? { owner: keyOwner(apiKey) } : {};
-        try {
-          await queue.enqueue({ id: runId, language: spec.language.id, version: spec.language.version.detected, request, requestBytes: bytes, session: true, ...owner }, request.priority);
-        } catch (error) {
-          await writer.close();
-          throw error;
-        }
-        id = runId;
+        const runId = await conn.enqueue(request, spec, bytes);
         job = resolved;
-        input = writer;
         logger.info({ runId, language: spec.language.id, api: "piston" }, "piston connect queued");
-        if (closed) {
-          cleanUp();
-          return cancelRun(runId);
-        }
-        send({ type: "runtime", language: resolved.runtime.language, version: resolved.runtime.version });
-        void relay(runId).catch(fail);
+        if (!conn.start(JSON.stringify({ type: "runtime", language: resolved.runtime.language, version: resolved.runtime.version }))) return;
       } finally {
         release();
       }
       // Piston ignores `stdin` in init; Warren gives it to the program first (a client that sends it means it), in stdin-message-sized chunks.
       const text = Buffer.from(first ?? "", "utf8");
-      for (let at = 0; at < text.length && !closing && !closed; at += STDIN_MESSAGE_MAX_BYTES) await input?.write(text.subarray(at, at + STDIN_MESSAGE_MAX_BYTES));
+      for (let at = 0; at < text.length && !conn.closing && !conn.closed; at += STDIN_MESSAGE_MAX_BYTES) await conn.input?.write(text.subarray(at, at + STDIN_MESSAGE_MAX_BYTES));
     };
 
     const stdin = async (message: Record<string, unknown>) => {
       if (typeof message.data !== "string") throw new InvalidRequestError("data is required as a string");
       const chunk = Buffer.from(message.data, "utf8");
       if (chunk.length > STDIN_MESSAGE_MAX_BYTES) throw new InvalidRequestError(`A data message of ${chunk.length} bytes; at most ${STDIN_MESSAGE_MAX_BYTES} bytes each: split it.`);
-      await input?.write(chunk);
+      await conn.input?.write(chunk);
     };
 
     ws.on("message", (data: RawData) => {
-      if (closing || closed || finished) return;
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      if (conn.closing || conn.closed || conn.finished) return;
+      const bytes = messageBytes(data);
       let message: Record<string, unknown>;
       try {
         const parsed = JSON.parse(bytes.toString("utf8")) as unknown;
@@ -206,22 +150,8 @@ export function attachPistonConnect(server: Server, deps: ApiDeps): PistonConnec
           if (!isSessionSignal(message.signal)) return close(PISTON_CLOSE.invalidSignal);
           {
             const name = message.signal;
-            const now = Date.now();
-            if (now - secondStart >= 1_000) {
-              secondStart = now;
-              secondSignals = 0;
-            }
-            secondSignals += 1;
-            signalling += 1;
-            pace();
-            // Not behind the stdin that waits for the program: Ctrl-C works while the program reads nothing (once init is done).
-            void handlingInit
-              .then(() => input?.signal(name))
-              .catch(fail)
-              .finally(() => {
-                signalling -= 1;
-                pace();
-              });
+            // Behind init (its run must be queued), not behind the stdin that waits for the program.
+            conn.signal(() => handlingInit.then(() => conn.input?.signal(name)), fail);
           }
           return;
         default:
@@ -229,71 +159,10 @@ export function attachPistonConnect(server: Server, deps: ApiDeps): PistonConnec
           return;
       }
     });
+    /** init and stdin are handled one after another (each stdin write waits for the program); signals go at once. */
     const queueHandling = (handle: () => Promise<void>) => {
-      waiting += 1;
-      pace();
-      handling = handling.then(handle).then(
-        () => {
-          waiting -= 1;
-          pace();
-        },
-        (error: unknown) => fail(error),
-      );
-      if (input === undefined) handlingInit = handling;
-    };
-
-    ws.on("pong", () => (answered = true));
-    const heartbeat = setInterval(() => {
-      if (!answered && !ws.isPaused) {
-        logger.info({ runId: id }, "piston connect cut: its client answered no ping");
-        closing = true;
-        ws.terminate();
-        return;
-      }
-      answered = false;
-      ws.ping();
-    }, options.sessionPingMs ?? PING_MS);
-
-    /** Sends the run's stages, output and exits as they come from its log, then closes 4999. */
-    const relay = async (runId: string) => {
-      const stallMs = options.eventStallMs ?? STALL_MS;
-      let grew = true;
-      let seen = 0;
-      unwatch = await queue.events.watch(runId, () => {
-        grew = true;
-        wake?.();
-      });
-      if (closed) return void cleanUp();
-      const sleep = (ms: number) =>
-        new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, ms);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        }).finally(() => (wake = undefined));
-      while (!closing && !closed) {
-        if (unsent >= SEND_WINDOW_BYTES) {
-          fullSince ??= Date.now();
-          const idle = Date.now() - Math.max(lastProgress, fullSince);
-          if (idle >= stallMs) return fail(new InvalidRequestError(`The client took none of the job's output for ${stallMs / 1000} s: the connection is cut and its run cancelled.`));
-          await sleep(stallMs - idle);
-          continue;
-        }
-        fullSince = undefined;
-        grew = false;
-        const batch = await queue.events.read(runId, seen, BATCH_BYTES);
-        for (const event of batch.events) {
-          seen = event.seq;
-          const status = finalStatus(event);
-          if (status !== undefined) return finish(runId);
-          const message = pistonMessage(event, job as PistonJob);
-          if (message !== undefined) send(message);
-        }
-        if (batch.events.length > 0) continue;
-        if (batch.missing) return finish(runId);
-        if (!grew) await sleep(IDLE_READ_MS);
-      }
+      const handling = conn.handle(handle, fail);
+      if (conn.input === undefined) handlingInit = handling;
     };
 
     /** The run is over: a completed one closes 4999; one Warren failed (or that has no result any more) is an error. */
@@ -302,36 +171,10 @@ export function attachPistonConnect(server: Server, deps: ApiDeps): PistonConnec
       if (stored === undefined || !isFinal(stored.status)) return fail(new InvalidRequestError(`The job's run ${runId} has no result any more.`));
       const result = parseResult(stored.json);
       if (result.status !== "completed") return fail(new InvalidRequestError(result.error?.message ?? `The job's run ended ${result.status}.`));
-      finished = true;
-      void input?.close();
+      conn.finished = true;
+      void conn.input?.close();
       close(PISTON_CLOSE.jobCompleted);
     };
-
-    const cancelRun = (runId: string) => {
-      open.cancelling(
-        queue
-          .cancel(runId)
-          .then((result) => logger.info({ runId, status: result?.status }, "piston connect closed by its client"))
-          .catch((error: unknown) => logger.warn({ runId, err: error }, "a closed piston connection's run could not be cancelled")),
-      );
-    };
-
-    const cleanUp = () => {
-      unwatch?.();
-      unwatch = undefined;
-      void input?.close();
-    };
-
-    ws.on("error", () => {}); // a broken connection ends in 'close'
-    ws.once("close", () => {
-      closed = true;
-      clearTimeout(initTimer);
-      clearTimeout(secondTimer);
-      clearInterval(heartbeat);
-      wake?.();
-      cleanUp();
-      if (id !== undefined && !finished) cancelRun(id);
-    });
   };
 
   return {
@@ -360,10 +203,4 @@ function pistonMessage(event: LoggedEvent, job: PistonJob): Record<string, unkno
       return { type: "exit", stage: data.stage, code: stage.code, signal: stage.signal };
     }
   }
-}
-
-function finalStatus(event: LoggedEvent): RunStatus | undefined {
-  if (event.type !== "status") return undefined;
-  const status = (JSON.parse(event.json) as { status?: unknown }).status;
-  return RUN_STATUSES.includes(status as RunStatus) && isFinal(status as RunStatus) ? (status as RunStatus) : undefined;
 }

@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
-import { InvalidRequestError } from "../../../errors.js";
 import { PENDING_MAX_BYTES } from "../../../config/variables.js";
 import { waitForSerialized, type JobQueue } from "../../../queue/index.js";
 import { parseRunRequest, toJobSpec } from "../../../run/job-spec.js";
 import { parseResult } from "../../../run/result-json.js";
 import { isFinal } from "../../../run/result.js";
-import { admissionOf } from "../../admission.js";
+import { admissionOf, admitJsonBody } from "../../admission.js";
 import { bearerAuth, keyOwner } from "../../auth.js";
 import { bodyLimit } from "../../body-limit.js";
 import type { ApiDeps, AppEnv } from "../../context.js";
@@ -66,24 +65,14 @@ export function pistonRoutes(deps: ApiDeps): Hono<AppEnv> {
     async (c) => {
       const id = randomUUID();
       // Held from before the body is read until the run is queued (or refused), as POST /v1/runs does.
-      const declared = Number.parseInt(c.req.header("content-length") ?? "", 10);
-      const release = admission.reserve(Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, options.bodyLimitBytes) : options.bodyLimitBytes);
+      // Any content type: piston-client sends its JSON as text/plain.
+      const { body, bytes: requestBytes, release } = await admitJsonBody(c, admission, options.bodyLimitBytes, "The request body is not valid JSON.");
       let job: ReturnType<typeof pistonJob>;
       let queued;
       try {
-        let text: string;
-        let body: unknown;
-        // Any content type: piston-client sends its JSON as text/plain.
-        try {
-          text = await c.req.text();
-          body = JSON.parse(text);
-        } catch {
-          throw new InvalidRequestError("The request body is not valid JSON.");
-        }
         job = pistonJob(body, pistonRuntimes(deps.languages()), options.maxima, { stdinNewline: true });
         const request = parseRunRequest(job.request, options.maxima);
         const spec = toJobSpec(request, { languages: deps.languages(), maxima: options.maxima });
-        const requestBytes = Number.isSafeInteger(declared) && declared >= 0 ? declared : Buffer.byteLength(text);
         const owner = options.apiKeys.length > 0 ? { owner: keyOwner(c.get("apiKey")) } : {};
         queued = await queue.enqueue({ id, language: spec.language.id, version: spec.language.version.detected, request, requestBytes, ...owner }, request.priority);
       } finally {

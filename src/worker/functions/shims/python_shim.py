@@ -159,6 +159,7 @@ ZYGOTE_LIBRARY = "/warren-lib/libwarren-zygote.so"
 def zygote(handler, name, version):
     global RESPONSE_FD
     import ctypes
+    import gc
 
     # PyDLL: the interpreter lock stays held while the library waits and forks,
     # so no other thread of the runtime runs meanwhile, and the child resumes
@@ -172,6 +173,10 @@ def zygote(handler, name, version):
     os.dup2(null, 1)
     os.close(null)
     os.close(RESPONSE_FD)
+    # What the import made is moved out of the collector's reach: a collection
+    # in a child then never walks (and so never copies) the zygote's objects.
+    gc.collect()
+    gc.freeze()
     os.write(0, b"R")
     if library.warren_zygote_next(0) != 0:
         os._exit(0)  # the container is ending
