@@ -9,7 +9,8 @@ import type { HttpBindings } from "@hono/node-server";
 import { checkFunctionName, functionJobHeader, parseDeployRequest, toFunctionSource, toWireSource, VERSION_LABEL, type FunctionJob } from "../run/function-wire.js";
 import { parseResult } from "../run/result-json.js";
 import { PRIORITY_DEFAULT } from "../run/request.js";
-import { isFinal } from "../run/result.js";
+import { isFinal, type RunResult } from "../run/result.js";
+import { flushPhases, markPhase } from "../telemetry/phase-timings.js";
 import { admissionOf } from "./admission.js";
 import { keyOwner } from "./auth.js";
 import { bodyLimit } from "./body-limit.js";
@@ -111,6 +112,8 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
   });
 
   app.post("/:ref/invoke", tooLarge, async (c) => {
+    const id = randomUUID();
+    markPhase("api", id, "received");
     const [name, ref] = splitRef(c.req.param("ref"));
     const async = flag(c.req.query("async"), "async") || /(^|[,;\s])respond-async([,;\s]|$)/i.test(c.req.header("prefer") ?? "");
     const logs = flag(c.req.query("logs"), "logs");
@@ -124,9 +127,10 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
     const scope = scopeOf(c);
     const version = await queue.functions.resolve(scope, name, ref);
     if (version === undefined) throw unknown(name, (await queue.functions.resolve(scope, name)) === undefined ? undefined : ref);
-    const id = randomUUID();
+    markPhase("api", id, "resolved");
     const declared = Number.parseInt(c.req.header("content-length") ?? "", 10);
     const release = admission.reserve(Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, options.bodyLimitBytes) : options.bodyLimitBytes);
+    let queued: RunResult;
     try {
       const event = Buffer.from(await c.req.arrayBuffer());
       const contentType = (c.req.header("content-type") ?? "application/octet-stream").slice(0, 256);
@@ -146,12 +150,15 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
         logs,
         ...(callbackUrl === undefined ? {} : { callbackUrl }),
       };
-      await queue.enqueue({ id, language: version.language, version: version.languageVersion, fn, function: functionJobHeader(fn), requestBytes: event.length, ...ownerOf(c) }, PRIORITY_DEFAULT);
+      markPhase("api", id, "read");
+      queued = await queue.enqueue({ id, language: version.language, version: version.languageVersion, fn, function: functionJobHeader(fn), requestBytes: event.length, ...ownerOf(c) }, PRIORITY_DEFAULT);
     } finally {
       release();
     }
+    markPhase("api", id, "queued");
     c.header("x-warren-invocation-id", id);
     if (async) {
+      flushPhases("api", id);
       c.header("location", `/v1/invocations/${id}`);
       return c.json({ id, status: "queued" as const }, 202);
     }
@@ -163,10 +170,13 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
     outgoing?.once("close", gone);
     let stored;
     try {
-      stored = await waitForSerialized(queue, id, Math.max(options.waitMs, version.limits.wallTimeMs + INVOKE_SLACK_MS));
+      // queued: as enqueue had it, which saves a read of the result before the wait (a round trip to Redis)
+      stored = await waitForSerialized(queue, id, Math.max(options.waitMs, version.limits.wallTimeMs + INVOKE_SLACK_MS), queued);
     } finally {
       outgoing?.off("close", gone);
     }
+    markPhase("api", id, "finished");
+    flushPhases("api", id);
     if (stored === undefined) throw new NotFoundError(`Invocation ${id} expired before it finished.`);
     if (!isFinal(stored.status)) {
       c.header("location", `/v1/invocations/${id}`);

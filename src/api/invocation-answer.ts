@@ -40,6 +40,7 @@ export function invocationAnswer(c: Context<AppEnv>, result: RunResult): Respons
   const invocation = report.invocation;
   c.header("x-warren-function-version", report.version ?? "");
   c.header("x-warren-duration-ms", String(invocation.durationMs));
+  if (invocation.handlerMs !== undefined) c.header("x-warren-handler-ms", String(invocation.handlerMs));
   c.header("x-warren-cpu-time-ms", String(invocation.cpuTimeMs));
   c.header("x-warren-memory-kb", String(invocation.memoryKb));
   c.header("x-warren-cold", String(invocation.cold));

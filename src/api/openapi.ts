@@ -104,7 +104,7 @@ export function openApiDocument(maxima: Limits, version: string, compat: ApiOpti
           ],
           requestBody: { required: false, content: { "*/*": { schema: { type: "string", format: "binary" } } } },
           responses: {
-            "200": { description: "The handler's result with its content type; X-Warren-Invocation-Id, X-Warren-Function-Version, X-Warren-Duration-Ms, X-Warren-Cpu-Time-Ms, X-Warren-Memory-Kb, X-Warren-Cold", content: { "*/*": { schema: { type: "string", format: "binary" } } } },
+            "200": { description: "The handler's result with its content type; X-Warren-Invocation-Id, X-Warren-Function-Version, X-Warren-Duration-Ms, X-Warren-Handler-Ms, X-Warren-Cpu-Time-Ms, X-Warren-Memory-Kb, X-Warren-Cold", content: { "*/*": { schema: { type: "string", format: "binary" } } } },
             "202": { description: "Async (or past the wait): {id, status}; Location: /v1/invocations/{id}", content: json(submittedSchema) },
             "400": error("invalid_request"),
             "404": error("not_found: no such function or version"),

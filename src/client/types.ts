@@ -54,6 +54,8 @@ export interface InvokeResponse {
   readonly contentType: string;
   readonly body: Uint8Array;
   readonly durationMs: number;
+  /** The handler's own time, as its shim measured it around the call (X-Warren-Handler-Ms), when the handler ran. */
+  readonly handlerMs?: number;
   readonly cpuTimeMs: number;
   readonly memoryKb: number;
   /** No container had been prepared for it. */

@@ -181,6 +181,7 @@ export class FunctionsApi {
       contentType: header("content-type"),
       body: await this.#http.bytes(response),
       durationMs: Number(header("x-warren-duration-ms")),
+      ...(response.headers.get("x-warren-handler-ms") === null ? {} : { handlerMs: Number(header("x-warren-handler-ms")) }),
       cpuTimeMs: Number(header("x-warren-cpu-time-ms")),
       memoryKb: Number(header("x-warren-memory-kb")),
       cold: header("x-warren-cold") === "true",

@@ -113,6 +113,32 @@ for _, name in ipairs(names) do
 end
 return out`;
 
+/**
+ * One version of a function. KEYS: [1] its hash. ARGV: how it is named
+ * (`number`, `label`, or `latest`), and the number or label. Returns its
+ * number, label and meta JSON, or nil: one round trip, and only that
+ * version's metadata crosses (an invocation resolves its version twice, at
+ * the API and at the worker, whatever the number of versions).
+ */
+const RESOLVE = `
+local number
+if ARGV[1] == 'number' then
+  number = tonumber(ARGV[2])
+elseif ARGV[1] == 'label' then
+  number = tonumber(redis.call('HGET', KEYS[1], 'l:' .. ARGV[2]))
+else
+  for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+    if string.sub(field, 1, 2) == 'v:' then
+      local n = tonumber(string.sub(field, 3))
+      if number == nil or n > number then number = n end
+    end
+  end
+end
+if number == nil then return nil end
+local fields = redis.call('HMGET', KEYS[1], 'v:' .. number, 'n:' .. number)
+if not fields[1] then return nil end
+return {number, fields[2] or tostring(number), fields[1]}`;
+
 /** How long a deploy job's commit is remembered (its re-runs, after a stall, find it): longer than any job lives. */
 const DEPLOY_KEY_TTL_S = 24 * 3600;
 
@@ -164,9 +190,10 @@ export class RedisFunctionStore implements FunctionStore {
   }
 
   async resolve(scope: string, name: string, ref?: string): Promise<StoredVersion | undefined> {
-    const all = await this.versions(scope, name);
-    if (ref === undefined) return all.at(-1);
-    return /^[0-9]+$/.test(ref) ? all.find((version) => version.number === Number(ref)) : all.find((version) => version.version === ref);
+    const how = ref === undefined ? ["latest", ""] : /^[0-9]+$/.test(ref) ? ["number", String(Number(ref))] : ["label", ref];
+    const answer = (await orUnavailable("read a function", () => this.#redis.eval(RESOLVE, 1, this.#fnKey(scope, name), ...how))) as [number, string, string] | null;
+    if (answer === null) return undefined;
+    return Object.freeze({ ...(JSON.parse(answer[2]) as Omit<StoredVersion, "version" | "number">), number: answer[0], version: String(answer[1]) });
   }
 
   async check(scope: string, name: string, label: string | undefined, bytes: number): Promise<void> {

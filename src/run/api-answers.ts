@@ -81,6 +81,7 @@ export const invocationSchema = z
     contentType: z.string().optional(),
     error: z.object({ code: z.string().optional(), type: z.string().optional(), message: z.string(), stack: z.string().nullable().optional() }).optional(),
     durationMs: z.number().optional(),
+    handlerMs: z.number().optional().describe("The handler's own time, as its shim measured it around the call (X-Warren-Handler-Ms)"),
     cpuTimeMs: z.number().optional(),
     memoryKb: z.number().optional(),
     cold: z.boolean().optional(),

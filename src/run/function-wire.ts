@@ -245,6 +245,7 @@ export function invocationReport(outcome: InvocationOutcome): InvocationReport {
     contentType: outcome.contentType,
     ...(outcome.error === undefined ? {} : { error: outcome.error }),
     durationMs: outcome.durationMs,
+    ...(outcome.handlerMs === undefined ? {} : { handlerMs: outcome.handlerMs }),
     cpuTimeMs: outcome.cpuTimeMs,
     memoryKb: outcome.memoryKb,
     cold: outcome.cold,

@@ -84,6 +84,14 @@ export interface InvocationOutcome {
   readonly error?: FunctionError | { readonly code: string; readonly message: string };
   /** From the event's delivery to the response. */
   readonly durationMs: number;
+  /**
+   * The handler's own time: its call alone, as its shim measured it (a
+   * handler's invocation that reached its handler), at most `durationMs`.
+   * durationMs minus it is Warren's share inside the sandbox (the event's
+   * and the response's way, decoding and encoding, a zygote child's fork).
+   * Said by the process the handler runs in: a report, never a limit.
+   */
+  readonly handlerMs?: number;
   readonly cpuTimeMs: number;
   readonly memoryKb: number;
   /** No container had been prepared for it: it paid the runtime's start and the code's load. */

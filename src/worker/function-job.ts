@@ -6,6 +6,7 @@ import { fromWireSource, invocationReport, runtimeName, type FunctionJob, type F
 import type { FunctionRuntime, FunctionVersion } from "../run/functions.js";
 import { failedResult, type RunResult } from "../run/result.js";
 import { CodeCache } from "./code-cache.js";
+import { markPhase } from "../telemetry/phase-timings.js";
 
 export interface FunctionJobDeps {
   readonly runtime: FunctionRuntime | undefined;
@@ -66,7 +67,9 @@ export function functionJobs(deps: FunctionJobDeps) {
       if (version === undefined || code === undefined) {
         return completed(job, { kind: "invoke", name: fn.name, version: fn.version, number: fn.number, invocation: gone(fn.name) });
       }
+      markPhase("worker", job.id, "fetched");
       const outcome = await runtime.invoke(functionVersion(fn.scope, version, code), { body: Buffer.from(fn.event, "base64"), contentType: fn.contentType }, { id: job.id, logs: fn.logs, signal });
+      markPhase("worker", job.id, "invoked");
       log.info({ status: outcome.status, cold: outcome.cold, durationMs: outcome.durationMs }, "function invoked");
       return completed(job, { kind: "invoke", name: fn.name, version: fn.version, number: fn.number, invocation: invocationReport(outcome), ...(deps.workerId === undefined ? {} : { worker: deps.workerId }) });
     } catch (error) {

@@ -114,6 +114,9 @@ export function functionsContract(label: string, open: OpenQueue): void {
       expect(invoked.headers.get("x-warren-invocation-id")).toMatch(/^[0-9a-f-]{36}$/);
       expect(invoked.headers.get("x-warren-cold")).toMatch(/^(true|false)$/);
       expect(Number(invoked.headers.get("x-warren-duration-ms"))).toBeGreaterThanOrEqual(0);
+      // the handler's own time, within the duration: what is left of a sync answer's time is Warren's
+      expect(invoked.headers.get("x-warren-handler-ms")).toMatch(/^[0-9.]+$/);
+      expect(Number(invoked.headers.get("x-warren-handler-ms"))).toBeLessThanOrEqual(Number(invoked.headers.get("x-warren-duration-ms")));
       expect(Number(invoked.headers.get("x-warren-memory-kb"))).toBeGreaterThan(0);
       expect(invoked.headers.get("x-warren-function-version")).toBe("1");
     }, 60_000);
@@ -129,8 +132,10 @@ export function functionsContract(label: string, open: OpenQueue): void {
       const logs = JSON.parse(Buffer.from(invoked.headers.get("x-warren-logs") ?? "", "base64").toString("utf8")) as { stderr: string; truncated: boolean };
       expect(logs.stderr).toContain("got some bytes");
       expect(logs.truncated).toBe(false);
-      // Without ?logs there is no header.
-      expect((await invoke(name, "x", { "content-type": "text/plain" })).headers.get("x-warren-logs")).toBeNull();
+      // Without ?logs there is no header; a process has no handler to time.
+      const plain = await invoke(name, "x", { "content-type": "text/plain" });
+      expect(plain.headers.get("x-warren-logs")).toBeNull();
+      expect(plain.headers.get("x-warren-handler-ms")).toBeNull();
     }, 60_000);
 
     it("answers a handler that throws 502 function_error with its type, message and stack, and one that never returns 504 function_timeout", async () => {

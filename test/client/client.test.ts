@@ -185,6 +185,7 @@ describe("WarrenClient: functions", () => {
     expect(`${answer.logs?.stdout}${answer.logs?.stderr}`).toContain("adding\n");
     expect(answer.invocationId).toMatch(/^[0-9a-f-]{36}$/);
     expect(answer.durationMs).toBeGreaterThan(0);
+    expect(answer.handlerMs).toBeLessThanOrEqual(answer.durationMs);
     expect(answer.memoryKb).toBeGreaterThan(0);
     expect(answer.worker).toMatch(/^[0-9a-f-]{36}$/);
 

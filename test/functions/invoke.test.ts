@@ -32,6 +32,18 @@ describe("warm path", () => {
     expect(second.body.toString()).toBe("8");
   });
 
+  it("prepares the next container only after the invocation is answered: none is being made when invoke() resolves", async () => {
+    const rt = await runtime();
+    const fn = await deploy(rt, source("javascript", { "main.js": "exports.handler = (event) => event;\n" }));
+    for (const cold of [true, false]) {
+      const outcome = await call(rt, fn, json(1));
+      expect(outcome).toMatchObject({ status: "ok", cold });
+      // the answer is stored and sent in this turn of the event loop; its refill would compete with it for the CPU
+      expect(rt.preparing).toBe(0);
+      await warmed(rt);
+    }
+  });
+
   it("counts the timeout from the event's delivery, not from the warm container's start", async () => {
     const rt = await runtime();
     const timeout = 1000 * TIME_SCALE;
@@ -111,6 +123,23 @@ describe("the shims' contract", () => {
     expect(outcome.status).toBe("ok");
     expect(JSON.parse(outcome.body.toString())).toEqual({ got: { x: 1 }, id: "esm-1", name: fn.name, left: true });
     expect(outcome.logs?.stderr).toContain("logged");
+  });
+
+  it("measures the handler's own time around its call (handlerMs), warm and when it throws: at least what it slept, at most the invocation's duration", async () => {
+    const rt = await runtime();
+    const python = await deploy(rt, source("python", { "main.py": "import time\ndef handler(event, context):\n    time.sleep(0.05)\n    if event:\n        raise ValueError('no')\n    return 1\n" }));
+    const node = await deploy(rt, source("javascript", { "main.mjs": "export async function handler(event) {\n  await new Promise((r) => setTimeout(r, 50));\n  if (event) throw new Error('no');\n  return 1;\n}\n" }));
+    for (const fn of [python, node]) {
+      await call(rt, fn);
+      await warmed(rt);
+      for (const [event, status] of [[false, "ok"], [true, "function_error"]] as const) {
+        const outcome = await call(rt, fn, json(event));
+        expect(outcome.status).toBe(status);
+        expect(outcome.handlerMs).toBeGreaterThanOrEqual(49);
+        expect(outcome.handlerMs).toBeLessThanOrEqual(outcome.durationMs);
+        await warmed(rt);
+      }
+    }
   });
 
   it("runs a CommonJS Node.js handler, and answers a Buffer as bytes", async () => {

@@ -54,6 +54,9 @@ describe("the zygote", () => {
       expect(body(outcome)).toEqual({ twice: i * 2, pid: 1, pids: [1] });
       expect(outcome.cpuTimeMs).toBeGreaterThan(0);
       expect(outcome.memoryKb).toBeGreaterThan(0);
+      // the handler's own time, as the child's shim measured it: a part of the duration, which has the child's fork too
+      expect(outcome.handlerMs).toBeGreaterThanOrEqual(0);
+      expect(outcome.handlerMs).toBeLessThanOrEqual(outcome.durationMs);
     }
     expect(rt.warm).toBe(0); // no prepared containers are kept for a version its zygotes serve
     // a free zygote is warm capacity a distributed worker advertises (warm routing)

@@ -3,7 +3,7 @@ import type { FunctionStore } from "../../src/queue/function-store.js";
 import type { FunctionSource } from "../../src/run/functions.js";
 import { DEFAULT_COMPILE_LIMITS, DEFAULT_RUN_LIMITS } from "../../src/run/limits.js";
 
-const source = (name: string, code: string, env: Record<string, string> = {}): FunctionSource => ({
+export const source = (name: string, code: string, env: Record<string, string> = {}): FunctionSource => ({
   name,
   language: "python",
   languageVersion: "3",

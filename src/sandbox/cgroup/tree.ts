@@ -1,4 +1,5 @@
 import fs from "node:fs/promises";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 /** The child cgroups (sub-directories) of `dir`; none when `dir` is missing. */
@@ -99,6 +100,12 @@ export interface CgroupUsage {
  * made after the answer), read as the launcher reads them at the end (v2
  * `cpu.stat` usage_usec and `memory.peak`; v1 `cpuacct.usage` and
  * `memory.max_usage_in_bytes`; its OOM kills). Undefined when any cannot be read.
+ *
+ * Read with synchronous calls: these are files the kernel writes as they are
+ * read (no disk: some 0.15 ms for all of them, on either version), and a
+ * function's answer waits for them; one after the other through libuv's
+ * thread pool they took 2.3 ms (median) of a warm invocation on a loaded
+ * machine, each hop waiting for a thread and for the event loop.
  */
 export async function executionUsage(parents: readonly string[], pid: number): Promise<CgroupUsage | undefined> {
   let cpuUs: number | undefined;
@@ -106,22 +113,33 @@ export async function executionUsage(parents: readonly string[], pid: number): P
   let oomKills: number | undefined;
   for (const parent of parents) {
     const own = path.join(parent, `warren-${pid}`);
-    const running = (await childCgroups(own)).filter((dir) => /^e\d+$/.test(path.basename(dir)));
+    const running = executionDirs(own);
     if (running.length !== 1) return undefined;
     const dir = running[0]!;
-    cpuUs ??= (await keyed(path.join(dir, "cpu.stat"), "usage_usec")) ?? mapDefined(await keyed(path.join(dir, "cpuacct.usage")), (ns) => ns / 1000);
-    peakBytes ??= (await keyed(path.join(dir, "memory.peak"))) ?? (await keyed(path.join(dir, "memory.max_usage_in_bytes")));
-    oomKills ??= (await keyed(path.join(dir, "memory.events"), "oom_kill")) ?? (await keyed(path.join(dir, "memory.oom_control"), "oom_kill"));
+    cpuUs ??= keyed(path.join(dir, "cpu.stat"), "usage_usec") ?? mapDefined(keyed(path.join(dir, "cpuacct.usage")), (ns) => ns / 1000);
+    peakBytes ??= keyed(path.join(dir, "memory.peak")) ?? keyed(path.join(dir, "memory.max_usage_in_bytes"));
+    oomKills ??= keyed(path.join(dir, "memory.events"), "oom_kill") ?? keyed(path.join(dir, "memory.oom_control"), "oom_kill");
   }
   if (cpuUs === undefined || peakBytes === undefined || oomKills === undefined) return undefined;
   return { cpuTimeMs: cpuUs / 1000, memoryKb: Math.floor(peakBytes / 1024), oomKills };
 }
 
+/** The execution cgroups (`e<n>`) below a held container's own cgroup OWN; none when it is missing. */
+function executionDirs(own: string): string[] {
+  try {
+    return readdirSync(own, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && /^e\d+$/.test(entry.name))
+      .map((entry) => path.join(own, entry.name));
+  } catch {
+    return [];
+  }
+}
+
 /** The number after KEY in a flat-keyed file (the first number without KEY); undefined when the file or key is missing. */
-async function keyed(file: string, key?: string): Promise<number | undefined> {
+function keyed(file: string, key?: string): number | undefined {
   let text: string;
   try {
-    text = await fs.readFile(file, "utf8");
+    text = readFileSync(file, "utf8");
   } catch {
     return undefined;
   }

@@ -7,6 +7,7 @@ import type { ImageLease } from "../../sandbox/images/store/lease.js";
 import type { SandboxHost } from "../../sandbox/sandbox-host.js";
 import type { CgroupUsage } from "../../sandbox/cgroup/tree.js";
 import { invocationLimits, type FunctionPlan } from "./plan.js";
+import { markPhase } from "../../telemetry/phase-timings.js";
 import { eventHeader, parseShimResponse, SHIM_BIND, ShimChannelWatch, type ShimResponse } from "./shim-protocol.js";
 
 /** The largest piece of an event written at once (a streamed execution holds at most 1 MiB waiting). */
@@ -149,6 +150,7 @@ export class Prepared {
       }
       for (let at = 0; at < body.length; at += EVENT_PIECE) await this.stream.write(body.subarray(at, at + EVENT_PIECE));
       await this.stream.end();
+      markPhase("worker", options.id, "event written");
     })();
     feed.catch(() => {}); // a write refused once the program has ended: its result says how it went
     const channel = this.#channel;
@@ -157,6 +159,7 @@ export class Prepared {
       // The duration ends here. The timer does not: a program that then never ends (a handler that
       // replaced the shim's exit, say) is still cut at the timeout when its end is waited for.
       respondedAt = performance.now();
+      markPhase("worker", options.id, "responded");
       return bytes;
     });
     let answer: { result: ExecResult } | { response: Buffer; usage: CgroupUsage };
@@ -167,6 +170,7 @@ export class Prepared {
         void responded.then(async (response) => {
           if (response === undefined) return;
           const usage = await this.container.usage();
+          markPhase("worker", options.id, "usage read");
           if (usage !== undefined && usage.oomKills === 0 && usage.cpuTimeMs <= plan.limits.cpuTimeMs) resolve({ response, usage });
         });
       });
@@ -241,14 +245,23 @@ function baseOutcome(how: Settled): Omit<OutcomeBase, "cpuTimeMs" | "memoryKb" |
 function shimOutcome(response: Exclude<ShimResponse, { kind: "none" }>, plan: FunctionPlan, base: OutcomeBase): InvocationOutcome {
   switch (response.kind) {
     case "ok":
-      return { ...base, status: "ok", body: response.body, contentType: response.contentType };
+      return { ...base, ...handlerTime(response.handlerMs, base.durationMs), status: "ok", body: response.body, contentType: response.contentType };
     case "error":
-      return { ...base, status: "function_error", error: response.error };
+      return { ...base, ...handlerTime(response.handlerMs, base.durationMs), status: "function_error", error: response.error };
     case "load":
       return { ...base, status: "function_error", error: { ...response.error, message: `Loading the handler failed: ${response.error.message}` } };
     case "warren":
       return { ...base, status: "failed", error: { code: "shim_failed", message: `Warren's ${plan.language.id} shim failed: ${response.message}` } };
   }
+}
+
+/**
+ * The handler's own time as its shim said it, never more than the
+ * invocation's duration: the shim shares its process with the handler, which
+ * could write a header of its own.
+ */
+function handlerTime(handlerMs: number | undefined, durationMs: number): { handlerMs?: number } {
+  return handlerMs === undefined ? {} : { handlerMs: Math.min(handlerMs, durationMs) };
 }
 
 /** A process that ended without an answer (mode process: with a failure status). */

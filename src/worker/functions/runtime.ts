@@ -13,6 +13,7 @@ import { assertSandboxCanReach } from "../../sandbox/sandbox-reach.js";
 import { WarmPools } from "./warm-pool.js";
 import { PreparedBudget } from "../../sandbox/container/prepared-budget.js";
 import { Zygotes } from "./zygotes.js";
+import { markPhase } from "../../telemetry/phase-timings.js";
 
 /** How long a prepared container may wait for its event before it is replaced: the launcher's own wall limit on it is this plus the timeout. */
 const PREPARED_MAX_AGE_MS = 5 * 60_000;
@@ -173,6 +174,7 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
     // A Python handler's invocation is a child of its version's zygote when it has one (none yet: it goes cold, and one is started behind it)
     const zygote = await this.#zygotes.take(fn, plan, options.signal);
     if (zygote !== undefined) {
+      markPhase("worker", options.id, "zygote taken");
       const answer = await zygote.invoke(fn, plan, event, { ...options, logsCapBytes: this.#logsCapBytes }).catch((error: unknown) => {
         this.#zygotes.give(fn, zygote, true);
         throw error;
@@ -193,12 +195,21 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
         return failedOutcome(error, true);
       }
     }
+    markPhase("worker", options.id, cold ? "cold container" : "warm container taken");
     try {
       return await prepared.deliver(fn, plan, event, { ...options, cold, logsCapBytes: this.#logsCapBytes, early: this.#answerAtResponse });
     } finally {
-      // never reused: whatever the invocation left (globals, files, processes) goes with its container
-      this.#track(prepared.destroy());
-      this.#warm.refill(fn);
+      // Never reused: whatever the invocation left (globals, files, processes) goes with its container. Both the
+      // teardown and the refill (a container's start: some 1.6 ms of this process's own time, spawning its launcher)
+      // wait for the next turn of the event loop: the answer is stored and announced (embedded: sent) in this one.
+      const used = prepared;
+      this.#track(
+        nextTurn().then(() => {
+          const destroyed = used.destroy();
+          this.#warm.refill(fn);
+          return destroyed;
+        }),
+      );
     }
   }
 
@@ -249,6 +260,11 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
       lease?.release();
     }
   }
+}
+
+/** Resolves after the I/O and the promises of the event loop's current turn (setImmediate). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function compileMessage(status: string, exitCode: number | null): string {

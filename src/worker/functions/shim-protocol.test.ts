@@ -111,6 +111,16 @@ describe("an invocation's outcome", () => {
     expect(outcomeOf(exec("", { status: "runtime_error", exitCode: 2 }), plan("process"), how)).toMatchObject({ status: "function_error", error: { type: "ExitCode" } });
   });
 
+  it("carries the handler's own time as its shim said it, never more than the invocation's duration; refuses a negative one", () => {
+    expect(outcomeOf(exec('{"ok":true,"contentType":"application/json","handlerMs":1.25}\n1'), plan("handler"), how).handlerMs).toBe(1.25);
+    expect(outcomeOf(exec('{"ok":false,"error":{"type":"E","message":"m","stack":null},"handlerMs":2}\n'), plan("handler"), how)).toMatchObject({ status: "function_error", handlerMs: 2 });
+    // a handler that forges its shim's header cannot say it took longer than the invocation did
+    expect(outcomeOf(exec('{"ok":true,"contentType":"application/json","handlerMs":99999}\n1'), plan("handler"), how).handlerMs).toBe(3.46);
+    expect(outcomeOf(exec('{"ok":true,"contentType":"application/json","handlerMs":-1}\n1'), plan("handler"), how).status).toBe("failed");
+    expect(outcomeOf(exec('{"ok":true,"contentType":"application/json"}\n1'), plan("handler"), how)).not.toHaveProperty("handlerMs");
+    expect(outcomeOf(exec("raw"), plan("process"), how)).not.toHaveProperty("handlerMs");
+  });
+
   it("keeps the logs within their cap and says so", () => {
     expect(outcomeOf(exec('{"ok":true,"contentType":"application/json"}\n1'), plan("handler"), how).logs).toEqual({ stdout: "", stderr: "log ", truncated: true });
   });

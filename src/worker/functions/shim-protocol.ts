@@ -61,19 +61,22 @@ const errorSchema = z.object({ type: z.string(), message: z.string(), stack: z.s
 export const READY_LINE = '{"ready":true}\n';
 const READY = Buffer.from(READY_LINE, "utf8");
 
+/** The handler's own time as its shim measured it (around its call): said by a process the handler shares, so only a report. */
+const handlerMsSchema = z.number().nonnegative().finite().optional();
+
 const headerSchema = z.union([
   // length: the body's, so that Warren knows when the response is complete (the shims always send it)
-  z.object({ ok: z.literal(true), contentType: z.string(), length: z.number().int().nonnegative().optional() }),
-  z.object({ ok: z.literal(false), error: errorSchema }),
+  z.object({ ok: z.literal(true), contentType: z.string(), length: z.number().int().nonnegative().optional(), handlerMs: handlerMsSchema }),
+  z.object({ ok: z.literal(false), error: errorSchema, handlerMs: handlerMsSchema }),
   z.object({ ok: z.literal(false), load: errorSchema }),
   z.object({ ok: z.literal(false), warren: z.string() }),
 ]);
 
 /** What a shim answered on its response channel. */
 export type ShimResponse =
-  | { readonly kind: "ok"; readonly contentType: string; readonly body: Buffer }
+  | { readonly kind: "ok"; readonly contentType: string; readonly body: Buffer; readonly handlerMs?: number }
   /** The handler threw (or its result could not be encoded). */
-  | { readonly kind: "error"; readonly error: z.infer<typeof errorSchema> }
+  | { readonly kind: "error"; readonly error: z.infer<typeof errorSchema>; readonly handlerMs?: number }
   /** Importing the module failed, or it has no such function. */
   | { readonly kind: "load"; readonly error: z.infer<typeof errorSchema> }
   /** The shim itself failed: Warren's fault. */
@@ -96,13 +99,14 @@ export function parseShimResponse(channel: Buffer): ShimResponse {
   const header = headerSchema.safeParse(json);
   if (!header.success) return { kind: "warren", message: `the shim's response header is not one Warren knows: ${JSON.stringify(json).slice(0, 200)}` };
   const value = header.data;
+  const timed = "handlerMs" in value && value.handlerMs !== undefined ? { handlerMs: value.handlerMs } : {};
   if (value.ok) {
     const body = bytes.subarray(newline + 1);
-    if (value.length === undefined) return { kind: "ok", contentType: value.contentType, body };
+    if (value.length === undefined) return { kind: "ok", contentType: value.contentType, body, ...timed };
     if (body.length < value.length) return { kind: "warren", message: `the shim's response was cut short (${body.length} of ${value.length} bytes)` };
-    return { kind: "ok", contentType: value.contentType, body: body.subarray(0, value.length) };
+    return { kind: "ok", contentType: value.contentType, body: body.subarray(0, value.length), ...timed };
   }
-  if ("error" in value) return { kind: "error", error: value.error };
+  if ("error" in value) return { kind: "error", error: value.error, ...timed };
   if ("load" in value) return { kind: "load", error: value.load };
   return { kind: "warren", message: value.warren };
 }

@@ -8,6 +8,7 @@ import type { SandboxHost } from "../../sandbox/sandbox-host.js";
 import { WarrenError } from "../../errors.js";
 import { outcomeOf } from "./invocation.js";
 import { invocationLimits, type FunctionPlan } from "./plan.js";
+import { markPhase } from "../../telemetry/phase-timings.js";
 import { eventHeader, parseShimResponse, SHIM_BIND, shimArgv, splitHandler, ZYGOTE_LIBRARY_BIND } from "./shim-protocol.js";
 
 /** The launcher's own wall limit on a child beyond the invocation's timeout (Warren's timer cancels it first). */
@@ -92,6 +93,7 @@ export class ZygoteHost {
     let result: ExecResult;
     try {
       result = await this.container.exec(request);
+      markPhase("worker", options.id, "child ended");
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);

@@ -88,7 +88,11 @@ function rehearse() {
   decodeEvent(body, "text/plain");
   Buffer.concat([Buffer.from(JSON.stringify({ ok: true, contentType, length: encoded.length }) + "\n", "utf8"), encoded]);
   describe(new Error("rehearsal"));
-  now();
+  elapsedMs(now());
+}
+
+function elapsedMs(since) {
+  return Math.round((now() - since) * 1000) / 1000;
 }
 
 function mediaType(contentType) {
@@ -161,14 +165,24 @@ async function serve(handler, name, version) {
     process.on("uncaughtException", reject);
     process.on("unhandledRejection", reject);
   });
-  let encoded;
+  // The handler's own time (handlerMs): its call and what it awaits, so that Warren's share of an invocation is what is left.
+  const called = now();
+  let result;
   try {
-    encoded = encodeResult(await Promise.race([handler(event, context), stray]));
+    result = await Promise.race([handler(event, context), stray]);
   } catch (error) {
-    respond({ ok: false, error: describe(error) });
+    respond({ ok: false, error: describe(error), handlerMs: elapsedMs(called) });
     return;
   }
-  respond({ ok: true, contentType: encoded[0] }, encoded[1]);
+  const handlerMs = elapsedMs(called);
+  let encoded;
+  try {
+    encoded = encodeResult(result);
+  } catch (error) {
+    respond({ ok: false, error: describe(error), handlerMs });
+    return;
+  }
+  respond({ ok: true, contentType: encoded[0], handlerMs }, encoded[1]);
 }
 
 try {

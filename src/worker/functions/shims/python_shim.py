@@ -76,6 +76,10 @@ class Context:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+def elapsed_ms(since):
+    return round((time.perf_counter() - since) * 1000, 3)
+
+
 def is_json(content_type):
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
@@ -133,12 +137,20 @@ def serve(handler, name, version):
     except ValueError as error:
         respond({"ok": False, "error": {"type": "InvalidEvent", "message": "the event is not valid JSON: %s" % error, "stack": None}})
         return
+    # The handler's own time (handlerMs): its call alone, so that Warren's share of an invocation is what is left.
+    called = time.perf_counter()
     try:
-        content_type, payload = encode_result(handler(event, context))
+        result = handler(event, context)
     except BaseException as error:  # SystemExit and KeyboardInterrupt included: the handler's own doing
-        respond({"ok": False, "error": describe(error)})
+        respond({"ok": False, "error": describe(error), "handlerMs": elapsed_ms(called)})
         return
-    respond({"ok": True, "contentType": content_type}, payload)
+    handler_ms = elapsed_ms(called)
+    try:
+        content_type, payload = encode_result(result)
+    except BaseException as error:
+        respond({"ok": False, "error": describe(error), "handlerMs": handler_ms})
+        return
+    respond({"ok": True, "contentType": content_type, "handlerMs": handler_ms}, payload)
 
 
 ZYGOTE_LIBRARY = "/warren-lib/libwarren-zygote.so"
