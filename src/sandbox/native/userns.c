@@ -98,9 +98,11 @@ static const struct { const char *name; long value; const char *host; } userns_l
 #define HOST_SHARE 8
 /* A zygote host (--zygote-host): each child of its zygote makes one of each
  * namespace but time (zygote.c); namespaces are freed a little after their
- * last process ends, so the bound leaves room for a few in teardown. The
- * children themselves can make none: their filter denies it. */
-#define ZYGOTE_NAMESPACES 16
+ * last process ends (a network namespace by a kernel worker, later still on
+ * a loaded machine: 16 ran out at a few hundred children a second), so the
+ * bound leaves room for many in teardown. The children themselves can make
+ * none: their filter denies it. */
+#define ZYGOTE_NAMESPACES 64
 
 int userns_set_limits(bool zygote_host, struct failure *f) {
   for (size_t i = 0; i < sizeof userns_limits / sizeof userns_limits[0]; i++) {

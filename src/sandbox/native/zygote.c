@@ -157,6 +157,8 @@ static int child_program(const struct opts *eo, const int *fds, int n, int empty
   return child_finish(eo, fds[FD_STDIN], fds[FD_STDOUT], fds[FD_STDERR], fds[FD_FAIL], f);
 }
 
+/* How often, a millisecond apart, a child's clone is tried again while the namespaces' bound is reached */
+#define CLONE_TRIES 200
 #define CHILD_NAMESPACES (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET)
 
 /* The child made in one clone (see warren_zygote_next): already in its own
@@ -282,7 +284,15 @@ static int one_clone(int ctl, enum msg type, int *fds, int n, const char *cwd) {
   uid_t uid = geteuid();
   gid_t gid = getegid();
   bool ahead = type == MSG_FORK_AHEAD;
-  long c = syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CHILD_NAMESPACES | SIGCHLD), 0L, 0L, 0L, 0L);
+  long c;
+  /* ENOSPC: the container's bound on namespaces (userns.c) is reached by the
+   * children's that the kernel has not freed yet; it frees them shortly */
+  for (int tries = 0;; tries++) {
+    c = syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CHILD_NAMESPACES | SIGCHLD), 0L, 0L, 0L, 0L);
+    if (c >= 0 || errno != ENOSPC || tries == CLONE_TRIES) break;
+    struct timespec ts = { 0, 1000000 };
+    nanosleep(&ts, NULL);
+  }
   if (c == 0) {
     close(ctl);
     return ahead ? child_ahead(fds, n, cwd, uid, gid) : child_of_clone(fds, n, cwd, uid, gid);
