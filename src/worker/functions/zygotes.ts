@@ -13,6 +13,8 @@ import { eventHeader, parseShimResponse, SHIM_BIND, shimArgv, splitHandler, ZYGO
 
 /** The launcher's own wall limit on a child beyond the invocation's timeout (Warren's timer cancels it first). */
 const CHILD_BACKSTOP_MS = 5_000;
+/** An invocation this soon after its zygote's last one ended likely finds the next child still being made ahead (a few ms of set-up). */
+const BACK_TO_BACK_MS = 10;
 /** How long a zygote may take to import its handler, beyond the function's own wall limit. */
 const START_GRACE_MS = 10_000;
 
@@ -33,6 +35,8 @@ export class ZygoteHost {
   readonly container: Container;
   readonly #lease: ImageLease | undefined;
   busy = false;
+  /** When it was last given back free (performance.now()): its next child is made ahead from then on. */
+  freedAt = 0;
   #destroyed: Promise<void> | undefined;
 
   private constructor(container: Container, lease: ImageLease | undefined) {
@@ -202,9 +206,16 @@ export class Zygotes {
     const version = this.#version(fn, plan);
     version.lastUsed = Date.now();
     if (version.broken) return undefined;
-    const free = version.hosts.find((host) => !host.busy && host.usable);
+    // The free one given back longest ago: the launcher has its zygote make
+    // the next child ahead as soon as an invocation ends, and the longer ago,
+    // the likelier that child waits ready. An invocation right behind the
+    // last (back to back) on a version with a single zygote would wait for
+    // that child's set-up: a second zygote is started, and they alternate.
+    let free: ZygoteHost | undefined;
+    for (const host of version.hosts) if (!host.busy && host.usable && (free === undefined || host.freedAt < free.freedAt)) free = host;
     if (free !== undefined) {
       free.busy = true;
+      if (version.hosts.length + version.starting < 2 && performance.now() - free.freedAt < BACK_TO_BACK_MS) this.#grow(version);
       return free;
     }
     this.#grow(version);
@@ -237,7 +248,10 @@ export class Zygotes {
     }
     const next = version.waiting.shift();
     if (next !== undefined) next(host);
-    else host.busy = false;
+    else {
+      host.busy = false;
+      host.freedAt = performance.now();
+    }
   }
 
   /** Drops the zygotes of function NAME (of version NUMBER only, when given). */
