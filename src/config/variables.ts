@@ -232,7 +232,7 @@ export const VARIABLES = {
   },
   WARREN_PHASE_TIMINGS: {
     schema: flag("WARREN_PHASE_TIMINGS").describe(
-      "`1`: a debugging aid; the API and the worker each write one JSON line per run to stderr with the times of its phases (received, validated, queued, started, container ready, each exec, result, answered, torn down)",
+      "`1`: a debugging aid; the API and the worker each write one JSON line per run to stderr with the times of its phases (received, validated, queued, started, container ready, each exec, result, answered, torn down); a sync function invocation's: the API's received, resolved, read, queued, finished, the worker's started, fetched, zygote taken or warm container taken (cold container), event written, responded, usage read or child ended, invoked (`bench/functions-api-ab.ts` with `BENCH_PHASES=1` prints their medians)",
     ),
     default: "unset: off",
     commands: SERVICE,
