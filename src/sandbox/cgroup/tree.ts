@@ -107,13 +107,13 @@ export interface CgroupUsage {
  * thread pool they took 2.3 ms (median) of a warm invocation on a loaded
  * machine, each hop waiting for a thread and for the event loop.
  */
-export async function executionUsage(parents: readonly string[], pid: number, execution?: string): Promise<CgroupUsage | undefined> {
+export async function executionUsage(parents: readonly string[], pid: number): Promise<CgroupUsage | undefined> {
   let cpuUs: number | undefined;
   let peakBytes: number | undefined;
   let oomKills: number | undefined;
   for (const parent of parents) {
     const own = path.join(parent, `warren-${pid}`);
-    const running = execution === undefined ? executionDirs(own) : [path.join(own, execution)];
+    const running = executionDirs(own);
     if (running.length !== 1) return undefined;
     const dir = running[0]!;
     cpuUs ??= keyed(path.join(dir, "cpu.stat"), "usage_usec") ?? mapDefined(keyed(path.join(dir, "cpuacct.usage")), (ns) => ns / 1000);
@@ -122,13 +122,6 @@ export async function executionUsage(parents: readonly string[], pid: number, ex
   }
   if (cpuUs === undefined || peakBytes === undefined || oomKills === undefined) return undefined;
   return { cpuTimeMs: cpuUs / 1000, memoryKb: Math.floor(peakBytes / 1024), oomKills };
-}
-
-/** The names (`e<n>`) of the execution cgroups below the own cgroup, in PARENT, of the container held by launcher PID, lowest number first. */
-export function executionNames(parent: string, pid: number): string[] {
-  return executionDirs(path.join(parent, `warren-${pid}`))
-    .map((dir) => path.basename(dir))
-    .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
 }
 
 /** The execution cgroups (`e<n>`) below a held container's own cgroup OWN; none when it is missing. */

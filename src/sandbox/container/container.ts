@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import path from "node:path";
 import { SandboxError } from "../../errors.js";
-import { executionNames, executionUsage, killPids, readPids, removeCgroupTree, type CgroupUsage } from "../cgroup/tree.js";
+import { executionUsage, killPids, readPids, removeCgroupTree, type CgroupUsage } from "../cgroup/tree.js";
 import { isRunning, waitForClose } from "./child-exit.js";
 import { notRunResult, type ExecError, type ExecRequest, type ExecResult } from "./exec-types.js";
 import { encodeJobFiles, type JobFile } from "./job-files.js";
@@ -395,28 +395,15 @@ export class Container {
    * its status line (docs/launcher.md) — or undefined when it cannot be read
    * (no cgroups, no execution running, or the files are not there). A live
    * reading for a caller that answers before the execution's end.
-   * EXECUTION: read that execution cgroup (a name of executions()) rather
-   * than the only one there is (a zygote host has its zygote's beside).
    */
-  async usage(execution?: string): Promise<CgroupUsage | undefined> {
+  async usage(): Promise<CgroupUsage | undefined> {
     const pid = this.#holder.pid;
     if (this.#cgroups.length === 0 || pid === undefined || this.#pending === undefined) return undefined;
     try {
-      return await executionUsage(this.#cgroups, pid, execution);
+      return await executionUsage(this.#cgroups, pid);
     } catch {
       return undefined; // the execution ended and its cgroup went meanwhile
     }
-  }
-
-  /**
-   * The names of the execution cgroups below the container's own (`e<n>`,
-   * lowest number first): the running execution's, the one made ahead for
-   * the next (docs/launcher.md), a zygote's; none without cgroups.
-   */
-  executions(): string[] {
-    const pid = this.#holder.pid;
-    if (this.#cgroups.length === 0 || pid === undefined) return [];
-    return executionNames(this.#cgroups[0]!, pid);
   }
 
   /**

@@ -6,11 +6,10 @@ import type { PreparedBudget } from "../../sandbox/container/prepared-budget.js"
 import type { ImageLease } from "../../sandbox/images/store/lease.js";
 import type { SandboxHost } from "../../sandbox/sandbox-host.js";
 import { WarrenError } from "../../errors.js";
-import { outcomeOf, respondedOutcome } from "./invocation.js";
+import { outcomeOf } from "./invocation.js";
 import { invocationLimits, type FunctionPlan } from "./plan.js";
 import { markPhase } from "../../telemetry/phase-timings.js";
-import { eventHeader, parseShimResponse, SHIM_BIND, ShimChannelWatch, shimArgv, splitHandler, ZYGOTE_LIBRARY_BIND } from "./shim-protocol.js";
-import type { CgroupUsage } from "../../sandbox/cgroup/tree.js";
+import { eventHeader, parseShimResponse, SHIM_BIND, shimArgv, splitHandler, ZYGOTE_LIBRARY_BIND } from "./shim-protocol.js";
 
 /** The launcher's own wall limit on a child beyond the invocation's timeout (Warren's timer cancels it first). */
 const CHILD_BACKSTOP_MS = 5_000;
@@ -21,8 +20,7 @@ const START_GRACE_MS = 10_000;
 
 /** What the runtime decides with after an invocation through a zygote. */
 export type ZygoteAnswer =
-  /** SETTLED: the child's execution has ended (true: the zygote is gone with it): the host is free again then, not before. */
-  | { readonly kind: "answered"; readonly outcome: InvocationOutcome; readonly settled: Promise<boolean> }
+  | { readonly kind: "answered"; readonly outcome: InvocationOutcome }
   /** The child never ran the handler (the zygote is gone, or a child could not be set up here): the event was not consumed; run it another way. */
   | { readonly kind: "unserved"; readonly reason: string };
 
@@ -41,13 +39,9 @@ export class ZygoteHost {
   freedAt = 0;
   #destroyed: Promise<void> | undefined;
 
-  /** The zygote's own execution cgroup (`e<n>`), beside which each child's is made. */
-  readonly #zygoteCgroup: string | undefined;
-
-  private constructor(container: Container, lease: ImageLease | undefined, zygoteCgroup: string | undefined) {
+  private constructor(container: Container, lease: ImageLease | undefined) {
     this.container = container;
     this.#lease = lease;
-    this.#zygoteCgroup = zygoteCgroup;
   }
 
   /** Makes the container and starts the zygote; throws WarrenError when it cannot (its message says why). */
@@ -61,8 +55,7 @@ export class ZygoteHost {
       const argv = shimArgv("python", plan.language.run[0] ?? "python3", "zygote", handler, fn.name, fn.version ?? "", plan.limits.memoryMb);
       const started = await container.exec({ argv, env: plan.env, limits: invocationLimits(plan.limits, plan.limits.wallTimeMs + START_GRACE_MS), zygote: "start" });
       if (started.status !== "ok" || started.exitCode !== 0 || started.stdout.length > 0) throw new WarrenError("function_prepare_failed", `The function's zygote did not start: ${whyNotStarted(started)}`);
-      // the zygote's own execution cgroup: the first of those there now (the next child's, made ahead, comes after it)
-      return new ZygoteHost(container, lease, container.executions()[0]);
+      return new ZygoteHost(container, lease);
     } catch (error) {
       await container?.destroy();
       lease?.release();
@@ -79,12 +72,7 @@ export class ZygoteHost {
    * One invocation: a child of the zygote, its event streamed in, timed from
    * the delivery as a prepared container's is (Prepared.deliver).
    */
-  async invoke(
-    fn: FunctionVersion,
-    plan: FunctionPlan,
-    event: InvocationEvent,
-    options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal; readonly logsCapBytes: number; readonly early?: boolean },
-  ): Promise<ZygoteAnswer> {
+  async invoke(fn: FunctionVersion, plan: FunctionPlan, event: InvocationEvent, options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal; readonly logsCapBytes: number }): Promise<ZygoteAnswer> {
     const cancel = new AbortController();
     const timeoutMs = fn.limits.wallTimeMs;
     const started = performance.now();
@@ -96,46 +84,29 @@ export class ZygoteHost {
     const onAbort = () => cancel.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted === true) onAbort();
-    // Answered at the response (docs/functions.md, *Answering at the response*) when the child's
-    // execution cgroup is known: the one made ahead for it, the only one there beside the zygote's.
-    // Read before the request: one seen now that is gone by the response (the last child's, not yet
-    // removed) reads as nothing, and the answer then waits for the end.
-    const others = options.early === true && !options.logs ? this.container.executions().filter((name) => name !== this.#zygoteCgroup) : [];
-    const mine = others.length === 1 ? others[0] : undefined;
-    const channel = mine === undefined ? undefined : new ShimChannelWatch(false);
     // The event is whole before the child exists: it travels as the request's stdin, in the
     // same write as the request (one write to the launcher, and one wake-up of it, per invocation).
-    const execution = this.container.exec({
+    const request = {
       argv: ["zygote-child"],
       env: plan.env,
       limits: invocationLimits(plan.limits, timeoutMs + CHILD_BACKSTOP_MS),
-      zygote: "child",
+      zygote: "child" as const,
       signal: cancel.signal,
       stdin: Buffer.concat([eventHeader(options.id, event.contentType, timeoutMs), event.body]),
-      ...(channel === undefined ? {} : { onStdout: (chunk: Buffer) => channel.push(chunk) }),
-    });
-    const ended = execution.finally(() => {
-      clearTimeout(timer); // kept until the end: a child that answers and never ends is cut at the timeout
-      options.signal?.removeEventListener("abort", onAbort);
-      channel?.end();
+    };
+    let result: ExecResult;
+    try {
+      result = await this.container.exec(request);
       markPhase("worker", options.id, "child ended");
-    });
-    let respondedAt: number | undefined;
-    const answer = await new Promise<{ result: ExecResult } | { response: Buffer; usage: CgroupUsage }>((resolve, reject) => {
-      ended.then((result) => resolve({ result }), reject);
-      void channel?.response.then(async (response) => {
-        if (response === undefined || timedOut) return;
-        respondedAt = performance.now();
-        const usage = await this.container.usage(mine);
-        markPhase("worker", options.id, "usage read");
-        if (usage !== undefined && usage.oomKills === 0 && usage.cpuTimeMs <= plan.limits.cpuTimeMs) resolve({ response, usage });
-      });
-    });
-    const how = { timedOut, cancelled: options.signal?.aborted === true, durationMs: (respondedAt ?? performance.now()) - started, cold: false, logs: options.logs, logsCapBytes: options.logsCapBytes, timeoutMs };
-    if ("response" in answer) return { kind: "answered", outcome: respondedOutcome(answer.response, answer.usage, plan, how), settled: ended.then((result) => unserved(result) !== false, () => true) };
-    const reason = unserved(answer.result);
-    if (reason !== false) return { kind: "unserved", reason };
-    return { kind: "answered", outcome: outcomeOf(answer.result, plan, how), settled: Promise.resolve(false) };
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+    }
+    const step = result.status === "internal_error" ? result.error?.step : undefined;
+    if (step !== undefined && step !== "cancelled") return { kind: "unserved", reason: `step ${step} failed: ${result.error?.message ?? "unknown"}` };
+    const durationMs = performance.now() - started;
+    const outcome = outcomeOf(result, plan, { timedOut, cancelled: options.signal?.aborted === true, durationMs, cold: false, logs: options.logs, logsCapBytes: options.logsCapBytes, timeoutMs });
+    return { kind: "answered", outcome };
   }
 
   destroy(): Promise<void> {
@@ -145,12 +116,6 @@ export class ZygoteHost {
     })();
     return this.#destroyed;
   }
-}
-
-/** Why an execution's child never ran the handler (a step of its set-up failed, not a cancel), or false. */
-function unserved(result: ExecResult): string | false {
-  const step = result.status === "internal_error" ? result.error?.step : undefined;
-  return step !== undefined && step !== "cancelled" ? `step ${step} failed: ${result.error?.message ?? "unknown"}` : false;
 }
 
 function whyNotStarted(result: ExecResult): string {
