@@ -10,12 +10,14 @@
 # What the image holds:
 #   * Debian bookworm's essential set plus the host image's runtimes
 #     (images/host/image.json: python3, gcc, g++ and the C library's headers;
-#     bash is essential) and tini (PID 1: reaps what Warren's launchers leave,
-#     forwards SIGTERM). Java is left out (it doubles the image); add it with
+#     bash is essential), tini (PID 1: reaps what Warren's launchers leave,
+#     forwards SIGTERM) and redis-server (so that deploy/compose.yaml needs no
+#     other image). Java is left out (it doubles the image); add it with
 #     --packages default-jdk-headless.
 #   * Node.js: Warren needs Node 20 (package.json engines) and Debian 12's own
 #     nodejs is 18, so this machine's `node` binary (the one that built Warren)
-#     is copied to /usr/local/bin/node. Its libraries (libstdc++) come from Debian.
+#     is copied to /usr/bin/node (where the host image's JavaScript finds it: the
+#     sandboxes see the container's /usr). Its libraries (libstdc++) come from Debian.
 #   * Warren, built: bin/, dist/, the native launcher and libwarren-zygote.so,
 #     the functions' shims, images/ (recipes), deploy/ (the seccomp profile) and
 #     node_modules without the dev dependencies, in /opt/warren.
@@ -80,7 +82,7 @@ say "staged Warren: $(du -sh "$stage" | cut -f1) ($(cd "$stage" && du -sh node_m
 
 # --- the root filesystem, one tarball --------------------------------------------
 cp "$node" "$work/node"
-packages="tini,ca-certificates,python3,gcc,g++,libc6-dev,libstdc++6"
+packages="tini,ca-certificates,python3,gcc,g++,libc6-dev,libstdc++6,redis-server"
 for p in $extra; do packages="$packages,$p"; done
 rootfs=$work/rootfs.tar
 say "mmdebstrap bookworm from $mirror: $packages"
@@ -88,12 +90,12 @@ mmdebstrap --mode=auto --variant=essential --format=tar --include="$packages" \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
-  --customize-hook="copy-in '$work/node' /usr/local/bin" \
+  --customize-hook="copy-in '$work/node' /usr/bin" \
   --customize-hook='mkdir -p "$1/opt/warren"' \
   --customize-hook="sync-in '$stage' /opt/warren" \
   --customize-hook='chroot "$1" sh -c "
       set -e
-      chown -R 0:0 /opt/warren /usr/local/bin/node
+      chown -R 0:0 /opt/warren /usr/bin/node
       ln -s /opt/warren/bin/warren.js /usr/local/bin/warren
       echo warren:x:10000: >> /etc/group
       echo warren:x:10000:10000:Warren:/var/lib/warren:/usr/sbin/nologin >> /etc/passwd
