@@ -11,7 +11,9 @@
 #      an unprivileged user with no capabilities      (scripts/test-rootless.sh)
 #   4. cgroup v2, in a VM: the same suites as `nobody` on a pure cgroup v2
 #      kernel (test/vm/run-cgv2.sh, ../shared/tools/cgv2-vm.sh); then the
-#      `python` image built with mmdebstrap and its languages run in it
+#      `python` image built with mmdebstrap and its languages run in it; then
+#      Warren's own container image under podman, rootful and rootless, with
+#      every capability dropped (test/containers/run-podman.sh; cgroup v1 hosts)
 #   5. the full suite as root: `npx vitest run`
 # Every part runs even when an earlier one failed; the parts that failed are
 # listed just before part 5, so the output still ends with vitest's summary.
@@ -45,7 +47,10 @@ part() {   # part NAME COMMAND...: run one part, remember a failure, go on
 #   util-linux (setpriv, namei) and passwd (useradd) are essential packages.
 #   mmdebstrap                      builds the `python` image (test:images)
 #   zstd                            compresses the zstd archives and layers the import tests read
-PACKAGES=(qemu-system-x86 busybox-static bubblewrap strace redis-server gcc g++ make libc6-dev python3 mmdebstrap docker-registry skopeo zstd)
+#   podman runc uidmap slirp4netns  Warren in a container, rootful and rootless (test/containers/run-podman.sh)
+#   jq                              writes the container image's manifests and the seccomp profile
+PACKAGES=(qemu-system-x86 busybox-static bubblewrap strace redis-server gcc g++ make libc6-dev python3 mmdebstrap docker-registry skopeo zstd
+          podman runc uidmap slirp4netns jq)
 install_packages() {
   local missing=() p
   for p in "${PACKAGES[@]}"; do
@@ -90,6 +95,9 @@ if [ -x src/sandbox/native/build/warren-launch ] && [ -f dist/cli/main.js ]; the
   # a built image (mmdebstrap from Debian's mirror), then every language of it in a sandbox
   part "python image: build, then its languages" env WARREN_BUILD_IMAGES=python WARREN_DATA_DIR="${TMPDIR:-/tmp}/warren-ci-images" \
     npx --no-install vitest run --configLoader runner --config vitest.images.config.ts
+  # Warren's own image under podman, rootful and rootless, unprivileged (about 4 minutes)
+  if [ "$v" = 1 ]; then part "Warren in podman containers (rootful, rootless)" bash test/containers/run-podman.sh
+  else echo "=== test-all: cgroup v2 host: Warren in a container is not supported there yet (docs/containers.md)"; fi
 else
   echo "=== test-all: no build (src/sandbox/native/build/warren-launch, dist/): skipping the rootless and VM runs"
   failed+=("rootless on this host: not run" "cgroup v2 VM: not run")

@@ -1,0 +1,196 @@
+#!/bin/bash
+# Warren inside unprivileged podman containers, rootful and rootless: the
+# image (scripts/container-image.sh) run with every capability dropped, no
+# --privileged, the runtime's /proc masks removed, the seccomp profile
+# deploy/warren.json, the delegated cgroup directories bound read-write, and
+# Warren as uid 10000 in the container. In each mode:
+#   1. `warren doctor`: every item ✓
+#   2. `warren serve` in a container, its port published: a C and a Python
+#      judge run accepted, a memory bomb killed at its limit, a fork bomb
+#      stopped at its processes limit (test/containers/judge-checks.mjs)
+#   3. the escape suite's core cases (test/escape: syscalls, files,
+#      persistence; resources' fork and memory bombs) run by vitest inside the
+#      container, from this checkout bound read-only
+#   4. nothing left behind in the delegated cgroups
+#
+# usage: sudo test/containers/run-podman.sh [--image FILE] [--mode rootful|rootless|both]
+#        (`npm run test:container`; scripts/test-all.sh runs it)
+#   --image FILE  an OCI archive already built by scripts/container-image.sh
+#                 (default: build one into a temp dir, about 90 s)
+# Needs: root, podman and runc (Debian: apt-get install podman runc uidmap),
+# mmdebstrap and jq to build the image. `--runtime runc`: on this cgroup v1
+# hybrid host crun is not what podman should use.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$repo"
+say() { echo "test-container: $*"; }
+die() { echo "test-container: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "run as root (it builds the image, makes a rootless user and delegates cgroups): sudo $0"
+
+image=""
+modes="rootful rootless"
+while [ "$#" -gt 0 ]; do
+  case $1 in
+    --image) image=$(realpath "$2"); shift 2 ;;
+    --mode) case $2 in both) ;; rootful|rootless) modes=$2 ;; *) die "--mode takes rootful, rootless or both" ;; esac; shift 2 ;;
+    *) die "unknown argument: $1" ;;
+  esac
+done
+command -v podman >/dev/null || die "podman is missing: apt-get install -y podman runc uidmap"
+command -v runc >/dev/null || die "runc is missing: apt-get install -y runc"
+[ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] || die "this test delegates cgroup v1 hierarchies; on a pure cgroup v2 host see docs/containers.md"
+
+RU=${WARREN_CONTAINER_TEST_USER:-warren-podman}   # the rootless podman user
+CG=/warren-podman                                   # the delegated subtree, inside each v1 hierarchy
+CONTROLLERS="memory pids cpu cpuacct"
+APP_UID=10000                                       # Warren's uid in the image
+T=$(mktemp -d /tmp/warren-podman.XXXXXX)
+chmod 755 "$T"
+started=()                                          # "MODE NAME" of every container started here
+run_as_user() { setpriv --reuid="$ru_uid" --regid="$ru_gid" --init-groups env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+  HOME="$T/rootless-home" XDG_RUNTIME_DIR="$T/rootless-run" XDG_CONFIG_HOME="$T/rootless-home/.config" LANG=C.UTF-8 "$@"; }
+pm() {   # pm MODE ARGS...: podman as root or as the rootless user
+  local mode=$1
+  shift
+  if [ "$mode" = rootful ]; then podman --runtime runc --cgroup-manager cgroupfs --events-backend file "$@"
+  else (cd "$T" && run_as_user podman --runtime runc --cgroup-manager cgroupfs --events-backend file "$@"); fi
+}
+cleanup() {
+  local entry c
+  for entry in "${started[@]}"; do pm ${entry% *} rm -f -t 5 "${entry#* }" >/dev/null 2>&1 || true; done
+  [ -d "$T/rootless-home" ] && pm rootless system reset -f >/dev/null 2>&1 || true
+  for c in $CONTROLLERS; do rmdir /sys/fs/cgroup/$c$CG/*/ /sys/fs/cgroup/$c$CG 2>/dev/null || true; done
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+# --- the image -----------------------------------------------------------------
+if [ -z "$image" ]; then
+  image=$T/warren-oci.tar
+  bash scripts/container-image.sh --output "$image" --tag warren:test
+fi
+chmod 644 "$image"
+cp deploy/warren.json "$T/warren.json"   # readable by the rootless user wherever the checkout is
+chmod 644 "$T/warren.json"
+
+# --- the rootless user: subordinate ids for its user namespace -----------------------
+if ! getent passwd "$RU" >/dev/null; then
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$RU"
+  say "made system user $RU"
+fi
+ru_uid=$(id -u "$RU"); ru_gid=$(id -g "$RU")
+if ! grep -q "^$RU:" /etc/subuid || ! grep -q "^$RU:" /etc/subgid; then
+  # a range past every one already given out
+  start=$(awk -F: 'BEGIN { m = 100000 } { e = $2 + $3; if (e > m) m = e } END { print m }' /etc/subuid /etc/subgid)
+  usermod --add-subuids "$start-$((start + 65535))" --add-subgids "$start-$((start + 65535))" "$RU"
+  say "gave $RU subordinate ids $start-$((start + 65535))"
+fi
+sub_uid=$(awk -F: -v u="$RU" '$1 == u { print $2; exit }' /etc/subuid)
+mkdir -p "$T/rootless-home" "$T/rootless-run"
+chown "$ru_uid:$ru_gid" "$T/rootless-home" "$T/rootless-run"
+chmod 700 "$T/rootless-run"
+
+# --- the checkout the escape suite runs from, readable by Warren's uid in both modes -----
+src=$repo
+if ! setpriv --reuid=$((sub_uid + APP_UID - 1)) --regid=$((sub_uid + APP_UID - 1)) --clear-groups \
+     test -r "$repo/node_modules/vitest/vitest.mjs" 2>/dev/null; then
+  say "$repo is not readable by other users: copying it to $T/checkout"
+  mkdir "$T/checkout"
+  tar -C "$repo" --exclude=./.git -cf - . | tar -C "$T/checkout" -xf -
+  chmod -R go+rX,go-w "$T/checkout"
+  src=$T/checkout
+fi
+
+# this machine's root lacks CAP_SYS_RESOURCE: podman's default limits (nofile
+# 1048576) are then refused by the kernel; these are below the hard limits
+ULIMITS=(--ulimit "nofile=4096:4096" --ulimit "nproc=4096:4096")
+failed=()
+check() {   # check MODE NAME COMMAND...: run one check, remember a failure, go on
+  local mode=$1 name=$2 start=$SECONDS rc=0
+  shift 2
+  echo "--- $mode: $name"
+  "$@" || rc=$?
+  if [ "$rc" = 0 ]; then echo "--- $mode: $name: ok ($((SECONDS - start)) s)"
+  else echo "--- $mode: $name: FAILED, exit $rc ($((SECONDS - start)) s)"; failed+=("$mode: $name"); fi
+}
+
+doctor() {   # doctor MODE: every item ✓
+  local out
+  out=$(pm "$1" run --rm --network none "${RUN[@]}" "$IMG" doctor 2>&1) || { echo "$out"; return 1; }
+  echo "$out"
+  ! grep -q '✗' <<<"$out" && grep -q 'This host can run Warren sandboxes' <<<"$out"
+}
+
+judge() {   # judge MODE: the API in a container, judged over HTTP
+  local mode=$1 name=warren-test-api-$1-$$ port i
+  port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+  started+=("$mode $name")
+  local net=(-p "127.0.0.1:$port:8080" -e WARREN_HOST=0.0.0.0)
+  # rootless podman publishes ports through slirp4netns, which needs /dev/net/tun;
+  # where the user may not open it (0600 on this project's machines), the host's network
+  if [ "$mode" = rootless ] && ! run_as_user sh -c 'exec 3<>/dev/net/tun' 2>/dev/null; then
+    echo "(/dev/net/tun is not open to $RU: the API container on the host's network)"
+    net=(--network host -e WARREN_HOST=127.0.0.1 -e PORT="$port")
+  fi
+  pm "$mode" run -d --name "$name" "${RUN[@]}" "${net[@]}" "$IMG" serve >/dev/null
+  for i in $(seq 1 120); do   # its start-up: detecting the host image's languages, the warm pool
+    node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "http://127.0.0.1:$port/readyz" && break
+    [ "$(pm "$mode" inspect -f '{{.State.Running}}' "$name")" = true ] || break
+    sleep 0.5
+  done
+  local rc=0
+  node test/containers/judge-checks.mjs "http://127.0.0.1:$port" || rc=$?
+  [ "$rc" = 0 ] || pm "$mode" logs "$name" 2>&1 | tail -40
+  pm "$mode" stop -t 30 "$name" >/dev/null || rc=1   # SIGTERM: Warren's own shutdown, then tini's exit
+  pm "$mode" rm "$name" >/dev/null || true
+  return "$rc"
+}
+
+escape() {   # escape MODE: the escape suite's core cases, inside the container
+  # under tini, as the image runs Warren: a test kills its runner's parent pid, which must not be 1 here
+  pm "$1" run --rm --network none "${RUN[@]}" -v "$src:/src:ro" --workdir /src --entrypoint '["/usr/bin/tini", "--", "/usr/bin/node"]' \
+    -e CI="${CI:-}" -e WARREN_DATA_DIR=/tmp/warren-test-data "$IMG" \
+    node_modules/vitest/vitest.mjs run --configLoader runner \
+    test/escape/syscalls.test.ts test/escape/files.test.ts test/escape/persistence.test.ts test/escape/resources.test.ts \
+    -t '^(?!.*kill of \$PPID)(?=.*(forbidden system calls|file paths|links planted|daemons|signals|writes never reach|fork bombs|memory bombs))'
+  # left out: "kill of $PPID and of the worker's real pid", which expects the
+  # runner's pids not to exist in the sandbox; in a fresh container they are
+  # small (6, 7…) and may be the sandbox's own processes' pids by chance
+}
+
+nothing_left() {   # nothing_left: no per-execution cgroup outlived its container
+  local c d left=""
+  for c in $CONTROLLERS; do
+    for d in /sys/fs/cgroup/$c$CG/*/; do [ -d "$d" ] && left="$left $d"; done
+  done
+  [ -z "$left" ] || { echo "cgroups left behind:$left"; return 1; }
+}
+
+for mode in $modes; do
+  echo
+  echo "=== test-container: $mode"
+  if [ "$mode" = rootful ]; then host_uid=$APP_UID; else host_uid=$((sub_uid + APP_UID - 1)); fi
+  IMG=$(pm "$mode" load -q -i "$image" | sed -n 's/^Loaded image[^:]*: //p' | head -1)
+  [ -n "$IMG" ] || { failed+=("$mode: podman load"); continue; }
+  # the delegation: what `warren setup-cgroups --user` does, to the host uid that
+  # is Warren's uid 10000 in this mode's container
+  for c in $CONTROLLERS; do
+    d=/sys/fs/cgroup/$c$CG
+    mkdir -p "$d"
+    chown "$host_uid:$host_uid" "$d"
+    find "$d" -maxdepth 1 -type f -exec chown "$host_uid:$host_uid" {} +
+  done
+  RUN=(--cap-drop=all --security-opt no-new-privileges --security-opt unmask=/proc/* --security-opt "seccomp=$T/warren.json"
+       "${ULIMITS[@]}" -e WARREN_CGROUP_ROOT=/)
+  for c in $CONTROLLERS; do RUN+=(-v "/sys/fs/cgroup/$c$CG:/sys/fs/cgroup/$c:rw"); done
+  check "$mode" "warren doctor" doctor "$mode"
+  check "$mode" "judge runs through the API" judge "$mode"
+  check "$mode" "escape suite, core cases" escape "$mode"
+  check "$mode" "no cgroup left behind" nothing_left
+  pm "$mode" rmi -f "$IMG" >/dev/null 2>&1 || true
+done
+
+echo
+if [ "${#failed[@]}" = 0 ]; then say "every check passed ($modes)"; exit 0; fi
+say "FAILED: $(printf '%s; ' "${failed[@]}" | sed 's/; $//')"
+exit 1
