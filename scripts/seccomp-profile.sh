@@ -1,7 +1,7 @@
 #!/bin/bash
 # Writes deploy/warren.json, the seccomp profile to run Warren in a container:
-# the container ecosystem's default profile (deploy/seccomp/containers-common-0.50.1.json,
-# Debian 12's /usr/share/containers/seccomp.json, podman's default, itself Docker's
+# the container ecosystem's default profile (Debian 12's /usr/share/containers/seccomp.json
+# from containers-common 0.50.1, installed with podman: podman's default, itself Docker's
 # default made a little wider) plus exactly the syscalls Warren's launcher needs
 # without CAP_SYS_ADMIN, one rule each, its comment naming the launcher steps
 # (src/sandbox/native/steps.h) that call it.
@@ -15,7 +15,8 @@
 # test/containers/seccomp-profile.test.ts checks the result: the base's rules
 # unchanged and in order, and only these before them.
 set -euo pipefail
-base=${1:-$(dirname "$0")/../deploy/seccomp/containers-common-0.50.1.json}
+base=${1:-/usr/share/containers/seccomp.json}
+[ -r "$base" ] || { echo "seccomp-profile.sh: $base is not there: apt-get install podman (containers-common), or name the default profile to start from" >&2; exit 1; }
 rule() {   # rule SYSCALL COMMENT
   jq -n --arg name "$1" --arg comment "warren: $2" \
     '{names: [$name], action: "SCMP_ACT_ALLOW", args: [], comment: $comment, includes: {}, excludes: {}}'

@@ -1,5 +1,5 @@
 // deploy/warren.json, the seccomp profile for running Warren in a container:
-// the container ecosystem's default (vendored: deploy/seccomp/) plus exactly
+// the container ecosystem's default (podman's, from Debian's containers-common) plus exactly
 // the syscalls the launcher calls that the default refuses without
 // CAP_SYS_ADMIN, each commented with the launcher steps that need it.
 import { execFileSync } from "node:child_process";
@@ -11,7 +11,9 @@ import { describe, expect, it } from "vitest";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NATIVE = path.join(ROOT, "src/sandbox/native");
 const PROFILE = "deploy/warren.json";
-const BASE = "deploy/seccomp/containers-common-0.50.1.json";
+/** The default it is made from: Debian 12's containers-common 0.50.1, installed with podman (scripts/test-all.sh installs it) */
+const BASE = "/usr/share/containers/seccomp.json";
+const HAVE_BASE = fs.existsSync(BASE);
 
 /** What Warren adds, and how the launcher's C source calls each. */
 const WARREN_SYSCALLS: Record<string, RegExp> = {
@@ -37,10 +39,10 @@ interface Profile {
   [key: string]: unknown;
 }
 
-const read = (file: string): Profile => JSON.parse(fs.readFileSync(path.join(ROOT, file), "utf8")) as Profile;
+const read = (file: string): Profile => JSON.parse(fs.readFileSync(path.resolve(ROOT, file), "utf8")) as Profile;
 const profile = read(PROFILE);
-const base = read(BASE);
-const added = profile.syscalls.slice(0, profile.syscalls.length - base.syscalls.length);
+/** Warren's rules: the first ones, each commented "warren: …" (the default's comments are empty) */
+const added = profile.syscalls.slice(0, profile.syscalls.findIndex((rule) => !rule.comment.startsWith("warren: ")));
 
 /** The launcher's step names (steps.h: `X(ID, "name", "what failed")`). */
 function launcherSteps(): Set<string> {
@@ -58,7 +60,9 @@ function stepsNamed(comment: string): string[] {
 }
 
 describe("deploy/warren.json", () => {
-  it("is the default profile, unchanged and in order, after Warren's rules", () => {
+  // (without Debian's containers-common, podman's default profile, there is nothing to compare with)
+  it.skipIf(!HAVE_BASE)("is the default profile, unchanged and in order, after Warren's rules", () => {
+    const base = read(BASE);
     const { syscalls: _profileRules, ...profileRest } = profile;
     const { syscalls: _baseRules, ...baseRest } = base;
     expect(profileRest).toEqual(baseRest);
@@ -80,7 +84,7 @@ describe("deploy/warren.json", () => {
       const first = profile.syscalls.findIndex((candidate) => candidate.names.includes(name));
       expect(profile.syscalls[first], name).toBe(rule);
     }
-    expect(base.syscalls.some((rule) => rule.names.includes("sethostname") && rule.action === "SCMP_ACT_ERRNO")).toBe(true);
+    expect(profile.syscalls.slice(added.length).some((rule) => rule.names.includes("sethostname") && rule.action === "SCMP_ACT_ERRNO")).toBe(true);
   });
 
   it("comments each added syscall with launcher steps that exist and a launcher source that calls it", () => {
@@ -100,7 +104,7 @@ describe("deploy/warren.json", () => {
     }
   });
 
-  it("is what scripts/seccomp-profile.sh writes from the vendored default", () => {
+  it.skipIf(!HAVE_BASE)("is what scripts/seccomp-profile.sh writes from the default (needs containers-common)", () => {
     const written = execFileSync("bash", [path.join(ROOT, "scripts/seccomp-profile.sh")], { encoding: "utf8" });
     expect(written).toBe(fs.readFileSync(path.join(ROOT, PROFILE), "utf8"));
   });
