@@ -214,6 +214,15 @@ describe("the zygote", () => {
         return depths.length === (threads ? 1 : 2) ? depths : undefined;
       });
       expect(idle).toEqual(threads ? [2] : [2, 3]);
+      if (!threads) {
+        // and locked down before its event exists: no capability, the program's filter on top of the zygote's
+        const pids = processesWith(`zygote\0main\0handler\0${name}\0`);
+        const [zygote, child] = [pids.find((pid) => depth(pid) === 2)!, pids.find((pid) => depth(pid) === 3)!];
+        const status = (pid: number) => Object.fromEntries(fs.readFileSync(`/proc/${pid}/status`, "utf8").split("\n").map((line) => line.split(/:\s*/, 2)));
+        const [z, c] = [status(zygote), status(child)];
+        expect({ CapEff: c.CapEff, CapPrm: c.CapPrm, CapBnd: c.CapBnd, NoNewPrivs: c.NoNewPrivs, Seccomp: c.Seccomp }).toEqual({ CapEff: "0000000000000000", CapPrm: "0000000000000000", CapBnd: "0000000000000000", NoNewPrivs: "1", Seccomp: "2" });
+        expect(Number(c.Seccomp_filters)).toBe(Number(z.Seccomp_filters) + 1);
+      }
     }
   });
 

@@ -139,16 +139,22 @@ static int child_prepare(const int *cgroup_fds, int ncg, int empty, struct failu
 }
 
 /* What comes with the request: stdio, nothing else open but the failure
- * pipe, the work dir, rlimits, no capability, the program's filter */
-static int child_finish(const struct opts *eo, int in, int out, int err, int fail, struct failure *f) {
+ * pipe, the work dir, rlimits. None of it needs a capability, and the
+ * program's filter allows all of it (a child made ahead has neither when
+ * its request comes). */
+static int child_stdio(const struct opts *eo, int in, int out, int err, int fail, struct failure *f) {
   if (dup2(in, 0) < 0) { fail_set(f, STEP_STDIN, errno); return -1; }
   if (dup2(out, 1) < 0 || dup2(err, 2) < 0) { fail_set(f, STEP_STDIO, errno); return -1; }
   if (close_fds_except(&fail, 1) < 0) { fail_set(f, STEP_CLOSE_FDS, errno); return -1; }
   int d = open_in_root(eo->chdir, O_PATH | O_DIRECTORY, false);
   if (d < 0 || fchdir(d) < 0) { fail_set(f, STEP_CHDIR, errno); if (d >= 0) close(d); return -1; }
   close(d);
-  if (rlimits_apply(eo, f) < 0) return -1;
-  if (caps_drop_all(f) < 0) return -1;
+  return rlimits_apply(eo, f);
+}
+
+/* ... then no capability, the program's filter */
+static int child_finish(const struct opts *eo, int in, int out, int err, int fail, struct failure *f) {
+  if (child_stdio(eo, in, out, err, fail, f) < 0 || caps_drop_all(f) < 0) return -1;
   return seccomp_install(false, f);
 }
 
@@ -189,8 +195,10 @@ fail:
 /* A child made ahead of its request (MSG_FORK_AHEAD; FDS: the wait pipe,
  * its request socket, the next execution's cgroup files), in one clone as
  * above: it is set up as far as it can be without the request — namespaces,
- * mounts, its cgroup, its procfs, the loopback — and waits on the socket for
- * MSG_RUN, as a program forked ahead by init does (program.c). A failure
+ * mounts, its cgroup, its procfs, the loopback — and locked down as it will
+ * run (no capability, the program's filter: what its request still needs,
+ * child_stdio, needs neither), and waits on the socket for MSG_RUN, as a
+ * program forked ahead by init does (program.c). A failure
  * before the request is kept and reported on the request's failure pipe;
  * the socket's end (the launcher let it go) ends it. */
 static int child_ahead(int *fds, int n, const char *cwd, uid_t uid, gid_t gid) {
@@ -202,7 +210,9 @@ static int child_ahead(int *fds, int n, const char *cwd, uid_t uid, gid_t gid) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail_set(&f, STEP_PDEATHSIG, errno);
   zygote_base(&base, cwd);
   int empty = -1;
-  if (f.step == STEP_NONE && own_userns(false, uid, gid, &f) == 0 && own_mounts(base.workdir, base.scratch_mb, &empty, &f) == 0) child_prepare(fds + 2, n - 2, empty, &f);
+  if (f.step == STEP_NONE && own_userns(false, uid, gid, &f) == 0 && own_mounts(base.workdir, base.scratch_mb, &empty, &f) == 0 && child_prepare(fds + 2, n - 2, empty, &f) == 0 &&
+      caps_drop_all(&f) == 0)
+    seccomp_install(false, &f);
   int run[RUN_FDS];
   enum msg type;
   int k = recv_msg(sock, &type, run, RUN_FDS);
@@ -212,7 +222,7 @@ static int child_ahead(int *fds, int n, const char *cwd, uid_t uid, gid_t gid) {
   int failfd = run[RUN_FAIL];
   if (f.step != STEP_NONE) goto fail;
   if (opts_read_request(run[RUN_REQUEST], &base, &eo, &args, &f) < 0) goto fail;
-  if (child_finish(&eo, run[RUN_STDIN], run[RUN_STDOUT], run[RUN_STDERR], failfd, &f) < 0) goto fail;
+  if (child_stdio(&eo, run[RUN_STDIN], run[RUN_STDOUT], run[RUN_STDERR], failfd, &f) < 0) goto fail;
   free(args);
   close(failfd);
   return 0;
