@@ -60,7 +60,9 @@ describe("the zygote", () => {
     }
     expect(rt.warm).toBe(0); // no prepared containers are kept for a version its zygotes serve
     // a free zygote is warm capacity a distributed worker advertises (warm routing)
-    expect(rt.warmVersions()).toEqual([{ name: fn.name, number: fn.number, ready: 1 }]);
+    // (each is free again once its child has ended, a moment after the answer; back to back, a second may have started)
+    const advert = await eventually("its zygotes to be free", () => (rt.warmVersions()[0]?.ready ?? 0) >= 1 ? rt.warmVersions() : undefined);
+    expect(advert).toEqual([{ name: fn.name, number: fn.number, ready: expect.any(Number) }]);
   });
 
   it("a global, a file in /tmp, /dev/shm or the work dir, and a daemon left by one child are not seen by the next; what the import did is", async () => {
@@ -224,6 +226,23 @@ describe("the zygote", () => {
         expect(Number(c.Seccomp_filters)).toBe(Number(z.Seccomp_filters) + 1);
       }
     }
+  });
+
+  it("answers a child's invocation once its response is complete, with a live reading of the child's cgroup; with the logs, at its end", async () => {
+    const rt = await runtime();
+    // the handler answers, then never ends: it replaces the exit its shim calls after the response
+    const src = source("python", { "main.py": "import os, threading\n\ndef handler(event, context):\n    os._exit = lambda code: threading.Event().wait()\n    return bytearray(256 * 1024)\n" }, { limits: { wallTimeMs: 3000 * TIME_SCALE } });
+    const fn = await deploy(rt, src);
+    await withZygote(rt, fn);
+    const outcome = await call(rt, fn);
+    expect(outcome, JSON.stringify(outcome.error)).toMatchObject({ status: "ok", cold: false, contentType: "application/octet-stream" });
+    expect(outcome.body.equals(Buffer.alloc(256 * 1024))).toBe(true);
+    expect(outcome.cpuTimeMs).toBeGreaterThan(0);
+    expect(outcome.memoryKb).toBeGreaterThan(256); // the child's cgroup, not the zygote's: it holds the 256 KiB the handler made
+    expect(outcome.durationMs).toBeLessThan(fn.limits.wallTimeMs);
+    // its logs may still be on their way at the response: that outcome waits for the child's end, which comes at the timeout
+    expect((await call(rt, fn, json(null), true)).status).toBe("function_timeout");
+    expect(zygotesOf(src.name).length).toBeGreaterThan(0); // the zygote itself stays
   });
 
   it("starts a second zygote for a version invoked back to back, so that each invocation finds a child made ahead", async () => {
