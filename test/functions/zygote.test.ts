@@ -245,6 +245,20 @@ describe("the zygote", () => {
     expect(zygotesOf(src.name).length).toBeGreaterThan(0); // the zygote itself stays
   });
 
+  it("reads each child's own accounting when it answers at its response: not its zygote's, nor the child's before it", async () => {
+    const rt = await runtime();
+    // the zygote's import peaks at 120 MiB; a "big" child holds 48 MiB at its response, a "small" one next to nothing
+    const code = "x = bytearray(120 << 20)\ndel x\n\ndef handler(event, context):\n    kept = bytearray(48 << 20) if event == 'big' else b''\n    return len(kept)\n";
+    const fn = await deploy(rt, source("python", { "main.py": code }, { limits: { memoryMb: 256 } }));
+    await withZygote(rt, fn);
+    for (const size of ["big", "small", "small", "big", "small"]) {
+      const outcome = await call(rt, fn, json(size));
+      expect(outcome.status).toBe("ok");
+      if (size === "big") expect(outcome.memoryKb).toBeGreaterThanOrEqual(48 << 10);
+      expect(outcome.memoryKb).toBeLessThan(size === "big" ? 100 << 10 : 32 << 10);
+    }
+  });
+
   it("starts a second zygote for a version invoked back to back, so that each invocation finds a child made ahead", async () => {
     const rt = await runtime();
     const fn = await deploy(rt, source("python", { "main.py": "def handler(event, context):\n    return event\n" }));
