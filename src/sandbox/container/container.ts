@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import path from "node:path";
 import { SandboxError } from "../../errors.js";
-import { executionUsage, killPids, readPids, removeCgroupTree, type CgroupUsage } from "../cgroup/tree.js";
+import { executionUsage, occupiedExecutions, killPids, readPids, removeCgroupTree, type CgroupUsage } from "../cgroup/tree.js";
 import { isRunning, waitForClose } from "./child-exit.js";
 import { notRunResult, type ExecError, type ExecRequest, type ExecResult } from "./exec-types.js";
 import { encodeJobFiles, type JobFile } from "./job-files.js";
@@ -395,15 +395,30 @@ export class Container {
    * its status line (docs/launcher.md) — or undefined when it cannot be read
    * (no cgroups, no execution running, or the files are not there). A live
    * reading for a caller that answers before the execution's end.
+   * BESIDES: an execution cgroup left out (a name of occupiedExecutions():
+   * a zygote's, which outlives its children); the one read is then the only
+   * other that holds a process.
    */
-  async usage(): Promise<CgroupUsage | undefined> {
+  async usage(besides?: string): Promise<CgroupUsage | undefined> {
     const pid = this.#holder.pid;
     if (this.#cgroups.length === 0 || pid === undefined || this.#pending === undefined) return undefined;
     try {
-      return await executionUsage(this.#cgroups, pid);
+      return await executionUsage(this.#cgroups, pid, besides);
     } catch {
       return undefined; // the execution ended and its cgroup went meanwhile
     }
+  }
+
+  /**
+   * The names of the execution cgroups below the container's own (`e<n>`)
+   * that hold a process now, the oldest first: a running execution's, a
+   * program made ahead for the next (docs/launcher.md), a zygote's; none
+   * without cgroups.
+   */
+  occupiedExecutions(): string[] {
+    const pid = this.#holder.pid;
+    if (this.#cgroups.length === 0 || pid === undefined) return [];
+    return occupiedExecutions(this.#cgroups[0]!, pid);
   }
 
   /**

@@ -29,9 +29,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -139,16 +141,22 @@ static int child_prepare(const int *cgroup_fds, int ncg, int empty, struct failu
 }
 
 /* What comes with the request: stdio, nothing else open but the failure
- * pipe, the work dir, rlimits, no capability, the program's filter */
-static int child_finish(const struct opts *eo, int in, int out, int err, int fail, struct failure *f) {
+ * pipe, the work dir, rlimits. None of it needs a capability, and the
+ * program's filter allows all of it (a child made ahead has neither when
+ * its request comes). */
+static int child_stdio(const struct opts *eo, int in, int out, int err, int fail, struct failure *f) {
   if (dup2(in, 0) < 0) { fail_set(f, STEP_STDIN, errno); return -1; }
   if (dup2(out, 1) < 0 || dup2(err, 2) < 0) { fail_set(f, STEP_STDIO, errno); return -1; }
   if (close_fds_except(&fail, 1) < 0) { fail_set(f, STEP_CLOSE_FDS, errno); return -1; }
   int d = open_in_root(eo->chdir, O_PATH | O_DIRECTORY, false);
   if (d < 0 || fchdir(d) < 0) { fail_set(f, STEP_CHDIR, errno); if (d >= 0) close(d); return -1; }
   close(d);
-  if (rlimits_apply(eo, f) < 0) return -1;
-  if (caps_drop_all(f) < 0) return -1;
+  return rlimits_apply(eo, f);
+}
+
+/* ... then no capability, the program's filter */
+static int child_finish(const struct opts *eo, int in, int out, int err, int fail, struct failure *f) {
+  if (child_stdio(eo, in, out, err, fail, f) < 0 || caps_drop_all(f) < 0) return -1;
   return seccomp_install(false, f);
 }
 
@@ -186,11 +194,95 @@ fail:
   _exit(127);
 }
 
+/* The pages a child writes first (docs/functions.md, *The zygote*): learnt
+ * once by a child forked for it that runs the shim's own path on a made-up
+ * event (never the handler), and written by each child made ahead while it
+ * waits for its event, so that those copy-on-write copies are made before
+ * the event comes rather than after. Only addresses cross from that child,
+ * and only to decide what to copy early: the memory itself is the zygote's
+ * either way. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#define LEARNT_MAX 2048
+#define PAGEMAP_PRESENT (1ULL << 63)
+#define PAGEMAP_EXCLUSIVE (1ULL << 56)
+static uintptr_t learnt[LEARNT_MAX];
+static int nlearnt;
+static int learn_out = -1;
+
+static void prefault_learnt(void) {
+  long page = sysconf(_SC_PAGESIZE);
+  for (int i = 0; i < nlearnt; ) {
+    int j = i + 1;
+    while (j < nlearnt && learnt[j] == learnt[j - 1] + (uintptr_t)page) j++;
+    madvise((void *)learnt[i], (size_t)(j - i) * (size_t)page, MADV_POPULATE_WRITE); /* a page no longer mapped is let be */
+    i = j;
+  }
+}
+
+/* Forks the learning child, its stdin a pipe holding EVENT and its stdout
+ * and stderr /dev/null. Returns 1 in it (the shim serves that event, then
+ * calls warren_zygote_learn_report); 0 in the zygote once the child has
+ * reported and ended (nothing learnt if it did not). */
+EXPORT int warren_zygote_learn_fork(const char *event, size_t len) {
+  int res[2], in[2];
+  if (pipe2(res, O_CLOEXEC) < 0) return 0;
+  if (pipe2(in, O_CLOEXEC) < 0) { close(res[0]); close(res[1]); return 0; }
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(res[0]);
+    close(in[1]);
+    learn_out = res[1];
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (dup2(in[0], 0) < 0 || null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) _exit(0);
+    close(in[0]);
+    close(null);
+    return 1;
+  }
+  close(res[1]);
+  close(in[0]);
+  if (pid > 0 && len <= 65536) write_all(in[1], event, len); /* fits in the pipe: the child reads it later */
+  close(in[1]);
+  nlearnt = 0;
+  if (pid > 0) {
+    ssize_t k = read_full(res[0], learnt, sizeof learnt);
+    nlearnt = k > 0 ? (int)(k / (ssize_t)sizeof learnt[0]) : 0;
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+  }
+  close(res[0]);
+  return 0;
+}
+
+/* In the learning child: the pages of its private writable mappings it has
+ * written since the fork (exclusively its own now), to the zygote; then it ends. */
+EXPORT void warren_zygote_learn_report(void) {
+  FILE *maps = fopen("/proc/self/maps", "re");
+  int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  long page = sysconf(_SC_PAGESIZE);
+  int n = 0;
+  char line[512];
+  while (maps && pm >= 0 && n < LEARNT_MAX && fgets(line, sizeof line, maps)) {
+    unsigned long a, b;
+    char perms[8];
+    if (sscanf(line, "%lx-%lx %7s", &a, &b, perms) != 3 || perms[0] != 'r' || perms[1] != 'w' || perms[3] != 'p') continue;
+    for (unsigned long p = a; p < b && n < LEARNT_MAX; p += (unsigned long)page) {
+      unsigned long long e;
+      if (pread(pm, &e, sizeof e, (off_t)(p / (unsigned long)page * sizeof e)) != (ssize_t)sizeof e) break;
+      if ((e & PAGEMAP_PRESENT) && (e & PAGEMAP_EXCLUSIVE)) learnt[n++] = p;
+    }
+  }
+  if (n > 0) write_all(learn_out, learnt, (size_t)n * sizeof learnt[0]);
+  _exit(0);
+}
+
 /* A child made ahead of its request (MSG_FORK_AHEAD; FDS: the wait pipe,
  * its request socket, the next execution's cgroup files), in one clone as
  * above: it is set up as far as it can be without the request — namespaces,
- * mounts, its cgroup, its procfs, the loopback — and waits on the socket for
- * MSG_RUN, as a program forked ahead by init does (program.c). A failure
+ * mounts, its cgroup, its procfs, the loopback — and locked down as it will
+ * run (no capability, the program's filter: what its request still needs,
+ * child_stdio, needs neither), and waits on the socket for MSG_RUN, as a
+ * program forked ahead by init does (program.c). A failure
  * before the request is kept and reported on the request's failure pipe;
  * the socket's end (the launcher let it go) ends it. */
 static int child_ahead(int *fds, int n, const char *cwd, uid_t uid, gid_t gid) {
@@ -202,7 +294,10 @@ static int child_ahead(int *fds, int n, const char *cwd, uid_t uid, gid_t gid) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail_set(&f, STEP_PDEATHSIG, errno);
   zygote_base(&base, cwd);
   int empty = -1;
-  if (f.step == STEP_NONE && own_userns(false, uid, gid, &f) == 0 && own_mounts(base.workdir, base.scratch_mb, &empty, &f) == 0) child_prepare(fds + 2, n - 2, empty, &f);
+  if (f.step == STEP_NONE && own_userns(false, uid, gid, &f) == 0 && own_mounts(base.workdir, base.scratch_mb, &empty, &f) == 0 && child_prepare(fds + 2, n - 2, empty, &f) == 0 &&
+      caps_drop_all(&f) == 0)
+    seccomp_install(false, &f);
+  prefault_learnt();
   int run[RUN_FDS];
   enum msg type;
   int k = recv_msg(sock, &type, run, RUN_FDS);
@@ -212,7 +307,7 @@ static int child_ahead(int *fds, int n, const char *cwd, uid_t uid, gid_t gid) {
   int failfd = run[RUN_FAIL];
   if (f.step != STEP_NONE) goto fail;
   if (opts_read_request(run[RUN_REQUEST], &base, &eo, &args, &f) < 0) goto fail;
-  if (child_finish(&eo, run[RUN_STDIN], run[RUN_STDOUT], run[RUN_STDERR], failfd, &f) < 0) goto fail;
+  if (child_stdio(&eo, run[RUN_STDIN], run[RUN_STDOUT], run[RUN_STDERR], failfd, &f) < 0) goto fail;
   free(args);
   close(failfd);
   return 0;

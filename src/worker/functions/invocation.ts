@@ -181,14 +181,19 @@ export class Prepared {
     const durationMs = (respondedAt ?? performance.now()) - started;
     const how = { timedOut, cancelled: options.signal?.aborted === true, durationMs, cold: options.cold, logs: options.logs, logsCapBytes: options.logsCapBytes, timeoutMs };
     if ("result" in answer) return outcomeOf(answer.result, plan, how);
-    const response = parseShimResponse(answer.response);
-    const accounted = { ...baseOutcome(how), cpuTimeMs: answer.usage.cpuTimeMs, memoryKb: answer.usage.memoryKb };
-    // (a complete response always has a header: never "none")
-    return shimOutcome(response.kind === "none" ? { kind: "warren", message: "the shim's response is empty" } : response, plan, accounted);
+    return respondedOutcome(answer.response, answer.usage, plan, how);
   }
 }
 
-interface Settled {
+/** How an invocation answered at its response went: the complete RESPONSE, and USAGE read live from its cgroup then. */
+export function respondedOutcome(response: Buffer, usage: CgroupUsage, plan: FunctionPlan, how: Settled): InvocationOutcome {
+  const parsed = parseShimResponse(response);
+  const accounted = { ...baseOutcome(how), cpuTimeMs: usage.cpuTimeMs, memoryKb: usage.memoryKb };
+  // (a complete response always has a header: never "none")
+  return shimOutcome(parsed.kind === "none" ? { kind: "warren", message: "the shim's response is empty" } : parsed, plan, accounted);
+}
+
+export interface Settled {
   readonly timedOut: boolean;
   readonly cancelled: boolean;
   readonly durationMs: number;

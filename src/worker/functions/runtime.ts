@@ -175,12 +175,16 @@ export class SandboxFunctionRuntime implements FunctionRuntime {
     const zygote = await this.#zygotes.take(fn, plan, options.signal);
     if (zygote !== undefined) {
       markPhase("worker", options.id, "zygote taken");
-      const answer = await zygote.invoke(fn, plan, event, { ...options, logsCapBytes: this.#logsCapBytes }).catch((error: unknown) => {
+      const answer = await zygote.invoke(fn, plan, event, { ...options, logsCapBytes: this.#logsCapBytes, early: this.#answerAtResponse }).catch((error: unknown) => {
         this.#zygotes.give(fn, zygote, true);
         throw error;
       });
-      this.#zygotes.give(fn, zygote, answer.kind === "unserved");
-      if (answer.kind === "answered") return answer.outcome;
+      if (answer.kind === "answered") {
+        // free again once its child's execution has ended (an answer at the response comes before)
+        void answer.settled.then((gone) => this.#zygotes.give(fn, zygote, gone));
+        return answer.outcome;
+      }
+      this.#zygotes.give(fn, zygote, true);
       // the handler never ran: the event goes the other way
       this.#onError(new WarrenError("function_prepare_failed", `A zygote of ${fn.name} could not serve an invocation (${answer.reason}); it was replaced.`));
     }

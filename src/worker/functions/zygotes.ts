@@ -6,10 +6,11 @@ import type { PreparedBudget } from "../../sandbox/container/prepared-budget.js"
 import type { ImageLease } from "../../sandbox/images/store/lease.js";
 import type { SandboxHost } from "../../sandbox/sandbox-host.js";
 import { WarrenError } from "../../errors.js";
-import { outcomeOf } from "./invocation.js";
+import { outcomeOf, respondedOutcome } from "./invocation.js";
 import { invocationLimits, type FunctionPlan } from "./plan.js";
 import { markPhase } from "../../telemetry/phase-timings.js";
-import { eventHeader, parseShimResponse, SHIM_BIND, shimArgv, splitHandler, ZYGOTE_LIBRARY_BIND } from "./shim-protocol.js";
+import { eventHeader, parseShimResponse, SHIM_BIND, ShimChannelWatch, shimArgv, splitHandler, ZYGOTE_LIBRARY_BIND } from "./shim-protocol.js";
+import type { CgroupUsage } from "../../sandbox/cgroup/tree.js";
 
 /** The launcher's own wall limit on a child beyond the invocation's timeout (Warren's timer cancels it first). */
 const CHILD_BACKSTOP_MS = 5_000;
@@ -20,7 +21,8 @@ const START_GRACE_MS = 10_000;
 
 /** What the runtime decides with after an invocation through a zygote. */
 export type ZygoteAnswer =
-  | { readonly kind: "answered"; readonly outcome: InvocationOutcome }
+  /** SETTLED: the child's execution has ended (true: the zygote is gone with it): the host is free again then, not before. */
+  | { readonly kind: "answered"; readonly outcome: InvocationOutcome; readonly settled: Promise<boolean> }
   /** The child never ran the handler (the zygote is gone, or a child could not be set up here): the event was not consumed; run it another way. */
   | { readonly kind: "unserved"; readonly reason: string };
 
@@ -39,9 +41,13 @@ export class ZygoteHost {
   freedAt = 0;
   #destroyed: Promise<void> | undefined;
 
-  private constructor(container: Container, lease: ImageLease | undefined) {
+  /** The zygote's own execution cgroup (`e<n>`), beside which each child's is made. */
+  readonly #zygoteCgroup: string | undefined;
+
+  private constructor(container: Container, lease: ImageLease | undefined, zygoteCgroup: string | undefined) {
     this.container = container;
     this.#lease = lease;
+    this.#zygoteCgroup = zygoteCgroup;
   }
 
   /** Makes the container and starts the zygote; throws WarrenError when it cannot (its message says why). */
@@ -55,7 +61,9 @@ export class ZygoteHost {
       const argv = shimArgv("python", plan.language.run[0] ?? "python3", "zygote", handler, fn.name, fn.version ?? "", plan.limits.memoryMb);
       const started = await container.exec({ argv, env: plan.env, limits: invocationLimits(plan.limits, plan.limits.wallTimeMs + START_GRACE_MS), zygote: "start" });
       if (started.status !== "ok" || started.exitCode !== 0 || started.stdout.length > 0) throw new WarrenError("function_prepare_failed", `The function's zygote did not start: ${whyNotStarted(started)}`);
-      return new ZygoteHost(container, lease);
+      // the zygote's own execution cgroup: the oldest that holds a process now (the next child's, made ahead, comes after it;
+      // an earlier execution's, not yet removed, holds none)
+      return new ZygoteHost(container, lease, container.occupiedExecutions()[0]);
     } catch (error) {
       await container?.destroy();
       lease?.release();
@@ -72,7 +80,12 @@ export class ZygoteHost {
    * One invocation: a child of the zygote, its event streamed in, timed from
    * the delivery as a prepared container's is (Prepared.deliver).
    */
-  async invoke(fn: FunctionVersion, plan: FunctionPlan, event: InvocationEvent, options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal; readonly logsCapBytes: number }): Promise<ZygoteAnswer> {
+  async invoke(
+    fn: FunctionVersion,
+    plan: FunctionPlan,
+    event: InvocationEvent,
+    options: { readonly id: string; readonly logs: boolean; readonly signal?: AbortSignal; readonly logsCapBytes: number; readonly early?: boolean },
+  ): Promise<ZygoteAnswer> {
     const cancel = new AbortController();
     const timeoutMs = fn.limits.wallTimeMs;
     const started = performance.now();
@@ -84,29 +97,46 @@ export class ZygoteHost {
     const onAbort = () => cancel.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted === true) onAbort();
+    // Answered at the response (docs/functions.md, *Answering at the response*), read live from the
+    // child's execution cgroup: at the response, the only one beside the zygote's that holds a
+    // process (the last child's has ended, the next is made after this one's end). Found gone (the
+    // child ended meanwhile), or a reading that cannot be the child's: the answer waits for the end.
+    const zygoteCgroup = this.#zygoteCgroup;
+    const channel = options.early === true && !options.logs && zygoteCgroup !== undefined ? new ShimChannelWatch(false) : undefined;
     // The event is whole before the child exists: it travels as the request's stdin, in the
     // same write as the request (one write to the launcher, and one wake-up of it, per invocation).
-    const request = {
+    const execution = this.container.exec({
       argv: ["zygote-child"],
       env: plan.env,
       limits: invocationLimits(plan.limits, timeoutMs + CHILD_BACKSTOP_MS),
-      zygote: "child" as const,
+      zygote: "child",
       signal: cancel.signal,
       stdin: Buffer.concat([eventHeader(options.id, event.contentType, timeoutMs), event.body]),
-    };
-    let result: ExecResult;
-    try {
-      result = await this.container.exec(request);
-      markPhase("worker", options.id, "child ended");
-    } finally {
-      clearTimeout(timer);
+      ...(channel === undefined ? {} : { onStdout: (chunk: Buffer) => channel.push(chunk) }),
+    });
+    const ended = execution.finally(() => {
+      clearTimeout(timer); // kept until the end: a child that answers and never ends is cut at the timeout
       options.signal?.removeEventListener("abort", onAbort);
-    }
-    const step = result.status === "internal_error" ? result.error?.step : undefined;
-    if (step !== undefined && step !== "cancelled") return { kind: "unserved", reason: `step ${step} failed: ${result.error?.message ?? "unknown"}` };
-    const durationMs = performance.now() - started;
-    const outcome = outcomeOf(result, plan, { timedOut, cancelled: options.signal?.aborted === true, durationMs, cold: false, logs: options.logs, logsCapBytes: options.logsCapBytes, timeoutMs });
-    return { kind: "answered", outcome };
+      channel?.end();
+      markPhase("worker", options.id, "child ended");
+    });
+    let respondedAt: number | undefined;
+    const answer = await new Promise<{ result: ExecResult } | { response: Buffer; usage: CgroupUsage }>((resolve, reject) => {
+      ended.then((result) => resolve({ result }), reject);
+      void channel?.response.then(async (response) => {
+        if (response === undefined || timedOut) return;
+        respondedAt = performance.now();
+        const usage = await this.container.usage(zygoteCgroup);
+        markPhase("worker", options.id, "usage read");
+        // (a child that ran its runtime has charged memory and CPU to its cgroup: none read is not its cgroup)
+        if (usage !== undefined && usage.memoryKb > 0 && usage.cpuTimeMs > 0 && usage.oomKills === 0 && usage.cpuTimeMs <= plan.limits.cpuTimeMs) resolve({ response, usage });
+      });
+    });
+    const how = { timedOut, cancelled: options.signal?.aborted === true, durationMs: (respondedAt ?? performance.now()) - started, cold: false, logs: options.logs, logsCapBytes: options.logsCapBytes, timeoutMs };
+    if ("response" in answer) return { kind: "answered", outcome: respondedOutcome(answer.response, answer.usage, plan, how), settled: ended.then((result) => unserved(result) !== false, () => true) };
+    const reason = unserved(answer.result);
+    if (reason !== false) return { kind: "unserved", reason };
+    return { kind: "answered", outcome: outcomeOf(answer.result, plan, how), settled: Promise.resolve(false) };
   }
 
   destroy(): Promise<void> {
@@ -116,6 +146,12 @@ export class ZygoteHost {
     })();
     return this.#destroyed;
   }
+}
+
+/** Why an execution's child never ran the handler (a step of its set-up failed, not a cancel), or false. */
+function unserved(result: ExecResult): string | false {
+  const step = result.status === "internal_error" ? result.error?.step : undefined;
+  return step !== undefined && step !== "cancelled" ? `step ${step} failed: ${result.error?.message ?? "unknown"}` : false;
 }
 
 function whyNotStarted(result: ExecResult): string {

@@ -156,6 +156,46 @@ def serve(handler, name, version):
 ZYGOTE_LIBRARY = "/warren-lib/libwarren-zygote.so"
 
 
+def rehearse(name, version):
+    """The shim's own path, once, in the zygote, on a made-up event; the
+    handler is never called and nothing is written. What that path makes the
+    first time (json's decoder and encoder state, the interpreter's caches of
+    attribute lookups, the C library's resolved symbols) is then the
+    zygote's, inherited by every child, instead of made again in each."""
+    header = b'{"id":"rehearsal","contentType":"application/json","timeoutMs":1000}\n'
+    meta = json.loads(header)
+    Context(meta["id"], name, version, meta["timeoutMs"]).remaining_time_ms()
+    called = time.perf_counter()
+    for body, content_type in ((b'{"a":[1,"b",null,true,1.5]}', meta["contentType"]), (b"", "application/json"), (b"text", "text/plain"), (b"\x00", "application/octet-stream")):
+        encode_result(decode_event(body, content_type))
+    encode_result({"a": [1, "b", None, True, 1.5], "c": "d"})
+    json.dumps({"ok": True, "contentType": "application/json", "handlerMs": elapsed_ms(called)}).encode("utf-8")
+
+
+def learn(library, after_fork, name, version):
+    """Which pages a child writes first: a child forked for it serves a
+    made-up event through the shim's own path with an echo for a handler
+    (the function's handler is never called), its output going nowhere, and
+    the library notes the pages it wrote; each child made ahead then writes
+    those while it waits for its event (libwarren-zygote.so, zygote.c)."""
+    global RESPONSE_FD
+    import ctypes
+
+    body = b'{"a":[1,"b",null,true,1.5]}'
+    event = b'{"id":"rehearsal","contentType":"application/json","timeoutMs":1000}\n' + body
+    library.warren_zygote_learn_fork.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+    if library.warren_zygote_learn_fork(event, len(event)) != 1:
+        return
+    try:
+        # as a child does from here on (zygote() below), the handler aside
+        after_fork()
+        RESPONSE_FD = os.dup(1)
+        os.dup2(2, 1)
+        serve(lambda event, context: event, name, version)
+    finally:
+        library.warren_zygote_learn_report()  # never returns
+
+
 def zygote(handler, name, version):
     global RESPONSE_FD
     import ctypes
@@ -173,10 +213,18 @@ def zygote(handler, name, version):
     os.dup2(null, 1)
     os.close(null)
     os.close(RESPONSE_FD)
+    try:
+        rehearse(name, version)
+    except BaseException:  # only ever a head start: a child that fails the same way reports it
+        pass
     # What the import made is moved out of the collector's reach: a collection
     # in a child then never walks (and so never copies) the zygote's objects.
     gc.collect()
     gc.freeze()
+    try:
+        learn(library, after_fork, name, version)
+    except BaseException:  # only ever a head start
+        pass
     os.write(0, b"R")
     if library.warren_zygote_next(0) != 0:
         os._exit(0)  # the container is ending
