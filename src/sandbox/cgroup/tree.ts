@@ -94,10 +94,12 @@ export interface CgroupUsage {
 }
 
 /**
- * The CPU time and peak memory charged so far to the execution cgroup
- * running below a held container's own cgroup `warren-<pid>` in each of
- * PARENTS (its only `e<n>` child while an execution runs: the next one is
- * made after the answer), read as the launcher reads them at the end (v2
+ * The CPU time and peak memory charged so far to the execution running in a
+ * held container whose own cgroup is `warren-<pid>` in each of PARENTS, read
+ * from its cgroup: with FIRST (the container's first execution, which runs in
+ * the container's own cgroup itself: docs/launcher.md, *The container's
+ * cgroup*), that cgroup while nothing is below it; else its only `e<n>` child
+ * (the next one is made after the answer). Read as the launcher reads them at the end (v2
  * `cpu.stat` usage_usec and `memory.peak`; v1 `cpuacct.usage` and
  * `memory.max_usage_in_bytes`; its OOM kills). Undefined when any cannot be read.
  *
@@ -107,15 +109,16 @@ export interface CgroupUsage {
  * thread pool they took 2.3 ms (median) of a warm invocation on a loaded
  * machine, each hop waiting for a thread and for the event loop.
  */
-export async function executionUsage(parents: readonly string[], pid: number): Promise<CgroupUsage | undefined> {
+export async function executionUsage(parents: readonly string[], pid: number, first: boolean): Promise<CgroupUsage | undefined> {
   let cpuUs: number | undefined;
   let peakBytes: number | undefined;
   let oomKills: number | undefined;
   for (const parent of parents) {
     const own = path.join(parent, `warren-${pid}`);
     const running = executionDirs(own);
-    if (running.length !== 1) return undefined;
-    const dir = running[0]!;
+    // a later execution never reads the container's own: it holds what the first charged
+    const dir = running.length === 1 ? running[0]! : first && running.length === 0 ? own : undefined;
+    if (dir === undefined) return undefined;
     cpuUs ??= keyed(path.join(dir, "cpu.stat"), "usage_usec") ?? mapDefined(keyed(path.join(dir, "cpuacct.usage")), (ns) => ns / 1000);
     peakBytes ??= keyed(path.join(dir, "memory.peak")) ?? keyed(path.join(dir, "memory.max_usage_in_bytes"));
     oomKills ??= keyed(path.join(dir, "memory.events"), "oom_kill") ?? keyed(path.join(dir, "memory.oom_control"), "oom_kill");

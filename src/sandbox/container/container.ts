@@ -108,6 +108,8 @@ interface ServeHow {
   readonly onSent?: (ordinal: number) => void;
   /** Its answer's deadline, once it runs (a stream's pauseOutput holds it). */
   readonly onDeadline?: (deadline: Deadline) => void;
+  /** It runs a program (`--unpack` alone does not). */
+  readonly program?: boolean;
 }
 
 /** Calls `fire` once `ms` of running time have passed (none: never); held, the time does not run. */
@@ -172,13 +174,19 @@ export class Container {
   #attached: Buffer | undefined;
   /** Exec requests written to the holder: the launcher counts them too, and a relayed signal names its execution by this count's parity. */
   #requests = 0;
+  /** Requests with a program written to the holder (not `--unpack`'s). */
+  #programs = 0;
+  /** The execution running is the container's first with a program: it runs in the container's own cgroup, unless the container is a zygote host (docs/launcher.md, *The container's cgroup*). */
+  #pendingInOwn = false;
+  readonly #zygoteHost: boolean;
   /** The container's init, in our pid namespace. */
   readonly pid: number;
   /** Resolves once the holder has exited (the container is gone). */
   readonly closed: Promise<void>;
 
-  private constructor(holder: LauncherProcess, pid: number, cgroups: readonly string[], diagnostics: OutputBuffer) {
+  private constructor(holder: LauncherProcess, pid: number, cgroups: readonly string[], diagnostics: OutputBuffer, zygoteHost: boolean) {
     this.#holder = holder;
+    this.#zygoteHost = zygoteHost;
     this.pid = pid;
     this.#cgroups = cgroups;
     this.#diagnostics = diagnostics;
@@ -238,7 +246,7 @@ export class Container {
     holder.stderr?.on("data", (chunk: Buffer) => diagnostics.push(chunk));
     holder.stdin?.on("error", () => {}); // EPIPE once the holder is gone; its exit is what matters
     const pid = await waitForReady(holder, diagnostics);
-    const container = new Container(holder, pid, options.cgroups, diagnostics);
+    const container = new Container(holder, pid, options.cgroups, diagnostics, options.zygoteHost === true);
     container.#attach(files);
     return container;
   }
@@ -383,7 +391,7 @@ export class Container {
     const outputCap =
       request.limits.outputKb === undefined ? OUTPUT_HARD_CAP : Math.min(OUTPUT_HARD_CAP, request.limits.outputKb * 1024 + OUTPUT_SLACK);
     const keep = { cap: outputCap, ...(request.keepBytes === undefined ? {} : { shared: request.keepBytes }) };
-    return this.#queued(frame, keep, request, how).then((result) => {
+    return this.#queued(frame, keep, request, { ...how, program: true }).then((result) => {
       if (attached !== undefined && result.status === "internal_error" && result.error?.step === "unpack") throw copyInFailed(result);
       return result;
     });
@@ -400,7 +408,7 @@ export class Container {
     const pid = this.#holder.pid;
     if (this.#cgroups.length === 0 || pid === undefined || this.#pending === undefined) return undefined;
     try {
-      return await executionUsage(this.#cgroups, pid);
+      return await executionUsage(this.#cgroups, pid, this.#pendingInOwn);
     } catch {
       return undefined; // the execution ended and its cgroup went meanwhile
     }
@@ -470,6 +478,9 @@ export class Container {
           }
         : () => this.#holder.stdin?.write(encodeCancel());
     request.signal?.addEventListener("abort", cancel, { once: true });
+    // The launcher runs a container's first program in the container's own cgroup, whatever comes after
+    // it; a request it refuses before that (a bad option) leaves the next one first, which is then read as none (usage()).
+    this.#pendingInOwn = how.program === true && this.#programs++ === 0 && !this.#zygoteHost;
     this.#holder.stdin?.write(frame);
     const ordinal = this.#requests++;
     how.onSent?.(ordinal);
