@@ -4,7 +4,8 @@
  *
  * Two processes run this file's code:
  *   the launcher  container_start (clone, maps), container_cgroups (the
- *                 container's own cgroup, while init builds), container_wait
+ *                 container's own cgroup, while init builds; the level
+ *                 below it, container_next_cgroup), container_wait
  *                 (init's report), container_destroy
  *   init          container_build: the container's build, one step a line,
  *                 then its report, then init_main (init.c) for good

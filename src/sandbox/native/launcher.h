@@ -297,9 +297,9 @@ struct container {
 };
 /* clone init into new namespaces, write its maps and let it build the container */
 int container_start(const struct opts *o, struct container *c, struct failure *f);
-/* the container's own cgroup and the first execution's, while init builds */
+/* the container's own cgroup (the first execution's; a zygote host's: and the first's below it), while init builds */
 int container_cgroups(const struct opts *o, struct container *c, struct failure *f);
-/* the next execution's cgroup, below the container's own (when it has one) */
+/* the next execution's cgroup, below the container's own (when it has one, and the first has run in it: that level made first) */
 int container_next_cgroup(struct container *c, struct failure *f);
 /* init's report: 0 when the container is built, else -1 with init's failing step */
 int container_wait(struct container *c, struct failure *f);
