@@ -167,6 +167,32 @@ describe("Container: served executions", () => {
     await expect(box.exec({ argv: ["touch", "ran"], env, limits })).rejects.toMatchObject({ code: "copy_in_failed" });
     expect((await box.exec({ argv: ["sh", "-c", "ls; cat made"], env, limits })).stdout.toString()).toBe("in\nmade\nfirst");
   });
+
+  it("usage() reads the running execution's own accounting: the first's in the container's own cgroup, a later one's below it, never the first's", async () => {
+    const box = await container();
+    /** Runs ARGV as a stream until it prints "ready", reads usage() then, and ends it. */
+    const usageWhile = async (argv: string[]) => {
+      let ready!: () => void;
+      const printed = new Promise<void>((resolve) => {
+        ready = resolve;
+      });
+      const stream = box.start({ argv, env, limits, onStdout: (chunk) => chunk.toString().includes("ready") && ready() });
+      await printed;
+      const usage = await box.usage();
+      await stream.end();
+      expect(await stream.result).toMatchObject({ status: "ok" });
+      return usage;
+    };
+    // the first holds 48 MiB and burns CPU; then the second, which does neither
+    const first = await usageWhile(["python3", "-c", "import sys, time\nb = bytes(range(256)) * (3 << 16)\nt = time.process_time()\nwhile time.process_time() - t < 0.2: pass\nprint('ready', flush=True)\nsys.stdin.read()"]);
+    expect(first).toMatchObject({ oomKills: 0 });
+    expect(first!.memoryKb).toBeGreaterThanOrEqual(48 * 1024);
+    expect(first!.cpuTimeMs).toBeGreaterThanOrEqual(200);
+    const second = await usageWhile(["sh", "-c", "echo ready; cat"]);
+    expect(second).toMatchObject({ oomKills: 0 });
+    expect(second!.memoryKb).toBeLessThan(16 * 1024);
+    expect(second!.cpuTimeMs).toBeLessThan(first!.cpuTimeMs);
+  });
 });
 
 describe("Container cancellation", () => {

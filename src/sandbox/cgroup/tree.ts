@@ -94,10 +94,12 @@ export interface CgroupUsage {
 }
 
 /**
- * The CPU time and peak memory charged so far to the execution cgroup
- * running below a held container's own cgroup `warren-<pid>` in each of
- * PARENTS (its only `e<n>` child while an execution runs: the next one is
- * made after the answer), read as the launcher reads them at the end (v2
+ * The CPU time and peak memory charged so far to the execution running in a
+ * held container whose own cgroup is `warren-<pid>` in each of PARENTS, read
+ * from its cgroup: with FIRST (the container's first execution, which runs in
+ * the container's own cgroup itself: docs/launcher.md, *The container's
+ * cgroup*), that cgroup while nothing is below it; else its only `e<n>` child
+ * (the next one is made after the answer). Read as the launcher reads them at the end (v2
  * `cpu.stat` usage_usec and `memory.peak`; v1 `cpuacct.usage` and
  * `memory.max_usage_in_bytes`; its OOM kills). Undefined when any cannot be read.
  *
@@ -107,7 +109,8 @@ export interface CgroupUsage {
  * thread pool they took 2.3 ms (median) of a warm invocation on a loaded
  * machine, each hop waiting for a thread and for the event loop.
  */
-export async function executionUsage(parents: readonly string[], pid: number, besides?: string): Promise<CgroupUsage | undefined> {
+export async function executionUsage(parents: readonly string[], pid: number, which: { readonly first?: boolean; readonly besides?: string } = {}): Promise<CgroupUsage | undefined> {
+  const { first = false, besides } = which;
   // BESIDES: the execution cgroup of a process that outlives the others (a zygote's), left out; the
   // one read is then the only other that holds a process now (an ended execution's, not yet
   // removed, and the next one's, made ahead, hold none until a process is there)
@@ -121,8 +124,10 @@ export async function executionUsage(parents: readonly string[], pid: number, be
   for (const parent of parents) {
     const own = path.join(parent, `warren-${pid}`);
     const running = only === undefined ? executionDirs(own) : [path.join(own, only)];
-    if (running.length !== 1) return undefined;
-    const dir = running[0]!;
+    // FIRST: a container's first execution runs in the container's own cgroup; a later one never
+    // reads it (it holds what the first charged)
+    const dir = running.length === 1 ? running[0]! : first && running.length === 0 ? own : undefined;
+    if (dir === undefined) return undefined;
     const known = usageLayout.get(parent);
     if (known !== undefined) {
       for (const [kind, file, key, scale] of known) {

@@ -13,8 +13,15 @@ import { ByteAllowance, OutputBuffer } from "./output-buffer.js";
 import os from "node:os";
 import { AnswerReader, encodeCancel, encodeExecRequest, encodeStdinEnd, encodeStdinHeader, RELAY_SIGNALS, relaySignal } from "./served-frames.js";
 
-/** fd 3 of every launcher we spawn carries its status lines. */
-const STATUS_FD = 3;
+/**
+ * A held launcher writes its ready line (or its failure's status line) on its
+ * stderr, among its own diagnostics: one pipe and one Socket fewer per
+ * container than a status fd of its own (docs/performance.md). Nothing but
+ * the launcher writes there (the container's init and programs never hold
+ * it), its diagnostics are lines that start `warren-launch:` (or a C
+ * library's message), and its status lines start `{`: waitForReady tells them apart.
+ */
+const STATUS_FD = 2;
 /** How long a container may take to come up. */
 const START_TIMEOUT_MS = 20_000;
 /** How long after its wall limit an execution may take to be answered before we kill the container (the launcher enforces wall time itself). */
@@ -108,6 +115,8 @@ interface ServeHow {
   readonly onSent?: (ordinal: number) => void;
   /** Its answer's deadline, once it runs (a stream's pauseOutput holds it). */
   readonly onDeadline?: (deadline: Deadline) => void;
+  /** It runs a program (`--unpack` alone does not). */
+  readonly program?: boolean;
 }
 
 /** Calls `fire` once `ms` of running time have passed (none: never); held, the time does not run. */
@@ -172,13 +181,19 @@ export class Container {
   #attached: Buffer | undefined;
   /** Exec requests written to the holder: the launcher counts them too, and a relayed signal names its execution by this count's parity. */
   #requests = 0;
+  /** Requests with a program written to the holder (not `--unpack`'s). */
+  #programs = 0;
+  /** The execution running is the container's first with a program: it runs in the container's own cgroup, unless the container is a zygote host (docs/launcher.md, *The container's cgroup*). */
+  #pendingInOwn = false;
+  readonly #zygoteHost: boolean;
   /** The container's init, in our pid namespace. */
   readonly pid: number;
   /** Resolves once the holder has exited (the container is gone). */
   readonly closed: Promise<void>;
 
-  private constructor(holder: LauncherProcess, pid: number, cgroups: readonly string[], diagnostics: OutputBuffer) {
+  private constructor(holder: LauncherProcess, pid: number, cgroups: readonly string[], diagnostics: OutputBuffer, zygoteHost: boolean) {
     this.#holder = holder;
+    this.#zygoteHost = zygoteHost;
     this.pid = pid;
     this.#cgroups = cgroups;
     this.#diagnostics = diagnostics;
@@ -235,10 +250,10 @@ export class Container {
     // A LauncherProcess 'error' without a listener would crash the runner; the
     // failures that matter surface through waitForReady and `alive`.
     holder.on("error", (error) => diagnostics.push(Buffer.from(`\n[warren] ${error.message}\n`)));
-    holder.stderr?.on("data", (chunk: Buffer) => diagnostics.push(chunk));
     holder.stdin?.on("error", () => {}); // EPIPE once the holder is gone; its exit is what matters
+    // (its stderr: the ready line and diagnostics, read by waitForReady, then diagnostics alone)
     const pid = await waitForReady(holder, diagnostics);
-    const container = new Container(holder, pid, options.cgroups, diagnostics);
+    const container = new Container(holder, pid, options.cgroups, diagnostics, options.zygoteHost === true);
     container.#attach(files);
     return container;
   }
@@ -383,7 +398,7 @@ export class Container {
     const outputCap =
       request.limits.outputKb === undefined ? OUTPUT_HARD_CAP : Math.min(OUTPUT_HARD_CAP, request.limits.outputKb * 1024 + OUTPUT_SLACK);
     const keep = { cap: outputCap, ...(request.keepBytes === undefined ? {} : { shared: request.keepBytes }) };
-    return this.#queued(frame, keep, request, how).then((result) => {
+    return this.#queued(frame, keep, request, { ...how, program: true }).then((result) => {
       if (attached !== undefined && result.status === "internal_error" && result.error?.step === "unpack") throw copyInFailed(result);
       return result;
     });
@@ -403,7 +418,7 @@ export class Container {
     const pid = this.#holder.pid;
     if (this.#cgroups.length === 0 || pid === undefined || this.#pending === undefined) return undefined;
     try {
-      return await executionUsage(this.#cgroups, pid, besides);
+      return await executionUsage(this.#cgroups, pid, besides === undefined ? { first: this.#pendingInOwn } : { besides });
     } catch {
       return undefined; // the execution ended and its cgroup went meanwhile
     }
@@ -485,6 +500,9 @@ export class Container {
           }
         : () => this.#holder.stdin?.write(encodeCancel());
     request.signal?.addEventListener("abort", cancel, { once: true });
+    // The launcher runs a container's first program in the container's own cgroup, whatever comes after
+    // it; a request it refuses before that (a bad option) leaves the next one first, which is then read as none (usage()).
+    this.#pendingInOwn = how.program === true && this.#programs++ === 0 && !this.#zygoteHost;
     this.#holder.stdin?.write(frame);
     const ordinal = this.#requests++;
     how.onSent?.(ordinal);
@@ -577,55 +595,68 @@ function copyInFailed(result: ExecResult): SandboxError {
 /** Waits for the holder's `{"ready":true,"pid":N}` line; throws SandboxError when it fails or is slow. */
 function waitForReady(holder: LauncherProcess, diagnostics: OutputBuffer): Promise<number> {
   return new Promise((resolve, reject) => {
-    const statusStream = holder.stdio[STATUS_FD] as Readable;
-    let text = "";
-    const fail = (message: string, details?: unknown) => {
-      cleanup();
-      holder.kill("SIGKILL");
-      const stderr = diagnostics.toBuffer().toString("utf8").trim();
-      reject(new SandboxError("container_start_failed", stderr === "" ? message : `${message} Launcher stderr: ${stderr}`, details));
+    const stderr = holder.stderr;
+    /** The start of a line not complete yet. */
+    let partial = Buffer.alloc(0);
+    let settled = false;
+    /** Settles once; from then on all of stderr is diagnostics, starting with LEFT (what came after the status line). */
+    const settle = (left: Buffer, outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      holder.off("exit", onExit);
+      holder.off("error", onError);
+      stderr?.off("data", onData);
+      if (left.length > 0) diagnostics.push(left);
+      stderr?.on("data", (chunk: Buffer) => diagnostics.push(chunk));
+      outcome();
     };
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString("utf8");
-      const newline = text.indexOf("\n");
-      if (newline < 0) {
-        if (text.length > DIAGNOSTICS_CAP) fail("The launcher wrote an over-long status line.");
-        return;
-      }
-      const line = text.slice(0, newline);
+    const failure = (message: string, details?: unknown) => () => {
+      holder.kill("SIGKILL");
+      const text = diagnostics.toBuffer().toString("utf8").trim();
+      reject(new SandboxError("container_start_failed", text === "" ? message : `${message} Launcher stderr: ${text}`, details));
+    };
+    /** What a status line means (it starts with "{": the launcher's diagnostics never do). */
+    const statusOf = (line: string): (() => void) => {
       let json: unknown;
       try {
         json = JSON.parse(line);
       } catch {
-        fail(`The launcher wrote a status line that is not JSON: ${line.slice(0, 200)}`);
-        return;
+        return failure(`The launcher wrote a status line that is not JSON: ${line.slice(0, 200)}`);
       }
       const pid = readyPid(json);
-      if (pid !== undefined) {
-        cleanup();
-        resolve(pid);
-        return;
+      if (pid !== undefined) return () => resolve(pid);
+      const failed = parseStatusLine(line);
+      if (failed?.status === "internal_error") {
+        return failure(`The container could not be created: step ${failed.step} failed: ${failed.message}${failed.errno === null ? "" : ` (errno ${failed.errno})`}.`, failed);
       }
-      const failure = parseStatusLine(line);
-      if (failure?.status === "internal_error") {
-        fail(`The container could not be created: step ${failure.step} failed: ${failure.message}${failure.errno === null ? "" : ` (errno ${failure.errno})`}.`, failure);
-        return;
-      }
-      fail(`The launcher wrote an unexpected status line: ${line.slice(0, 200)}`);
+      return failure(`The launcher wrote an unexpected status line: ${line.slice(0, 200)}`);
     };
+    function onData(chunk: Buffer): void {
+      let text = partial.length === 0 ? chunk : Buffer.concat([partial, chunk]);
+      for (let newline = text.indexOf(0x0a); newline >= 0; newline = text.indexOf(0x0a)) {
+        const line = text.subarray(0, newline + 1);
+        text = text.subarray(newline + 1);
+        if (line[0] === 0x7b /* { */) {
+          settle(text, statusOf(line.toString("utf8").trimEnd()));
+          return;
+        }
+        diagnostics.push(line);
+      }
+      // a line this long is no status line of the launcher's: diagnostics (capped there)
+      if (text.length > DIAGNOSTICS_CAP) {
+        diagnostics.push(text);
+        text = Buffer.alloc(0);
+      }
+      partial = Buffer.from(text);
+    }
     const onExit = () => {
       // Let a final status line that raced with the exit be read first.
-      setImmediate(() => fail(`The launcher exited (${describeExit(holder)}) before the container was ready.`));
+      setImmediate(() => settle(partial, failure(`The launcher exited (${describeExit(holder)}) before the container was ready.`)));
     };
-    const onError = (error: Error) => fail(`Could not start the launcher: ${error.message}`);
-    const timer = setTimeout(() => fail(`The container was not ready within ${START_TIMEOUT_MS} ms.`), START_TIMEOUT_MS);
-    const cleanup = () => {
-      clearTimeout(timer);
-      statusStream.off("data", onData);
-      holder.off("exit", onExit);
-      holder.off("error", onError);
-    };
-    statusStream.on("data", onData);
+    const onError = (error: Error) => settle(partial, failure(`Could not start the launcher: ${error.message}`));
+    const timer = setTimeout(() => settle(partial, failure(`The container was not ready within ${START_TIMEOUT_MS} ms.`)), START_TIMEOUT_MS);
+    stderr?.on("data", onData);
     holder.once("exit", onExit);
     holder.once("error", onError);
   });

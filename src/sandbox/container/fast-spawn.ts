@@ -27,7 +27,7 @@ export interface LauncherProcess extends EventEmitter {
   readonly stdin: Writable | null;
   readonly stdout: Readable | null;
   readonly stderr: Readable | null;
-  /** fd 0, 1, 2, then the status fd (3). */
+  /** fd 0, 1 and 2 (the launcher writes its ready line on stderr: `--status-fd 2`). */
   readonly stdio: readonly (Readable | Writable | null)[];
   readonly exitCode: number | null;
   readonly signalCode: NodeJS.Signals | null;
@@ -79,13 +79,14 @@ function loadLibc(): Libc | null {
 }
 
 /**
- * Runs `file` with `args`, its stdin, stdout, stderr and fd 3 on pipes, as
- * child_process.spawn(file, args, { stdio: ["pipe", "pipe", "pipe", "pipe"] })
- * would (fd 3 is read by us).
+ * Runs `file` with `args`, its stdin, stdout and stderr on pipes, as
+ * child_process.spawn(file, args, { stdio: ["pipe", "pipe", "pipe"] }) would.
+ * (Three, not four: a held launcher's ready line comes on its stderr, one
+ * pipe and one Socket fewer per container; docs/performance.md.)
  */
 export function spawnLauncher(file: string, args: readonly string[], options: { readonly nodeSpawn?: boolean } = {}): LauncherProcess {
   const c = options.nodeSpawn === true ? null : loadLibc();
-  if (c === null) return spawn(file, args, { stdio: ["pipe", "pipe", "pipe", "pipe"] }) as ChildProcess & LauncherProcess;
+  if (c === null) return spawn(file, args, { stdio: ["pipe", "pipe", "pipe"] }) as ChildProcess & LauncherProcess;
   return new SpawnedLauncher(c, file, args);
 }
 
@@ -102,11 +103,11 @@ class SpawnedLauncher extends EventEmitter implements LauncherProcess {
   constructor(c: Libc, file: string, args: readonly string[]) {
     super();
     this.#libc = c;
-    // [ours, the child's] per fd: the child reads fd 0, writes 1, 2 and 3
+    // [ours, the child's] per fd: the child reads fd 0, writes 1 and 2
     const pipes: [number, number][] = [];
     const fa = Buffer.alloc(FILE_ACTIONS_BYTES);
     try {
-      for (let fd = 0; fd < 4; fd += 1) {
+      for (let fd = 0; fd < 3; fd += 1) {
         const ends = [-1, -1];
         if (c.pipe2(ends, O_CLOEXEC) !== 0) throw new Error("pipe2 failed");
         pipes.push(fd === 0 ? [ends[1]!, ends[0]!] : [ends[0]!, ends[1]!]);
@@ -124,7 +125,7 @@ class SpawnedLauncher extends EventEmitter implements LauncherProcess {
         c.close(ours);
         c.close(theirs);
       }
-      this.stdio = [null, null, null, null];
+      this.stdio = [null, null, null];
       // as ChildProcess does: the failure arrives as an 'error' event, then 'close'
       this.exitCode = -1;
       queueMicrotask(() => {
@@ -135,23 +136,22 @@ class SpawnedLauncher extends EventEmitter implements LauncherProcess {
       return;
     }
     for (const [, theirs] of pipes) c.close(theirs);
-    const [stdin, stdout, stderr, status] = pipes.map(([ours], fd) => new net.Socket({ fd: ours, readable: fd !== 0, writable: fd === 0 }));
+    const [stdin, stdout, stderr] = pipes.map(([ours], fd) => new net.Socket({ fd: ours, readable: fd !== 0, writable: fd === 0 }));
     // a pipe's far end closing is not an error of ours; the child's exit says what happened
-    for (const socket of [stdin, stdout, stderr, status]) socket!.on("error", () => {});
+    for (const socket of [stdin, stdout, stderr]) socket!.on("error", () => {});
     this.stdin = stdin!;
     this.stdout = stdout!;
     this.stderr = stderr!;
-    this.stdio = [stdin!, stdout!, stderr!, status!];
+    this.stdio = [stdin!, stdout!, stderr!];
     // The launcher's output pipes close when it exits (nothing it starts keeps them):
     // then it is reaped (waitpid on its pid alone, as libuv reaps only its own children).
-    let open = 3;
+    let open = 2;
     const closed = () => {
       open -= 1;
       if (open === 0) this.#reap(0);
     };
     stdout!.once("close", closed);
     stderr!.once("close", closed);
-    status!.once("close", closed);
   }
 
   #reap(tries: number): void {

@@ -1,5 +1,6 @@
-/* cgroups: a container's own cgroup under the delegated parent(s), and a
- * fresh cgroup per execution below it, entered by the program before exec,
+/* cgroups: a container's own cgroup under the delegated parent(s), its first
+ * execution's (docs/launcher.md, "The container's cgroup"), and a fresh
+ * cgroup per later execution below it, entered by the program before exec,
  * read for accounting, killed and removed after. cgroup v2 takes one parent; v1 one parent per hierarchy
  * (memory, pids, cpu, cpuacct, possibly co-mounted). The version of each
  * parent is read from its filesystem magic, its controllers from its files. */
@@ -100,15 +101,12 @@ static int make_named(struct cgroup *cg, const char *const *parents, int nparent
   return 0;
 }
 
-int cgroup_make_own(struct cgroup *own, const char *const *parents, int nparents, struct failure *f) {
-  char name[32];
-  snprintf(name, sizeof name, "warren-%d", getpid());
-  if (make_named(own, parents, nparents, name, f) < 0) return -1;
+/* v2: OWN's children get the controllers it has (a cgroup that hands
+ * controllers down holds no process itself: init stays outside, and a first
+ * execution that ran in OWN has ended) */
+static int hand_down(struct cgroup *own, struct failure *f) {
   for (int i = 0; i < own->n; i++) {
     if (!own->h[i].v2) continue;
-    /* v2: the executions below get the controllers the container's cgroup
-     * has (a cgroup that hands controllers down holds no process itself:
-     * init stays outside) */
     char have[256], *save = NULL;
     if (read_fileat(own->h[i].dirfd, "cgroup.controllers", have, sizeof have) < 0) { fail_set(f, STEP_CGROUP_CONTROLLERS, errno); return -1; }
     for (char *c = strtok_r(have, " \n", &save); c; c = strtok_r(NULL, " \n", &save)) {
@@ -119,6 +117,44 @@ int cgroup_make_own(struct cgroup *own, const char *const *parents, int nparents
     }
   }
   return 0;
+}
+
+/* The file a process enters CG by: v1 "tasks", which moves one thread (it
+ * has only one then). Writing cgroup.procs moves a thread group, which takes
+ * the global cgroup_threadgroup_rwsem for writing, and that first waits for
+ * an RCU grace period (5-15 ms here); current kernels skip the lock for a
+ * thread moving itself (measured on 6.18). v2 has no such file: cgroup.procs. */
+static int open_procs(struct cgroup *cg, int i, struct failure *f) {
+  cg->h[i].procs_fd = openat(cg->h[i].dirfd, cg->h[i].v2 ? "cgroup.procs" : "tasks", O_WRONLY | O_CLOEXEC);
+  if (cg->h[i].procs_fd < 0) { fail_set(f, STEP_CGROUP_OPEN_PROCS, errno); return -1; }
+  return 0;
+}
+
+int cgroup_make_own(struct cgroup *own, const char *const *parents, int nparents, bool flat, struct failure *f) {
+  char name[32];
+  snprintf(name, sizeof name, "warren-%d", getpid());
+  if (make_named(own, parents, nparents, name, f) < 0) return -1;
+  if (!flat) return hand_down(own, f);
+  /* its first execution runs in it: entered as an execution's cgroup is */
+  for (int i = 0; i < own->n; i++) if (open_procs(own, i, f) < 0) return -1;
+  return 0;
+}
+
+int cgroup_split_own(struct cgroup *own, struct failure *f) {
+  for (int i = 0; i < own->n; i++) {
+    /* no process enters it any more */
+    if (own->h[i].procs_fd >= 0) { close(own->h[i].procs_fd); own->h[i].procs_fd = -1; }
+    int d = own->h[i].dirfd;
+    /* the first execution's CPU quota and OOM grouping were its own: each
+     * execution below has its own (a bound of the container's CPU would
+     * also cap every later one's) */
+    if (own->h[i].cpu && (own->h[i].v2 ? write_fileat(d, "cpu.max", "max") : write_fileat(d, "cpu.cfs_quota_us", "-1")) < 0) {
+      fail_set(f, own->h[i].v2 ? STEP_CGROUP_SET_CPU_MAX : STEP_CGROUP_SET_CPU_QUOTA, errno);
+      return -1;
+    }
+    if (own->h[i].v2 && own->h[i].memory && set(d, "memory.oom.group", STEP_CGROUP_SET_MEMORY_OOM_GROUP, 0, true, f)) return -1;
+  }
+  return hand_down(own, f);
 }
 
 int cgroup_make_in(struct cgroup *cg, const struct cgroup *own, const char *name, struct failure *f) {
@@ -136,13 +172,7 @@ int cgroup_make_in(struct cgroup *cg, const struct cgroup *own, const char *name
     cg->n = i + 1;
     snprintf(cg->h[i].path, sizeof cg->h[i].path, "%s/%s", own->h[i].path, name);
     if (cg->h[i].dirfd < 0) { fail_set(f, STEP_CGROUP_OPEN, errno); return -1; }
-    /* v1: the program enters through "tasks", which moves one thread: it has only
-     * one then. Writing cgroup.procs moves a thread group, which takes the global
-     * cgroup_threadgroup_rwsem for writing, and that first waits for an RCU grace
-     * period (5-15 ms here); current kernels skip the lock for a thread moving
-     * itself (measured on 6.18). v2 has no such file: cgroup.procs. */
-    cg->h[i].procs_fd = openat(cg->h[i].dirfd, cg->h[i].v2 ? "cgroup.procs" : "tasks", O_WRONLY | O_CLOEXEC);
-    if (cg->h[i].procs_fd < 0) { fail_set(f, STEP_CGROUP_OPEN_PROCS, errno); return -1; }
+    if (open_procs(cg, i, f) < 0) return -1;
   }
   return 0;
 }

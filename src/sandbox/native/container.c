@@ -4,7 +4,8 @@
  *
  * Two processes run this file's code:
  *   the launcher  container_start (clone, maps), container_cgroups (the
- *                 container's own cgroup, while init builds), container_wait
+ *                 container's own cgroup, while init builds; the level
+ *                 below it, container_next_cgroup), container_wait
  *                 (init's report), container_destroy
  *   init          container_build: the container's build, one step a line,
  *                 then its report, then init_main (init.c) for good
@@ -147,12 +148,21 @@ int container_start(const struct opts *o, struct container *c, struct failure *f
 
 int container_cgroups(const struct opts *o, struct container *c, struct failure *f) {
   if (!o->ncgroups) return 0;
-  if (cgroup_make_own(&c->own, o->cgroups, o->ncgroups, f) < 0) return -1;
+  /* Most containers run one execution: it runs in the container's own cgroup,
+   * one level instead of two (in each v1 hierarchy). A zygote's children run
+   * beside it, below the container's own, from the start. */
+  c->flat = !o->zygote_host;
+  c->split = !c->flat;
+  if (cgroup_make_own(&c->own, o->cgroups, o->ncgroups, c->flat, f) < 0) return -1;
+  if (c->flat) { c->seq = 1; return 0; }
   return container_next_cgroup(c, f);
 }
 
 int container_next_cgroup(struct container *c, struct failure *f) {
-  if (!c->own.n || c->next.n) return 0;
+  if (!c->own.n || c->flat || c->next.n) return 0;
+  /* the second execution: the first has ended and left the container's cgroup empty */
+  if (!c->split && cgroup_split_own(&c->own, f) < 0) return -1;
+  c->split = true;
   char name[32];
   snprintf(name, sizeof name, "e%u", ++c->seq);
   if (cgroup_make_in(&c->next, &c->own, name, f) == 0) return 0;

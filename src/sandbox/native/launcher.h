@@ -188,9 +188,14 @@ struct cgroup {
     char path[4096];
   } h[MAX_CGROUPS];
 };
-/* A container's own cgroup, PARENTS/warren-<pid>, under which every
- * execution's cgroup is made (v2: with the controllers handed down to them) */
-int cgroup_make_own(struct cgroup *own, const char *const *parents, int nparents, struct failure *f);
+/* A container's own cgroup, PARENTS/warren-<pid>. FLAT: its first execution
+ * runs in it (its files to enter it by opened); else every execution's
+ * cgroup is made below it (v2: with the controllers handed down to them) */
+int cgroup_make_own(struct cgroup *own, const char *const *parents, int nparents, bool flat, struct failure *f);
+/* After the first execution ran in OWN (and OWN is empty): its CPU quota
+ * lifted, and from here on executions' cgroups are made below it (v2: the
+ * controllers handed down) */
+int cgroup_split_own(struct cgroup *own, struct failure *f);
 /* One execution's cgroup, OWN/NAME, no limits yet */
 int cgroup_make_in(struct cgroup *cg, const struct cgroup *own, const char *name, struct failure *f);
 int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f);
@@ -274,6 +279,11 @@ struct container {
   /* with --cgroup: the container's own cgroup, and the next execution's below it, made ahead */
   struct cgroup own, next;
   unsigned seq;          /* executions' cgroups are e1, e2, ... */
+  /* FLAT: the next execution runs in the container's own cgroup itself (the
+   * first, in a container that is no zygote host); SPLIT: executions' cgroups
+   * are made below it (from the start in a zygote host, else from the second
+   * execution on). Neither: the first has ended, no second has come. */
+  bool flat, split;
   /* the program forked ahead into NEXT, waiting for its request (request.c):
    * asked for (its request socket and wait pipe kept: a request may be sent
    * to it already), then active once init has answered (its pidfd) */
@@ -287,9 +297,9 @@ struct container {
 };
 /* clone init into new namespaces, write its maps and let it build the container */
 int container_start(const struct opts *o, struct container *c, struct failure *f);
-/* the container's own cgroup and the first execution's, while init builds */
+/* the container's own cgroup (the first execution's; a zygote host's: and the first's below it), while init builds */
 int container_cgroups(const struct opts *o, struct container *c, struct failure *f);
-/* the next execution's cgroup, below the container's own (when it has one) */
+/* the next execution's cgroup, below the container's own (when it has one, and the first has run in it: that level made first) */
 int container_next_cgroup(struct container *c, struct failure *f);
 /* init's report: 0 when the container is built, else -1 with init's failing step */
 int container_wait(struct container *c, struct failure *f);
@@ -323,6 +333,7 @@ struct request {
   struct caller *from;   /* served: the caller's frames as far as read (a streamed execution reads them) */
   int stream;            /* --stdin-stream: the launcher's end of the program's stdin pipe (non-blocking); else -1 */
   struct cgroup cg;      /* its cgroup (the container's next), removed by request_end */
+  bool in_own;           /* CG is the container's own (its first execution's): emptied by request_end, not removed */
   bool ahead;            /* handed to the program forked ahead */
   bool zygote;           /* handed to the container's zygote (--via-zygote) */
   int zygote_sock;       /* --zygote: the launcher's end of the new zygote's control socket, until it is ready; else -1 */

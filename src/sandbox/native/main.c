@@ -22,13 +22,14 @@
  *        carried out (step 7: the program ahead forked); the report
  *        to the launcher                                            container.c, init.c
  *   meanwhile, the launcher:
- *     7. the container's own cgroup, and the first execution's
- *        below it (with --cgroup); a program forked ahead into it
- *        asked of init                                              container.c, request.c
+ *     7. the container's own cgroup (with --cgroup), which is the
+ *        first execution's (a zygote host's: the first's below it);
+ *        a program forked ahead into it asked of init               container.c, request.c
  *     8. one-shot: its request, steps 9 and 10                      request.c
  *   each request, the launcher (request.c):
  *     9. its limits into the execution's cgroup, and the
- *        container's cgroup bounded by them                         cgroup.c
+ *        container's cgroup bounded by them (a second execution:
+ *        the level below the container's own made first)            cgroup.c
  *    10. handed to the program forked ahead into that cgroup; else
  *        init forks the program                                     init.c
  *   the program (program_main, one step a line there):
@@ -43,7 +44,8 @@
  *        read the accounting; kill what is left; answer; remove
  *        the execution's cgroup                                     request.c, status.c
  *    16. hold: the next execution's cgroup, a program forked ahead
- *        into it, the next request; one-shot: the end
+ *        into it (not after the first: most have no second), the
+ *        next request; one-shot: the end
  *   the end: kill init (so everything inside), remove the cgroups   container.c
  *
  * Every step that can fail is named in steps.h.

@@ -85,6 +85,19 @@ static int request_memfd(struct request *q, struct failure *f) {
  * into it is used by this request or killed with it. */
 static int request_cgroup(struct container *c, struct request *q, struct failure *f) {
   if (!c->own.n) return 0;
+  if (c->flat) {
+    /* the container's first execution, in its own cgroup: the container's
+     * bound is this execution's limits (container_cgroups) */
+    if (cgroup_limit(&c->own, &q->eo, f) < 0) {
+      request_take_ahead(c);
+      container_drop_ahead(c);
+      cgroup_kill_all(&c->own); /* the program ahead */
+      return -1;
+    }
+    q->cg = c->own;
+    q->in_own = true;
+    return 0;
+  }
   if (container_next_cgroup(c, f) < 0 || cgroup_limit_own(&c->own, &q->eo, c->zygote.sock >= 0 ? c->zygote.memory_mb : 0, c->zygote.sock >= 0 ? c->zygote.pids : 0, f) < 0 || cgroup_limit(&c->next, &q->eo, f) < 0) {
     request_take_ahead(c); /* init's answer, if one is due, is not left on the socket */
     container_drop_ahead(c);
@@ -574,7 +587,12 @@ void request_end(struct container *c, struct request *q) {
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) if (*fds[i] >= 0) { close(*fds[i]); *fds[i] = -1; }
   if (q->cg.n) {
     container_drop_ahead(c); /* used, or killed with the cgroup it was forked into */
-    cgroup_destroy(&q->cg);
+    if (!q->in_own) cgroup_destroy(&q->cg);
+    else { /* the container's own: emptied, and what it charged stays charged there */
+      cgroup_kill_all(&q->cg);
+      q->cg.n = 0;
+      c->flat = false;
+    }
   }
 }
 
@@ -599,7 +617,8 @@ int request_unpack(struct container *c, int files, struct failure *f) {
  * forked while init builds the container, or after an answer, when that
  * execution's cgroup has been emptied. */
 void request_ask_ahead(struct container *c) {
-  if (!c->next.n || c->ahead.asked || c->ahead.active) return;
+  struct cgroup *into = c->flat ? &c->own : &c->next;
+  if (!into->n || c->ahead.asked || c->ahead.active) return;
   /* a container with a zygote: its next execution is the zygote's child, made ahead by it */
   bool zygote = c->zygote.sock >= 0;
   int to = zygote ? c->zygote.sock : c->ctl;
@@ -607,7 +626,7 @@ void request_ask_ahead(struct container *c) {
   if (pipe2(wt, O_CLOEXEC) < 0) return;
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) { close_pipe(wt); return; }
   int fds[2 + 2 * MAX_CGROUPS] = { wt[1], sp[1] };
-  int n = 2 + cgroup_handoff_fds(&c->next, fds + 2);
+  int n = 2 + cgroup_handoff_fds(into, fds + 2);
   int rc = send_msg(to, MSG_FORK_AHEAD, fds, n);
   close(wt[1]);
   close(sp[1]);
@@ -634,6 +653,10 @@ void request_take_ahead(struct container *c) {
 }
 
 void request_prepare_next(struct container *c) {
+  /* After a first execution that ran in the container's own cgroup, nothing
+   * is made ahead: most containers have no second, and one that comes makes
+   * the level below (container_next_cgroup) and has its program forked then. */
+  if (c->own.n && !c->flat && !c->split) return;
   struct failure ignored; /* if it cannot be made now, the next request makes it, and answers its failure */
   if (container_next_cgroup(c, &ignored) < 0) return;
   if (c->zygote.sock >= 0 && !zygote_alive(c)) return;
