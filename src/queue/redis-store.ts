@@ -25,8 +25,11 @@ import { RedisScript } from "./redis-script.js";
  *
  * KEYS[1] the run's hash, KEYS[5] its event stream. ARGV: status, result
  * JSON, TTL seconds, byte cap, the run keys' prefix, the run's id, the events
- * channel, the event streams' prefix, and optionally a channel to PUBLISH the
- * id on once stored (one round trip for all). Returns 1 when stored.
+ * channel, the event streams' prefix, and optionally a channel to announce
+ * the run on once stored (one round trip for all) and the most bytes of
+ * result JSON the announcement carries: `id`, or, when the result is that
+ * small, `id\nstatus\nowner\nJSON` (finishedMessage), so that the API
+ * waiting for it needs no read back. Returns 1 when stored.
  */
 const STORE_UNLESS_FINAL = new RedisScript(`
 local function final(status) return status == 'completed' or status == 'failed' or status == 'cancelled' end
@@ -65,7 +68,11 @@ if final(ARGV[1]) then
     total = forget(victim)
   end
 end
-if ARGV[9] then redis.call('PUBLISH', ARGV[9], ARGV[6]) end
+if ARGV[9] then
+  local message = ARGV[6]
+  if #ARGV[2] <= tonumber(ARGV[10]) then message = ARGV[6] .. '\\n' .. ARGV[1] .. '\\n' .. (redis.call('HGET', KEYS[1], 'owner') or '') .. '\\n' .. ARGV[2] end
+  redis.call('PUBLISH', ARGV[9], message)
+end
 return 1`);
 
 /**
@@ -84,6 +91,33 @@ return 1`);
 
 /** A status read back from Redis is data from outside the process: checked, not trusted. */
 const statusSchema = z.enum(RUN_STATUSES);
+
+/**
+ * The most bytes of result JSON a run's end announcement carries. Every API
+ * instance receives every announcement (one channel, whatever the number of
+ * waiters): a small result saves its waiter a read back, a large one would
+ * cost them all its bytes (and Redis holds a subscriber's backlog in its
+ * output buffer), so it is read back by its waiter alone.
+ */
+export const ANNOUNCED_RESULT_MAX_BYTES = 16 * 1024;
+
+/**
+ * A run's end as announced (STORE_UNLESS_FINAL): its id, and its result when
+ * the announcement carried it. Data from outside the process: a message of
+ * another shape is taken for an id alone (its waiter reads the result back).
+ */
+export function parseFinishedMessage(message: Buffer): { id: string; result?: SerializedResult } {
+  const idEnd = message.indexOf(10);
+  if (idEnd < 0) return { id: message.toString("latin1") };
+  const id = message.toString("latin1", 0, idEnd);
+  const statusEnd = message.indexOf(10, idEnd + 1);
+  const ownerEnd = statusEnd < 0 ? -1 : message.indexOf(10, statusEnd + 1);
+  const status = statusSchema.safeParse(message.toString("latin1", idEnd + 1, statusEnd));
+  if (ownerEnd < 0 || !status.success) return { id };
+  const owner = message.toString("latin1", statusEnd + 1, ownerEnd);
+  const result = { id, status: status.data, json: message.subarray(ownerEnd + 1) };
+  return { id, result: owner === "" ? result : { ...result, owner } };
+}
 
 export interface RedisStoreOptions {
   /** How long a result is kept. */
@@ -131,10 +165,14 @@ export class RedisResultStore {
     await orUnavailable("store a run", () => CREATE.run(this.#redis, [key, this.eventsKey(result.id)], [result.status, result.json, this.#options.ttlSeconds, result.owner ?? ""]));
   }
 
-  /** Stores `result` unless the run already has a final status, then publishes its id on `announce` if given; whether it stored. */
+  /**
+   * Stores `result` unless the run already has a final status, then
+   * announces it on channel `announce` if given (with the result, when it is
+   * at most ANNOUNCED_RESULT_MAX_BYTES: parseFinishedMessage); whether it stored.
+   */
   async update(result: SerializedResult, announce?: string): Promise<boolean> {
     const args: (string | number | Buffer)[] = [result.status, result.json, this.#options.ttlSeconds, this.#options.maxBytes, this.key(""), result.id, this.#events, this.eventsKey("")];
-    if (announce !== undefined) args.push(announce);
+    if (announce !== undefined) args.push(announce, ANNOUNCED_RESULT_MAX_BYTES);
     const key = this.key(result.id);
     const stored = await orUnavailable("update a run", () => STORE_UNLESS_FINAL.run(this.#redis, [key, ...this.countKeys, this.eventsKey(result.id)], args));
     return stored === 1;
