@@ -25,7 +25,7 @@ export const eventsChannel = (name: string) => `${name}:events`;
  * KEYS[1] the run's hash, KEYS[2] its stream. ARGV: TTL seconds, channel,
  * run id, then type and JSON of each event.
  */
-const APPEND = new RedisScript(`
+export const APPEND = new RedisScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status or status == 'completed' or status == 'failed' or status == 'cancelled' then return 0 end
 local bytes = 0
@@ -56,7 +56,11 @@ export class RedisEventAppender {
   readonly #keys: readonly [string, string];
   readonly #args: readonly (string | number)[];
   #waiting: WireEvent[] = [];
+  /** The JSON bytes of #waiting. */
+  #waitingBytes = 0;
   #flushing: Promise<void> | undefined;
+  /** rest() waits: what is left once it fits in one batch goes with the final result, not in an append of its own. */
+  #ending = false;
 
   constructor(redis: Redis, keys: { run: string; events: string }, options: { ttlSeconds: number; channel: string; id: string }) {
     this.#redis = redis;
@@ -65,6 +69,7 @@ export class RedisEventAppender {
   }
 
   readonly append = (events: readonly WireEvent[]): void => {
+    for (const event of events) this.#waitingBytes += event.json.length;
     this.#waiting.push(...events);
     this.#flushing ??= this.#flush();
   };
@@ -74,9 +79,36 @@ export class RedisEventAppender {
     while (this.#flushing !== undefined) await this.#flushing;
   }
 
+  /**
+   * The job's last events, for its final store to append with the result in
+   * one script (RedisResultStore.update): once the appends in flight are
+   * done, what still waits — at most one append's worth (APPEND_BATCH_BYTES:
+   * more is appended first) — is handed back instead of appended. Call it
+   * when no more events come (the job's writer closed).
+   */
+  async rest(): Promise<WireEvent[]> {
+    this.#ending = true;
+    try {
+      if (this.#waitingBytes > APPEND_BATCH_BYTES) this.#flushing ??= this.#flush();
+      await this.drained();
+    } finally {
+      this.#ending = false;
+    }
+    const rest = this.#waiting;
+    this.#waiting = [];
+    this.#waitingBytes = 0;
+    return rest;
+  }
+
+  /** Events rest() handed back that were not stored after all (the store failed): they wait again, first. */
+  putBack(events: readonly WireEvent[]): void {
+    for (const event of events) this.#waitingBytes += event.json.length;
+    this.#waiting.unshift(...events);
+  }
+
   async #flush(): Promise<void> {
     try {
-      while (this.#waiting.length > 0) {
+      while (this.#waiting.length > 0 && !(this.#ending && this.#waitingBytes <= APPEND_BATCH_BYTES)) {
         let bytes = 0;
         let count = 0;
         while (count < this.#waiting.length && (count === 0 || bytes + (this.#waiting[count] as WireEvent).json.length <= APPEND_BATCH_BYTES)) {
@@ -84,6 +116,7 @@ export class RedisEventAppender {
           count++;
         }
         const batch = this.#waiting.splice(0, count);
+        this.#waitingBytes -= bytes;
         // Live output is a convenience: a failed append loses those events, never the job.
         await APPEND.run(this.#redis, this.#keys, [...this.#args, ...batch.flatMap((event) => [event.type, event.json])]).catch(() => {});
       }

@@ -5,6 +5,7 @@ import { RUN_STATUSES, type RunResult } from "../run/result.js";
 import { orUnavailable } from "./errors.js";
 import { eventsChannel, eventsKey } from "./redis-events.js";
 import { RedisScript } from "./redis-script.js";
+import type { WireEvent } from "../run/event-wire.js";
 
 /**
  * Stores only when the run is not final yet: a worker finishing a job that the
@@ -19,17 +20,20 @@ import { RedisScript } from "./redis-script.js";
  * is a single instance, not a cluster.)
  *
  * The new status is appended to the run's event log (KEYS[5], a stream:
- * redis-events.ts) and announced on the events channel; a final result's
- * size counts its event log's bytes too, and an evicted run loses its log
- * with its hash.
+ * redis-events.ts), after the run's last events when they come with it (as
+ * RedisEventAppender's script appends them: the worker's last append and the
+ * final result in one round trip), and announced on the events channel; a
+ * final result's size counts its event log's bytes too, and an evicted run
+ * loses its log with its hash.
  *
  * KEYS[1] the run's hash, KEYS[5] its event stream. ARGV: status, result
  * JSON, TTL seconds, byte cap, the run keys' prefix, the run's id, the events
  * channel, the event streams' prefix, and optionally a channel to announce
- * the run on once stored (one round trip for all) and the most bytes of
- * result JSON the announcement carries: `id`, or, when the result is that
- * small, `id\nstatus\nowner\nJSON` (finishedMessage), so that the API
- * waiting for it needs no read back. Returns 1 when stored.
+ * the run on once stored ("" for none; one round trip for all) and the most
+ * bytes of result JSON the announcement carries: `id`, or, when the result is
+ * that small, `id\nstatus\nowner\nJSON` (parseFinishedMessage), so that the
+ * API waiting for it needs no read back; then type and JSON of each event to
+ * append before the status. Returns 1 when stored.
  */
 const STORE_UNLESS_FINAL = new RedisScript(`
 local function final(status) return status == 'completed' or status == 'failed' or status == 'cancelled' end
@@ -37,6 +41,15 @@ if final(redis.call('HGET', KEYS[1], 'status')) then return 0 end
 local ttl = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'result', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ttl)
+if #ARGV > 10 then
+  local bytes = 0
+  for i = 11, #ARGV, 2 do
+    local seq = redis.call('HINCRBY', KEYS[1], 'eventSeq', 1)
+    redis.call('XADD', KEYS[5], '0-' .. seq, 't', ARGV[i], 'd', ARGV[i + 1])
+    bytes = bytes + #ARGV[i + 1]
+  end
+  redis.call('HINCRBY', KEYS[1], 'eventBytes', bytes)
+end
 local seq = redis.call('HINCRBY', KEYS[1], 'eventSeq', 1)
 redis.call('XADD', KEYS[5], '0-' .. seq, 't', 'status', 'd', '{"status":"' .. ARGV[1] .. '"}')
 redis.call('EXPIRE', KEYS[5], ttl)
@@ -68,7 +81,7 @@ if final(ARGV[1]) then
     total = forget(victim)
   end
 end
-if ARGV[9] then
+if ARGV[9] ~= '' then
   local message = ARGV[6]
   if #ARGV[2] <= tonumber(ARGV[10]) then message = ARGV[6] .. '\\n' .. ARGV[1] .. '\\n' .. (redis.call('HGET', KEYS[1], 'owner') or '') .. '\\n' .. ARGV[2] end
   redis.call('PUBLISH', ARGV[9], message)
@@ -168,11 +181,13 @@ export class RedisResultStore {
   /**
    * Stores `result` unless the run already has a final status, then
    * announces it on channel `announce` if given (with the result, when it is
-   * at most ANNOUNCED_RESULT_MAX_BYTES: parseFinishedMessage); whether it stored.
+   * at most ANNOUNCED_RESULT_MAX_BYTES: parseFinishedMessage); whether it
+   * stored. `events`: the run's last events, appended before the new status
+   * in the same script (and refused with it when the run is final).
    */
-  async update(result: SerializedResult, announce?: string): Promise<boolean> {
-    const args: (string | number | Buffer)[] = [result.status, result.json, this.#options.ttlSeconds, this.#options.maxBytes, this.key(""), result.id, this.#events, this.eventsKey("")];
-    if (announce !== undefined) args.push(announce, ANNOUNCED_RESULT_MAX_BYTES);
+  async update(result: SerializedResult, announce?: string, events: readonly WireEvent[] = []): Promise<boolean> {
+    const args: (string | number | Buffer)[] = [result.status, result.json, this.#options.ttlSeconds, this.#options.maxBytes, this.key(""), result.id, this.#events, this.eventsKey(""), announce ?? "", ANNOUNCED_RESULT_MAX_BYTES];
+    for (const event of events) args.push(event.type, event.json);
     const key = this.key(result.id);
     const stored = await orUnavailable("update a run", () => STORE_UNLESS_FINAL.run(this.#redis, [key, ...this.countKeys, this.eventsKey(result.id)], args));
     return stored === 1;

@@ -1,9 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { BullMqQueue } from "../../src/queue/bullmq-queue.js";
 import { queueConfig } from "../../src/queue/config.js";
 import { waitForResult } from "../../src/queue/wait-for.js";
+import { APPEND, RedisEventAppender } from "../../src/queue/redis-events.js";
+import { RedisResultStore } from "../../src/queue/redis-store.js";
+import { serializeResult } from "../../src/run/result-json.js";
+import { pendingResult } from "../../src/run/result.js";
+import { RedisScript } from "../../src/queue/redis-script.js";
 import type { RunResult } from "../../src/run/result.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { completed, newJob, queueContract } from "./queue.case.js";
@@ -135,6 +140,62 @@ describe("BullMQ backend", () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it("appends a job's last events in the final result's script: in the stream before its final status, one append fewer", async () => {
+    const queue = await open();
+    const runs = vi.spyOn(RedisScript.prototype, "run");
+    try {
+      const job = newJob();
+      const ref = { stage: "run" } as const;
+      const worker = queue.work(
+        async (running, _signal, _settle, events) => {
+          // the first event's append goes at once (live output); the rest wait for it, and then go with the result
+          events({ type: "stage_started", ref });
+          events({ type: "output", ref, stream: "stdout", data: Buffer.from("one\n") });
+          events({ type: "output", ref, stream: "stdout", data: Buffer.from("two\n") });
+          return completed(running, "one\ntwo\n");
+        },
+        { concurrency: 1 },
+      );
+      await queue.enqueue(job, 100);
+      expect((await waitForResult(queue, job.id, 20_000))?.status).toBe("completed");
+      const { events } = await queue.events.read(job.id, 0, 2 ** 20);
+      expect(events.map((event) => `${event.seq} ${event.type} ${event.json}`)).toEqual([
+        '1 status {"status":"queued"}',
+        '2 status {"status":"running"}',
+        '3 stage_started {"stage":"run"}',
+        `4 output ${JSON.stringify({ stage: "run", stream: "stdout", encoding: "utf8", data: "one\n" })}`,
+        `5 output ${JSON.stringify({ stage: "run", stream: "stdout", encoding: "utf8", data: "two\n" })}`,
+        '6 status {"status":"completed"}',
+      ]);
+      expect(runs.mock.contexts.filter((script) => script === APPEND)).toHaveLength(1);
+      await worker.close();
+    } finally {
+      runs.mockRestore();
+      await queue.close();
+    }
+  });
+
+  it("hands back at most one append's worth of a job's last events (1 MiB) for its final store; the rest is appended first", async () => {
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 0 });
+    try {
+      const store = new RedisResultStore(client, `t-${randomUUID().slice(0, 8)}`, { ttlSeconds: 60, maxBytes: 2 ** 30 });
+      const job = newJob();
+      await store.create(serializeResult(pendingResult(job, "queued")));
+      const appender = new RedisEventAppender(client, { run: store.key(job.id), events: store.eventsKey(job.id) }, { ttlSeconds: 60, channel: "c", id: job.id });
+      const event = (n: number) => ({ type: "output" as const, json: JSON.stringify({ n, data: "x".repeat(600 * 1024) }) });
+      appender.append([event(1), event(2), event(3)]);
+      const rest = await appender.rest();
+      expect(rest.map((wire) => JSON.parse(wire.json).n)).toEqual([3]);
+      expect(await client.xlen(store.eventsKey(job.id))).toBe(3); // queued, 1, 2
+      expect(await store.update(serializeResult(completed(job)), undefined, rest)).toBe(true);
+      const entries = await client.xrange(store.eventsKey(job.id), "-", "+");
+      expect(entries.map(([id, fields]) => `${id} ${fields[1]}`)).toEqual(["0-1 status", "0-2 output", "0-3 output", "0-4 output", "0-5 status"]);
+      expect(Number(await client.hget(store.key(job.id), "eventBytes"))).toBe(3 * event(1).json.length);
+    } finally {
+      client.disconnect();
     }
   });
 });
