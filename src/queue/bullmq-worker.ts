@@ -182,10 +182,24 @@ export class BullMqWorker implements QueueWorker {
         : undefined;
     try {
       // A job cancelled while it waited, or between tries, is not run.
-      if (!(await this.#store.update(serializeResult(pendingResult(data, "running"))))) return "cancelled";
+      // `running` is stored while the handler starts, not a round trip before it. Whatever the job writes next (its
+      // events, its final result) waits for it, so its stream and its status go in order. A job cancelled while it waited,
+      // or between tries, finds the run final: its handler, started meanwhile, is aborted and the run left as it is.
+      let runningFailed: { error: unknown } | undefined;
+      const running = this.#store.update(serializeResult(pendingResult(data, "running"))).then(
+        (stored) => {
+          if (!stored) controller.abort();
+          return stored;
+        },
+        (error: unknown) => {
+          runningFailed = { error };
+          controller.abort();
+          return false;
+        },
+      );
       const retried = data.session !== true && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
       // The job's events go to its stream; all of them are in Redis before its final status (the stream's end).
-      const appender = new RedisEventAppender(this.#redis, { run: this.#store.key(data.id), events: this.#store.eventsKey(data.id) }, { ttlSeconds: this.#ttlSeconds, channel: eventsChannel(this.#name), id: data.id });
+      const appender = new RedisEventAppender(this.#redis, { run: this.#store.key(data.id), events: this.#store.eventsKey(data.id) }, { ttlSeconds: this.#ttlSeconds, channel: eventsChannel(this.#name), id: data.id, after: running });
       const events = new RunEventWriter(this.#eventCaps, appender.append);
       const eventsDone = async () => {
         events.close();
@@ -193,6 +207,7 @@ export class BullMqWorker implements QueueWorker {
       };
       // The final result goes with the job's last events, in one script: they are in its stream before its final status.
       const finish = async (result: RunResult) => {
+        if (!(await running)) return undefined;
         events.close();
         const last = await appender.rest();
         try {
@@ -220,6 +235,11 @@ export class BullMqWorker implements QueueWorker {
         result = await handler(data, controller.signal, settle, events.sink, input);
       } catch (error) {
         result = failedResult(data, { code: "worker_failed", message: (error as Error).message });
+      }
+      if (!(await running)) {
+        // Not stored (Redis did not answer): the job fails, and BullMQ tries it again, as if it had never started.
+        if (runningFailed !== undefined) throw runningFailed.error;
+        return "cancelled";
       }
       if (early !== undefined && (await early.stored) !== undefined) return controller.signal.aborted ? "cancelled" : early.result.status;
       if (controller.signal.aborted) result = cancelledResult(data);

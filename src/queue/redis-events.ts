@@ -59,13 +59,16 @@ export class RedisEventAppender {
   /** The JSON bytes of #waiting. */
   #waitingBytes = 0;
   #flushing: Promise<void> | undefined;
+  #after: Promise<unknown> | undefined;
   /** rest() waits: what is left once it fits in one batch goes with the final result, not in an append of its own. */
   #ending = false;
 
-  constructor(redis: Redis, keys: { run: string; events: string }, options: { ttlSeconds: number; channel: string; id: string }) {
+  /** `after`: what the first append waits for (the run's `running` status, written while the job starts). */
+  constructor(redis: Redis, keys: { run: string; events: string }, options: { ttlSeconds: number; channel: string; id: string; after?: Promise<unknown> }) {
     this.#redis = redis;
     this.#keys = [keys.run, keys.events];
     this.#args = [options.ttlSeconds, options.channel, options.id];
+    this.#after = options.after;
   }
 
   readonly append = (events: readonly WireEvent[]): void => {
@@ -108,6 +111,10 @@ export class RedisEventAppender {
 
   async #flush(): Promise<void> {
     try {
+      if (this.#after !== undefined) {
+        await this.#after.catch(() => {});
+        this.#after = undefined;
+      }
       while (this.#waiting.length > 0 && !(this.#ending && this.#waitingBytes <= APPEND_BATCH_BYTES)) {
         let bytes = 0;
         let count = 0;

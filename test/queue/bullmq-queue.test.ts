@@ -12,6 +12,7 @@ import { RedisScript } from "../../src/queue/redis-script.js";
 import type { RunResult } from "../../src/run/result.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { completed, newJob, queueContract } from "./queue.case.js";
+import { eventually } from "../helpers/eventually.js";
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -197,5 +198,110 @@ describe("BullMQ backend", () => {
     } finally {
       client.disconnect();
     }
+  });
+
+  describe("`running` stored while the handler starts", () => {
+    /** Holds the worker's `running` update until `gate` resolves, then does what `then` says (default: stores it). */
+    const holdRunning = (gate: Promise<unknown>, then?: () => Promise<boolean>) => {
+      const update = RedisResultStore.prototype.update;
+      return vi.spyOn(RedisResultStore.prototype, "update").mockImplementation(async function (this: RedisResultStore, result, ...rest) {
+        if (result.status === "running") {
+          await gate;
+          if (then !== undefined) return then();
+        }
+        return update.call(this, result, ...rest);
+      });
+    };
+
+    it("the handler starts before `running` is stored; its events and result wait for it, in order", async () => {
+      const queue = await open();
+      const order: string[] = [];
+      const update = RedisResultStore.prototype.update;
+      const spy = vi.spyOn(RedisResultStore.prototype, "update").mockImplementation(async function (this: RedisResultStore, result, ...rest) {
+        if (result.status !== "running") return update.call(this, result, ...rest);
+        order.push("running sent");
+        const stored = await update.call(this, result, ...rest);
+        order.push("running stored");
+        return stored;
+      });
+      try {
+        const job = newJob();
+        const worker = queue.work(
+          async (running, _signal, _settle, events) => {
+            order.push("handler started");
+            events({ type: "stage_started", ref: { stage: "run" } });
+            return completed(running);
+          },
+          { concurrency: 1 },
+        );
+        await queue.enqueue(job, 100);
+        expect((await waitForResult(queue, job.id, 20_000))?.status).toBe("completed");
+        expect(order).toEqual(["running sent", "handler started", "running stored"]);
+        const { events } = await queue.events.read(job.id, 0, 2 ** 20);
+        expect(events.map((event) => `${event.type} ${event.json}`)).toEqual(['status {"status":"queued"}', 'status {"status":"running"}', 'stage_started {"stage":"run"}', 'status {"status":"completed"}']);
+        await worker.close();
+      } finally {
+        spy.mockRestore();
+        await queue.close();
+      }
+    });
+
+    it("a run found final by its `running` update (cancelled as it was taken) has a handler started meanwhile aborted, and is left as it is", async () => {
+      const queue = await open();
+      let checked = 0;
+      const spy = holdRunning(Promise.resolve(), async () => {
+        checked += 1;
+        return false;
+      });
+      try {
+        const job = newJob();
+        const signals: AbortSignal[] = [];
+        const worker = queue.work(
+          async (running, signal) => {
+            signals.push(signal);
+            await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+            return completed(running);
+          },
+          { concurrency: 1 },
+        );
+        await queue.enqueue(job, 100);
+        await eventually("the `running` update", () => (checked > 0 ? true : undefined));
+        await worker.close(); // waits for the job
+        expect(signals.every((signal) => signal.aborted)).toBe(true);
+        expect((await queue.get(job.id))?.status).toBe("queued"); // what the (simulated) cancel left: nothing stored over it
+      } finally {
+        spy.mockRestore();
+        await queue.close();
+      }
+    });
+
+    it("a `running` update Redis refuses fails the try: the job is tried again", async () => {
+      const queue = await open({ WARREN_JOB_ATTEMPTS: "2" });
+      let refused = 0;
+      const spy = holdRunning(Promise.resolve(), async () => {
+        spy.mockRestore(); // once
+        refused += 1;
+        throw new Error("Redis did not answer");
+      });
+      try {
+        const job = newJob();
+        let calls = 0;
+        const worker = queue.work(
+          async (running) => {
+            calls += 1;
+            return completed(running);
+          },
+          { concurrency: 1 },
+        );
+        await queue.enqueue(job, 100);
+        expect((await waitForResult(queue, job.id, 20_000))?.status).toBe("completed");
+        expect(refused).toBe(1);
+        expect(calls).toBe(2);
+        await worker.close();
+      } finally {
+        spy.mockRestore();
+        await queue.close();
+      }
+    });
   });
 });
