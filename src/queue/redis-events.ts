@@ -48,8 +48,9 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<WireEventType>(["status", "stag
 
 /**
  * One job's events on their way to Redis, from the worker: appended in order,
- * one append in flight at a time with everything that came meanwhile. What
- * waits is bounded by the job's cap (RunEventWriter).
+ * one append in flight at a time with everything that came meanwhile (and in
+ * the same turn of the event loop). What waits is bounded by the job's cap
+ * (RunEventWriter).
  */
 export class RedisEventAppender {
   readonly #redis: Redis;
@@ -111,6 +112,9 @@ export class RedisEventAppender {
 
   async #flush(): Promise<void> {
     try {
+      // What the job emits in the same turn goes in the same append; and a job's last events (a stage's end, emitted
+      // just before its result) are still waiting when its final store comes, which takes them (rest).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.#after !== undefined) {
         await this.#after.catch(() => {});
         this.#after = undefined;
