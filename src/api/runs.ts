@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { InvalidRequestError } from "../errors.js";
-import { callbackUrlOf, watchFinished, type FinishWatch } from "../queue/index.js";
+import { callbackUrlOf, enqueueWatched, type FinishWatch } from "../queue/index.js";
 import { parseRunRequest, toJobSpec } from "../run/job-spec.js";
 import { notifyCallback } from "../callback/callback-delivery.js";
 import type { SerializedResult } from "../run/result-json.js";
@@ -40,6 +40,7 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
       const { body, bytes: requestBytes, release } = await admitJsonBody(c, admission, options.bodyLimitBytes, "The request body is not valid JSON (send Content-Type: application/json and a JSON object).", []);
       let queued: RunResult;
       let watch: FinishWatch | undefined;
+      let known: RunResult | undefined;
       let spec: JobSpec;
       let request: RunRequest;
       try {
@@ -50,12 +51,10 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
         markPhase("api", id, "validated");
         // With API keys, the key that submitted the run is the one that may read its events.
         const owner = options.apiKeys.length > 0 ? { owner: keyOwner(c.get("apiKey")) } : {};
-        // Watched before it is queued, so that its end (and, when small, its result) comes with the announcement: no read after.
-        if (wait === "true") watch = await watchFinished(queue, id);
-        queued = await queue.enqueue({ id, language: spec.language.id, version: spec.language.version.detected, request, requestBytes, ...owner }, request.priority);
-      } catch (error) {
-        watch?.close();
-        throw error;
+        const job = { id, language: spec.language.id, version: spec.language.version.detected, request, requestBytes, ...owner };
+        // Watched from before it is queued, so that its end (and, when small, its result) comes with the announcement: no read after.
+        if (wait === "true") ({ queued, watch, known } = await enqueueWatched(queue, job, request.priority));
+        else queued = await queue.enqueue(job, request.priority);
       } finally {
         release();
       }
@@ -67,7 +66,7 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
       }
       let result: SerializedResult | undefined;
       try {
-        result = await watch.wait(options.waitMs, queued);
+        result = await watch.wait(options.waitMs, known);
       } finally {
         watch.close();
       }

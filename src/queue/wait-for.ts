@@ -1,6 +1,6 @@
 import { parseResult, type SerializedResult } from "../run/result-json.js";
 import { isFinal, type RunResult } from "../run/result.js";
-import type { JobQueue } from "./types.js";
+import type { JobQueue, QueuedJob } from "./types.js";
 
 /** A watch on one run's end, begun before the run was queued: nothing the run does can slip past it. */
 export interface FinishWatch {
@@ -58,6 +58,36 @@ export async function watchFinished(queue: JobQueue, id: string): Promise<Finish
       wake();
     },
   };
+}
+
+/**
+ * Queues `job` watched from before its enqueue (watchFinished), for a caller
+ * that waits for it: `known` is what to pass to the watch's wait — enqueue's
+ * result when the watch was in place before the enqueue was answered (the
+ * queue's subscription was up: no read is needed), else undefined (the first
+ * subscription is made with this enqueue: the wait reads once after it). An
+ * enqueue that fails fails at once, whatever the subscription does (Redis
+ * down: 503, not a wait for the subscriber), and its watch is closed.
+ */
+export async function enqueueWatched(queue: JobQueue, job: QueuedJob, priority: number): Promise<{ queued: RunResult; watch: FinishWatch; known: RunResult | undefined }> {
+  let watchedFirst = false;
+  const watching = watchFinished(queue, job.id);
+  watching.then(
+    () => (watchedFirst = true),
+    () => {},
+  );
+  let queued: RunResult;
+  try {
+    queued = await queue.enqueue(job, priority);
+  } catch (error) {
+    watching.then(
+      (watch) => watch.close(),
+      () => {},
+    );
+    throw error;
+  }
+  const known = watchedFirst ? queued : undefined;
+  return { queued, watch: await watching, known };
 }
 
 /**

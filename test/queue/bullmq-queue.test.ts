@@ -3,7 +3,8 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { BullMqQueue } from "../../src/queue/bullmq-queue.js";
 import { queueConfig } from "../../src/queue/config.js";
-import { waitForResult } from "../../src/queue/wait-for.js";
+import { enqueueWatched, waitForResult } from "../../src/queue/wait-for.js";
+import { QueueUnavailableError } from "../../src/queue/errors.js";
 import { APPEND, RedisEventAppender } from "../../src/queue/redis-events.js";
 import { RedisResultStore } from "../../src/queue/redis-store.js";
 import { serializeResult } from "../../src/run/result-json.js";
@@ -303,5 +304,24 @@ describe("BullMQ backend", () => {
         await queue.close();
       }
     });
+  });
+
+  it("a watched enqueue with Redis down fails at once (503), not waiting for the subscriber it would have made first; it works once Redis is back", async () => {
+    const queue = await open();
+    try {
+      await redis.stop();
+      await expect(enqueueWatched(queue, newJob(), 100)).rejects.toBeInstanceOf(QueueUnavailableError);
+      await redis.start();
+      const worker = queue.work(async (running) => completed(running), { concurrency: 1 });
+      const job = newJob();
+      // the API's connection comes back in the background
+      const watched = await eventually("an enqueue once Redis is back", () => enqueueWatched(queue, job, 100).catch(() => undefined));
+      expect((await watched.watch.wait(20_000, watched.known))?.status).toBe("completed");
+      watched.watch.close();
+      await worker.close();
+    } finally {
+      await redis.start().catch(() => {});
+      await queue.close();
+    }
   });
 });
