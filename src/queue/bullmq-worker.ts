@@ -181,7 +181,6 @@ export class BullMqWorker implements QueueWorker {
         ? redisSessionReader(this.#redisUrl, this.#redis, { name: this.#name, id: data.id, ttlSeconds: this.#ttlSeconds, channel: eventsChannel(this.#name) })
         : undefined;
     try {
-      // A job cancelled while it waited, or between tries, is not run.
       // `running` is stored while the handler starts, not a round trip before it. Whatever the job writes next (its
       // events, its final result) waits for it, so its stream and its status go in order. A job cancelled while it waited,
       // or between tries, finds the run final: its handler, started meanwhile, is aborted and the run left as it is.
