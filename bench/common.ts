@@ -23,6 +23,8 @@ export interface Deployment {
   readonly base: string;
   /** name → pid, for RSS (embedded: `api`; distributed: `api`, `worker`). */
   readonly pids: Readonly<Record<string, number>>;
+  /** Distributed: the Redis it runs on (bench/redis-commands.ts watches it). */
+  readonly redisUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -110,7 +112,7 @@ export async function startDistributed(env: NodeJS.ProcessEnv = {}, onStderr?: S
     await stop();
     throw error;
   }
-  return { mode: "distributed", base, pids: { api: api.pid!, worker: started[0]!.pid! }, stop };
+  return { mode: "distributed", base, pids: { api: api.pid!, worker: started[0]!.pid! }, redisUrl: redis.url, stop };
 }
 
 export interface RunResult {

@@ -3,7 +3,7 @@ import { Hono, type Context } from "hono";
 import { InvalidRequestError } from "../errors.js";
 import { PENDING_MAX_BYTES } from "../config/variables.js";
 import { summaryOf, versionParts } from "../queue/function-store.js";
-import { callbackUrlOf, waitForSerialized } from "../queue/index.js";
+import { callbackUrlOf, enqueueWatched, waitForSerialized, type FinishWatch } from "../queue/index.js";
 import { notifyCallback } from "../callback/callback-delivery.js";
 import type { HttpBindings } from "@hono/node-server";
 import { checkFunctionName, functionJobHeader, parseDeployRequest, toFunctionSource, toWireSource, VERSION_LABEL, type FunctionJob } from "../run/function-wire.js";
@@ -131,6 +131,8 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
     const declared = Number.parseInt(c.req.header("content-length") ?? "", 10);
     const release = admission.reserve(Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, options.bodyLimitBytes) : options.bodyLimitBytes);
     let queued: RunResult;
+    let watch: FinishWatch | undefined;
+    let known: RunResult | undefined;
     try {
       const event = Buffer.from(await c.req.arrayBuffer());
       const contentType = (c.req.header("content-type") ?? "application/octet-stream").slice(0, 256);
@@ -151,13 +153,16 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
         ...(callbackUrl === undefined ? {} : { callbackUrl }),
       };
       markPhase("api", id, "read");
-      queued = await queue.enqueue({ id, language: version.language, version: version.languageVersion, fn, function: functionJobHeader(fn), requestBytes: event.length, ...ownerOf(c) }, PRIORITY_DEFAULT);
+      const job = { id, language: version.language, version: version.languageVersion, fn, function: functionJobHeader(fn), requestBytes: event.length, ...ownerOf(c) };
+      // A sync invocation is watched from before it is queued: its end (and, when small, its result) comes with the announcement, no read after.
+      if (!async) ({ queued, watch, known } = await enqueueWatched(queue, job, PRIORITY_DEFAULT));
+      else queued = await queue.enqueue(job, PRIORITY_DEFAULT);
     } finally {
       release();
     }
     markPhase("api", id, "queued");
     c.header("x-warren-invocation-id", id);
-    if (async) {
+    if (watch === undefined) {
       flushPhases("api", id);
       c.header("location", `/v1/invocations/${id}`);
       return c.json({ id, status: "queued" as const }, 202);
@@ -170,9 +175,10 @@ export function functionsRoutes(deps: ApiDeps): Hono<AppEnv> {
     outgoing?.once("close", gone);
     let stored;
     try {
-      // queued: as enqueue had it, which saves a read of the result before the wait (a round trip to Redis)
-      stored = await waitForSerialized(queue, id, Math.max(options.waitMs, version.limits.wallTimeMs + INVOKE_SLACK_MS), queued);
+      // known: as enqueue had it, which saves a read of the result before the wait (a round trip to Redis)
+      stored = await watch.wait(Math.max(options.waitMs, version.limits.wallTimeMs + INVOKE_SLACK_MS), known);
     } finally {
+      watch.close();
       outgoing?.off("close", gone);
     }
     markPhase("api", id, "finished");

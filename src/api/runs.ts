@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { InvalidRequestError } from "../errors.js";
-import { callbackUrlOf, waitForSerialized } from "../queue/index.js";
+import { callbackUrlOf, enqueueWatched, type FinishWatch } from "../queue/index.js";
 import { parseRunRequest, toJobSpec } from "../run/job-spec.js";
 import { notifyCallback } from "../callback/callback-delivery.js";
 import type { SerializedResult } from "../run/result-json.js";
@@ -39,6 +39,8 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
       // Held from before the body is read until the run is queued (or refused): no more at once than the bound.
       const { body, bytes: requestBytes, release } = await admitJsonBody(c, admission, options.bodyLimitBytes, "The request body is not valid JSON (send Content-Type: application/json and a JSON object).", []);
       let queued: RunResult;
+      let watch: FinishWatch | undefined;
+      let known: RunResult | undefined;
       let spec: JobSpec;
       let request: RunRequest;
       try {
@@ -49,17 +51,25 @@ export function runsRoutes(deps: ApiDeps): Hono<AppEnv> {
         markPhase("api", id, "validated");
         // With API keys, the key that submitted the run is the one that may read its events.
         const owner = options.apiKeys.length > 0 ? { owner: keyOwner(c.get("apiKey")) } : {};
-        queued = await queue.enqueue({ id, language: spec.language.id, version: spec.language.version.detected, request, requestBytes, ...owner }, request.priority);
+        const job = { id, language: spec.language.id, version: spec.language.version.detected, request, requestBytes, ...owner };
+        // Watched from before it is queued, so that its end (and, when small, its result) comes with the announcement: no read after.
+        if (wait === "true") ({ queued, watch, known } = await enqueueWatched(queue, job, request.priority));
+        else queued = await queue.enqueue(job, request.priority);
       } finally {
         release();
       }
       markPhase("api", id, "queued");
       logger.info({ runId: id, language: spec.language.id, tests: spec.tests?.length ?? 0, priority: request.priority }, "run queued");
-      if (wait !== "true") {
+      if (watch === undefined) {
         flushPhases("api", id);
         return c.json({ id, status: "queued" as const }, 202);
       }
-      const result = await waitForSerialized(queue, id, options.waitMs, queued);
+      let result: SerializedResult | undefined;
+      try {
+        result = await watch.wait(options.waitMs, known);
+      } finally {
+        watch.close();
+      }
       markPhase("api", id, "answered");
       flushPhases("api", id);
       if (result === undefined) throw new NotFoundError(`Run ${id} expired before it finished (or was evicted: WARREN_RESULT_TTL_S, WARREN_RESULT_STORE_BYTES).`);

@@ -7,7 +7,7 @@ import type { QueueConfig } from "./config.js";
 import { orUnavailable } from "./errors.js";
 import { apiConnection, connect } from "./redis-connection.js";
 import { RedisRateLimiter, type RateLimiter } from "./rate-limiter.js";
-import { RedisResultStore } from "./redis-store.js";
+import { parseFinishedMessage, RedisResultStore } from "./redis-store.js";
 import { eventsChannel, RedisEventLogs } from "./redis-events.js";
 import { redisSessionWriter } from "./redis-session-input.js";
 import { RedisFunctionStore } from "./redis-function-store.js";
@@ -37,6 +37,8 @@ export class BullMqQueue implements JobQueue {
   readonly #workers = new Set<BullMqWorker>();
   readonly #router: WarmRouter;
   #subscriber: Promise<Redis> | undefined;
+  /** onFinished's listeners, called with each announcement on the finished channel. */
+  readonly #finishedListeners = new Set<(id: string, result?: SerializedResult) => void>();
   readonly events: RedisEventLogs;
   readonly functions: RedisFunctionStore;
 
@@ -144,14 +146,10 @@ export class BullMqQueue implements JobQueue {
     return cancelled;
   }
 
-  async onFinished(listener: (id: string) => void): Promise<() => void> {
-    const subscriber = await this.#subscribe();
-    const channel = finishedChannel(this.#config.name);
-    const onMessage = (from: string, id: string) => {
-      if (from === channel) listener(id);
-    };
-    subscriber.on("message", onMessage);
-    return () => subscriber.off("message", onMessage);
+  async onFinished(listener: (id: string, result?: SerializedResult) => void): Promise<() => void> {
+    await this.#subscribe();
+    this.#finishedListeners.add(listener);
+    return () => this.#finishedListeners.delete(listener);
   }
 
   async depth(): Promise<number> {
@@ -196,6 +194,13 @@ export class BullMqQueue implements JobQueue {
       const subscriber = this.#redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, lazyConnect: false });
       subscriber.on("error", () => {});
       subscriber.setMaxListeners(0);
+      const channel = Buffer.from(finishedChannel(this.#config.name));
+      // Parsed once per announcement, whatever the number of waiters; as bytes (a result's JSON is not decoded to be answered).
+      subscriber.on("messageBuffer", (from: Buffer, message: Buffer) => {
+        if (!channel.equals(from)) return;
+        const { id, result } = parseFinishedMessage(message);
+        for (const listener of this.#finishedListeners) listener(id, result);
+      });
       await subscriber.subscribe(finishedChannel(this.#config.name));
       return subscriber;
     })();

@@ -3,6 +3,7 @@ import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { functionJobSchema } from "../run/function-wire.js";
+import type { WireEvent } from "../run/event-wire.js";
 import { serializeResult, type SerializedResult } from "../run/result-json.js";
 import { cancelledResult, failedResult, pendingResult, type RunResult } from "../run/result.js";
 import type { QueueConfig } from "./config.js";
@@ -180,21 +181,46 @@ export class BullMqWorker implements QueueWorker {
         ? redisSessionReader(this.#redisUrl, this.#redis, { name: this.#name, id: data.id, ttlSeconds: this.#ttlSeconds, channel: eventsChannel(this.#name) })
         : undefined;
     try {
-      // A job cancelled while it waited, or between tries, is not run.
-      if (!(await this.#store.update(serializeResult(pendingResult(data, "running"))))) return "cancelled";
+      // `running` is stored while the handler starts, not a round trip before it. Whatever the job writes next (its
+      // events, its final result) waits for it, so its stream and its status go in order. A job cancelled while it waited,
+      // or between tries, finds the run final: its handler, started meanwhile, is aborted and the run left as it is.
+      let runningFailed: { error: unknown } | undefined;
+      const running = this.#store.update(serializeResult(pendingResult(data, "running"))).then(
+        (stored) => {
+          if (!stored) controller.abort();
+          return stored;
+        },
+        (error: unknown) => {
+          runningFailed = { error };
+          controller.abort();
+          return false;
+        },
+      );
       const retried = data.session !== true && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
       // The job's events go to its stream; all of them are in Redis before its final status (the stream's end).
-      const appender = new RedisEventAppender(this.#redis, { run: this.#store.key(data.id), events: this.#store.eventsKey(data.id) }, { ttlSeconds: this.#ttlSeconds, channel: eventsChannel(this.#name), id: data.id });
+      const appender = new RedisEventAppender(this.#redis, { run: this.#store.key(data.id), events: this.#store.eventsKey(data.id) }, { ttlSeconds: this.#ttlSeconds, channel: eventsChannel(this.#name), id: data.id, after: running });
       const events = new RunEventWriter(this.#eventCaps, appender.append);
       const eventsDone = async () => {
         events.close();
         await appender.drained();
       };
+      // The final result goes with the job's last events, in one script: they are in its stream before its final status.
+      const finish = async (result: RunResult) => {
+        if (!(await running)) return undefined;
+        events.close();
+        const last = await appender.rest();
+        try {
+          return await this.#finish(result, last);
+        } catch (error) {
+          appender.putBack(last);
+          throw error;
+        }
+      };
       // A final result the handler has before its clean-up is stored (and announced) at once.
       let early: { result: RunResult; stored: Promise<boolean | undefined> } | undefined;
       const settle = (result: RunResult) => {
         if (early !== undefined || controller.signal.aborted || (result.status === "failed" && retried)) return;
-        const stored = eventsDone().then(() => this.#finish(result)).then(
+        const stored = finish(result).then(
           (done) => {
             if (done !== undefined) options.onStored?.(data, done);
             return done !== undefined;
@@ -209,14 +235,19 @@ export class BullMqWorker implements QueueWorker {
       } catch (error) {
         result = failedResult(data, { code: "worker_failed", message: (error as Error).message });
       }
+      if (!(await running)) {
+        // Not stored (Redis did not answer): the job fails, and BullMQ tries it again, as if it had never started.
+        if (runningFailed !== undefined) throw runningFailed.error;
+        return "cancelled";
+      }
       if (early !== undefined && (await early.stored) !== undefined) return controller.signal.aborted ? "cancelled" : early.result.status;
       if (controller.signal.aborted) result = cancelledResult(data);
-      await eventsDone();
       if (result.status === "failed" && retried) {
+        await eventsDone();
         await this.#store.update(serializeResult(pendingResult(data, "queued")));
         throw new WarrenFaultRetry(`Warren failed to run the job (${result.error?.code ?? "internal_error"}: ${result.error?.message ?? "see the stages"}); retrying.`);
       }
-      const stored = await this.#finish(result);
+      const stored = await finish(result);
       if (stored !== undefined) options.onStored?.(data, stored);
       return result.status;
     } finally {
@@ -229,13 +260,14 @@ export class BullMqWorker implements QueueWorker {
   }
 
   /**
-   * Stores a final result (its JSON, written here once) and announces it to
-   * the waiting API instances, in one round trip; what it stored, undefined
-   * when the run was final already.
+   * Stores a final result (its JSON, written here once) after the job's
+   * `events` not appended yet, and announces it to the waiting API
+   * instances, in one round trip; what it stored, undefined when the run was
+   * final already.
    */
-  async #finish(result: RunResult): Promise<SerializedResult | undefined> {
+  async #finish(result: RunResult, events?: readonly WireEvent[]): Promise<SerializedResult | undefined> {
     const serialized = serializeResult(result);
-    return (await this.#store.update(serialized, finishedChannel(this.#name))) ? serialized : undefined;
+    return (await this.#store.update(serialized, finishedChannel(this.#name), events)) ? serialized : undefined;
   }
 
   async #beat(): Promise<void> {

@@ -6,5 +6,5 @@ export { openQueue } from "./open-queue.js";
 export { callbackUrlOf, type JobQueue, type QueuedJob, type QueueHealth, type QueueWorker, type RunHandler, type WorkOptions } from "./types.js";
 export type { RecordStore } from "./record-store.js";
 export { FunctionStoreError, type FunctionStore, type StoredVersion } from "./function-store.js";
-export { waitForResult, waitForSerialized } from "./wait-for.js";
+export { enqueueWatched, waitForResult, waitForSerialized, watchFinished, type FinishWatch } from "./wait-for.js";
 export { MemoryRateLimiter, RedisRateLimiter, type RateDecision, type RateLimiter } from "./rate-limiter.js";

@@ -135,7 +135,7 @@ export class MemoryQueue implements JobQueue {
     return cancelled;
   }
 
-  async onFinished(listener: (id: string) => void): Promise<() => void> {
+  async onFinished(listener: (id: string, result?: SerializedResult) => void): Promise<() => void> {
     this.#events.on("finished", listener);
     return () => this.#events.off("finished", listener);
   }
@@ -195,7 +195,7 @@ export class MemoryQueue implements JobQueue {
     this.#results.set(result);
     // The final status is the log's last event: the event stream ends with it (and the result).
     this.#logs.append(result.id, [statusEvent(result.status)], true);
-    this.#events.emit("finished", result.id);
+    this.#events.emit("finished", result.id, result);
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
+import { RedisScript } from "./redis-script.js";
 import { orUnavailable } from "./errors.js";
 
 /** One request's answer: let it through, or refuse it for `retryAfterSeconds`. */
@@ -39,10 +40,10 @@ export class MemoryRateLimiter implements RateLimiter {
 }
 
 /** KEYS[1] the window's counter; ARGV[1] its TTL in seconds. One command, not a MULTI: it is on every request's path. */
-const COUNT_REQUEST = `
+const COUNT_REQUEST = new RedisScript(`
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1])) end
-return count`;
+return count`);
 
 /**
  * A fixed one-minute window per key in Redis, shared by every API instance of
@@ -65,7 +66,7 @@ export class RedisRateLimiter implements RateLimiter {
     const minute = Math.floor(time / 60_000);
     const id = createHash("sha256").update(key).digest("hex").slice(0, 32);
     const counter = `${this.#prefix}:rate:${id}:${minute}`;
-    const count = Number(await orUnavailable("count a request", () => this.#redis.eval(COUNT_REQUEST, 1, counter, 61)));
+    const count = Number(await orUnavailable("count a request", () => COUNT_REQUEST.run(this.#redis, [counter], [61])));
     if (count <= perMinute) return { allowed: true, retryAfterSeconds: 0 };
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(((minute + 1) * 60_000 - time) / 1000)) };
   }

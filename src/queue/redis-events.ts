@@ -25,7 +25,7 @@ export const eventsChannel = (name: string) => `${name}:events`;
  * KEYS[1] the run's hash, KEYS[2] its stream. ARGV: TTL seconds, channel,
  * run id, then type and JSON of each event.
  */
-const APPEND = new RedisScript(`
+export const APPEND = new RedisScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status or status == 'completed' or status == 'failed' or status == 'cancelled' then return 0 end
 local bytes = 0
@@ -48,23 +48,32 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<WireEventType>(["status", "stag
 
 /**
  * One job's events on their way to Redis, from the worker: appended in order,
- * one append in flight at a time with everything that came meanwhile. What
- * waits is bounded by the job's cap (RunEventWriter).
+ * one append in flight at a time with everything that came meanwhile (and in
+ * the same turn of the event loop). What waits is bounded by the job's cap
+ * (RunEventWriter).
  */
 export class RedisEventAppender {
   readonly #redis: Redis;
   readonly #keys: readonly [string, string];
   readonly #args: readonly (string | number)[];
   #waiting: WireEvent[] = [];
+  /** The JSON bytes of #waiting. */
+  #waitingBytes = 0;
   #flushing: Promise<void> | undefined;
+  #after: Promise<unknown> | undefined;
+  /** rest() waits: what is left once it fits in one batch goes with the final result, not in an append of its own. */
+  #ending = false;
 
-  constructor(redis: Redis, keys: { run: string; events: string }, options: { ttlSeconds: number; channel: string; id: string }) {
+  /** `after`: what the first append waits for (the run's `running` status, written while the job starts). */
+  constructor(redis: Redis, keys: { run: string; events: string }, options: { ttlSeconds: number; channel: string; id: string; after?: Promise<unknown> }) {
     this.#redis = redis;
     this.#keys = [keys.run, keys.events];
     this.#args = [options.ttlSeconds, options.channel, options.id];
+    this.#after = options.after;
   }
 
   readonly append = (events: readonly WireEvent[]): void => {
+    for (const event of events) this.#waitingBytes += event.json.length;
     this.#waiting.push(...events);
     this.#flushing ??= this.#flush();
   };
@@ -74,9 +83,43 @@ export class RedisEventAppender {
     while (this.#flushing !== undefined) await this.#flushing;
   }
 
+  /**
+   * The job's last events, for its final store to append with the result in
+   * one script (RedisResultStore.update): once the appends in flight are
+   * done, what still waits — at most one append's worth (APPEND_BATCH_BYTES:
+   * more is appended first) — is handed back instead of appended. Call it
+   * when no more events come (the job's writer closed).
+   */
+  async rest(): Promise<WireEvent[]> {
+    this.#ending = true;
+    try {
+      if (this.#waitingBytes > APPEND_BATCH_BYTES) this.#flushing ??= this.#flush();
+      await this.drained();
+    } finally {
+      this.#ending = false;
+    }
+    const rest = this.#waiting;
+    this.#waiting = [];
+    this.#waitingBytes = 0;
+    return rest;
+  }
+
+  /** Events rest() handed back that were not stored after all (the store failed): they wait again, first. */
+  putBack(events: readonly WireEvent[]): void {
+    for (const event of events) this.#waitingBytes += event.json.length;
+    this.#waiting.unshift(...events);
+  }
+
   async #flush(): Promise<void> {
     try {
-      while (this.#waiting.length > 0) {
+      // What the job emits in the same turn goes in the same append; and a job's last events (a stage's end, emitted
+      // just before its result) are still waiting when its final store comes, which takes them (rest).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.#after !== undefined) {
+        await this.#after.catch(() => {});
+        this.#after = undefined;
+      }
+      while (this.#waiting.length > 0 && !(this.#ending && this.#waitingBytes <= APPEND_BATCH_BYTES)) {
         let bytes = 0;
         let count = 0;
         while (count < this.#waiting.length && (count === 0 || bytes + (this.#waiting[count] as WireEvent).json.length <= APPEND_BATCH_BYTES)) {
@@ -84,6 +127,7 @@ export class RedisEventAppender {
           count++;
         }
         const batch = this.#waiting.splice(0, count);
+        this.#waitingBytes -= bytes;
         // Live output is a convenience: a failed append loses those events, never the job.
         await APPEND.run(this.#redis, this.#keys, [...this.#args, ...batch.flatMap((event) => [event.type, event.json])]).catch(() => {});
       }

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { RedisScript } from "./redis-script.js";
 import type { FunctionFile, FunctionSource } from "../run/functions.js";
 import { orUnavailable } from "./errors.js";
 import {
@@ -28,7 +29,7 @@ import {
  *
  * The function's hash: `bytes`, `v:N` meta JSON, `n:N` label, `l:LABEL` N.
  */
-const COMMIT = `
+const COMMIT = new RedisScript(`
 if ARGV[9] ~= '' then
   local done = redis.call('GET', KEYS[7])
   if done then
@@ -51,14 +52,14 @@ redis.call('SADD', KEYS[2], ARGV[1])
 if redis.call('HINCRBY', KEYS[4], ARGV[5], 1) == 1 then redis.call('SET', KEYS[3], ARGV[4]) end
 redis.call('INCRBY', KEYS[5], bytes)
 if ARGV[9] ~= '' then redis.call('SET', KEYS[7], n, 'EX', ARGV[9]) end
-return {n, label}`;
+return {n, label}`);
 
 /**
  * Deletes a function. KEYS: [1] its hash, [2] the scope's names, [3] digest
  * → refs, [4] the byte total; ARGV: name, the code keys' prefix, the removed
  * channel, the message. Returns 1 when it existed.
  */
-const REMOVE = `
+const REMOVE = new RedisScript(`
 local fields = redis.call('HGETALL', KEYS[1])
 if #fields == 0 then return 0 end
 for i = 1, #fields, 2 do
@@ -75,7 +76,7 @@ redis.call('DECRBY', KEYS[4], bytes)
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
-return 1`;
+return 1`);
 
 /**
  * One page of a scope's functions, by name. KEYS: [1] the scope's names.
@@ -84,7 +85,7 @@ return 1`;
  * label and meta JSON, for each function in turn: one round trip, and only
  * the latest version's metadata crosses.
  */
-const LIST = `
+const LIST = new RedisScript(`
 local names = redis.call('SMEMBERS', KEYS[1])
 table.sort(names)
 local out, n, limit = {}, 0, tonumber(ARGV[3])
@@ -111,7 +112,7 @@ for _, name in ipairs(names) do
     end
   end
 end
-return out`;
+return out`);
 
 /**
  * One version of a function. KEYS: [1] its hash. ARGV: how it is named
@@ -120,7 +121,7 @@ return out`;
  * version's metadata crosses (an invocation resolves its version twice, at
  * the API and at the worker, whatever the number of versions).
  */
-const RESOLVE = `
+const RESOLVE = new RedisScript(`
 local number
 if ARGV[1] == 'number' then
   number = tonumber(ARGV[2])
@@ -137,7 +138,7 @@ end
 if number == nil then return nil end
 local fields = redis.call('HMGET', KEYS[1], 'v:' .. number, 'n:' .. number)
 if not fields[1] then return nil end
-return {number, fields[2] or tostring(number), fields[1]}`;
+return {number, fields[2] or tostring(number), fields[1]}`);
 
 /** How long a deploy job's commit is remembered (its re-runs, after a stall, find it): longer than any job lives. */
 const DEPLOY_KEY_TTL_S = 24 * 3600;
@@ -180,7 +181,7 @@ export class RedisFunctionStore implements FunctionStore {
 
   async list(scope: string, page: ListPage = {}) {
     const args = [`${this.#prefix}:fn:${scope}:`, page.after ?? "", String(page.limit ?? Number.MAX_SAFE_INTEGER)];
-    const flat = (await orUnavailable("list functions", () => this.#redis.eval(LIST, 1, `${this.#prefix}:fn-names:${scope}`, ...args))) as (string | number)[];
+    const flat = (await orUnavailable("list functions", () => LIST.run(this.#redis, [`${this.#prefix}:fn-names:${scope}`], args))) as (string | number)[];
     const listed = [];
     for (let i = 0; i + 4 < flat.length; i += 5) {
       const latest: StoredVersion = Object.freeze({ ...(JSON.parse(String(flat[i + 4])) as Omit<StoredVersion, "version" | "number">), number: Number(flat[i + 2]), version: String(flat[i + 3]) });
@@ -191,7 +192,7 @@ export class RedisFunctionStore implements FunctionStore {
 
   async resolve(scope: string, name: string, ref?: string): Promise<StoredVersion | undefined> {
     const how = ref === undefined ? ["latest", ""] : /^[0-9]+$/.test(ref) ? ["number", String(Number(ref))] : ["label", ref];
-    const answer = (await orUnavailable("read a function", () => this.#redis.eval(RESOLVE, 1, this.#fnKey(scope, name), ...how))) as [number, string, string] | null;
+    const answer = (await orUnavailable("read a function", () => RESOLVE.run(this.#redis, [this.#fnKey(scope, name)], how))) as [number, string, string] | null;
     if (answer === null) return undefined;
     return Object.freeze({ ...(JSON.parse(answer[2]) as Omit<StoredVersion, "version" | "number">), number: answer[0], version: String(answer[1]) });
   }
@@ -216,7 +217,7 @@ export class RedisFunctionStore implements FunctionStore {
       `${this.#prefix}:fn-deploy:${deployId ?? ""}`,
     ];
     const args = [source.name, label ?? "", parts.metaJson, parts.codeJson, parts.digest, String(parts.bytes), String(this.#limits.functionMaxBytes), String(this.#limits.storeMaxBytes), deployId === undefined ? "" : String(DEPLOY_KEY_TTL_S)];
-    const answer = (await orUnavailable("store a function", () => this.#redis.eval(COMMIT, keys.length, ...keys, ...args))) as [number, string | number, string?];
+    const answer = (await orUnavailable("store a function", () => COMMIT.run(this.#redis, keys, args))) as [number, string | number, string?];
     // This deploy job committed before (BullMQ ran it again after a stall): its version, not a second one.
     if (answer[2] !== undefined) return Object.freeze({ ...(JSON.parse(answer[2]) as Omit<StoredVersion, "version" | "number">), number: answer[0], version: String(answer[1]) });
     if (answer[0] === -1) throw labelTaken(source.name, label ?? "");
@@ -233,7 +234,7 @@ export class RedisFunctionStore implements FunctionStore {
   async remove(scope: string, name: string): Promise<boolean> {
     const keys = [this.#fnKey(scope, name), `${this.#prefix}:fn-names:${scope}`, `${this.#prefix}:fn-refs`, `${this.#prefix}:fn-bytes`];
     const args = [name, `${this.#prefix}:fn-code:`, this.removedChannel, JSON.stringify([scope, name])];
-    return (await orUnavailable("delete a function", () => this.#redis.eval(REMOVE, keys.length, ...keys, ...args))) === 1;
+    return (await orUnavailable("delete a function", () => REMOVE.run(this.#redis, keys, args))) === 1;
   }
 
   async onRemoved(listener: (scope: string, name: string) => void): Promise<() => void> {

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { RedisScript } from "./redis-script.js";
 import { orUnavailable } from "./errors.js";
 import type { RecordStore, RecordStoreLimits } from "./record-store.js";
 
@@ -10,7 +11,7 @@ import type { RecordStore, RecordStoreLimits } from "./record-store.js";
  * time when it exists), forgets expired ids, then deletes the oldest records
  * while over either bound, never the one just written.
  */
-const PUT = `
+const PUT = new RedisScript(`
 local prefix, id, json = ARGV[1], ARGV[2], ARGV[3]
 local ttl, max, cap = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 if ARGV[7] == '1' and redis.call('EXISTS', prefix .. id) == 0 then return 0 end
@@ -42,10 +43,10 @@ end
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('PEXPIRE', KEYS[3], ttl)
-return 1`;
+return 1`);
 
 /** KEYS as PUT's; ARGV prefix, id, TTL ms. Forgets expired ids, then answers how many are left. */
-const COUNT = `
+const COUNT = new RedisScript(`
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]), 'LIMIT', 0, 1000)) do
@@ -63,7 +64,7 @@ if ARGV[2] ~= '' then
   redis.call('DEL', ARGV[1] .. ARGV[2])
   return removed
 end
-return redis.call('ZCARD', KEYS[1])`;
+return redis.call('ZCARD', KEYS[1])`);
 
 /**
  * Records in Redis (`<prefix>:<id>` strings with a TTL), indexed by creation
@@ -99,7 +100,7 @@ export class RedisRecordStore implements RecordStore {
 
   #put(id: string, json: string, onlyIfPresent: boolean): Promise<unknown> {
     return orUnavailable("store a record", () =>
-      this.#redis.eval(PUT, 3, ...this.#keys, `${this.#prefix}:r:`, id, json, Math.ceil(this.#limits.ttlMs), this.#limits.max, this.#limits.maxBytes, onlyIfPresent ? "1" : "0"),
+      PUT.run(this.#redis, this.#keys, [`${this.#prefix}:r:`, id, json, Math.ceil(this.#limits.ttlMs), this.#limits.max, this.#limits.maxBytes, onlyIfPresent ? "1" : "0"]),
     );
   }
 
@@ -108,11 +109,11 @@ export class RedisRecordStore implements RecordStore {
   }
 
   async remove(id: string): Promise<boolean> {
-    return (await orUnavailable("remove a record", () => this.#redis.eval(COUNT, 3, ...this.#keys, `${this.#prefix}:r:`, id, Math.ceil(this.#limits.ttlMs)))) === 1;
+    return (await orUnavailable("remove a record", () => COUNT.run(this.#redis, this.#keys, [`${this.#prefix}:r:`, id, Math.ceil(this.#limits.ttlMs)]))) === 1;
   }
 
   async page(offset: number, count: number): Promise<{ ids: string[]; total: number }> {
-    const total = Number(await orUnavailable("count records", () => this.#redis.eval(COUNT, 3, ...this.#keys, `${this.#prefix}:r:`, "", Math.ceil(this.#limits.ttlMs))));
+    const total = Number(await orUnavailable("count records", () => COUNT.run(this.#redis, this.#keys, [`${this.#prefix}:r:`, "", Math.ceil(this.#limits.ttlMs)])));
     if (count <= 0) return { ids: [], total };
     const ids = await orUnavailable("list records", () => this.#redis.zrevrange(this.#keys[0], offset, offset + count - 1));
     return { ids, total };

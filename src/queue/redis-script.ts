@@ -4,9 +4,10 @@ import type { Redis } from "ioredis";
 type Arg = string | number | Buffer;
 
 /**
- * A Lua script that Warren runs on every run (creating, updating, appending
- * events), sent by its SHA1 (EVALSHA) rather than its text (EVAL): the text,
- * up to 2 KB, was written by this process, and hashed by Redis, on every call.
+ * A Lua script of Warren's (a run's create, update and event appends, a
+ * function's version resolved, an invocation's route, a worker's advert, …),
+ * sent by its SHA1 (EVALSHA) rather than its text (EVAL): the text, up to
+ * 2 KB, was written by this process, and hashed by Redis, on every call.
  * Redis keeps a script once it ran it (or was sent it by EVAL); a Redis that
  * has not seen it, or forgot it (a restart, SCRIPT FLUSH), answers NOSCRIPT,
  * and the script is then sent once with EVAL, which runs it and keeps it.

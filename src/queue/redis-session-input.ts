@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { RedisScript } from "./redis-script.js";
 import { orUnavailable } from "./errors.js";
 import type { RunEventLogs } from "./run-events.js";
 import { workerConnection } from "./redis-connection.js";
@@ -25,7 +26,7 @@ const DRAINED = "drained";
  * KEYS[1] the stream, KEYS[2] the taken count. ARGV: bytes taken (or
  * `drained`: the program ended, and the stream goes), TTL seconds, channel, run id.
  */
-const COUNT_TAKEN = `
+const COUNT_TAKEN = new RedisScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if ARGV[1] == '${DRAINED}' then
   redis.call('SET', KEYS[2], ARGV[1], 'EX', tonumber(ARGV[2]))
@@ -35,7 +36,7 @@ else
   redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
 end
 redis.call('PUBLISH', ARGV[3], ARGV[4])
-return 1`;
+return 1`);
 
 /**
  * A signal's XADD, unless the stream holds a full window's entries (each
@@ -43,11 +44,11 @@ return 1`;
  * more: 1 when added, 0 when refused. KEYS[1] the stream; ARGV: the signal,
  * the most entries, TTL seconds.
  */
-const ADD_SIGNAL = `
+const ADD_SIGNAL = new RedisScript(`
 if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('XADD', KEYS[1], '*', 's', ARGV[1])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
-return 1`;
+return 1`);
 const STREAM_ENTRIES_MAX = Math.ceil(STDIN_WINDOW_BYTES / stdinCharge(0)) + 1 + SIGNALS_WAITING_MAX;
 
 /** Entries one XREAD takes. */
@@ -114,7 +115,7 @@ export function redisSessionWriter(redis: Redis, events: RunEventLogs, options: 
     },
     signal: async (name) => {
       if (closed || drained) return;
-      const added = await orUnavailable("send a session's signal", () => redis.eval(ADD_SIGNAL, 1, key, name, STREAM_ENTRIES_MAX, options.ttlSeconds));
+      const added = await orUnavailable("send a session's signal", () => ADD_SIGNAL.run(redis, [key], [name, STREAM_ENTRIES_MAX, options.ttlSeconds]));
       if (added !== 1) throw new InvalidRequestError(tooManySignals());
     },
     close: async () => {
@@ -194,7 +195,7 @@ export function redisSessionReader(redisUrl: string, redis: Redis, options: Redi
       return null;
     },
     taken: (bytes) => {
-      void redis.eval(COUNT_TAKEN, 2, key, takenKey, stdinCharge(bytes), options.ttlSeconds, options.channel, options.id).catch(() => {});
+      void COUNT_TAKEN.run(redis, [key, takenKey], [stdinCharge(bytes), options.ttlSeconds, options.channel, options.id]).catch(() => {});
     },
     onSignal: (next) => {
       if (stopped) return;
@@ -211,7 +212,7 @@ export function redisSessionReader(redisUrl: string, redis: Redis, options: Redi
       wakeNext?.();
       blocking.disconnect();
       // The writer stops waiting, and drops what its client still sends.
-      await redis.eval(COUNT_TAKEN, 2, key, takenKey, DRAINED, options.ttlSeconds, options.channel, options.id).catch(() => {});
+      await COUNT_TAKEN.run(redis, [key, takenKey], [DRAINED, options.ttlSeconds, options.channel, options.id]).catch(() => {});
     },
   };
 }

@@ -5,6 +5,7 @@ import { RUN_STATUSES, type RunResult } from "../run/result.js";
 import { orUnavailable } from "./errors.js";
 import { eventsChannel, eventsKey } from "./redis-events.js";
 import { RedisScript } from "./redis-script.js";
+import type { WireEvent } from "../run/event-wire.js";
 
 /**
  * Stores only when the run is not final yet: a worker finishing a job that the
@@ -19,14 +20,20 @@ import { RedisScript } from "./redis-script.js";
  * is a single instance, not a cluster.)
  *
  * The new status is appended to the run's event log (KEYS[5], a stream:
- * redis-events.ts) and announced on the events channel; a final result's
- * size counts its event log's bytes too, and an evicted run loses its log
- * with its hash.
+ * redis-events.ts), after the run's last events when they come with it (as
+ * RedisEventAppender's script appends them: the worker's last append and the
+ * final result in one round trip), and announced on the events channel; a
+ * final result's size counts its event log's bytes too, and an evicted run
+ * loses its log with its hash.
  *
  * KEYS[1] the run's hash, KEYS[5] its event stream. ARGV: status, result
  * JSON, TTL seconds, byte cap, the run keys' prefix, the run's id, the events
- * channel, the event streams' prefix, and optionally a channel to PUBLISH the
- * id on once stored (one round trip for all). Returns 1 when stored.
+ * channel, the event streams' prefix, and optionally a channel to announce
+ * the run on once stored ("" for none; one round trip for all) and the most
+ * bytes of result JSON the announcement carries: `id`, or, when the result is
+ * that small, `id\nstatus\nowner\nJSON` (parseFinishedMessage), so that the
+ * API waiting for it needs no read back; then type and JSON of each event to
+ * append before the status. Returns 1 when stored.
  */
 const STORE_UNLESS_FINAL = new RedisScript(`
 local function final(status) return status == 'completed' or status == 'failed' or status == 'cancelled' end
@@ -34,6 +41,15 @@ if final(redis.call('HGET', KEYS[1], 'status')) then return 0 end
 local ttl = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'result', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ttl)
+if #ARGV > 10 then
+  local bytes = 0
+  for i = 11, #ARGV, 2 do
+    local seq = redis.call('HINCRBY', KEYS[1], 'eventSeq', 1)
+    redis.call('XADD', KEYS[5], '0-' .. seq, 't', ARGV[i], 'd', ARGV[i + 1])
+    bytes = bytes + #ARGV[i + 1]
+  end
+  redis.call('HINCRBY', KEYS[1], 'eventBytes', bytes)
+end
 local seq = redis.call('HINCRBY', KEYS[1], 'eventSeq', 1)
 redis.call('XADD', KEYS[5], '0-' .. seq, 't', 'status', 'd', '{"status":"' .. ARGV[1] .. '"}')
 redis.call('EXPIRE', KEYS[5], ttl)
@@ -65,7 +81,11 @@ if final(ARGV[1]) then
     total = forget(victim)
   end
 end
-if ARGV[9] then redis.call('PUBLISH', ARGV[9], ARGV[6]) end
+if ARGV[9] ~= '' then
+  local message = ARGV[6]
+  if #ARGV[2] <= tonumber(ARGV[10]) then message = ARGV[6] .. '\\n' .. ARGV[1] .. '\\n' .. (redis.call('HGET', KEYS[1], 'owner') or '') .. '\\n' .. ARGV[2] end
+  redis.call('PUBLISH', ARGV[9], message)
+end
 return 1`);
 
 /**
@@ -84,6 +104,33 @@ return 1`);
 
 /** A status read back from Redis is data from outside the process: checked, not trusted. */
 const statusSchema = z.enum(RUN_STATUSES);
+
+/**
+ * The most bytes of result JSON a run's end announcement carries. Every API
+ * instance receives every announcement (one channel, whatever the number of
+ * waiters): a small result saves its waiter a read back, a large one would
+ * cost them all its bytes (and Redis holds a subscriber's backlog in its
+ * output buffer), so it is read back by its waiter alone.
+ */
+export const ANNOUNCED_RESULT_MAX_BYTES = 16 * 1024;
+
+/**
+ * A run's end as announced (STORE_UNLESS_FINAL): its id, and its result when
+ * the announcement carried it. Data from outside the process: a message of
+ * another shape is taken for an id alone (its waiter reads the result back).
+ */
+export function parseFinishedMessage(message: Buffer): { id: string; result?: SerializedResult } {
+  const idEnd = message.indexOf(10);
+  if (idEnd < 0) return { id: message.toString("latin1") };
+  const id = message.toString("latin1", 0, idEnd);
+  const statusEnd = message.indexOf(10, idEnd + 1);
+  const ownerEnd = statusEnd < 0 ? -1 : message.indexOf(10, statusEnd + 1);
+  const status = statusSchema.safeParse(message.toString("latin1", idEnd + 1, statusEnd));
+  if (ownerEnd < 0 || !status.success) return { id };
+  const owner = message.toString("latin1", statusEnd + 1, ownerEnd);
+  const result = { id, status: status.data, json: message.subarray(ownerEnd + 1) };
+  return { id, result: owner === "" ? result : { ...result, owner } };
+}
 
 export interface RedisStoreOptions {
   /** How long a result is kept. */
@@ -131,10 +178,16 @@ export class RedisResultStore {
     await orUnavailable("store a run", () => CREATE.run(this.#redis, [key, this.eventsKey(result.id)], [result.status, result.json, this.#options.ttlSeconds, result.owner ?? ""]));
   }
 
-  /** Stores `result` unless the run already has a final status, then publishes its id on `announce` if given; whether it stored. */
-  async update(result: SerializedResult, announce?: string): Promise<boolean> {
-    const args: (string | number | Buffer)[] = [result.status, result.json, this.#options.ttlSeconds, this.#options.maxBytes, this.key(""), result.id, this.#events, this.eventsKey("")];
-    if (announce !== undefined) args.push(announce);
+  /**
+   * Stores `result` unless the run already has a final status, then
+   * announces it on channel `announce` if given (with the result, when it is
+   * at most ANNOUNCED_RESULT_MAX_BYTES: parseFinishedMessage); whether it
+   * stored. `events`: the run's last events, appended before the new status
+   * in the same script (and refused with it when the run is final).
+   */
+  async update(result: SerializedResult, announce?: string, events: readonly WireEvent[] = []): Promise<boolean> {
+    const args: (string | number | Buffer)[] = [result.status, result.json, this.#options.ttlSeconds, this.#options.maxBytes, this.key(""), result.id, this.#events, this.eventsKey(""), announce ?? "", ANNOUNCED_RESULT_MAX_BYTES];
+    for (const event of events) args.push(event.type, event.json);
     const key = this.key(result.id);
     const stored = await orUnavailable("update a run", () => STORE_UNLESS_FINAL.run(this.#redis, [key, ...this.countKeys, this.eventsKey(result.id)], args));
     return stored === 1;

@@ -126,8 +126,13 @@ export interface JobQueue {
    * caller's to send.
    */
   cancel(id: string, onCancelled?: (job: QueuedJob, result: SerializedResult) => void): Promise<SerializedResult | undefined>;
-  /** Calls `listener` with the id of every job that reaches a final status; returns the unsubscribe function. */
-  onFinished(listener: (id: string) => void): Promise<() => void>;
+  /**
+   * Calls `listener` with the id of every job that reaches a final status,
+   * and its final result when the announcement carried it (embedded: always;
+   * distributed: a result up to ANNOUNCED_RESULT_MAX_BYTES stored by a
+   * worker, never a cancel's); returns the unsubscribe function.
+   */
+  onFinished(listener: (id: string, result?: SerializedResult) => void): Promise<() => void>;
   /** Jobs waiting to run. */
   depth(): Promise<number>;
   health(): Promise<QueueHealth>;

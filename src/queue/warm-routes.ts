@@ -1,5 +1,6 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import { RedisScript } from "./redis-script.js";
 import type { QueuedJob } from "./types.js";
 
 /*
@@ -47,7 +48,7 @@ export interface WarmVersion {
  * claims count one more (the worker takes it back when the invocation is
  * done) and the route is noted. Returns the worker's id, or false.
  */
-const CLAIM = `
+const CLAIM = new RedisScript(`
 local best, most = nil, 0
 for _, w in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local key = ARGV[1] .. w
@@ -60,7 +61,7 @@ end
 if best == nil then return false end
 redis.call('HINCRBY', ARGV[1] .. best, 'c:' .. ARGV[2], 1)
 redis.call('SET', ARGV[3], best, 'PX', ARGV[4])
-return best`;
+return best`);
 
 /**
  * Rewrites a worker's advert. KEYS: [1] the advert, [2] the routed set.
@@ -70,7 +71,7 @@ return best`;
  * keeps a field `alive`: its existence is the worker's liveness for the
  * rescuers.
  */
-const ADVERTISE = `
+const ADVERTISE = new RedisScript(`
 if ARGV[3] ~= '' and redis.call('HINCRBY', KEYS[1], 'c:' .. ARGV[3], -1) <= 0 then redis.call('HDEL', KEYS[1], 'c:' .. ARGV[3]) end
 local keep = {}
 for i = 4, #ARGV, 2 do keep[ARGV[i]] = ARGV[i + 1] end
@@ -83,14 +84,14 @@ redis.call('HSET', KEYS[1], 'alive', '1')
 for f, n in pairs(keep) do redis.call('HSET', KEYS[1], f, n) end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[1])
-return 1`;
+return 1`);
 
 /** Gives back one claim (the invocation was never queued there after all); never below 0. */
-const UNCLAIM = `
+const UNCLAIM = new RedisScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local n = redis.call('HINCRBY', KEYS[1], 'c:' .. ARGV[1], -1)
 if n <= 0 then redis.call('HDEL', KEYS[1], 'c:' .. ARGV[1]) end
-return 1`;
+return 1`);
 
 /** The API's side: which worker's queue an invocation goes to. */
 export class WarmRouter {
@@ -118,7 +119,7 @@ export class WarmRouter {
   async route(job: QueuedJob, field: string, priority: number): Promise<string | undefined> {
     let worker: string | null;
     try {
-      worker = (await this.#redis.eval(CLAIM, 1, routedKey(this.#name), `${this.#name}:warm-by:`, field, routeKey(this.#name, job.id), String(this.#ttlMs))) as string | null;
+      worker = (await CLAIM.run(this.#redis, [routedKey(this.#name)], [`${this.#name}:warm-by:`, field, routeKey(this.#name, job.id), String(this.#ttlMs)])) as string | null;
     } catch {
       return undefined;
     }
@@ -127,7 +128,7 @@ export class WarmRouter {
       await this.#queueOf(worker).add("run", job, { jobId: job.id, priority });
       return worker;
     } catch {
-      await this.#redis.eval(UNCLAIM, 1, advertKey(this.#name, worker), field).catch(() => {});
+      await UNCLAIM.run(this.#redis, [advertKey(this.#name, worker)], [field]).catch(() => {});
       await this.#redis.del(routeKey(this.#name, job.id)).catch(() => {});
       return undefined;
     }
@@ -316,7 +317,7 @@ export class WarmAdvertiser {
       this.#writing = true;
       try {
         const args = warm.flatMap((version) => [version.field, String(version.ready)]);
-        await this.#redis.eval(ADVERTISE, 2, advertKey(this.#name, this.#id), routedKey(this.#name), this.#id, String(ADVERT_TTL_MS), unclaim, ...args);
+        await ADVERTISE.run(this.#redis, [advertKey(this.#name, this.#id), routedKey(this.#name)], [this.#id, String(ADVERT_TTL_MS), unclaim, ...args]);
         if (this.#closed) await this.#redis.del(advertKey(this.#name, this.#id));
         this.#last = text;
         this.#lastWritten = now;

@@ -1,12 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { BullMqQueue } from "../../src/queue/bullmq-queue.js";
 import { queueConfig } from "../../src/queue/config.js";
-import { waitForResult } from "../../src/queue/wait-for.js";
+import { enqueueWatched, waitForResult } from "../../src/queue/wait-for.js";
+import { QueueUnavailableError } from "../../src/queue/errors.js";
+import { APPEND, RedisEventAppender } from "../../src/queue/redis-events.js";
+import { RedisResultStore } from "../../src/queue/redis-store.js";
+import { serializeResult } from "../../src/run/result-json.js";
+import { pendingResult } from "../../src/run/result.js";
+import { RedisScript } from "../../src/queue/redis-script.js";
 import type { RunResult } from "../../src/run/result.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { completed, newJob, queueContract } from "./queue.case.js";
+import { eventually } from "../helpers/eventually.js";
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -135,6 +142,186 @@ describe("BullMQ backend", () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it("appends a job's last events in the final result's script: in the stream before its final status, no append of their own", async () => {
+    const queue = await open();
+    const runs = vi.spyOn(RedisScript.prototype, "run");
+    try {
+      const job = newJob();
+      const ref = { stage: "run" } as const;
+      const worker = queue.work(
+        async (running, _signal, _settle, events) => {
+          // emitted in the turn the job ends in (a stage's end, just before the result): they go with the result
+          events({ type: "stage_started", ref });
+          events({ type: "output", ref, stream: "stdout", data: Buffer.from("one\n") });
+          events({ type: "output", ref, stream: "stdout", data: Buffer.from("two\n") });
+          return completed(running, "one\ntwo\n");
+        },
+        { concurrency: 1 },
+      );
+      await queue.enqueue(job, 100);
+      expect((await waitForResult(queue, job.id, 20_000))?.status).toBe("completed");
+      const { events } = await queue.events.read(job.id, 0, 2 ** 20);
+      expect(events.map((event) => `${event.seq} ${event.type} ${event.json}`)).toEqual([
+        '1 status {"status":"queued"}',
+        '2 status {"status":"running"}',
+        '3 stage_started {"stage":"run"}',
+        `4 output ${JSON.stringify({ stage: "run", stream: "stdout", encoding: "utf8", data: "one\n" })}`,
+        `5 output ${JSON.stringify({ stage: "run", stream: "stdout", encoding: "utf8", data: "two\n" })}`,
+        '6 status {"status":"completed"}',
+      ]);
+      expect(runs.mock.contexts.filter((script) => script === APPEND)).toHaveLength(0);
+      await worker.close();
+    } finally {
+      runs.mockRestore();
+      await queue.close();
+    }
+  });
+
+  it("hands back at most one append's worth of a job's last events (1 MiB) for its final store; the rest is appended first", async () => {
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 0 });
+    try {
+      const store = new RedisResultStore(client, `t-${randomUUID().slice(0, 8)}`, { ttlSeconds: 60, maxBytes: 2 ** 30 });
+      const job = newJob();
+      await store.create(serializeResult(pendingResult(job, "queued")));
+      const appender = new RedisEventAppender(client, { run: store.key(job.id), events: store.eventsKey(job.id) }, { ttlSeconds: 60, channel: "c", id: job.id });
+      const event = (n: number) => ({ type: "output" as const, json: JSON.stringify({ n, data: "x".repeat(600 * 1024) }) });
+      appender.append([event(1), event(2), event(3)]);
+      const rest = await appender.rest();
+      expect(rest.map((wire) => JSON.parse(wire.json).n)).toEqual([3]);
+      expect(await client.xlen(store.eventsKey(job.id))).toBe(3); // queued, 1, 2
+      expect(await store.update(serializeResult(completed(job)), undefined, rest)).toBe(true);
+      const entries = await client.xrange(store.eventsKey(job.id), "-", "+");
+      expect(entries.map(([id, fields]) => `${id} ${fields[1]}`)).toEqual(["0-1 status", "0-2 output", "0-3 output", "0-4 output", "0-5 status"]);
+      expect(Number(await client.hget(store.key(job.id), "eventBytes"))).toBe(3 * event(1).json.length);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  describe("`running` stored while the handler starts", () => {
+    /** Holds the worker's `running` update until `gate` resolves, then does what `then` says (default: stores it). */
+    const holdRunning = (gate: Promise<unknown>, then?: () => Promise<boolean>) => {
+      const update = RedisResultStore.prototype.update;
+      return vi.spyOn(RedisResultStore.prototype, "update").mockImplementation(async function (this: RedisResultStore, result, ...rest) {
+        if (result.status === "running") {
+          await gate;
+          if (then !== undefined) return then();
+        }
+        return update.call(this, result, ...rest);
+      });
+    };
+
+    it("the handler starts before `running` is stored; its events and result wait for it, in order", async () => {
+      const queue = await open();
+      const order: string[] = [];
+      const update = RedisResultStore.prototype.update;
+      const spy = vi.spyOn(RedisResultStore.prototype, "update").mockImplementation(async function (this: RedisResultStore, result, ...rest) {
+        if (result.status !== "running") return update.call(this, result, ...rest);
+        order.push("running sent");
+        const stored = await update.call(this, result, ...rest);
+        order.push("running stored");
+        return stored;
+      });
+      try {
+        const job = newJob();
+        const worker = queue.work(
+          async (running, _signal, _settle, events) => {
+            order.push("handler started");
+            events({ type: "stage_started", ref: { stage: "run" } });
+            return completed(running);
+          },
+          { concurrency: 1 },
+        );
+        await queue.enqueue(job, 100);
+        expect((await waitForResult(queue, job.id, 20_000))?.status).toBe("completed");
+        expect(order).toEqual(["running sent", "handler started", "running stored"]);
+        const { events } = await queue.events.read(job.id, 0, 2 ** 20);
+        expect(events.map((event) => `${event.type} ${event.json}`)).toEqual(['status {"status":"queued"}', 'status {"status":"running"}', 'stage_started {"stage":"run"}', 'status {"status":"completed"}']);
+        await worker.close();
+      } finally {
+        spy.mockRestore();
+        await queue.close();
+      }
+    });
+
+    it("a run found final by its `running` update (cancelled as it was taken) has a handler started meanwhile aborted, and is left as it is", async () => {
+      const queue = await open();
+      let checked = 0;
+      const spy = holdRunning(Promise.resolve(), async () => {
+        checked += 1;
+        return false;
+      });
+      try {
+        const job = newJob();
+        const signals: AbortSignal[] = [];
+        const worker = queue.work(
+          async (running, signal) => {
+            signals.push(signal);
+            await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+            return completed(running);
+          },
+          { concurrency: 1 },
+        );
+        await queue.enqueue(job, 100);
+        await eventually("the `running` update", () => (checked > 0 ? true : undefined));
+        await worker.close(); // waits for the job
+        expect(signals.every((signal) => signal.aborted)).toBe(true);
+        expect((await queue.get(job.id))?.status).toBe("queued"); // what the (simulated) cancel left: nothing stored over it
+      } finally {
+        spy.mockRestore();
+        await queue.close();
+      }
+    });
+
+    it("a `running` update Redis refuses fails the try: the job is tried again", async () => {
+      const queue = await open({ WARREN_JOB_ATTEMPTS: "2" });
+      let refused = 0;
+      const spy = holdRunning(Promise.resolve(), async () => {
+        spy.mockRestore(); // once
+        refused += 1;
+        throw new Error("Redis did not answer");
+      });
+      try {
+        const job = newJob();
+        let calls = 0;
+        const worker = queue.work(
+          async (running) => {
+            calls += 1;
+            return completed(running);
+          },
+          { concurrency: 1 },
+        );
+        await queue.enqueue(job, 100);
+        expect((await waitForResult(queue, job.id, 20_000))?.status).toBe("completed");
+        expect(refused).toBe(1);
+        expect(calls).toBe(2);
+        await worker.close();
+      } finally {
+        spy.mockRestore();
+        await queue.close();
+      }
+    });
+  });
+
+  it("a watched enqueue with Redis down fails at once (503), not waiting for the subscriber it would have made first; it works once Redis is back", async () => {
+    const queue = await open();
+    try {
+      await redis.stop();
+      await expect(enqueueWatched(queue, newJob(), 100)).rejects.toBeInstanceOf(QueueUnavailableError);
+      await redis.start();
+      const worker = queue.work(async (running) => completed(running), { concurrency: 1 });
+      const job = newJob();
+      // the API's connection comes back in the background
+      const watched = await eventually("an enqueue once Redis is back", () => enqueueWatched(queue, job, 100).catch(() => undefined));
+      expect((await watched.watch.wait(20_000, watched.known))?.status).toBe("completed");
+      watched.watch.close();
+      await worker.close();
+    } finally {
+      await redis.start().catch(() => {});
+      await queue.close();
     }
   });
 });

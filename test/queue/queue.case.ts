@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { runRequestSchema } from "../../src/run/request.js";
 import type { JobQueue, QueuedJob, QueueWorker, RunHandler } from "../../src/queue/index.js";
-import { waitForResult } from "../../src/queue/index.js";
+import { waitForResult, watchFinished } from "../../src/queue/index.js";
 import { MAX_LIMITS } from "../../src/run/limits.js";
 import { jsonBuffer } from "../../src/run/json-chunks.js";
 import { parseResult } from "../../src/run/result-json.js";
@@ -241,6 +241,58 @@ export function queueContract(name: string, open: OpenQueue): void {
       const job = newJob();
       await queue.enqueue(job, 100);
       expect((await waitForResult(queue, job.id, 50))?.status).toBe("queued");
+    });
+
+    it("a run watched from before its enqueue: its end comes with its result, read back by nobody (small), its owner kept", async () => {
+      const queue = await setUp();
+      const job = { ...newJob(), owner: "owner-digest" };
+      const result = completed(job, "hi\n");
+      work(queue, async () => result);
+      const watch = await watchFinished(queue, job.id);
+      const queued = await queue.enqueue(job, 100);
+      const reads = vi.spyOn(queue, "getSerialized");
+      try {
+        const stored = await watch.wait(20_000, queued);
+        expect(stored).toMatchObject({ id: job.id, status: "completed", owner: "owner-digest" });
+        expect(stored?.json.equals(jsonBuffer(result))).toBe(true);
+        expect(reads).not.toHaveBeenCalled();
+      } finally {
+        watch.close();
+        reads.mockRestore();
+      }
+    });
+
+    it("a run watched from before its enqueue: a large result, a cancel and the wait's end are read back", async () => {
+      const queue = await setUp();
+      // larger than an announcement carries (ANNOUNCED_RESULT_MAX_BYTES)
+      const large = newJob();
+      const result = completed(large, "x".repeat(64 * 1024));
+      const release = deferred();
+      work(queue, async (running) => (running.id === large.id ? result : (await release.promise, completed(running))));
+      const watch = await watchFinished(queue, large.id);
+      const stored = await watch.wait(20_000, await queue.enqueue(large, 100));
+      watch.close();
+      expect(stored?.json.equals(jsonBuffer(result))).toBe(true);
+
+      const held = newJob();
+      const heldWatch = await watchFinished(queue, held.id);
+      const queued = await queue.enqueue(held, 100);
+      expect((await heldWatch.wait(50, queued))?.status).not.toMatch(/completed|failed|cancelled/); // the wait's end: as it is now
+      const cancelled = heldWatch.wait(20_000, queued);
+      await queue.cancel(held.id);
+      expect(await cancelled).toMatchObject({ id: held.id, status: "cancelled" });
+      heldWatch.close();
+      release.resolve();
+    });
+
+    it("a watch closed while its wait is pending ends the wait at once", async () => {
+      const queue = await setUp();
+      const job = newJob();
+      const watch = await watchFinished(queue, job.id);
+      const queued = await queue.enqueue(job, 100);
+      const waiting = watch.wait(600_000, queued);
+      watch.close();
+      expect(await waiting).toBeUndefined();
     });
 
     it("finishes the running job before a worker closes", async () => {

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisEventAppender } from "../../src/queue/redis-events.js";
 import { RedisScript } from "../../src/queue/redis-script.js";
 import { RedisResultStore } from "../../src/queue/redis-store.js";
+import { RedisFunctionStore } from "../../src/queue/redis-function-store.js";
+import { RedisRateLimiter } from "../../src/queue/rate-limiter.js";
 import { serializeResult } from "../../src/run/result-json.js";
 import { pendingResult } from "../../src/run/result.js";
 import { statusEvent } from "../../src/run/event-wire.js";
@@ -62,5 +64,18 @@ describe("RedisScript (real redis-server)", () => {
     expect(evals).toBeLessThanOrEqual(3); // create, update, append: each sent once at most
     expect(evalsha).toBe(15); // every call asks by SHA first
     expect(await client.xlen(store.eventsKey("run-4"))).toBe(3); // queued, running, and the appended event
+  });
+
+  it("an invocation's scripts (its version resolved, a request counted) go by SHA too", async () => {
+    const functions = new RedisFunctionStore(client, `script-fn-${process.pid}`, () => Promise.reject(new Error("not subscribed here")));
+    const limiter = new RedisRateLimiter(client, `script-rate-${process.pid}`);
+    await client.config("RESETSTAT");
+    for (let i = 0; i < 5; i++) {
+      expect(await functions.resolve("", "absent")).toBeUndefined();
+      expect((await limiter.take("key", 100)).allowed).toBe(true);
+    }
+    const { eval: evals, evalsha } = await calls();
+    expect(evals).toBeLessThanOrEqual(2);
+    expect(evalsha).toBe(10);
   });
 });

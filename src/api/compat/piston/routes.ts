@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { PENDING_MAX_BYTES } from "../../../config/variables.js";
-import { waitForSerialized, type JobQueue } from "../../../queue/index.js";
+import { enqueueWatched, type FinishWatch, type JobQueue } from "../../../queue/index.js";
 import { parseRunRequest, toJobSpec } from "../../../run/job-spec.js";
 import { parseResult } from "../../../run/result-json.js";
-import { isFinal } from "../../../run/result.js";
+import { isFinal, type RunResult } from "../../../run/result.js";
 import { admissionOf, admitJsonBody } from "../../admission.js";
 import { bearerAuth, keyOwner } from "../../auth.js";
 import { bodyLimit } from "../../body-limit.js";
@@ -68,13 +68,15 @@ export function pistonRoutes(deps: ApiDeps): Hono<AppEnv> {
       // Any content type: piston-client sends its JSON as text/plain.
       const { body, bytes: requestBytes, release } = await admitJsonBody(c, admission, options.bodyLimitBytes, "The request body is not valid JSON.");
       let job: ReturnType<typeof pistonJob>;
-      let queued;
+      let watch: FinishWatch | undefined;
+      let known: RunResult | undefined;
       try {
         job = pistonJob(body, pistonRuntimes(deps.languages()), options.maxima, { stdinNewline: true });
         const request = parseRunRequest(job.request, options.maxima);
         const spec = toJobSpec(request, { languages: deps.languages(), maxima: options.maxima });
         const owner = options.apiKeys.length > 0 ? { owner: keyOwner(c.get("apiKey")) } : {};
-        queued = await queue.enqueue({ id, language: spec.language.id, version: spec.language.version.detected, request, requestBytes, ...owner }, request.priority);
+        // Watched from before it is queued: its end (and, when small, its result) comes with the announcement, no read after.
+        ({ watch, known } = await enqueueWatched(queue, { id, language: spec.language.id, version: spec.language.version.detected, request, requestBytes, ...owner }, request.priority));
       } finally {
         release();
       }
@@ -85,7 +87,7 @@ export function pistonRoutes(deps: ApiDeps): Hono<AppEnv> {
         if (signal.aborted) resolve("gone");
         signal.addEventListener("abort", () => resolve("gone"), { once: true });
       });
-      const stored = await Promise.race([waitForSerialized(queue, id, options.waitMs, queued), gone]);
+      const stored = await Promise.race([watch.wait(options.waitMs, known), gone]).finally(() => watch.close());
       if (stored === "gone" || stored === undefined || !isFinal(stored.status)) {
         await queue.cancel(id);
         if (stored === "gone") return new Response(null, { status: 499 }); // nobody reads it
