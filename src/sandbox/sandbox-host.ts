@@ -27,6 +27,8 @@ export interface SandboxHost {
   readonly launcher?: string;
   /** Start launchers with child_process.spawn instead of posix_spawn (WARREN_NODE_SPAWN). @defaultValue false */
   readonly nodeSpawn?: boolean;
+  /** Every container's /proc is the launcher's own, bound (WARREN_BIND_PROC; SECURITY.md, *Inside a container*). @defaultValue false */
+  readonly bindProc?: boolean;
   /** Containers made ahead of time; without it each job makes its own. Its `budget` bounds every container made ahead, the functions' too. */
   readonly pool?: ContainerPool;
 }
@@ -98,5 +100,6 @@ export async function openSandboxHost(settings: SandboxSettings, options: OpenOp
       ? new ContainerPool({ maxIdle: settings.poolSize, budget: new PreparedBudget(PREPARED_PER_POOL_SIZE * settings.poolSize) })
       : undefined;
   const nodeSpawn = settings.nodeSpawn;
-  return { driver, cgroupRoot, dataDir, launcher, nodeSpawn, image, catalog, cgroups: driver.parents(cgroupRoot), ...(pool === undefined ? {} : { pool }) };
+  const bindProc = settings.bindProc;
+  return { driver, cgroupRoot, dataDir, launcher, nodeSpawn, bindProc, image, catalog, cgroups: driver.parents(cgroupRoot), ...(pool === undefined ? {} : { pool }) };
 }

@@ -31,6 +31,7 @@ export interface Status {
   signal?: string | null;
   step?: string;
   errno?: number;
+  message?: string;
   memoryKb?: number;
   cpuTimeMs?: number;
   wallTimeMs?: number;
