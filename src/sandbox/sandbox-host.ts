@@ -2,7 +2,9 @@ import { resolveDataDir } from "../config/data-dir.js";
 import type { SandboxSettings } from "../config/settings.js";
 import { CgroupUnavailableError } from "../errors.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "./cgroup/detect.js";
-import { setupFix } from "./cgroup/probe.js";
+import { readOnlyMount, setupFix } from "./cgroup/probe.js";
+import { RUNTIME_FIXES } from "./container-signs.js";
+import { refusingCgroupErrors } from "./cgroup-refusal.js";
 import type { CgroupDriver } from "./cgroup/types.js";
 import { ContainerPool } from "./container/container-pool.js";
 import { PreparedBudget } from "./container/prepared-budget.js";
@@ -77,18 +79,20 @@ export async function openSandboxHost(settings: SandboxSettings, options: OpenOp
   if (problems.length > 0 && process.getuid?.() === 0) {
     // As root there is no one to delegate to: make the subtree ourselves (what
     // `setup-cgroups --user root` would do), so `warren serve` works on a fresh machine.
-    await driver.delegate(cgroupRoot, 0, 0);
+    await refusingCgroupErrors("delegate", cgroupRoot, settings.setupUser, () => driver.delegate(cgroupRoot, 0, 0));
     problems = (await driver.check(cgroupRoot, settings.setupUser)).filter((item) => !item.ok);
   }
   if (problems.length > 0) {
     const list = problems.map((item) => `  ✗ ${item.name}: ${item.detail}`).join("\n");
+    const readOnly = (await Promise.all(driver.parents(cgroupRoot).map((dir) => readOnlyMount(dir)))).some(Boolean);
     throw new CgroupUnavailableError(
       `No usable delegated cgroup at ${cgroupRoot} (cgroup v${driver.version}); Warren will not run code without limits.\n${list}\n` +
-        `Run \`warren doctor\` for details, then \`${setupFix(settings.setupUser)}\` (or set WARREN_CGROUP_ROOT).`,
+        `Run \`warren doctor\` for details, then \`${setupFix(settings.setupUser)}\` (or set WARREN_CGROUP_ROOT).` +
+        (readOnly ? `\nInside a container: ${RUNTIME_FIXES.cgroups}.` : ""),
       { problems },
     );
   }
-  if (options.reapStale !== false) await driver.reapStale(cgroupRoot);
+  if (options.reapStale !== false) await refusingCgroupErrors("reap", cgroupRoot, settings.setupUser, () => driver.reapStale(cgroupRoot));
   const dataDir = options.dataDir ?? resolveDataDir(settings.dataDir);
   const image = loadHostImage(dataDir);
   assertSandboxCanReach(image.rootfs);

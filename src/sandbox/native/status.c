@@ -117,5 +117,12 @@ const char *status_hint(const struct failure *f) {
     return "a fresh /proc is refused while parts of this /proc are masked (a container runtime's default): run the container with "
            "/proc unmasked (podman: --security-opt unmask=/proc/*; Docker: --security-opt systempaths=unconfined; Kubernetes: "
            "securityContext.procMount: Unmasked), or opt in to binding its /proc: --bind-proc (WARREN_BIND_PROC=1; SECURITY.md says what it exposes)";
+  /* a --cgroup directory this user may not use: the class of a container's read-only or root-owned cgroups */
+  bool cgroup_dir = f->step == STEP_CGROUP_OPEN_PARENT || f->step == STEP_CGROUP_MKDIR || f->step == STEP_CGROUP_OPEN ||
+                    f->step == STEP_CGROUP_SUBTREE_CONTROL || f->step == STEP_CGROUP_OPEN_PROCS || f->step == STEP_CGROUP_ENTER;
+  if (cgroup_dir && (f->err == EACCES || f->err == EPERM || f->err == EROFS || f->err == ENOENT))
+    return "a --cgroup directory this user cannot use: delegate it (sudo warren setup-cgroups --user USER; warren doctor checks it); "
+           "inside a container, bind the delegated directories read-write at the same paths and run Warren as a non-root uid "
+           "(on cgroup v1 a container's root is refused: cgroup-enter, EACCES)";
   return NULL;
 }
