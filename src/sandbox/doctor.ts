@@ -85,7 +85,7 @@ function fixForStep(step: string, inContainer: boolean): string {
   if (inContainer) {
     if (step === "mount-proc") return RUNTIME_FIXES.proc;
     if (step === "userns-uid-map" || step === "userns-gid-map" || step === "setgroups") return `${RUNTIME_FIXES.user}; and ${RUNTIME_FIXES.seccomp}`;
-    if (userns || step === "sethostname") return RUNTIME_FIXES.seccomp;
+    if (userns) return RUNTIME_FIXES.seccomp;
     if (MOUNT_STEPS.has(step)) return `${RUNTIME_FIXES.seccomp}; and ${RUNTIME_FIXES.apparmor}`;
     if (step.startsWith("cgroup")) return `${RUNTIME_FIXES.cgroups}; ${RUNTIME_FIXES.user}`;
     if (step === "seccomp") return `the kernel refused Warren's own filter: ${RUNTIME_FIXES.seccomp}`;

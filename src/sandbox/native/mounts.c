@@ -186,7 +186,10 @@ static int bind_proc(int root, struct failure *f) {
   /* re-opened: the old fd names the covered directory, not the bind */
   if (rc == 0 && (mp = openat(root, "proc", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC)) < 0) rc = -1;
   if (rc == 0) {
-    rc = mount(NULL, fdpath(mp, b), NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | mounts_locked_flags(mp), NULL);
+    /* a read-only /proc (some runtimes') stays read-only: the flag is locked in this user namespace */
+    struct statvfs sv;
+    unsigned long ro = fstatvfs(mp, &sv) == 0 && (sv.f_flag & ST_RDONLY) ? MS_RDONLY : 0;
+    rc = mount(NULL, fdpath(mp, b), NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | ro | mounts_locked_flags(mp), NULL);
     close(mp);
   }
   if (rc < 0) fail_set(f, STEP_BIND_PROC, errno);
