@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseMountInfo } from "./cgroup/mountinfo.js";
-import { describeSigns, isInitialUserNamespace, parseIdMap, procOvermounts, readOnlyCgroupMounts, seccompMode } from "./container-signs.js";
+import { describeSigns, freshProcAllowed, isInitialUserNamespace, parseIdMap, procOvermounts, readOnlyCgroupMounts, seccompMode } from "./container-signs.js";
 
 // /proc/self/mountinfo in a podman container (4.3, runc, cgroup v1 host), abridged
 const podman = parseMountInfo(
@@ -32,6 +32,13 @@ describe("container signs", () => {
     expect(procOvermounts(host)).toEqual([]);
   });
 
+  it("allows a fresh procfs only where some procfs has nothing over it", () => {
+    expect(freshProcAllowed(podman)).toBe(false);
+    expect(freshProcAllowed(host)).toBe(true);
+    const second = parseMountInfo("90 27 0:80 / /mnt/proc rw,relatime - proc proc rw");
+    expect(freshProcAllowed([...podman, ...second])).toBe(true);
+  });
+
   it("finds read-only cgroup mounts; a delegated directory bound read-write is not one", () => {
     expect(readOnlyCgroupMounts(podman)).toEqual(["/sys/fs/cgroup", "/sys/fs/cgroup/memory"]);
     expect(readOnlyCgroupMounts(host)).toEqual([]);
@@ -50,7 +57,7 @@ describe("container signs", () => {
   });
 
   it("says nothing without a sign, and names each sign found", () => {
-    const none = { seccomp: "disabled", procOvermounts: [], readOnlyCgroups: [], rootInUserNamespace: false, uidMap: "0 0 4294967295", markers: [], containerEnv: undefined } as const;
+    const none = { seccomp: "disabled", procOvermounts: [], freshProcAllowed: true, readOnlyCgroups: [], rootInUserNamespace: false, uidMap: "0 0 4294967295", markers: [], containerEnv: undefined } as const;
     expect(describeSigns(none)).toEqual([]);
     expect(describeSigns({ ...none, containerEnv: "podman", markers: ["/run/.containerenv"], rootInUserNamespace: true, uidMap: "0 1000 1" })).toEqual([
       "container=podman",

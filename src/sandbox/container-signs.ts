@@ -10,8 +10,10 @@ import { parseMountInfo, type MountEntry } from "./cgroup/mountinfo.js";
 export interface ContainerSigns {
   /** /proc/self/status `Seccomp:`: 2 is a filter (a runtime's profile, or a service manager's) */
   readonly seccomp: "disabled" | "strict" | "filter" | "unknown";
-  /** Mounts over parts of /proc (a runtime's masks): with any, the kernel refuses a fresh procfs in a user namespace */
+  /** Mounts over parts of /proc (a runtime's masks) */
   readonly procOvermounts: readonly string[];
+  /** Some procfs here has nothing mounted over it: the kernel allows a fresh one in a user namespace only then */
+  readonly freshProcAllowed: boolean;
   /** cgroup mounts (and the tmpfs holding them) mounted read-only, as runtimes mount them */
   readonly readOnlyCgroups: readonly string[];
   /** uid 0 in a user namespace that does not map the whole uid range to itself (a rootless runtime's container root) */
@@ -57,6 +59,18 @@ export function procOvermounts(mounts: readonly MountEntry[]): string[] {
     .map((mount) => mount.mountPoint);
 }
 
+/**
+ * Whether some procfs mount (of its whole file system) has nothing mounted
+ * below it but binfmt_misc: the kernel's condition for a fresh procfs in a
+ * user namespace (fs/namespace.c, mnt_already_visible). A container's one
+ * /proc, masked, fails it.
+ */
+export function freshProcAllowed(mounts: readonly MountEntry[]): boolean {
+  return mounts
+    .filter((mount) => mount.fsType === "proc" && mount.root === "/")
+    .some((proc) => !mounts.some((mount) => mount.mountPoint.startsWith(`${proc.mountPoint}/`) && mount.fsType !== "binfmt_misc" && !mount.mountPoint.endsWith("/sys/fs/binfmt_misc")));
+}
+
 /** The cgroup mounts, and /sys/fs/cgroup itself, that are read-only. */
 export function readOnlyCgroupMounts(mounts: readonly MountEntry[]): string[] {
   return mounts
@@ -87,6 +101,7 @@ export function readContainerSigns(containerEnv: string | undefined): ContainerS
   return {
     seccomp: seccompMode(readOr("/proc/self/status", "")),
     procOvermounts: procOvermounts(mounts),
+    freshProcAllowed: freshProcAllowed(mounts),
     readOnlyCgroups: readOnlyCgroupMounts(mounts),
     rootInUserNamespace: process.getuid?.() === 0 && uidMap !== "" && !isInitialUserNamespace(parseIdMap(uidMap)),
     uidMap,

@@ -133,12 +133,12 @@ function containerItems(signs: ContainerSigns, bindProc: boolean): DoctorItem[] 
   const seen = describeSigns(signs);
   const items: DoctorItem[] = [{ name: "inside a container", ok: true, detail: seen.length === 0 ? "no sign of one" : `yes: ${seen.join("; ")}` }];
   if (seen.length === 0) return items;
-  const masked = signs.procOvermounts.length > 0;
+  const masked = !signs.freshProcAllowed;
   items.push({
     name: "a fresh /proc can be mounted (no masked /proc entries)",
     ok: !masked || bindProc,
     detail: !masked
-      ? "nothing is mounted over /proc"
+      ? signs.procOvermounts.length === 0 ? "nothing is mounted over /proc" : "a procfs with nothing over it is mounted here too"
       : bindProc
         ? `masked (${signs.procOvermounts.length} entries); WARREN_BIND_PROC=1: sandboxes get this /proc, bound (SECURITY.md, Inside a container)`
         : `the runtime masks ${signs.procOvermounts.length} entries (${signs.procOvermounts.slice(0, 3).join(", ")}…): the kernel refuses a fresh procfs (launcher step mount-proc)`,

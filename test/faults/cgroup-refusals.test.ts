@@ -62,10 +62,11 @@ describe("the delegated cgroup directories on a read-only mount (a container's /
 
 describe("a cgroup root that is missing, under a read-only hierarchy", () => {
   it("warren run: refuses naming the root and what to do (as root: the mkdir it was refused)", () => {
-    const root = `/warren-missing-${randomBytes(4).toString("hex")}`;
     const driver = detectCgroupDriver();
+    const name = `warren-missing-${randomBytes(4).toString("hex")}`;
+    const root = driver.version === 2 ? path.join("/sys/fs/cgroup", name) : `/${name}`; // v2: a directory of the mount; v1: a path in each hierarchy
     const hierarchies = driver.parents(root).map((dir) => path.dirname(dir));
-    const outcome = warren(["run", program], { readOnly: hierarchies }, { WARREN_CGROUP_ROOT: driver.version === 2 ? path.join("/sys/fs/cgroup", root) : root });
+    const outcome = warren(["run", program], { readOnly: hierarchies }, { WARREN_CGROUP_ROOT: root });
     expectRefusal(outcome, asRoot ? ["could not make its cgroup subtree", "mkdir", "read-only mount", "(EROFS)", "-v DIR:DIR:rw"] : ["does not exist", "setup-cgroups"]);
   });
 });

@@ -3,7 +3,8 @@
  *
  *   contain [--userns-root] [--mask PATH]... [--ro PATH]... [--deny NAME=ERRNO]... -- PROGRAM [ARG...]
  *
- *   --mask PATH     bind /dev/null over PATH (a runtime's masked /proc entries)
+ *   --mask PATH     bind /dev/null over PATH (a runtime's masked /proc entries; a
+ *                   /proc entry in every procfs mounted here)
  *   --ro PATH       bind PATH over itself read-only (a read-only cgroup mount)
  *   --userns-root   a new user namespace in which the caller is uid 0 (a rootless
  *                   runtime's container root), its one uid and gid mapped
@@ -57,6 +58,26 @@ static void write_to(const char *path, const char *text) {
   close(fd);
 }
 
+/* Binds /dev/null over PATH, and, for a /proc entry, over the same entry of
+ * every other procfs mounted here: the kernel allows a fresh procfs while any
+ * one is fully visible, and a runtime's container has only its own /proc
+ * (some machines mount a second one, e.g. a VM's initramfs). */
+static void mask_everywhere(const char *path) {
+  if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) die(path);
+  if (strncmp(path, "/proc/", 6)) return;
+  FILE *info = fopen("/proc/self/mountinfo", "re");
+  if (!info) die("/proc/self/mountinfo");
+  char line[4096], root[1024], point[1024], type[64], other[2048];
+  while (fgets(line, sizeof line, info)) {
+    char *dash = strstr(line, " - ");
+    if (!dash || sscanf(line, "%*s %*s %*s %1023s %1023s", root, point) != 2 || sscanf(dash, " - %63s", type) != 1) continue;
+    if (strcmp(type, "proc") || strcmp(root, "/") || !strcmp(point, "/proc")) continue;
+    snprintf(other, sizeof other, "%s%s", point, path + 5);
+    if (access(other, F_OK) == 0 && mount("/dev/null", other, NULL, MS_BIND, NULL) < 0) die(other);
+  }
+  fclose(info);
+}
+
 #define MAX 16
 int main(int argc, char **argv) {
   const char *masks[MAX], *ros[MAX];
@@ -91,8 +112,7 @@ int main(int argc, char **argv) {
   }
   if (nmask || nro) {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("make mounts private");
-    for (int k = 0; k < nmask; k++)
-      if (mount("/dev/null", masks[k], NULL, MS_BIND, NULL) < 0) die(masks[k]);
+    for (int k = 0; k < nmask; k++) mask_everywhere(masks[k]);
     for (int k = 0; k < nro; k++)
       if (mount(ros[k], ros[k], NULL, MS_BIND | MS_REC, NULL) < 0 ||
           mount(NULL, ros[k], NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) die(ros[k]);

@@ -98,10 +98,6 @@ struct opts {
 /* A 32-bit little-endian number at P (the served protocol's and the job-file stream's lengths) */
 static inline uint32_t le32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
-/* A failed set-up step: reported as {"step","errno"} and never as an exit code.
- * A failed execve also names its file, the interpreter that file asks for and
- * whether the file is in the job's scratch (execve.c); empty / false otherwise.
- * It crosses from init and the program to the launcher as bytes on a pipe. */
 /* What a container was built without, where the loss is stated (docs/launcher.md,
  * "Inside a container"; SECURITY.md): reported by init with its build, in the
  * ready line and a one-shot's status line as "degraded" */
@@ -109,6 +105,12 @@ enum degraded {
   DEGRADED_HOSTNAME = 1, /* sethostname was refused: the UTS namespace keeps the outer hostname */
   DEGRADED_PROC = 2,     /* --bind-proc: /proc is the launcher's own, bound, not a fresh procfs */
 };
+
+/* A failed set-up step: reported as {"step","errno"} and never as an exit code.
+ * A failed execve also names its file, the interpreter that file asks for and
+ * whether the file is in the job's scratch (execve.c); empty / false otherwise.
+ * It crosses from init and the program to the launcher as bytes on a pipe;
+ * init's report of a container built is one with STEP_NONE, and DEGRADED set. */
 struct failure { enum step step; int err; char path[256]; char interpreter[256]; bool scratch; unsigned degraded; };
 
 /* util.c */
