@@ -46,3 +46,14 @@ export function contained(how: Containment, argv: readonly string[]): string[] {
     ...argv,
   ];
 }
+
+/**
+ * Whether this kernel refuses a fresh procfs in a user namespace under MASK,
+ * asked of `unshare --mount-proc` (util-linux), not of Warren. Linux 6.18
+ * here does; the cgroup v2 VM's 6.1 allowed one under contain's masks (the
+ * cause is not known yet), so the tests of Warren's refusal need this first.
+ */
+export function kernelRefusesFreshProc(mask: readonly string[]): boolean {
+  const argv = contained({ mask }, ["unshare", "-Urmp", "--fork", "--mount-proc", "true"]);
+  return spawnSync(argv[0]!, argv.slice(1), { stdio: "ignore" }).status !== 0;
+}
