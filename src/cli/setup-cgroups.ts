@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { loadSettings } from "../config/load-settings.js";
 import type { Environment } from "../config/settings.js";
 import { InvalidRequestError, WarrenError } from "../errors.js";
+import { refusingCgroupErrors } from "../sandbox/cgroup-refusal.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "../sandbox/cgroup/detect.js";
 import { SUPERVISOR_CGROUP } from "../sandbox/cgroup/types.js";
 import { parseCommand } from "./args.js";
@@ -35,7 +36,7 @@ export async function setupCgroupsCommand(argv: string[], env: Environment): Pro
   const user = lookupUser(values.user, fs.readFileSync("/etc/passwd", "utf8"));
   const driver = detectCgroupDriver();
   const root = resolveCgroupRoot(driver, settings.sandbox.cgroupRoot);
-  const done = await driver.delegate(root, user.uid, user.gid);
+  const done = await refusingCgroupErrors("delegate", root, values.user, () => driver.delegate(root, user.uid, user.gid));
   process.stdout.write(`cgroup v${driver.version}: delegated ${root} to ${user.name} (${user.uid}:${user.gid})\n`);
   for (const line of done) process.stdout.write(`  - ${line}\n`);
   process.stdout.write(`\nUse it with:\n  export WARREN_CGROUP_ROOT=${root}\n`);

@@ -38,6 +38,8 @@ describe("loadSettings", () => {
       launcher: undefined,
       poolSize: 2,
       nodeSpawn: false,
+      bindProc: false,
+      containerEnv: undefined,
       setupUser: "$USER",
     });
     expect(settings.images).toEqual({ registryAuthFile: "/home/someone/.config/warren/auth.json", debianMirror: undefined });
@@ -52,6 +54,8 @@ describe("loadSettings", () => {
       WARREN_CALLBACK_ALLOW: "10.1.0.0/16, ::1/128",
       WARREN_METRICS_PORT: "0",
       WARREN_NODE_SPAWN: "1",
+      WARREN_BIND_PROC: "1",
+      container: "podman",
       WARREN_PHASE_TIMINGS: "0",
       WARREN_LOG_LEVEL: "warn",
       WARREN_REGISTRY_AUTH: "/etc/warren/auth.json",
@@ -62,7 +66,7 @@ describe("loadSettings", () => {
     expect(settings.api.apiKeys).toEqual(["k1", "k2"]);
     expect(settings.callback.allow).toEqual(["10.1.0.0/16", "::1/128"]);
     expect(settings.worker.metricsPort).toBe(0);
-    expect(settings.sandbox).toMatchObject({ nodeSpawn: true, setupUser: "alice" });
+    expect(settings.sandbox).toMatchObject({ nodeSpawn: true, bindProc: true, containerEnv: "podman", setupUser: "alice" });
     expect(settings.telemetry).toEqual({ logLevel: "warn", phaseTimings: false });
     expect(settings.images.registryAuthFile).toBe("/etc/warren/auth.json");
   });

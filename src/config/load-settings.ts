@@ -43,6 +43,8 @@ export function loadSettings(env: Environment, command?: Command): Settings {
       launcher: e.WARREN_LAUNCHER,
       poolSize: e.WARREN_POOL_SIZE,
       nodeSpawn: e.WARREN_NODE_SPAWN,
+      bindProc: e.WARREN_BIND_PROC,
+      containerEnv: e.container,
       setupUser,
     },
     images: {

@@ -98,6 +98,10 @@ export interface SandboxSettings {
   readonly poolSize: number;
   /** WARREN_NODE_SPAWN: launchers started with child_process.spawn, not posix_spawn. @defaultValue false */
   readonly nodeSpawn: boolean;
+  /** WARREN_BIND_PROC: sandboxes get the launcher's own /proc, bound (`--bind-proc`), not a fresh procfs. @defaultValue false */
+  readonly bindProc: boolean;
+  /** The `container` variable a runtime sets (podman: `podman`, systemd-nspawn: `systemd-nspawn`): `warren doctor` reads it as a sign of a container. */
+  readonly containerEnv: string | undefined;
   /** Whom the `setup-cgroups` fix names: SUDO_USER, else USER, else `$USER`. */
   readonly setupUser: string;
 }

@@ -126,6 +126,13 @@ export const VARIABLES = {
     default: "unset: `posix_spawn`",
     commands: ["serve", "worker", "run", "image"],
   },
+  WARREN_BIND_PROC: {
+    schema: flag("WARREN_BIND_PROC").describe(
+      "`1`: inside a container whose runtime masks /proc (no fresh procfs can be mounted), sandboxes get the container's own /proc, bound, with Warren's masks on top; it shows them the container's processes (SECURITY.md, *Inside a container*), and functions then run without zygotes. Prefer the runtime's option that unmasks /proc (docs/service.md, *Running Warren in a container*)",
+    ),
+    default: "unset: a fresh procfs, or the run refuses naming the options",
+    commands: ["serve", "worker", "run", "doctor"],
+  },
   WARREN_RESULT_TTL_S: {
     schema: integer("WARREN_RESULT_TTL_S", 1).default(86_400).describe("how long results are kept, in seconds"),
     default: "86400",
@@ -287,6 +294,12 @@ export const VARIABLES = {
     schema: text().describe("the user the `setup-cgroups` fix names when not run with sudo"),
     default: "unset: the fix says `$USER`",
     commands: SANDBOX,
+    system: true,
+  },
+  container: {
+    schema: text().describe("set by podman, systemd-nspawn and others to the runtime's name: one of the signs `warren doctor` takes for running in a container"),
+    default: "unset",
+    commands: ["doctor"],
     system: true,
   },
 } as const satisfies Record<string, Variable>;

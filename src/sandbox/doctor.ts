@@ -7,6 +7,7 @@ import { loadHostImage, type Image } from "./images/host-image.js";
 import { containerArgs } from "./container/launch-args.js";
 import { launcherPath } from "./container/launcher-path.js";
 import { launchOnce } from "./container/one-shot.js";
+import { describeSigns, readContainerSigns, RUNTIME_FIXES, type ContainerSigns } from "./container-signs.js";
 
 /** One line of `warren doctor`. */
 export interface DoctorItem {
@@ -75,27 +76,90 @@ function launcherItem(file: string): DoctorItem {
   return { name: "the launcher is built", ok, detail: file, fix: "npm run build:native (needs cc and make)" };
 }
 
-/** What to do about a launcher step that failed. */
-function fixForStep(step: string): string {
-  if (step.startsWith("userns") || step === "clone-namespaces" || step === "setgroups")
-    return "user namespaces are refused: fix the user-namespace items above";
+/** The steps that mount (mounts.c): a runtime's seccomp profile or AppArmor profile refuses them. */
+const MOUNT_STEPS = new Set(["mount-private", "mount-scratch", "mount-overlay", "bind", "mount-dev", "dev-node", "bind-shm", "remount-dev-ro", "mask-proc", "proc-sys-ro", "bind-tmp", "bind-workdir", "pivot-root", "umount-oldroot", "bind-proc"]);
+
+/** What to do about a launcher step that failed; inside a container, the runtime's options for it. */
+function fixForStep(step: string, inContainer: boolean): string {
+  const userns = step.startsWith("userns") || step === "clone-namespaces" || step === "setgroups" || step === "unshare-net" || step === "setns-net";
+  if (inContainer) {
+    if (step === "mount-proc") return RUNTIME_FIXES.proc;
+    if (step === "userns-uid-map" || step === "userns-gid-map" || step === "setgroups") return `${RUNTIME_FIXES.user}; and ${RUNTIME_FIXES.seccomp}`;
+    if (userns) return RUNTIME_FIXES.seccomp;
+    if (MOUNT_STEPS.has(step)) return `${RUNTIME_FIXES.seccomp}; and ${RUNTIME_FIXES.apparmor}`;
+    if (step.startsWith("cgroup")) return `${RUNTIME_FIXES.cgroups}; ${RUNTIME_FIXES.user}`;
+    if (step === "seccomp") return `the kernel refused Warren's own filter: ${RUNTIME_FIXES.seccomp}`;
+    // whatever else a runtime refuses: everything it must allow, at once (docs/service.md, Running Warren in a container)
+    return `allow what Warren needs: ${RUNTIME_FIXES.seccomp}; ${RUNTIME_FIXES.apparmor}; ${RUNTIME_FIXES.proc}; ${RUNTIME_FIXES.user}`;
+  }
+  if (userns) return "user namespaces are refused: fix the user-namespace items above";
   if (step === "mount-overlay") return "overlayfs inside a user namespace needs Linux 5.11 or later";
+  if (step === "mount-proc") return "a fresh /proc was refused: something is mounted over part of /proc (a container's masks?); unmount it, or set WARREN_BIND_PROC=1 (SECURITY.md, Inside a container)";
   if (step.startsWith("cgroup")) return "fix the cgroup items above";
   if (step === "seccomp") return "the kernel refused the seccomp filter: fix the seccomp item above";
   return "report this with the output of `warren doctor`";
 }
 
-async function trialItem(name: string, launcher: string, args: string[]): Promise<DoctorItem> {
+/** What each "degraded" of the launcher means for the sandboxes (docs/launcher.md, Inside a container). */
+const DEGRADED: Readonly<Record<string, string>> = {
+  hostname: "sethostname refused: sandboxes see this container's hostname (SECURITY.md, Inside a container; to give them their own, allow sethostname: the warren.json seccomp profile does)",
+  proc: "WARREN_BIND_PROC=1: sandboxes get this container's /proc, bound, with Warren's masks (SECURITY.md, Inside a container)",
+};
+
+async function trialItem(name: string, launcher: string, args: string[], inContainer: boolean): Promise<DoctorItem> {
   const outcome = await launchOnce(launcher, args);
   const status = outcome.status;
   if (status === undefined) {
     return { name, ok: false, detail: `no status from the launcher (exit ${outcome.exitCode}): ${outcome.stderr}`, fix: "npm run build:native" };
   }
   if (status.status === "internal_error") {
-    return { name, ok: false, detail: `step ${status.step} failed: ${status.message}`, fix: fixForStep(status.step) };
+    return { name, ok: false, detail: `step ${status.step} failed: ${status.message}`, fix: fixForStep(status.step, inContainer) };
   }
   const ok = status.status === "ok" && status.exitCode === 0;
-  return { name, ok, detail: ok ? `/bin/true ran in ${status.wallTimeMs.toFixed(1)} ms` : `status ${status.status}, exit ${status.exitCode}` };
+  const degraded = outcome.degraded.map((what) => `; degraded: ${DEGRADED[what] ?? what}`).join("");
+  return { name, ok, detail: ok ? `/bin/true ran in ${status.wallTimeMs.toFixed(1)} ms${degraded}` : `status ${status.status}, exit ${status.exitCode}` };
+}
+
+/** CAP_SETUID, CAP_SETGID, CAP_SYS_ADMIN: what the launcher uses as root (to map the sandbox uid). */
+const ROOT_CAPS = (1n << 6n) | (1n << 7n) | (1n << 21n);
+
+function effectiveCaps(): bigint | undefined {
+  const hex = /^CapEff:\s*([0-9a-f]+)/m.exec(readSysctl("/proc/self/status") ?? "")?.[1];
+  return hex === undefined ? undefined : BigInt(`0x${hex}`);
+}
+
+/** Inside a container: what it is seen by, and what the runtime must allow that it does not. */
+function containerItems(signs: ContainerSigns, bindProc: boolean): DoctorItem[] {
+  const seen = describeSigns(signs);
+  const items: DoctorItem[] = [{ name: "inside a container", ok: true, detail: seen.length === 0 ? "no sign of one" : `yes: ${seen.join("; ")}` }];
+  if (seen.length === 0) return items;
+  const masked = !signs.freshProcAllowed;
+  items.push({
+    name: "a fresh /proc can be mounted (no masked /proc entries)",
+    ok: !masked || bindProc,
+    detail: !masked
+      ? signs.procOvermounts.length === 0 ? "nothing is mounted over /proc" : "a procfs with nothing over it is mounted here too"
+      : bindProc
+        ? `masked (${signs.procOvermounts.length} entries); WARREN_BIND_PROC=1: sandboxes get this /proc, bound (SECURITY.md, Inside a container)`
+        : `the runtime masks ${signs.procOvermounts.length} entries (${signs.procOvermounts.slice(0, 3).join(", ")}…): the kernel refuses a fresh procfs (launcher step mount-proc)`,
+    fix: RUNTIME_FIXES.proc,
+  });
+  if (process.getuid?.() === 0) {
+    const caps = effectiveCaps();
+    const capless = caps !== undefined && (caps & ROOT_CAPS) !== ROOT_CAPS;
+    const problem = signs.rootInUserNamespace
+      ? "uid 0 of a user namespace: on cgroup v1 it cannot move sandboxes into their cgroups (step cgroup-enter, EACCES)"
+      : capless
+        ? "uid 0 without CAP_SETUID, CAP_SETGID, CAP_SYS_ADMIN: it cannot map the sandbox uid (step userns-uid-map, EPERM)"
+        : undefined;
+    items.push({ name: "the user Warren runs as can map sandbox uids and enter cgroups", ok: problem === undefined, detail: problem ?? "uid 0 with CAP_SETUID, CAP_SETGID and CAP_SYS_ADMIN (a rootful container's root)", fix: RUNTIME_FIXES.user });
+  }
+  return items;
+}
+
+/** In a container, a failed item's fix also names the runtime's options. */
+function withRuntimeFix(items: readonly DoctorItem[], fix: string): DoctorItem[] {
+  return items.map((item) => (item.ok ? item : { ...item, fix: item.fix === undefined ? fix : `${item.fix}; inside a container: ${fix}` }));
 }
 
 export interface DoctorSection {
@@ -106,7 +170,11 @@ export interface DoctorSection {
 /** Every prerequisite of rootless sandboxes, checked on this host, and a real trial run. */
 export async function runDoctor(settings: SandboxSettings): Promise<DoctorSection[]> {
   const sections: DoctorSection[] = [];
-  sections.push({ title: "kernel", items: [...userNamespaceItems(), seccompItem()] });
+  const signs = readContainerSigns(settings.containerEnv);
+  const inContainer = describeSigns(signs).length > 0;
+  const kernelItems = [...userNamespaceItems(), seccompItem()];
+  sections.push({ title: "kernel", items: inContainer ? withRuntimeFix(kernelItems, RUNTIME_FIXES.userns) : kernelItems });
+  sections.push({ title: "container", items: containerItems(signs, settings.bindProc) });
 
   const cgroupItems: DoctorItem[] = [];
   let parents: string[] = [];
@@ -121,7 +189,7 @@ export async function runDoctor(settings: SandboxSettings): Promise<DoctorSectio
     if (!(error instanceof WarrenError)) throw error;
     cgroupItems.push({ name: "cgroup version", ok: false, detail: error.message, fix: "mount cgroup v2 at /sys/fs/cgroup (or the v1 memory, pids, cpu, cpuacct hierarchies)" });
   }
-  sections.push({ title: "cgroups", items: cgroupItems });
+  sections.push({ title: "cgroups", items: inContainer ? withRuntimeFix(cgroupItems, RUNTIME_FIXES.cgroups) : cgroupItems });
 
   const launcher = launcherPath(settings.launcher);
   const sandboxItems: DoctorItem[] = [launcherItem(launcher)];
@@ -134,12 +202,12 @@ export async function runDoctor(settings: SandboxSettings): Promise<DoctorSectio
     sandboxItems.push({ name: "host image root", ok: false, detail: (error as Error).message, fix: "set WARREN_DATA_DIR to a directory you can write" });
   }
   if (sandboxItems.every((item) => item.ok) && image !== undefined) {
-    const container = containerArgs({ rootfs: image.rootfs, binds: image.binds });
+    const container = containerArgs({ rootfs: image.rootfs, binds: image.binds, bindProc: settings.bindProc });
     const base = [...container, "--wall-ms", "10000", "--status-fd", "3"];
-    sandboxItems.push(await trialItem("a sandbox runs (user namespace, overlay, seccomp)", launcher, [...base, "--", "/bin/true"]));
+    sandboxItems.push(await trialItem("a sandbox runs (user namespace, overlay, seccomp)", launcher, [...base, "--", "/bin/true"], inContainer));
     if (parents.length > 0) {
       const cgroups = parents.flatMap((parent) => ["--cgroup", parent]);
-      sandboxItems.push(await trialItem("a sandbox runs with cgroup limits", launcher, [...base, ...cgroups, "--memory-mb", "64", "--pids", "16", "--cpu-ms", "5000", "--", "/bin/true"]));
+      sandboxItems.push(await trialItem("a sandbox runs with cgroup limits", launcher, [...base, ...cgroups, "--memory-mb", "64", "--pids", "16", "--cpu-ms", "5000", "--", "/bin/true"], inContainer));
     }
   }
   sections.push({ title: "sandbox", items: sandboxItems });

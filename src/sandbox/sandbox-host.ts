@@ -2,7 +2,9 @@ import { resolveDataDir } from "../config/data-dir.js";
 import type { SandboxSettings } from "../config/settings.js";
 import { CgroupUnavailableError } from "../errors.js";
 import { detectCgroupDriver, resolveCgroupRoot } from "./cgroup/detect.js";
-import { setupFix } from "./cgroup/probe.js";
+import { readOnlyMount, setupFix } from "./cgroup/probe.js";
+import { RUNTIME_FIXES } from "./container-signs.js";
+import { refusingCgroupErrors } from "./cgroup-refusal.js";
 import type { CgroupDriver } from "./cgroup/types.js";
 import { ContainerPool } from "./container/container-pool.js";
 import { PreparedBudget } from "./container/prepared-budget.js";
@@ -27,6 +29,8 @@ export interface SandboxHost {
   readonly launcher?: string;
   /** Start launchers with child_process.spawn instead of posix_spawn (WARREN_NODE_SPAWN). @defaultValue false */
   readonly nodeSpawn?: boolean;
+  /** Every container's /proc is the launcher's own, bound (WARREN_BIND_PROC; SECURITY.md, *Inside a container*). @defaultValue false */
+  readonly bindProc?: boolean;
   /** Containers made ahead of time; without it each job makes its own. Its `budget` bounds every container made ahead, the functions' too. */
   readonly pool?: ContainerPool;
 }
@@ -75,18 +79,20 @@ export async function openSandboxHost(settings: SandboxSettings, options: OpenOp
   if (problems.length > 0 && process.getuid?.() === 0) {
     // As root there is no one to delegate to: make the subtree ourselves (what
     // `setup-cgroups --user root` would do), so `warren serve` works on a fresh machine.
-    await driver.delegate(cgroupRoot, 0, 0);
+    await refusingCgroupErrors("delegate", cgroupRoot, settings.setupUser, () => driver.delegate(cgroupRoot, 0, 0));
     problems = (await driver.check(cgroupRoot, settings.setupUser)).filter((item) => !item.ok);
   }
   if (problems.length > 0) {
     const list = problems.map((item) => `  ✗ ${item.name}: ${item.detail}`).join("\n");
+    const readOnly = (await Promise.all(driver.parents(cgroupRoot).map((dir) => readOnlyMount(dir)))).some(Boolean);
     throw new CgroupUnavailableError(
       `No usable delegated cgroup at ${cgroupRoot} (cgroup v${driver.version}); Warren will not run code without limits.\n${list}\n` +
-        `Run \`warren doctor\` for details, then \`${setupFix(settings.setupUser)}\` (or set WARREN_CGROUP_ROOT).`,
+        `Run \`warren doctor\` for details, then \`${setupFix(settings.setupUser)}\` (or set WARREN_CGROUP_ROOT).` +
+        (readOnly ? `\nInside a container: ${RUNTIME_FIXES.cgroups}.` : ""),
       { problems },
     );
   }
-  if (options.reapStale !== false) await driver.reapStale(cgroupRoot);
+  if (options.reapStale !== false) await refusingCgroupErrors("reap", cgroupRoot, settings.setupUser, () => driver.reapStale(cgroupRoot));
   const dataDir = options.dataDir ?? resolveDataDir(settings.dataDir);
   const image = loadHostImage(dataDir);
   assertSandboxCanReach(image.rootfs);
@@ -98,5 +104,6 @@ export async function openSandboxHost(settings: SandboxSettings, options: OpenOp
       ? new ContainerPool({ maxIdle: settings.poolSize, budget: new PreparedBudget(PREPARED_PER_POOL_SIZE * settings.poolSize) })
       : undefined;
   const nodeSpawn = settings.nodeSpawn;
-  return { driver, cgroupRoot, dataDir, launcher, nodeSpawn, image, catalog, cgroups: driver.parents(cgroupRoot), ...(pool === undefined ? {} : { pool }) };
+  const bindProc = settings.bindProc;
+  return { driver, cgroupRoot, dataDir, launcher, nodeSpawn, bindProc, image, catalog, cgroups: driver.parents(cgroupRoot), ...(pool === undefined ? {} : { pool }) };
 }

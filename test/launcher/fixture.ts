@@ -31,6 +31,7 @@ export interface Status {
   signal?: string | null;
   step?: string;
   errno?: number;
+  message?: string;
   memoryKb?: number;
   cpuTimeMs?: number;
   wallTimeMs?: number;
@@ -40,13 +41,16 @@ export interface Status {
   ready?: boolean;
   pid?: number;
   timings?: Record<string, number>;
+  /** What the container was built without (docs/launcher.md, *Inside a container*) */
+  degraded?: string[];
 }
 
 export interface Ran { code: number | null; stdout: string; stderr: string; status: Status; pid: number }
 
 /** One-shot: `warren-launch [args] -- argv`, with the status on fd 3 (a held container with this one request). */
-export function launch(args: string[], argv: string[], input = ""): Ran {
-  const r = spawnSync(launcher, [...args, "--status-fd", "3", "--", ...argv], {
+export function launch(args: string[], argv: string[], input = "", wrap: readonly string[] = []): Ran {
+  const command = [...wrap, launcher, ...args, "--status-fd", "3", "--", ...argv];
+  const r = spawnSync(command[0]!, command.slice(1), {
     input,
     stdio: ["pipe", "pipe", "pipe", "pipe"],
     timeout: 60_000 * TIME_SCALE,
@@ -86,6 +90,11 @@ export async function py(code: string, extra: string[] = [], container: string[]
 
 /** The container init's pid from a `--hold` launcher's `{"ready":true,"pid":N}` line on fd 3. */
 export async function readyPid(child: ChildProcess): Promise<number> {
+  return (await readyLine(child)).pid!;
+}
+
+/** A `--hold` launcher's ready line on fd 3, `{"ready":true,"pid":N,…}`. */
+export async function readyLine(child: ChildProcess): Promise<Status> {
   const line = await new Promise<string>((resolve, reject) => {
     let buf = "";
     child.stdio[3]!.on("data", (d: Buffer) => {
@@ -96,7 +105,7 @@ export async function readyPid(child: ChildProcess): Promise<number> {
   });
   const ready = JSON.parse(line) as Status;
   if (ready.ready !== true || typeof ready.pid !== "number") throw new Error(`holder said ${line}`);
-  return ready.pid;
+  return ready;
 }
 
 export interface Answer { stdout: string; stderr: string; status: Status & { step?: string; message?: string } }
@@ -105,6 +114,8 @@ export interface Answer { stdout: string; stderr: string; status: Status & { ste
 export interface Served {
   readonly child: ChildProcess;
   readonly initPid: number;
+  /** Its ready line */
+  readonly ready: Status;
   /** One served request: exec options (the container's cgroups are implied), "--", the program. */
   request(args: string[], stdin?: string | Buffer): Promise<Answer>;
   exited(): Promise<number | null>;
@@ -125,14 +136,20 @@ afterEach(async () => {
   }));
 });
 
-/** `warren-launch --hold` with the host image, the delegated cgroups (unless `cgroups: false`) and EXTRA container options. */
-export async function served(extra: string[] = [], options: { cgroups?: boolean } = {}): Promise<Served> {
-  const child = spawn(launcher, ["--hold", ...containerArgs, ...(options.cgroups === false ? [] : cgroupArgs), ...extra, "--status-fd", "3"], {
+/**
+ * `warren-launch --hold` with the host image, the delegated cgroups (unless
+ * `cgroups: false`) and EXTRA container options; started by `wrap` (a
+ * program that execs the rest: test/helpers/contain.c) when given.
+ */
+export async function served(extra: string[] = [], options: { cgroups?: boolean; wrap?: readonly string[] } = {}): Promise<Served> {
+  const argv = [...(options.wrap ?? []), launcher, "--hold", ...containerArgs, ...(options.cgroups === false ? [] : cgroupArgs), ...extra, "--status-fd", "3"];
+  const child = spawn(argv[0]!, argv.slice(1), {
     stdio: ["pipe", "pipe", "pipe", "pipe"],
   });
   holders.push(child);
   const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const initPid = await readyPid(child);
+  const ready = await readyLine(child);
+  const initPid = ready.pid!;
   let current: { answer: Answer; resolve: (answer: Answer) => void } | undefined;
   const reader = new AnswerReader((type, data) => {
     if (current === undefined) throw new Error(`a frame '${type}' with no request`);
@@ -149,6 +166,7 @@ export async function served(extra: string[] = [], options: { cgroups?: boolean 
   return {
     child,
     initPid,
+    ready,
     request: (args, stdin = "") =>
       new Promise<Answer>((resolve) => {
         current = { answer: { stdout: "", stderr: "", status: {} as Answer["status"] }, resolve };

@@ -11,10 +11,10 @@ describe("parseMountInfo", () => {
       "garbage",
     ].join("\n");
     expect(parseMountInfo(text)).toEqual([
-      { root: "/", mountPoint: "/sys/fs/cgroup/cpu", fsType: "cgroup", superOptions: ["rw", "cpu"] },
-      { root: "/", mountPoint: "/sys/fs/cgroup/cpu,cpuacct", fsType: "cgroup", superOptions: ["rw", "cpu", "cpuacct"] },
-      { root: "/", mountPoint: "/sys/fs/cgroup/unified", fsType: "cgroup2", superOptions: ["rw", "nsdelegate"] },
-      { root: "/sub", mountPoint: "/mnt/with space", fsType: "tmpfs", superOptions: ["rw"] },
+      { root: "/", mountPoint: "/sys/fs/cgroup/cpu", options: ["rw", "relatime"], fsType: "cgroup", superOptions: ["rw", "cpu"] },
+      { root: "/", mountPoint: "/sys/fs/cgroup/cpu,cpuacct", options: ["rw", "nosuid"], fsType: "cgroup", superOptions: ["rw", "cpu", "cpuacct"] },
+      { root: "/", mountPoint: "/sys/fs/cgroup/unified", options: ["rw", "relatime"], fsType: "cgroup2", superOptions: ["rw", "nsdelegate"] },
+      { root: "/sub", mountPoint: "/mnt/with space", options: ["rw"], fsType: "tmpfs", superOptions: ["rw"] },
     ]);
   });
 });

@@ -5,6 +5,8 @@ export interface MountEntry {
   /** The root of the mount inside its filesystem (field 4). */
   readonly root: string;
   readonly mountPoint: string;
+  /** Per-mount options (field 6): `ro` or `rw`, nosuid, … */
+  readonly options: readonly string[];
   readonly fsType: string;
   /** Per-superblock options; for cgroup v1 these name the controllers. */
   readonly superOptions: readonly string[];
@@ -25,6 +27,7 @@ export function parseMountInfo(text: string): MountEntry[] {
     entries.push({
       root: unescape(fields[3] ?? ""),
       mountPoint: unescape(fields[4] ?? ""),
+      options: (fields[5] ?? "").split(","),
       fsType: fields[separator + 1] ?? "",
       superOptions: (fields[separator + 3] ?? "").split(","),
     });

@@ -23,6 +23,16 @@ export async function canWrite(file: string): Promise<boolean> {
   }
 }
 
+/** Whether FILE is on a read-only mount (a container's cgroups): access(W_OK) answers EROFS whoever asks. */
+export async function readOnlyMount(file: string): Promise<boolean> {
+  try {
+    await fs.access(file, fs.constants.W_OK);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EROFS";
+  }
+}
+
 /** A whitespace-separated list file (cgroup.controllers, cgroup.subtree_control). */
 export async function readWords(file: string): Promise<string[]> {
   try {

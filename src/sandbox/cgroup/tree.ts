@@ -72,7 +72,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function removeCgroupTree(dir: string, kill: (dir: string) => Promise<void>): Promise<void> {
   for (const child of await childCgroups(dir)) await removeCgroupTree(child, kill);
   for (let attempt = 0; ; attempt++) {
-    await kill(dir);
+    try {
+      await kill(dir);
+    } catch (error) {
+      // a kill's error names no file: the cgroup it was for is what a refusal must name
+      if (typeof error === "object" && error !== null && (error as NodeJS.ErrnoException).path === undefined) Object.assign(error, { path: dir });
+      throw error;
+    }
     try {
       await fs.rmdir(dir);
       return;

@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { CgroupUnavailableError } from "../../errors.js";
-import { canWrite, exists, readWords, setupFix } from "./probe.js";
+import { canWrite, exists, readOnlyMount, readWords, setupFix } from "./probe.js";
 import { killPids, readPids, removeCgroupTree, staleChildren } from "./tree.js";
 import { SUPERVISOR_CGROUP, type CgroupCheckItem, type CgroupDriver } from "./types.js";
 
@@ -50,7 +50,11 @@ export class CgroupV2Driver implements CgroupDriver {
     items.push({
       name: `cgroup v2 root ${root}`,
       ok: writable,
-      detail: writable ? "delegated to this user" : "exists but this user cannot write it (or its cgroup.procs, cgroup.subtree_control)",
+      detail: writable
+        ? "delegated to this user"
+        : (await readOnlyMount(root))
+          ? "exists but is on a read-only mount (a container's /sys/fs/cgroup is)"
+          : "exists but this user cannot write it (or its cgroup.procs, cgroup.subtree_control)",
       ...(writable ? {} : { fix: setupFix(user) }),
     });
     const available = await readWords(path.join(root, "cgroup.controllers"));

@@ -6,6 +6,8 @@ export interface ContainerHost {
   readonly cgroups: readonly string[];
   readonly launcher?: string;
   readonly nodeSpawn?: boolean;
+  /** WARREN_BIND_PROC: every container's /proc is the launcher's own, bound. */
+  readonly bindProc?: boolean;
 }
 
 /**
@@ -27,5 +29,6 @@ export function containerOptions(
     ...(container.zygoteHost === true ? { zygoteHost: true } : {}),
     ...(host.launcher === undefined ? {} : { launcher: host.launcher }),
     nodeSpawn: host.nodeSpawn === true,
+    ...(host.bindProc === true ? { bindProc: true } : {}),
   };
 }

@@ -101,6 +101,8 @@ export interface ContainerOptions {
   readonly nodeSpawn?: boolean;
   /** The container may hold a zygote (`--zygote-host`; ExecRequest.zygote, docs/launcher.md "Zygotes"). @defaultValue false */
   readonly zygoteHost?: boolean;
+  /** Its /proc is the launcher's own, bound (`--bind-proc`, WARREN_BIND_PROC). @defaultValue false */
+  readonly bindProc?: boolean;
 }
 
 /** What one execution may keep of its output: `cap` per stream, and `shared` bytes of both together. */
@@ -240,6 +242,7 @@ export class Container {
         ...(options.workdir === undefined ? {} : { workdir: options.workdir }),
         ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
         ...(options.zygoteHost === true ? { zygoteHost: true } : {}),
+        ...(options.bindProc === true ? { bindProc: true } : {}),
       },
       STATUS_FD,
     );

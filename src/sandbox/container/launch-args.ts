@@ -19,6 +19,8 @@ export interface HoldOptions {
   readonly cgroups?: readonly string[];
   /** It may hold a zygote (`--zygote-host`). */
   readonly zygoteHost?: boolean;
+  /** Its /proc is the launcher's own, bound, not a fresh procfs (`--bind-proc`, WARREN_BIND_PROC; SECURITY.md, *Inside a container*). */
+  readonly bindProc?: boolean;
 }
 
 /** Arguments of `warren-launch --hold` (docs/launcher.md, container options). */
@@ -37,6 +39,7 @@ export function containerArgs(options: HoldOptions): string[] {
   if (options.hostname !== undefined) args.push("--hostname", options.hostname);
   for (const cgroup of options.cgroups ?? []) args.push("--cgroup", cgroup);
   if (options.zygoteHost === true) args.push("--zygote-host");
+  if (options.bindProc === true) args.push("--bind-proc");
   return args;
 }
 

@@ -5,7 +5,23 @@ import { z } from "zod";
 export const readyLineSchema = z.object({
   ready: z.literal(true).describe("The container is up and serves exec requests"),
   pid: z.number().int().positive().describe("The container's init, as a pid in the caller's pid namespace"),
+  degraded: z.array(z.enum(["hostname", "proc"])).optional().describe("What the container was built without (docs/launcher.md, Inside a container)"),
 });
+
+/**
+ * The `"degraded"` list of the last line of TEXT (a ready line, or a
+ * one-shot's status line): what the container was built without, as the
+ * launcher says (docs/launcher.md, *Inside a container*); empty when none.
+ */
+export function degradedOf(text: string): string[] {
+  const line = text.split("\n").filter((entry) => entry.trim() !== "").at(-1);
+  try {
+    const degraded = (JSON.parse(line ?? "{}") as { degraded?: unknown }).degraded;
+    return Array.isArray(degraded) ? degraded.filter((entry): entry is string => typeof entry === "string") : [];
+  } catch {
+    return [];
+  }
+}
 
 /**
  * The init's pid when `json` is a ready line ({"ready":true,"pid":N}), else

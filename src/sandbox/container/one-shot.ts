@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import type { Readable } from "node:stream";
 import { waitForClose } from "./child-exit.js";
-import { parseStatusLine, type StatusLine } from "./launch-status.js";
+import { degradedOf, parseStatusLine, type StatusLine } from "./launch-status.js";
 import { OutputBuffer } from "./output-buffer.js";
 
 export interface OneShotOutcome {
@@ -9,6 +9,8 @@ export interface OneShotOutcome {
   readonly status: StatusLine | undefined;
   readonly exitCode: number | null;
   readonly stderr: string;
+  /** What its container was built without (`"degraded"`: docs/launcher.md, *Inside a container*). */
+  readonly degraded: readonly string[];
 }
 
 /**
@@ -24,6 +26,7 @@ export async function launchOnce(launcher: string, args: readonly string[]): Pro
   (child.stdio[3] as Readable).on("data", (chunk: Buffer) => status.push(chunk));
   const failed = new Promise<Error>((resolve) => child.on("error", resolve));
   const exit = await Promise.race([waitForClose(child), failed]);
-  if (exit instanceof Error) return { status: undefined, exitCode: null, stderr: exit.message };
-  return { status: parseStatusLine(status.toBuffer().toString("utf8")), exitCode: exit.code, stderr: stderr.toBuffer().toString("utf8").trim() };
+  if (exit instanceof Error) return { status: undefined, exitCode: null, stderr: exit.message, degraded: [] };
+  const text = status.toBuffer().toString("utf8");
+  return { status: parseStatusLine(text), exitCode: exit.code, stderr: stderr.toBuffer().toString("utf8").trim(), degraded: degradedOf(text) };
 }

@@ -51,9 +51,17 @@ static int tie_to_launcher(struct failure *f) {
   return 0;
 }
 
+/* A refused sethostname does not stop the build: the UTS namespace is the
+ * container's own all the same, holding a copy of the outer hostname, which
+ * its programs can read (and nothing else: SECURITY.md). Refused means a
+ * policy said no: EPERM or ENOSYS from a seccomp filter (podman's default
+ * profile; Docker's without the call), EACCES from an LSM. Any other errno
+ * (a name too long) is a fault. The report says so (DEGRADED_HOSTNAME). */
 static int set_hostname(const struct opts *o, struct failure *f) {
-  if (sethostname(o->hostname, strlen(o->hostname)) < 0) { fail_set(f, STEP_SETHOSTNAME, errno); return -1; }
-  return 0;
+  if (sethostname(o->hostname, strlen(o->hostname)) == 0) return 0;
+  if (errno == EPERM || errno == ENOSYS || errno == EACCES) { f->degraded |= DEGRADED_HOSTNAME; return 0; }
+  fail_set(f, STEP_SETHOSTNAME, errno);
+  return -1;
 }
 
 /* Init's own fds from here on: stdio on /dev/null (the caller's pipes must
@@ -178,6 +186,7 @@ int container_wait(struct container *c, struct failure *f) {
   c->report = -1;
   if (n == (int)sizeof got && got.step != STEP_NONE) { *f = got; return -1; }
   if (n != (int)sizeof got) { fail_set(f, STEP_CONTAINER_INIT, n < 0 ? e : EIO); return -1; }
+  c->degraded = got.degraded;
   return 0;
 }
 

@@ -85,6 +85,7 @@ struct opts {
   bool timings;
   bool stdin_stream; /* served: the program's stdin is a pipe fed by MSG_STDIN frames while it runs */
   bool unpack; /* served: the request's stdin holds the job's files (unpack.c) */
+  bool bind_proc;   /* container: bind the launcher's own /proc instead of a fresh procfs (mounts.c) */
   bool zygote_host; /* container: it may hold a zygote (its user namespace allows the namespaces a zygote's child makes; zygote.c) */
   bool zygote;      /* served: start the program as the container's zygote: answered once it says it is ready (zygote.c) */
   bool via_zygote;  /* served: the execution is a child of the container's zygote, not a program of init's */
@@ -97,11 +98,20 @@ struct opts {
 /* A 32-bit little-endian number at P (the served protocol's and the job-file stream's lengths) */
 static inline uint32_t le32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
+/* What a container was built without, where the loss is stated (docs/launcher.md,
+ * "Inside a container"; SECURITY.md): reported by init with its build, in the
+ * ready line and a one-shot's status line as "degraded" */
+enum degraded {
+  DEGRADED_HOSTNAME = 1, /* sethostname was refused: the UTS namespace keeps the outer hostname */
+  DEGRADED_PROC = 2,     /* --bind-proc: /proc is the launcher's own, bound, not a fresh procfs */
+};
+
 /* A failed set-up step: reported as {"step","errno"} and never as an exit code.
  * A failed execve also names its file, the interpreter that file asks for and
  * whether the file is in the job's scratch (execve.c); empty / false otherwise.
- * It crosses from init and the program to the launcher as bytes on a pipe. */
-struct failure { enum step step; int err; char path[256]; char interpreter[256]; bool scratch; };
+ * It crosses from init and the program to the launcher as bytes on a pipe;
+ * init's report of a container built is one with STEP_NONE, and DEGRADED set. */
+struct failure { enum step step; int err; char path[256]; char interpreter[256]; bool scratch; unsigned degraded; };
 
 /* util.c */
 void fail_set(struct failure *f, enum step step, int err);
@@ -294,6 +304,7 @@ struct container {
    * (kept until the container ends) and what it may use, which the
    * container's own bound adds to each execution's */
   struct { int sock, wait; struct cgroup cg; long memory_mb, pids; } zygote;
+  unsigned degraded;     /* enum degraded: init's report says what it was built without */
 };
 /* clone init into new namespaces, write its maps and let it build the container */
 int container_start(const struct opts *o, struct container *c, struct failure *f);
@@ -314,6 +325,7 @@ struct exec_result {
   int exit_code, signal; bool exited;
   double cpu_ms, wall_ms; long long memory_kb; bool oom_killed;
   long long stdout_bytes, stderr_bytes; bool output_truncated, stdout_truncated, stderr_truncated;
+  unsigned degraded; /* a one-shot's: enum degraded, its container's */
 };
 /* The caller's frames on the served launcher's stdin, as far as they have
  * been read: a 9-byte header (its type and two 32-bit lengths) read HGOT
@@ -398,6 +410,8 @@ void status_failure(int fd, const struct failure *f, const char *message);
 /* the same lines, formatted into BUF (at most SIZE bytes, newline included); returns the length */
 int status_result_str(char *buf, size_t size, const struct exec_result *r, const int64_t *timings, int ntimings);
 int status_failure_str(char *buf, size_t size, const struct failure *f, const char *message);
-void status_ready(int fd, pid_t pid);
+void status_ready(int fd, pid_t pid, unsigned degraded);
+/* What to do about failure F, when the launcher knows (a refused fresh procfs); else NULL */
+const char *status_hint(const struct failure *f);
 
 #endif

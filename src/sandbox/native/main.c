@@ -66,7 +66,8 @@ static int exit_code_of(const struct exec_result *r) {
 }
 
 static int fail_exit(const struct opts *o, const struct failure *f) {
-  fprintf(stderr, "warren-launch: %s: %s\n", step_name(f->step), strerror(f->err));
+  const char *hint = status_hint(f);
+  fprintf(stderr, "warren-launch: %s: %s%s%s\n", step_name(f->step), strerror(f->err), hint ? ": " : "", hint ? hint : "");
   status_failure(o->status_fd, f, NULL);
   return 125;
 }
@@ -123,6 +124,7 @@ static int oneshot(const struct opts *o, struct container *c, struct failure *si
   t[2] = now_us() - t1;
   free(args);
   if (rc < 0) return fail_exit(o, &f);
+  r.degraded = c->degraded;
   status_result(o->status_fd, &r, o->timings ? t : NULL, 3);
   return exit_code_of(&r);
 }

@@ -172,13 +172,44 @@ static int setup_dev(int root, struct failure *f) {
   return 0;
 }
 
-static int setup_proc(int root, bool zygote_host, struct failure *f) {
-  char b[32];
-  int mp = open_mountpoint(root, "proc", true, NULL, NULL, 0);
-  if (mp < 0 || mount("proc", fdpath(mp, b), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
-    fail_set(f, STEP_MOUNT_PROC, errno); if (mp >= 0) close(mp); return -1;
+/* --bind-proc: the launcher's own /proc (inside a container: the outer
+ * container's, of its pid namespace), bound recursively (the runtime's masks
+ * on it are locked in this user namespace: a bind without them is refused)
+ * and made nosuid, nodev, noexec. Never done unasked: what it shows the
+ * programs is in SECURITY.md. The masks below go on top of it as on a fresh one. */
+static int bind_proc(int root, struct failure *f) {
+  char a[32], b[32];
+  int src = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int mp = src < 0 ? -1 : open_mountpoint(root, "proc", true, NULL, NULL, 0);
+  int rc = mp < 0 ? -1 : mount(fdpath(src, a), fdpath(mp, b), NULL, MS_BIND | MS_REC, NULL);
+  if (mp >= 0) close(mp);
+  /* re-opened: the old fd names the covered directory, not the bind */
+  if (rc == 0 && (mp = openat(root, "proc", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC)) < 0) rc = -1;
+  if (rc == 0) {
+    /* a read-only /proc (some runtimes') stays read-only: the flag is locked in this user namespace */
+    struct statvfs sv;
+    unsigned long ro = fstatvfs(mp, &sv) == 0 && (sv.f_flag & ST_RDONLY) ? MS_RDONLY : 0;
+    rc = mount(NULL, fdpath(mp, b), NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC | ro | mounts_locked_flags(mp), NULL);
+    close(mp);
   }
-  close(mp);
+  if (rc < 0) fail_set(f, STEP_BIND_PROC, errno);
+  else f->degraded |= DEGRADED_PROC;
+  if (src >= 0) close(src);
+  return rc;
+}
+
+static int setup_proc(int root, const struct opts *o, struct failure *f) {
+  char b[32];
+  bool zygote_host = o->zygote_host;
+  if (o->bind_proc) {
+    if (bind_proc(root, f) < 0) return -1;
+  } else {
+    int mp = open_mountpoint(root, "proc", true, NULL, NULL, 0);
+    if (mp < 0 || mount("proc", fdpath(mp, b), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+      fail_set(f, STEP_MOUNT_PROC, errno); if (mp >= 0) close(mp); return -1;
+    }
+    close(mp);
+  }
   /* A zygote host: the kernel lets a zygote's child mount a procfs of its own
    * pid namespace only if this mount namespace has one with nothing mounted
    * over any of it (the masks below are). One is mounted where nothing can
@@ -275,7 +306,7 @@ int mounts_setup(const struct opts *o, int rootfs_fd, const int *bind_fds, struc
   for (int i = 0; i < o->nbinds; i++)
     if (bind_fds[i] >= 0 && bind_ro(root, bind_fds[i], o->binds[i].dest, f, STEP_BIND) < 0) goto out;
   /* 5. a minimal /dev, a fresh /proc with the host-revealing entries masked */
-  if (setup_dev(root, f) < 0 || setup_proc(root, o->zygote_host, f) < 0) goto out;
+  if (setup_dev(root, f) < 0 || setup_proc(root, o, f) < 0) goto out;
   /* 6. /tmp and the work dir are directories of the scratch tmpfs itself, bound
    * into place: they share the disk limit, belong to the sandbox user whoever
    * owns the image's own /tmp, and need no copy-up. */

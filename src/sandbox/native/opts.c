@@ -96,6 +96,7 @@ static int parse(struct opts *o, int argc, char **argv, int i, bool exec_only, c
     else if (!strcmp(a, "--chdir")) { NEED(1); o->chdir = argv[++i]; }
     else if (!strcmp(a, "--timings")) o->timings = true;
     else if (!strcmp(a, "--zygote-host")) { CONTAINER_ONLY(); o->zygote_host = true; }
+    else if (!strcmp(a, "--bind-proc")) { CONTAINER_ONLY(); o->bind_proc = true; }
     else if (!strcmp(a, "--zygote") || !strcmp(a, "--via-zygote")) {
       if (!exec_only) { snprintf(err, errlen, "%s is only for served requests (docs/launcher.md, \"Zygotes\")", a); return -1; }
       if (a[2] == 'z') o->zygote = true; else o->via_zygote = true;
@@ -143,6 +144,8 @@ int opts_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen) 
   if (o->mode == MODE_HOLD && prog) { snprintf(err, errlen, "--hold takes no program"); return -1; }
   if (o->mode != MODE_HOLD && !prog) { snprintf(err, errlen, "no program given: warren-launch [OPTIONS] -- PROGRAM [ARG...]"); return -1; }
   if (o->workdir[0] != '/') { snprintf(err, errlen, "--workdir must be absolute"); return -1; }
+  /* a zygote's children mount a procfs of their own pid namespace: what --bind-proc is for is that none can be had */
+  if (o->bind_proc && o->zygote_host) { snprintf(err, errlen, "--bind-proc takes no --zygote-host (a zygote's children need a fresh procfs)"); return -1; }
   return finish(o, err, errlen);
 }
 

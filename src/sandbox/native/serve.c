@@ -225,7 +225,7 @@ int serve(const struct opts *o, struct container *c) {
   /* a caller that reads slowly must not stop the limits' enforcement (request.c) */
   fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
   request_prepare_next(c); /* main asked for the first program ahead while init built the container; again if it was not forked */
-  status_ready(o->status_fd, c->init);
+  status_ready(o->status_fd, c->init, c->degraded);
   if (o->status_fd > 2) close(o->status_fd);
   bool stop = false;
   unsigned long execs = 0;

@@ -1,5 +1,6 @@
 /* The status line: one JSON object on --status-fd, written once. */
 #include "launcher.h"
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,8 +30,16 @@ static const char *signame(int sig) {
   return buf;
 }
 
+/* ,"degraded":[...] for D (enum degraded), or nothing when it is 0 */
+static const char *degraded_json(char *buf, size_t size, unsigned d) {
+  if (!d) return "";
+  snprintf(buf, size, ",\"degraded\":[%s%s%s]", d & DEGRADED_HOSTNAME ? "\"hostname\"" : "",
+           (d & DEGRADED_HOSTNAME) && (d & DEGRADED_PROC) ? "," : "", d & DEGRADED_PROC ? "\"proc\"" : "");
+  return buf;
+}
+
 int status_result_str(char *buf, size_t size, const struct exec_result *r, const int64_t *t, int nt) {
-  char exit_code[16] = "null", sig[24] = "null", timings[160] = "";
+  char exit_code[16] = "null", sig[24] = "null", timings[160] = "", degraded[48];
   if (r->exited) snprintf(exit_code, sizeof exit_code, "%d", r->exit_code);
   if (r->signal) snprintf(sig, sizeof sig, "\"%s\"", signame(r->signal));
   if (t && nt >= 4)
@@ -42,10 +51,10 @@ int status_result_str(char *buf, size_t size, const struct exec_result *r, const
   int n = snprintf(buf, size,
           "{\"status\":\"%s\",\"exitCode\":%s,\"signal\":%s,\"cpuTimeMs\":%.3f,\"wallTimeMs\":%.3f,"
           "\"memoryKb\":%lld,\"oomKilled\":%s,\"stdoutBytes\":%lld,\"stderrBytes\":%lld,\"outputTruncated\":%s,"
-          "\"stdoutTruncated\":%s,\"stderrTruncated\":%s%s}\n",
+          "\"stdoutTruncated\":%s,\"stderrTruncated\":%s%s%s}\n",
           r->status, exit_code, sig, r->cpu_ms, r->wall_ms, r->memory_kb, r->oom_killed ? "true" : "false",
           r->stdout_bytes, r->stderr_bytes, r->output_truncated ? "true" : "false",
-          r->stdout_truncated ? "true" : "false", r->stderr_truncated ? "true" : "false", timings);
+          r->stdout_truncated ? "true" : "false", r->stderr_truncated ? "true" : "false", timings, degraded_json(degraded, sizeof degraded, r->degraded));
   return n < (int)size ? n : (int)size - 1;
 }
 
@@ -72,7 +81,10 @@ int status_failure_str(char *buf, size_t size, const struct failure *f, const ch
   /* a failed execve: what failed (execve.c). Its escapes are capped (and then the
    * message's) so that the line fits the 1024-byte buffers whole. */
   bool what = f->path[0] || f->interpreter[0];
-  json_string(esc, what ? 160 : sizeof esc, message ? message : strerror(f->err));
+  const char *hint = message ? NULL : status_hint(f);
+  char text[512];
+  if (hint) snprintf(text, sizeof text, "%s: %s", strerror(f->err), hint);
+  json_string(esc, what ? 160 : sizeof esc, message ? message : hint ? text : strerror(f->err));
   if (what) {
     char path[200], interp[200];
     json_string(path, sizeof path, f->path);
@@ -91,7 +103,26 @@ void status_failure(int fd, const struct failure *f, const char *message) {
   write_all(fd, buf, (size_t)status_failure_str(buf, sizeof buf, f, message));
 }
 
-void status_ready(int fd, pid_t pid) {
+void status_ready(int fd, pid_t pid, unsigned degraded) {
   if (fd < 0) return;
-  dprintf(fd, "{\"ready\":true,\"pid\":%d}\n", pid);
+  char d[48];
+  dprintf(fd, "{\"ready\":true,\"pid\":%d%s}\n", pid, degraded_json(d, sizeof d, degraded));
+}
+
+/* A fresh procfs is refused (EPERM) in a user namespace while anything is
+ * mounted over part of the /proc the launcher sees: what container runtimes
+ * do by default. The fix is the container's, or Warren's explicit opt-in. */
+const char *status_hint(const struct failure *f) {
+  if (f->step == STEP_MOUNT_PROC && f->err == EPERM)
+    return "a fresh /proc is refused while parts of this /proc are masked (a container runtime's default): run the container with "
+           "/proc unmasked (podman: --security-opt unmask=/proc/*; Docker: --security-opt systempaths=unconfined; Kubernetes: "
+           "securityContext.procMount: Unmasked), or opt in to binding its /proc: --bind-proc (WARREN_BIND_PROC=1; SECURITY.md says what it exposes)";
+  /* a --cgroup directory this user may not use: the class of a container's read-only or root-owned cgroups */
+  bool cgroup_dir = f->step == STEP_CGROUP_OPEN_PARENT || f->step == STEP_CGROUP_MKDIR || f->step == STEP_CGROUP_OPEN ||
+                    f->step == STEP_CGROUP_SUBTREE_CONTROL || f->step == STEP_CGROUP_OPEN_PROCS || f->step == STEP_CGROUP_ENTER;
+  if (cgroup_dir && (f->err == EACCES || f->err == EPERM || f->err == EROFS || f->err == ENOENT))
+    return "a --cgroup directory this user cannot use: delegate it (sudo warren setup-cgroups --user USER; warren doctor checks it); "
+           "inside a container, bind the delegated directories read-write at the same paths and run Warren as a non-root uid "
+           "(on cgroup v1 a container's root is refused: cgroup-enter, EACCES)";
+  return NULL;
 }

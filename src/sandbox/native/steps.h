@@ -75,7 +75,8 @@
   X(DEV_LINKS, "dev-links", "/dev/fd, stdin, stdout or stderr could not be made")                                    \
   X(BIND_SHM, "bind-shm", "/dev/shm could not be bound from the scratch")                                            \
   X(REMOUNT_DEV_RO, "remount-dev-ro", "/dev could not be made read-only")                                            \
-  X(MOUNT_PROC, "mount-proc", "/proc could not be mounted")                                                          \
+  X(MOUNT_PROC, "mount-proc", "/proc could not be mounted (EPERM inside a container whose runtime masks /proc: the message says what to set)") \
+  X(BIND_PROC, "bind-proc", "--bind-proc: the launcher's own /proc could not be bound")                               \
   X(MASK_PROC, "mask-proc", "a /proc entry about the host kernel could not be masked")                               \
   X(PROC_SYS_RO, "proc-sys-ro", "/proc/sys could not be made read-only")                                             \
   X(BIND_TMP, "bind-tmp", "/tmp could not be bound from the scratch")                                                \

@@ -56,7 +56,8 @@ export interface FunctionRuntimeOptions {
 /** Creates the worker's FunctionRuntime on HOST (src/run/functions.ts; docs/functions.md). */
 export function createFunctionRuntime(host: SandboxHost, options: FunctionRuntimeOptions = {}): SandboxFunctionRuntime {
   assertSandboxCanReach(SHIM_DIR); // the shims are bound into every function container: say so now, not at each invocation
-  return new SandboxFunctionRuntime(host, options);
+  // a zygote's children each mount a procfs of their own, which a bound /proc means cannot be had (docs/launcher.md, *Inside a container*)
+  return new SandboxFunctionRuntime(host, host.bindProc === true ? { ...options, maxZygotesPerVersion: 0 } : options);
 }
 
 /** The FunctionRuntime of src/run/functions.ts, on a SandboxHost, with its warm containers. */

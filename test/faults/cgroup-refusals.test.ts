@@ -1,0 +1,111 @@
+/* Every cgroup error a clear refusal, never a stack trace (issue 16: `warren
+ * run` crashed with `ENOENT mkdir /sys/fs/cgroup/memory/warren`). The
+ * conditions are real: read-only binds over the cgroup directories (what a
+ * container's /sys/fs/cgroup is), a root that is missing under a read-only
+ * hierarchy, and a leftover cgroup holding another user's process. Each
+ * command that opens the sandbox host (`run`, `serve`, `worker`) must exit
+ * 125 with Warren's refusal naming the directory and what to do. */
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { detectCgroupDriver } from "../../src/sandbox/cgroup/index.js";
+import { contained, type Containment } from "../helpers/contain.js";
+import { testEnv, TIME_SCALE } from "../helpers/sandbox.js";
+import { cgroupParents } from "../launcher/fixture.js";
+
+const repo = path.resolve(import.meta.dirname, "../..");
+const asRoot = process.getuid?.() === 0;
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "warren-cgroup-refusal-"));
+const program = path.join(scratch, "main.py");
+fs.writeFileSync(program, "print('PROGRAM RAN')");
+fs.chmodSync(scratch, 0o755);
+afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+interface Outcome { status: number | null; stdout: string; stderr: string }
+
+/** `warren ARGS` under HOW (test/helpers/contain.c), with ENV over the tests' own; as USER's uid when given (root only). */
+function warren(args: string[], how: Containment, env: Record<string, string> = {}, uid?: number): Outcome {
+  const command = [process.execPath, "--import", "tsx", "src/cli/main.ts", ...args];
+  const user = uid === undefined ? [] : ["setpriv", "--reuid", String(uid), "--regid", String(uid), "--clear-groups"];
+  const argv = contained(how, [...user, ...command]);
+  const run = spawnSync(argv[0]!, argv.slice(1), { cwd: repo, env: { ...testEnv(), ...env }, encoding: "utf8", timeout: 60_000 * TIME_SCALE });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** A refusal: exit 125, no stack trace, the program never ran, and each of WORDS said. */
+function expectRefusal(outcome: Outcome, words: string[]): void {
+  expect(outcome.stdout).not.toContain("PROGRAM RAN");
+  expect(outcome.stderr).not.toMatch(/^\s+at /m);
+  for (const word of words) expect(outcome.stderr).toContain(word);
+  expect(outcome.status).toBe(125);
+}
+
+const commands: [string, string[], Record<string, string>][] = [
+  ["warren run", ["run", program], {}],
+  ["warren serve", ["serve", "--port", "18099"], {}],
+  // the sandbox host is opened before Redis is reached: none need listen here
+  ["warren worker", ["worker"], { REDIS_URL: "redis://127.0.0.1:9" }],
+];
+
+describe("the delegated cgroup directories on a read-only mount (a container's /sys/fs/cgroup)", () => {
+  for (const [name, args, env] of commands) {
+    it(`${name}: refuses naming the directory, the read-only mount and the bind a container needs`, () => {
+      const outcome = warren(args, { readOnly: cgroupParents }, env);
+      // as root Warren tries to make the subtree itself (`setup-cgroups` for root) and is refused by the mount
+      expectRefusal(outcome, [cgroupParents[0]!, "read-only mount", "-v DIR:DIR:rw", "Warren will not run code without limits", "warren doctor"]);
+    });
+  }
+});
+
+describe("a cgroup root that is missing, under a read-only hierarchy", () => {
+  it("warren run: refuses naming the root and what to do (as root: the mkdir it was refused)", () => {
+    const driver = detectCgroupDriver();
+    const name = `warren-missing-${randomBytes(4).toString("hex")}`;
+    const root = driver.version === 2 ? path.join("/sys/fs/cgroup", name) : `/${name}`; // v2: a directory of the mount; v1: a path in each hierarchy
+    const hierarchies = driver.parents(root).map((dir) => path.dirname(dir));
+    const outcome = warren(["run", program], { readOnly: hierarchies }, { WARREN_CGROUP_ROOT: root });
+    expectRefusal(outcome, asRoot ? ["could not make its cgroup subtree", "mkdir", "read-only mount", "(EROFS)", "-v DIR:DIR:rw"] : ["does not exist", "setup-cgroups"]);
+  });
+});
+
+/** Past any pid_max (2^22): the launcher that made this cgroup is certainly gone. */
+const GONE_PID = 4_194_305;
+
+describe("a leftover cgroup of a launcher that is gone, holding another user's process", () => {
+  // It needs root to put another user's process in a subtree delegated to an
+  // unprivileged one; and cgroup v1, where such a user's runner needs no
+  // supervisor leaf (on v2 it would be refused before reaping).
+  const v1Root = asRoot && detectCgroupDriver().version === 1;
+  it.runIf(v1Root)("warren run as that user: refuses naming the cgroup and how to remove it, and kills nothing of root's", async () => {
+    const driver = detectCgroupDriver();
+    const root = `/warren-stale-${randomBytes(4).toString("hex")}`;
+    await driver.delegate(root, 65534, 65534);
+    const stale = driver.parents(root).map((dir) => path.join(dir, `warren-${GONE_PID}`));
+    for (const dir of stale) fs.mkdirSync(dir);
+    const sleeper = spawn("sleep", ["60"], { stdio: "ignore" });
+    try {
+      for (const dir of stale) fs.writeFileSync(path.join(dir, "cgroup.procs"), String(sleeper.pid));
+      fs.chownSync(scratch, 65534, 65534);
+      fs.chownSync(program, 65534, 65534);
+      const outcome = warren(["run", program], {}, { WARREN_CGROUP_ROOT: root, WARREN_DATA_DIR: path.join(scratch, "data"), HOME: scratch }, 65534);
+      expectRefusal(outcome, ["could not remove a cgroup that a launcher which is gone left", `warren-${GONE_PID}`, "not this user's to kill (EPERM)", "rmdir"]);
+      expect(sleeper.exitCode).toBeNull();
+      expect(fs.readFileSync(`/proc/${sleeper.pid}/stat`, "utf8")).not.toMatch(/^\d+ \(sleep\) [ZX]/);
+    } finally {
+      sleeper.kill("SIGKILL");
+      await new Promise((resolve) => sleeper.once("exit", resolve));
+      for (const dir of [...stale, ...driver.parents(root)]) {
+        for (let attempt = 0; fs.existsSync(dir) && attempt < 100; attempt++) {
+          try {
+            fs.rmdirSync(dir);
+          } catch {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        }
+      }
+    }
+  });
+});
