@@ -97,6 +97,8 @@ export interface CgroupUsage {
   readonly memoryKb: number;
   /** Processes the kernel's OOM killer has killed in it (memory.events oom_kill; v1 memory.oom_control). */
   readonly oomKills: number;
+  /** The execution cgroup read (`e<n>`), when it was found beside another's (executionUsage's BESIDES). */
+  readonly execution?: string;
 }
 
 /**
@@ -115,16 +117,28 @@ export interface CgroupUsage {
  * thread pool they took 2.3 ms (median) of a warm invocation on a loaded
  * machine, each hop waiting for a thread and for the event loop.
  */
-export async function executionUsage(parents: readonly string[], pid: number, which: { readonly first?: boolean; readonly besides?: string } = {}): Promise<CgroupUsage | undefined> {
-  const { first = false, besides } = which;
+export async function executionUsage(
+  parents: readonly string[],
+  pid: number,
+  which: { readonly first?: boolean; readonly besides?: string; readonly after?: number } = {},
+): Promise<CgroupUsage | undefined> {
+  const { first = false, besides, after } = which;
   // BESIDES: the execution cgroup of a process that outlives the others (a zygote's), left out; the
   // one read is then the only other that holds a process now (an ended execution's, not yet
-  // removed, and the next one's, made ahead, hold none until a process is there)
+  // removed, and the next one's, made ahead, hold none until a process is there). AFTER: the
+  // number of the last one read so: the one now is the first above it that holds a process
+  // (numbers only grow; a few tried before all are listed)
   let only: string | undefined;
   if (besides !== undefined) {
-    const occupied = occupiedExecutions(parents[0] ?? "", pid).filter((name) => name !== besides);
-    if (occupied.length !== 1) return undefined;
-    only = occupied[0];
+    const own = path.join(parents[0] ?? "", `warren-${pid}`);
+    for (let n = (after ?? Infinity) + 1; n <= (after ?? 0) + 8 && only === undefined; n++) {
+      if (`e${n}` !== besides && (readSmall(path.join(own, `e${n}`, "cgroup.procs")) ?? "").trim() !== "") only = `e${n}`;
+    }
+    if (only === undefined) {
+      const occupied = occupiedExecutions(parents[0] ?? "", pid).filter((name) => name !== besides);
+      if (occupied.length !== 1) return undefined;
+      only = occupied[0];
+    }
   }
   const read: Partial<Record<UsageKind, number>> = {};
   for (const parent of parents) {
@@ -158,7 +172,7 @@ export async function executionUsage(parents: readonly string[], pid: number, wh
     for (const parent of parents) usageLayout.delete(parent); // looked for again next time
     return undefined;
   }
-  return { cpuTimeMs: cpuUs / 1000, memoryKb: Math.floor(peakBytes / 1024), oomKills };
+  return { cpuTimeMs: cpuUs / 1000, memoryKb: Math.floor(peakBytes / 1024), oomKills, ...(only === undefined ? {} : { execution: only }) };
 }
 
 type UsageKind = "cpuUs" | "peakBytes" | "oomKills";

@@ -415,13 +415,14 @@ export class Container {
    * reading for a caller that answers before the execution's end.
    * BESIDES: an execution cgroup left out (a name of occupiedExecutions():
    * a zygote's, which outlives its children); the one read is then the only
-   * other that holds a process.
+   * other that holds a process, looked for first above the number AFTER (the
+   * last one read so: its `execution`).
    */
-  async usage(besides?: string): Promise<CgroupUsage | undefined> {
+  async usage(besides?: string, after?: number): Promise<CgroupUsage | undefined> {
     const pid = this.#holder.pid;
     if (this.#cgroups.length === 0 || pid === undefined || this.#pending === undefined) return undefined;
     try {
-      return await executionUsage(this.#cgroups, pid, besides === undefined ? { first: this.#pendingInOwn } : { besides });
+      return await executionUsage(this.#cgroups, pid, besides === undefined ? { first: this.#pendingInOwn } : { besides, ...(after === undefined ? {} : { after }) });
     } catch {
       return undefined; // the execution ended and its cgroup went meanwhile
     }

@@ -43,11 +43,14 @@ export class ZygoteHost {
 
   /** The zygote's own execution cgroup (`e<n>`), beside which each child's is made. */
   readonly #zygoteCgroup: string | undefined;
+  /** The number of the last child's execution cgroup read (the next child's is above it). */
+  #lastChild: number | undefined;
 
   private constructor(container: Container, lease: ImageLease | undefined, zygoteCgroup: string | undefined) {
     this.container = container;
     this.#lease = lease;
     this.#zygoteCgroup = zygoteCgroup;
+    this.#lastChild = zygoteCgroup === undefined ? undefined : Number(zygoteCgroup.slice(1));
   }
 
   /** Makes the container and starts the zygote; throws WarrenError when it cannot (its message says why). */
@@ -126,7 +129,8 @@ export class ZygoteHost {
       void channel?.response.then(async (response) => {
         if (response === undefined || timedOut) return;
         respondedAt = performance.now();
-        const usage = await this.container.usage(zygoteCgroup);
+        const usage = await this.container.usage(zygoteCgroup, this.#lastChild);
+        if (usage?.execution !== undefined) this.#lastChild = Number(usage.execution.slice(1));
         markPhase("worker", options.id, "usage read");
         // (a child that ran its runtime has charged memory and CPU to its cgroup: none read is not its cgroup)
         if (usage !== undefined && usage.memoryKb > 0 && usage.cpuTimeMs > 0 && usage.oomKills === 0 && usage.cpuTimeMs <= plan.limits.cpuTimeMs) resolve({ response, usage });
