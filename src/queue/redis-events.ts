@@ -14,6 +14,22 @@ export const eventsKey = (name: string, id: string) => `${name}:events:${id}`;
 export const eventsChannel = (name: string) => `${name}:events`;
 
 /**
+ * Lua that appends the events in ARGV from index FIRST on (type, then JSON)
+ * to the run's stream STREAM, numbered from its hash HASH's `eventSeq`, and
+ * counts their bytes in `eventBytes`: the one copy every script that appends
+ * events uses (this one, and the final result's in redis-store.ts).
+ */
+export function appendEventsLua(hash: string, stream: string, first: number): string {
+  return `local bytes = 0
+for i = ${first}, #ARGV, 2 do
+  local seq = redis.call('HINCRBY', ${hash}, 'eventSeq', 1)
+  redis.call('XADD', ${stream}, '0-' .. seq, 't', ARGV[i], 'd', ARGV[i + 1])
+  bytes = bytes + #ARGV[i + 1]
+end
+redis.call('HINCRBY', ${hash}, 'eventBytes', bytes)`;
+}
+
+/**
  * Appends events to a run's stream while its result is there and not final
  * (a cancelled run's worker may still be ending; an expired or evicted run
  * gets no orphan stream), numbering them from the hash's `eventSeq`, counting
@@ -28,13 +44,7 @@ export const eventsChannel = (name: string) => `${name}:events`;
 export const APPEND = new RedisScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status or status == 'completed' or status == 'failed' or status == 'cancelled' then return 0 end
-local bytes = 0
-for i = 4, #ARGV, 2 do
-  local seq = redis.call('HINCRBY', KEYS[1], 'eventSeq', 1)
-  redis.call('XADD', KEYS[2], '0-' .. seq, 't', ARGV[i], 'd', ARGV[i + 1])
-  bytes = bytes + #ARGV[i + 1]
-end
-redis.call('HINCRBY', KEYS[1], 'eventBytes', bytes)
+${appendEventsLua("KEYS[1]", "KEYS[2]", 4)}
 redis.call('EXPIRE', KEYS[2], tonumber(ARGV[1]))
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1`);

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { parseResult, type SerializedResult } from "../run/result-json.js";
 import { RUN_STATUSES, type RunResult } from "../run/result.js";
 import { orUnavailable } from "./errors.js";
-import { eventsChannel, eventsKey } from "./redis-events.js";
+import { appendEventsLua, eventsChannel, eventsKey } from "./redis-events.js";
 import { RedisScript } from "./redis-script.js";
 import type { WireEvent } from "../run/event-wire.js";
 
@@ -42,13 +42,7 @@ local ttl = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'result', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ttl)
 if #ARGV > 10 then
-  local bytes = 0
-  for i = 11, #ARGV, 2 do
-    local seq = redis.call('HINCRBY', KEYS[1], 'eventSeq', 1)
-    redis.call('XADD', KEYS[5], '0-' .. seq, 't', ARGV[i], 'd', ARGV[i + 1])
-    bytes = bytes + #ARGV[i + 1]
-  end
-  redis.call('HINCRBY', KEYS[1], 'eventBytes', bytes)
+${appendEventsLua("KEYS[1]", "KEYS[5]", 11)}
 end
 local seq = redis.call('HINCRBY', KEYS[1], 'eventSeq', 1)
 redis.call('XADD', KEYS[5], '0-' .. seq, 't', 'status', 'd', '{"status":"' .. ARGV[1] .. '"}')

@@ -132,7 +132,7 @@ export async function executionUsage(
   if (besides !== undefined) {
     const own = path.join(parents[0] ?? "", `warren-${pid}`);
     for (let n = (after ?? Infinity) + 1; n <= (after ?? 0) + 8 && only === undefined; n++) {
-      if (`e${n}` !== besides && (readSmall(path.join(own, `e${n}`, "cgroup.procs")) ?? "").trim() !== "") only = `e${n}`;
+      if (`e${n}` !== besides && holdsProcess(path.join(own, `e${n}`))) only = `e${n}`;
     }
     if (only === undefined) {
       const occupied = occupiedExecutions(parents[0] ?? "", pid).filter((name) => name !== besides);
@@ -200,15 +200,14 @@ const usageLayout = new Map<string, readonly UsageFile[]>();
  */
 export function occupiedExecutions(parent: string, pid: number): string[] {
   return executionDirs(path.join(parent, `warren-${pid}`))
-    .filter((dir) => {
-      try {
-        return (readSmall(path.join(dir, "cgroup.procs")) ?? "").trim() !== "";
-      } catch {
-        return false; // removed meanwhile
-      }
-    })
+    .filter(holdsProcess)
     .map((dir) => path.basename(dir))
     .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+}
+
+/** Whether cgroup DIR holds a process now (false once it is removed). */
+function holdsProcess(dir: string): boolean {
+  return (readSmall(path.join(dir, "cgroup.procs")) ?? "").trim() !== "";
 }
 
 /** The execution cgroups (`e<n>`) below a held container's own cgroup OWN; none when it is missing. */
