@@ -37,6 +37,21 @@ function pidsOf(dir: string): number[] {
   return fs.readFileSync(path.join(dir, "cgroup.procs"), "utf8").split("\n").filter((line) => line !== "").map(Number);
 }
 
+/**
+ * Whether the request's program runs in cgroup DIR: a process other than the
+ * launcher's own (the program forked ahead waits there, as `warren-launch`,
+ * before the request's limits are written and it execs).
+ */
+function runsProgram(dir: string): boolean {
+  return pidsOf(dir).some((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "warren-launch";
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
 /** The pids in the container's own cgroups themselves (not below them). */
 function pidsIn(launcherPid: number): number[] {
   return cgroupsOf(launcherPid).flatMap(pidsOf);
@@ -62,7 +77,7 @@ describe("the container's cgroup levels", () => {
       // nothing below the container's own cgroup before its first request either
       expect(levelsBelow(pid)).toEqual(cgroupParents.map(() => []));
       const { seen } = await whileRunning(box, [...envArgs, ...wall, "--memory-mb", "48", "--pids", "12", "--", "sh", "-c", "sleep 60"], () => {
-        return cgroupsOf(pid).length === cgroupParents.length && cgroupsOf(pid).every((dir) => pidsOf(dir).length > 0) ? { below: levelsBelow(pid), memory: value(cgroupsOf(pid), ["memory.max", "memory.limit_in_bytes"]), pids: value(cgroupsOf(pid), ["pids.max"]) } : undefined;
+        return cgroupsOf(pid).length === cgroupParents.length && cgroupsOf(pid).every(runsProgram) ? { below: levelsBelow(pid), memory: value(cgroupsOf(pid), ["memory.max", "memory.limit_in_bytes"]), pids: value(cgroupsOf(pid), ["pids.max"]) } : undefined;
       });
       // sh and its sleep are in the container's own cgroup, whose limits are the execution's (not its bound's: 48 + 32 + 16)
       expect(seen).toEqual({ below: cgroupParents.map(() => []), memory: 48 * MiB, pids: 12 });
@@ -93,7 +108,7 @@ describe("the container's cgroup levels", () => {
         const below = levelsBelow(pid);
         if (!below.every((names) => names.includes("e2"))) return undefined;
         const execution = cgroupsOf(pid).map((dir) => path.join(dir, "e2"));
-        if (!execution.every((dir) => pidsOf(dir).length > 0)) return undefined; // its limits are written before its program runs
+        if (!execution.every(runsProgram)) return undefined; // its limits are written before its program runs
         return {
           below,
           inOwn: pidsIn(pid),
