@@ -29,8 +29,24 @@ function seen(out: Readable, text: string): Promise<void> {
   });
 }
 
-/** A Python program that says `ready` once its SIGINT handler is in place; the handler writes `INT` (os.write: a print could be one the handler interrupted). */
-const trapsInt = (rest: string) => `import os, signal, sys, time\nsignal.signal(signal.SIGINT, lambda *_: os.write(1, b'INT\\n'))\nprint('ready', flush=True)\n${rest}`;
+/** A Python program that says `ready` once its SIGINT handler is in place; the handler writes `INT` (os.write: a print could be one the handler interrupted).
+ * Python runs a handler between bytecodes: a signal that comes just before it
+ * enters a blocking call (read, sleep) waits until that call returns. So the
+ * programs below never block for long: they wait in select and sleep with a
+ * short timeout (a handler that waited for the next stdin would hang a test
+ * that waits for the handler before it sends more). */
+const trapsInt = (rest: string) => `import os, select, signal, sys, time\nsignal.signal(signal.SIGINT, lambda *_: os.write(1, b'INT\\n'))\nprint('ready', flush=True)\n${rest}`;
+/** Prints `read LINE` for each line of its stdin until its end, waiting for input 50 ms at a time (see trapsInt). */
+const readsLines = [
+  "pending = b''",
+  "while True:",
+  "    if not select.select([0], [], [], 0.05)[0]: continue",
+  "    chunk = os.read(0, 4096)",
+  "    if not chunk: break",
+  "    *lines, pending = (pending + chunk).split(b'\\n')",
+  "    for line in lines: print('read', line.decode(), flush=True)",
+  "",
+].join("\n");
 const SIGINT = 2;
 const SIGKILL = 9;
 const SIGTERM = 15;
@@ -38,7 +54,7 @@ const SIGTERM = 15;
 describe("signals for a streamed execution", () => {
   it("sends a signal frame's signal to the program in order with its stdin: a program that handles it goes on", async () => {
     const box = await served();
-    const answer = box.request(["--stdin-stream", ...limited, "--", "python3", "-c", trapsInt("for line in sys.stdin:\n    print('read', line.strip(), flush=True)\n")]);
+    const answer = box.request(["--stdin-stream", ...limited, "--", "python3", "-c", trapsInt(readsLines)]);
     await seen(box.child.stdout!, "ready");
     const interrupted = seen(box.child.stdout!, "INT");
     box.child.stdin!.write(Buffer.concat([stdinFrame("a\n"), encodeSignal(SIGINT)]));
@@ -71,7 +87,7 @@ describe("signals for a streamed execution", () => {
 
   it("relays a real-time signal to the program at once while its stdin waits behind a program that does not read", async () => {
     const box = await served();
-    const answer = box.request(["--stdin-stream", ...limited, "--", "python3", "-c", trapsInt("signal.signal(signal.SIGINT, lambda *_: sys.exit(3))\ntime.sleep(1000)\n")]);
+    const answer = box.request(["--stdin-stream", ...limited, "--", "python3", "-c", trapsInt("signal.signal(signal.SIGINT, lambda *_: sys.exit(3))\nwhile True: time.sleep(0.05)\n")]);
     await seen(box.child.stdout!, "ready");
     // more than the pipes and the launcher's buffer hold: the launcher stops reading its stdin, and a signal frame would wait behind it
     const chunk = stdinFrame(Buffer.alloc(64 * 1024));
