@@ -53,8 +53,9 @@ async function feed(input: Readable, extract: Extract, hash: ReturnType<typeof c
   try {
     for await (const chunk of input) {
       hash.update(chunk as Buffer);
+      if (destroying(extract)) return undefined;
       if (!extract.write(chunk as Buffer)) await drained(extract);
-      if (extract.destroyed) return undefined;
+      if (destroying(extract)) return undefined;
     }
     extract.end(undefined);
     return undefined;
@@ -64,7 +65,14 @@ async function feed(input: Readable, extract: Extract, hash: ReturnType<typeof c
   }
 }
 
+/** Whether `extract` is destroyed or on its way there (streamx: its 'close' may have been emitted already). */
+function destroying(extract: Extract): boolean {
+  return extract.destroyed || (extract as unknown as { destroying?: boolean }).destroying === true;
+}
+
+/** Resolves once `extract` takes writes again or is destroyed; at once when it is destroying (a 'close' already emitted never comes again). */
 function drained(extract: Extract): Promise<void> {
+  if (destroying(extract)) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       extract.off("drain", done);
