@@ -134,7 +134,9 @@ export const RUNTIME_FIXES = {
   /** mounts allowed by the LSM (Docker's and podman's AppArmor profiles refuse them) */
   apparmor: "podman and Docker: --security-opt apparmor=unconfined (or a profile allowing mount, umount and pivot_root); Kubernetes: securityContext.appArmorProfile: {type: Unconfined}",
   /** the delegated cgroup directories, writable inside */
-  cgroups: "delegate on the host (sudo warren setup-cgroups --user UID), then bind each delegated directory read-write at the same path: podman and Docker: -v DIR:DIR:rw (v1: one per hierarchy); Kubernetes: a hostPath volume of DIR mounted at DIR",
+  cgroups:
+    "cgroup v1: delegate on the host (sudo warren setup-cgroups --user UID), then bind each delegated directory read-write at the same path: podman and Docker: -v DIR:DIR:rw (one per hierarchy); Kubernetes: a hostPath volume of DIR mounted at DIR. " +
+    "cgroup v2: give Warren the container's own cgroup, mounted read-write and owned by Warren's uid, with WARREN_CGROUP_ROOT unset: Warren takes it over (docs/containers.md, cgroup v2)",
   /** Warren as a non-root uid of the container */
   user: "run Warren as a non-root uid: podman and Docker: --user 1000:1000; Kubernetes: securityContext.runAsNonRoot: true, runAsUser: 1000",
   /** user namespaces, which a runtime cannot grant: the host's sysctls */

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { resolveDataDir } from "../config/data-dir.js";
 import type { SandboxSettings } from "../config/settings.js";
 import { WarrenError } from "../errors.js";
-import { detectCgroupDriver, resolveCgroupRoot } from "./cgroup/detect.js";
+import { detectCgroupDriver } from "./cgroup/detect.js";
 import { loadHostImage, type Image } from "./images/host-image.js";
 import { containerArgs } from "./container/launch-args.js";
 import { launcherPath } from "./container/launcher-path.js";
@@ -180,8 +180,12 @@ export async function runDoctor(settings: SandboxSettings): Promise<DoctorSectio
   let parents: string[] = [];
   try {
     const driver = detectCgroupDriver();
-    const root = resolveCgroupRoot(driver, settings.cgroupRoot);
-    cgroupItems.push({ name: "cgroup version", ok: true, detail: `v${driver.version}, root ${root} (WARREN_CGROUP_ROOT)` });
+    const root = await driver.chooseRoot(settings.cgroupRoot);
+    const own = settings.cgroupRoot === undefined && root !== driver.defaultRoot;
+    cgroupItems.push({ name: "cgroup version", ok: true, detail: `v${driver.version}, root ${root} (${own ? "this process's own delegated cgroup: WARREN_CGROUP_ROOT is not set and the default root does not exist" : "WARREN_CGROUP_ROOT"})` });
+    // as a runner would at start-up (the trial run below needs it): a no-op unless this process sits in the root itself
+    const adopted = await driver.adopt(root);
+    if (adopted.length > 0) cgroupItems.push({ name: `took over ${root}`, ok: true, detail: adopted.join("; ") });
     const checks = await driver.check(root, settings.setupUser);
     cgroupItems.push(...checks);
     if (checks.every((item) => item.ok)) parents = driver.parents(root);

@@ -1,7 +1,8 @@
+import path from "node:path";
 import { resolveDataDir } from "../config/data-dir.js";
 import type { SandboxSettings } from "../config/settings.js";
 import { CgroupUnavailableError } from "../errors.js";
-import { detectCgroupDriver, resolveCgroupRoot } from "./cgroup/detect.js";
+import { detectCgroupDriver } from "./cgroup/detect.js";
 import { readOnlyMount, setupFix } from "./cgroup/probe.js";
 import { RUNTIME_FIXES } from "./container-signs.js";
 import { refusingCgroupErrors } from "./cgroup-refusal.js";
@@ -74,7 +75,8 @@ export interface OpenOptions {
 export async function openSandboxHost(settings: SandboxSettings, options: OpenOptions = {}): Promise<OpenedSandboxHost> {
   const launcher = requireLauncher(settings.launcher);
   const driver = detectCgroupDriver();
-  const cgroupRoot = resolveCgroupRoot(driver, settings.cgroupRoot);
+  const cgroupRoot = await driver.chooseRoot(settings.cgroupRoot);
+  await driver.adopt(cgroupRoot); // its refusals are Warren's (CgroupUnavailableError)
   let problems = (await driver.check(cgroupRoot, settings.setupUser)).filter((item) => !item.ok);
   if (problems.length > 0 && process.getuid?.() === 0) {
     // As root there is no one to delegate to: make the subtree ourselves (what
@@ -84,11 +86,13 @@ export async function openSandboxHost(settings: SandboxSettings, options: OpenOp
   }
   if (problems.length > 0) {
     const list = problems.map((item) => `  ✗ ${item.name}: ${item.detail}`).join("\n");
-    const readOnly = (await Promise.all(driver.parents(cgroupRoot).map((dir) => readOnlyMount(dir)))).some(Boolean);
+    // a container's cgroups: the root itself, or (a root that is not there) the directory it would be made in
+    const dirs = driver.parents(cgroupRoot).flatMap((dir) => [dir, path.dirname(dir)]);
+    const readOnly = (await Promise.all(dirs.map(async (dir) => ((await readOnlyMount(dir)) ? dir : undefined)))).find((dir) => dir !== undefined);
     throw new CgroupUnavailableError(
       `No usable delegated cgroup at ${cgroupRoot} (cgroup v${driver.version}); Warren will not run code without limits.\n${list}\n` +
         `Run \`warren doctor\` for details, then \`${setupFix(settings.setupUser)}\` (or set WARREN_CGROUP_ROOT).` +
-        (readOnly ? `\nInside a container: ${RUNTIME_FIXES.cgroups}.` : ""),
+        (readOnly === undefined ? "" : `\n${readOnly} is on a read-only mount. Inside a container: ${RUNTIME_FIXES.cgroups}.`),
       { problems },
     );
   }

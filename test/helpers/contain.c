@@ -10,8 +10,12 @@
  *                   runtime's container root), its one uid and gid mapped
  *   --deny NAME=E   a seccomp filter: system call NAME fails with errno E
  *                   (a runtime's profile), every other allowed
+ *   --cgroupns      a cgroup namespace rooted at the caller's cgroup, and a
+ *                   cgroup2 mounted read-write at /sys/fs/cgroup: a
+ *                   container's own cgroup as a runtime shows it on cgroup v2
+ *                   (podman's unmask=/sys/fs/cgroup, a delegated rootless one)
  *
- * --mask and --ro need a mount namespace of their own: as root, just that; as
+ * --mask, --ro and --cgroupns need a mount namespace of their own: as root, just that; as
  * anyone else, inside a user namespace mapping the caller's uid to itself (the
  * mounts are then locked for the namespaces the launcher makes below, as a
  * runtime's are). The filter is installed last, with no_new_privs. */
@@ -83,9 +87,10 @@ int main(int argc, char **argv) {
   const char *masks[MAX], *ros[MAX];
   long deny_nr[MAX];
   int deny_errno[MAX], nmask = 0, nro = 0, ndeny = 0, i = 1;
-  int userns_root = 0;
+  int userns_root = 0, cgroupns = 0;
   for (; i < argc && strcmp(argv[i], "--"); i++) {
     if (!strcmp(argv[i], "--userns-root")) userns_root = 1;
+    else if (!strcmp(argv[i], "--cgroupns")) cgroupns = 1;
     else if (!strcmp(argv[i], "--mask") && i + 1 < argc && nmask < MAX) masks[nmask++] = argv[++i];
     else if (!strcmp(argv[i], "--ro") && i + 1 < argc && nro < MAX) ros[nro++] = argv[++i];
     else if (!strcmp(argv[i], "--deny") && i + 1 < argc && ndeny < MAX) {
@@ -99,7 +104,8 @@ int main(int argc, char **argv) {
   if (i + 1 >= argc) { fprintf(stderr, "usage: contain [OPTIONS] -- PROGRAM [ARG...]\n"); return 126; }
   uid_t uid = geteuid();
   gid_t gid = getegid();
-  if (userns_root || ((nmask || nro) && uid != 0)) {
+  int mounts = nmask || nro || cgroupns;
+  if (userns_root || (mounts && uid != 0)) {
     char map[64];
     if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) die("unshare(user, mount)");
     write_to("/proc/self/setgroups", "deny");
@@ -107,11 +113,18 @@ int main(int argc, char **argv) {
     write_to("/proc/self/uid_map", map);
     snprintf(map, sizeof map, "%u %u 1", userns_root ? 0 : gid, gid);
     write_to("/proc/self/gid_map", map);
-  } else if (nmask || nro) {
+  } else if (mounts) {
     if (unshare(CLONE_NEWNS) < 0) die("unshare(mount)");
   }
-  if (nmask || nro) {
+  /* after the user namespace: it owns the cgroup namespace, and so may mount its cgroup2 */
+  if (cgroupns && unshare(CLONE_NEWCGROUP) < 0) die("unshare(cgroup)");
+  if (mounts) {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("make mounts private");
+    /* cgroup2 has one superblock, which the kernel refuses to mount on its own
+     * mount's root (EBUSY): it goes on a tmpfs, as a runtime's goes on the
+     * container's root file system */
+    if (cgroupns && (mount("tmpfs", "/sys/fs/cgroup", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k") < 0 ||
+                     mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)) die("mount cgroup2 on /sys/fs/cgroup");
     for (int k = 0; k < nmask; k++) mask_everywhere(masks[k]);
     for (int k = 0; k < nro; k++)
       if (mount(ros[k], ros[k], NULL, MS_BIND | MS_REC, NULL) < 0 ||

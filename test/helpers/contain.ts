@@ -32,6 +32,8 @@ export interface Containment {
   readonly userNamespaceRoot?: boolean;
   /** system calls that fail with the errno given */
   readonly deny?: Readonly<Record<string, number>>;
+  /** a cgroup namespace rooted at the caller's cgroup, with a cgroup2 mounted read-write at /sys/fs/cgroup (cgroup v2 hosts) */
+  readonly cgroupNamespace?: boolean;
 }
 
 /** `contain OPTIONS -- ARGV…` as an argv. */
@@ -39,6 +41,7 @@ export function contained(how: Containment, argv: readonly string[]): string[] {
   return [
     containBinary(),
     ...(how.userNamespaceRoot === true ? ["--userns-root"] : []),
+    ...(how.cgroupNamespace === true ? ["--cgroupns"] : []),
     ...(how.mask ?? []).flatMap((file) => ["--mask", file]),
     ...(how.readOnly ?? []).flatMap((dir) => ["--ro", dir]),
     ...Object.entries(how.deny ?? {}).flatMap(([name, errno]) => ["--deny", `${name}=${errno}`]),

@@ -37,7 +37,7 @@ export function detectCgroupDriver(): CgroupDriver {
   return layout.version === 2 ? new CgroupV2Driver(layout.mountPoint) : new CgroupV1Driver(mounts);
 }
 
-/** `root` (WARREN_CGROUP_ROOT, SandboxSettings.cgroupRoot) when set, else the driver's default. */
+/** `root` (WARREN_CGROUP_ROOT, SandboxSettings.cgroupRoot) when set, else the driver's default (what `setup-cgroups` delegates; a runner asks CgroupDriver.chooseRoot, which may pick its own delegated cgroup on v2). */
 export function resolveCgroupRoot(driver: CgroupDriver, root: string | undefined): string {
   return root ?? driver.defaultRoot;
 }

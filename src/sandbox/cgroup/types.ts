@@ -21,6 +21,15 @@ export interface CgroupDriver {
   readonly version: 1 | 2;
   /** The root used when WARREN_CGROUP_ROOT is not set. */
   readonly defaultRoot: string;
+  /** The root to use: `configured` (WARREN_CGROUP_ROOT) when set, else the driver's choice (v2: the default root, or this process's own delegated cgroup). */
+  chooseRoot(configured: string | undefined): Promise<string>;
+  /**
+   * Before the first execution: when this process sits in `root` itself (v2:
+   * its own cgroup chosen as the root), moves it and every other process
+   * there into the `supervisor` leaf and enables the controllers for the
+   * root's children. Nothing otherwise. Returns what was done.
+   */
+  adopt(root: string): Promise<string[]>;
   /** The directories passed as `--cgroup` to the launcher (one per hierarchy on v1, one on v2). */
   parents(root: string): string[];
   /** Delegation status, item by item, for `warren doctor`; a fix names `user` (default `$USER`) as the one to delegate to. */

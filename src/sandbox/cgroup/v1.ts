@@ -37,6 +37,15 @@ export class CgroupV1Driver implements CgroupDriver {
     return [...byDir].map(([dir, controllers]) => ({ dir, controllers }));
   }
 
+  async chooseRoot(configured: string | undefined): Promise<string> {
+    return configured ?? this.defaultRoot;
+  }
+
+  /** Nothing to take over on v1: a process's place in one hierarchy does not stop another cgroup of it from holding children. */
+  async adopt(_root: string): Promise<string[]> {
+    return [];
+  }
+
   parents(root: string): string[] {
     return this.hierarchies(root).map((hierarchy) => hierarchy.dir);
   }

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { CgroupUnavailableError } from "../../errors.js";
@@ -38,6 +39,76 @@ export class CgroupV2Driver implements CgroupDriver {
   parents(root: string): string[] {
     this.#checkRoot(root);
     return [root];
+  }
+
+  /**
+   * WARREN_CGROUP_ROOT when set. Unset: the default root when it exists (made
+   * by `warren setup-cgroups`); else this process's own cgroup when it is
+   * delegated to this user (a container's own cgroup behind a cgroup
+   * namespace, mounted writable; a systemd unit's with Delegate=yes), which
+   * `adopt` then takes over; else the default root, which root makes and
+   * anyone else is told how to delegate.
+   */
+  async chooseRoot(configured: string | undefined): Promise<string> {
+    if (configured !== undefined) return configured;
+    if (await exists(this.defaultRoot)) return this.defaultRoot;
+    const own = await ownCgroup(this.#mountPoint);
+    if (own !== undefined && (await this.#adoptable(own))) return own;
+    return this.defaultRoot;
+  }
+
+  /**
+   * Whether DIR, this process's own cgroup, may be taken over as the root: a
+   * real cgroup (the hierarchy's root has no cgroup.type and can never be
+   * one), delegated to this user (its cgroup.procs and cgroup.subtree_control
+   * writable). As root only when DIR is a cgroup namespace's root (a
+   * container's, seen at the mount point): a root shell on a host sits in its
+   * session's cgroup, which is not Warren's to rearrange.
+   */
+  async #adoptable(dir: string): Promise<boolean> {
+    if (!(await exists(path.join(dir, "cgroup.type")))) return false;
+    if (!(await canWrite(path.join(dir, "cgroup.procs"))) || !(await canWrite(path.join(dir, "cgroup.subtree_control")))) return false;
+    return process.getuid?.() !== 0 || dir === this.#mountPoint;
+  }
+
+  async adopt(root: string): Promise<string[]> {
+    this.#checkRoot(root);
+    if ((await ownCgroup(this.#mountPoint)) !== root) return [];
+    const supervisor = path.join(root, SUPERVISOR_CGROUP);
+    const done: string[] = [];
+    let step = `mkdir ${supervisor}`;
+    try {
+      try {
+        await fs.mkdir(supervisor);
+        done.push(`made the leaf ${supervisor} for the runner process`);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      }
+      // Every process of ROOT moves (a container's init beside Warren): a
+      // cgroup that holds processes cannot enable controllers for its children.
+      const into = path.join(supervisor, "cgroup.procs");
+      let moved = 0;
+      for (let round = 0; round < 100; round += 1) {
+        step = `reading ${root}/cgroup.procs`;
+        const pids = await readPids(root);
+        if (pids.length === 0) break;
+        for (const pid of pids) {
+          step = `moving pid ${pid} into ${supervisor}`;
+          try {
+            await fs.writeFile(into, String(pid));
+            moved += 1;
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+          }
+        }
+      }
+      done.push(`moved ${moved} process(es) of ${root}, this one included, into ${supervisor}`);
+      step = `enabling memory, pids and cpu in ${root}/cgroup.subtree_control`;
+      done.push(...(await enableControllers(root)));
+    } catch (error) {
+      throw adoptError(root, step, error);
+    }
+    return done;
   }
 
   async check(root: string, user = "$USER"): Promise<CgroupCheckItem[]> {
@@ -129,12 +200,22 @@ export class CgroupV2Driver implements CgroupDriver {
   }
 
   #checkRoot(root: string): void {
-    if (!path.isAbsolute(root) || root.split("/").includes("..") || !root.startsWith(this.#mountPoint + "/")) {
+    // the mount point itself only where it is not the hierarchy's root: a cgroup namespace's (a container's own cgroup)
+    const below = root.startsWith(this.#mountPoint + "/") || (root === this.#mountPoint && existsSync(path.join(root, "cgroup.type")));
+    if (!path.isAbsolute(root) || root.split("/").includes("..") || !below) {
       throw new CgroupUnavailableError(
         `WARREN_CGROUP_ROOT=${root} is not usable on cgroup v2: give an absolute directory below the cgroup2 mount ${this.#mountPoint}, e.g. ${this.defaultRoot}.`,
       );
     }
   }
+}
+
+function adoptError(root: string, what: string, error: unknown): CgroupUnavailableError {
+  return new CgroupUnavailableError(
+    `Could not take over this process's own cgroup ${root} as Warren's cgroup root (${what}: ${(error as Error).message}). ` +
+      `Warren moves every process of it into ${root}/${SUPERVISOR_CGROUP} and enables memory, pids and cpu for its children; ` +
+      `set WARREN_CGROUP_ROOT to a delegated directory instead, or run \`warren doctor\`.`,
+  );
 }
 
 /** Adds each missing Warren controller to `dir`'s cgroup.subtree_control. */
@@ -173,5 +254,8 @@ async function killCgroup(dir: string): Promise<void> {
 async function ownCgroup(mountPoint: string): Promise<string | undefined> {
   const text = await fs.readFile("/proc/self/cgroup", "utf8");
   const line = text.split("\n").find((entry) => entry.startsWith("0::"));
-  return line === undefined ? undefined : path.join(mountPoint, line.slice(3));
+  // outside its cgroup namespace's root the kernel names it with ".." steps: no directory of this mount
+  if (line === undefined || line.slice(3).split("/").includes("..")) return undefined;
+  const dir = path.join(mountPoint, line.slice(3));
+  return dir.length > 1 && dir.endsWith("/") ? dir.slice(0, -1) : dir;
 }
