@@ -6,12 +6,14 @@
 // from the event's delivery to the response), so that Warren's overhead is the
 // answer's time minus the handler's, against the issue's targets (3 ms
 // embedded, 8 ms with Redis); the same code through
-// POST /v1/runs?wait=true; sustained invocations/s at 2, 4 and 8 in flight; and how many of a fresh
+// POST /v1/runs?wait=true; the warm invocations again through Node's http client (warmLeanClient), each
+// client beside its GET /healthz; sustained invocations/s at 2, 4 and 8 in flight; and how many of a fresh
 // version's first 20 invocations (one at a time) are cold.
 // Needs `npm run build` and redis-server.
 // usage: node --import tsx bench/functions-api.ts [N]     (results in bench/results/functions-api-*.json)
 // BENCH_FN_MODES=distributed (or embedded) measures one mode only; BENCH_WORKERS=2 starts that many workers in
 // distributed mode (where warm routing decides which of them runs an invocation).
+import http from "node:http";
 import { pct, pool, QUICK, r1, r2, startDistributed, startEmbedded, writeResult, type Deployment } from "./common.js";
 
 const N = Number(process.argv[2] ?? (QUICK ? 30 : 200));
@@ -41,6 +43,41 @@ async function invoke(base: string, name: string): Promise<{ ms: number; handler
   return { ms, handlerMs: Number(header("x-warren-handler-ms") ?? 0), durationMs: Number(header("x-warren-duration-ms")), cold: header("x-warren-cold") === "true" };
 }
 
+/**
+ * The same invocation through Node's own http client on one kept-alive
+ * connection: fetch (undici) spends a few tenths of a ms of the client's own per
+ * request, which a gateway with a lean client does not pay. Both are reported,
+ * each beside GET /healthz with the same client (the HTTP floor).
+ */
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+function lean(url: string, method: "GET" | "POST", body?: string): Promise<{ ms: number; cold: boolean }> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const headers = body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+    const request = http.request(url, { method, agent, headers }, (response) => {
+      response.resume();
+      response.on("end", () => {
+        if (response.statusCode !== 200) reject(new Error(`${method} ${url}: ${response.statusCode}`));
+        else resolve({ ms: performance.now() - start, cold: response.headers["x-warren-cold"] === "true" });
+      });
+    });
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+async function floor(base: string): Promise<{ fetchP50: number; leanP50: number }> {
+  const viaFetch: number[] = [];
+  const viaLean: number[] = [];
+  for (let i = 0; i < 200; i += 1) {
+    const start = performance.now();
+    await (await fetch(`${base}/healthz`)).text();
+    viaFetch.push(performance.now() - start);
+    viaLean.push((await lean(`${base}/healthz`, "GET")).ms);
+  }
+  return { fetchP50: r2(pct(viaFetch, 0.5)), leanP50: r2(pct(viaLean, 0.5)) };
+}
+
 async function run(base: string, body: unknown): Promise<number> {
   const start = performance.now();
   const response = await fetch(`${base}/v1/runs?wait=true`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -51,6 +88,7 @@ async function run(base: string, body: unknown): Promise<number> {
 
 async function measure(deployment: Deployment): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
+  const httpFloor = await floor(deployment.base);
   for (const [language, body] of Object.entries(HANDLERS)) {
     const name = `bench-${language}`;
     await deploy(deployment.base, name, body);
@@ -58,6 +96,9 @@ async function measure(deployment: Deployment): Promise<Record<string, unknown>>
     for (let i = 0; i < 10; i += 1) await invoke(deployment.base, name); // warm-up: the pool follows the rate
     const samples: { ms: number; handlerMs: number; durationMs: number; cold: boolean }[] = [];
     for (let i = 0; i < N; i += 1) samples.push(await invoke(deployment.base, name));
+    const leanSamples: { ms: number; cold: boolean }[] = [];
+    for (let i = 0; i < N; i += 1) leanSamples.push(await lean(`${deployment.base}/v1/functions/${name}/invoke`, "POST", "{}"));
+    const leanWarm = leanSamples.filter((sample) => !sample.cold).map((sample) => sample.ms);
     const warm = samples.filter((sample) => !sample.cold);
     const ms = warm.map((sample) => sample.ms);
     const overhead = warm.map((sample) => sample.ms - sample.handlerMs);
@@ -91,7 +132,9 @@ async function measure(deployment: Deployment): Promise<Record<string, unknown>>
         durationP50: r2(pct(warm.map((sample) => sample.durationMs), 0.5)),
         overheadP50: r2(pct(overhead, 0.5)),
         overheadTarget: deployment.mode === "embedded" ? 3 : 8,
+        healthzP50: httpFloor.fetchP50,
       },
+      warmLeanClient: { count: leanWarm.length, of: leanSamples.length, p50: r2(pct(leanWarm, 0.5)), p99: r1(pct(leanWarm, 0.99)), healthzP50: httpFloor.leanP50 },
       sameCodeAsRun: { p50: r1(pct(runs, 0.5)), p99: r1(pct(runs, 0.99)) },
       invocationsPerSecond: sustained,
     };
