@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseMountInfo } from "./cgroup/mountinfo.js";
-import { describeSigns, freshProcAllowed, isInitialUserNamespace, parseIdMap, procOvermounts, readOnlyCgroupMounts, seccompMode } from "./container-signs.js";
+import { describeSigns, freshProcAllowed, isInitialUserNamespace, parseIdMap, procOvermounts, readOnlyCgroupMounts, rootOutside, seccompMode } from "./container-signs.js";
 
 // /proc/self/mountinfo in a podman container (4.3, runc, cgroup v1 host), abridged
 const podman = parseMountInfo(
@@ -54,6 +54,12 @@ describe("container signs", () => {
     expect(isInitialUserNamespace(parseIdMap("         0          0 4294967295\n"))).toBe(true);
     expect(isInitialUserNamespace(parseIdMap("         0       1000          1\n         1     100000      65536\n"))).toBe(false);
     expect(parseIdMap("0 1000 1\ngarbage\n1 100000 65536")).toEqual([{ inside: 0, outside: 1000, count: 1 }, { inside: 1, outside: 100000, count: 65536 }]);
+  });
+
+  it("finds the host uid a namespace's root maps to (a rootless container's root is the user who started it)", () => {
+    expect(rootOutside(parseIdMap("         0          0 4294967295\n"))).toBe(0);
+    expect(rootOutside(parseIdMap("         1     100000      65536\n         0       1000          1\n"))).toBe(1000);
+    expect(rootOutside(parseIdMap("      1000       1000          1\n"))).toBeUndefined();
   });
 
   it("says nothing without a sign, and names each sign found", () => {

@@ -49,6 +49,25 @@ export function isInitialUserNamespace(ranges: readonly IdRange[]): boolean {
   return ranges.length === 1 && ranges[0]!.inside === 0 && ranges[0]!.outside === 0 && ranges[0]!.count === 4294967295;
 }
 
+/** The uid that uid 0 of MAP's namespace is in the parent namespace; undefined when 0 is not mapped. */
+export function rootOutside(ranges: readonly IdRange[]): number | undefined {
+  return ranges.find((range) => range.inside === 0 && range.count > 0)?.outside;
+}
+
+/**
+ * Whether this process is the host's root as the launcher sees it (userns.c,
+ * userns_host_root): uid 0 whose namespace maps it to 0, or an unreadable
+ * map. Then sandboxes are mapped to the sandbox uid (65534). Root of a user
+ * namespace that maps it to another uid (a rootless container's root) maps
+ * them to itself, as a non-root user does.
+ */
+export function isHostRoot(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  const map = readOr("/proc/self/uid_map", "");
+  const outside = map === "" ? undefined : rootOutside(parseIdMap(map));
+  return outside === undefined || outside === 0;
+}
+
 /**
  * The mount points over part of /proc. binfmt_misc (on an empty directory of
  * /proc/sys, which the kernel does not count) is every host's, not a mask.
@@ -138,7 +157,9 @@ export const RUNTIME_FIXES = {
     "cgroup v1: delegate on the host (sudo warren setup-cgroups --user UID), then bind each delegated directory read-write at the same path: podman and Docker: -v DIR:DIR:rw (one per hierarchy); Kubernetes: a hostPath volume of DIR mounted at DIR. " +
     "cgroup v2: give Warren the container's own cgroup, mounted read-write and owned by Warren's uid, with WARREN_CGROUP_ROOT unset: Warren takes it over (docs/containers.md, cgroup v2)",
   /** Warren as a non-root uid of the container */
-  user: "run Warren as a non-root uid: podman and Docker: --user 1000:1000; Kubernetes: securityContext.runAsNonRoot: true, runAsUser: 1000",
+  user:
+    "run Warren as a non-root uid: podman and Docker: --user 1000:1000; Kubernetes: securityContext.runAsNonRoot: true, runAsUser: 1000; " +
+    "or, as the root of a user-namespaced container (rootless podman, hostUsers: false), keep CAP_SETFCAP: --cap-add=SETFCAP; Kubernetes: capabilities: {add: [SETFCAP]}",
   /** user namespaces, which a runtime cannot grant: the host's sysctls */
   userns: "user namespaces are the host's setting: fix it on the host (the items above), then podman and Docker: --security-opt seccomp=warren.json; Kubernetes: the same profile (securityContext.seccompProfile)",
 } as const;

@@ -7,7 +7,7 @@ import { loadHostImage, type Image } from "./images/host-image.js";
 import { containerArgs } from "./container/launch-args.js";
 import { launcherPath } from "./container/launcher-path.js";
 import { launchOnce } from "./container/one-shot.js";
-import { describeSigns, readContainerSigns, RUNTIME_FIXES, type ContainerSigns } from "./container-signs.js";
+import { describeSigns, parseIdMap, readContainerSigns, rootOutside, RUNTIME_FIXES, type ContainerSigns } from "./container-signs.js";
 
 /** One line of `warren doctor`. */
 export interface DoctorItem {
@@ -122,6 +122,8 @@ async function trialItem(name: string, launcher: string, args: string[], inConta
 
 /** CAP_SETUID, CAP_SETGID, CAP_SYS_ADMIN: what the launcher uses as root (to map the sandbox uid). */
 const ROOT_CAPS = (1n << 6n) | (1n << 7n) | (1n << 21n);
+/** CAP_SETFCAP: since Linux 5.12 the kernel maps uid 0 of a namespace into a new one only for a holder of it (a user-namespaced container's root maps sandboxes to itself). */
+const CAP_SETFCAP = 1n << 31n;
 
 function effectiveCaps(): bigint | undefined {
   const hex = /^CapEff:\s*([0-9a-f]+)/m.exec(readSysctl("/proc/self/status") ?? "")?.[1];
@@ -147,12 +149,21 @@ function containerItems(signs: ContainerSigns, bindProc: boolean): DoctorItem[] 
   if (process.getuid?.() === 0) {
     const caps = effectiveCaps();
     const capless = caps !== undefined && (caps & ROOT_CAPS) !== ROOT_CAPS;
-    const problem = signs.rootInUserNamespace
-      ? "uid 0 of a user namespace: on cgroup v1 it cannot move sandboxes into their cgroups (step cgroup-enter, EACCES)"
-      : capless
-        ? "uid 0 without CAP_SETUID, CAP_SETGID, CAP_SYS_ADMIN: it cannot map the sandbox uid (step userns-uid-map, EPERM)"
-        : undefined;
-    items.push({ name: "the user Warren runs as can map sandbox uids and enter cgroups", ok: problem === undefined, detail: problem ?? "uid 0 with CAP_SETUID, CAP_SETGID and CAP_SYS_ADMIN (a rootful container's root)", fix: RUNTIME_FIXES.user });
+    const outside = rootOutside(parseIdMap(signs.uidMap));
+    const mappedElsewhere = signs.rootInUserNamespace && outside !== undefined && outside !== 0;
+    const problem = mappedElsewhere
+      ? caps !== undefined && (caps & CAP_SETFCAP) === 0n
+        ? `uid 0 of a user namespace, host uid ${outside}: mapping it into the sandboxes' user namespaces needs CAP_SETFCAP, which the kernel asks of whoever maps a uid 0 (step userns-uid-map, EPERM)`
+        : undefined
+      : signs.rootInUserNamespace
+        ? "uid 0 of a user namespace that maps it to the host's root: the launcher takes root's way, which needs the sandbox uid 65534 mapped in that namespace (else step userns-owner fails)"
+        : capless
+          ? "uid 0 without CAP_SETUID, CAP_SETGID, CAP_SYS_ADMIN: it cannot map the sandbox uid (step userns-uid-map, EPERM)"
+          : undefined;
+    const fine = mappedElsewhere
+      ? `uid 0 of a user namespace, host uid ${outside} (a rootless container's root): sandboxes are mapped to it, as for a non-root user`
+      : "uid 0 with CAP_SETUID, CAP_SETGID and CAP_SYS_ADMIN (a rootful container's root)";
+    items.push({ name: "the user Warren runs as can map sandbox uids and enter cgroups", ok: problem === undefined, detail: problem ?? fine, fix: RUNTIME_FIXES.user });
   }
   return items;
 }

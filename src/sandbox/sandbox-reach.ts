@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { SandboxError } from "../errors.js";
+import { isHostRoot } from "./container-signs.js";
 
 /** The host uid a root launcher maps sandboxes to (docs/launcher.md `--sandbox-uid`). */
 export const ROOT_SANDBOX_UID = 65534;
@@ -11,7 +12,7 @@ export const ROOT_SANDBOX_UID = 65534;
  * failing every run with "open-rootfs: Permission denied".
  */
 export function assertSandboxCanReach(dir: string): void {
-  if (process.getuid?.() !== 0) return; // rootless: the sandbox user is this user
+  if (!isHostRoot()) return; // rootless (a container's root mapped elsewhere included): the sandbox user is this user
   for (let at = path.resolve(dir); ; at = path.dirname(at)) {
     const stat = fs.statSync(at);
     const through = stat.uid === ROOT_SANDBOX_UID ? (stat.mode & 0o100) !== 0 : (stat.mode & 0o001) !== 0;

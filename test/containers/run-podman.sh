@@ -12,6 +12,9 @@
 #      persistence; resources' fork and memory bombs) run by vitest inside the
 #      container, from this checkout bound read-only
 #   4. nothing left behind in the delegated cgroups
+#   5. rootless only: Warren as the container's root (--user 0, which is the
+#      rootless user on the host; with CAP_SETFCAP): doctor all ✓, a run
+#      memory-limited
 #
 # usage: sudo test/containers/run-podman.sh [--image FILE] [--mode rootful|rootless|both]
 #        (`npm run test:container`; scripts/test-all.sh runs it)
@@ -158,6 +161,34 @@ escape() {   # escape MODE: the escape suite's core cases, inside the container
   # small (6, 7…) and may be the sandbox's own processes' pids by chance
 }
 
+as_container_root() {   # as_container_root: rootless podman, Warren as the container's root (--user 0), capabilities dropped
+  # That root is the rootless user itself on the host (uid_map 0 → $RU), so the
+  # delegated directories are its for this check; its sandboxes map to it.
+  local c d out rc=0
+  for c in $CONTROLLERS; do
+    d=/sys/fs/cgroup/$c$CG
+    chown "$ru_uid:$ru_gid" "$d"
+    find "$d" -maxdepth 1 -type f -exec chown "$ru_uid:$ru_gid" {} +
+  done
+  printf 'print("started", flush=True)\nb = b"x" * (200 << 20)\n' > "$T/greedy.py"
+  chmod 644 "$T/greedy.py"
+  # CAP_SETFCAP: the kernel maps a uid 0 into a new user namespace only for a holder of it (Linux 5.12);
+  # /tmp/warren-data: /var/lib/warren is uid 10000's, and this root has no CAP_DAC_OVERRIDE
+  local as_root=(--user 0 --cap-add=SETFCAP -e WARREN_DATA_DIR=/tmp/warren-data)
+  out=$(pm rootless run --rm --network none "${RUN[@]}" "${as_root[@]}" "$IMG" doctor 2>&1) || rc=$?
+  echo "$out"
+  { [ "$rc" = 0 ] && ! grep -q '✗' <<<"$out" && grep -q 'a rootless container.s root' <<<"$out"; } || rc=1
+  out=$(pm rootless run --rm --network none "${RUN[@]}" "${as_root[@]}" -v "$T/greedy.py:/greedy.py:ro" "$IMG" run --json --memory-mb 48 /greedy.py 2>&1) || true
+  echo "$out"
+  grep -q '"status": "memory_limit_exceeded"' <<<"$out" && grep -q '"stdout": "started\\n"' <<<"$out" || rc=1
+  for c in $CONTROLLERS; do
+    d=/sys/fs/cgroup/$c$CG
+    chown "$host_uid:$host_uid" "$d"
+    find "$d" -maxdepth 1 -type f -exec chown "$host_uid:$host_uid" {} +
+  done
+  return "$rc"
+}
+
 nothing_left() {   # nothing_left: no per-execution cgroup outlived its container
   local c d left=""
   for c in $CONTROLLERS; do
@@ -186,6 +217,7 @@ for mode in $modes; do
   check "$mode" "warren doctor" doctor "$mode"
   check "$mode" "judge runs through the API" judge "$mode"
   check "$mode" "escape suite, core cases" escape "$mode"
+  [ "$mode" = rootless ] && check "$mode" "as the container's root (--user 0 --cap-add=SETFCAP): doctor all ✓, a run memory-limited" as_container_root
   check "$mode" "no cgroup left behind" nothing_left
   pm "$mode" rmi -f "$IMG" >/dev/null 2>&1 || true
 done

@@ -10,6 +10,9 @@
  *                   runtime's container root), its one uid and gid mapped
  *   --deny NAME=E   a seccomp filter: system call NAME fails with errno E
  *                   (a runtime's profile), every other allowed
+ *   --keep-caps M   only the capabilities of mask M (e.g. 0x80000000: CAP_SETFCAP)
+ *                   stay in the bounding set, as a runtime's --cap-drop=all
+ *                   --cap-add=… leaves them: what the program gets at exec
  *   --cgroupns      a cgroup namespace rooted at the caller's cgroup, and a
  *                   cgroup2 mounted read-write at /sys/fs/cgroup: a
  *                   container's own cgroup as a runtime shows it on cgroup v2
@@ -87,10 +90,12 @@ int main(int argc, char **argv) {
   const char *masks[MAX], *ros[MAX];
   long deny_nr[MAX];
   int deny_errno[MAX], nmask = 0, nro = 0, ndeny = 0, i = 1;
-  int userns_root = 0, cgroupns = 0;
+  int userns_root = 0, cgroupns = 0, keep = 0;
+  unsigned long long keep_caps = 0;
   for (; i < argc && strcmp(argv[i], "--"); i++) {
     if (!strcmp(argv[i], "--userns-root")) userns_root = 1;
     else if (!strcmp(argv[i], "--cgroupns")) cgroupns = 1;
+    else if (!strcmp(argv[i], "--keep-caps") && i + 1 < argc) { keep = 1; keep_caps = strtoull(argv[++i], NULL, 0); }
     else if (!strcmp(argv[i], "--mask") && i + 1 < argc && nmask < MAX) masks[nmask++] = argv[++i];
     else if (!strcmp(argv[i], "--ro") && i + 1 < argc && nro < MAX) ros[nro++] = argv[++i];
     else if (!strcmp(argv[i], "--deny") && i + 1 < argc && ndeny < MAX) {
@@ -130,6 +135,9 @@ int main(int argc, char **argv) {
       if (mount(ros[k], ros[k], NULL, MS_BIND | MS_REC, NULL) < 0 ||
           mount(NULL, ros[k], NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) die(ros[k]);
   }
+  /* a root program gets its bounding set at exec: dropping from it is dropping for good */
+  for (int cap = 0; keep && cap < 64; cap++)
+    if (!(keep_caps & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) die("PR_CAPBSET_DROP");
   if (ndeny) {
     struct sock_filter f[4 + 2 * MAX];
     int n = 0;

@@ -32,6 +32,8 @@ export interface Containment {
   readonly userNamespaceRoot?: boolean;
   /** system calls that fail with the errno given */
   readonly deny?: Readonly<Record<string, number>>;
+  /** only these capabilities (a mask) left in the bounding set: what a root program has after exec (a runtime's --cap-drop=all --cap-add=…) */
+  readonly keepCaps?: bigint;
   /** a cgroup namespace rooted at the caller's cgroup, with a cgroup2 mounted read-write at /sys/fs/cgroup (cgroup v2 hosts) */
   readonly cgroupNamespace?: boolean;
 }
@@ -42,6 +44,7 @@ export function contained(how: Containment, argv: readonly string[]): string[] {
     containBinary(),
     ...(how.userNamespaceRoot === true ? ["--userns-root"] : []),
     ...(how.cgroupNamespace === true ? ["--cgroupns"] : []),
+    ...(how.keepCaps === undefined ? [] : ["--keep-caps", `0x${how.keepCaps.toString(16)}`]),
     ...(how.mask ?? []).flatMap((file) => ["--mask", file]),
     ...(how.readOnly ?? []).flatMap((dir) => ["--ro", dir]),
     ...Object.entries(how.deny ?? {}).flatMap(([name, errno]) => ["--deny", `${name}=${errno}`]),

@@ -99,3 +99,30 @@ except OSError as e: print("outer environ", e.errno)`], "", masked);
     expect(r.stderr).toContain("--bind-proc takes no --zygote-host");
   });
 });
+
+// A rootless runtime's container root (podman's default user, a Kubernetes pod
+// with hostUsers: false): uid 0 of a user namespace that maps it to an
+// unprivileged host uid. contain --userns-root makes one for the caller's uid;
+// as root that uid is the host's root, which the launcher rightly treats as
+// root, so these run in the unprivileged suites (scripts/test-rootless.sh, the
+// cgroup v2 VM).
+describe.runIf(process.getuid?.() !== 0)("uid 0 of a user namespace mapped to a non-root uid (a rootless container's root)", () => {
+  const CAP_SETFCAP = 1n << 31n;
+  // podman --user 0 --cap-drop=all --cap-add=SETFCAP (test/containers/run-podman.sh runs that for real)
+  const asContainerRoot = contained({ userNamespaceRoot: true, keepCaps: CAP_SETFCAP }, []);
+
+  it("with every capability dropped: refused at userns-uid-map, EPERM (the kernel maps a uid 0 only for a holder of CAP_SETFCAP)", () => {
+    const r = launch([...containerArgs], ["/bin/true"], "", contained({ userNamespaceRoot: true, keepCaps: 0n }, []));
+    expect(r.code).toBe(125);
+    expect(r.status).toMatchObject({ status: "internal_error", step: "userns-uid-map", errno: EPERM });
+  });
+
+  it("with CAP_SETFCAP alone: maps its sandboxes to itself as a non-root user does, and enters their cgroups: a run is limited", () => {
+    const ok = launch([...containerArgs, ...cgroupArgs, ...limits], ["sh", "-c", "id -u; cat /proc/self/uid_map"], "", asContainerRoot);
+    expect(ok.status, ok.stderr).toMatchObject({ status: "ok", exitCode: 0 });
+    const [inside, map] = ok.stdout.split("\n");
+    expect(map!.trim().split(/\s+/)).toEqual([inside, "0", "1"]); // the sandbox's uid is the container root's, not --sandbox-uid
+    const greedy = launch([...containerArgs, ...cgroupArgs, ...limits, "--memory-mb", "48"], ["python3", "-c", "b = b'x' * (200 << 20)"], "", asContainerRoot);
+    expect(greedy.status).toMatchObject({ status: "memory_limit_exceeded" });
+  });
+});

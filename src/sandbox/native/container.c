@@ -114,7 +114,7 @@ fail:
 }
 
 int container_start(const struct opts *o, struct container *c, struct failure *f) {
-  bool priv = geteuid() == 0;
+  bool priv = userns_host_root(); /* a container's root mapped to another uid maps sandboxes as a user does (userns.c) */
   uid_t out_uid = priv ? o->sandbox_uid : geteuid();
   gid_t out_gid = priv ? o->sandbox_gid : getegid();
   int go[2], rep[2], ctl[2];

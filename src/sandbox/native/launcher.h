@@ -145,6 +145,7 @@ int warren_zygote_next(int ctl);
 /* userns.c */
 int userns_write_maps(pid_t pid, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid, gid_t outside_gid, bool privileged, struct failure *f);
 int userns_become(uid_t uid, gid_t gid, bool privileged, struct failure *f);
+bool userns_host_root(void);
 /* as root, around the clone that makes the container: effective ids the sandbox's */
 struct userns_owner { int securebits; };
 int userns_owner_become(uid_t uid, gid_t gid, struct userns_owner *saved, struct failure *f);

@@ -6,6 +6,9 @@
  * As root, the map points at an unprivileged host uid (--sandbox-uid,
  * default nobody): host root is never mapped into a sandbox, so files owned
  * by host root (e.g. /etc/shadow) stay out of reach even through a bind.
+ * Root of a user namespace that maps it to another uid (a rootless or
+ * user-namespaced container's root) is that unprivileged uid for the host,
+ * and maps sandboxes to itself as any other user does (userns_host_root).
  */
 #include "launcher.h"
 #include <errno.h>
@@ -122,4 +125,25 @@ int userns_set_limits(bool zygote_host, struct failure *f) {
     if (write_file(path, value) < 0 && errno != ENOENT) { fail_set(f, STEP_USERNS_LIMITS, errno); return -1; }
   }
   return 0;
+}
+
+/* Whether this launcher is the host's root: euid 0, and uid 0 of its user
+ * namespace is uid 0 of the parent (the initial namespace, or one that maps
+ * root to root). Such a launcher maps sandboxes to --sandbox-uid. Root of a
+ * user namespace that maps 0 elsewhere (a rootless podman container's root,
+ * a Kubernetes pod with hostUsers: false) is for the host the unprivileged
+ * uid it maps to: it maps sandboxes to itself, as a non-root user does,
+ * whatever capabilities it holds in its own namespace (with them dropped it
+ * could not take the root's way at all). Unknown (no uid_map): as root. */
+bool userns_host_root(void) {
+  if (geteuid() != 0) return false;
+  FILE *m = fopen("/proc/self/uid_map", "re");
+  if (!m) return true;
+  unsigned long in, out, count;
+  bool host = true;
+  while (fscanf(m, "%lu %lu %lu", &in, &out, &count) == 3) {
+    if (in == 0) { host = out == 0; break; }
+  }
+  fclose(m);
+  return host;
 }
