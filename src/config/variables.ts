@@ -62,7 +62,7 @@ export const VARIABLES = {
   },
   WARREN_CGROUP_ROOT: {
     schema: text().describe("the delegated cgroup subtree: v2 an absolute path, v1 a path inside each hierarchy"),
-    default: "v2 `/sys/fs/cgroup/warren`, v1 `/warren`",
+    default: "v2 `/sys/fs/cgroup/warren`, or where that does not exist this process's own cgroup when it is delegated to it (taken over); v1 `/warren`",
     commands: [...SANDBOX, "setup-cgroups"],
   },
   WARREN_API_KEYS: {
