@@ -12,8 +12,9 @@
 #   4. cgroup v2, in a VM: the same suites as `nobody` on a pure cgroup v2
 #      kernel (test/vm/run-cgv2.sh, ../shared/tools/cgv2-vm.sh); then the
 #      `python` image built with mmdebstrap and its languages run in it; then
-#      Warren's own container image under podman, rootful and rootless, with
-#      every capability dropped (test/containers/run-podman.sh; cgroup v1 hosts)
+#      Warren's own container image under podman, rootful and rootless, and
+#      under Docker, with every capability dropped
+#      (test/containers/run-containers.sh; cgroup v1 hosts)
 #   5. the full suite as root: `npx vitest run`
 # Every part runs even when an earlier one failed; the parts that failed are
 # listed just before part 5, so the output still ends with vitest's summary.
@@ -47,10 +48,13 @@ part() {   # part NAME COMMAND...: run one part, remember a failure, go on
 #   util-linux (setpriv, namei) and passwd (useradd) are essential packages.
 #   mmdebstrap                      builds the `python` image (test:images)
 #   zstd                            compresses the zstd archives and layers the import tests read
-#   podman runc uidmap slirp4netns  Warren in a container, rootful and rootless (test/containers/run-podman.sh)
+#   podman runc uidmap slirp4netns  Warren in a container, rootful and rootless (test/containers/run-containers.sh)
+#   docker-registry skopeo          the image-pull tests' registry (test/images/registry-fixture.ts); skopeo also
+#                                   loads Warren's OCI archive into Docker
+#   docker.io                       Warren in a Docker container (the test starts a dockerd of its own)
 #   jq                              writes the container image's manifests and the seccomp profile
 PACKAGES=(qemu-system-x86 busybox-static bubblewrap strace redis-server gcc g++ make libc6-dev python3 mmdebstrap docker-registry skopeo zstd
-          podman runc uidmap slirp4netns jq)
+          podman runc uidmap slirp4netns docker.io jq)
 install_packages() {
   local missing=() p
   for p in "${PACKAGES[@]}"; do
@@ -67,7 +71,13 @@ install_packages() {
   fi
   if [ "${#missing[@]}" != 0 ]; then
     echo "test-all: installing ${missing[*]}"
-    apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null || return 1
+    # no service of a package installed here starts (docker.io's dockerd would add iptables
+    # rules and a bridge to the host): a policy-rc.d for this install, unless there is one
+    local policy=/usr/sbin/policy-rc.d own_policy=0 rc=0
+    if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && own_policy=1; fi
+    apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null || rc=$?
+    [ "$own_policy" = 0 ] || rm -f "$policy"
+    [ "$rc" = 0 ] || return 1
   else
     echo "test-all: apt packages present"
   fi
@@ -95,8 +105,8 @@ if [ -x src/sandbox/native/build/warren-launch ] && [ -f dist/cli/main.js ]; the
   # a built image (mmdebstrap from Debian's mirror), then every language of it in a sandbox
   part "python image: build, then its languages" env WARREN_BUILD_IMAGES=python WARREN_DATA_DIR="${TMPDIR:-/tmp}/warren-ci-images" \
     npx --no-install vitest run --configLoader runner --config vitest.images.config.ts
-  # Warren's own image under podman, rootful and rootless, unprivileged (about 4 minutes)
-  if [ "$v" = 1 ]; then part "Warren in podman containers (rootful, rootless)" bash test/containers/run-podman.sh
+  # Warren's own image under podman, rootful and rootless, and Docker, unprivileged (about 6 minutes)
+  if [ "$v" = 1 ]; then part "Warren in containers (podman rootful, rootless; Docker)" bash test/containers/run-containers.sh
   else echo "=== test-all: cgroup v2 host: Warren in a container is not supported there yet (docs/containers.md)"; fi
 else
   echo "=== test-all: no build (src/sandbox/native/build/warren-launch, dist/): skipping the rootless and VM runs"

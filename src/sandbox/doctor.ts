@@ -79,10 +79,18 @@ function launcherItem(file: string): DoctorItem {
 /** The steps that mount (mounts.c): a runtime's seccomp profile or AppArmor profile refuses them. */
 const MOUNT_STEPS = new Set(["mount-private", "mount-scratch", "mount-overlay", "bind", "mount-dev", "dev-node", "bind-shm", "remount-dev-ro", "mask-proc", "proc-sys-ro", "bind-tmp", "bind-workdir", "pivot-root", "umount-oldroot", "bind-proc"]);
 
-/** What to do about a launcher step that failed; inside a container, the runtime's options for it. */
-function fixForStep(step: string, inContainer: boolean): string {
+const EROFS = 30;
+
+/** What to do about a launcher step that failed (with ERRNO); inside a container, the runtime's options for it. */
+function fixForStep(step: string, errno: number | null, inContainer: boolean): string {
   const userns = step.startsWith("userns") || step === "clone-namespaces" || step === "setgroups" || step === "unshare-net" || step === "setns-net";
+  // the sandbox's user-namespace limits are written under /proc/sys/user: a runtime's read-only /proc/sys
+  // (one of its "system paths", beside the masked entries) refuses them before any mount is tried
+  const procSysReadOnly = step === "userns-limits" && errno === EROFS;
   if (inContainer) {
+    if (procSysReadOnly) return `/proc/sys is read-only in this container (the runtime's system paths): ${RUNTIME_FIXES.proc}`;
+    // no seccomp profile refuses a write(): what else refuses one there is an LSM (docker-default's AppArmor denies /proc/sys writes)
+    if (step === "userns-limits") return `${RUNTIME_FIXES.apparmor}; and ${RUNTIME_FIXES.proc}`;
     if (step === "mount-proc") return RUNTIME_FIXES.proc;
     if (step === "userns-uid-map" || step === "userns-gid-map" || step === "setgroups") return `${RUNTIME_FIXES.user}; and ${RUNTIME_FIXES.seccomp}`;
     if (userns) return RUNTIME_FIXES.seccomp;
@@ -92,6 +100,7 @@ function fixForStep(step: string, inContainer: boolean): string {
     // whatever else a runtime refuses: everything it must allow, at once (docs/service.md, Running Warren in a container)
     return `allow what Warren needs: ${RUNTIME_FIXES.seccomp}; ${RUNTIME_FIXES.apparmor}; ${RUNTIME_FIXES.proc}; ${RUNTIME_FIXES.user}`;
   }
+  if (procSysReadOnly) return "/proc/sys is mounted read-only: Warren writes the sandboxes' user-namespace limits there; mount it read-write (or run Warren where it is)";
   if (userns) return "user namespaces are refused: fix the user-namespace items above";
   if (step === "mount-overlay") return "overlayfs inside a user namespace needs Linux 5.11 or later";
   if (step === "mount-proc") return "a fresh /proc was refused: something is mounted over part of /proc (a container's masks?); unmount it, or set WARREN_BIND_PROC=1 (SECURITY.md, Inside a container)";
@@ -104,6 +113,7 @@ function fixForStep(step: string, inContainer: boolean): string {
 const DEGRADED: Readonly<Record<string, string>> = {
   hostname: "sethostname refused: sandboxes see this container's hostname (SECURITY.md, Inside a container; to give them their own, allow sethostname: the warren.json seccomp profile does)",
   proc: "WARREN_BIND_PROC=1: sandboxes get this container's /proc, bound, with Warren's masks (SECURITY.md, Inside a container)",
+  "userns-limits": "/proc/sys is read-only here: the sandboxes' user namespaces go without their per-user limits (the seccomp filter still refuses namespaces; inotify is bounded by this user's limits only: SECURITY.md, Inside a container; to keep them, the runtime's option that unmasks /proc)",
 };
 
 async function trialItem(name: string, launcher: string, args: string[], inContainer: boolean): Promise<DoctorItem> {
@@ -113,7 +123,7 @@ async function trialItem(name: string, launcher: string, args: string[], inConta
     return { name, ok: false, detail: `no status from the launcher (exit ${outcome.exitCode}): ${outcome.stderr}`, fix: "npm run build:native" };
   }
   if (status.status === "internal_error") {
-    return { name, ok: false, detail: `step ${status.step} failed: ${status.message}`, fix: fixForStep(status.step, inContainer) };
+    return { name, ok: false, detail: `step ${status.step} failed: ${status.message}`, fix: fixForStep(status.step, status.errno, inContainer) };
   }
   const ok = status.status === "ok" && status.exitCode === 0;
   const degraded = outcome.degraded.map((what) => `; degraded: ${DEGRADED[what] ?? what}`).join("");

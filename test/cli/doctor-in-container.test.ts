@@ -62,6 +62,27 @@ describe("warren doctor inside a container", () => {
     expect(trial.detail).toContain("degraded: sethostname refused: sandboxes see this container's hostname");
   });
 
+  it("a read-only /proc/sys (a runtime's system paths, as Docker's and podman's defaults have it): the trial fails at the user-namespace limits, naming the /proc options, not the seccomp profile", () => {
+    const report = doctor({ readOnly: ["/proc/sys"] });
+    expect(item(report.items("container"), /^inside a container/).detail).toContain("/proc masked (/proc/sys)");
+    const trial = item(report.items("sandbox"), /^a sandbox runs \(/);
+    expect(trial.ok).toBe(false);
+    expect(trial.detail).toContain("step userns-limits failed: Read-only file system");
+    expect(trial.fix).toContain("/proc/sys is read-only in this container");
+    for (const option of ["--security-opt unmask=/proc/*", "--security-opt systempaths=unconfined", "procMount: Unmasked"]) expect(trial.fix).toContain(option);
+    expect(trial.fix).not.toContain("seccomp=warren.json");
+    expect(report.ok).toBe(false);
+  });
+
+  it("a read-only /proc/sys and masks with WARREN_BIND_PROC=1 (Docker's and podman's defaults with the opt-in): sandboxes run, saying both what is bound and what goes without limits", () => {
+    const report = doctor({ mask: ["/proc/keys"], readOnly: ["/proc/sys"] }, { WARREN_BIND_PROC: "1" });
+    const trial = item(report.items("sandbox"), /^a sandbox runs \(/);
+    expect(trial.ok).toBe(true);
+    expect(trial.detail).toContain("degraded: WARREN_BIND_PROC=1");
+    expect(trial.detail).toContain("degraded: /proc/sys is read-only here");
+    expect(item(report.items("sandbox"), /with cgroup limits/).ok).toBe(true);
+  });
+
   it("a seccomp profile that refuses unshare (Docker's default): the trial fails naming the warren.json profile for each runtime", () => {
     const report = doctor({ deny: { unshare: 1, setns: 1 } });
     const trial = item(report.items("sandbox"), /^a sandbox runs \(/);

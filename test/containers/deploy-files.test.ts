@@ -3,7 +3,7 @@
 // privilege escalation, a non-root uid), the workers carry exactly the three
 // things Warren needs in a container (an unmasked /proc, deploy/warren.json,
 // their own delegated cgroup directories), and docs/containers.md explains
-// each setting. No cluster or compose tool runs here: test/containers/run-podman.sh
+// each setting. No cluster or compose tool runs here: test/containers/run-containers.sh
 // runs the same settings under podman.
 import fs from "node:fs";
 import path from "node:path";
@@ -48,6 +48,7 @@ describe("deploy/compose.yaml", () => {
       expect(worker.security_opt).toContain("${WARREN_PROC_OPT:-unmask=/proc/*}");
       const seccomp = (worker.security_opt as string[]).find((option) => option.startsWith("seccomp="));
       expect(seccomp).toBe("seccomp=./warren.json");
+      expect(worker.security_opt).toContain("apparmor=unconfined");
       expect(fs.existsSync(path.join(path.dirname(file), "warren.json"))).toBe(true);
       expect(worker.environment.WARREN_CGROUP_ROOT).toBe("/");
       for (const controller of CONTROLLERS) {
@@ -102,6 +103,7 @@ describe("deploy/kubernetes/warren.yaml", () => {
     expect(pod.securityContext.seccompProfile).toEqual({ type: "Localhost", localhostProfile: "profiles/warren.json" });
     const worker = pod.containers[0] as Json;
     expect(worker.securityContext.procMount).toBe("Unmasked");
+    expect(worker.securityContext.appArmorProfile).toEqual({ type: "Unconfined" });
     const env = Object.fromEntries((worker.env as Json[]).map((variable) => [variable.name, variable.value]));
     expect(env.WARREN_CGROUP_ROOT).toBe("/$(POD_NAME)");
     expect(worker.command.join(" ")).toContain('mkdir -p "/sys/fs/cgroup/$c/$POD_NAME"');
@@ -121,6 +123,7 @@ describe("deploy/kubernetes/warren.yaml", () => {
       expect(pod.hostUsers).toBeUndefined();
       expect(pod.volumes.some((volume: Json) => volume.hostPath !== undefined)).toBe(false);
       expect(pod.containers[0].securityContext.procMount).toBeUndefined();
+      expect(pod.containers[0].securityContext.appArmorProfile).toBeUndefined();
     }
   });
 });
@@ -131,7 +134,7 @@ describe("docs/containers.md", () => {
       "procMount: Unmasked", "hostUsers: false", "localhostProfile", "runAsNonRoot", "allowPrivilegeEscalation",
       "capabilities", "unmask=/proc/*", "systempaths=unconfined", "seccomp=", "--cap-drop=all", "WARREN_CGROUP_ROOT",
       "delegate-cgroups.sh", "/var/lib/kubelet/seccomp/profiles/warren.json", "ProcMountType", "UserNamespacesSupport",
-      "--runtime runc", "npm run image:container", "npm run test:container",
+      "--runtime runc", "npm run image:container", "npm run test:container", "apparmor=unconfined", "appArmorProfile",
     ]) expect(DOC, setting).toContain(setting);
   });
 });

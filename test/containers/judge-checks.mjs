@@ -1,4 +1,4 @@
-// Judge runs against a Warren API served from a container (test/containers/run-podman.sh):
+// Judge runs against a Warren API served from a container (test/containers/run-containers.sh):
 // C and Python judged accepted over several tests, a memory bomb killed at its
 // memory limit, a fork bomb stopped at its processes limit.
 // usage: node judge-checks.mjs BASE_URL        exit 0 when every check passed

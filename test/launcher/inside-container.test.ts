@@ -93,6 +93,37 @@ except OSError as e: print("outer environ", e.errno)`], "", masked);
     expect(lines[19]).toBe("outer environ 13"); // another user namespace's process: no ptrace access
   });
 
+  // Docker's and podman's defaults: /proc/sys is bound read-only beside the masks, so the user
+  // namespace's per-user limits cannot be written (no procfs of the launcher's own can be had)
+  const sysReadOnly = contained({ mask: runtimeMasks, readOnly: ["/proc/sys"] }, []);
+
+  it("with /proc/sys read-only too: refused at userns-limits, EROFS, before any mount", () => {
+    const r = launch([...containerArgs, ...cgroupArgs], ["/bin/true"], "", sysReadOnly);
+    expect(r.code).toBe(125);
+    expect(r.status).toMatchObject({ status: "internal_error", step: "userns-limits", errno: 30 });
+  });
+
+  it("with /proc/sys read-only and --bind-proc it runs without the limits, says \"degraded\":[\"proc\",\"userns-limits\"], and namespaces stay refused", () => {
+    const r = launch([...containerArgs, "--bind-proc", ...cgroupArgs, ...limits], ["python3", "-c", `
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+for flag in [0x10000000, 0x00020000, 0x40000000]:  # CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWNET
+    print(flag, libc.unshare(flag), ctypes.get_errno())
+print(os.getuid() != 0)`], "", sysReadOnly);
+    expect(r.status.status).toBe("ok");
+    expect(r.status.degraded).toEqual(["proc", "userns-limits"]);
+    expect(r.stdout.trim().split("\n")).toEqual([`${0x10000000} -1 ${EPERM}`, `${0x00020000} -1 ${EPERM}`, `${0x40000000} -1 ${EPERM}`, "True"]);
+  });
+
+  it("a held container with both says so in its ready line, and serves its executions", async () => {
+    const box = await served(["--bind-proc"], { wrap: sysReadOnly });
+    expect(box.ready.degraded).toEqual(["proc", "userns-limits"]);
+    const r = await box.request([...limits, "--", "/bin/echo", "served"]);
+    expect(r.status.status).toBe("ok");
+    expect(r.stdout).toBe("served\n");
+    await box.close();
+  });
+
   it("--bind-proc takes no --zygote-host (a zygote's children need a fresh procfs)", () => {
     const r = launch([...containerArgs, "--bind-proc", "--zygote-host"], ["/bin/true"]);
     expect(r.status).toMatchObject({ status: "internal_error", step: "options" });
@@ -108,7 +139,7 @@ except OSError as e: print("outer environ", e.errno)`], "", masked);
 // cgroup v2 VM).
 describe.runIf(process.getuid?.() !== 0)("uid 0 of a user namespace mapped to a non-root uid (a rootless container's root)", () => {
   const CAP_SETFCAP = 1n << 31n;
-  // podman --user 0 --cap-drop=all --cap-add=SETFCAP (test/containers/run-podman.sh runs that for real)
+  // podman --user 0 --cap-drop=all --cap-add=SETFCAP (test/containers/run-containers.sh runs that for real)
   const asContainerRoot = contained({ userNamespaceRoot: true, keepCaps: CAP_SETFCAP }, []);
 
   it("with every capability dropped: refused at userns-uid-map, EPERM (the kernel maps a uid 0 only for a holder of CAP_SETFCAP)", () => {

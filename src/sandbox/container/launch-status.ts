@@ -5,7 +5,7 @@ import { z } from "zod";
 export const readyLineSchema = z.object({
   ready: z.literal(true).describe("The container is up and serves exec requests"),
   pid: z.number().int().positive().describe("The container's init, as a pid in the caller's pid namespace"),
-  degraded: z.array(z.enum(["hostname", "proc"])).optional().describe("What the container was built without (docs/launcher.md, Inside a container)"),
+  degraded: z.array(z.enum(["hostname", "proc", "userns-limits"])).optional().describe("What the container was built without (docs/launcher.md, Inside a container)"),
 });
 
 /**

@@ -93,7 +93,7 @@ static void container_build(const struct opts *o, int go, int rep, int ctl, bool
   if (read(go, &c, 1) != 1) _exit(1); /* the launcher is gone */
   close(go);
   if (userns_become(o->uid, o->gid, priv, &f) < 0) goto fail;       /* the inside identity (userns.c) */
-  if (userns_set_limits(o->zygote_host, &f) < 0) goto fail;                        /* the namespace's per-user limits (userns.c) */
+  if (userns_set_limits(o->zygote_host, o->bind_proc, &f) < 0) goto fail;                       /* the namespace's per-user limits (userns.c) */
   if (tie_to_launcher(&f) < 0) goto fail;                          /* die with the launcher; not dumpable */
   if (netns_start(&net, &f) < 0) goto fail;                        /* the network namespace, on a thread (net.c) */
   if (open_sources(o, &rootfs_fd, bind_fds, &f) < 0) goto fail;    /* the image and the bind sources */

@@ -104,6 +104,7 @@ static inline uint32_t le32(const unsigned char *p) { return (uint32_t)p[0] | (u
 enum degraded {
   DEGRADED_HOSTNAME = 1, /* sethostname was refused: the UTS namespace keeps the outer hostname */
   DEGRADED_PROC = 2,     /* --bind-proc: /proc is the launcher's own, bound, not a fresh procfs */
+  DEGRADED_USERNS_LIMITS = 4, /* --bind-proc where /proc/sys is read-only: the namespace's per-user limits unset (userns.c) */
 };
 
 /* A failed set-up step: reported as {"step","errno"} and never as an exit code.
@@ -151,7 +152,7 @@ struct userns_owner { int securebits; };
 int userns_owner_become(uid_t uid, gid_t gid, struct userns_owner *saved, struct failure *f);
 int userns_owner_restore(const struct userns_owner *saved, struct failure *f);
 /* in the container's init: the namespace's own per-user limits */
-int userns_set_limits(bool zygote_host, struct failure *f);
+int userns_set_limits(bool zygote_host, bool bind_proc, struct failure *f);
 
 /* net.c: the network namespace, made on a thread of init while it builds the
  * mounts (the thread writes J), then entered by init */

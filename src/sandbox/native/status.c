@@ -32,14 +32,23 @@ static const char *signame(int sig) {
 
 /* ,"degraded":[...] for D (enum degraded), or nothing when it is 0 */
 static const char *degraded_json(char *buf, size_t size, unsigned d) {
+  static const struct { unsigned bit; const char *name; } names[] = {
+    { DEGRADED_HOSTNAME, "hostname" }, { DEGRADED_PROC, "proc" }, { DEGRADED_USERNS_LIMITS, "userns-limits" },
+  };
   if (!d) return "";
-  snprintf(buf, size, ",\"degraded\":[%s%s%s]", d & DEGRADED_HOSTNAME ? "\"hostname\"" : "",
-           (d & DEGRADED_HOSTNAME) && (d & DEGRADED_PROC) ? "," : "", d & DEGRADED_PROC ? "\"proc\"" : "");
+  size_t n = (size_t)snprintf(buf, size, ",\"degraded\":[");
+  bool first = true;
+  for (size_t i = 0; i < sizeof names / sizeof names[0] && n < size; i++) {
+    if (!(d & names[i].bit)) continue;
+    n += (size_t)snprintf(buf + n, size - n, "%s\"%s\"", first ? "" : ",", names[i].name);
+    first = false;
+  }
+  if (n < size) snprintf(buf + n, size - n, "]");
   return buf;
 }
 
 int status_result_str(char *buf, size_t size, const struct exec_result *r, const int64_t *t, int nt) {
-  char exit_code[16] = "null", sig[24] = "null", timings[160] = "", degraded[48];
+  char exit_code[16] = "null", sig[24] = "null", timings[160] = "", degraded[64];
   if (r->exited) snprintf(exit_code, sizeof exit_code, "%d", r->exit_code);
   if (r->signal) snprintf(sig, sizeof sig, "\"%s\"", signame(r->signal));
   if (t && nt >= 4)
@@ -105,7 +114,7 @@ void status_failure(int fd, const struct failure *f, const char *message) {
 
 void status_ready(int fd, pid_t pid, unsigned degraded) {
   if (fd < 0) return;
-  char d[48];
+  char d[64];
   dprintf(fd, "{\"ready\":true,\"pid\":%d%s}\n", pid, degraded_json(d, sizeof d, degraded));
 }
 

@@ -107,7 +107,7 @@ static const struct { const char *name; long value; const char *host; } userns_l
  * none: their filter denies it. */
 #define ZYGOTE_NAMESPACES 64
 
-int userns_set_limits(bool zygote_host, struct failure *f) {
+int userns_set_limits(bool zygote_host, bool bind_proc, struct failure *f) {
   for (size_t i = 0; i < sizeof userns_limits / sizeof userns_limits[0]; i++) {
     long v = userns_limits[i].value;
     const char *name = userns_limits[i].name;
@@ -121,8 +121,17 @@ int userns_set_limits(bool zygote_host, struct failure *f) {
     char path[64], value[32];
     snprintf(path, sizeof path, "/proc/sys/user/%s", userns_limits[i].name);
     snprintf(value, sizeof value, "%ld", v);
-    /* a limit this kernel does not have (fanotify's came in 5.13) is not a failure */
-    if (write_file(path, value) < 0 && errno != ENOENT) { fail_set(f, STEP_USERNS_LIMITS, errno); return -1; }
+    if (write_file(path, value) < 0) {
+      /* a limit this kernel does not have (fanotify's came in 5.13) is not a failure */
+      if (errno == ENOENT) continue;
+      /* --bind-proc, where a runtime mounted /proc/sys read-only (Docker's and podman's
+       * defaults): no procfs of ours can be had to write them through, so the container
+       * goes without them, said (SECURITY.md, Inside a container: the namespaces stay
+       * refused by the seccomp filter; inotify is bounded by the owner's limits only) */
+      if (errno == EROFS && bind_proc) { f->degraded |= DEGRADED_USERNS_LIMITS; return 0; }
+      fail_set(f, STEP_USERNS_LIMITS, errno);
+      return -1;
+    }
   }
   return 0;
 }
