@@ -101,12 +101,30 @@ describe("warren doctor inside a container", () => {
     expect(cgroup.fix).toContain("hostPath volume");
   });
 
-  it("uid 0 of a user namespace (a rootless runtime's container root): the user item fails naming --user and runAsNonRoot", () => {
+  // As root, contain's namespace maps uid 0 to the host's root; as another user, to that user (scripts/test-rootless.sh runs these)
+  it.runIf(process.getuid?.() === 0)("uid 0 of a user namespace that maps it to the host's root: the user item fails naming --user and runAsNonRoot", () => {
     const report = doctor({ userNamespaceRoot: true });
-    expect(item(report.items("container"), /^inside a container/).detail).toMatch(/uid 0 in a user namespace \(uid_map 0 \d+ 1\)/);
+    expect(item(report.items("container"), /^inside a container/).detail).toMatch(/uid 0 in a user namespace \(uid_map 0 0 1\)/);
     const user = item(report.items("container"), /^the user Warren runs as/);
     expect(user.ok).toBe(false);
     expect(user.fix).toContain("--user 1000:1000");
     expect(user.fix).toContain("runAsNonRoot: true");
+  });
+
+  it.runIf(process.getuid?.() !== 0)("uid 0 of a user namespace mapped to a non-root uid (a rootless runtime's container root) with every capability dropped: the user item fails naming CAP_SETFCAP and --user", () => {
+    const report = doctor({ userNamespaceRoot: true, keepCaps: 0n });
+    expect(item(report.items("container"), /^inside a container/).detail).toMatch(new RegExp(`uid 0 in a user namespace \\(uid_map 0 ${process.getuid?.()} 1\\)`));
+    const user = item(report.items("container"), /^the user Warren runs as/);
+    expect(user.ok).toBe(false);
+    expect(user.detail).toContain("needs CAP_SETFCAP");
+    expect(user.fix).toContain("--cap-add=SETFCAP");
+    expect(user.fix).toContain("--user 1000:1000");
+  });
+
+  it.runIf(process.getuid?.() !== 0)("uid 0 of a user namespace mapped to a non-root uid, holding CAP_SETFCAP: the user item holds, sandboxes mapped to it", () => {
+    const report = doctor({ userNamespaceRoot: true, keepCaps: 1n << 31n });
+    const user = item(report.items("container"), /^the user Warren runs as/);
+    expect(user.ok).toBe(true);
+    expect(user.detail).toContain("a rootless container's root");
   });
 });
