@@ -203,7 +203,12 @@ export async function runDoctor(settings: SandboxSettings): Promise<DoctorSectio
     const driver = detectCgroupDriver();
     const root = await driver.chooseRoot(settings.cgroupRoot);
     const own = settings.cgroupRoot === undefined && root !== driver.defaultRoot;
-    cgroupItems.push({ name: "cgroup version", ok: true, detail: `v${driver.version}, root ${root} (${own ? "this process's own delegated cgroup: WARREN_CGROUP_ROOT is not set and the default root does not exist" : "WARREN_CGROUP_ROOT"})` });
+    const why = settings.cgroupRoot !== undefined
+      ? "WARREN_CGROUP_ROOT"
+      : own
+        ? "this process's own delegated cgroup: WARREN_CGROUP_ROOT is not set and the default root does not exist"
+        : "the default: WARREN_CGROUP_ROOT is not set";
+    cgroupItems.push({ name: "cgroup version", ok: true, detail: `v${driver.version}, root ${root} (${why})` });
     // as a runner would at start-up (the trial run below needs it): a no-op unless this process sits in the root itself
     const adopted = await driver.adopt(root);
     if (adopted.length > 0) cgroupItems.push({ name: `took over ${root}`, ok: true, detail: adopted.join("; ") });

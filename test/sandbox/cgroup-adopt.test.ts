@@ -114,4 +114,17 @@ describe.runIf(driver.version === 2)("Warren in its own delegated cgroup (cgroup
     expect(fs.existsSync(path.join(dir, "supervisor"))).toBe(false);
     expect(fs.readFileSync(path.join(dir, "cgroup.subtree_control"), "utf8").trim()).toBe("");
   });
+
+  it("the same as a rootless container's root (uid 0 of a user namespace, CAP_SETFCAP): refused naming the read-only mount and the runtime's option, not an EROFS of a delegation it cannot make", async () => {
+    const dir = ownCgroup();
+    const { WARREN_CGROUP_ROOT: _unset, ...env } = testEnv();
+    const asRoot = (argv: string[]) => contained({ cgroupNamespace: true, readOnly: ["/sys/fs/cgroup"], userNamespaceRoot: true, keepCaps: 1n << 31n }, argv);
+    const ran = await warrenIn(dir, [...limits, program()], env, asRoot);
+    expect(ran.status, ran.stderr).toBe(125);
+    expect(ran.stderr).toContain("/sys/fs/cgroup is on a read-only mount");
+    expect(ran.stderr).toContain("--systemd=always");
+    expect(ran.stderr).not.toContain("EROFS");
+    expect(ran.stderr).not.toContain("    at ");
+    expect(fs.existsSync(path.join(dir, "supervisor"))).toBe(false);
+  });
 });

@@ -1,0 +1,89 @@
+#!/bin/sh
+# Runs INSIDE the cgroup v2 VM (test/containers/run-podman-cgv2.sh starts it),
+# as root, cwd = the project (/proj). Warren in a real runtime on a pure cgroup
+# v2 kernel: rootless podman with crun, Warren as the container's root (uid 0
+# of its user namespace, the rootless user on the host) with every capability
+# dropped but CAP_SETFCAP, /proc unmasked, deploy/warren.json, its own cgroup
+# made by crun under the user's delegated cgroup and mounted read-write
+# (--cgroupns=private --systemd=always):
+#   1. `warren doctor`: every item ✓, the cgroup taken over
+#   2. a run memory-limited (a 200 MiB fill under 48 MB: memory_limit_exceeded)
+#   3. without --systemd=always podman mounts that cgroup read-only: `warren
+#      run` refuses, naming the read-only mount and the option, exit 125
+#   4. nothing left behind in the user's cgroup
+# The VM has no systemd: the user's delegated cgroup is made here as systemd's
+# user@.service would have it (owned by the user, controllers enabled, the
+# user's own processes in a leaf), and podman uses its cgroupfs manager.
+# The container's root filesystem is a directory with the host's /usr bound
+# in (podman --rootfs): no image to load under the VM's emulation.
+# Busybox sh: keep it POSIX. Exit status: 0 only when every check passed.
+set -u
+if [ "${CGV2_REROOTED:-}" != 1 ] && [ "$(awk '$5 == "/" { print $9; exit }' /proc/self/mountinfo)" = rootfs ]; then
+  # pivot_root(2) refuses the initramfs as a root (see test/vm/cgv2-inside.sh): re-root first
+  mkdir -p /newroot && mount -o rbind / /newroot && cd /newroot && mount -o move . / \
+    && exec chroot . /bin/sh -c 'cd /proj && CGV2_REROOTED=1 exec sh test/containers/podman-cgv2-inside.sh'
+  echo "podman-cgv2: could not re-root off the initramfs"; exit 1
+fi
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+FAILED=""
+fail() { echo "podman-cgv2: FAIL: $*"; FAILED="$FAILED|$1"; }
+ok() { echo "podman-cgv2: ok: $*"; }
+command -v podman >/dev/null && command -v crun >/dev/null || { echo "podman-cgv2: podman and crun are needed (apt-get install -y podman crun uidmap)"; exit 1; }
+[ -f dist/cli/main.js ] && [ -x src/sandbox/native/build/warren-launch ] || { echo "podman-cgv2: not built (npm run build)"; exit 1; }
+
+# the rootless user, its subordinate ids, its runtime dir
+U=1000 NAME=pm
+echo "$NAME:x:$U:$U::/home/$NAME:/bin/sh" >> /etc/passwd; echo "$NAME:x:$U:" >> /etc/group
+echo "$NAME:200000:65536" > /etc/subuid; echo "$NAME:200000:65536" > /etc/subgid
+mkdir -p /etc/containers /home/$NAME /run/user/$U /ctr /srv
+mount -t tmpfs tmpfs /home/$NAME; mount -t tmpfs tmpfs /run/user/$U; mount -t tmpfs tmpfs /ctr; mount -t tmpfs tmpfs /srv
+chown $U:$U /home/$NAME /run/user/$U; chmod 700 /run/user/$U
+echo '{"default":[{"type":"insecureAcceptAnything"}]}' > /etc/containers/policy.json
+
+# the container's root: the host's /usr is bound over usr/ at run time
+cd /ctr && mkdir -p usr proc sys dev etc tmp proj && ln -s usr/bin bin && ln -s usr/lib lib && ln -s usr/lib64 lib64 && ln -s usr/sbin sbin
+printf 'root:x:0:0::/root:/bin/sh\n' > etc/passwd; printf 'root:x:0:\n' > etc/group
+chown -R $U:$U /ctr; chown -h $U:$U /ctr/bin /ctr/lib /ctr/lib64 /ctr/sbin
+cd /proj
+cp deploy/warren.json /srv/warren.json
+printf 'print("started", flush=True)\nb = b"x" * (200 << 20)\nprint("not killed")\n' > /srv/greedy.py
+chmod 644 /srv/warren.json /srv/greedy.py
+
+# the user's delegated cgroup, as systemd's user@.service gives it
+C=/sys/fs/cgroup/user-$NAME
+mkdir -p "$C/session"
+echo "+memory +pids +cpu" > /sys/fs/cgroup/cgroup.subtree_control
+chown -R $U:$U "$C"
+echo $$ > "$C/session/cgroup.procs"
+
+pm() { /usr/bin/setpriv --reuid=$U --regid=$U --clear-groups /usr/bin/env HOME=/home/$NAME XDG_RUNTIME_DIR=/run/user/$U USER=$NAME LOGNAME=$NAME \
+  podman --runtime crun --cgroup-manager cgroupfs --events-backend file --storage-driver vfs "$@"; }
+RUN="--rm --network none --cap-drop=all --cap-add=SETFCAP --security-opt no-new-privileges --security-opt unmask=/proc/* --security-opt seccomp=/srv/warren.json
+  -v /usr:/usr:ro -v /proj:/proj:ro -v /srv/greedy.py:/greedy.py:ro -e WARREN_DATA_DIR=/tmp/warren-data --cgroups=enabled --cgroup-parent=/user-$NAME --cgroupns=private"
+echo "podman-cgv2: $(podman --version), $(crun --version | head -1), $(uname -r)"
+
+# 1. doctor
+out=$(pm run $RUN --systemd=always --rootfs /ctr /usr/bin/node /proj/bin/warren.js doctor 2>&1); rc=$?
+echo "$out"
+if [ "$rc" = 0 ] && ! echo "$out" | grep -q '✗' && echo "$out" | grep -q '✓ took over /sys/fs/cgroup'; then ok "doctor: every item ✓, the container's own cgroup taken over"
+else fail "doctor (exit $rc)"; fi
+
+# 2. a run memory-limited
+out=$(pm run $RUN --systemd=always --rootfs /ctr /usr/bin/node /proj/bin/warren.js run --json --memory-mb 48 /greedy.py 2>&1)
+echo "$out" | grep -E '"(status|stdout)"'
+if echo "$out" | grep -q '"status": "memory_limit_exceeded"' && echo "$out" | grep -q '"stdout": "started\\n"'; then ok "a run memory-limited inside the container"
+else echo "$out" | tail -20; fail "run memory-limited"; fi
+
+# 3. the cgroup read-only (podman's default without --systemd=always): a clear refusal
+out=$(pm run $RUN --rootfs /ctr /usr/bin/node /proj/bin/warren.js run --json --memory-mb 48 /greedy.py 2>&1); rc=$?
+echo "$out" | tail -6
+if [ "$rc" = 125 ] && echo "$out" | grep -q '/sys/fs/cgroup is on a read-only mount' && echo "$out" | grep -q -- '--systemd=always' && ! echo "$out" | grep -q '    at '; then
+  ok "a read-only cgroup refused, naming the mount and the option (exit 125)"
+else fail "read-only refusal (exit $rc)"; fi
+
+# 4. nothing left in the user's cgroup but its own leaf
+left=$(find "$C" -mindepth 1 -maxdepth 1 -type d ! -name session)
+if [ -z "$left" ]; then ok "nothing left behind in $C"; else fail "left behind: $left"; fi
+
+[ -z "$FAILED" ] && { echo "podman-cgv2: every check passed"; exit 0; }
+echo "podman-cgv2: FAILED:$FAILED"; exit 1
