@@ -78,13 +78,12 @@ export async function openSandboxHost(settings: SandboxSettings, options: OpenOp
   const cgroupRoot = await driver.chooseRoot(settings.cgroupRoot);
   await driver.adopt(cgroupRoot); // its refusals are Warren's (CgroupUnavailableError)
   let problems = (await driver.check(cgroupRoot, settings.setupUser)).filter((item) => !item.ok);
-  // a container's cgroups: the root itself, or (a root that is not there) the directory it would be made in
-  const readOnlyDir = async () => {
-    const dirs = driver.parents(cgroupRoot).flatMap((dir) => [dir, path.dirname(dir)]);
-    return (await Promise.all(dirs.map(async (dir) => ((await readOnlyMount(dir)) ? dir : undefined)))).find((dir) => dir !== undefined);
-  };
+  // a container's cgroups: the root itself, or (a root that is not there) the directory it would be made in;
+  // looked for only when something is wrong (nothing of it on a usable host's start-up)
+  const dirs = problems.length > 0 ? driver.parents(cgroupRoot).flatMap((dir) => [dir, path.dirname(dir)]) : [];
+  const readOnly = (await Promise.all(dirs.map(async (dir) => ((await readOnlyMount(dir)) ? dir : undefined)))).find((dir) => dir !== undefined);
   // (on a read-only mount there is nothing to make: the refusal below says so, with the runtime's fix)
-  if (problems.length > 0 && process.getuid?.() === 0 && (await readOnlyDir()) === undefined) {
+  if (problems.length > 0 && process.getuid?.() === 0 && readOnly === undefined) {
     // As root there is no one to delegate to: make the subtree ourselves (what
     // `setup-cgroups --user root` would do), so `warren serve` works on a fresh machine.
     await refusingCgroupErrors("delegate", cgroupRoot, settings.setupUser, () => driver.delegate(cgroupRoot, 0, 0));
@@ -92,7 +91,6 @@ export async function openSandboxHost(settings: SandboxSettings, options: OpenOp
   }
   if (problems.length > 0) {
     const list = problems.map((item) => `  ✗ ${item.name}: ${item.detail}`).join("\n");
-    const readOnly = await readOnlyDir();
     throw new CgroupUnavailableError(
       `No usable delegated cgroup at ${cgroupRoot} (cgroup v${driver.version}); Warren will not run code without limits.\n${list}\n` +
         `Run \`warren doctor\` for details, then \`${setupFix(settings.setupUser)}\` (or set WARREN_CGROUP_ROOT).` +

@@ -135,7 +135,9 @@ if [ -z "$image" ]; then
 fi
 chmod 644 "$image"
 cp deploy/warren.json "$T/warren.json"   # readable by the rootless user wherever the checkout is
-chmod 644 "$T/warren.json"
+# a program that must be killed at a 48 MB memory limit (the checks that run one program, not the judge)
+printf 'print("started", flush=True)\nb = b"x" * (200 << 20)\n' > "$T/greedy.py"
+chmod 644 "$T/warren.json" "$T/greedy.py"
 
 # --- the rootless user: subordinate ids for its user namespace -----------------------
 if ! getent passwd "$RU" >/dev/null; then
@@ -233,8 +235,6 @@ as_container_root() {   # as_container_root: rootless podman, Warren as the cont
     chown "$ru_uid:$ru_gid" "$d"
     find "$d" -maxdepth 1 -type f -exec chown "$ru_uid:$ru_gid" {} +
   done
-  printf 'print("started", flush=True)\nb = b"x" * (200 << 20)\n' > "$T/greedy.py"
-  chmod 644 "$T/greedy.py"
   # CAP_SETFCAP: the kernel maps a uid 0 into a new user namespace only for a holder of it (Linux 5.12);
   # /tmp/warren-data: /var/lib/warren is uid 10000's, and this root has no CAP_DAC_OVERRIDE
   local as_root=(--user 0 --cap-add=SETFCAP -e WARREN_DATA_DIR=/tmp/warren-data)
@@ -254,19 +254,12 @@ as_container_root() {   # as_container_root: rootless podman, Warren as the cont
 
 bind_proc() {   # bind_proc MODE: the runtime's /proc masks and read-only /proc/sys left as they are, WARREN_BIND_PROC=1
   # The opt-in for runtimes that cannot unmask /proc: doctor all ✓ saying what is degraded, a run memory-limited
-  local mode=$1 out rc=0 masked=() skip=0 o
-  for o in "${RUN[@]}"; do   # RUN without the unmask option
-    if [ "$skip" = 1 ]; then skip=0; [ "$o" = "$unmask" ] && { unset 'masked[-1]'; continue; }; fi
-    [ "$o" = --security-opt ] && skip=1
-    masked+=("$o")
-  done
-  printf 'print("started", flush=True)\nb = b"x" * (200 << 20)\n' > "$T/greedy-bp.py"
-  chmod 644 "$T/greedy-bp.py"
-  out=$(pm "$mode" run --rm --network none "${masked[@]}" -e WARREN_BIND_PROC=1 "$IMG" doctor 2>&1) || rc=$?
+  local mode=$1 out rc=0
+  out=$(pm "$mode" run --rm --network none "${MASKED[@]}" -e WARREN_BIND_PROC=1 "$IMG" doctor 2>&1) || rc=$?
   echo "$out"
   { [ "$rc" = 0 ] && ! grep -q '✗' <<<"$out" && grep -q 'degraded: WARREN_BIND_PROC=1' <<<"$out" \
     && grep -q 'degraded: /proc/sys is read-only here' <<<"$out"; } || rc=1
-  out=$(pm "$mode" run --rm --network none "${masked[@]}" -e WARREN_BIND_PROC=1 -v "$T/greedy-bp.py:/greedy.py:ro" "$IMG" run --json --memory-mb 48 /greedy.py 2>&1) || true
+  out=$(pm "$mode" run --rm --network none "${MASKED[@]}" -e WARREN_BIND_PROC=1 -v "$T/greedy.py:/greedy.py:ro" "$IMG" run --json --memory-mb 48 /greedy.py 2>&1) || true
   echo "$out"
   grep -q '"status": "memory_limit_exceeded"' <<<"$out" && grep -q '"stdout": "started\\n"' <<<"$out" || rc=1
   return "$rc"
@@ -305,9 +298,11 @@ for mode in $modes; do
   # the /proc masks removed: podman's unmask=/proc/*, Docker's systempaths=unconfined
   if [ "$mode" = docker ]; then unmask=systempaths=unconfined; else unmask='unmask=/proc/*'; fi
   # apparmor=unconfined: what the docs give for hosts with AppArmor (this one has none: both engines take it and do nothing)
-  RUN=(--cap-drop=all --security-opt no-new-privileges --security-opt "$unmask" --security-opt "seccomp=$T/warren.json" --security-opt apparmor=unconfined
-       "${ULIMITS[@]}" -e WARREN_CGROUP_ROOT=/)
-  for c in $CONTROLLERS; do RUN+=(-v "/sys/fs/cgroup/$c$CG:/sys/fs/cgroup/$c:rw"); done
+  # MASKED: every setting but the unmasked /proc (bind_proc's); RUN: all of them
+  MASKED=(--cap-drop=all --security-opt no-new-privileges --security-opt "seccomp=$T/warren.json" --security-opt apparmor=unconfined
+          "${ULIMITS[@]}" -e WARREN_CGROUP_ROOT=/)
+  for c in $CONTROLLERS; do MASKED+=(-v "/sys/fs/cgroup/$c$CG:/sys/fs/cgroup/$c:rw"); done
+  RUN=("${MASKED[@]}" --security-opt "$unmask")
   check "$mode" "warren doctor" doctor "$mode"
   check "$mode" "judge runs through the API" judge "$mode"
   check "$mode" "escape suite, core cases" escape "$mode"
