@@ -158,16 +158,18 @@ describe("warm routing (two workers, real Redis)", () => {
     const b = await startTestWorker({ WARREN_CONCURRENCY: "1" }); // one slot of its own: a second routed invocation waits there
     const fn = `close-${randomUUID().slice(0, 8)}`;
     await deploy(fn, pythonFn("import time\ndef handler(event, context):\n    time.sleep(event.get('sleep', 0))\n    return 'done'\n"));
-    // Warm fn on B alone: make it B's by invoking it until B holds two prepared containers (A has none).
-    await eventually("B to hold two prepared containers of fn", async () => {
-      if (b.runtime.warm >= 2) return true;
-      await Promise.all([invoke(fn), invoke(fn)]);
+    // Warm fn on B alone: make it B's by invoking it until B holds three prepared containers (A has none). A
+    // container taken is replaced only once its invocation is answered and its claim holds until then, so the
+    // slow invocation below leaves B advertising one free container for the next as long as it runs.
+    await eventually("B to hold three prepared containers of fn", async () => {
+      if (b.runtime.warm >= 3) return true;
+      await Promise.all([invoke(fn), invoke(fn), invoke(fn)]);
       return undefined;
     }, 60_000, 200);
-    await eventually("B's advert to show them", async () => (Number((await client.hget(advertKey(name, b.id), warmField(fn, 1))) ?? 0) >= 2 ? true : undefined));
+    await eventually("B's advert to show them", async () => (Number((await client.hget(advertKey(name, b.id), warmField(fn, 1))) ?? 0) >= 3 ? true : undefined));
     await startTestWorker(); // A, cold for fn
-    const slow = fetch(`${base}/v1/functions/${fn}/invoke`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sleep: 2 }) });
-    await eventually("the slow invocation to run on B", () => (b.runtime.warm < 2 ? true : undefined));
+    const slow = fetch(`${base}/v1/functions/${fn}/invoke`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sleep: 4 }) });
+    await eventually("the slow invocation to run on B", () => (b.runtime.warm < 3 ? true : undefined));
     const queued = (await (await invoke(fn, "?async=true")).json()) as { id: string };
     expect(await client.get(routeKey(name, queued.id))).toBe(b.id); // claimed on B, waiting behind the slow one
     await b.close();
