@@ -1,12 +1,22 @@
 #!/bin/bash
 # Gives one Warren container its own cgroup directories on the host, once, as
-# root: /sys/fs/cgroup/<controller>/NAME for memory, pids, cpu and cpuacct
-# (cgroup v1), owned by HOST_UID: the host uid that is Warren's uid 10000 inside
-# the container (10000 under rootful podman or Docker; under rootless podman
-# the user's first subordinate uid + 9999: `podman unshare` shows the map).
-# The container gets them bound read-write over its own cgroup mounts:
+# root, owned by HOST_UID: the host uid that is Warren's uid 10000 inside the
+# container (10000 under rootful podman or Docker; under rootless podman the
+# user's first subordinate uid + 9999: `podman unshare` shows the map).
+#
+# cgroup v1: /sys/fs/cgroup/<controller>/NAME for memory, pids, cpu and
+# cpuacct. The container gets them bound read-write over its own cgroup mounts:
 #   -v /sys/fs/cgroup/memory/NAME:/sys/fs/cgroup/memory:rw  (and pids, cpu, cpuacct)
 #   -e WARREN_CGROUP_ROOT=/
+#
+# cgroup v2: /sys/fs/cgroup/NAME, memory, pids and cpu enabled for its
+# children. The container runtime puts the container's own cgroup in it and
+# Warren makes its executions' beside that, so the kernel's rule for moving a
+# process (write access to the common ancestor's cgroup.procs) is met by NAME
+# (docs/containers.md, *Docker on cgroup v2*):
+#   --cgroup-parent=/NAME --cgroupns=host -v /sys/fs/cgroup/NAME:/sys/fs/cgroup/NAME:rw
+#   -e WARREN_CGROUP_ROOT=/sys/fs/cgroup/NAME
+# (Docker with its cgroupfs driver; the systemd driver takes only slices.)
 #
 # usage: sudo deploy/delegate-cgroups.sh NAME [HOST_UID]      (HOST_UID default 10000)
 #
@@ -14,7 +24,7 @@
 # (and kills) per-execution cgroups whose launcher pid is not alive, and a
 # launcher of another container is not visible in this one's pid namespace.
 # Each step is idempotent. What it does is what `warren setup-cgroups --user`
-# does on a host (src/sandbox/cgroup/v1.ts, delegate()).
+# does on a host (src/sandbox/cgroup/v1.ts and v2.ts, delegate()).
 set -euo pipefail
 name=${1:?usage: sudo $0 NAME [HOST_UID]}
 uid=${2:-10000}
@@ -22,8 +32,18 @@ uid=${2:-10000}
 [[ $uid =~ ^[0-9]+$ ]] || { echo "delegate-cgroups: HOST_UID must be a number" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "delegate-cgroups: run as root" >&2; exit 1; }
 if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
-  echo "delegate-cgroups: this host is cgroup v2; binding a delegated v2 subtree into a container is not supported yet (docs/containers.md, cgroup v2)" >&2
-  exit 1
+  m=/sys/fs/cgroup
+  for c in memory pids cpu; do
+    grep -qw "$c" $m/cgroup.controllers || { echo "delegate-cgroups: the cgroup v2 controller $c is not available" >&2; exit 1; }
+    grep -qw "$c" $m/cgroup.subtree_control || echo "+$c" > $m/cgroup.subtree_control
+  done
+  d=$m/$name
+  mkdir -p "$d"
+  for c in memory pids cpu; do grep -qw "$c" "$d/cgroup.subtree_control" || echo "+$c" > "$d/cgroup.subtree_control"; done
+  # the directory and the files a delegatee writes (the kernel's cgroup v2 delegation: cgroup.procs, cgroup.threads, cgroup.subtree_control)
+  chown "$uid:$uid" "$d" "$d/cgroup.procs" "$d/cgroup.threads" "$d/cgroup.subtree_control"
+  echo "delegate-cgroups: $d -> $uid (memory, pids, cpu for its children)"
+  exit 0
 fi
 for c in memory pids cpu cpuacct; do
   # the hierarchy carrying controller c (cpu and cpuacct may be co-mounted)

@@ -11,7 +11,7 @@
 #      an unprivileged user with no capabilities      (scripts/test-rootless.sh)
 #   4. cgroup v2, in a VM: the same suites as `nobody` on a pure cgroup v2
 #      kernel (test/vm/run-cgv2.sh, ../shared/tools/cgv2-vm.sh), and Warren
-#      in rootless podman there (test/containers/run-podman-cgv2.sh); then the
+#      in rootless podman and in Docker there (test/containers/run-cgv2.sh); then the
 #      `python` image built with mmdebstrap and its languages run in it; then
 #      Warren's own container image under podman, rootful and rootless, and
 #      under Docker, with every capability dropped
@@ -52,8 +52,8 @@ part() {   # part NAME COMMAND...: run one part, remember a failure, go on
 #   podman runc uidmap slirp4netns  Warren in a container, rootful and rootless (test/containers/run-containers.sh)
 #   docker-registry skopeo          the image-pull tests' registry (test/images/registry-fixture.ts); skopeo also
 #                                   loads Warren's OCI archive into Docker
-#   docker.io                       Warren in a Docker container (the test starts a dockerd of its own)
-#   crun                            rootless podman on cgroup v2 in the VM (test/containers/run-podman-cgv2.sh)
+#   docker.io                       Warren in a Docker container (the tests start a dockerd of their own), here and in the VM
+#   crun                            rootless podman on cgroup v2 in the VM (test/containers/run-cgv2.sh)
 #   jq                              writes the container image's manifests and the seccomp profile
 PACKAGES=(qemu-system-x86 busybox-static bubblewrap strace redis-server gcc g++ make libc6-dev python3 mmdebstrap docker-registry skopeo zstd
           podman runc uidmap slirp4netns docker.io crun jq)
@@ -104,8 +104,9 @@ v=$( [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && echo 2 || echo 1)
 if [ -x src/sandbox/native/build/warren-launch ] && [ -f dist/cli/main.js ]; then
   part "rootless on this host (cgroup v$v)" bash scripts/test-rootless.sh
   part "cgroup v2 VM (as nobody)" bash test/vm/run-cgv2.sh
-  # Warren in rootless podman (crun) on the cgroup v2 VM's kernel, its own cgroup taken over (about 2 minutes)
-  part "Warren in rootless podman on cgroup v2 (VM)" bash test/containers/run-podman-cgv2.sh
+  # Warren in rootless podman (crun), its own cgroup taken over, and in Docker (runc), in a delegated cgroup
+  # parent, on the cgroup v2 VM's kernel (about 2 and 3.5 minutes)
+  part "Warren in rootless podman and Docker on cgroup v2 (VM)" bash test/containers/run-cgv2.sh
   # a built image (mmdebstrap from Debian's mirror), then every language of it in a sandbox
   part "python image: build, then its languages" env WARREN_BUILD_IMAGES=python WARREN_DATA_DIR="${TMPDIR:-/tmp}/warren-ci-images" \
     npx --no-install vitest run --configLoader runner --config vitest.images.config.ts

@@ -6,7 +6,7 @@
 #
 # usage: sudo scripts/test-rootless.sh [VITEST FILTER...]   (`npm run test:rootless`)
 #   default filters: test/sandbox test/launcher test/functions src/sandbox/cgroup
-#   test/cli/doctor-in-container.test.ts (those that exist)
+#   test/cli/doctor-in-container.test.ts test/faults/cgroup-refusals.test.ts (those that exist)
 #
 # The test identity is a dedicated system user, `warren-test` (made here if
 # missing), not `nobody`: the delegation gives it cgroup directories and a data
@@ -103,7 +103,7 @@ fi
 
 # --- the run ---------------------------------------------------------------------
 if [ "$#" -eq 0 ]; then
-  for f in test/sandbox test/launcher test/functions src/sandbox/cgroup test/cli/doctor-in-container.test.ts; do [ -e "$src/$f" ] && set -- "$@" "$f"; done
+  for f in test/sandbox test/launcher test/functions src/sandbox/cgroup test/cli/doctor-in-container.test.ts test/faults/cgroup-refusals.test.ts; do [ -e "$src/$f" ] && set -- "$@" "$f"; done
 fi
 [ "$#" -gt 0 ] || die "no sandbox tests found (test/sandbox, test/launcher, src/sandbox/cgroup)"
 say "running as $U ($uid:$gid) in $src: vitest $*  (WARREN_CGROUP_ROOT=$CG_ROOT, WARREN_DATA_DIR=$T/data)"

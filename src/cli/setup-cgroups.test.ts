@@ -10,6 +10,12 @@ describe("lookupUser", () => {
   });
 
   it("says which user is missing", () => {
-    expect(() => lookupUser("bob", passwd)).toThrow('warren setup-cgroups: no user "bob" in /etc/passwd.');
+    expect(() => lookupUser("bob", passwd)).toThrow('warren setup-cgroups: no user "bob" in /etc/passwd');
+  });
+
+  it("takes a uid, or uid:gid, no host user has as it is (a container's uid)", () => {
+    expect(lookupUser("10000", passwd)).toEqual({ name: "10000", uid: 10000, gid: 10000 });
+    expect(lookupUser("10000:20000", passwd)).toEqual({ name: "10000:20000", uid: 10000, gid: 20000 });
+    expect(lookupUser("1000:5", passwd)).toEqual({ name: "1000:5", uid: 1000, gid: 5 });
   });
 });

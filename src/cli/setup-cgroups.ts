@@ -7,20 +7,23 @@ import { detectCgroupDriver, resolveCgroupRoot } from "../sandbox/cgroup/detect.
 import { SUPERVISOR_CGROUP } from "../sandbox/cgroup/types.js";
 import { parseCommand } from "./args.js";
 
-const USAGE = `Usage: sudo warren setup-cgroups --user USER
+const USAGE = `Usage: sudo warren setup-cgroups --user USER|UID[:GID]
 
 Delegates a cgroup subtree (WARREN_CGROUP_ROOT, default /sys/fs/cgroup/warren on
 v2, /warren in each v1 hierarchy) to USER, once, so that USER runs Warren with no
 privileges.`;
 
-/** uid and gid of `user` (a name or a number) from /etc/passwd. */
+/** uid and gid of `user` (a name or a uid) from /etc/passwd; a uid[:gid] found there under no name is taken as it is. */
 export function lookupUser(user: string, passwd: string): { uid: number; gid: number; name: string } {
   for (const line of passwd.split("\n")) {
     const [name, , uid, gid] = line.split(":");
     if (name === undefined || uid === undefined || gid === undefined) continue;
     if (name === user || uid === user) return { name, uid: Number(uid), gid: Number(gid) };
   }
-  throw new InvalidRequestError(`warren setup-cgroups: no user ${JSON.stringify(user)} in /etc/passwd.`);
+  // a uid[:gid] no host user has: a container's (Warren's uid 10000 in its image)
+  const numeric = /^(\d+)(?::(\d+))?$/.exec(user);
+  if (numeric !== null) return { name: user, uid: Number(numeric[1]), gid: Number(numeric[2] ?? numeric[1]) };
+  throw new InvalidRequestError(`warren setup-cgroups: no user ${JSON.stringify(user)} in /etc/passwd (a uid[:gid] is taken as it is).`);
 }
 
 /** `warren setup-cgroups --user USER` (as root). */

@@ -156,7 +156,8 @@ export const RUNTIME_FIXES = {
   cgroups:
     "cgroup v1: delegate on the host (sudo warren setup-cgroups --user UID), then bind each delegated directory read-write at the same path: podman and Docker: -v DIR:DIR:rw (one per hierarchy); Kubernetes: a hostPath volume of DIR mounted at DIR. " +
     "cgroup v2: give Warren the container's own cgroup, mounted read-write and owned by Warren's uid, with WARREN_CGROUP_ROOT unset: Warren takes it over " +
-    "(podman: --cgroupns=private --systemd=always mounts it read-write; rootless podman, Warren as the container's root: also --cgroups=enabled with crun under a delegated --cgroup-parent; docs/containers.md, cgroup v2)",
+    "(podman: --cgroupns=private --systemd=always mounts it read-write; rootless podman, Warren as the container's root: also --cgroups=enabled with crun under a delegated --cgroup-parent); " +
+    "or delegate a parent on the host (sudo deploy/delegate-cgroups.sh NAME UID) and put the container in it: Docker (its cgroupfs driver): --cgroup-parent=/NAME --cgroupns=host -v /sys/fs/cgroup/NAME:/sys/fs/cgroup/NAME:rw -e WARREN_CGROUP_ROOT=/sys/fs/cgroup/NAME (docs/containers.md, cgroup v2)",
   /** Warren as a non-root uid of the container */
   user:
     "run Warren as a non-root uid: podman and Docker: --user 1000:1000; Kubernetes: securityContext.runAsNonRoot: true, runAsUser: 1000; " +

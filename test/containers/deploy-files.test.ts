@@ -135,6 +135,7 @@ describe("docs/containers.md", () => {
       "capabilities", "unmask=/proc/*", "systempaths=unconfined", "seccomp=", "--cap-drop=all", "WARREN_CGROUP_ROOT",
       "delegate-cgroups.sh", "/var/lib/kubelet/seccomp/profiles/warren.json", "ProcMountType", "UserNamespacesSupport",
       "--runtime runc", "npm run image:container", "npm run test:container", "apparmor=unconfined", "appArmorProfile",
+      "--cgroup-parent=/", "--cgroupns=host", "native.cgroupdriver=cgroupfs",
     ]) expect(DOC, setting).toContain(setting);
   });
 });

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs INSIDE the cgroup v2 VM (test/containers/run-podman-cgv2.sh starts it),
+# Runs INSIDE the cgroup v2 VM (test/containers/run-cgv2.sh starts it),
 # as root, cwd = the project (/proj). Warren in a real runtime on a pure cgroup
 # v2 kernel: rootless podman with crun, Warren as the container's root (uid 0
 # of its user namespace, the rootless user on the host) with every capability

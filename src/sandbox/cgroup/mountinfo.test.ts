@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseMountInfo } from "./mountinfo.js";
+import { mountHolding, parseMountInfo } from "./mountinfo.js";
 
 describe("parseMountInfo", () => {
   it("reads mount point, type and super options, with and without optional fields", () => {
@@ -16,5 +16,26 @@ describe("parseMountInfo", () => {
       { root: "/", mountPoint: "/sys/fs/cgroup/unified", options: ["rw", "relatime"], fsType: "cgroup2", superOptions: ["rw", "nsdelegate"] },
       { root: "/sub", mountPoint: "/mnt/with space", options: ["rw"], fsType: "tmpfs", superOptions: ["rw"] },
     ]);
+  });
+});
+
+describe("mountHolding", () => {
+  // a container's: the root, its cgroup2 read-only, a delegated directory bound read-write below it, a prefix look-alike
+  const mounts = parseMountInfo(
+    [
+      "1 0 0:1 / / rw - overlay overlay rw",
+      "2 1 0:2 / /sys/fs/cgroup ro,nosuid - cgroup2 cgroup rw",
+      "3 2 0:2 /warren-worker-1 /sys/fs/cgroup/warren-worker-1 rw - cgroup2 cgroup rw",
+      "4 1 0:3 / /sys/fs/cgroupx rw - tmpfs tmpfs rw",
+      "5 2 0:2 / /sys/fs/cgroup rw - cgroup2 cgroup rw",
+    ].join("\n"),
+  );
+  it("finds the deepest mount above a path, the last one mounted over the same point", () => {
+    expect(mountHolding("/sys/fs/cgroup/warren-worker-1/x/cgroup.procs", mounts)?.mountPoint).toBe("/sys/fs/cgroup/warren-worker-1");
+    expect(mountHolding("/sys/fs/cgroup/warren", mounts)?.options).toContain("rw"); // 5 covers 2
+    expect(mountHolding("/sys/fs/cgroup/warren", mounts.slice(0, 4))?.options).toContain("ro");
+    expect(mountHolding("/sys/fs/cgroupx/a", mounts)?.mountPoint).toBe("/sys/fs/cgroupx");
+    expect(mountHolding("/etc/passwd", mounts)?.mountPoint).toBe("/");
+    expect(mountHolding("/sys/fs/cgroup", mounts.slice(0, 4))?.options).toContain("ro");
   });
 });

@@ -38,3 +38,13 @@ export function parseMountInfo(text: string): MountEntry[] {
 export function readMountInfo(): MountEntry[] {
   return parseMountInfo(fs.readFileSync("/proc/self/mountinfo", "utf8"));
 }
+
+/** The mount FILE (an absolute path without symbolic links) is on: the deepest mount point above it, the last mounted there. */
+export function mountHolding(file: string, mounts: readonly MountEntry[]): MountEntry | undefined {
+  let holder: MountEntry | undefined;
+  for (const mount of mounts) {
+    const above = file === mount.mountPoint || file.startsWith(mount.mountPoint === "/" ? "/" : `${mount.mountPoint}/`);
+    if (above && (holder === undefined || mount.mountPoint.length >= holder.mountPoint.length)) holder = mount;
+  }
+  return holder;
+}

@@ -1,4 +1,5 @@
 import fs from "node:fs/promises";
+import { mountHolding, readMountInfo, type MountEntry } from "./mountinfo.js";
 
 /** The fix printed for any missing delegation item: delegate the subtree to `user` (SandboxSettings.setupUser). */
 export function setupFix(user: string): string {
@@ -23,15 +24,30 @@ export async function canWrite(file: string): Promise<boolean> {
   }
 }
 
-/** Whether FILE is on a read-only mount (a container's cgroups): access(W_OK) answers EROFS whoever asks. */
+/**
+ * Whether FILE is on a read-only mount (a container's cgroups). access(W_OK)
+ * answers EROFS only to whoever could otherwise write FILE; another user
+ * (Warren as uid 10000 facing root's cgroups) hears EACCES, so then the mount
+ * holding FILE is looked up in /proc/self/mountinfo.
+ */
 export async function readOnlyMount(file: string): Promise<boolean> {
   try {
     await fs.access(file, fs.constants.W_OK);
     return false;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EROFS";
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EROFS") return true;
+    if (code !== "EACCES" && code !== "EPERM") return false;
   }
+  let mounts: MountEntry[];
+  try {
+    mounts = readMountInfo();
+  } catch {
+    return false;
+  }
+  return mountHolding(file, mounts)?.options.includes("ro") ?? false;
 }
+
 
 /** A whitespace-separated list file (cgroup.controllers, cgroup.subtree_control). */
 export async function readWords(file: string): Promise<string[]> {
