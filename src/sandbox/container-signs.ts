@@ -141,6 +141,22 @@ export function describeSigns(signs: ContainerSigns): string[] {
   return found;
 }
 
+/** What makes the delegated cgroups writable inside a container, per cgroup version. */
+const CGROUP_FIXES = {
+  1:
+    "cgroup v1: delegate on the host (sudo warren setup-cgroups --user UID), then bind each delegated directory read-write at the same path: podman and Docker: -v DIR:DIR:rw (one per hierarchy); Kubernetes: a hostPath volume of DIR mounted at DIR",
+  2:
+    "cgroup v2: podman: give Warren the container's own cgroup, mounted read-write and owned by Warren's uid, with WARREN_CGROUP_ROOT unset, and Warren takes it over: --cgroupns=private --systemd=always " +
+    "(rootless podman, Warren as the container's root: also --cgroups=enabled with crun under a delegated --cgroup-parent); " +
+    "Docker (its cgroupfs driver): delegate a parent on the host (sudo deploy/delegate-cgroups.sh NAME UID) and put the container in it: " +
+    "--cgroup-parent=/NAME --cgroupns=host -v /sys/fs/cgroup/NAME:/sys/fs/cgroup/NAME:rw -e WARREN_CGROUP_ROOT=/sys/fs/cgroup/NAME (docs/containers.md, cgroup v2)",
+} as const;
+
+/** The runtimes' cgroup options for cgroup VERSION (both versions' when it is not known). */
+export function cgroupRuntimeFix(version?: 1 | 2): string {
+  return version === undefined ? RUNTIME_FIXES.cgroups : CGROUP_FIXES[version];
+}
+
 /**
  * The container runtimes' options, per thing the runtime must allow
  * (docs/service.md, *Running Warren in a container*, says why each).
@@ -152,12 +168,8 @@ export const RUNTIME_FIXES = {
   seccomp: "podman and Docker: --security-opt seccomp=warren.json (the profile shipped with Warren); Kubernetes: securityContext.seccompProfile: {type: Localhost, localhostProfile: warren.json}",
   /** mounts allowed by the LSM (Docker's and podman's AppArmor profiles refuse them) */
   apparmor: "podman and Docker: --security-opt apparmor=unconfined (or a profile allowing mount, umount and pivot_root); Kubernetes: securityContext.appArmorProfile: {type: Unconfined}",
-  /** the delegated cgroup directories, writable inside */
-  cgroups:
-    "cgroup v1: delegate on the host (sudo warren setup-cgroups --user UID), then bind each delegated directory read-write at the same path: podman and Docker: -v DIR:DIR:rw (one per hierarchy); Kubernetes: a hostPath volume of DIR mounted at DIR. " +
-    "cgroup v2: give Warren the container's own cgroup, mounted read-write and owned by Warren's uid, with WARREN_CGROUP_ROOT unset: Warren takes it over " +
-    "(podman: --cgroupns=private --systemd=always mounts it read-write; rootless podman, Warren as the container's root: also --cgroups=enabled with crun under a delegated --cgroup-parent); " +
-    "or delegate a parent on the host (sudo deploy/delegate-cgroups.sh NAME UID) and put the container in it: Docker (its cgroupfs driver): --cgroup-parent=/NAME --cgroupns=host -v /sys/fs/cgroup/NAME:/sys/fs/cgroup/NAME:rw -e WARREN_CGROUP_ROOT=/sys/fs/cgroup/NAME (docs/containers.md, cgroup v2)",
+  /** the delegated cgroup directories, writable inside (cgroupRuntimeFix: one version's only) */
+  cgroups: `${CGROUP_FIXES[1]}. ${CGROUP_FIXES[2]}`,
   /** Warren as a non-root uid of the container */
   user:
     "run Warren as a non-root uid: podman and Docker: --user 1000:1000; Kubernetes: securityContext.runAsNonRoot: true, runAsUser: 1000; " +

@@ -7,7 +7,7 @@ import { loadHostImage, type Image } from "./images/host-image.js";
 import { containerArgs } from "./container/launch-args.js";
 import { launcherPath } from "./container/launcher-path.js";
 import { launchOnce } from "./container/one-shot.js";
-import { describeSigns, parseIdMap, readContainerSigns, rootOutside, RUNTIME_FIXES, type ContainerSigns } from "./container-signs.js";
+import { describeSigns, parseIdMap, readContainerSigns, cgroupRuntimeFix, rootOutside, RUNTIME_FIXES, type ContainerSigns } from "./container-signs.js";
 
 /** One line of `warren doctor`. */
 export interface DoctorItem {
@@ -199,8 +199,10 @@ export async function runDoctor(settings: SandboxSettings): Promise<DoctorSectio
 
   const cgroupItems: DoctorItem[] = [];
   let parents: string[] = [];
+  let version: 1 | 2 | undefined;
   try {
     const driver = detectCgroupDriver();
+    version = driver.version;
     const root = await driver.chooseRoot(settings.cgroupRoot);
     const own = settings.cgroupRoot === undefined && root !== driver.defaultRoot;
     const why = settings.cgroupRoot !== undefined
@@ -219,7 +221,7 @@ export async function runDoctor(settings: SandboxSettings): Promise<DoctorSectio
     if (!(error instanceof WarrenError)) throw error;
     cgroupItems.push({ name: "cgroup version", ok: false, detail: error.message, fix: "mount cgroup v2 at /sys/fs/cgroup (or the v1 memory, pids, cpu, cpuacct hierarchies)" });
   }
-  sections.push({ title: "cgroups", items: inContainer ? withRuntimeFix(cgroupItems, RUNTIME_FIXES.cgroups) : cgroupItems });
+  sections.push({ title: "cgroups", items: inContainer ? withRuntimeFix(cgroupItems, cgroupRuntimeFix(version)) : cgroupItems });
 
   const launcher = launcherPath(settings.launcher);
   const sandboxItems: DoctorItem[] = [launcherItem(launcher)];

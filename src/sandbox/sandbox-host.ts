@@ -4,7 +4,7 @@ import type { SandboxSettings } from "../config/settings.js";
 import { CgroupUnavailableError } from "../errors.js";
 import { detectCgroupDriver } from "./cgroup/detect.js";
 import { readOnlyMount, setupFix } from "./cgroup/probe.js";
-import { RUNTIME_FIXES } from "./container-signs.js";
+import { cgroupRuntimeFix } from "./container-signs.js";
 import { refusingCgroupErrors } from "./cgroup-refusal.js";
 import type { CgroupDriver } from "./cgroup/types.js";
 import { ContainerPool } from "./container/container-pool.js";
@@ -94,7 +94,7 @@ export async function openSandboxHost(settings: SandboxSettings, options: OpenOp
     throw new CgroupUnavailableError(
       `No usable delegated cgroup at ${cgroupRoot} (cgroup v${driver.version}); Warren will not run code without limits.\n${list}\n` +
         `Run \`warren doctor\` for details, then \`${setupFix(settings.setupUser)}\` (or set WARREN_CGROUP_ROOT).` +
-        (readOnly === undefined ? "" : `\n${readOnly} is on a read-only mount. Inside a container: ${RUNTIME_FIXES.cgroups}.`),
+        (readOnly === undefined ? "" : `\n${readOnly} is on a read-only mount. Inside a container: ${cgroupRuntimeFix(driver.version)}.`),
       { problems },
     );
   }

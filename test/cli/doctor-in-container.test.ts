@@ -5,6 +5,7 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { detectCgroupDriver } from "../../src/sandbox/cgroup/index.js";
 import { contained, kernelRefusesFreshProc, type Containment } from "../helpers/contain.js";
 import { testEnv, TIME_SCALE } from "../helpers/sandbox.js";
 import { cgroupParents } from "../launcher/fixture.js";
@@ -97,8 +98,16 @@ describe("warren doctor inside a container", () => {
     expect(item(report.items("container"), /^inside a container/).detail).toContain(`read-only cgroup mounts (${dir}`);
     const cgroup = item(report.items("cgroups"), new RegExp(dir.replace(/[/.*+?^${}()|[\]\\]/g, "\\$&")));
     expect(cgroup.ok).toBe(false);
-    expect(cgroup.fix).toContain("-v DIR:DIR:rw");
-    expect(cgroup.fix).toContain("hostPath volume");
+    // this cgroup version's options only
+    if (detectCgroupDriver().version === 1) {
+      expect(cgroup.fix).toContain("-v DIR:DIR:rw");
+      expect(cgroup.fix).toContain("hostPath volume");
+      expect(cgroup.fix).not.toContain("cgroup v2");
+    } else {
+      expect(cgroup.fix).toContain("--systemd=always");
+      expect(cgroup.fix).toContain("--cgroup-parent=/NAME --cgroupns=host");
+      expect(cgroup.fix).not.toContain("cgroup v1");
+    }
   });
 
   // As root, contain's namespace maps uid 0 to the host's root; as another user, to that user (scripts/test-rootless.sh runs these)
