@@ -149,7 +149,7 @@ export function functionsContract(label: string, open: OpenQueue): void {
       expect(body.error.details.stack).toContain("main.py");
 
       const sleeper = fresh("sleeps");
-      expect((await deploy(sleeper, pythonFn("import time\ndef handler(event, context):\n    time.sleep(600)\n", { limits: { wallTimeMs: 1_000 * TIME_SCALE } }))).status).toBe(201);
+      expect((await deploy(sleeper, pythonFn("import time\ndef handler(event, context):\n    time.sleep(600)\n", { limits: { wallTimeMs: 2_000 * TIME_SCALE } }))).status).toBe(201);
       const timedOut = await invoke(sleeper, "{}");
       expect(timedOut.status).toBe(504);
       expect(await codeOf(timedOut)).toBe("function_timeout");
