@@ -18,18 +18,9 @@
 # directory imported with `docker import`; the host's /usr is bound in.
 # Busybox sh: keep it POSIX. Exit status: 0 only when every check passed.
 set -u
-if [ "${CGV2_REROOTED:-}" != 1 ] && [ "$(awk '$5 == "/" { print $9; exit }' /proc/self/mountinfo)" = rootfs ]; then
-  # pivot_root(2) refuses the initramfs as a root (see test/vm/cgv2-inside.sh): re-root first
-  mkdir -p /newroot && mount -o rbind / /newroot && cd /newroot && mount -o move . / \
-    && exec chroot . /bin/sh -c 'cd /proj && CGV2_REROOTED=1 exec sh test/containers/docker-cgv2-inside.sh'
-  echo "docker-cgv2: could not re-root off the initramfs"; exit 1
-fi
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-FAILED=""
-fail() { echo "docker-cgv2: FAIL: $*"; FAILED="$FAILED|$1"; }
-ok() { echo "docker-cgv2: ok: $*"; }
+PREFIX=docker-cgv2 SCRIPT=test/containers/docker-cgv2-inside.sh
+. test/containers/cgv2-inside-common.sh
 command -v dockerd >/dev/null && command -v runc >/dev/null || { echo "docker-cgv2: dockerd and runc are needed (apt-get install -y docker.io)"; exit 1; }
-[ -f dist/cli/main.js ] && [ -x src/sandbox/native/build/warren-launch ] || { echo "docker-cgv2: not built (npm run build)"; exit 1; }
 
 D=/var/lib/wdocker
 mkdir -p $D /ctr /srv /run/wdocker

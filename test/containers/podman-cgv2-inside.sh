@@ -18,18 +18,9 @@
 # in (podman --rootfs): no image to load under the VM's emulation.
 # Busybox sh: keep it POSIX. Exit status: 0 only when every check passed.
 set -u
-if [ "${CGV2_REROOTED:-}" != 1 ] && [ "$(awk '$5 == "/" { print $9; exit }' /proc/self/mountinfo)" = rootfs ]; then
-  # pivot_root(2) refuses the initramfs as a root (see test/vm/cgv2-inside.sh): re-root first
-  mkdir -p /newroot && mount -o rbind / /newroot && cd /newroot && mount -o move . / \
-    && exec chroot . /bin/sh -c 'cd /proj && CGV2_REROOTED=1 exec sh test/containers/podman-cgv2-inside.sh'
-  echo "podman-cgv2: could not re-root off the initramfs"; exit 1
-fi
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-FAILED=""
-fail() { echo "podman-cgv2: FAIL: $*"; FAILED="$FAILED|$1"; }
-ok() { echo "podman-cgv2: ok: $*"; }
+PREFIX=podman-cgv2 SCRIPT=test/containers/podman-cgv2-inside.sh
+. test/containers/cgv2-inside-common.sh
 command -v podman >/dev/null && command -v crun >/dev/null || { echo "podman-cgv2: podman and crun are needed (apt-get install -y podman crun uidmap)"; exit 1; }
-[ -f dist/cli/main.js ] && [ -x src/sandbox/native/build/warren-launch ] || { echo "podman-cgv2: not built (npm run build)"; exit 1; }
 
 # the rootless user, its subordinate ids, its runtime dir
 U=1000 NAME=pm
