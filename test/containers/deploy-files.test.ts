@@ -5,11 +5,14 @@
 // their own delegated cgroup directories), and docs/containers.md explains
 // each setting. No cluster or compose tool runs here: test/containers/run-containers.sh
 // runs the same settings under podman.
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
+import { detectCgroupDriver } from "../../src/sandbox/cgroup/index.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CONTROLLERS = ["memory", "pids", "cpu", "cpuacct"];
@@ -137,5 +140,43 @@ describe("docs/containers.md", () => {
       "--runtime runc", "npm run image:container", "npm run test:container", "apparmor=unconfined", "appArmorProfile",
       "--cgroup-parent=/", "--cgroupns=host", "native.cgroupdriver=cgroupfs",
     ]) expect(DOC, setting).toContain(setting);
+  });
+});
+
+describe("deploy/delegate-cgroups.sh", () => {
+  const script = path.join(ROOT, "deploy/delegate-cgroups.sh");
+  const delegate = (...args: string[]) => spawnSync("bash", [script, ...args], { encoding: "utf8" });
+
+  it("refuses, before touching anything, a NAME that is not one new directory or that systemd owns", () => {
+    for (const name of ["..", ".", "a/b", "-x", ".hidden"]) {
+      const run = delegate(name);
+      expect({ name, status: run.status }).toEqual({ name, status: 2 });
+      expect(run.stderr).toContain("NAME must be letters, digits");
+    }
+    for (const name of ["system.slice", "user.slice", "init.scope", "docker-1.scope", "warren.service"]) {
+      const run = delegate(name);
+      expect({ name, status: run.status }).toEqual({ name, status: 2 });
+      expect(run.stderr).toContain("systemd unit's name");
+    }
+  });
+
+  // Making cgroups in the host's hierarchies needs root (CI runs this suite as root)
+  it.skipIf(process.getuid?.() !== 0)("never gives away a cgroup that holds another's cgroups, and changes no hierarchy then", () => {
+    const driver = detectCgroupDriver();
+    const name = `warren-foreign-${randomBytes(4).toString("hex")}`;
+    // v2: the one hierarchy; v1: the pids hierarchy only (the script checks every hierarchy before changing any)
+    const holders = driver.version === 2 ? ["/sys/fs/cgroup"] : driver.parents(`/${name}`).map((dir) => path.dirname(dir));
+    const foreign = path.join(driver.version === 2 ? "/sys/fs/cgroup" : holders.find((dir) => dir.includes("pids"))!, name);
+    fs.mkdirSync(path.join(foreign, "child"), { recursive: true });
+    try {
+      const run = delegate(name, "12345");
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(`${foreign} already holds processes or cgroups of someone else's`);
+      expect(fs.statSync(foreign).uid).toBe(0);
+      for (const holder of holders) if (path.join(holder, name) !== foreign) expect(fs.existsSync(path.join(holder, name))).toBe(false);
+    } finally {
+      fs.rmdirSync(path.join(foreign, "child"));
+      fs.rmdirSync(foreign);
+    }
   });
 });
