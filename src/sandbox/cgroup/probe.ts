@@ -48,7 +48,6 @@ export async function readOnlyMount(file: string): Promise<boolean> {
   return mountHolding(file, mounts)?.options.includes("ro") ?? false;
 }
 
-
 /** A whitespace-separated list file (cgroup.controllers, cgroup.subtree_control). */
 export async function readWords(file: string): Promise<string[]> {
   try {
