@@ -18,7 +18,9 @@
 #      (test/containers/run-containers.sh; cgroup v1 hosts)
 #   5. the full suite as root: `npx vitest run`
 # Every part runs even when an earlier one failed; the parts that failed are
-# listed just before part 5, so the output still ends with vitest's summary.
+# listed just before part 5, and part 5 reports each as a failed test with the
+# end of its output (test/ci/test-all-parts.test.ts), so the output still ends
+# with vitest's summary and that summary counts them.
 # Exit status: non-zero when any part failed.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,12 +31,21 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 failed=()
+# Each part's output is also kept in $parts/NN.log, and its outcome in
+# $parts/NN.status ("name<TAB>exit<TAB>seconds"); the full suite reads them
+# (test/ci/test-all-parts.test.ts), so a part that failed is a failed test
+# whose message holds the end of that part's output, next to vitest's summary.
+parts=${TMPDIR:-/tmp}/warren-test-all
+rm -rf "$parts" && mkdir -p "$parts"
+nparts=0
 part() {   # part NAME COMMAND...: run one part, remember a failure, go on
-  local name=$1 start=$SECONDS rc=0
+  local name=$1 start=$SECONDS rc=0 n
   shift
+  nparts=$((nparts + 1)); n=$(printf '%02d' "$nparts")
   echo
   echo "=== test-all: $name"
-  "$@" || rc=$?
+  "$@" 2>&1 | tee "$parts/$n.log" || rc=${PIPESTATUS[0]}
+  printf '%s\t%s\t%s\n' "$name" "$rc" "$((SECONDS - start))" > "$parts/$n.status"
   if [ "$rc" = 0 ]; then echo "=== test-all: $name: ok ($((SECONDS - start)) s)"
   else echo "=== test-all: $name: FAILED, exit $rc ($((SECONDS - start)) s)"; failed+=("$name"); fi
 }
@@ -115,7 +126,7 @@ if [ -x src/sandbox/native/build/warren-launch ] && [ -f dist/cli/main.js ]; the
   else echo "=== test-all: cgroup v2 host: Warren in a container is not supported there yet (docs/containers.md)"; fi
 else
   echo "=== test-all: no build (src/sandbox/native/build/warren-launch, dist/): skipping the rootless and VM runs"
-  failed+=("rootless on this host: not run" "cgroup v2 VM: not run")
+  part "rootless, VM and container runs: not run, there is no build" false
 fi
 
 echo
@@ -126,6 +137,6 @@ else
 fi
 echo "=== test-all: the full suite, as root (npx vitest run)"
 rc=0
-npx --no-install vitest run </dev/null || rc=$?   # --no-install: never fetch a vitest
+WARREN_TEST_ALL_PARTS=$parts npx --no-install vitest run </dev/null || rc=$?   # --no-install: never fetch a vitest
 [ "$rc" != 0 ] || [ "${#failed[@]}" = 0 ] || rc=1
 exit "$rc"
