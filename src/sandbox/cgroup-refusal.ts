@@ -1,7 +1,6 @@
-import fs from "node:fs";
 import path from "node:path";
 import { CgroupUnavailableError } from "../errors.js";
-import { setupFix } from "./cgroup/probe.js";
+import { onReadOnlyMount, setupFix } from "./cgroup/probe.js";
 import { RUNTIME_FIXES } from "./container-signs.js";
 
 /** What Warren was doing to its cgroup subtree when the file system said no. */
@@ -27,15 +26,6 @@ function why(code: string, file: string, syscall: string | undefined): string {
       return syscall === "kill"
         ? `the processes left in ${file} are not this user's to kill`
         : `${file} is not this user's (uid ${process.getuid?.() ?? "?"}) to change`;
-  }
-}
-
-function onReadOnlyMount(dir: string): boolean {
-  try {
-    fs.accessSync(dir, fs.constants.W_OK);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EROFS";
   }
 }
 

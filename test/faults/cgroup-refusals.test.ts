@@ -74,6 +74,32 @@ describe("a cgroup root that is missing, under a read-only hierarchy", () => {
   });
 });
 
+describe("a read-only mount seen by a user who could not write it anyway", () => {
+  // access(W_OK) answers EACCES there, not EROFS; the mount's flags in mountinfo say it (probe.ts: onReadOnlyMount, used by
+  // every cgroup refusal, the synchronous one of a failed mkdir included)
+  const probe = (dir: string, how: Containment, uid?: number): string => {
+    const code = `import("./src/sandbox/cgroup/probe.ts").then((m) => console.log(m.onReadOnlyMount(process.argv[1])))`;
+    const user = uid === undefined ? [] : ["setpriv", "--reuid", String(uid), "--regid", String(uid), "--clear-groups"];
+    const argv = contained(how, [...user, process.execPath, "--import", "tsx", "-e", code, dir]);
+    const run = spawnSync(argv[0]!, argv.slice(1), { cwd: repo, env: testEnv(), encoding: "utf8", timeout: 60_000 * TIME_SCALE });
+    expect(run.stderr).toBe("");
+    return run.stdout.trim();
+  };
+  const dir = fs.mkdtempSync(path.join(scratch, "ro-"));
+  fs.chmodSync(dir, 0o755); // root's (or the runner's) own, not writable by another uid
+  const other = asRoot ? 65534 : undefined;
+
+  it("says read-only for a read-only bind, as its owner and as another user", () => {
+    expect(probe(dir, { readOnly: [dir] })).toBe("true");
+    if (other !== undefined) expect(probe(dir, { readOnly: [dir] }, other)).toBe("true");
+  });
+
+  it("says not read-only for a writable directory, nor for one another user may not write", () => {
+    expect(probe(dir, {})).toBe("false");
+    if (other !== undefined) expect(probe(dir, {}, other)).toBe("false");
+  });
+});
+
 /** Past any pid_max (2^22): the launcher that made this cgroup is certainly gone. */
 const GONE_PID = 4_194_305;
 

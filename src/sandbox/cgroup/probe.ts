@@ -1,3 +1,4 @@
+import fsSync from "node:fs";
 import fs from "node:fs/promises";
 import { mountHolding, readMountInfo, type MountEntry } from "./mountinfo.js";
 
@@ -28,11 +29,12 @@ export async function canWrite(file: string): Promise<boolean> {
  * Whether FILE is on a read-only mount (a container's cgroups). access(W_OK)
  * answers EROFS only to whoever could otherwise write FILE; another user
  * (Warren as uid 10000 facing root's cgroups) hears EACCES, so then the mount
- * holding FILE is looked up in /proc/self/mountinfo.
+ * holding FILE is looked up in /proc/self/mountinfo. Synchronous: the refusal
+ * of a failed cgroup mkdir (cgroup-refusal.ts) is built in a catch.
  */
-export async function readOnlyMount(file: string): Promise<boolean> {
+export function onReadOnlyMount(file: string): boolean {
   try {
-    await fs.access(file, fs.constants.W_OK);
+    fsSync.accessSync(file, fsSync.constants.W_OK);
     return false;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -46,6 +48,11 @@ export async function readOnlyMount(file: string): Promise<boolean> {
     return false;
   }
   return mountHolding(file, mounts)?.options.includes("ro") ?? false;
+}
+
+/** onReadOnlyMount, for the asynchronous probes. */
+export async function readOnlyMount(file: string): Promise<boolean> {
+  return Promise.resolve(onReadOnlyMount(file));
 }
 
 /** A whitespace-separated list file (cgroup.controllers, cgroup.subtree_control). */
