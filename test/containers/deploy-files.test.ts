@@ -1,9 +1,10 @@
-// deploy/compose.yaml and deploy/kubernetes/warren.yaml: they parse, every
+// deploy/compose.yaml and deploy/kubernetes/*.yaml: they parse, every
 // container is unprivileged (no privileged, every capability dropped, no
-// privilege escalation, a non-root uid), the workers carry exactly the three
+// privilege escalation, a non-root uid or, on cgroup v2, the root of a user
+// namespace with CAP_SETFCAP alone), the workers carry exactly the three
 // things Warren needs in a container (an unmasked /proc, deploy/warren.json,
-// their own delegated cgroup directories), and docs/containers.md explains
-// each setting. No cluster or compose tool runs here: test/containers/run-containers.sh
+// their own cgroup: delegated directories on v1, the container's own on v2),
+// and docs/containers.md explains each setting. No cluster or compose tool runs here: test/containers/run-containers.sh
 // runs the same settings under podman.
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -69,64 +70,129 @@ describe("deploy/compose.yaml", () => {
   });
 });
 
+/** The objects of the Kubernetes files FILES, each document parsed without an error. */
+function kubernetes(...files: string[]): Json[] {
+  return files.flatMap((file) =>
+    parseAllDocuments(fs.readFileSync(path.join(ROOT, "deploy/kubernetes", file), "utf8")).map((document) => {
+      expect(document.errors, file).toEqual([]);
+      return document.toJS() as Json;
+    }),
+  );
+}
+
+/** Every container of DEPLOYMENT unprivileged: no privileged, no privilege escalation, every capability dropped but ALLOWED. */
+function expectUnprivileged(deployment: Json, allowed: string[] = []): void {
+  const pod = deployment.spec.template.spec as Json;
+  expect(pod.hostPID ?? false, deployment.metadata.name).toBe(false);
+  expect(pod.hostNetwork ?? false, deployment.metadata.name).toBe(false);
+  expect(pod.hostIPC ?? false, deployment.metadata.name).toBe(false);
+  for (const container of [...pod.containers, ...(pod.initContainers ?? [])] as Json[]) {
+    const context = container.securityContext as Json;
+    expect(context.privileged ?? false, container.name).toBe(false);
+    expect(context.allowPrivilegeEscalation, container.name).toBe(false);
+    expect(context.capabilities, container.name).toEqual(allowed.length === 0 ? { drop: ["ALL"] } : { drop: ["ALL"], add: allowed });
+  }
+}
+
+/** What a worker needs on any node: a user-namespaced pod, procMount Unmasked, the Localhost profile, AppArmor unconfined. */
+function expectSandboxSettings(pod: Json): Json {
+  expect(pod.hostUsers).toBe(false);
+  expect(pod.securityContext.seccompProfile).toEqual({ type: "Localhost", localhostProfile: "profiles/warren.json" });
+  const worker = pod.containers[0] as Json;
+  expect(worker.securityContext.procMount).toBe("Unmasked");
+  expect(worker.securityContext.appArmorProfile).toEqual({ type: "Unconfined" });
+  return worker;
+}
+
 describe("deploy/kubernetes/warren.yaml", () => {
-  const documents = parseAllDocuments(fs.readFileSync(path.join(ROOT, "deploy/kubernetes/warren.yaml"), "utf8"));
-  const objects = documents.map((document) => {
-    expect(document.errors).toEqual([]);
-    return document.toJS() as Json;
-  });
+  const objects = kubernetes("warren.yaml");
   const deployments = objects.filter((object) => object.kind === "Deployment");
   const byName = (name: string) => deployments.find((object) => object.metadata.name === name) as Json;
 
-  it("has Redis, the API and the workers, each a Deployment, and their Services", () => {
-    expect(deployments.map((object) => object.metadata.name).sort()).toEqual(["warren-api", "warren-redis", "warren-worker"]);
+  it("has Redis and the API, each a Deployment, and their Services; the workers are in a file per kind of node", () => {
+    expect(deployments.map((object) => object.metadata.name).sort()).toEqual(["warren-api", "warren-redis"]);
     expect(objects.filter((object) => object.kind === "Service").map((object) => object.metadata.name).sort()).toEqual(["warren-api", "warren-redis"]);
     expect(byName("warren-api").spec.template.spec.containers[0].args).toEqual(["serve", "--no-worker"]);
   });
 
-  it("runs every container unprivileged: runAsNonRoot, allowPrivilegeEscalation false, capabilities dropped", () => {
+  it("runs Redis and the API at the restricted level's settings: a non-root uid, nothing else", () => {
     for (const deployment of deployments) {
       const pod = deployment.spec.template.spec as Json;
       expect(pod.securityContext.runAsNonRoot, deployment.metadata.name).toBe(true);
       expect(pod.securityContext.runAsUser, deployment.metadata.name).toBe(10000);
-      expect(pod.hostPID ?? false).toBe(false);
-      expect(pod.hostNetwork ?? false).toBe(false);
-      for (const container of [...pod.containers, ...(pod.initContainers ?? [])] as Json[]) {
-        const context = container.securityContext as Json;
-        expect(context.privileged ?? false, container.name).toBe(false);
-        expect(context.allowPrivilegeEscalation, container.name).toBe(false);
-        expect(context.capabilities, container.name).toEqual({ drop: ["ALL"] });
-      }
+      expect(pod.securityContext.seccompProfile).toEqual({ type: "RuntimeDefault" });
+      expect(pod.hostUsers).toBeUndefined();
+      expect(pod.volumes.some((volume: Json) => volume.hostPath !== undefined)).toBe(false);
+      expect(pod.containers[0].securityContext.procMount).toBeUndefined();
+      expect(pod.containers[0].securityContext.appArmorProfile).toBeUndefined();
+      expectUnprivileged(deployment);
     }
+  });
+});
+
+describe("deploy/kubernetes/worker-cgroup-v1.yaml", () => {
+  const [worker, ...others] = kubernetes("worker-cgroup-v1.yaml");
+
+  it("is the workers' Deployment in Warren's namespace, unprivileged, as a non-root uid", () => {
+    expect(others).toEqual([]);
+    expect([worker?.kind, worker?.metadata.name, worker?.metadata.namespace]).toEqual(["Deployment", "warren-worker", "warren"]);
+    expect(worker?.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    expect(worker?.spec.template.spec.securityContext.runAsUser).toBe(10000);
+    expectUnprivileged(worker!);
   });
 
   it("gives the workers a user-namespaced pod, procMount Unmasked, the Localhost profile and their cgroup directories", () => {
-    const pod = byName("warren-worker").spec.template.spec as Json;
-    expect(pod.hostUsers).toBe(false);
-    expect(pod.securityContext.seccompProfile).toEqual({ type: "Localhost", localhostProfile: "profiles/warren.json" });
-    const worker = pod.containers[0] as Json;
-    expect(worker.securityContext.procMount).toBe("Unmasked");
-    expect(worker.securityContext.appArmorProfile).toEqual({ type: "Unconfined" });
-    const env = Object.fromEntries((worker.env as Json[]).map((variable) => [variable.name, variable.value]));
+    const pod = worker!.spec.template.spec as Json;
+    const container = expectSandboxSettings(pod);
+    const env = Object.fromEntries((container.env as Json[]).map((variable) => [variable.name, variable.value]));
     expect(env.WARREN_CGROUP_ROOT).toBe("/$(POD_NAME)");
-    expect(worker.command.join(" ")).toContain('mkdir -p "/sys/fs/cgroup/$c/$POD_NAME"');
+    expect(container.command.join(" ")).toContain('mkdir -p "/sys/fs/cgroup/$c/$POD_NAME"');
     for (const controller of CONTROLLERS) {
-      const mount = (worker.volumeMounts as Json[]).find((entry) => entry.mountPath === `/sys/fs/cgroup/${controller}`);
+      const mount = (container.volumeMounts as Json[]).find((entry) => entry.mountPath === `/sys/fs/cgroup/${controller}`);
       expect(mount, controller).toBeDefined();
       expect(mount?.readOnly ?? false).toBe(false);
       const volume = (pod.volumes as Json[]).find((entry) => entry.name === mount?.name);
       expect(volume?.hostPath).toEqual({ path: `/sys/fs/cgroup/${controller}/warren`, type: "Directory" });
     }
   });
+});
 
-  it("keeps the sandbox settings off the API and Redis", () => {
-    for (const name of ["warren-api", "warren-redis"]) {
-      const pod = byName(name).spec.template.spec as Json;
-      expect(pod.securityContext.seccompProfile).toEqual({ type: "RuntimeDefault" });
-      expect(pod.hostUsers).toBeUndefined();
-      expect(pod.volumes.some((volume: Json) => volume.hostPath !== undefined)).toBe(false);
-      expect(pod.containers[0].securityContext.procMount).toBeUndefined();
-      expect(pod.containers[0].securityContext.appArmorProfile).toBeUndefined();
+describe("deploy/kubernetes/worker-cgroup-v2.yaml", () => {
+  const objects = kubernetes("worker-cgroup-v2.yaml");
+  const runtimeClass = objects.find((object) => object.kind === "RuntimeClass") as Json;
+  const worker = objects.find((object) => object.kind === "Deployment") as Json;
+  const pod = worker.spec.template.spec as Json;
+
+  it("is the workers' Deployment, of the same name as v1's, and the runtime class it names", () => {
+    expect(objects).toHaveLength(2);
+    expect([worker.metadata.name, worker.metadata.namespace]).toEqual(["warren-worker", "warren"]);
+    expect(pod.runtimeClassName).toBe(runtimeClass.metadata.name);
+    expect(runtimeClass.handler).toBe("warren");
+  });
+
+  it("runs Warren as the root of the pod's user namespace with CAP_SETFCAP alone, nothing privileged", () => {
+    expect(pod.hostUsers).toBe(false); // never the node's root
+    expect(pod.securityContext.runAsUser).toBe(0);
+    expectUnprivileged(worker, ["SETFCAP"]);
+  });
+
+  it("takes over the container's own cgroup: no hostPath, no WARREN_CGROUP_ROOT, the cgroup made writable, the worker bounded", () => {
+    const container = expectSandboxSettings(pod);
+    expect(pod.volumes.some((volume: Json) => volume.hostPath !== undefined)).toBe(false);
+    const env = Object.fromEntries((container.env as Json[]).map((variable) => [variable.name, variable.value]));
+    expect(env.WARREN_CGROUP_ROOT).toBeUndefined();
+    expect(env.WARREN_DATA_DIR).toBe("/data");
+    expect((container.volumeMounts as Json[]).map((mount) => mount.mountPath)).toContain("/data");
+    expect(worker.spec.template.metadata.annotations["io.kubernetes.cri-o.cgroup2-mount-hierarchy-rw"]).toBe("true");
+    expect(container.resources.limits.memory).toMatch(/^\d+Gi$/);
+    expect(container.args).toEqual(["worker"]);
+  });
+
+  it("says how to make the runtime handler, for containerd and CRI-O", () => {
+    const text = fs.readFileSync(path.join(ROOT, "deploy/kubernetes/worker-cgroup-v2.yaml"), "utf8");
+    for (const setting of ["cgroup_writable = true", "SystemdCgroup = true", "[crio.runtime.runtimes.warren]", "allowed_annotations"]) {
+      expect(text, setting).toContain(setting);
+      expect(DOC, setting).toContain(setting);
     }
   });
 });
