@@ -11,6 +11,10 @@
 #   3. without --systemd=always podman mounts that cgroup read-only: `warren
 #      run` refuses, naming the read-only mount and the option, exit 125
 #   4. nothing left behind in the user's cgroup
+#   5. rootful podman with a user namespace of its own (--uidmap: a Kubernetes
+#      pod with hostUsers: false, deploy/kubernetes/worker-cgroup-v2.yaml, under
+#      CRI-O with crun), Warren its root with CAP_SETFCAP alone: doctor ✓ with
+#      the cgroup taken over, a run memory-limited, nothing left behind
 # The VM has no systemd: the user's delegated cgroup is made here as systemd's
 # user@.service would have it (owned by the user, controllers enabled, the
 # user's own processes in a leaf), and podman uses its cgroupfs manager.
@@ -77,6 +81,28 @@ else fail "read-only refusal (exit $rc)"; fi
 # 4. nothing left in the user's cgroup but its own leaf
 left=$(find "$C" -mindepth 1 -maxdepth 1 -type d ! -name session)
 if [ -z "$left" ]; then ok "nothing left behind in $C"; else fail "left behind: $left"; fi
+
+# 5. rootful podman with a user namespace of its own (--uidmap, as a Kubernetes pod with hostUsers: false
+# gets from its runtime): the shape of deploy/kubernetes/worker-cgroup-v2.yaml under CRI-O with crun. The
+# container's root is host uid 300000, to whom crun gives the container's cgroup; Warren is that root with
+# CAP_SETFCAP alone, and its sandboxes map to it, never to the host's root
+R=300000
+mkdir -p /ctr2 && mount -t tmpfs tmpfs /ctr2 && cp -a /ctr/. /ctr2/ && chown -R $R:$R /ctr2 && chown -h $R:$R /ctr2/bin /ctr2/lib /ctr2/lib64 /ctr2/sbin
+rootful() { podman --runtime crun --cgroup-manager cgroupfs --events-backend file --storage-driver vfs --root /srv/podman-root --runroot /srv/podman-run "$@"; }
+KRUN="--rm --network none --uidmap 0:$R:65536 --gidmap 0:$R:65536 --cap-drop=all --cap-add=SETFCAP --security-opt no-new-privileges
+  --security-opt unmask=/proc/* --security-opt seccomp=/srv/warren.json -v /usr:/usr:ro -v /proj:/proj:ro -v /srv/greedy.py:/greedy.py:ro
+  -e WARREN_DATA_DIR=/tmp/warren-data --cgroups=enabled --cgroup-parent=/pod-k8s --cgroupns=private --systemd=always --rootfs /ctr2"
+out=$(rootful run $KRUN /usr/bin/node /proj/bin/warren.js doctor 2>&1); rc=$?
+echo "$out"
+if [ "$rc" = 0 ] && ! echo "$out" | grep -q '✗' && echo "$out" | grep -q '✓ took over /sys/fs/cgroup'; then ok "rootful, user-namespaced (uid 0 = host $R): doctor every item ✓, the cgroup taken over"
+else fail "rootful user-namespaced doctor (exit $rc)"; fi
+out=$(rootful run $KRUN /usr/bin/node /proj/bin/warren.js run --json --memory-mb 48 --cpu-ms 30000 --wall-ms 60000 /greedy.py 2>&1)
+echo "$out" | grep -E '"(status|stdout)"'
+if echo "$out" | grep -q '"status": "memory_limit_exceeded"' && echo "$out" | grep -q '"stdout": "started\\n"'; then ok "rootful, user-namespaced: a run memory-limited inside the container"
+else echo "$out" | tail -20; fail "rootful user-namespaced run memory-limited"; fi
+# the containers' cgroups were made in /pod-k8s (a pod's cgroup, as it were): nothing of them may stay
+left=$(find /sys/fs/cgroup/pod-k8s -mindepth 1 -maxdepth 1 -type d 2>/dev/null)
+if [ -z "$left" ]; then ok "rootful: nothing left behind in /sys/fs/cgroup/pod-k8s"; else fail "rootful left behind: $left"; fi
 
 [ -z "$FAILED" ] && { echo "podman-cgv2: every check passed"; exit 0; }
 echo "podman-cgv2: FAILED:$FAILED"; exit 1
