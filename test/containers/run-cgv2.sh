@@ -1,11 +1,14 @@
 #!/bin/bash
 # Warren in real container runtimes on a pure cgroup v2 kernel, in the cgroup
 # v2 VM (../shared/tools/cgv2-vm.sh), one boot per runtime:
-#   podman  rootless podman with crun, Warren as the container's root taking
-#           over the container's own cgroup (test/containers/podman-cgv2-inside.sh)
+#   podman  podman with crun, rootless and then rootful with a user namespace
+#           of its own (--uidmap, a hostUsers: false pod's shape), Warren as
+#           the container's root taking over the container's own cgroup
+#           (test/containers/podman-cgv2-inside.sh)
 #   docker  Docker 20.10 with runc, Warren as uid 10000 in a cgroup parent
 #           delegated on the host (test/containers/docker-cgv2-inside.sh)
-# About 2 minutes for podman, 3.5 for Docker (the VM is emulated).
+# About 3.5 minutes for podman (rootless, then rootful with --uidmap), 3.5 for
+# Docker (the VM is emulated).
 # usage: sudo test/containers/run-cgv2.sh [podman|docker|all]   (default all;
 #        `npm run test:container-v2`; scripts/test-all.sh runs it)
 # Needs: root, qemu-system-x86 busybox-static (the VM), podman crun uidmap
