@@ -11,7 +11,8 @@
 #      an unprivileged user with no capabilities      (scripts/test-rootless.sh)
 #   4. cgroup v2, in a VM: the same suites as `nobody` on a pure cgroup v2
 #      kernel (test/vm/run-cgv2.sh, ../shared/tools/cgv2-vm.sh), and Warren
-#      in rootless podman and in Docker there (test/containers/run-cgv2.sh); then the
+#      in podman (rootless, and rootful with --uidmap) and in Docker there
+#      (test/containers/run-cgv2.sh); then the
 #      `python` image built with mmdebstrap and its languages run in it; then
 #      Warren's own container image under podman, rootful and rootless, and
 #      under Docker, with every capability dropped
@@ -115,8 +116,8 @@ v=$( [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && echo 2 || echo 1)
 if [ -x src/sandbox/native/build/warren-launch ] && [ -f dist/cli/main.js ]; then
   part "rootless on this host (cgroup v$v)" bash scripts/test-rootless.sh
   part "cgroup v2 VM (as nobody)" bash test/vm/run-cgv2.sh
-  # Warren in rootless podman (crun), its own cgroup taken over, and in Docker (runc), in a delegated cgroup
-  # parent, on the cgroup v2 VM's kernel (about 2 and 3.5 minutes)
+  # Warren in podman (crun; rootless, then rootful with --uidmap), its own cgroup taken over, and in Docker
+  # (runc), in a delegated cgroup parent, on the cgroup v2 VM's kernel (about 3.5 and 3.5 minutes)
   part "Warren in rootless podman and Docker on cgroup v2 (VM)" bash test/containers/run-cgv2.sh
   # a built image (mmdebstrap from Debian's mirror), then every language of it in a sandbox
   part "python image: build, then its languages" env WARREN_BUILD_IMAGES=python WARREN_DATA_DIR="${TMPDIR:-/tmp}/warren-ci-images" \
