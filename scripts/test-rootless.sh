@@ -130,16 +130,23 @@ rc=0
     exec "$0" node_modules/vitest/vitest.mjs run --configLoader runner "$@"' "$node" "$@") || rc=$?
 
 # --- nothing may outlive a test: no cgroup left behind -----------------------------
-left=""
 if is_v2; then dirs=/sys/fs/cgroup$CG_ROOT
 else dirs=$(for c in memory pids cpu cpuacct; do cgroup_v1_dir "$c"; done | sort -u); fi
-for d in $dirs; do
-  for c in "$d"/*/; do
-    [ -d "$c" ] && [ "$(basename "$c")" != supervisor ] || continue
-    left="$left ${c%/}"
-    rmdir "$c" 2>/dev/null || true    # a leftover with live processes stays for a person to see
+leftovers() {
+  local d c
+  for d in $dirs; do
+    for c in "$d"/*/; do
+      [ -d "$c" ] && [ "$(basename "$c")" != supervisor ] && printf ' %s' "${c%/}"
+    done
   done
-done
+  return 0
+}
+# a launcher whose test process has just exited may still be removing its cgroups: a few seconds' grace,
+# said when it was needed; what is still there then is a leftover
+left=$(leftovers); waited=0
+while [ -n "$left" ] && [ "$waited" -lt 10 ]; do sleep 1; waited=$((waited + 1)); left=$(leftovers); done
+[ "$waited" = 0 ] || [ -n "$left" ] || say "cgroups of the run were gone ${waited} s after it ended"
+for c in $left; do rmdir "$c" 2>/dev/null || true; done   # a leftover with live processes stays for a person to see
 if [ -n "$left" ]; then
   say "FAIL: cgroups left behind after the run:$left"
   [ "$rc" != 0 ] || rc=1

@@ -145,7 +145,11 @@ else
 fi
 
 # --- leftovers: nothing of a test may outlive it -------------------------------
-left=$(cd $W && for d in */; do [ "$d" = "supervisor/" ] || [ "$d" = "*/" ] || printf '%s ' "${d%/}"; done)
+leftovers() { (cd $W && for d in */; do [ "$d" = "supervisor/" ] || [ "$d" = "*/" ] || printf '%s ' "${d%/}"; done); }
+# a launcher whose test process has just exited may still be removing its cgroup: a few seconds' grace
+left=$(leftovers); waited=0
+while [ -n "$left" ] && [ "$waited" -lt 10 ]; do sleep 1; waited=$((waited + 1)); left=$(leftovers); done
+[ "$waited" = 0 ] || [ -n "$left" ] || echo "=== cgroups of the run were gone $waited s after it ended"
 [ -z "$left" ] || fail leftovers "cgroups left under $W: $left"
 
 if [ -n "$FAILED" ]; then echo "=== cgv2 VM: FAILED:$FAILED"; exit 1; fi
