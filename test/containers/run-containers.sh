@@ -96,7 +96,7 @@ start_dockerd() {   # a dockerd of this test's own: nothing of the host's Docker
     --containerd-plugins-namespace warren-test-plugins --iptables=false --ip-forward=false --ip-masq=false \
     --bridge=none > "$T/dockerd.log" 2>&1 &
   dockerd_pid=$!
-  for i in $(seq 1 60); do
+  for i in $(seq 1 240); do   # up to 2 minutes: a fresh machine's first dockerd may be slow
     docker --host "$DOCKER_HOST_SOCK" version >/dev/null 2>&1 && return 0
     kill -0 "$dockerd_pid" 2>/dev/null || break
     sleep 0.5
