@@ -43,14 +43,7 @@ cd /proj
 cp deploy/warren.json /srv/warren.json
 printf 'print("started", flush=True)\nb = b"x" * (200 << 20)\nprint("not killed")\n' > /srv/greedy.py
 # what a sandbox sees of the cgroups: its own namespace's root, no /sys, no cgroup2 mount of its own
-cat > /srv/peek.py <<'PY'
-import ctypes, os
-print("cgroup", open("/proc/self/cgroup").read().strip())
-print("sys", os.path.exists("/sys"))
-libc = ctypes.CDLL(None, use_errno=True)
-os.makedirs("/tmp/cg", exist_ok=True)
-print("mount", libc.mount(b"none", b"/tmp/cg", b"cgroup2", 0, None), os.strerror(ctypes.get_errno()))
-PY
+cp test/containers/cgroup-peek.py /srv/peek.py
 chmod 644 /srv/warren.json /srv/greedy.py /srv/peek.py
 
 # once, on the host, as root: the worker's cgroup parent, delegated to uid 10000

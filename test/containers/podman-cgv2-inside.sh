@@ -14,7 +14,8 @@
 #   5. rootful podman with a user namespace of its own (--uidmap: a Kubernetes
 #      pod with hostUsers: false, deploy/kubernetes/worker-cgroup-v2.yaml, under
 #      CRI-O with crun), Warren its root with CAP_SETFCAP alone: doctor ✓ with
-#      the cgroup taken over, a run memory-limited, nothing left behind
+#      the cgroup taken over, a run memory-limited, a sandbox that reaches no
+#      cgroup (its own namespace, no /sys, no cgroup2 mount), nothing left behind
 # The VM has no systemd: the user's delegated cgroup is made here as systemd's
 # user@.service would have it (owned by the user, controllers enabled, the
 # user's own processes in a leaf), and podman uses its cgroupfs manager.
@@ -42,7 +43,8 @@ chown -R $U:$U /ctr; chown -h $U:$U /ctr/bin /ctr/lib /ctr/lib64 /ctr/sbin
 cd /proj
 cp deploy/warren.json /srv/warren.json
 printf 'print("started", flush=True)\nb = b"x" * (200 << 20)\nprint("not killed")\n' > /srv/greedy.py
-chmod 644 /srv/warren.json /srv/greedy.py
+cp test/containers/cgroup-peek.py /srv/peek.py
+chmod 644 /srv/warren.json /srv/greedy.py /srv/peek.py
 
 # the user's delegated cgroup, as systemd's user@.service gives it
 C=/sys/fs/cgroup/user-$NAME
@@ -100,6 +102,11 @@ out=$(rootful run $KRUN /usr/bin/node /proj/bin/warren.js run --json --memory-mb
 echo "$out" | grep -E '"(status|stdout)"'
 if echo "$out" | grep -q '"status": "memory_limit_exceeded"' && echo "$out" | grep -q '"stdout": "started\\n"'; then ok "rootful, user-namespaced: a run memory-limited inside the container"
 else echo "$out" | tail -20; fail "rootful user-namespaced run memory-limited"; fi
+# a sandbox of that Warren reaches no cgroup either: its own namespace, no /sys, mount refused
+out=$(rootful run $KRUN -v /srv/peek.py:/peek.py:ro /usr/bin/node /proj/bin/warren.js run --json /peek.py 2>&1)
+echo "$out" | grep '"stdout"'
+if echo "$out" | grep -q 'cgroup 0::/\\nsys False\\nmount -1 Operation not permitted'; then ok "rootful, user-namespaced: a sandbox sees its own cgroup namespace only, no /sys, and cannot mount cgroup2"
+else echo "$out" | tail -20; fail "rootful user-namespaced sandbox cgroup view"; fi
 # the containers' cgroups were made in /pod-k8s (a pod's cgroup, as it were): nothing of them may stay
 # (conmon: podman's own monitor's cgroup, which its cgroupfs manager keeps there)
 left=$(find /sys/fs/cgroup/pod-k8s -mindepth 1 -maxdepth 1 -type d ! -name conmon 2>/dev/null)
