@@ -1,4 +1,4 @@
-// deploy/compose.yaml and deploy/kubernetes/*.yaml: they parse, every
+// deploy/compose.yaml and deploy/kubernetes/*/: they parse, every
 // container is unprivileged (no privileged, every capability dropped, no
 // privilege escalation, a non-root uid or, on cgroup v2, the root of a user
 // namespace with CAP_SETFCAP alone), the workers carry exactly the three
@@ -70,14 +70,24 @@ describe("deploy/compose.yaml", () => {
   });
 });
 
-/** The objects of the Kubernetes files FILES, each document parsed without an error. */
-function kubernetes(...files: string[]): Json[] {
-  return files.flatMap((file) =>
-    parseAllDocuments(fs.readFileSync(path.join(ROOT, "deploy/kubernetes", file), "utf8")).map((document) => {
-      expect(document.errors, file).toEqual([]);
-      return document.toJS() as Json;
-    }),
-  );
+const KUBERNETES = path.join(ROOT, "deploy/kubernetes");
+
+/** The objects of the Kubernetes file FILE (under deploy/kubernetes), each document parsed without an error. */
+function kubernetes(file: string): Json[] {
+  return parseAllDocuments(fs.readFileSync(path.join(KUBERNETES, file), "utf8")).map((document) => {
+    expect(document.errors, file).toEqual([]);
+    return document.toJS() as Json;
+  });
+}
+
+/** The files a kustomization directory DIR applies, its resources followed (directories through their own kustomization.yaml). */
+function kustomized(dir: string): string[] {
+  const kustomization = parse(fs.readFileSync(path.join(KUBERNETES, dir, "kustomization.yaml"), "utf8")) as Json;
+  expect(kustomization.kind, dir).toBe("Kustomization");
+  return (kustomization.resources as string[]).flatMap((resource) => {
+    const target = path.join(dir, resource);
+    return fs.statSync(path.join(KUBERNETES, target)).isDirectory() ? kustomized(target) : [target];
+  });
 }
 
 /** Every container of DEPLOYMENT unprivileged: no privileged, no privilege escalation, every capability dropped but ALLOWED. */
@@ -104,8 +114,16 @@ function expectSandboxSettings(pod: Json): Json {
   return worker;
 }
 
-describe("deploy/kubernetes/warren.yaml", () => {
-  const objects = kubernetes("warren.yaml");
+describe("deploy/kubernetes: a kustomization per kind of node", () => {
+  it("applies the base and that kind's worker, and nothing at the top level that `kubectl apply -f deploy/kubernetes` would take", () => {
+    expect(kustomized("cgroup-v1")).toEqual(["base/warren.yaml", "cgroup-v1/worker.yaml"]);
+    expect(kustomized("cgroup-v2")).toEqual(["base/warren.yaml", "cgroup-v2/worker.yaml"]);
+    expect(fs.readdirSync(KUBERNETES).filter((name) => /\.(ya?ml|json)$/.test(name))).toEqual([]);
+  });
+});
+
+describe("deploy/kubernetes/base/warren.yaml", () => {
+  const objects = kubernetes("base/warren.yaml");
   const deployments = objects.filter((object) => object.kind === "Deployment");
   const byName = (name: string) => deployments.find((object) => object.metadata.name === name) as Json;
 
@@ -130,8 +148,8 @@ describe("deploy/kubernetes/warren.yaml", () => {
   });
 });
 
-describe("deploy/kubernetes/worker-cgroup-v1.yaml", () => {
-  const [worker, ...others] = kubernetes("worker-cgroup-v1.yaml");
+describe("deploy/kubernetes/cgroup-v1/worker.yaml", () => {
+  const [worker, ...others] = kubernetes("cgroup-v1/worker.yaml");
 
   it("is the workers' Deployment in Warren's namespace, unprivileged, as a non-root uid", () => {
     expect(others).toEqual([]);
@@ -157,8 +175,8 @@ describe("deploy/kubernetes/worker-cgroup-v1.yaml", () => {
   });
 });
 
-describe("deploy/kubernetes/worker-cgroup-v2.yaml", () => {
-  const objects = kubernetes("worker-cgroup-v2.yaml");
+describe("deploy/kubernetes/cgroup-v2/worker.yaml", () => {
+  const objects = kubernetes("cgroup-v2/worker.yaml");
   const runtimeClass = objects.find((object) => object.kind === "RuntimeClass") as Json;
   const worker = objects.find((object) => object.kind === "Deployment") as Json;
   const pod = worker.spec.template.spec as Json;
@@ -189,7 +207,7 @@ describe("deploy/kubernetes/worker-cgroup-v2.yaml", () => {
   });
 
   it("says how to make the runtime handler, for containerd and CRI-O", () => {
-    const text = fs.readFileSync(path.join(ROOT, "deploy/kubernetes/worker-cgroup-v2.yaml"), "utf8");
+    const text = fs.readFileSync(path.join(KUBERNETES, "cgroup-v2/worker.yaml"), "utf8");
     for (const setting of ["cgroup_writable = true", "SystemdCgroup = true", "[crio.runtime.runtimes.warren]", "allowed_annotations"]) {
       expect(text, setting).toContain(setting);
       expect(DOC, setting).toContain(setting);

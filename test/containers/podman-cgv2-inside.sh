@@ -12,7 +12,7 @@
 #      run` refuses, naming the read-only mount and the option, exit 125
 #   4. nothing left behind in the user's cgroup
 #   5. rootful podman with a user namespace of its own (--uidmap: a Kubernetes
-#      pod with hostUsers: false, deploy/kubernetes/worker-cgroup-v2.yaml, under
+#      pod with hostUsers: false, deploy/kubernetes/cgroup-v2, under
 #      CRI-O with crun), Warren its root with CAP_SETFCAP alone: doctor ✓ with
 #      the cgroup taken over, a run memory-limited, a sandbox that reaches no
 #      cgroup (its own namespace, no /sys, no cgroup2 mount), nothing left behind
@@ -85,7 +85,7 @@ left=$(find "$C" -mindepth 1 -maxdepth 1 -type d ! -name session)
 if [ -z "$left" ]; then ok "nothing left behind in $C"; else fail "left behind: $left"; fi
 
 # 5. rootful podman with a user namespace of its own (--uidmap, as a Kubernetes pod with hostUsers: false
-# gets from its runtime): the shape of deploy/kubernetes/worker-cgroup-v2.yaml under CRI-O with crun. The
+# gets from its runtime): the shape of deploy/kubernetes/cgroup-v2 under CRI-O with crun. The
 # container's root is host uid 300000, to whom crun gives the container's cgroup; Warren is that root with
 # CAP_SETFCAP alone, and its sandboxes map to it, never to the host's root
 R=300000
