@@ -91,6 +91,21 @@ except OSError as e: print("environ", e.errno)`);
     expect(lines[1]).toBe("mem 13"); // EACCES
     expect(lines[2]).toBe("environ 13");
   });
+
+  it("is the OOM killer's first choice, init and every program, and cannot go below Warren's server", async () => {
+    // memory that runs out above the container's own limit (a worker's pod bounding Warren and its sandboxes; the host)
+    // takes a sandbox's process, never Warren's server or launcher
+    const r = await py(`
+import os
+print(open("/proc/self/oom_score_adj").read().strip(), open("/proc/1/oom_score_adj").read().strip())
+try:
+    fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY); os.write(fd, b"-1"); print("below 0")
+except OSError as e: print("below 0", e.errno)`);
+    expect(r.status.status).toBe("ok");
+    // below 0 (the least an unprivileged process may set; Warren's server has it) only CAP_SYS_RESOURCE could go: EACCES.
+    // Back down to 0 a program may go (SECURITY.md): this orders the OOM killer's choice, it bounds no one
+    expect(r.stdout.trim().split("\n")).toEqual(["1000 1000", "below 0 13"]);
+  });
 });
 
 describe("filesystem", () => {

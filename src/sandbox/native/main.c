@@ -129,10 +129,27 @@ static int oneshot(const struct opts *o, struct container *c, struct failure *si
   return exit_code_of(&r);
 }
 
+/* The launcher and its container, init and all it forks, are the first the
+ * kernel's OOM killer takes when memory runs out above the container's own
+ * limit (a worker's container or pod bounding Warren and its sandboxes
+ * together; the host's memory): a job's processes, never Warren's server.
+ * Set here, while the launcher still owns its /proc entries (a process whose
+ * credentials changed is no longer dumpable, and its entries are root's), and
+ * inherited by every process it makes; a launcher holds one container, so an
+ * OOM kill of it ends that job alone. Raising one's own oom_score_adj needs no
+ * privilege. Best effort: a /proc that refuses it changes no limit. */
+static void oom_victims_first(void) {
+  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  if (write(fd, "1000", 4) < 0) { /* as it was: nothing to undo */ }
+  close(fd);
+}
+
 int main(int argc, char **argv) {
   struct opts o;
   char err[512];
   signal(SIGPIPE, SIG_IGN);
+  oom_victims_first();
   if (opts_parse(&o, argc, argv, err, sizeof err) < 0) {
     fprintf(stderr, "warren-launch: %s\n", err);
     int sfd = -1; /* the option may come after the bad one: look for it alone */
