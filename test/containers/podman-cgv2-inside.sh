@@ -93,7 +93,7 @@ mkdir -p /ctr2 && mount -t tmpfs tmpfs /ctr2 && cp -a /ctr/. /ctr2/ && chown -R 
 rootful() { podman --runtime crun --cgroup-manager cgroupfs --events-backend file --storage-driver vfs --root /srv/podman-root --runroot /srv/podman-run "$@"; }
 KRUN="--rm --network none --uidmap 0:$R:65536 --gidmap 0:$R:65536 --cap-drop=all --cap-add=SETFCAP --security-opt no-new-privileges
   --security-opt unmask=/proc/* --security-opt seccomp=/srv/warren.json -v /usr:/usr:ro -v /proj:/proj:ro -v /srv/greedy.py:/greedy.py:ro
-  -e WARREN_DATA_DIR=/tmp/warren-data --cgroups=enabled --cgroup-parent=/pod-k8s --cgroupns=private --systemd=always --rootfs /ctr2"
+  -e WARREN_DATA_DIR=/tmp/warren-data --cgroups=enabled --cgroup-parent=/pod-k8s --cgroupns=private --systemd=always --rootfs /ctr2"   # last: the command follows --rootfs
 out=$(rootful run $KRUN /usr/bin/node /proj/bin/warren.js doctor 2>&1); rc=$?
 echo "$out"
 if [ "$rc" = 0 ] && ! echo "$out" | grep -q '✗' && echo "$out" | grep -q '✓ took over /sys/fs/cgroup'; then ok "rootful, user-namespaced (uid 0 = host $R): doctor every item ✓, the cgroup taken over"
@@ -103,7 +103,7 @@ echo "$out" | grep -E '"(status|stdout)"'
 if echo "$out" | grep -q '"status": "memory_limit_exceeded"' && echo "$out" | grep -q '"stdout": "started\\n"'; then ok "rootful, user-namespaced: a run memory-limited inside the container"
 else echo "$out" | tail -20; fail "rootful user-namespaced run memory-limited"; fi
 # a sandbox of that Warren reaches no cgroup either: its own namespace, no /sys, mount refused
-out=$(rootful run $KRUN -v /srv/peek.py:/peek.py:ro /usr/bin/node /proj/bin/warren.js run --json /peek.py 2>&1)
+out=$(rootful run -v /srv/peek.py:/peek.py:ro $KRUN /usr/bin/node /proj/bin/warren.js run --json /peek.py 2>&1)
 echo "$out" | grep '"stdout"'
 if echo "$out" | grep -q 'cgroup 0::/\\nsys False\\nmount -1 Operation not permitted'; then ok "rootful, user-namespaced: a sandbox sees its own cgroup namespace only, no /sys, and cannot mount cgroup2"
 else echo "$out" | tail -20; fail "rootful user-namespaced sandbox cgroup view"; fi
