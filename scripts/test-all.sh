@@ -118,7 +118,7 @@ if [ -x src/sandbox/native/build/warren-launch ] && [ -f dist/cli/main.js ]; the
   part "cgroup v2 VM (as nobody)" bash test/vm/run-cgv2.sh
   # Warren in podman (crun; rootless, then rootful with --uidmap), its own cgroup taken over, and in Docker
   # (runc), in a delegated cgroup parent, on the cgroup v2 VM's kernel (about 3.5 and 3.5 minutes)
-  part "Warren in rootless podman and Docker on cgroup v2 (VM)" bash test/containers/run-cgv2.sh
+  part "Warren in podman and Docker on cgroup v2 (VM)" bash test/containers/run-cgv2.sh
   # a built image (mmdebstrap from Debian's mirror), then every language of it in a sandbox
   part "python image: build, then its languages" env WARREN_BUILD_IMAGES=python WARREN_DATA_DIR="${TMPDIR:-/tmp}/warren-ci-images" \
     npx --no-install vitest run --configLoader runner --config vitest.images.config.ts

@@ -3,7 +3,7 @@ import { resolveDataDir } from "../config/data-dir.js";
 import type { SandboxSettings } from "../config/settings.js";
 import { CgroupUnavailableError } from "../errors.js";
 import { detectCgroupDriver } from "./cgroup/detect.js";
-import { readOnlyMount, setupFix } from "./cgroup/probe.js";
+import { onReadOnlyMount, setupFix } from "./cgroup/probe.js";
 import { cgroupRuntimeFix } from "./container-signs.js";
 import { refusingCgroupErrors } from "./cgroup-refusal.js";
 import type { CgroupDriver } from "./cgroup/types.js";
@@ -81,7 +81,7 @@ export async function openSandboxHost(settings: SandboxSettings, options: OpenOp
   // a container's cgroups: the root itself, or (a root that is not there) the directory it would be made in;
   // looked for only when something is wrong (nothing of it on a usable host's start-up)
   const dirs = problems.length > 0 ? driver.parents(cgroupRoot).flatMap((dir) => [dir, path.dirname(dir)]) : [];
-  const readOnly = (await Promise.all(dirs.map(async (dir) => ((await readOnlyMount(dir)) ? dir : undefined)))).find((dir) => dir !== undefined);
+  const readOnly = dirs.find((dir) => onReadOnlyMount(dir));
   // (on a read-only mount there is nothing to make: the refusal below says so, with the runtime's fix)
   if (problems.length > 0 && process.getuid?.() === 0 && readOnly === undefined) {
     // As root there is no one to delegate to: make the subtree ourselves (what

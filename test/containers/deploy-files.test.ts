@@ -245,7 +245,7 @@ describe("deploy/delegate-cgroups.sh", () => {
   });
 
   // Making cgroups in the host's hierarchies needs root (CI runs this suite as root)
-  it.skipIf(process.getuid?.() !== 0)("never gives away a cgroup that holds another's cgroups, and changes no hierarchy then", () => {
+  it.skipIf(process.getuid?.() !== 0)("never gives away a cgroup that holds another's cgroups, and changes no hierarchy then (needs root: it makes cgroups in the host's hierarchies)", () => {
     const driver = detectCgroupDriver();
     const name = `warren-foreign-${randomBytes(4).toString("hex")}`;
     // v2: the one hierarchy; v1: the pids hierarchy only (the script checks every hierarchy before changing any)

@@ -94,7 +94,7 @@ except OSError as e: print("environ", e.errno)`);
 
   it("is the OOM killer's first choice, init and every program, and cannot go below Warren's server", async () => {
     // memory that runs out above the container's own limit (a worker's pod bounding Warren and its sandboxes; the host)
-    // takes a sandbox's process, never Warren's server or launcher
+    // takes a job's process (its launcher's, its container's), never Warren's server
     const r = await py(`
 import os
 print(open("/proc/self/oom_score_adj").read().strip(), open("/proc/1/oom_score_adj").read().strip())

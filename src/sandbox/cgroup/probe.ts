@@ -30,7 +30,8 @@ export async function canWrite(file: string): Promise<boolean> {
  * answers EROFS only to whoever could otherwise write FILE; another user
  * (Warren as uid 10000 facing root's cgroups) hears EACCES, so then the mount
  * holding FILE is looked up in /proc/self/mountinfo. Synchronous: the refusal
- * of a failed cgroup mkdir (cgroup-refusal.ts) is built in a catch.
+ * of a failed cgroup mkdir (cgroup-refusal.ts) is built in a catch, and the
+ * probes call it only when something is already wrong.
  */
 export function onReadOnlyMount(file: string): boolean {
   try {
@@ -50,10 +51,6 @@ export function onReadOnlyMount(file: string): boolean {
   return mountHolding(file, mounts)?.options.includes("ro") ?? false;
 }
 
-/** onReadOnlyMount, for the asynchronous probes. */
-export async function readOnlyMount(file: string): Promise<boolean> {
-  return Promise.resolve(onReadOnlyMount(file));
-}
 
 /** A whitespace-separated list file (cgroup.controllers, cgroup.subtree_control). */
 export async function readWords(file: string): Promise<string[]> {

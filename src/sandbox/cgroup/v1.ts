@@ -4,7 +4,7 @@ import { CgroupUnavailableError } from "../../errors.js";
 import type { MountEntry } from "./mountinfo.js";
 import { killPids, readPids, removeCgroupTree, staleChildren } from "./tree.js";
 import { REQUIRED_CONTROLLERS, type CgroupCheckItem, type CgroupDriver } from "./types.js";
-import { canWrite, exists, readOnlyMount, setupFix } from "./probe.js";
+import { canWrite, exists, onReadOnlyMount, setupFix } from "./probe.js";
 
 /**
  * cgroup v1: one hierarchy per controller (some may be co-mounted, e.g.
@@ -57,7 +57,7 @@ export class CgroupV1Driver implements CgroupDriver {
       if (!(await exists(dir))) {
         items.push({ name, ok: false, detail: "does not exist", fix: setupFix(user) });
       } else if (!(await canWrite(dir)) || !(await canWrite(path.join(dir, "cgroup.procs")))) {
-        const detail = (await readOnlyMount(dir)) ? "exists but is on a read-only mount (a container's /sys/fs/cgroup is)" : "exists but is not writable by this user";
+        const detail = onReadOnlyMount(dir) ? "exists but is on a read-only mount (a container's /sys/fs/cgroup is)" : "exists but is not writable by this user";
         items.push({ name, ok: false, detail, fix: setupFix(user) });
       } else {
         items.push({ name, ok: true, detail: "delegated to this user" });

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { CgroupUnavailableError } from "../../errors.js";
-import { canWrite, exists, readOnlyMount, readWords, setupFix } from "./probe.js";
+import { canWrite, exists, onReadOnlyMount, readWords, setupFix } from "./probe.js";
 import { killPids, readPids, removeCgroupTree, staleChildren } from "./tree.js";
 import { SUPERVISOR_CGROUP, type CgroupCheckItem, type CgroupDriver } from "./types.js";
 
@@ -123,7 +123,7 @@ export class CgroupV2Driver implements CgroupDriver {
       ok: writable,
       detail: writable
         ? "delegated to this user"
-        : (await readOnlyMount(root))
+        : onReadOnlyMount(root)
           ? "exists but is on a read-only mount (a container's /sys/fs/cgroup is)"
           : "exists but this user cannot write it (or its cgroup.procs, cgroup.subtree_control)",
       ...(writable ? {} : { fix: setupFix(user) }),
