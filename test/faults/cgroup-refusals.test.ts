@@ -26,6 +26,9 @@ afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 interface Outcome { status: number | null; stdout: string; stderr: string }
 
+/** The container fix a refusal names, per this kernel's cgroup version (container-signs.ts, cgroupRuntimeFix). */
+const CONTAINER_FIX = detectCgroupDriver().version === 2 ? "--systemd=always" : "-v DIR:DIR:rw";
+
 /** `warren ARGS` under HOW (test/helpers/contain.c), with ENV over the tests' own; as USER's uid when given (root only). */
 function warren(args: string[], how: Containment, env: Record<string, string> = {}, uid?: number): Outcome {
   const command = [process.execPath, "--import", "tsx", "src/cli/main.ts", ...args];
@@ -55,7 +58,7 @@ describe("the delegated cgroup directories on a read-only mount (a container's /
     it(`${name}: refuses naming the directory, the read-only mount and the bind a container needs`, () => {
       const outcome = warren(args, { readOnly: cgroupParents }, env);
       // as root Warren tries to make the subtree itself (`setup-cgroups` for root) and is refused by the mount
-      expectRefusal(outcome, [cgroupParents[0]!, "read-only mount", "-v DIR:DIR:rw", "Warren will not run code without limits", "warren doctor"]);
+      expectRefusal(outcome, [cgroupParents[0]!, "read-only mount", CONTAINER_FIX, "Warren will not run code without limits", "warren doctor"]);
     });
   }
 });
@@ -69,7 +72,7 @@ describe("a cgroup root that is missing, under a read-only hierarchy", () => {
     const root = driver.version === 2 ? path.join("/sys/fs/cgroup", name) : `/${name}`; // v2: a directory of the mount; v1: a path in each hierarchy
     const hierarchies = driver.parents(root).map((dir) => path.dirname(dir));
     const outcome = warren(["run", program], { readOnly: hierarchies }, { WARREN_CGROUP_ROOT: root });
-    expectRefusal(outcome, ["does not exist", "is on a read-only mount", "-v DIR:DIR:rw", "setup-cgroups"]);
+    expectRefusal(outcome, ["does not exist", "is on a read-only mount", CONTAINER_FIX, "setup-cgroups"]);
     if (asRoot) expect(outcome.stderr).not.toContain("EROFS");
   });
 });
