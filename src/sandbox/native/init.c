@@ -32,7 +32,7 @@
 static void init_reap(struct init *in) {
   struct waited w;
   memset(&w, 0, sizeof w);
-  while ((w.pid = wait4(-1, &w.status, WNOHANG, &w.ru)) > 0)
+  while (wait_into(-1, WNOHANG, &w) > 0)
     for (int i = 0; i < MAX_RUNNING; i++)
       if (in->running[i].pid == w.pid) { write_all(in->running[i].wt, &w, sizeof w); close(in->running[i].wt); in->running[i].pid = 0; }
 }

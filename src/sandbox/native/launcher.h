@@ -113,6 +113,8 @@ enum degraded {
  * It crosses from init and the program to the launcher as bytes on a pipe;
  * init's report of a container built is one with STEP_NONE, and DEGRADED set. */
 struct failure { enum step step; int err; char path[256]; char interpreter[256]; bool scratch; unsigned degraded; };
+/* written by a zygote's library (glibc) and read by the launcher (possibly musl): its layout may not depend on the C library */
+_Static_assert(sizeof(struct failure) == 528, "struct failure is a wire format");
 
 /* util.c */
 void fail_set(struct failure *f, enum step step, int err);
@@ -251,8 +253,15 @@ int caps_drop_bounding(struct failure *f);
 void execve_program(char *const *argv, const char *workdir, struct failure *f);
 
 /* What the process that forked a program reports on its wait pipe: first the
- * program's pid (status 0), then its wait status and rusage. */
-struct waited { pid_t pid; int status; struct rusage ru; };
+ * program's pid (status 0), then its wait status and what its rusage says.
+ * Fixed-size fields, so that the bytes mean the same whichever C library wrote
+ * them: the launcher may be linked against musl while a zygote's library is
+ * glibc's, and their struct rusage differ in size. */
+struct waited { int32_t pid; int32_t status; int64_t cpu_us; int64_t maxrss_kb; };
+/* util.c: wait4(PID, OPTIONS) into W (pid, status, CPU time and peak RSS);
+ * returns what wait4 returned */
+pid_t wait_into(pid_t pid, int options, struct waited *w);
+_Static_assert(sizeof(struct waited) == 24, "struct waited is a wire format: fixed-size fields only");
 
 /* program.c: one program's process, from its fork by init to its execve */
 struct program {

@@ -508,10 +508,10 @@ static void account(const struct request *q, const struct watch *x, struct exec_
   const struct waited *w = &x->w;
   const struct cgroup *cg = &q->cg;
   long long cpu_us = cg->n ? cgroup_cpu_us(cg) : -1;
-  if (cpu_us < 0) cpu_us = (long long)w->ru.ru_utime.tv_sec * 1000000 + w->ru.ru_utime.tv_usec + (long long)w->ru.ru_stime.tv_sec * 1000000 + w->ru.ru_stime.tv_usec;
+  if (cpu_us < 0) cpu_us = w->cpu_us;
   r->cpu_ms = (double)cpu_us / 1000.0;
   long long peak = cg->n ? cgroup_peak_bytes(cg) : -1;
-  r->memory_kb = peak >= 0 ? peak / 1024 : w->ru.ru_maxrss;
+  r->memory_kb = peak >= 0 ? peak / 1024 : w->maxrss_kb;
   long long ooms = cg->n ? cgroup_oom_kills(cg) : 0;
   r->oom_killed = ooms > 0;
   if (WIFEXITED(w->status)) { r->exited = true; r->exit_code = WEXITSTATUS(w->status); }

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 void fail_set(struct failure *f, enum step step, int err) {
@@ -86,6 +88,18 @@ long long read_keyed(int dirfd, const char *file, const char *key) {
     if (line) line++;
   }
   return -1;
+}
+
+pid_t wait_into(pid_t pid, int options, struct waited *w) {
+  struct rusage ru;
+  int status = 0;
+  memset(&ru, 0, sizeof ru);
+  pid_t got = wait4(pid, &status, options, &ru);
+  w->pid = got;
+  w->status = status;
+  w->cpu_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec + (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+  w->maxrss_kb = ru.ru_maxrss;
+  return got;
 }
 
 int64_t now_us(void) {

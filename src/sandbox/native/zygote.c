@@ -345,7 +345,7 @@ static int child(int *fds, int n, const char *cwd) {
   write_all(wt, &w, sizeof w);
   close_fds_except(&wt, 1);
   for (int fd = 0; fd <= 2; fd++) close(fd);
-  while ((w.pid = wait4(c2, &w.status, 0, &w.ru)) < 0 && errno == EINTR) {}
+  while (wait_into(c2, 0, &w) < 0 && errno == EINTR) {}
   if (w.pid == c2) write_all(wt, &w, sizeof w);
   _exit(0);
 fail:
@@ -411,7 +411,7 @@ static int one_clone(int ctl, enum msg type, int *fds, int n, const char *cwd) {
   /* nothing of the child's stays open here while it runs: its stdio, its
    * cgroup, its fail pipe are the child's and the launcher's */
   for (int i = 0; i < n; i++) if (fds[i] != wt) close(fds[i]);
-  while ((w.pid = wait4((pid_t)c, &w.status, 0, &w.ru)) < 0 && errno == EINTR) {}
+  while (wait_into((pid_t)c, 0, &w) < 0 && errno == EINTR) {}
   if (w.pid == (pid_t)c) write_all(wt, &w, sizeof w);
   close(wt);
   return 1;
