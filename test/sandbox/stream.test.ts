@@ -28,7 +28,14 @@ const MiB = 1024 * 1024;
  * Writes CHUNK again and again, each write awaited, until STOP resolves; the
  * bytes whose writes resolved before (a write pending at the end resolves then).
  */
-async function writeUntil(stream: ExecStream, chunk: Buffer, stop: Promise<unknown>): Promise<number> {
+/**
+ * Writes CHUNK until STOP settles; the bytes taken. With COUNT_UNTIL (a
+ * performance.now() time), only writes that resolved before it count: once a
+ * program was killed, the launcher drops its pending input and takes the
+ * caller's writes at once until its answer comes, a window that grows with
+ * the machine's load and says nothing of the backpressure before it.
+ */
+async function writeUntil(stream: ExecStream, chunk: Buffer, stop: Promise<unknown>, countUntil = Number.POSITIVE_INFINITY): Promise<number> {
   let ended = false;
   void stop.finally(() => {
     ended = true;
@@ -36,7 +43,7 @@ async function writeUntil(stream: ExecStream, chunk: Buffer, stop: Promise<unkno
   let taken = 0;
   while (!ended) {
     await stream.write(chunk);
-    if (!ended) taken += chunk.length;
+    if (!ended && performance.now() < countUntil) taken += chunk.length;
     await new Promise((resolve) => setImmediate(resolve)); // writes after the end resolve at once: let the end be seen
   }
   return taken;
@@ -87,8 +94,11 @@ describe("Container.start: a streamed execution", () => {
 
   it("backpressures a caller whose program never reads, bounds what it holds, and still ends it by the wall limit", async () => {
     const box = await container();
-    const stream = box.start({ argv: ["sleep", "1000"], env, limits: { ...limits, wallTimeMs: 1500 * TIME_SCALE } });
-    const taken = await writeUntil(stream, Buffer.alloc(64 * 1024, 0x61), stream.result);
+    const wallTimeMs = 1500 * TIME_SCALE;
+    // the wall clock starts in the launcher, after this: what was taken before it ran out is bounded by the pipes alone
+    const countUntil = performance.now() + wallTimeMs;
+    const stream = box.start({ argv: ["sleep", "1000"], env, limits: { ...limits, wallTimeMs } });
+    const taken = await writeUntil(stream, Buffer.alloc(64 * 1024, 0x61), stream.result, countUntil);
     const result = await stream.result;
     expect(result.status).toBe("time_limit_exceeded");
     // the pipes (holder's stdin, the program's) and the launcher's one buffer: far less than the megabytes offered
