@@ -58,6 +58,8 @@ part() {   # part NAME COMMAND...: run one part, remember a failure, go on
 #   redis-server                    the queue tests start their own Redis
 #   gcc make libc6-dev              the C launcher; python3 g++ default-jdk-headless:
 #                                   languages of the host image under test
+#   musl-tools                      the launcher is linked against musl when it is there (its
+#                                   start-up is cheaper on a VM: src/sandbox/native/Makefile)
 #   util-linux (setpriv, namei) and passwd (useradd) are essential packages.
 #   mmdebstrap                      builds the `python` image (test:images)
 #   zstd                            compresses the zstd archives and layers the import tests read
@@ -67,7 +69,7 @@ part() {   # part NAME COMMAND...: run one part, remember a failure, go on
 #   docker.io                       Warren in a Docker container (the tests start a dockerd of their own), here and in the VM
 #   crun                            rootless podman on cgroup v2 in the VM (test/containers/run-cgv2.sh)
 #   jq                              writes the container image's manifests and the seccomp profile
-PACKAGES=(qemu-system-x86 busybox-static bubblewrap strace redis-server gcc g++ make libc6-dev python3 mmdebstrap docker-registry skopeo zstd
+PACKAGES=(qemu-system-x86 busybox-static bubblewrap strace redis-server gcc g++ make libc6-dev musl-tools python3 mmdebstrap docker-registry skopeo zstd
           podman runc uidmap slirp4netns docker.io crun jq)
 install_packages() {
   local missing=() p
