@@ -5,7 +5,7 @@
  * hierarchy, and a leftover cgroup holding another user's process. Each
  * command that opens the sandbox host (`run`, `serve`, `worker`) must exit
  * 125 with Warren's refusal naming the directory and what to do. */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -29,13 +29,32 @@ interface Outcome { status: number | null; stdout: string; stderr: string }
 /** The container fix a refusal names, per this kernel's cgroup version (container-signs.ts, cgroupRuntimeFix). */
 const CONTAINER_FIX = detectCgroupDriver().version === 2 ? "--systemd=always" : "-v DIR:DIR:rw";
 
+/**
+ * ARGV's exit status and output, killed after 60 s (scaled). Asynchronous: a
+ * synchronous spawn blocks the test's worker, which under the cgroup v2 VM's
+ * software emulation then misses vitest's own RPC deadline.
+ */
+function captured(argv: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: repo, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
+    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000 * TIME_SCALE);
+    child.once("error", reject);
+    child.once("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
 /** `warren ARGS` under HOW (test/helpers/contain.c), with ENV over the tests' own; as USER's uid when given (root only). */
-function warren(args: string[], how: Containment, env: Record<string, string> = {}, uid?: number): Outcome {
+function warren(args: string[], how: Containment, env: Record<string, string> = {}, uid?: number): Promise<Outcome> {
   const command = [process.execPath, "--import", "tsx", "src/cli/main.ts", ...args];
   const user = uid === undefined ? [] : ["setpriv", "--reuid", String(uid), "--regid", String(uid), "--clear-groups"];
-  const argv = contained(how, [...user, ...command]);
-  const run = spawnSync(argv[0]!, argv.slice(1), { cwd: repo, env: { ...testEnv(), ...env }, encoding: "utf8", timeout: 60_000 * TIME_SCALE });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+  return captured(contained(how, [...user, ...command]), { ...testEnv(), ...env });
 }
 
 /** A refusal: exit 125, no stack trace, the program never ran, and each of WORDS said. */
@@ -55,8 +74,8 @@ const commands: [string, string[], Record<string, string>][] = [
 
 describe("the delegated cgroup directories on a read-only mount (a container's /sys/fs/cgroup)", () => {
   for (const [name, args, env] of commands) {
-    it(`${name}: refuses naming the directory, the read-only mount and the bind a container needs`, () => {
-      const outcome = warren(args, { readOnly: cgroupParents }, env);
+    it(`${name}: refuses naming the directory, the read-only mount and the bind a container needs`, async () => {
+      const outcome = await warren(args, { readOnly: cgroupParents }, env);
       // as root Warren tries to make the subtree itself (`setup-cgroups` for root) and is refused by the mount
       expectRefusal(outcome, [cgroupParents[0]!, "read-only mount", CONTAINER_FIX, "Warren will not run code without limits", "warren doctor"]);
     });
@@ -66,12 +85,12 @@ describe("the delegated cgroup directories on a read-only mount (a container's /
 describe("a cgroup root that is missing, under a read-only hierarchy", () => {
   // As root too nothing is tried on a read-only mount (no mkdir that could only fail): the refusal names the mount and the runtime's fix
   // Not as root either: there the mount's flags come from mountinfo, as access(W_OK) answers EACCES, not EROFS, to a user who could not write it anyway
-  it("warren run: refuses naming the root, the read-only mount and the runtime's option", () => {
+  it("warren run: refuses naming the root, the read-only mount and the runtime's option", async () => {
     const driver = detectCgroupDriver();
     const name = `warren-missing-${randomBytes(4).toString("hex")}`;
     const root = driver.version === 2 ? path.join("/sys/fs/cgroup", name) : `/${name}`; // v2: a directory of the mount; v1: a path in each hierarchy
     const hierarchies = driver.parents(root).map((dir) => path.dirname(dir));
-    const outcome = warren(["run", program], { readOnly: hierarchies }, { WARREN_CGROUP_ROOT: root });
+    const outcome = await warren(["run", program], { readOnly: hierarchies }, { WARREN_CGROUP_ROOT: root });
     expectRefusal(outcome, ["does not exist", "is on a read-only mount", CONTAINER_FIX, "setup-cgroups"]);
     if (asRoot) expect(outcome.stderr).not.toContain("EROFS");
   });
@@ -80,11 +99,10 @@ describe("a cgroup root that is missing, under a read-only hierarchy", () => {
 describe("a read-only mount seen by a user who could not write it anyway", () => {
   // access(W_OK) answers EACCES there, not EROFS; the mount's flags in mountinfo say it (probe.ts: onReadOnlyMount, used by
   // every cgroup refusal, the synchronous one of a failed mkdir included)
-  const probe = (dir: string, how: Containment, uid?: number): string => {
+  const probe = async (dir: string, how: Containment, uid?: number): Promise<string> => {
     const code = `import("./src/sandbox/cgroup/probe.ts").then((m) => console.log(m.onReadOnlyMount(process.argv[1])))`;
     const user = uid === undefined ? [] : ["setpriv", "--reuid", String(uid), "--regid", String(uid), "--clear-groups"];
-    const argv = contained(how, [...user, process.execPath, "--import", "tsx", "-e", code, dir]);
-    const run = spawnSync(argv[0]!, argv.slice(1), { cwd: repo, env: testEnv(), encoding: "utf8", timeout: 60_000 * TIME_SCALE });
+    const run = await captured(contained(how, [...user, process.execPath, "--import", "tsx", "-e", code, dir]), testEnv());
     expect(run.stderr).toBe("");
     return run.stdout.trim();
   };
@@ -92,14 +110,14 @@ describe("a read-only mount seen by a user who could not write it anyway", () =>
   fs.chmodSync(dir, 0o755); // root's (or the runner's) own, not writable by another uid
   const other = asRoot ? 65534 : undefined;
 
-  it("says read-only for a read-only bind, as its owner and as another user", () => {
-    expect(probe(dir, { readOnly: [dir] })).toBe("true");
-    if (other !== undefined) expect(probe(dir, { readOnly: [dir] }, other)).toBe("true");
+  it("says read-only for a read-only bind, as its owner and as another user", async () => {
+    expect(await probe(dir, { readOnly: [dir] })).toBe("true");
+    if (other !== undefined) expect(await probe(dir, { readOnly: [dir] }, other)).toBe("true");
   });
 
-  it("says not read-only for a writable directory, nor for one another user may not write", () => {
-    expect(probe(dir, {})).toBe("false");
-    if (other !== undefined) expect(probe(dir, {}, other)).toBe("false");
+  it("says not read-only for a writable directory, nor for one another user may not write", async () => {
+    expect(await probe(dir, {})).toBe("false");
+    if (other !== undefined) expect(await probe(dir, {}, other)).toBe("false");
   });
 });
 
@@ -122,7 +140,7 @@ describe("a leftover cgroup of a launcher that is gone, holding another user's p
       for (const dir of stale) fs.writeFileSync(path.join(dir, "cgroup.procs"), String(sleeper.pid));
       fs.chownSync(scratch, 65534, 65534);
       fs.chownSync(program, 65534, 65534);
-      const outcome = warren(["run", program], {}, { WARREN_CGROUP_ROOT: root, WARREN_DATA_DIR: path.join(scratch, "data"), HOME: scratch }, 65534);
+      const outcome = await warren(["run", program], {}, { WARREN_CGROUP_ROOT: root, WARREN_DATA_DIR: path.join(scratch, "data"), HOME: scratch }, 65534);
       expectRefusal(outcome, ["could not remove a cgroup that a launcher which is gone left", `warren-${GONE_PID}`, "not this user's to kill (EPERM)", "rmdir"]);
       expect(sleeper.exitCode).toBeNull();
       expect(fs.readFileSync(`/proc/${sleeper.pid}/stat`, "utf8")).not.toMatch(/^\d+ \(sleep\) [ZX]/);

@@ -11,8 +11,8 @@
 # 2. Proves the delegation with plain shell (no Warren code): nobody makes a
 #    cgroup, sets limits, moves a process in, removes it; user namespaces and
 #    overlayfs in a user namespace work.
-# 3. Runs the given vitest filters (default: the sandbox and launcher suites and the cgroup
-#    contract suite) as nobody, with no capabilities, node from the host's /usr.
+# 3. Runs the given vitest filters (default: the sandbox and launcher suites, the cgroup
+#    contract suite and the cgroup refusals) as nobody, with no capabilities, node from the host's /usr.
 #
 # Busybox sh: keep it POSIX. Exit status: 0 only when every part passed.
 set -u
@@ -120,7 +120,7 @@ fi
 # the cgroup version and run on the host (rootless and as root). Everything
 # else that runs sandboxes runs here, the streamed executions included.
 if [ "$#" -eq 0 ]; then
-  for f in test/sandbox test/launcher src/sandbox/cgroup; do [ -e "$f" ] && set -- "$@" "$f"; done
+  for f in test/sandbox test/launcher src/sandbox/cgroup test/faults/cgroup-refusals.test.ts; do [ -e "$f" ] && set -- "$@" "$f"; done
   [ "$#" -eq 0 ] || set -- --exclude '**/languages.test.ts' --exclude '**/start-failures.test.ts' --exclude '**/output-budget.test.ts' \
     --exclude '**/judge-program.test.ts' --exclude '**/checker-program.test.ts' --exclude '**/interactive.test.ts' \
     --exclude '**/scoring.test.ts' --exclude '**/job-events.test.ts' "$@"
