@@ -263,6 +263,18 @@ describe("failures are reported as a step and an errno", () => {
     }
   });
 
+  it("words an errno as glibc does whichever C library the launcher was linked against (musl's differ for some)", async () => {
+    const box = await served();
+    try {
+      const run = async (argv: string[]) => (await box.request([...envArgs, "--", ...argv])).status;
+      expect(await run(["ln", "-s", "loop", "/tmp/loop"])).toMatchObject({ status: "ok", exitCode: 0 });
+      expect(await run(["/tmp/loop"])).toMatchObject({ step: "execve", errno: 40, message: "Too many levels of symbolic links" });
+      expect(await run([`/tmp/${"n".repeat(300)}`])).toMatchObject({ step: "execve", errno: 36, message: "File name too long" });
+    } finally {
+      await box.close();
+    }
+  });
+
   it("names the failing set-up step", () => {
     const r = launch(["--rootfs", "/nonexistent-rootfs"], ["/bin/true"]);
     expect(r.code).toBe(125);

@@ -261,6 +261,10 @@ struct waited { int32_t pid; int32_t status; int64_t cpu_us; int64_t maxrss_kb; 
 /* util.c: wait4(PID, OPTIONS) into W (pid, status, CPU time and peak RSS);
  * returns what wait4 returned */
 pid_t wait_into(pid_t pid, int options, struct waited *w);
+/* util.c: strerror(E) in glibc's words whichever C library the launcher has
+ * (musl's differ for some: "Out of memory", "Symbolic link loop"), so that a
+ * status line's message does not depend on the build */
+const char *errno_text(int e);
 _Static_assert(sizeof(struct waited) == 24, "struct waited is a wire format: fixed-size fields only");
 
 /* program.c: one program's process, from its fork by init to its execve */

@@ -67,7 +67,7 @@ static int exit_code_of(const struct exec_result *r) {
 
 static int fail_exit(const struct opts *o, const struct failure *f) {
   const char *hint = status_hint(f);
-  fprintf(stderr, "warren-launch: %s: %s%s%s\n", step_name(f->step), strerror(f->err), hint ? ": " : "", hint ? hint : "");
+  fprintf(stderr, "warren-launch: %s: %s%s%s\n", step_name(f->step), errno_text(f->err), hint ? ": " : "", hint ? hint : "");
   status_failure(o->status_fd, f, NULL);
   return 125;
 }

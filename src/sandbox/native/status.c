@@ -92,8 +92,8 @@ int status_failure_str(char *buf, size_t size, const struct failure *f, const ch
   bool what = f->path[0] || f->interpreter[0];
   const char *hint = message ? NULL : status_hint(f);
   char text[512];
-  if (hint) snprintf(text, sizeof text, "%s: %s", strerror(f->err), hint);
-  json_string(esc, what ? 160 : sizeof esc, message ? message : hint ? text : strerror(f->err));
+  if (hint) snprintf(text, sizeof text, "%s: %s", errno_text(f->err), hint);
+  json_string(esc, what ? 160 : sizeof esc, message ? message : hint ? text : errno_text(f->err));
   if (what) {
     char path[200], interp[200];
     json_string(path, sizeof path, f->path);

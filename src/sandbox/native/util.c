@@ -90,6 +90,28 @@ long long read_keyed(int dirfd, const char *file, const char *key) {
   return -1;
 }
 
+const char *errno_text(int e) {
+  /* glibc's wording where musl's differs; the rest are the same in both */
+  switch (e) {
+  case ENOMEM: return "Cannot allocate memory";
+  case EIO: return "Input/output error";
+  case ECHILD: return "No child processes";
+  case EBUSY: return "Device or resource busy";
+  case EXDEV: return "Invalid cross-device link";
+  case EMFILE: return "Too many open files";
+  case ENOTTY: return "Inappropriate ioctl for device";
+  case ESPIPE: return "Illegal seek";
+  case ENAMETOOLONG: return "File name too long";
+  case ELOOP: return "Too many levels of symbolic links";
+  case EOVERFLOW: return "Value too large for defined data type";
+  case EDQUOT: return "Disk quota exceeded";
+  case EOPNOTSUPP: return "Operation not supported";
+  case ENOSYS: return "Function not implemented";
+  case EAGAIN: return "Resource temporarily unavailable";
+  default: return strerror(e);
+  }
+}
+
 pid_t wait_into(pid_t pid, int options, struct waited *w) {
   struct rusage ru;
   int status = 0;
