@@ -193,6 +193,57 @@ describe("Container: served executions", () => {
     expect(second!.memoryKb).toBeLessThan(16 * 1024);
     expect(second!.cpuTimeMs).toBeLessThan(first!.cpuTimeMs);
   });
+
+  it("onUsage: the launcher's reading of the execution's own cgroup comes just before each chunk of stdout, as usage() would read it", async () => {
+    const box = await container();
+    type Usage = { cpuTimeMs: number; memoryKb: number; oomKills: number };
+    /** Runs ARGV as a stream until it prints "ready": what came in order (the readings, the chunks), and usage() then. */
+    const seenUntilReady = async (argv: string[]) => {
+      const events: (["usage", Usage] | ["stdout", string])[] = [];
+      let ready!: () => void;
+      const printed = new Promise<void>((resolve) => {
+        ready = resolve;
+      });
+      const stream = box.start({
+        argv,
+        env,
+        limits,
+        onUsage: (usage) => events.push(["usage", usage]),
+        onStdout: (chunk) => {
+          events.push(["stdout", chunk.toString()]);
+          if (chunk.toString().includes("ready")) ready();
+        },
+      });
+      await printed;
+      const now = await box.usage();
+      await stream.end();
+      expect(await stream.result).toMatchObject({ status: "ok" });
+      return { events, now: now! };
+    };
+    const first = await seenUntilReady(["python3", "-c", "import sys, time\nprint('start', flush=True)\nb = bytes(range(256)) * (3 << 16)\nt = time.process_time()\nwhile time.process_time() - t < 0.2: pass\nprint('ready', flush=True)\nsys.stdin.read()"]);
+    // a reading before every chunk, never after the last
+    expect(first.events.map(([kind]) => kind)).toEqual(["usage", "stdout", "usage", "stdout"]);
+    const [, atStart] = first.events[0] as ["usage", Usage];
+    const [, atReady] = first.events[2] as ["usage", Usage];
+    expect(atStart.memoryKb).toBeLessThan(48 * 1024);
+    expect(atReady.memoryKb).toBeGreaterThanOrEqual(48 * 1024);
+    expect(atReady.cpuTimeMs).toBeGreaterThanOrEqual(200);
+    expect(atReady).toMatchObject({ oomKills: 0 });
+    // the same cgroup as usage() reads, a moment earlier
+    expect(atReady.memoryKb).toBeLessThanOrEqual(first.now.memoryKb);
+    expect(atReady.cpuTimeMs).toBeLessThanOrEqual(first.now.cpuTimeMs);
+    expect(atReady.memoryKb).toBeGreaterThan(first.now.memoryKb - 4 * 1024);
+    // the second execution's readings are its own (a cgroup below the container's), not the first's
+    const second = await seenUntilReady(["sh", "-c", "echo ready; cat"]);
+    expect(second.events.map(([kind]) => kind)).toEqual(["usage", "stdout"]);
+    const [, own] = second.events[0] as ["usage", Usage];
+    expect(own.memoryKb).toBeGreaterThan(0);
+    expect(own.memoryKb).toBeLessThan(16 * 1024);
+    expect(own.cpuTimeMs).toBeLessThan(atReady.cpuTimeMs);
+    // without onUsage, no readings are asked for: the answer is as before
+    const plain = await box.exec({ argv: ["echo", "plain"], env, limits });
+    expect(plain).toMatchObject({ status: "ok", stdout: Buffer.from("plain\n") });
+  });
 });
 
 describe("Container cancellation", () => {

@@ -11,7 +11,7 @@ import { requireLauncher } from "./launcher-path.js";
 import { spawnLauncher, type LauncherProcess } from "./fast-spawn.js";
 import { ByteAllowance, OutputBuffer } from "./output-buffer.js";
 import os from "node:os";
-import { AnswerReader, encodeCancel, encodeExecRequest, encodeStdinEnd, encodeStdinHeader, RELAY_SIGNALS, relaySignal } from "./served-frames.js";
+import { AnswerReader, decodeUsage, encodeCancel, encodeExecRequest, encodeStdinEnd, encodeStdinHeader, RELAY_SIGNALS, relaySignal } from "./served-frames.js";
 
 /**
  * A held launcher writes its ready line (or its failure's status line) on its
@@ -159,6 +159,7 @@ interface Pending {
   readonly stderr: OutputBuffer;
   readonly onStdout: ((chunk: Buffer) => void) | undefined;
   readonly onStderr: ((chunk: Buffer) => void) | undefined;
+  readonly onUsage: ExecRequest["onUsage"];
   readonly done: (statusLine: string | undefined) => void;
 }
 
@@ -205,6 +206,9 @@ export class Container {
       if (type === "o") {
         pending.stdout.push(data);
         pending.onStdout?.(data);
+      } else if (type === "u") {
+        const usage = decodeUsage(data);
+        if (usage !== undefined) pending.onUsage?.(usage);
       } else if (type === "e") {
         pending.stderr.push(data);
         pending.onStderr?.(data);
@@ -385,6 +389,7 @@ export class Container {
     const args = [
       ...flags,
       ...(request.zygote === "start" ? ["--zygote"] : request.zygote === "child" ? ["--via-zygote"] : []),
+      ...(request.onUsage !== undefined && this.#cgroups.length > 0 ? ["--usage-frames"] : []),
       ...execArgs({
         hasCgroups: this.#cgroups.length > 0,
         argv: request.argv,
@@ -471,14 +476,14 @@ export class Container {
   }
 
   /** Serves FRAME once the requests before it are answered (the holder serves one at a time). */
-  #queued(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout" | "onStderr">, how: ServeHow = {}): Promise<ExecResult> {
+  #queued(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout" | "onStderr" | "onUsage">, how: ServeHow = {}): Promise<ExecResult> {
     const run = this.#turn.then(() => this.#serve(frame, keep, request, how));
     this.#turn = run.catch(() => {});
     return run;
   }
 
   /** Sends one request and waits for its answer. */
-  async #serve(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout" | "onStderr">, how: ServeHow): Promise<ExecResult> {
+  async #serve(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout" | "onStderr" | "onUsage">, how: ServeHow): Promise<ExecResult> {
     if (!this.alive) {
       throw new SandboxError("container_gone", `The container (init pid ${this.pid}) is gone: its launcher exited (${describeExit(this.#holder)}). ${this.#diagnosticsText()}`);
     }
@@ -488,7 +493,7 @@ export class Container {
     const stdout = new OutputBuffer(keep.cap, shared);
     const stderr = new OutputBuffer(keep.cap, shared);
     const answered = new Promise<string | undefined>((resolve) => {
-      this.#pending = { stdout, stderr, onStdout: request.onStdout, onStderr: request.onStderr, done: resolve };
+      this.#pending = { stdout, stderr, onStdout: request.onStdout, onStderr: request.onStderr, onUsage: request.onUsage, done: resolve };
     });
     // A cancel frame makes the holder kill the program's cgroup and clean up.
     // A streamed execution's frames may wait behind stdin the program does

@@ -69,6 +69,14 @@ export interface ExecRequest {
   readonly onStdout?: (chunk: Buffer) => void;
   /** Called with each chunk of the program's stderr as it arrives, kept or not. Must not throw. */
   readonly onStderr?: (chunk: Buffer) => void;
+  /**
+   * Called, with cgroups, with the execution's usage so far (CPU time, peak
+   * memory, OOM kills) as the launcher read it just before each chunk of
+   * stdout, before that chunk's onStdout (`--usage-frames`, docs/launcher.md):
+   * a live reading at a response without reading cgroup files here. Must not
+   * throw.
+   */
+  readonly onUsage?: (usage: { readonly cpuTimeMs: number; readonly memoryKb: number; readonly oomKills: number }) => void;
 }
 
 /** A launcher (Warren) failure: which set-up step failed and why; a stage reports it as it is (StageResult.error). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AnswerReader, encodeCancel, encodeExecRequest, encodeStdinEnd, encodeStdinHeader, type AnswerType } from "./served-frames.js";
+import { AnswerReader, decodeUsage, encodeCancel, encodeExecRequest, encodeStdinEnd, encodeStdinHeader, type AnswerType } from "./served-frames.js";
 
 function frame(type: string, data: string): Buffer {
   const header = Buffer.alloc(5);
@@ -30,6 +30,21 @@ describe("served frames", () => {
       for (let at = 0; at < stream.length; at += size) reader.push(stream.subarray(at, at + size));
       expect(seen).toEqual([["o", "hello "], ["e", "oops"], ["o", ""], ["s", '{"status":"ok"}\n']]);
     }
+  });
+
+  it("decodes a usage frame: CPU µs, peak bytes and OOM kills as int64 LE; none for a wrong size or an unread file (-1)", () => {
+    const payload = (...values: bigint[]) => Buffer.concat(values.map((value) => {
+      const b = Buffer.alloc(8);
+      b.writeBigInt64LE(value);
+      return b;
+    }));
+    expect(decodeUsage(payload(12_345n, 3n * 1024n * 1024n + 5n, 0n))).toEqual({ cpuTimeMs: 12.345, memoryKb: 3072, oomKills: 0 });
+    expect(decodeUsage(payload(1n, 2048n, 2n))).toEqual({ cpuTimeMs: 0.001, memoryKb: 2, oomKills: 2 });
+    expect(decodeUsage(payload(-1n, 2048n, 0n))).toBeUndefined();
+    expect(decodeUsage(payload(1n, 2048n))).toBeUndefined();
+    const seen: AnswerType[] = [];
+    new AnswerReader((type) => seen.push(type)).push(Buffer.concat([frame("u", payload(1n, 1n, 0n).toString("latin1")), frame("o", "x")]));
+    expect(seen).toEqual(["u", "o"]);
   });
 
   it("refuses a frame of unknown type", () => {

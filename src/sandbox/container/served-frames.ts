@@ -85,9 +85,9 @@ export function relaySignal(ordinal: number, signo: number): number {
   return RELAY_BASE + (ordinal % 2) * RELAY_SIGNALS + signo;
 }
 
-export type AnswerType = "o" | "e" | "s";
+export type AnswerType = "o" | "e" | "s" | "u";
 
-/** Splits the launcher's stdout into frames: stdout ('o') and stderr ('e') chunks, then the status line ('s'). */
+/** Splits the launcher's stdout into frames: stdout ('o') and stderr ('e') chunks, with `--usage-frames` a cgroup reading ('u') before each stdout chunk, then the status line ('s'). */
 export class AnswerReader {
   readonly #onFrame: (type: AnswerType, data: Buffer) => void;
   #pending: Buffer = Buffer.alloc(0);
@@ -102,10 +102,24 @@ export class AnswerReader {
       const length = buffer.readUInt32LE(1);
       if (buffer.length < ANSWER_HEADER + length) break;
       const type = String.fromCharCode(buffer[0] as number);
-      if (type !== "o" && type !== "e" && type !== "s") throw new Error(`The launcher sent a frame of unknown type ${JSON.stringify(type)}.`);
+      if (type !== "o" && type !== "e" && type !== "s" && type !== "u") throw new Error(`The launcher sent a frame of unknown type ${JSON.stringify(type)}.`);
       this.#onFrame(type, buffer.subarray(ANSWER_HEADER, ANSWER_HEADER + length));
       buffer = buffer.subarray(ANSWER_HEADER + length);
     }
     this.#pending = buffer.length === 0 ? Buffer.alloc(0) : Buffer.from(buffer);
   }
+}
+
+/**
+ * A MSG_USAGE frame's payload (`--usage-frames`, docs/launcher.md): the
+ * execution's cgroup as the launcher read it just before the stdout chunk
+ * that comes next — CPU µs, peak bytes, OOM kills, each an int64 little-endian, -1
+ * for a file it could not read. Undefined for a payload of another size or
+ * with any of them unread.
+ */
+export function decodeUsage(data: Buffer): { cpuTimeMs: number; memoryKb: number; oomKills: number } | undefined {
+  if (data.length !== 24) return undefined;
+  const [cpuUs, peakBytes, oomKills] = [0, 8, 16].map((at) => Number(data.readBigInt64LE(at)));
+  if (cpuUs! < 0 || peakBytes! < 0 || oomKills! < 0) return undefined;
+  return { cpuTimeMs: cpuUs! / 1000, memoryKb: Math.floor(peakBytes! / 1024), oomKills: oomKills! };
 }

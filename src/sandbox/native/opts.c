@@ -101,6 +101,10 @@ static int parse(struct opts *o, int argc, char **argv, int i, bool exec_only, c
       if (!exec_only) { snprintf(err, errlen, "%s is only for served requests (docs/launcher.md, \"Zygotes\")", a); return -1; }
       if (a[2] == 'z') o->zygote = true; else o->via_zygote = true;
     }
+    else if (!strcmp(a, "--usage-frames")) {
+      if (!exec_only) { snprintf(err, errlen, "--usage-frames is only for served requests"); return -1; }
+      o->usage_frames = true;
+    }
     else if (!strcmp(a, "--stdin-stream")) {
       if (!exec_only) { snprintf(err, errlen, "--stdin-stream is only for served requests (a one-shot's stdin is the launcher's own)"); return -1; }
       o->stdin_stream = true;
@@ -161,6 +165,7 @@ int opts_parse_exec(struct opts *o, const struct opts *container, int argc, char
   o->chdir = NULL;
   o->timings = false;
   o->stdin_stream = false;
+  o->usage_frames = false;
   o->zygote = o->via_zygote = false;
   o->env[0] = NULL;
   exec_defaults(o);

@@ -40,17 +40,19 @@ static void frame_header(unsigned char h[5], enum msg type, size_t n) {
 }
 
 /* Writes what it can of IOV[0..2) to FD; the bytes written, or -1 (EAGAIN: none) */
-static ssize_t write_some(int fd, struct iovec *iov) {
+static ssize_t write_somev(int fd, struct iovec *iov, int n) {
   ssize_t w;
-  while ((w = writev(fd, iov, 2)) < 0 && errno == EINTR) {}
+  while ((w = writev(fd, iov, n)) < 0 && errno == EINTR) {}
   if (w < 0) return -1;
   ssize_t left = w;
-  for (int i = 0; i < 2; i++) { /* advance past what was written */
+  for (int i = 0; i < n; i++) { /* advance past what was written */
     size_t k = (size_t)left < iov[i].iov_len ? (size_t)left : iov[i].iov_len;
     iov[i].iov_base = (char *)iov[i].iov_base + k; iov[i].iov_len -= k; left -= (ssize_t)k;
   }
   return w;
 }
+
+static ssize_t write_some(int fd, struct iovec *iov) { return write_somev(fd, iov, 2); }
 
 int frame_write(int fd, enum msg type, const void *data, size_t n) {
   unsigned char h[5];
@@ -301,21 +303,39 @@ static void read_wait(const struct container *c, struct request *q, struct watch
  * take whole: the rest of it. While there is one, the program's pipes are not
  * read (the program blocks on its writes, as on any full pipe), and the
  * limits are enforced all the same. */
-struct out_pending { unsigned char buf[5 + 65536]; size_t len, off; };
+struct out_pending { unsigned char buf[5 + 65536 + 5 + 24]; size_t len, off; };
 
-/* Bytes of the program's stdout (I 0) or stderr (1) to the caller */
-static void pass_on(const struct sink *to, int i, const char *buf, size_t n, struct out_pending *p) {
+/* A MSG_USAGE frame's payload: CG's CPU time (µs), peak memory (bytes) and OOM kills as read now, int64 little-endian (-1: unread) */
+static void usage_payload(const struct cgroup *cg, unsigned char out[24]) {
+  long long v[3] = { cgroup_cpu_us(cg), cgroup_peak_bytes(cg), cgroup_oom_kills(cg) };
+  for (int k = 0; k < 3; k++)
+    for (int b = 0; b < 8; b++) out[k * 8 + b] = (unsigned char)((unsigned long long)v[k] >> (8 * b));
+}
+
+/* Bytes of the program's stdout (I 0) or stderr (1) to the caller; USAGE
+ * (--usage-frames, stdout only): the execution's cgroup is read first, and a
+ * MSG_USAGE frame goes just before the stdout frame, in the same write, so
+ * that a caller that finds a response complete in a chunk of stdout has
+ * already read the usage up to it. */
+static void pass_on(const struct sink *to, int i, const char *buf, size_t n, struct out_pending *p, const struct cgroup *usage) {
   if (to->fd < 0) { write_all(i == 0 ? 1 : 2, buf, n); return; }
-  unsigned char h[5];
+  unsigned char h[5], uh[5], u[24];
   frame_header(h, i == 0 ? MSG_STDOUT : MSG_STDERR, n);
-  struct iovec iov[2] = { { h, sizeof h }, { (void *)buf, n } };
-  ssize_t w = write_some(to->fd, iov);
+  struct iovec all[4] = { { uh, sizeof uh }, { u, sizeof u }, { h, sizeof h }, { (void *)buf, n } };
+  struct iovec *iov = all + 2;
+  int niov = 2;
+  if (i == 0 && usage) {
+    usage_payload(usage, u);
+    frame_header(uh, MSG_USAGE, sizeof u);
+    iov = all;
+    niov = 4;
+  }
+  ssize_t w = write_somev(to->fd, iov, niov);
   /* a closed stdout must not stop the accounting: write errors are ignored */
   if (w < 0 && errno != EAGAIN) return;
   p->off = 0;
-  p->len = iov[0].iov_len + iov[1].iov_len;
-  memcpy(p->buf, iov[0].iov_base, iov[0].iov_len);
-  memcpy(p->buf + iov[0].iov_len, iov[1].iov_base, iov[1].iov_len);
+  p->len = 0;
+  for (int k = 0; k < niov; k++) { memcpy(p->buf + p->len, iov[k].iov_base, iov[k].iov_len); p->len += iov[k].iov_len; }
 }
 
 /* What the caller's stdout takes of the pending frame; BLOCK: all of it (the program has ended) */
@@ -471,7 +491,7 @@ static void drain(const struct container *c, struct request *q, const struct sin
         r->output_truncated = *truncated[i] = true; /* this stream lost bytes */
         if (!x->killed_for) x->killed_for = "output_limit_exceeded";
       }
-      if (keep > 0) pass_on(to, i, buf, (size_t)keep, &out);
+      if (keep > 0) pass_on(to, i, buf, (size_t)keep, &out, o->usage_frames && q->cg.n ? &q->cg : NULL);
       total += keep;
       *counts[i] += keep;
     }

@@ -30,14 +30,17 @@ export class Prepared {
   readonly #lease: ImageLease | undefined;
   /** Its response channel, read as it comes. */
   readonly #channel: ShimChannelWatch | undefined;
+  /** The launcher's last reading of its execution's cgroup, taken just before the latest chunk of stdout (`onUsage`). */
+  readonly #seen: { usage?: CgroupUsage };
   readonly madeAt = performance.now();
   /** Settles true once its import has ended, false when its program ends (or answers something else) before. */
   readonly whenReady: Promise<boolean>;
   #ended = false;
   #destroyed: Promise<void> | undefined;
 
-  private constructor(container: Container, stream: ExecStream, cancel: AbortController, lease: ImageLease | undefined, channel: ShimChannelWatch | undefined) {
+  private constructor(container: Container, stream: ExecStream, cancel: AbortController, lease: ImageLease | undefined, channel: ShimChannelWatch | undefined, seen: { usage?: CgroupUsage }) {
     this.container = container;
+    this.#seen = seen;
     this.stream = stream;
     this.#cancel = cancel;
     this.#lease = lease;
@@ -69,9 +72,11 @@ export class Prepared {
       }
       const cancel = new AbortController();
       const channel = plan.mode === "handler" ? new ShimChannelWatch() : undefined;
-      const onStdout = channel === undefined ? {} : { onStdout: (chunk: Buffer) => channel.push(chunk) };
+      const seen: { usage?: CgroupUsage } = {};
+      // the usage comes before the chunk that completes a response: read at the response without a file read here
+      const onStdout = channel === undefined ? {} : { onStdout: (chunk: Buffer) => channel.push(chunk), onUsage: (usage: CgroupUsage) => void (seen.usage = usage) };
       const stream = container.start({ argv: plan.argv, env: plan.env, limits: invocationLimits(plan.limits, backstopMs), signal: cancel.signal, ...onStdout });
-      return new Prepared(container, stream, cancel, lease, channel);
+      return new Prepared(container, stream, cancel, lease, channel, seen);
     } catch (error) {
       await container?.destroy();
       lease?.release();
@@ -169,7 +174,8 @@ export class Prepared {
         if (!options.early || options.logs || responded === undefined) return;
         void responded.then(async (response) => {
           if (response === undefined) return;
-          const usage = await this.container.usage();
+          // the launcher's reading just before the chunk that completed the response; without it, the cgroup's files now
+          const usage = this.#seen.usage ?? (await this.container.usage());
           markPhase("worker", options.id, "usage read");
           if (usage !== undefined && usage.oomKills === 0 && usage.cpuTimeMs <= plan.limits.cpuTimeMs) resolve({ response, usage });
         });

@@ -106,6 +106,8 @@ export class ZygoteHost {
     // child ended meanwhile), or a reading that cannot be the child's: the answer waits for the end.
     const zygoteCgroup = this.#zygoteCgroup;
     const channel = options.early === true && !options.logs && zygoteCgroup !== undefined ? new ShimChannelWatch(false) : undefined;
+    // the launcher reads the child's own execution cgroup just before each chunk of its stdout: the last one, at the response
+    let seen: CgroupUsage | undefined;
     // The event is whole before the child exists: it travels as the request's stdin, in the
     // same write as the request (one write to the launcher, and one wake-up of it, per invocation).
     const execution = this.container.exec({
@@ -115,7 +117,7 @@ export class ZygoteHost {
       zygote: "child",
       signal: cancel.signal,
       stdin: Buffer.concat([eventHeader(options.id, event.contentType, timeoutMs), event.body]),
-      ...(channel === undefined ? {} : { onStdout: (chunk: Buffer) => channel.push(chunk) }),
+      ...(channel === undefined ? {} : { onStdout: (chunk: Buffer) => channel.push(chunk), onUsage: (usage: CgroupUsage) => void (seen = usage) }),
     });
     const ended = execution.finally(() => {
       clearTimeout(timer); // kept until the end: a child that answers and never ends is cut at the timeout
@@ -129,7 +131,7 @@ export class ZygoteHost {
       void channel?.response.then(async (response) => {
         if (response === undefined || timedOut) return;
         respondedAt = performance.now();
-        const usage = await this.container.usage(zygoteCgroup, this.#lastChild);
+        const usage = seen ?? (await this.container.usage(zygoteCgroup, this.#lastChild));
         if (usage?.execution !== undefined) this.#lastChild = Number(usage.execution.slice(1));
         markPhase("worker", options.id, "usage read");
         // (a child that ran its runtime has charged memory and CPU to its cgroup: none read is not its cgroup)
