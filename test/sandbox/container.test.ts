@@ -194,7 +194,7 @@ describe("Container: served executions", () => {
     expect(second!.cpuTimeMs).toBeLessThan(first!.cpuTimeMs);
   });
 
-  it("onUsage: the launcher's reading of the execution's own cgroup comes just before each chunk of stdout, as usage() would read it", async () => {
+  it("usageFrames: a chunk of stdout comes with the launcher's reading of the execution's own cgroup just before it, as usage() would read it", async () => {
     const box = await container();
     type Usage = { cpuTimeMs: number; memoryKb: number; oomKills: number };
     /** Runs ARGV as a stream until it prints "ready": what came in order (the readings, the chunks), and usage() then. */
@@ -208,8 +208,9 @@ describe("Container: served executions", () => {
         argv,
         env,
         limits,
-        onUsage: (usage) => events.push(["usage", usage]),
-        onStdout: (chunk) => {
+        usageFrames: true,
+        onStdout: (chunk, usage) => {
+          if (usage !== undefined) events.push(["usage", usage]);
           events.push(["stdout", chunk.toString()]);
           if (chunk.toString().includes("ready")) ready();
         },
@@ -240,9 +241,34 @@ describe("Container: served executions", () => {
     expect(own.memoryKb).toBeGreaterThan(0);
     expect(own.memoryKb).toBeLessThan(16 * 1024);
     expect(own.cpuTimeMs).toBeLessThan(atReady.cpuTimeMs);
-    // without onUsage, no readings are asked for: the answer is as before
-    const plain = await box.exec({ argv: ["echo", "plain"], env, limits });
-    expect(plain).toMatchObject({ status: "ok", stdout: Buffer.from("plain\n") });
+    // without usageFrames, no readings: the answer is as before
+    const plain: unknown[] = [];
+    const ran = await box.exec({ argv: ["echo", "plain"], env, limits, onStdout: (_chunk, usage) => plain.push(usage) });
+    expect(ran).toMatchObject({ status: "ok", stdout: Buffer.from("plain\n") });
+    expect(plain).toEqual([undefined]);
+  });
+
+  it("usageFrames: the launcher reads at most once a millisecond, however many chunks a program writes", async () => {
+    const box = await container();
+    let chunks = 0;
+    let readings = 0;
+    const started = performance.now();
+    const ran = await box.exec({
+      argv: ["python3", "-c", "import sys\nfor i in range(20000): sys.stdout.write('x'); sys.stdout.flush()"],
+      env,
+      limits,
+      usageFrames: true,
+      onStdout: (_chunk, usage) => {
+        chunks += 1;
+        if (usage !== undefined) readings += 1;
+      },
+    });
+    const elapsedMs = performance.now() - started;
+    expect(ran).toMatchObject({ status: "ok", stdoutTruncated: false });
+    expect(ran.stdout.length).toBe(20_000);
+    expect(readings).toBeGreaterThan(0);
+    expect(readings).toBeLessThanOrEqual(Math.ceil(elapsedMs) + 1);
+    expect(readings).toBeLessThanOrEqual(chunks);
   });
 });
 

@@ -3,7 +3,7 @@ import path from "node:path";
 import { SandboxError } from "../../errors.js";
 import { executionUsage, occupiedExecutions, killPids, readPids, removeCgroupTree, type CgroupUsage } from "../cgroup/tree.js";
 import { isRunning, waitForClose } from "./child-exit.js";
-import { notRunResult, type ExecError, type ExecRequest, type ExecResult } from "./exec-types.js";
+import { notRunResult, type ExecError, type ExecRequest, type ExecResult, type LiveUsage } from "./exec-types.js";
 import { encodeJobFiles, type JobFile } from "./job-files.js";
 import { execArgs, holdArgs, type Bind } from "./launch-args.js";
 import { parseStatusLine, readyPid, signalName } from "./launch-status.js";
@@ -157,9 +157,10 @@ class Deadline {
 interface Pending {
   readonly stdout: OutputBuffer;
   readonly stderr: OutputBuffer;
-  readonly onStdout: ((chunk: Buffer) => void) | undefined;
+  readonly onStdout: ExecRequest["onStdout"];
   readonly onStderr: ((chunk: Buffer) => void) | undefined;
-  readonly onUsage: ExecRequest["onUsage"];
+  /** the launcher's reading that came just before the next chunk of stdout (`--usage-frames`) */
+  usage?: LiveUsage | undefined;
   readonly done: (statusLine: string | undefined) => void;
 }
 
@@ -205,10 +206,11 @@ export class Container {
       if (pending === undefined) return;
       if (type === "o") {
         pending.stdout.push(data);
-        pending.onStdout?.(data);
+        const usage = pending.usage;
+        pending.usage = undefined;
+        pending.onStdout?.(data, usage);
       } else if (type === "u") {
-        const usage = decodeUsage(data);
-        if (usage !== undefined) pending.onUsage?.(usage);
+        pending.usage = decodeUsage(data);
       } else if (type === "e") {
         pending.stderr.push(data);
         pending.onStderr?.(data);
@@ -389,7 +391,7 @@ export class Container {
     const args = [
       ...flags,
       ...(request.zygote === "start" ? ["--zygote"] : request.zygote === "child" ? ["--via-zygote"] : []),
-      ...(request.onUsage !== undefined && this.#cgroups.length > 0 ? ["--usage-frames"] : []),
+      ...(request.usageFrames === true && this.#cgroups.length > 0 ? ["--usage-frames"] : []),
       ...execArgs({
         hasCgroups: this.#cgroups.length > 0,
         argv: request.argv,
@@ -476,14 +478,14 @@ export class Container {
   }
 
   /** Serves FRAME once the requests before it are answered (the holder serves one at a time). */
-  #queued(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout" | "onStderr" | "onUsage">, how: ServeHow = {}): Promise<ExecResult> {
+  #queued(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout" | "onStderr">, how: ServeHow = {}): Promise<ExecResult> {
     const run = this.#turn.then(() => this.#serve(frame, keep, request, how));
     this.#turn = run.catch(() => {});
     return run;
   }
 
   /** Sends one request and waits for its answer. */
-  async #serve(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout" | "onStderr" | "onUsage">, how: ServeHow): Promise<ExecResult> {
+  async #serve(frame: Buffer, keep: KeepCaps, request: Pick<ExecRequest, "limits" | "signal" | "onStdout" | "onStderr">, how: ServeHow): Promise<ExecResult> {
     if (!this.alive) {
       throw new SandboxError("container_gone", `The container (init pid ${this.pid}) is gone: its launcher exited (${describeExit(this.#holder)}). ${this.#diagnosticsText()}`);
     }
@@ -493,7 +495,7 @@ export class Container {
     const stdout = new OutputBuffer(keep.cap, shared);
     const stderr = new OutputBuffer(keep.cap, shared);
     const answered = new Promise<string | undefined>((resolve) => {
-      this.#pending = { stdout, stderr, onStdout: request.onStdout, onStderr: request.onStderr, onUsage: request.onUsage, done: resolve };
+      this.#pending = { stdout, stderr, onStdout: request.onStdout, onStderr: request.onStderr, done: resolve };
     });
     // A cancel frame makes the holder kill the program's cgroup and clean up.
     // A streamed execution's frames may wait behind stdin the program does

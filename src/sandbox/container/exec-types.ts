@@ -66,17 +66,17 @@ export interface ExecRequest {
    * the bytes not kept (past keepBytes): lets a caller judge the whole output
    * without holding it. Must not throw.
    */
-  readonly onStdout?: (chunk: Buffer) => void;
+  readonly onStdout?: (chunk: Buffer, usage?: LiveUsage) => void;
   /** Called with each chunk of the program's stderr as it arrives, kept or not. Must not throw. */
   readonly onStderr?: (chunk: Buffer) => void;
   /**
-   * Called, with cgroups, with the execution's usage so far (CPU time, peak
-   * memory, OOM kills) as the launcher read it just before each chunk of
-   * stdout, before that chunk's onStdout (`--usage-frames`, docs/launcher.md):
-   * a live reading at a response without reading cgroup files here. Must not
-   * throw.
+   * With cgroups, onStdout's second argument is the execution's usage so far
+   * (CPU time, peak memory, OOM kills) as the launcher read it just before
+   * that chunk (`--usage-frames`, docs/launcher.md): a live reading at a
+   * response without reading cgroup files here. The launcher reads at most
+   * once a millisecond; a chunk that came sooner has none.
    */
-  readonly onUsage?: (usage: { readonly cpuTimeMs: number; readonly memoryKb: number; readonly oomKills: number }) => void;
+  readonly usageFrames?: boolean;
 }
 
 /** A launcher (Warren) failure: which set-up step failed and why; a stage reports it as it is (StageResult.error). */
@@ -133,4 +133,11 @@ export function notRunResult(error?: ExecError, cancelled = false): ExecResult {
     cancelled,
     ...(error === undefined ? {} : { error }),
   };
+}
+
+/** An execution's usage so far, read live from its cgroup. */
+export interface LiveUsage {
+  readonly cpuTimeMs: number;
+  readonly memoryKb: number;
+  readonly oomKills: number;
 }

@@ -49,7 +49,7 @@ enum msg {
   MSG_STDOUT = 'o',      /* bytes of the program's stdout */
   MSG_STDERR = 'e',      /* bytes of the program's stderr */
   MSG_STATUS = 's',      /* the status line: the last frame of an answer */
-  MSG_USAGE = 'u',       /* --usage-frames: the execution's cgroup, read just before the stdout frame that comes next (int64 LE: CPU µs, peak bytes, OOM kills; -1 unread) */
+  MSG_USAGE = 'u',       /* --usage-frames: the execution's cgroup, read just before the stdout frame that comes next, at most once a millisecond (int64 LE: CPU µs, peak bytes, OOM kills; -1 unread) */
   /* launcher → init, on the control socket, with fds (SCM_RIGHTS) */
   MSG_FORK = 'F',        /* fork a request's program. fds: stdout, stderr, failure pipe, wait pipe, stdin, the request, its cgroup's files */
   MSG_FORK_AHEAD = 'A',  /* fork a program ahead of its request. fds: wait pipe, its request socket, the next execution's cgroup files */
@@ -85,7 +85,7 @@ struct opts {
   const char *chdir;
   bool timings;
   bool stdin_stream; /* served: the program's stdin is a pipe fed by MSG_STDIN frames while it runs */
-  bool usage_frames; /* served: each stdout frame comes after a MSG_USAGE frame (in the same write) */
+  bool usage_frames; /* served: a stdout frame comes after a MSG_USAGE frame (in the same write), at most one a millisecond */
   bool unpack; /* served: the request's stdin holds the job's files (unpack.c) */
   bool bind_proc;   /* container: bind the launcher's own /proc instead of a fresh procfs (mounts.c) */
   bool zygote_host; /* container: it may hold a zygote (its user namespace allows the namespaces a zygote's child makes; zygote.c) */

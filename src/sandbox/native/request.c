@@ -413,6 +413,7 @@ static void drain(const struct container *c, struct request *q, const struct sin
   bool *truncated[2] = { &r->stdout_truncated, &r->stderr_truncated };
   bool streamed = o->stdin_stream && q->from;
   static struct out_pending out; /* static: 64 KiB each, and one execution at a time */
+  int64_t usage_at = 0; /* when the last MSG_USAGE frame was read (--usage-frames) */
   static struct in_pending in;
   out.len = out.off = 0;
   memset(&in, 0, sizeof in);
@@ -491,7 +492,12 @@ static void drain(const struct container *c, struct request *q, const struct sin
         r->output_truncated = *truncated[i] = true; /* this stream lost bytes */
         if (!x->killed_for) x->killed_for = "output_limit_exceeded";
       }
-      if (keep > 0) pass_on(to, i, buf, (size_t)keep, &out, o->usage_frames && q->cg.n ? &q->cg : NULL);
+      /* a reading at most once a millisecond: a program that writes its stdout a byte at a time makes
+       * the launcher read no more cgroup files for it than that (the caller reads them itself for a
+       * chunk that came without one) */
+      bool usage = i == 0 && o->usage_frames && q->cg.n && now_us() - usage_at >= 1000;
+      if (usage) usage_at = now_us();
+      if (keep > 0) pass_on(to, i, buf, (size_t)keep, &out, usage ? &q->cg : NULL);
       total += keep;
       *counts[i] += keep;
     }

@@ -30,15 +30,15 @@ export class Prepared {
   readonly #lease: ImageLease | undefined;
   /** Its response channel, read as it comes. */
   readonly #channel: ShimChannelWatch | undefined;
-  /** The launcher's last reading of its execution's cgroup, taken just before the latest chunk of stdout (`onUsage`). */
-  readonly #seen: { usage?: CgroupUsage };
+  /** The launcher's reading of its execution's cgroup just before the latest chunk of stdout, if it sent one (`usageFrames`). */
+  readonly #seen: { usage?: CgroupUsage | undefined };
   readonly madeAt = performance.now();
   /** Settles true once its import has ended, false when its program ends (or answers something else) before. */
   readonly whenReady: Promise<boolean>;
   #ended = false;
   #destroyed: Promise<void> | undefined;
 
-  private constructor(container: Container, stream: ExecStream, cancel: AbortController, lease: ImageLease | undefined, channel: ShimChannelWatch | undefined, seen: { usage?: CgroupUsage }) {
+  private constructor(container: Container, stream: ExecStream, cancel: AbortController, lease: ImageLease | undefined, channel: ShimChannelWatch | undefined, seen: { usage?: CgroupUsage | undefined }) {
     this.container = container;
     this.#seen = seen;
     this.stream = stream;
@@ -72,9 +72,18 @@ export class Prepared {
       }
       const cancel = new AbortController();
       const channel = plan.mode === "handler" ? new ShimChannelWatch() : undefined;
-      const seen: { usage?: CgroupUsage } = {};
-      // the usage comes before the chunk that completes a response: read at the response without a file read here
-      const onStdout = channel === undefined ? {} : { onStdout: (chunk: Buffer) => channel.push(chunk), onUsage: (usage: CgroupUsage) => void (seen.usage = usage) };
+      const seen: { usage?: CgroupUsage | undefined } = {};
+      // the launcher's reading of the cgroup just before the chunk that completes a response: no file read here then
+      const onStdout =
+        channel === undefined
+          ? {}
+          : {
+              usageFrames: true,
+              onStdout: (chunk: Buffer, usage?: CgroupUsage) => {
+                seen.usage = usage;
+                channel.push(chunk);
+              },
+            };
       const stream = container.start({ argv: plan.argv, env: plan.env, limits: invocationLimits(plan.limits, backstopMs), signal: cancel.signal, ...onStdout });
       return new Prepared(container, stream, cancel, lease, channel, seen);
     } catch (error) {

@@ -106,7 +106,7 @@ export class ZygoteHost {
     // child ended meanwhile), or a reading that cannot be the child's: the answer waits for the end.
     const zygoteCgroup = this.#zygoteCgroup;
     const channel = options.early === true && !options.logs && zygoteCgroup !== undefined ? new ShimChannelWatch(false) : undefined;
-    // the launcher reads the child's own execution cgroup just before each chunk of its stdout: the last one, at the response
+    // the launcher's reading of the child's own execution cgroup just before the latest chunk of its stdout, if it sent one
     let seen: CgroupUsage | undefined;
     // The event is whole before the child exists: it travels as the request's stdin, in the
     // same write as the request (one write to the launcher, and one wake-up of it, per invocation).
@@ -117,7 +117,15 @@ export class ZygoteHost {
       zygote: "child",
       signal: cancel.signal,
       stdin: Buffer.concat([eventHeader(options.id, event.contentType, timeoutMs), event.body]),
-      ...(channel === undefined ? {} : { onStdout: (chunk: Buffer) => channel.push(chunk), onUsage: (usage: CgroupUsage) => void (seen = usage) }),
+      ...(channel === undefined
+        ? {}
+        : {
+            usageFrames: true,
+            onStdout: (chunk: Buffer, usage?: CgroupUsage) => {
+              seen = usage;
+              channel.push(chunk);
+            },
+          }),
     });
     const ended = execution.finally(() => {
       clearTimeout(timer); // kept until the end: a child that answers and never ends is cut at the timeout
