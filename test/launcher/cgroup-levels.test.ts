@@ -146,4 +146,40 @@ describe("the container's cgroup levels", () => {
     }
     expect(cgroupsOf(pid)).toEqual([]);
   });
+
+  it("the next execution's cgroup is made ahead limited as the last execution was; a request that asks otherwise gets its own limits, none where it asks none", async () => {
+    const box = await served(["--scratch-mb", "32"]);
+    const pid = box.child.pid!;
+    const limitsOf = (name: string) => {
+      const dirs = cgroupsOf(pid).map((dir) => path.join(dir, name));
+      return {
+        memory: value(dirs, ["memory.max", "memory.limit_in_bytes"]),
+        pids: value(dirs, ["pids.max"]),
+        cpuUnlimited: [Infinity, -1].includes(value(dirs, ["cpu.max", "cpu.cfs_quota_us"])),
+      };
+    };
+    try {
+      for (const request of [["--memory-mb", "40"], ["--memory-mb", "48", "--pids", "10", "--cpus", "0.5"]]) {
+        const ran = await box.request([...envArgs, ...wall, ...request, "--", "true"]);
+        expect(ran.status, ran.stderr).toMatchObject({ status: "ok" });
+      }
+      // e2 ran the second; e3 is made ahead, with the program ahead in it, and the second's limits already written
+      // (the program ahead enters it once its limits are written)
+      const made = () => levelsBelow(pid).every((names) => names.includes("e3")) && cgroupsOf(pid).every((dir) => pidsOf(path.join(dir, "e3")).length > 0);
+      const ahead = await eventually("the next cgroup made ahead, its program in it", () => (made() ? limitsOf("e3") : undefined));
+      expect(ahead).toEqual({ memory: 48 * MiB, pids: 10, cpuUnlimited: false });
+      // a request with other limits, and none for processes or CPU: its own, the ones written ahead undone
+      const { seen } = await whileRunning(box, [...envArgs, ...wall, "--memory-mb", "24", "--", "sleep", "60"], () => {
+        const execution = cgroupsOf(pid).map((dir) => path.join(dir, "e3"));
+        return execution.every(runsProgram) ? limitsOf("e3") : undefined;
+      });
+      expect(seen).toEqual({ memory: 24 * MiB, pids: Infinity, cpuUnlimited: true });
+      // and they hold: a 40 MiB fill is over the 24 asked for
+      const over = await box.request([...envArgs, ...wall, "--memory-mb", "24", "--", "python3", "-c", "b = bytes(range(256)) * (40 << 12)"]);
+      expect(over.status).toMatchObject({ status: "memory_limit_exceeded", oomKilled: true });
+    } finally {
+      expect(await box.close()).toBe(0);
+    }
+    expect(cgroupsOf(pid)).toEqual([]);
+  });
 });

@@ -97,6 +97,7 @@ static int make_named(struct cgroup *cg, const char *const *parents, int nparent
     cg->h[i].memsw = !v2 && cg->h[i].memory && has(d, MEMSW);
     cg->h[i].memory_limit = LLONG_MAX; /* none yet */
     cg->h[i].own_memory = cg->h[i].own_pids = MEMORY_LIMIT_UNKNOWN;
+    cg->h[i].set_memory = cg->h[i].set_pids = cg->h[i].set_cpu = -1;
   }
   return 0;
 }
@@ -145,6 +146,7 @@ int cgroup_split_own(struct cgroup *own, struct failure *f) {
     /* no process enters it any more */
     if (own->h[i].procs_fd >= 0) { close(own->h[i].procs_fd); own->h[i].procs_fd = -1; }
     int d = own->h[i].dirfd;
+    own->h[i].set_cpu = own->h[i].set_memory = MEMORY_LIMIT_UNKNOWN; /* written here, not by cgroup_limit */
     /* the first execution's CPU quota and OOM grouping were its own: each
      * execution below has its own (a bound of the container's CPU would
      * also cap every later one's) */
@@ -167,6 +169,7 @@ int cgroup_make_in(struct cgroup *cg, const struct cgroup *own, const char *name
     cg->h[i] = own->h[i];
     cg->h[i].memory_limit = LLONG_MAX;
     cg->h[i].own_memory = cg->h[i].own_pids = MEMORY_LIMIT_UNKNOWN;
+    cg->h[i].set_memory = cg->h[i].set_pids = cg->h[i].set_cpu = -1;
     cg->h[i].procs_fd = -1;
     cg->h[i].dirfd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     cg->n = i + 1;
@@ -203,39 +206,74 @@ static int set_memory_v1(struct cgroup *cg, int i, long long bytes, struct failu
 }
 
 int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f) {
-  bool mem = false, pids = false, cpu = false;
+  return cgroup_limits(cg, o->memory_mb, o->pids, o->cpus, f);
+}
+
+/* The memory limit BYTES (-1: none, the kernel's defaults) in hierarchy I */
+static int limit_memory(struct cgroup *cg, int i, long long bytes, struct failure *f) {
+  int d = cg->h[i].dirfd;
+  if (cg->h[i].v2)
+    return set(d, "memory.max", STEP_CGROUP_SET_MEMORY_MAX, bytes, false, f) || set(d, "memory.swap.max", STEP_CGROUP_SET_MEMORY_SWAP_MAX, bytes < 0 ? -1 : 0, true, f) ||
+                   set(d, "memory.oom.group", STEP_CGROUP_SET_MEMORY_OOM_GROUP, bytes < 0 ? 0 : 1, true, f)
+               ? -1
+               : 0;
+  if (set_memory_v1(cg, i, bytes, f) < 0) return -1;
+  struct failure ignored; /* best effort: no limit rests on it (memsw, where there is swap accounting, bounds swap) */
+  if (bytes > 0) set(d, "memory.swappiness", STEP_CGROUP_SET_SWAPPINESS, 0, true, &ignored);
+  return 0;
+}
+
+/* CPU quota QUOTA µs per 100 ms (-1: none) in hierarchy I */
+static int limit_cpu(struct cgroup *cg, int i, long long quota, struct failure *f) {
+  int d = cg->h[i].dirfd;
+  if (cg->h[i].v2) {
+    char v[64];
+    if (quota < 0) snprintf(v, sizeof v, "max 100000"); else snprintf(v, sizeof v, "%lld 100000", quota);
+    if (write_fileat(d, "cpu.max", v) < 0) { fail_set(f, STEP_CGROUP_SET_CPU_MAX, errno); return -1; }
+    return 0;
+  }
+  /* v1's period is left as it is: an execution's cgroup is new, and a new
+   * one's period is the kernel's default, 100000 µs, whatever its parent's */
+  return set_v1(d, "cpu.cfs_quota_us", STEP_CGROUP_SET_CPU_QUOTA, quota, f);
+}
+
+/* Writes each limit that differs from what is there (set_*): a limit asked
+ * for; or none, where one was written before (by the limits written ahead). */
+int cgroup_limits(struct cgroup *cg, long memory_mb, long pids, double cpus, struct failure *f) {
+  bool mem = false, pid = false, cpu = false;
+  long long want_memory = memory_mb > 0 ? (long long)memory_mb << 20 : -1;
+  long long want_pids = pids > 0 ? pids : -1;
+  long long want_cpu = cpus > 0 ? (long long)(cpus * 100000) : -1;
   for (int i = 0; i < cg->n; i++) {
-    int d = cg->h[i].dirfd;
-    bool v2 = cg->h[i].v2;
-    if (cg->h[i].memory && o->memory_mb > 0) {
-      long long bytes = (long long)o->memory_mb << 20;
-      if (v2) {
-        if (set(d, "memory.max", STEP_CGROUP_SET_MEMORY_MAX, bytes, false, f) || set(d, "memory.swap.max", STEP_CGROUP_SET_MEMORY_SWAP_MAX, 0, true, f) ||
-            set(d, "memory.oom.group", STEP_CGROUP_SET_MEMORY_OOM_GROUP, 1, true, f)) return -1;
-      } else {
-        if (set_memory_v1(cg, i, bytes, f) < 0) return -1;
-        struct failure ignored; /* best effort: no limit rests on it (memsw, where there is swap accounting, bounds swap) */
-        set(d, "memory.swappiness", STEP_CGROUP_SET_SWAPPINESS, 0, true, &ignored);
+    if (cg->h[i].memory) {
+      if (cg->h[i].set_memory != want_memory && (want_memory > 0 || cg->h[i].set_memory > 0)) {
+        cg->h[i].set_memory = MEMORY_LIMIT_UNKNOWN; /* until all of it is written */
+        if (limit_memory(cg, i, want_memory, f) < 0) return -1;
+        cg->h[i].set_memory = want_memory;
       }
       mem = true;
     }
-    if (cg->h[i].pids && o->pids > 0) { if (set(d, "pids.max", STEP_CGROUP_SET_PIDS_MAX, o->pids, false, f)) return -1; pids = true; }
-    if (cg->h[i].cpu && o->cpus > 0) {
-      long long quota = (long long)(o->cpus * 100000);
-      if (v2) {
-        char v[64];
-        snprintf(v, sizeof v, "%lld 100000", quota);
-        if (write_fileat(d, "cpu.max", v) < 0) { fail_set(f, STEP_CGROUP_SET_CPU_MAX, errno); return -1; }
-      } else if (set(d, "cpu.cfs_quota_us", STEP_CGROUP_SET_CPU_QUOTA, quota, false, f)) return -1;
-      /* v1's period is left as it is: an execution's cgroup is new, and a new
-       * one's period is the kernel's default, 100000 µs, whatever its parent's */
+    if (cg->h[i].pids) {
+      if (cg->h[i].set_pids != want_pids && (want_pids > 0 || cg->h[i].set_pids > 0)) {
+        cg->h[i].set_pids = MEMORY_LIMIT_UNKNOWN;
+        if (set(cg->h[i].dirfd, "pids.max", STEP_CGROUP_SET_PIDS_MAX, want_pids, false, f)) return -1;
+        cg->h[i].set_pids = want_pids;
+      }
+      pid = true;
+    }
+    if (cg->h[i].cpu) {
+      if (cg->h[i].set_cpu != want_cpu && (want_cpu > 0 || cg->h[i].set_cpu > 0)) {
+        cg->h[i].set_cpu = MEMORY_LIMIT_UNKNOWN;
+        if (limit_cpu(cg, i, want_cpu, f) < 0) return -1;
+        cg->h[i].set_cpu = want_cpu;
+      }
       cpu = true;
     }
   }
   /* a limit asked for but not enforceable is a failure, never a silent pass */
-  if (o->memory_mb > 0 && !mem) { fail_set(f, STEP_CGROUP_NO_MEMORY_CONTROLLER, ENOENT); return -1; }
-  if (o->pids > 0 && !pids) { fail_set(f, STEP_CGROUP_NO_PIDS_CONTROLLER, ENOENT); return -1; }
-  if (o->cpus > 0 && !cpu) { fail_set(f, STEP_CGROUP_NO_CPU_CONTROLLER, ENOENT); return -1; }
+  if (memory_mb > 0 && !mem) { fail_set(f, STEP_CGROUP_NO_MEMORY_CONTROLLER, ENOENT); return -1; }
+  if (pids > 0 && !pid) { fail_set(f, STEP_CGROUP_NO_PIDS_CONTROLLER, ENOENT); return -1; }
+  if (cpus > 0 && !cpu) { fail_set(f, STEP_CGROUP_NO_CPU_CONTROLLER, ENOENT); return -1; }
   return 0;
 }
 
@@ -254,6 +292,7 @@ int cgroup_limit_own(struct cgroup *own, const struct opts *o, long extra_mb, lo
       long long bytes = o->memory_mb > 0 ? ((long long)o->memory_mb + extra_mb + o->scratch_mb + OWN_SLACK_MB) << 20 : -1;
       if (own->h[i].own_memory != bytes) {
         own->h[i].own_memory = MEMORY_LIMIT_UNKNOWN; /* until both files are written */
+        own->h[i].set_memory = MEMORY_LIMIT_UNKNOWN;  /* no longer what cgroup_limit wrote */
         if (own->h[i].v2 ? set(d, "memory.max", STEP_CGROUP_SET_MEMORY_MAX, bytes, false, f) || set(d, "memory.swap.max", STEP_CGROUP_SET_MEMORY_SWAP_MAX, 0, true, f)
                          : set_memory_v1(own, i, bytes, f)) return -1;
         own->h[i].own_memory = bytes;
@@ -262,6 +301,7 @@ int cgroup_limit_own(struct cgroup *own, const struct opts *o, long extra_mb, lo
     long long pids = o->pids > 0 ? o->pids + extra_pids : -1;
     if (own->h[i].pids && own->h[i].own_pids != pids) {
       own->h[i].own_pids = MEMORY_LIMIT_UNKNOWN;
+      own->h[i].set_pids = MEMORY_LIMIT_UNKNOWN;
       if (set(d, "pids.max", STEP_CGROUP_SET_PIDS_MAX, pids, false, f)) return -1;
       own->h[i].own_pids = pids;
     }

@@ -201,6 +201,10 @@ struct cgroup {
     bool v2, memory, pids, cpu, cpuacct, memsw; /* its version, and the controllers' files it has */
     long long memory_limit;                     /* v1: the last limit written (LLONG_MAX: none; -2: unknown, read it) */
     long long own_memory, own_pids;             /* a container's own cgroup: the bounds last written in full (-2: none yet) */
+    /* what cgroup_limit last wrote here in full: memory bytes, pids, CPU quota µs (-1: nothing, the
+     * kernel's defaults; -2: not known). An execution's cgroup limited ahead with the limits the next
+     * request is likely to ask for (the last one's) is not written again when it does. */
+    long long set_memory, set_pids, set_cpu;
     char path[4096];
   } h[MAX_CGROUPS];
 };
@@ -215,6 +219,8 @@ int cgroup_split_own(struct cgroup *own, struct failure *f);
 /* One execution's cgroup, OWN/NAME, no limits yet */
 int cgroup_make_in(struct cgroup *cg, const struct cgroup *own, const char *name, struct failure *f);
 int cgroup_limit(struct cgroup *cg, const struct opts *o, struct failure *f);
+/* The same with the limits given: MEMORY_MB, PIDS, CPUS (0: none) */
+int cgroup_limits(struct cgroup *cg, long memory_mb, long pids, double cpus, struct failure *f);
 /* The container cgroup's bound while execution O runs: O's memory plus the
  * scratch layer plus a little for init's forks, and O's processes, so that
  * nothing the container's executions leave behind can add up past it */
@@ -321,6 +327,10 @@ struct container {
    * (kept until the container ends) and what it may use, which the
    * container's own bound adds to each execution's */
   struct { int sock, wait; struct cgroup cg; long memory_mb, pids; } zygote;
+  /* the last request's limits (in a cgroup of its own), written into the next execution's cgroup when
+   * it is made ahead: the program ahead is set up under them, and a request with the same (a
+   * function's every invocation, a judge's every test) writes none */
+  struct { bool set; long memory_mb, pids; double cpus; } last_limits;
   unsigned degraded;     /* enum degraded: init's report says what it was built without */
 };
 /* clone init into new namespaces, write its maps and let it build the container */

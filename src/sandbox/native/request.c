@@ -108,6 +108,10 @@ static int request_cgroup(struct container *c, struct request *q, struct failure
   }
   q->cg = c->next;
   c->next.n = 0;
+  c->last_limits.set = true;
+  c->last_limits.memory_mb = q->eo.memory_mb;
+  c->last_limits.pids = q->eo.pids;
+  c->last_limits.cpus = q->eo.cpus;
   return 0;
 }
 
@@ -685,6 +689,9 @@ void request_prepare_next(struct container *c) {
   if (c->own.n && !c->flat && !c->split) return;
   struct failure ignored; /* if it cannot be made now, the next request makes it, and answers its failure */
   if (container_next_cgroup(c, &ignored) < 0) return;
+  /* limited as the last request was, before anything enters it: the next request, if it asks the
+   * same, writes nothing (if this fails, what was written is not known, and the request writes it all) */
+  if (c->last_limits.set) cgroup_limits(&c->next, c->last_limits.memory_mb, c->last_limits.pids, c->last_limits.cpus, &ignored);
   if (c->zygote.sock >= 0 && !zygote_alive(c)) return;
   request_ask_ahead(c);
   request_take_ahead(c);
