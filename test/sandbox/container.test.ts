@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { Container } from "../../src/sandbox/container/container.js";
 import { sandbox, TIME_SCALE } from "../helpers/sandbox.js";
@@ -269,6 +270,31 @@ describe("Container: served executions", () => {
     expect(readings).toBeGreaterThan(0);
     expect(readings).toBeLessThanOrEqual(Math.ceil(elapsedMs) + 1);
     expect(readings).toBeLessThanOrEqual(chunks);
+  });
+});
+
+describe("Container: the launcher's files", () => {
+  it("keeps none of an execution's cgroup files open after it: as many fds after the twentieth execution (usage read on its CPU tick, before each chunk and at its end) as after the second", async () => {
+    const box = await container();
+    // the launcher is init's parent
+    const launcher = Number(/^PPid:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${box.pid}/status`, "utf8"))![1]);
+    const openFds = () => fs.readdirSync(`/proc/${launcher}/fd`).length;
+    const counts: number[] = [];
+    for (let i = 1; i <= 20; i++) {
+      const readings: unknown[] = [];
+      // two chunks of stdout 15 ms apart: readings before each, a CPU tick between them, the accounting at the end
+      const ran = await box.exec({
+        argv: ["python3", "-c", "import sys, time\nprint('a', flush=True)\ntime.sleep(0.015)\nprint('b', flush=True)"],
+        env,
+        limits,
+        usageFrames: true,
+        onStdout: (_chunk, usage) => readings.push(usage),
+      });
+      expect(ran).toMatchObject({ status: "ok", stdout: Buffer.from("a\nb\n") });
+      expect(readings.filter((usage) => usage !== undefined).length).toBeGreaterThan(0);
+      counts.push(openFds());
+    }
+    expect(counts[19]).toBe(counts[1]);
   });
 });
 

@@ -167,6 +167,7 @@ int cgroup_make_in(struct cgroup *cg, const struct cgroup *own, const char *name
     int parent = own->h[i].dirfd;
     if (mkdirat(parent, name, 0755) < 0 && !(errno == EEXIST && reclaim(parent, name) == 0)) { fail_set(f, STEP_CGROUP_MKDIR, errno); return -1; }
     cg->h[i] = own->h[i];
+    memset(cg->h[i].stat1, 0, sizeof cg->h[i].stat1); /* the container's own files are not this one's */
     cg->h[i].memory_limit = LLONG_MAX;
     cg->h[i].own_memory = cg->h[i].own_pids = MEMORY_LIMIT_UNKNOWN;
     cg->h[i].set_memory = cg->h[i].set_pids = cg->h[i].set_cpu = -1;
@@ -318,6 +319,7 @@ int cgroup_enter(const struct cgroup *cg) {
 }
 
 void cgroup_close_fds(struct cgroup *cg) {
+  cgroup_close_stats(cg);
   for (int i = 0; i < cg->n; i++) {
     if (cg->h[i].dirfd >= 0) close(cg->h[i].dirfd);
     if (cg->h[i].procs_fd >= 0) close(cg->h[i].procs_fd);
@@ -373,25 +375,56 @@ pid_t cgroup_fork(struct cgroup *cg, bool *refused) {
   return fork();
 }
 
-long long cgroup_cpu_us(const struct cgroup *cg) {
+enum { STAT_CPU, STAT_PEAK, STAT_OOM };
+
+/* A statistics file of hierarchy I read from its start (pread at 0: a cgroup
+ * file is a seq_file, which shows its values afresh at offset 0), opened on
+ * the first reading and kept: an execution's usage is read on its CPU tick,
+ * before a usage frame and at its end, and each open and close of a cgroup
+ * file costs more than its read. Not cgroup.procs: v1 keeps the pid list an
+ * open file read for a second, and a list read again through it could be
+ * stale. */
+static long long read_stat(struct cgroup *cg, int i, int which, const char *file, const char *key) {
+  int fd = cg->h[i].stat1[which] - 1;
+  if (fd < 0) {
+    fd = openat(cg->h[i].dirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return -1;
+    cg->h[i].stat1[which] = fd + 1;
+  }
+  char buf[4096];
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  if (n < 0) return -1;
+  buf[n] = 0;
+  return keyed_value(buf, key);
+}
+
+void cgroup_close_stats(struct cgroup *cg) {
+  for (int i = 0; i < cg->n; i++)
+    for (int k = 0; k < 3; k++) {
+      if (cg->h[i].stat1[k] > 0) close(cg->h[i].stat1[k] - 1);
+      cg->h[i].stat1[k] = 0;
+    }
+}
+
+long long cgroup_cpu_us(struct cgroup *cg) {
   for (int i = 0; i < cg->n; i++) {
     if (!cg->h[i].cpuacct) continue;
-    if (cg->h[i].v2) return read_keyed(cg->h[i].dirfd, "cpu.stat", "usage_usec");
-    long long ns = read_keyed(cg->h[i].dirfd, "cpuacct.usage", NULL);
+    if (cg->h[i].v2) return read_stat(cg, i, STAT_CPU, "cpu.stat", "usage_usec");
+    long long ns = read_stat(cg, i, STAT_CPU, "cpuacct.usage", NULL);
     return ns < 0 ? -1 : ns / 1000;
   }
   return -1;
 }
 
-long long cgroup_peak_bytes(const struct cgroup *cg) {
+long long cgroup_peak_bytes(struct cgroup *cg) {
   for (int i = 0; i < cg->n; i++)
-    if (cg->h[i].memory) return read_keyed(cg->h[i].dirfd, cg->h[i].v2 ? "memory.peak" : "memory.max_usage_in_bytes", NULL);
+    if (cg->h[i].memory) return read_stat(cg, i, STAT_PEAK, cg->h[i].v2 ? "memory.peak" : "memory.max_usage_in_bytes", NULL);
   return -1;
 }
 
-long long cgroup_oom_kills(const struct cgroup *cg) {
+long long cgroup_oom_kills(struct cgroup *cg) {
   for (int i = 0; i < cg->n; i++)
-    if (cg->h[i].memory) return read_keyed(cg->h[i].dirfd, cg->h[i].v2 ? "memory.events" : "memory.oom_control", "oom_kill");
+    if (cg->h[i].memory) return read_stat(cg, i, STAT_OOM, cg->h[i].v2 ? "memory.events" : "memory.oom_control", "oom_kill");
   return -1;
 }
 
@@ -465,6 +498,7 @@ void cgroup_signal_all(const struct cgroup *cg, int sig) {
 
 void cgroup_destroy(struct cgroup *cg) {
   cgroup_kill_all(cg);
+  cgroup_close_stats(cg);
   for (int i = 0; i < cg->n; i++) {
     if (cg->h[i].procs_fd >= 0) close(cg->h[i].procs_fd);
     if (cg->h[i].dirfd >= 0) close(cg->h[i].dirfd);

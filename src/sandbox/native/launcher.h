@@ -124,6 +124,7 @@ int write_file(const char *path, const char *data);
 int write_fileat(int dirfd, const char *name, const char *data);
 int read_fileat(int dirfd, const char *name, char *buf, size_t size);
 long long read_keyed(int dirfd, const char *file, const char *key);
+long long keyed_value(char *buf, const char *key);
 int64_t now_us(void);
 int write_all(int fd, const void *buf, size_t n);
 int read_full(int fd, void *buf, size_t n);
@@ -205,6 +206,10 @@ struct cgroup {
      * kernel's defaults; -2: not known). An execution's cgroup limited ahead with the limits the next
      * request is likely to ask for (the last one's) is not written again when it does. */
     long long set_memory, set_pids, set_cpu;
+    /* the statistics files read during and after an execution (CPU time, peak memory, OOM kills), each
+     * opened on its first reading and kept for the next: the fd plus one (0: not opened; a copy made by
+     * memset or a struct copy of a cgroup that has none is right as it is) */
+    int stat1[3];
     char path[4096];
   } h[MAX_CGROUPS];
 };
@@ -235,9 +240,11 @@ void cgroup_from_fds(struct cgroup *cg, const int *fds, int n);
 /* fork(), born into the v2 cgroup when there is one (clone3 CLONE_INTO_CGROUP);
  * *REFUSED remembers that this process may not (as root: a root-owned cgroup) */
 pid_t cgroup_fork(struct cgroup *cg, bool *refused);
-long long cgroup_cpu_us(const struct cgroup *cg);    /* -1 when unknown */
-long long cgroup_peak_bytes(const struct cgroup *cg);
-long long cgroup_oom_kills(const struct cgroup *cg);
+/* an execution's usage, -1 when unknown (each file kept open for the next reading: cgroup_close_stats) */
+long long cgroup_cpu_us(struct cgroup *cg);
+long long cgroup_peak_bytes(struct cgroup *cg);
+long long cgroup_oom_kills(struct cgroup *cg);
+void cgroup_close_stats(struct cgroup *cg);
 void cgroup_kill_all(const struct cgroup *cg);
 /* How many processes CG holds now (its first hierarchy's cgroup.procs); -1 when unknown */
 int cgroup_count(const struct cgroup *cg);

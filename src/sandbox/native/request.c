@@ -310,7 +310,7 @@ static void read_wait(const struct container *c, struct request *q, struct watch
 struct out_pending { unsigned char buf[5 + 65536 + 5 + 24]; size_t len, off; };
 
 /* A MSG_USAGE frame's payload: CG's CPU time (µs), peak memory (bytes) and OOM kills as read now, int64 little-endian (-1: unread) */
-static void usage_payload(const struct cgroup *cg, unsigned char out[24]) {
+static void usage_payload(struct cgroup *cg, unsigned char out[24]) {
   long long v[3] = { cgroup_cpu_us(cg), cgroup_peak_bytes(cg), cgroup_oom_kills(cg) };
   for (int k = 0; k < 3; k++)
     for (int b = 0; b < 8; b++) out[k * 8 + b] = (unsigned char)((unsigned long long)v[k] >> (8 * b));
@@ -321,7 +321,7 @@ static void usage_payload(const struct cgroup *cg, unsigned char out[24]) {
  * MSG_USAGE frame goes just before the stdout frame, in the same write, so
  * that a caller that finds a response complete in a chunk of stdout has
  * already read the usage up to it. */
-static void pass_on(const struct sink *to, int i, const char *buf, size_t n, struct out_pending *p, const struct cgroup *usage) {
+static void pass_on(const struct sink *to, int i, const char *buf, size_t n, struct out_pending *p, struct cgroup *usage) {
   if (to->fd < 0) { write_all(i == 0 ? 1 : 2, buf, n); return; }
   unsigned char h[5], uh[5], u[24];
   frame_header(h, i == 0 ? MSG_STDOUT : MSG_STDERR, n);
@@ -411,7 +411,8 @@ static void drain(const struct container *c, struct request *q, const struct sin
   const struct opts *o = &q->eo;
   long long cap = o->output_kb >= 0 ? (long long)o->output_kb * 1024 : -1;
   long long total = 0;
-  int64_t deadline = o->wall_ms > 0 ? q->t0 + o->wall_ms * 1000 : 0, drain_until = 0, cpu_checked = 0;
+  /* the CPU limit's first check is a tick after the start (nothing has run at the start) */
+  int64_t deadline = o->wall_ms > 0 ? q->t0 + o->wall_ms * 1000 : 0, drain_until = 0, cpu_checked = now_us();
   int pumps[2] = { q->out[0], q->err[0] };
   long long *counts[2] = { &r->stdout_bytes, &r->stderr_bytes };
   bool *truncated[2] = { &r->stdout_truncated, &r->stderr_truncated };
@@ -534,9 +535,9 @@ static void drain(const struct container *c, struct request *q, const struct sin
 }
 
 /* The accounting of an execution that ran, and its status. */
-static void account(const struct request *q, const struct watch *x, struct exec_result *r) {
+static void account(struct request *q, const struct watch *x, struct exec_result *r) {
   const struct waited *w = &x->w;
-  const struct cgroup *cg = &q->cg;
+  struct cgroup *cg = &q->cg;
   long long cpu_us = cg->n ? cgroup_cpu_us(cg) : -1;
   if (cpu_us < 0) cpu_us = w->cpu_us;
   r->cpu_ms = (double)cpu_us / 1000.0;
@@ -620,6 +621,7 @@ void request_end(struct container *c, struct request *q) {
     if (!q->in_own) cgroup_destroy(&q->cg);
     else { /* the container's own: emptied, and what it charged stays charged there */
       cgroup_kill_all(&q->cg);
+      cgroup_close_stats(&q->cg); /* this copy's; the container's own struct opened none */
       q->cg.n = 0;
       c->flat = false;
     }

@@ -80,6 +80,11 @@ int read_fileat(int dirfd, const char *name, char *buf, size_t size) {
 long long read_keyed(int dirfd, const char *file, const char *key) {
   char buf[4096];
   if (read_fileat(dirfd, file, buf, sizeof buf) < 0) return -1;
+  return keyed_value(buf, key);
+}
+
+/* The same of a file's text already read (BUF, NUL-terminated) */
+long long keyed_value(char *buf, const char *key) {
   if (!key) return strtoll(buf, NULL, 10);
   size_t kl = strlen(key);
   for (char *line = buf; line && *line; ) {
