@@ -5,6 +5,11 @@
 //   bwrap      bubblewrap with every namespace unshared around the same program (when bwrap is installed)
 //   embedded   POST /v1/runs?wait=true through `warren serve` (in-process queue)
 //   distributed  the same through redis + `warren serve --no-worker` + one `warren worker`
+//   floor-*    (asked by name, not defaults) the same request to bench/node-floor.mjs: a bare Node HTTP server
+//              that spawns `python3 -c pass` per request, no sandbox: what Node itself costs for the HTTP and a
+//              spawn with three pipes (docs/performance.md, "The floor"). floor: node:http and
+//              child_process.spawn; floor-fast: node:http and Warren's spawner; floor-hono: hono and Warren's
+//              spawner; floor-http: node:http answering without a spawn (the HTTP alone; no program runs)
 //
 // For each: runs/s, and CPU per run in ms — the machine's (/proc/stat: every
 // core's busy time, kernel threads included), this benchmark's own process
@@ -36,7 +41,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { machine, pool, QUICK, r2, startDistributed, startEmbedded, table, timedRun, writeResult, type Deployment } from "./common.js";
+import { spawnLauncher } from "../src/sandbox/container/fast-spawn.js";
+import { freePort } from "../test/helpers/redis-server.js";
+import { machine, pool, QUICK, r2, repo, startDistributed, startEmbedded, stopChild, table, timedRun, waitReady, writeResult, type Deployment } from "./common.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -104,13 +111,21 @@ const minus = (a: Cpu, b: Cpu): Cpu => ({ machine: a.machine - b.machine, client
 const plus = (a: Cpu, b: Cpu): Cpu => ({ machine: a.machine + b.machine, client: a.client + b.client, warrenSelf: a.warrenSelf + b.warrenSelf, warrenChildren: a.warrenChildren + b.warrenChildren });
 const ZERO: Cpu = { machine: 0, client: 0, warrenSelf: 0, warrenChildren: 0 };
 
+/**
+ * Runs ARGV to its end (bare and bwrap). Started with Warren's own spawner (posix_spawn, as Warren starts its
+ * launchers), not child_process.spawn: libuv forks this whole Node process for each child, some 1.7 ms of CPU
+ * per start here, which the machine's column would charge to bubblewrap (BENCH_NODE_SPAWN=1: child_process.spawn,
+ * as this benchmark did before).
+ */
 function child(argv: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const process_ = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
+    const process_ = spawnLauncher(argv[0]!, argv.slice(1), { nodeSpawn: process.env.BENCH_NODE_SPAWN === "1" });
     const err: Buffer[] = [];
-    process_.stderr!.on("data", (b: Buffer) => err.push(b));
+    process_.stdin?.end();
+    process_.stdout?.resume();
+    process_.stderr?.on("data", (b: Buffer) => err.push(b));
     process_.on("error", reject);
-    process_.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(" ")} exited ${code}: ${Buffer.concat(err).toString().slice(0, 1000)}`))));
+    process_.on("close", (code: number | null) => (code === 0 ? resolve() : reject(new Error(`${argv.join(" ")} exited ${code}: ${Buffer.concat(err).toString().slice(0, 1000)}`))));
   });
 }
 
@@ -121,6 +136,18 @@ const bwrapArgv = [
   "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
   PYTHON, "-c", "pass",
 ];
+
+/** The floors' modes and their servers' flags. */
+const FLOORS: Readonly<Record<string, readonly string[]>> = { "floor-http": ["--no-spawn"], floor: [], "floor-fast": ["--fast-spawn"], "floor-hono": ["--hono", "--fast-spawn"] };
+
+/** bench/node-floor.mjs on a free port (the Node that runs this benchmark). */
+async function startFloor(flags: readonly string[]): Promise<Deployment> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = spawn(process.execPath, [path.join(repo, "bench/node-floor.mjs"), String(port), ...flags], { cwd: repo, stdio: ["ignore", "ignore", "inherit"] });
+  await waitReady(base, [server]);
+  return { mode: "embedded", base, pids: { api: server.pid! }, stop: () => stopChild(server) };
+}
 
 const BODY = JSON.stringify({ language: "python", files: [{ path: "main.py", content: "pass\n" }] });
 
@@ -139,6 +166,19 @@ try {
   for (const mode of MODES) {
     if (mode === "bare") variants.push({ name: "bare", pids: [], task: () => child([PYTHON, "-c", "pass"]) });
     else if (mode === "bwrap") variants.push({ name: "bwrap", pids: [], task: () => child(bwrapArgv) });
+    else if (mode in FLOORS) {
+      const deployment = await startFloor(FLOORS[mode]!);
+      deployments.push(deployment);
+      const base = deployment.base;
+      variants.push({
+        name: mode,
+        pids: Object.values(deployment.pids),
+        task: async () => {
+          const { result } = await timedRun(base, BODY);
+          if (result.verdict !== "accepted") throw new Error(`wrong answer from the floor: ${JSON.stringify(result).slice(0, 2000)}`);
+        },
+      });
+    }
     else if (mode === "embedded" || mode === "distributed") {
       for (const checkout of BASELINE === undefined ? [undefined] : [undefined, BASELINE]) {
         const deployment = mode === "embedded" ? await startEmbedded({}, undefined, checkout) : await startDistributed({}, undefined, 1, checkout);
@@ -153,7 +193,7 @@ try {
           },
         });
       }
-    } else throw new Error(`unknown mode ${mode} (bare, bwrap, embedded, distributed)`);
+    } else throw new Error(`unknown mode ${mode} (bare, bwrap, embedded, distributed, ${Object.keys(FLOORS).join(", ")})`);
   }
   for (const variant of variants) await pool(WARMUP, Math.max(...CONCURRENCY), variant.task);
   for (const inFlight of CONCURRENCY) {
