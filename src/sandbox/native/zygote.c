@@ -198,27 +198,45 @@ fail:
  * once by a child forked for it that runs the shim's own path on a made-up
  * event (never the handler), and written by each child made ahead while it
  * waits for its event, so that those copy-on-write copies are made before
- * the event comes rather than after. Only addresses cross from that child,
- * and only to decide what to copy early: the memory itself is the zygote's
+ * the event comes rather than after. And the pages of the runtime's code and
+ * read-only data that path reads: a fork copies no page-table entry of a
+ * file mapping the zygote never wrote, so a child faults in each page of
+ * the interpreter it runs (some 70 faults for a trivial handler); a child
+ * made ahead maps them while it waits. Only addresses cross from that child,
+ * and only to decide what to map early: the memory itself is the zygote's
  * either way. */
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
 #define LEARNT_MAX 2048
+#define LEARNT_READ_MAX 512
 #define PAGEMAP_PRESENT (1ULL << 63)
 #define PAGEMAP_EXCLUSIVE (1ULL << 56)
-static uintptr_t learnt[LEARNT_MAX];
-static int nlearnt;
+/* What the learning child reports: the pages it wrote, and the runs of
+ * pages of its read-only mappings it has mapped, as [start, pages) */
+struct learnt {
+  uint32_t nwritten, nread;
+  uintptr_t written[LEARNT_MAX];
+  uintptr_t read[LEARNT_READ_MAX][2];
+};
+static struct learnt learnt;
 static int learn_out = -1;
 
 static void prefault_learnt(void) {
   long page = sysconf(_SC_PAGESIZE);
-  for (int i = 0; i < nlearnt; ) {
-    int j = i + 1;
-    while (j < nlearnt && learnt[j] == learnt[j - 1] + (uintptr_t)page) j++;
-    madvise((void *)learnt[i], (size_t)(j - i) * (size_t)page, MADV_POPULATE_WRITE); /* a page no longer mapped is let be */
+  uint32_t n = learnt.nwritten;
+  for (uint32_t i = 0; i < n; ) {
+    uint32_t j = i + 1;
+    while (j < n && learnt.written[j] == learnt.written[j - 1] + (uintptr_t)page) j++;
+    madvise((void *)learnt.written[i], (size_t)(j - i) * (size_t)page, MADV_POPULATE_WRITE); /* a page no longer mapped is let be */
     i = j;
   }
+  /* an older kernel (before 5.14) refuses both: the child faults them in as it goes */
+  for (uint32_t i = 0; i < learnt.nread; i++)
+    madvise((void *)learnt.read[i][0], (size_t)learnt.read[i][1] * (size_t)page, MADV_POPULATE_READ);
 }
 
 /* Forks the learning child, its stdin a pipe holding EVENT and its stdout
@@ -244,10 +262,10 @@ EXPORT int warren_zygote_learn_fork(const char *event, size_t len) {
   close(in[0]);
   if (pid > 0 && len <= 65536) write_all(in[1], event, len); /* fits in the pipe: the child reads it later */
   close(in[1]);
-  nlearnt = 0;
+  memset(&learnt, 0, sizeof learnt);
   if (pid > 0) {
-    ssize_t k = read_full(res[0], learnt, sizeof learnt);
-    nlearnt = k > 0 ? (int)(k / (ssize_t)sizeof learnt[0]) : 0;
+    ssize_t k = read_full(res[0], &learnt, sizeof learnt);
+    if (k != (ssize_t)sizeof learnt || learnt.nwritten > LEARNT_MAX || learnt.nread > LEARNT_READ_MAX) memset(&learnt, 0, sizeof learnt);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
   }
   close(res[0]);
@@ -255,24 +273,42 @@ EXPORT int warren_zygote_learn_fork(const char *event, size_t len) {
 }
 
 /* In the learning child: the pages of its private writable mappings it has
- * written since the fork (exclusively its own now), to the zygote; then it ends. */
+ * written since the fork (exclusively its own now), and the runs of pages
+ * of its read-only mappings (code, read-only data; not the kernel's [vdso]
+ * and the like) that are mapped in it (a fork copies none of them: it
+ * mapped them since), to the zygote; then it ends. */
 EXPORT void warren_zygote_learn_report(void) {
   FILE *maps = fopen("/proc/self/maps", "re");
   int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   long page = sysconf(_SC_PAGESIZE);
-  int n = 0;
+  static struct learnt out;
   char line[512];
-  while (maps && pm >= 0 && n < LEARNT_MAX && fgets(line, sizeof line, maps)) {
+  while (maps && pm >= 0 && fgets(line, sizeof line, maps)) {
     unsigned long a, b;
     char perms[8];
-    if (sscanf(line, "%lx-%lx %7s", &a, &b, perms) != 3 || perms[0] != 'r' || perms[1] != 'w' || perms[3] != 'p') continue;
-    for (unsigned long p = a; p < b && n < LEARNT_MAX; p += (unsigned long)page) {
-      unsigned long long e;
-      if (pread(pm, &e, sizeof e, (off_t)(p / (unsigned long)page * sizeof e)) != (ssize_t)sizeof e) break;
-      if ((e & PAGEMAP_PRESENT) && (e & PAGEMAP_EXCLUSIVE)) learnt[n++] = p;
+    int at = 0;
+    if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &a, &b, perms, &at) != 3 || perms[0] != 'r') continue;
+    bool written = perms[1] == 'w' && perms[3] == 'p';
+    if (!written && (perms[1] != '-' || (at > 0 && line[at] == '['))) continue;
+    for (unsigned long p = a; p < b; ) {
+      uint64_t e[256];
+      size_t want = (b - p) / (unsigned long)page < 256 ? (b - p) / (unsigned long)page : 256;
+      ssize_t got = pread(pm, e, want * sizeof e[0], (off_t)(p / (unsigned long)page * sizeof e[0]));
+      if (got <= 0) break;
+      for (size_t k = 0; k < (size_t)got / sizeof e[0]; k++, p += (unsigned long)page) {
+        if (!(e[k] & PAGEMAP_PRESENT)) continue;
+        if (written) {
+          if ((e[k] & PAGEMAP_EXCLUSIVE) && out.nwritten < LEARNT_MAX) out.written[out.nwritten++] = p;
+        } else if (out.nread > 0 && out.read[out.nread - 1][0] + out.read[out.nread - 1][1] * (uintptr_t)page == p) {
+          out.read[out.nread - 1][1]++;
+        } else if (out.nread < LEARNT_READ_MAX) {
+          out.read[out.nread][0] = p;
+          out.read[out.nread++][1] = 1;
+        }
+      }
     }
   }
-  if (n > 0) write_all(learn_out, learnt, (size_t)n * sizeof learnt[0]);
+  write_all(learn_out, &out, sizeof out);
   _exit(0);
 }
 
