@@ -278,7 +278,17 @@ describe("Container: the launcher's files", () => {
     const box = await container();
     // the launcher is init's parent
     const launcher = Number(/^PPid:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${box.pid}/status`, "utf8"))![1]);
-    const openFds = () => fs.readdirSync(`/proc/${launcher}/fd`).length;
+    // counted once the launcher is done with the execution (it answers before it closes the execution's files)
+    const openFds = async () => {
+      let last = -1;
+      for (let i = 0; i < 100; i++) {
+        const now = fs.readdirSync(`/proc/${launcher}/fd`).length;
+        if (now === last) return now;
+        last = now;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      return last;
+    };
     const counts: number[] = [];
     for (let i = 1; i <= 20; i++) {
       const readings: unknown[] = [];
@@ -292,9 +302,11 @@ describe("Container: the launcher's files", () => {
       });
       expect(ran).toMatchObject({ status: "ok", stdout: Buffer.from("a\nb\n") });
       expect(readings.filter((usage) => usage !== undefined).length).toBeGreaterThan(0);
-      counts.push(openFds());
+      // after its answer the launcher makes the next execution's cgroup and program ahead (a few fds of
+      // their own, there or not yet when counted): the most it holds early against the most it holds late
+      counts.push(await openFds());
     }
-    expect(counts[19]).toBe(counts[1]);
+    expect(Math.max(...counts.slice(15))).toBeLessThanOrEqual(Math.max(...counts.slice(1, 5)));
   });
 });
 

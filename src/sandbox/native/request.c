@@ -120,6 +120,10 @@ static int request_pipes(struct request *q, struct failure *f) {
     fail_set(f, STEP_PIPE, errno);
     return -1;
   }
+  /* our ends, set before the hand-over: after it, the program is waiting for this CPU */
+  fcntl(q->out[0], F_SETFL, O_NONBLOCK);
+  fcntl(q->err[0], F_SETFL, O_NONBLOCK);
+  fcntl(q->fail[0], F_SETFL, O_NONBLOCK);
   return 0;
 }
 
@@ -208,8 +212,6 @@ int request_start(struct container *c, struct request *q, struct failure *f) {
   close(q->out[1]); close(q->err[1]); close(q->fail[1]);
   q->out[1] = q->err[1] = q->fail[1] = -1;
   if (q->wt[1] >= 0) { close(q->wt[1]); q->wt[1] = -1; }
-  fcntl(q->out[0], F_SETFL, O_NONBLOCK);
-  fcntl(q->err[0], F_SETFL, O_NONBLOCK);
   return 0;
 }
 
@@ -271,6 +273,13 @@ static void signal_program(const struct request *q, struct watch *x, int n) {
   else syscall(SYS_pidfd_send_signal, q->pidfd, n, NULL, 0);
 }
 
+/* What is on the failure pipe now (its read end is non-blocking) */
+static void read_failure(struct request *q, struct watch *x) {
+  if (q->fail[0] < 0 || x->pfgot == (int)sizeof x->pf) return;
+  ssize_t k = read(q->fail[0], (char *)&x->pf + x->pfgot, sizeof x->pf - (size_t)x->pfgot);
+  if (k > 0) x->pfgot += (int)k;
+}
+
 /* Reads the program's pid, then its end, from the wait pipe. */
 static void read_wait(const struct container *c, struct request *q, struct watch *x, struct exec_result *r, struct failure *f) {
   ssize_t k = read(q->wt[0], (char *)&x->w + x->wgot, sizeof x->w - (size_t)x->wgot);
@@ -294,7 +303,10 @@ static void read_wait(const struct container *c, struct request *q, struct watch
     if (!x->done) {
       x->done = true;
       if (x->killed_for) x->w.status = SIGKILL; /* init was killed before it could report: the program died with it */
-      else if (!x->pfgot) { fail_set(f, STEP_EXEC_HELPER, EIO); x->failed = true; }
+      else {
+        read_failure(q, x); /* not polled for (a zygote's child): what it wrote before it ended */
+        if (!x->pfgot) { fail_set(f, STEP_EXEC_HELPER, EIO); x->failed = true; }
+      }
     }
   }
   if (x->done) {
@@ -437,7 +449,12 @@ static void drain(const struct container *c, struct request *q, const struct sin
     if (streamed && q->stream >= 0 && in.len && !x->done) { idx_stdin = nf; pf_[nf++] = (struct pollfd){ q->stream, POLLOUT, 0 }; }
     if (out.len) { idx_out = nf; pf_[nf++] = (struct pollfd){ to->fd, POLLOUT, 0 }; }
     else for (int i = 0; i < 2; i++) if (pumps[i] >= 0) { idx_pump[i] = nf; pf_[nf++] = (struct pollfd){ pumps[i], POLLIN, 0 }; }
-    if (q->fail[0] >= 0) { idx_fail = nf; pf_[nf++] = (struct pollfd){ q->fail[0], POLLIN, 0 }; }
+    /* a zygote's child closes its failure pipe just before it returns into the
+     * runtime: a launcher woken by that takes the CPU the child is about to
+     * run the invocation on. Its pipe is read at its end (a failure comes
+     * before its exit), and it is not started (no signal is relayed to it:
+     * its execution is not streamed) */
+    if (q->fail[0] >= 0 && !(o->via_zygote && !streamed)) { idx_fail = nf; pf_[nf++] = (struct pollfd){ q->fail[0], POLLIN, 0 }; }
     if (q->wt[0] >= 0 && !x->ready) { idx_wait = nf; pf_[nf++] = (struct pollfd){ q->wt[0], POLLIN, 0 }; }
     if (q->zygote_sock >= 0 && !x->done) { idx_zygote = nf; pf_[nf++] = (struct pollfd){ q->zygote_sock, POLLIN, 0 }; }
     if (x->done && pumps[0] < 0 && pumps[1] < 0) break;
@@ -555,13 +572,13 @@ static void account(struct request *q, const struct watch *x, struct exec_result
   else r->status = "ok";
 }
 
-int request_finish(struct container *c, struct request *q, const struct sink *to, bool last, struct exec_result *r, struct failure *f) {
-  struct watch x;
-  memset(&x, 0, sizeof x);
-  memset(r, 0, sizeof *r);
-  /* SIGTERM, SIGINT, SIGHUP or SIGUSR1 (blocked since main) cancel the
-   * execution: everything is killed and cleaned up as on any other end, and
-   * the status says "cancelled". */
+/* SIGTERM, SIGINT, SIGHUP or SIGUSR1 (blocked since main) cancel the
+ * execution: everything is killed and cleaned up as on any other end, and
+ * the status says "cancelled". Served, set up before the hand-over (the
+ * program, woken by it, waits for this CPU while the launcher works); a
+ * one-shot's, once its container is built (request_finish). */
+void request_signals(struct request *q) {
+  if (q->sfd >= 0) return;
   sigset_t term;
   sigemptyset(&term);
   sigaddset(&term, SIGTERM); sigaddset(&term, SIGINT); sigaddset(&term, SIGHUP);
@@ -569,6 +586,13 @@ int request_finish(struct container *c, struct request *q, const struct sink *to
   sigprocmask(SIG_BLOCK, &term, NULL);
   relay_sigaddset(&term); /* read here, never a cancel: the caller's signals for the program (blocked since main) */
   q->sfd = signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int request_finish(struct container *c, struct request *q, const struct sink *to, bool last, struct exec_result *r, struct failure *f) {
+  struct watch x;
+  memset(&x, 0, sizeof x);
+  memset(r, 0, sizeof *r);
+  request_signals(q);
   q->t0 = now_us(); /* the program's clock: from here (a one-shot's container is built by now) */
 
   drain(c, q, to, &x, r, f);
@@ -593,10 +617,7 @@ int request_finish(struct container *c, struct request *q, const struct sink *to
     memset(&x.w, 0, sizeof x.w);
   }
 
-  if (q->fail[0] >= 0) { /* init or the program may have reported before closing */
-    ssize_t k = read(q->fail[0], (char *)&x.pf + x.pfgot, sizeof x.pf - (size_t)x.pfgot);
-    if (k > 0) x.pfgot += (int)k;
-  }
+  read_failure(q, &x); /* init or the program may have reported before closing */
   q->exec_us = now_us() - q->t0;
   /* one-shot: the container has served its purpose. Kill it now so that the
    * kernel tears its namespaces down while the accounting is read and the

@@ -181,6 +181,7 @@ static int serve_one(const struct opts *container, struct container *c, struct c
   q.from = from;
   q.parity = parity;
   struct exec_result r;
+  request_signals(&q);
   bool ran = request_prepare(c, &q, &f) == 0 && request_start(c, &q, &f) == 0;
   if (ran && (q.eo.stdin_stream || q.eo.zygote)) { close(in); in = q.in = -1; } /* the program's end is its own: its exit is EPIPE here */
   if (!ran || request_finish(c, &q, &(struct sink){ 1 }, false, &r, &f) < 0)
