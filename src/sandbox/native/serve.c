@@ -131,6 +131,10 @@ static void keep_zygote(struct container *c, struct request *q) {
   container_drop_ahead(c);
 }
 
+static void free_args(char *args, const char *small) {
+  if (args != small) free(args);
+}
+
 /* One MSG_EXEC request, header H already read at T_REQUEST. Returns -1 when the caller's channel is broken. */
 static int serve_one(const struct opts *container, struct container *c, struct caller *from, const unsigned char *h, int64_t t_request, int parity, bool *stop) {
   uint32_t arglen = le32(h + 1), inlen = le32(h + 5);
@@ -139,9 +143,13 @@ static int serve_one(const struct opts *container, struct container *c, struct c
   if (arglen > MAX_REQUEST_ARGS_BYTES) { fail_set(&f, STEP_REQUEST_TOO_LARGE, E2BIG); answer_failure(&f, NULL); return -1; }
   /* the strings, then their argv (which points into them) */
   size_t at = (arglen + 1 + 7) & ~(size_t)7;
-  char *args = malloc(at + sizeof(char *) * MAX_REQUEST_ARGS);
+  /* one request at a time: a usual one's in a static buffer, not memory
+   * mapped (musl maps an allocation this large) and faulted in afresh each time */
+  static char small[64 << 10] __attribute__((aligned(8)));
+  size_t need = at + sizeof(char *) * MAX_REQUEST_ARGS;
+  char *args = need <= sizeof small ? small : malloc(need);
   if (!args) return -1;
-  if (read_full(0, args, arglen) != (int)arglen) { free(args); return -1; }
+  if (read_full(0, args, arglen) != (int)arglen) { free_args(args, small); return -1; }
   char **argv = (char **)(void *)(args + at);
   int argc = opts_split(args, arglen, argv, MAX_REQUEST_ARGS);
   struct request q;
@@ -153,7 +161,7 @@ static int serve_one(const struct opts *container, struct container *c, struct c
   uint32_t files_len = parsed && q.eo.unpack_first <= (long)inlen ? (uint32_t)q.eo.unpack_first : 0;
   int files = files_len ? stdin_memfd(files_len, &f) : -1;
   int in = files_len && files < 0 ? -1 : stdin_memfd(inlen - files_len, &f);
-  if (in < 0) { if (files >= 0) close(files); free(args); answer_failure(&f, NULL); return -1; }
+  if (in < 0) { if (files >= 0) close(files); free_args(args, small); answer_failure(&f, NULL); return -1; }
   if (argc < 0) { fail_set(&f, STEP_OPTIONS, EINVAL); answer_failure(&f, "the request's arguments are not NUL-terminated strings, or too many"); goto out; }
   if (!parsed) { fail_set(&f, STEP_OPTIONS, EINVAL); answer_failure(&f, err); goto out; }
   if (q.eo.unpack_first > (long)inlen) { fail_set(&f, STEP_OPTIONS, EINVAL); answer_failure(&f, "--unpack-first is longer than the request's stdin"); goto out; }
@@ -201,7 +209,7 @@ out:
   if (in >= 0) close(in);
   if (q.stream >= 0) close(q.stream);
   if (q.zygote_sock >= 0) close(q.zygote_sock);
-  free(args);
+  free_args(args, small);
   return rc;
 }
 

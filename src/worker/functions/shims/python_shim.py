@@ -51,6 +51,9 @@ def respond(header, body=b""):
     if header.get("ok"):
         header["length"] = len(body)  # Warren answers once it has the body, before this process ends
     send(json.dumps(header).encode("utf-8") + b"\n" + body)
+    # The launcher, woken by that write, may be waiting for this CPU (a pipe's reader is woken where its writer
+    # runs): it passes the response on first, before this process's end (its memory, its namespaces) takes it.
+    os.sched_yield()
 
 
 def describe(error):
