@@ -213,6 +213,9 @@ fail:
 #endif
 #define LEARNT_MAX 2048
 #define LEARNT_READ_MAX 512
+/* the most pages of the runs read a child maps ahead (128 MiB; some 1,200 for a trivial handler): the report is
+ * made after the function's at-fork hooks ran in the learning child, and a run's length is its word */
+#define LEARNT_READ_PAGES_MAX 32768
 #define PAGEMAP_PRESENT (1ULL << 63)
 #define PAGEMAP_EXCLUSIVE (1ULL << 56)
 /* What the learning child reports: the pages it wrote, and the runs of
@@ -235,8 +238,12 @@ static void prefault_learnt(void) {
     i = j;
   }
   /* an older kernel (before 5.14) refuses both: the child faults them in as it goes */
-  for (uint32_t i = 0; i < learnt.nread; i++)
-    madvise((void *)learnt.read[i][0], (size_t)learnt.read[i][1] * (size_t)page, MADV_POPULATE_READ);
+  uintptr_t left = LEARNT_READ_PAGES_MAX;
+  for (uint32_t i = 0; i < learnt.nread && left > 0; i++) {
+    uintptr_t n = learnt.read[i][1] < left ? learnt.read[i][1] : left;
+    madvise((void *)learnt.read[i][0], (size_t)n * (size_t)page, MADV_POPULATE_READ);
+    left -= n;
+  }
 }
 
 /* Forks the learning child, its stdin a pipe holding EVENT and its stdout
