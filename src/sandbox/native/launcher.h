@@ -402,9 +402,10 @@ int request_prepare(struct container *c, struct request *q, struct failure *f);
 int request_start(struct container *c, struct request *q, struct failure *f);
 /* Q was handed to a program ahead that init could not fork: to init instead */
 int request_restart(struct container *c, struct request *q, struct failure *f);
+/* The signals that cancel an execution, on a signalfd (served: before the hand-over) */
+void request_signals(struct request *q);
 /* Drain its output to TO, enforce its limits, account for it. LAST: the
  * container ends with it (killed as soon as the program has). 0 with R, or -1 with F. */
-void request_signals(struct request *q); /* the signals that cancel an execution, on a signalfd (before the hand-over, served) */
 int request_finish(struct container *c, struct request *q, const struct sink *to, bool last, struct exec_result *r, struct failure *f);
 /* Close what is left of it and remove its cgroup (after its answer) */
 void request_end(struct container *c, struct request *q);
