@@ -61,7 +61,8 @@ function warren(args: string[], how: Containment, env: Record<string, string> = 
 function expectRefusal(outcome: Outcome, words: string[]): void {
   expect(outcome.stdout).not.toContain("PROGRAM RAN");
   expect(outcome.stderr).not.toMatch(/^\s+at /m);
-  for (const word of words) expect(outcome.stderr).toContain(word);
+  // the whole outcome in the message: a refusal that says nothing (its status, its stdout) is otherwise a blank
+  for (const word of words) expect(outcome.stderr, JSON.stringify(outcome)).toContain(word);
   expect(outcome.status).toBe(125);
 }
 
