@@ -170,6 +170,38 @@ describe("Container.start: a streamed execution", () => {
     expect(next).toMatchObject({ status: "ok", stdout: Buffer.from("next\n") });
   });
 
+  it("is cancelled when the cancel comes before the launcher has taken its request, behind stdin its program never reads", async () => {
+    // The launcher drops a SIGUSR1 pending when it takes a request (one meant
+    // for the execution before), and the cancel frame waits behind a MiB of
+    // stdin that `sleep` never reads: a SIGUSR1 sent once, while the launcher
+    // is slow to take the request (stopped here, as a loaded machine may
+    // leave it), is lost, and the run would go on to its wall limit.
+    const box = await container();
+    const holderPid = Number(fs.readFileSync(`/proc/${box.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+    for (let round = 0; round < 3; round += 1) {
+      expect(await box.exec({ argv: ["true"], env, limits })).toMatchObject({ status: "ok" });
+      process.kill(holderPid, "SIGSTOP");
+      const abort = new AbortController();
+      const t0 = performance.now();
+      const stream = box.start({ argv: ["sleep", "1000"], env, limits: { ...limits, wallTimeMs: 8_000 * TIME_SCALE }, signal: abort.signal });
+      try {
+        await stream.write("x"); // its request is in the launcher's pipe
+        const writing = stream.write(Buffer.alloc(MiB, 0x63));
+        abort.abort();
+        await sleep(100);
+        process.kill(holderPid, "SIGCONT");
+        const result = await stream.result;
+        await writing;
+        expect(result, `round ${round}`).toMatchObject({ status: "internal_error", cancelled: true, error: { step: "cancelled" } });
+        expect(performance.now() - t0, `round ${round}: answered only at the wall limit`).toBeLessThan(4_000 * TIME_SCALE);
+      } finally {
+        if (box.alive) process.kill(holderPid, "SIGCONT");
+      }
+    }
+    // and the execution after them runs whole
+    expect(await box.exec({ argv: ["bash", "-c", "sleep 0.2; echo next"], env, limits })).toMatchObject({ status: "ok", stdout: Buffer.from("next\n") });
+  });
+
   it("enforces the wall limit on time while the caller does not read the output the program floods", async () => {
     const box = await container();
     const stream = box.start({ argv: ["cat", "/dev/zero"], env, limits: { ...limits, outputKb: undefined, wallTimeMs: 1000 * TIME_SCALE } });

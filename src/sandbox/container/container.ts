@@ -26,6 +26,8 @@ const STATUS_FD = 2;
 const START_TIMEOUT_MS = 20_000;
 /** How long after its wall limit an execution may take to be answered before we kill the container (the launcher enforces wall time itself). */
 const DEADLINE_GRACE_MS = 5_000;
+/** How often a streamed execution's cancel sends SIGUSR1 again until its answer comes (#serve). */
+const CANCEL_RESEND_MS = 20;
 /** Bound on what we read of a launcher's own diagnostics. */
 const DIAGNOSTICS_CAP = 16 * 1024;
 /** The set-up step the launcher names when it ends an execution it was told to cancel (a cancel frame, SIGTERM, SIGINT, SIGHUP). */
@@ -500,14 +502,19 @@ export class Container {
     // A cancel frame makes the holder kill the program's cgroup and clean up.
     // A streamed execution's frames may wait behind stdin the program does
     // not read: SIGUSR1 cancels it at once. The holder drops a SIGUSR1 that
-    // is pending when a request starts (it was meant for an earlier one),
-    // so one that beats this request's header there is lost: the frame
-    // (skipped if it comes after the end) covers that.
+    // is pending when a request starts (it was meant for an earlier one), so
+    // one that beats this request's header there (the holder still ending the
+    // execution before) is lost, and the frame may never be read: SIGUSR1 is
+    // sent again every CANCEL_RESEND_MS until the answer comes. One that comes
+    // after the answer is dropped by the next request, which is written only
+    // once this answer has been read.
+    let resend: NodeJS.Timeout | undefined;
     const cancel =
       how.streamed === true
         ? () => {
             this.#holder.kill("SIGUSR1");
             this.#holder.stdin?.write(encodeCancel());
+            resend = setInterval(() => this.#holder.kill("SIGUSR1"), CANCEL_RESEND_MS);
           }
         : () => this.#holder.stdin?.write(encodeCancel());
     request.signal?.addEventListener("abort", cancel, { once: true });
@@ -526,6 +533,7 @@ export class Container {
     });
     how.onDeadline?.(deadline);
     const line = await answered;
+    clearInterval(resend);
     deadline.clear();
     request.signal?.removeEventListener("abort", cancel);
 
