@@ -24,7 +24,7 @@ fs.writeFileSync(program, "print('PROGRAM RAN')");
 fs.chmodSync(scratch, 0o755);
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
-interface Outcome { status: number | null; stdout: string; stderr: string }
+interface Outcome { status: number | null; signal: NodeJS.Signals | null; ms: number; stdout: string; stderr: string }
 
 /** The container fix a refusal names, per this kernel's cgroup version (container-signs.ts, cgroupRuntimeFix). */
 const CONTAINER_FIX = detectCgroupDriver().version === 2 ? "--systemd=always" : "-v DIR:DIR:rw";
@@ -41,11 +41,12 @@ function captured(argv: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
     child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+    const t0 = performance.now();
     const timer = setTimeout(() => child.kill("SIGKILL"), 60_000 * TIME_SCALE);
     child.once("error", reject);
-    child.once("close", (status) => {
+    child.once("close", (status, signal) => {
       clearTimeout(timer);
-      resolve({ status, stdout, stderr });
+      resolve({ status, signal, ms: Math.round(performance.now() - t0), stdout, stderr });
     });
   });
 }
