@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually.js";
+import { TIME_SCALE } from "../helpers/sandbox.js";
 import { cgroupArgs, cgroupParents, cgroupsOf, containerArgs, envArgs, launch, launcher, processesWith, py, pyOnce, served } from "./fixture.js";
 
 const sleepFor = (marker: string) => `bash -c "exec -a ${marker} sleep 300"`;
@@ -103,6 +104,38 @@ except OSError as e: print("fork", errno.errorcode[e.errno], n)`, ["--pids", "20
       expect(wall.status.status).toBe("time_limit_exceeded");
       expect(wall.status.wallTimeMs!).toBeGreaterThanOrEqual(200);
       expect(wall.status.cpuTimeMs!).toBeLessThan(200);
+    } finally {
+      await box.close();
+    }
+  });
+});
+
+/* A limit hit, or a cancel, while init is still forking the program: the
+ * program's cgroup is empty then, and a kill sent once found nothing; the
+ * program ran on to its own end, past every limit (one round in five here
+ * before the launcher killed again on each tick until the program's end). */
+describe("a kill that comes before the program has joined its cgroup", () => {
+  const rounds = 20;
+  const runFor = 3 * TIME_SCALE; // seconds: what the program would run if the kill were lost
+  const bound = 1500 * TIME_SCALE;
+
+  it("one-shot, --wall-ms 1: every round ends at once as time_limit_exceeded", () => {
+    for (let round = 0; round < rounds; round += 1) {
+      const ran = launch([...containerArgs, ...cgroupArgs, ...envArgs, "--wall-ms", "1"], ["sleep", String(runFor)]);
+      expect(ran.status.status, `round ${round}`).toBe("time_limit_exceeded");
+      expect(ran.status.wallTimeMs!, `round ${round}`).toBeLessThan(bound);
+    }
+  });
+
+  it("served, --wall-ms 1: every round ends at once, and the container serves on", async () => {
+    const box = await served();
+    try {
+      for (let round = 0; round < rounds; round += 1) {
+        const answer = await box.request([...envArgs, "--wall-ms", "1", "--", "sleep", String(runFor)]);
+        expect(answer.status.status, `round ${round}`).toBe("time_limit_exceeded");
+        expect(answer.status.wallTimeMs!, `round ${round}`).toBeLessThan(bound);
+      }
+      expect((await box.request([...envArgs, "--wall-ms", "20000", "--", "echo", "on"])).stdout).toBe("on\n");
     } finally {
       await box.close();
     }

@@ -220,6 +220,7 @@ struct watch {
   const char *killed_for; /* the status of a program killed for a limit, or a cancel */
   int sig[32], nsig;      /* the caller's signals for a program not started yet, in order (more are dropped) */
   bool have_pid, done, failed, kill_sent, cancelled;
+  int64_t kill_at;        /* when it was last killed (request_kill) */
   bool ready;             /* --zygote: it said it is ready (it runs on) */
   int stream_err;         /* a streamed execution's caller could not be read: the errno */
   struct waited w;        /* the program's pid, then its end */
@@ -233,9 +234,16 @@ static void cancel(struct watch *x) {
   if (!x->killed_for) x->killed_for = "cancelled";
 }
 
-/* Kills what runs once a limit is hit or the execution is cancelled. */
+/* Kills what runs once a limit is hit or the execution is cancelled. With a
+ * cgroup, done again on each tick until the program's end is seen
+ * (KILL_AGAIN_US): a kill that comes while init is still forking the
+ * program, before it has joined its cgroup, finds the cgroup empty, and the
+ * program would then run on past every limit. Without one the first kill is
+ * by the program's pidfd, or ends the whole container. */
+#define KILL_AGAIN_US 10000
 static void request_kill(const struct container *c, const struct request *q, struct watch *x) {
   x->kill_sent = true;
+  x->kill_at = now_us();
   if (q->cg.n) cgroup_kill_all(&q->cg);
   else if (x->have_pid && q->pidfd >= 0) syscall(SYS_pidfd_send_signal, q->pidfd, SIGKILL, NULL, 0);
   else kill(c->init, SIGKILL); /* the program's pidfd unknown: the whole container goes */
@@ -459,9 +467,10 @@ static void drain(const struct container *c, struct request *q, const struct sin
     if (q->zygote_sock >= 0 && !x->done) { idx_zygote = nf; pf_[nf++] = (struct pollfd){ q->zygote_sock, POLLIN, 0 }; }
     if (x->done && pumps[0] < 0 && pumps[1] < 0) break;
     int64_t now = now_us();
-    int timeout = o->cpu_ms > 0 && q->cg.n ? 10 : 1000;
+    int timeout = q->cg.n && (o->cpu_ms > 0 || (x->killed_for && !x->done)) ? KILL_AGAIN_US / 1000 : 1000;
     if (deadline && !x->done) {
-      if (now >= deadline && !x->killed_for) x->killed_for = "time_limit_exceeded";
+      /* past it: never a timeout from it (a negative one would be poll's "forever") */
+      if (now >= deadline) { if (!x->killed_for) x->killed_for = "time_limit_exceeded"; }
       else if (deadline - now < timeout * 1000) timeout = (int)((deadline - now) / 1000) + 1;
     }
     if (x->done && !out.len) { /* while the caller takes a pending frame, it is waited for */
@@ -477,7 +486,7 @@ static void drain(const struct container *c, struct request *q, const struct sin
       long long us = cgroup_cpu_us(&q->cg);
       if (us > o->cpu_ms * 1000) x->killed_for = "time_limit_exceeded";
     }
-    if (x->killed_for && !x->done && !x->kill_sent) request_kill(c, q, x);
+    if (x->killed_for && !x->done && (!x->kill_sent || (q->cg.n && now - x->kill_at >= KILL_AGAIN_US))) request_kill(c, q, x);
     int n = poll(pf_, (nfds_t)nf, timeout);
     if (n < 0 && errno != EINTR) { fail_set(f, STEP_POLL, errno); x->failed = true; break; }
     if (n <= 0) continue;
