@@ -13,6 +13,12 @@ export const repo = path.resolve(import.meta.dirname, "..");
 /** BENCH_QUICK=1: small counts, for a smoke test of the whole suite in a couple of minutes. */
 export const QUICK = process.env.BENCH_QUICK === "1" || process.env.BENCH_QUICK === "true";
 
+/** A trivial handler per language, as deployed by the functions benchmarks (`PUT /v1/functions/:name` bodies). */
+export const TRIVIAL_HANDLERS = {
+  python: { language: "python", handler: "main.handler", files: [{ path: "main.py", content: "def handler(event, context):\n    return {'ok': True}\n" }] },
+  javascript: { language: "javascript", handler: "main.handler", files: [{ path: "main.js", content: "exports.handler = async (event, context) => ({ ok: true });\n" }] },
+} as const;
+
 export function machine(): { cpus: number; memoryMb: number; kernel: string; uid: number | undefined } {
   return { cpus: os.cpus().length, memoryMb: Math.round(os.totalmem() / 2 ** 20), kernel: os.release(), uid: process.getuid?.() };
 }

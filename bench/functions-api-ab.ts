@@ -12,7 +12,7 @@
 //   BENCH_FN_TREES=/path/before,/path/after   (each built: `npm run build` there; default: this checkout alone)
 //   BENCH_FN_MODES=embedded,distributed  BENCH_FN_LANGS=python,javascript  BENCH_BLOCK=10
 import os from "node:os";
-import { pct, r2, repo, startDistributed, startEmbedded, writeResult, type Deployment } from "./common.js";
+import { pct, r2, repo, startDistributed, startEmbedded, TRIVIAL_HANDLERS, writeResult, type Deployment } from "./common.js";
 
 const ROUNDS = Number(process.argv[2] ?? 20);
 const BLOCK = Number(process.env.BENCH_BLOCK ?? 10);
@@ -21,10 +21,7 @@ const MODES = (process.env.BENCH_FN_MODES ?? "embedded,distributed").split(",") 
 const LANGS = (process.env.BENCH_FN_LANGS ?? "python,javascript").split(",") as (keyof typeof HANDLERS)[];
 const PHASES = process.env.BENCH_PHASES === "1";
 
-const HANDLERS = {
-  python: { language: "python", handler: "main.handler", files: [{ path: "main.py", content: "def handler(event, context):\n    return {'ok': True}\n" }] },
-  javascript: { language: "javascript", handler: "main.handler", files: [{ path: "main.js", content: "exports.handler = async (event, context) => ({ ok: true });\n" }] },
-} as const;
+const HANDLERS = TRIVIAL_HANDLERS;
 
 interface Sample {
   readonly id: string;
@@ -69,7 +66,7 @@ function phaseMedians(samples: readonly Sample[], lines: ReadonlyMap<string, Pha
   for (const sample of samples) {
     for (const line of lines.get(sample.id) ?? []) {
       for (const [phase, ms] of Object.entries(line)) {
-        if (phase === "phases" || phase === "runId" || phase === "at") continue;
+        if (phase === "phases" || phase === "runId" || phase === "at" || typeof ms !== "number") continue;
         const key = `${line.phases} ${phase}`;
         byPhase.set(key, [...(byPhase.get(key) ?? []), line.at + ms - sample.sentAt]);
       }

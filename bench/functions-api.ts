@@ -15,7 +15,7 @@
 // BENCH_FN_MODES=distributed (or embedded) measures one mode only; BENCH_WORKERS=2 starts that many workers in
 // distributed mode (where warm routing decides which of them runs an invocation).
 import http from "node:http";
-import { pct, pool, QUICK, r1, r2, startDistributed, startEmbedded, writeResult, type Deployment } from "./common.js";
+import { pct, pool, QUICK, r1, r2, startDistributed, startEmbedded, TRIVIAL_HANDLERS, writeResult, type Deployment } from "./common.js";
 
 const N = Number(process.argv[2] ?? (QUICK ? 30 : 200));
 /** paced invocations: one at a time, each PACE_MS after the last answer */
@@ -23,10 +23,7 @@ const PACED = QUICK ? 15 : 60;
 const PACE_MS = 150;
 const SUSTAINED = QUICK ? 40 : 200;
 
-const HANDLERS = {
-  python: { language: "python", handler: "main.handler", files: [{ path: "main.py", content: "def handler(event, context):\n    return {'ok': True}\n" }] },
-  javascript: { language: "javascript", handler: "main.handler", files: [{ path: "main.js", content: "exports.handler = async (event, context) => ({ ok: true });\n" }] },
-} as const;
+const HANDLERS = TRIVIAL_HANDLERS;
 const RUNS = {
   python: { language: "python", files: [{ path: "main.py", content: "print('{\"ok\": true}')" }] },
   javascript: { language: "javascript", files: [{ path: "main.js", content: "console.log('{\"ok\": true}')" }] },

@@ -8,15 +8,12 @@
 // usage: BENCH_FN_TREES=/path/before,/path/after node --import tsx bench/functions-paced-ab.ts [ROUNDS] [python|javascript]
 //   (each tree built: `npm run build` there)
 import http from "node:http";
-import { pct, startEmbedded, startDistributed, type Deployment } from "./common.js";
+import { pct, startEmbedded, startDistributed, TRIVIAL_HANDLERS, type Deployment } from "./common.js";
 const N = Number(process.argv[2] ?? 60);
 const LANG = process.argv[3] ?? "python";
 const trees = (process.env.BENCH_FN_TREES ?? "").split(",").filter((tree) => tree !== "");
 if (trees.length === 0) throw new Error("BENCH_FN_TREES: the built trees to alternate, comma-separated");
-const bodies: Record<string, unknown> = {
-  python: { language: "python", handler: "main.handler", files: [{ path: "main.py", content: "def handler(event, context):\n    return {'ok': True}\n" }] },
-  javascript: { language: "javascript", handler: "main.handler", files: [{ path: "main.js", content: "exports.handler = async (event, context) => ({ ok: true });\n" }] },
-};
+const bodies: Record<string, unknown> = TRIVIAL_HANDLERS;
 function lean(agent: http.Agent, url: string, method: string, body?: string): Promise<{ ms: number; cold: boolean }> {
   const start = performance.now();
   return new Promise((resolve, reject) => {

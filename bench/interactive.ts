@@ -53,7 +53,7 @@ int main(void) {
   return 0;
 }
 `;
-const solution = { language: "c", files: [{ path: "main.c", content: SOLUTION_C }], keepOutput: "none" } as const;
+const solution = { language: "c", files: [{ path: "main.c", content: SOLUTION_C }], keepOutput: "none" as const };
 const interactive: RunRequestInput = { ...solution, tests: [{ stdin: String(EXCHANGES) }], interactor: { language: "c", files: [{ path: "interactor.c", content: INTERACTOR_C }] } };
 const answers = Array.from({ length: EXCHANGES }, (_, i) => String(2 * i + 1)).join("\n");
 const plain: RunRequestInput = { ...solution, tests: [{ stdin: answers }] };

@@ -9,12 +9,12 @@
 // usage: node --import tsx bench/redis-commands.ts [COUNT]   BENCH_FN_TREES=/path/before,/path/after (default: this checkout)
 import { spawn, spawnSync } from "node:child_process";
 import readline from "node:readline";
-import { r2, repo, startDistributed, timedRun, writeResult } from "./common.js";
+import { r2, repo, startDistributed, timedRun, TRIVIAL_HANDLERS, writeResult } from "./common.js";
 
 const COUNT = Number(process.argv[2] ?? 50);
 const TREES = (process.env.BENCH_FN_TREES ?? repo).split(",").filter((tree) => tree !== "");
 const RUN = JSON.stringify({ language: "python", files: [{ path: "main.py", content: "pass" }] });
-const HANDLER = { language: "python", handler: "main.handler", files: [{ path: "main.py", content: "def handler(event, context):\n    return {'ok': True}\n" }] };
+const HANDLER = TRIVIAL_HANDLERS.python;
 
 interface Line {
   readonly client: string;
