@@ -202,6 +202,32 @@ describe("Container.start: a streamed execution", () => {
     expect(await box.exec({ argv: ["bash", "-c", "sleep 0.2; echo next"], env, limits })).toMatchObject({ status: "ok", stdout: Buffer.from("next\n") });
   });
 
+  it("delivers a signal sent before the launcher has taken its request (the holder stopped), behind stdin its program never reads", async () => {
+    // The launcher drops the relayed signals pending when it takes a request
+    // that are of the other parity (the execution before's), and keeps this
+    // one's until the program runs: a SIGTERM sent while it is slow to take
+    // the request still ends the program.
+    const box = await container();
+    const holderPid = Number(fs.readFileSync(`/proc/${box.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+    for (let round = 0; round < 4; round += 1) {
+      expect(await box.exec({ argv: ["true"], env, limits })).toMatchObject({ status: "ok" });
+      process.kill(holderPid, "SIGSTOP");
+      const stream = box.start({ argv: ["sleep", "1000"], env, limits: { ...limits, wallTimeMs: 8_000 * TIME_SCALE } });
+      try {
+        await stream.write("x");
+        const writing = stream.write(Buffer.alloc(MiB, 0x63));
+        stream.signal("SIGTERM");
+        await sleep(100);
+        process.kill(holderPid, "SIGCONT");
+        const result = await stream.result;
+        await writing;
+        expect(result, `round ${round}`).toMatchObject({ status: "runtime_error", signal: "SIGTERM" });
+      } finally {
+        if (box.alive) process.kill(holderPid, "SIGCONT");
+      }
+    }
+  });
+
   it("enforces the wall limit on time while the caller does not read the output the program floods", async () => {
     const box = await container();
     const stream = box.start({ argv: ["cat", "/dev/zero"], env, limits: { ...limits, outputKb: undefined, wallTimeMs: 1000 * TIME_SCALE } });
