@@ -5,6 +5,7 @@ import fs from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { Container, type ExecStream } from "../../src/sandbox/container/container.js";
+import type { ExecResult } from "../../src/sandbox/container/exec-types.js";
 import { encodeExecRequest } from "../../src/sandbox/container/served-frames.js";
 import { sandbox, TIME_SCALE } from "../helpers/sandbox.js";
 
@@ -47,6 +48,34 @@ async function writeUntil(stream: ExecStream, chunk: Buffer, stop: Promise<unkno
     await new Promise((resolve) => setImmediate(resolve)); // writes after the end resolve at once: let the end be seen
   }
   return taken;
+}
+
+/**
+ * After an exec of `true`, stops BOX's holder (the launcher) and starts
+ * `sleep 1000` streamed with SIGNAL: its request, a byte and a MiB of stdin
+ * (which `sleep` never reads) are written, then ACT (a frame it writes waits
+ * behind that stdin), and the holder is continued 100 ms later. The
+ * execution's result.
+ */
+async function startWhileHolderStopped(box: Container, signal: AbortSignal | undefined, act: (stream: ExecStream) => void): Promise<ExecResult> {
+  // the holder is init's parent
+  const holderPid = Number(fs.readFileSync(`/proc/${box.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+  expect(await box.exec({ argv: ["true"], env, limits })).toMatchObject({ status: "ok" });
+  process.kill(holderPid, "SIGSTOP");
+  try {
+    const stream = box.start({ argv: ["sleep", "1000"], env, limits: { ...limits, wallTimeMs: 8_000 * TIME_SCALE }, ...(signal === undefined ? {} : { signal }) });
+    await stream.write("x"); // its request is in the launcher's pipe
+    const writing = stream.write(Buffer.alloc(MiB, 0x63));
+    await new Promise((resolve) => setImmediate(resolve)); // the MiB is queued: what ACT writes comes after it
+    act(stream);
+    await sleep(100);
+    process.kill(holderPid, "SIGCONT");
+    const result = await stream.result;
+    await writing;
+    return result;
+  } finally {
+    if (box.alive) process.kill(holderPid, "SIGCONT");
+  }
 }
 
 describe("Container.start: a streamed execution", () => {
@@ -177,26 +206,12 @@ describe("Container.start: a streamed execution", () => {
     // is slow to take the request (stopped here, as a loaded machine may
     // leave it), is lost, and the run would go on to its wall limit.
     const box = await container();
-    const holderPid = Number(fs.readFileSync(`/proc/${box.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
     for (let round = 0; round < 3; round += 1) {
-      expect(await box.exec({ argv: ["true"], env, limits })).toMatchObject({ status: "ok" });
-      process.kill(holderPid, "SIGSTOP");
       const abort = new AbortController();
       const t0 = performance.now();
-      const stream = box.start({ argv: ["sleep", "1000"], env, limits: { ...limits, wallTimeMs: 8_000 * TIME_SCALE }, signal: abort.signal });
-      try {
-        await stream.write("x"); // its request is in the launcher's pipe
-        const writing = stream.write(Buffer.alloc(MiB, 0x63));
-        abort.abort();
-        await sleep(100);
-        process.kill(holderPid, "SIGCONT");
-        const result = await stream.result;
-        await writing;
-        expect(result, `round ${round}`).toMatchObject({ status: "internal_error", cancelled: true, error: { step: "cancelled" } });
-        expect(performance.now() - t0, `round ${round}: answered only at the wall limit`).toBeLessThan(4_000 * TIME_SCALE);
-      } finally {
-        if (box.alive) process.kill(holderPid, "SIGCONT");
-      }
+      const result = await startWhileHolderStopped(box, abort.signal, () => abort.abort());
+      expect(result, `round ${round}`).toMatchObject({ status: "internal_error", cancelled: true, error: { step: "cancelled" } });
+      expect(performance.now() - t0, `round ${round}: answered only at the wall limit`).toBeLessThan(4_000 * TIME_SCALE);
     }
     // and the execution after them runs whole
     expect(await box.exec({ argv: ["bash", "-c", "sleep 0.2; echo next"], env, limits })).toMatchObject({ status: "ok", stdout: Buffer.from("next\n") });
@@ -208,23 +223,9 @@ describe("Container.start: a streamed execution", () => {
     // one's until the program runs: a SIGTERM sent while it is slow to take
     // the request still ends the program.
     const box = await container();
-    const holderPid = Number(fs.readFileSync(`/proc/${box.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
     for (let round = 0; round < 4; round += 1) {
-      expect(await box.exec({ argv: ["true"], env, limits })).toMatchObject({ status: "ok" });
-      process.kill(holderPid, "SIGSTOP");
-      const stream = box.start({ argv: ["sleep", "1000"], env, limits: { ...limits, wallTimeMs: 8_000 * TIME_SCALE } });
-      try {
-        await stream.write("x");
-        const writing = stream.write(Buffer.alloc(MiB, 0x63));
-        stream.signal("SIGTERM");
-        await sleep(100);
-        process.kill(holderPid, "SIGCONT");
-        const result = await stream.result;
-        await writing;
-        expect(result, `round ${round}`).toMatchObject({ status: "runtime_error", signal: "SIGTERM" });
-      } finally {
-        if (box.alive) process.kill(holderPid, "SIGCONT");
-      }
+      const result = await startWhileHolderStopped(box, undefined, (stream) => stream.signal("SIGTERM"));
+      expect(result, `round ${round}`).toMatchObject({ status: "runtime_error", signal: "SIGTERM" });
     }
   });
 
