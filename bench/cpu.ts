@@ -10,6 +10,11 @@
 //              spawn with three pipes (docs/performance.md, "The floor"). floor: node:http and
 //              child_process.spawn; floor-fast: node:http and Warren's spawner; floor-hono: hono and Warren's
 //              spawner; floor-http: node:http answering without a spawn (the HTTP alone; no program runs)
+//   launch     (asked by name) the sandbox alone: a one-shot `warren-launch` around the same program, started
+//              as bwrap is — the host image's root and binds, a cgroup in each hierarchy with a run's default
+//              limits (memory, processes, CPU time and quota, wall time, output, open files, file size), what
+//              a run's container and execution get; no service. launch-nocg: the same without the cgroups and
+//              their limits (rlimits and the wall time only), the isolation closest to bubblewrap's
 //
 // For each: runs/s, and CPU per run in ms — the machine's (/proc/stat: every
 // core's busy time, kernel threads included), this benchmark's own process
@@ -41,7 +46,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { loadSettings } from "../src/config/load-settings.js";
+import { resolveDataDir } from "../src/config/data-dir.js";
+import { detectCgroupDriver, resolveCgroupRoot } from "../src/sandbox/cgroup/index.js";
 import { spawnLauncher } from "../src/sandbox/container/fast-spawn.js";
+import { containerArgs, execArgs } from "../src/sandbox/container/launch-args.js";
+import { BUILT_LAUNCHER } from "../src/sandbox/container/launcher-path.js";
+import { loadHostImage } from "../src/sandbox/images/host-image.js";
+import { DEFAULT_RUN_LIMITS } from "../src/run/limits.js";
+import { execLimits } from "../src/worker/stage-exec.js";
 import { freePort } from "../test/helpers/redis-server.js";
 import { machine, pool, QUICK, r2, repo, startDistributed, startEmbedded, stopChild, table, timedRun, waitReady, writeResult, type Deployment } from "./common.js";
 
@@ -137,6 +150,29 @@ const bwrapArgv = [
   PYTHON, "-c", "pass",
 ];
 
+/**
+ * A one-shot warren-launch around the same program (modes launch and launch-nocg): the host image's root and
+ * binds and a run's scratch, with a run's default limits in a cgroup per hierarchy (as a run's container and
+ * its one execution get them), or without cgroups (only the limits that need none).
+ */
+function launchArgv(withCgroups: boolean): string[] {
+  const settings = loadSettings(process.env, "serve").sandbox;
+  const image = loadHostImage(resolveDataDir(settings.dataDir));
+  const limits = execLimits(DEFAULT_RUN_LIMITS);
+  let cgroups: string[] = [];
+  if (withCgroups) {
+    const driver = detectCgroupDriver();
+    cgroups = driver.parents(resolveCgroupRoot(driver, settings.cgroupRoot));
+  }
+  const container = containerArgs({ rootfs: image.rootfs, binds: image.binds, scratchMb: DEFAULT_RUN_LIMITS.diskMb, cgroups });
+  const exec = execArgs({
+    hasCgroups: withCgroups,
+    argv: [PYTHON, "-c", "pass"],
+    limits: withCgroups ? limits : { wallTimeMs: limits.wallTimeMs, outputKb: limits.outputKb, openFiles: limits.openFiles, fileSizeMb: limits.fileSizeMb },
+  });
+  return [settings.launcher ?? BUILT_LAUNCHER, ...container, ...exec];
+}
+
 /** The floors' modes and their servers' flags. */
 const FLOORS: Readonly<Record<string, readonly string[]>> = { "floor-http": ["--no-spawn"], floor: [], "floor-fast": ["--fast-spawn"], "floor-hono": ["--hono", "--fast-spawn"] };
 
@@ -166,6 +202,10 @@ try {
   for (const mode of MODES) {
     if (mode === "bare") variants.push({ name: "bare", pids: [], task: () => child([PYTHON, "-c", "pass"]) });
     else if (mode === "bwrap") variants.push({ name: "bwrap", pids: [], task: () => child(bwrapArgv) });
+    else if (mode === "launch" || mode === "launch-nocg") {
+      const argv = launchArgv(mode === "launch");
+      variants.push({ name: mode, pids: [], task: () => child(argv) });
+    }
     else if (mode in FLOORS) {
       const deployment = await startFloor(FLOORS[mode]!);
       deployments.push(deployment);
@@ -193,7 +233,7 @@ try {
           },
         });
       }
-    } else throw new Error(`unknown mode ${mode} (bare, bwrap, embedded, distributed, ${Object.keys(FLOORS).join(", ")})`);
+    } else throw new Error(`unknown mode ${mode} (bare, bwrap, launch, launch-nocg, embedded, distributed, ${Object.keys(FLOORS).join(", ")})`);
   }
   for (const variant of variants) await pool(WARMUP, Math.max(...CONCURRENCY), variant.task);
   for (const inFlight of CONCURRENCY) {
@@ -243,7 +283,7 @@ const cell = (x: number | null) => (x === null ? "-" : x.toFixed(2));
 console.log();
 console.log(
   table(
-    ["variant", "in flight", "runs/s", "× bwrap", "CPU ms/run: machine", "client", "Warren's Node", "children: launchers, inits, programs (bare, bwrap: the programs)", "rest (kernel threads, other)"],
+    ["variant", "in flight", "runs/s", "× bwrap", "CPU ms/run: machine", "client", "Warren's Node", "children: launchers, inits, programs (bare, bwrap, launch: the programs)", "rest (kernel threads, other)"],
     results.map((r: any) => [r.variant, r.inFlight, r.runsPerSecond.toFixed(1), cell(r.vsBwrap), cell(r.cpuMsPerRun.machine), cell(r.cpuMsPerRun.client), cell(r.cpuMsPerRun.warren), cell(r.cpuMsPerRun.children), cell(r.cpuMsPerRun.rest)]),
   ),
 );
