@@ -16,5 +16,7 @@ export default defineConfig({
     testTimeout: 60_000 * timeScale,
     hookTimeout: 60_000 * timeScale,
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // dist/ up to date with src/: the tests start `warren` as users do, from bin/warren.js (test/helpers/cli.ts)
+    globalSetup: ["test/global-setup.ts"],
   },
 });

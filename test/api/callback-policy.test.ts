@@ -19,6 +19,7 @@ import { eventually } from "../helpers/eventually.js";
 import { freePort } from "../helpers/redis-server.js";
 import { testEnv } from "../helpers/sandbox.js";
 import { LOOPBACK_CALLBACKS, post, python, testApp, type TestApp } from "./fixture.js";
+import { warrenBin } from "../helpers/cli.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -224,7 +225,7 @@ describe("callbacks with WARREN_CALLBACK_ALLOW=127.0.0.0/8,::1/128", () => {
 function serveWithHosts(hostsFile: string, port: number, env: NodeJS.ProcessEnv) {
   const child = spawn(
     "unshare",
-    ["--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile, process.execPath, "--import", "tsx", path.join(repo, "src/cli/main.ts"), "serve", "--port", String(port), "--host", "127.0.0.1"],
+    ["--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile, process.execPath, warrenBin(), "serve", "--port", String(port), "--host", "127.0.0.1"],
     { cwd: repo, env: { ...testEnv(), WARREN_LOG_LEVEL: "info", REDIS_URL: "", WARREN_POOL_SIZE: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let log = "";

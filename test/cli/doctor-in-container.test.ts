@@ -9,6 +9,7 @@ import { detectCgroupDriver } from "../../src/sandbox/cgroup/index.js";
 import { contained, kernelRefusesFreshProc, type Containment } from "../helpers/contain.js";
 import { testEnv, TIME_SCALE } from "../helpers/sandbox.js";
 import { cgroupParents } from "../launcher/fixture.js";
+import { warrenBin } from "../helpers/cli.js";
 
 interface Item { name: string; ok: boolean; detail: string; fix?: string }
 interface Report { ok: boolean; sections: { title: string; items: Item[] }[] }
@@ -16,7 +17,7 @@ interface Report { ok: boolean; sections: { title: string; items: Item[] }[] }
 const repo = path.resolve(import.meta.dirname, "../..");
 
 function doctor(how: Containment, env: Record<string, string> = {}): Report & { items: (title: string) => Item[] } {
-  const argv = contained(how, [process.execPath, "--import", "tsx", "src/cli/main.ts", "doctor", "--json"]);
+  const argv = contained(how, [process.execPath, warrenBin(), "doctor", "--json"]);
   const run = spawnSync(argv[0]!, argv.slice(1), { cwd: repo, env: { ...testEnv(), ...env }, encoding: "utf8", timeout: 60_000 * TIME_SCALE });
   if (run.stdout.trim() === "") throw new Error(`doctor printed nothing (exit ${run.status}): ${run.stderr}`);
   const report = JSON.parse(run.stdout) as Report;

@@ -5,14 +5,12 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFunctionRuntime } from "../../src/worker/functions/runtime.js";
 import { testApp, type TestApp } from "../api/fixture.js";
 import { sandbox } from "../helpers/sandbox.js";
-
-const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+import { warrenBin } from "../helpers/cli.js";
 
 let t: TestApp;
 let server: Server;
@@ -38,7 +36,7 @@ afterAll(async () => {
 /** `warren fn ARGS` as a child process (the server answers in this one, so never spawnSync). */
 function warren(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", MAIN, "fn", ...args], { env: { ...process.env, WARREN_URL: base, WARREN_API_KEY: "cli-key", ...env } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [warrenBin(), "fn", ...args], { env: { ...process.env, WARREN_URL: base, WARREN_API_KEY: "cli-key", ...env } }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? -1), stdout, stderr });
     });
   });

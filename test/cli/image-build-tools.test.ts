@@ -5,14 +5,15 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT_WARREN_FAILED } from "../../src/cli/exit-code.js";
+import { warrenBin } from "../helpers/cli.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "warren-build-tools-"));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
-/** The real CLI (from the sources, through tsx) with only `binDir` on PATH. */
+/** The real CLI (bin/warren.js) with only `binDir` on PATH. */
 function imageBuild(binDir: string) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", path.join(repo, "src/cli/main.ts"), "image", "build", "python", "--mirror", "http://127.0.0.1:9/debian"], {
+  const result = spawnSync(process.execPath, [warrenBin(), "image", "build", "python", "--mirror", "http://127.0.0.1:9/debian"], {
     cwd: repo,
     env: { PATH: binDir, HOME: scratch, WARREN_DATA_DIR: path.join(scratch, "data") },
     encoding: "utf8",

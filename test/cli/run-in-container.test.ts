@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { contained, kernelRefusesFreshProc, type Containment } from "../helpers/contain.js";
 import { testEnv, TIME_SCALE } from "../helpers/sandbox.js";
+import { warrenBin } from "../helpers/cli.js";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "warren-run-contained-"));
@@ -17,7 +18,7 @@ afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 function warrenRun(source: string, how: Containment, env: Record<string, string> = {}) {
   const file = path.join(scratch, "main.py");
   fs.writeFileSync(file, source);
-  const argv = contained(how, [process.execPath, "--import", "tsx", "src/cli/main.ts", "run", file]);
+  const argv = contained(how, [process.execPath, warrenBin(), "run", file]);
   return spawnSync(argv[0]!, argv.slice(1), { cwd: repo, env: { ...testEnv(), ...env }, encoding: "utf8", timeout: 60_000 * TIME_SCALE });
 }
 

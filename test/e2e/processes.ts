@@ -2,16 +2,19 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { testEnv } from "../helpers/sandbox.js";
+import { warrenBin } from "../helpers/cli.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /**
- * `warren ARGS` from the sources (through tsx, so no build is needed), its
+ * `warren ARGS` as users run it (bin/warren.js: test/helpers/cli.ts), its
  * output kept for failure messages. `checkout`: another checkout of Warren
- * to run (with its own node_modules), e.g. an older commit to show a test fails there.
+ * to run (with its own node_modules), e.g. an older commit to show a test
+ * fails there; that one from its sources through tsx, so it needs no build.
  */
 export function warren(args: string[], env: NodeJS.ProcessEnv = {}, checkout = repo): { child: ChildProcess; log: () => string } {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(checkout, "src/cli/main.ts"), ...args], {
+  const command = checkout === repo ? [warrenBin(), ...args] : ["--import", "tsx", path.join(checkout, "src/cli/main.ts"), ...args];
+  const child = spawn(process.execPath, command, {
     cwd: checkout,
     env: { ...testEnv(), WARREN_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { testEnv } from "../helpers/sandbox.js";
+import { warrenBin } from "../helpers/cli.js";
 
 describe("warren run", () => {
   it("prints the program's output as it is produced, not when it ends", async () => {
@@ -12,7 +13,7 @@ describe("warren run", () => {
       const program = path.join(dir, "main.py");
       // It prints, then waits long before its last line: the first line must reach us while warren run still runs.
       fs.writeFileSync(program, "import sys, time\nprint('first', flush=True)\nprint('to stderr', file=sys.stderr, flush=True)\ntime.sleep(5)\nprint('last')\n");
-      const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "run", "--wall-ms", "20000", program], { env: testEnv(), stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [warrenBin(), "run", "--wall-ms", "20000", program], { env: testEnv(), stdio: ["ignore", "pipe", "pipe"] });
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       let stdout = "";
       let stderr = "";

@@ -15,6 +15,7 @@ import { detectCgroupDriver } from "../../src/sandbox/cgroup/index.js";
 import { contained, type Containment } from "../helpers/contain.js";
 import { testEnv, TIME_SCALE } from "../helpers/sandbox.js";
 import { cgroupParents } from "../launcher/fixture.js";
+import { distModule, warrenBin } from "../helpers/cli.js";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const asRoot = process.getuid?.() === 0;
@@ -53,7 +54,7 @@ function captured(argv: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
 
 /** `warren ARGS` under HOW (test/helpers/contain.c), with ENV over the tests' own; as USER's uid when given (root only). */
 function warren(args: string[], how: Containment, env: Record<string, string> = {}, uid?: number): Promise<Outcome> {
-  const command = [process.execPath, "--import", "tsx", "src/cli/main.ts", ...args];
+  const command = [process.execPath, warrenBin(), ...args];
   const user = uid === undefined ? [] : ["setpriv", "--reuid", String(uid), "--regid", String(uid), "--clear-groups"];
   return captured(contained(how, [...user, ...command]), { ...testEnv(), ...env });
 }
@@ -102,9 +103,9 @@ describe("a read-only mount seen by a user who could not write it anyway", () =>
   // access(W_OK) answers EACCES there, not EROFS; the mount's flags in mountinfo say it (probe.ts: onReadOnlyMount, used by
   // every cgroup refusal, the synchronous one of a failed mkdir included)
   const probe = async (dir: string, how: Containment, uid?: number): Promise<string> => {
-    const code = `import("./src/sandbox/cgroup/probe.ts").then((m) => console.log(m.onReadOnlyMount(process.argv[1])))`;
+    const code = `import(${JSON.stringify(distModule("sandbox/cgroup/probe.ts"))}).then((m) => console.log(m.onReadOnlyMount(process.argv[1])))`;
     const user = uid === undefined ? [] : ["setpriv", "--reuid", String(uid), "--regid", String(uid), "--clear-groups"];
-    const run = await captured(contained(how, [...user, process.execPath, "--import", "tsx", "-e", code, dir]), testEnv());
+    const run = await captured(contained(how, [...user, process.execPath, "-e", code, dir]), testEnv());
     expect(run.stderr).toBe("");
     return run.stdout.trim();
   };

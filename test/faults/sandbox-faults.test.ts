@@ -11,6 +11,7 @@ import { eventually } from "../helpers/eventually.js";
 import { parentOf } from "../helpers/processes.js";
 import { job, run, sandbox } from "../helpers/sandbox.js";
 import { deadLauncherCgroups, hostProcessesWith, marker } from "../escape/host.js";
+import { warrenBin } from "../helpers/cli.js";
 
 describe("the holding launcher is SIGKILLed mid-run", () => {
   it("the run is internal_error naming the missing status, the program dies, nothing is left", async () => {
@@ -57,7 +58,7 @@ function warrenRunAsUser(root: string): { status: number | null; stdout: string;
     fs.mkdirSync(path.join(dir, "data"));
     const asRoot = process.getuid?.() === 0;
     if (asRoot) for (const p of [dir, file, path.join(dir, "data")]) fs.chownSync(p, 65534, 65534);
-    const command = [process.execPath, "--import", "tsx", "src/cli/main.ts", "run", file];
+    const command = [process.execPath, warrenBin(), "run", file];
     const argv = asRoot ? ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", ...command] : command;
     const cli = spawnSync(argv[0]!, argv.slice(1), {
       cwd: path.resolve(import.meta.dirname, "../.."),

@@ -7,12 +7,13 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tarOf } from "../images/archives.js";
+import { warrenBin } from "../helpers/cli.js";
 
 const isRoot = process.getuid?.() === 0;
 let dir = "";
 
 function warren(args: string[], dataDir: string) {
-  return spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+  return spawnSync(process.execPath, [warrenBin(), ...args], {
     env: { ...process.env, WARREN_DATA_DIR: dataDir },
     encoding: "utf8",
     timeout: 120_000,

@@ -15,6 +15,7 @@ import { testSettings } from "../helpers/sandbox.js";
 import { sha256, tarOf } from "./archives.js";
 import { TestRegistry, TokenFront, writeOciDir } from "./registry-fixture.js";
 import { freshStore, listTree } from "./store-fixture.js";
+import { warrenBin } from "../helpers/cli.js";
 
 /* `warren image pull` against a real registry (Debian's docker-registry on a
  * loopback port), with images pushed by skopeo from OCI layouts built here. */
@@ -202,7 +203,7 @@ describe("warren image pull from a registry", () => {
 
 /** `warren image pull …` as a person runs it (stderr is not a TTY here: plain progress lines). */
 async function cli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "image", "pull", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [warrenBin(), "image", "pull", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

@@ -11,25 +11,18 @@ import { once } from "node:events";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { detectCgroupDriver, resolveCgroupRoot } from "../../src/sandbox/cgroup/detect.js";
 import { MAX_LIMITS } from "../../src/run/limits.js";
 import { contained } from "../helpers/contain.js";
 import { TIME_SCALE, testEnv, testSettings } from "../helpers/sandbox.js";
+import { warrenBin } from "../helpers/cli.js";
 
 const driver = detectCgroupDriver();
 const root = resolveCgroupRoot(driver, testSettings().sandbox.cgroupRoot);
 const repo = path.resolve(import.meta.dirname, "../..");
 /** Prints `started`, then fills 200 MiB (in C: quick under the VM's emulation too): over a 48 MB limit, the kernel's OOM killer ends it. */
 const GREEDY = 'print("started", flush=True)\nb = b"x" * (200 << 20)\nprint("not killed")\n';
-
-beforeAll(() => {
-  // bin/warren.js runs the compiled package: a source newer than its build would test old code
-  for (const file of ["sandbox/cgroup/v2.ts", "sandbox/sandbox-host.ts", "sandbox/container-signs.ts", "sandbox/sandbox-reach.ts"]) {
-    const built = path.join(repo, "dist", file.replace(/\.ts$/, ".js"));
-    if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < fs.statSync(path.join(repo, "src", file)).mtimeMs) throw new Error(`dist/ is older than src/${file}: run \`npm run build:ts\` first.`);
-  }
-});
 
 const made: string[] = [];
 afterEach(() => {
@@ -48,8 +41,7 @@ function ownCgroup(): string {
 
 /** `warren run --json ARGS…` started by a shell that first moves itself into DIR (its own cgroup from then on); WRAP: what execs it there. */
 async function warrenIn(dir: string, args: string[], env: NodeJS.ProcessEnv, wrap: (argv: string[]) => string[] = (argv) => argv) {
-  // the built package (bin/warren.js), not tsx: under the VM's emulation tsx's WebAssembly lexer once crashed ("memory access out of bounds")
-  const argv = wrap([process.execPath, path.join(repo, "bin/warren.js"), "run", "--json", ...args]);
+  const argv = wrap([process.execPath, warrenBin(), "run", "--json", ...args]);
   const shell = 'echo $$ > "$0/cgroup.procs" && exec "$@"';
   // not spawnSync: under the VM's emulation this takes long enough to starve vitest's worker of its own messages
   const child = spawn("sh", ["-c", shell, dir, ...argv], { cwd: repo, env, stdio: ["ignore", "pipe", "pipe"] });
