@@ -7,8 +7,9 @@
 #
 # usage: test/vm/run-cgv2.sh [VITEST FILTER...]     (as root; `npm run test:vm`)
 # env:   WARREN_SHARED_DIR  where cgv2-vm.sh lives (default: <repo>/../shared)
-#        VM_TIMEOUT         seconds before the VM is killed (default 1800 here:
-#                           software emulation runs gcc, python and node 10-100x slower than the host)
+#        VM_TIMEOUT         seconds before the VM is killed (default 3000 here:
+#                           software emulation runs gcc, python and node 10-100x slower than the host,
+#                           and the suite's 15-16 minutes took 26 on another machine of the same kind)
 # Exit status: the VM's (125 when it never reported one).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,7 +41,7 @@ etc=$(node -e 'for (const b of require(process.argv[1]).rootfs.binds) if (b.sour
 [ -n "$etc" ] || etc="etc/alternatives etc/ld.so.cache etc/ssl/certs"
 existing=(); for e in $etc; do [ -e "/$e" ] && existing+=("$e"); done
 tar -C / -cf "$repo/.vm/host-etc.tar" "${existing[@]}"
-export VM_TIMEOUT=${VM_TIMEOUT:-1800}
+export VM_TIMEOUT=${VM_TIMEOUT:-3000}
 args=""
 for a in "$@"; do args="$args '${a//\'/}'"; done
 echo "run-cgv2: booting the cgroup v2 VM ($vm) on $repo"
