@@ -53,15 +53,19 @@ function profileFlags(args: readonly string[]): string[] {
   return ["--cpu-prof", "--cpu-prof-dir", path.join(CPU_PROF_DIR, role), ...(interval === undefined || interval === "" ? [] : [`--cpu-prof-interval=${interval}`])];
 }
 
-/** BENCH_WARREN_NODE_FLAGS: more flags for the Node of every warren process a benchmark starts (space-separated; V8's too, e.g. --no-flush-bytecode). */
-function nodeFlags(): string[] {
-  return (process.env.BENCH_WARREN_NODE_FLAGS ?? "").split(" ").filter((flag) => flag !== "");
+/**
+ * BENCH_WARREN_NODE_FLAGS: more flags for the Node of every warren process a
+ * benchmark starts (space-separated; V8's too, e.g. --no-flush-bytecode); in
+ * the ENV given for one deployment, for that one's processes only.
+ */
+function nodeFlags(env: NodeJS.ProcessEnv): string[] {
+  return (env.BENCH_WARREN_NODE_FLAGS ?? process.env.BENCH_WARREN_NODE_FLAGS ?? "").split(" ").filter((flag) => flag !== "");
 }
 
 /** `checkout`: the built Warren to run (another checkout's, e.g. a baseline to compare with); default this one. */
 function warren(args: string[], env: NodeJS.ProcessEnv, onStderr?: StderrLines, checkout: string = repo): ChildProcess {
   if (!fs.existsSync(path.join(checkout, "dist/cli/main.js"))) throw new Error(`${checkout}/dist is missing: run \`npm run build\` there first`);
-  const child = spawn(process.execPath, [...nodeFlags(), ...profileFlags(args), path.join(checkout, "bin/warren.js"), ...args], {
+  const child = spawn(process.execPath, [...nodeFlags(env), ...profileFlags(args), path.join(checkout, "bin/warren.js"), ...args], {
     cwd: checkout,
     // No rate limit: a benchmark sends more than the default 600 requests a minute.
     env: { ...process.env, WARREN_LOG_LEVEL: "warn", WARREN_RATE_LIMIT: "0", ...env },

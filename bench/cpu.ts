@@ -33,13 +33,16 @@
 // --baseline DIR adds embedded and distributed variants run from another
 // built checkout (named embedded@base, distributed@base), alternated with
 // this one's in the same run: a change's cost or saving, before and after on
-// the same machine. --rounds N alternates in N parts instead of 2.
+// the same machine. --flags-b "FLAGS" adds embedded@flags and
+// distributed@flags: this checkout with FLAGS for the Node of its processes
+// (V8's too, e.g. "--max-semi-space-size=32"), alternated with the same
+// without them. --rounds N alternates in N parts instead of 2.
 // BENCH_CPU_PROF=DIR profiles the Warren processes (bench/common.ts).
 // The default warm-up (20 runs) leaves V8 compiling the server's hot paths
 // while it is measured (its compiler threads count in the Node column):
 // --warmup 1500 measures a warm server (docs/performance.md).
 //
-// usage: node --import tsx bench/cpu.ts [--count 200] [--concurrency 2,4] [--modes bare,bwrap,embedded,distributed] [--baseline DIR] [--rounds 2]
+// usage: node --import tsx bench/cpu.ts [--count 200] [--concurrency 2,4] [--modes bare,bwrap,embedded,distributed] [--baseline DIR] [--flags-b FLAGS] [--rounds 2]
 //        BENCH_QUICK=1 for small counts. Needs `npm run build` (and redis-server for distributed). Results: bench/results/cpu-*.json
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -65,6 +68,7 @@ const { values: opts } = parseArgs({
     concurrency: { type: "string", default: "2,4" },
     modes: { type: "string", default: "bare,bwrap,embedded,distributed" },
     baseline: { type: "string" },
+    "flags-b": { type: "string" },
     rounds: { type: "string", default: "2" },
   },
 });
@@ -72,6 +76,7 @@ const COUNT = Number(opts.count);
 const WARMUP = Number(opts.warmup);
 const CONCURRENCY = opts.concurrency.split(",").map(Number);
 const BASELINE = opts.baseline === undefined ? undefined : path.resolve(opts.baseline);
+const FLAGS_B = opts["flags-b"] === undefined || opts["flags-b"].trim() === "" ? undefined : opts["flags-b"].trim();
 const ROUNDS = Math.max(1, Math.min(COUNT, Number(opts.rounds) || 2));
 const PYTHON = "/usr/bin/python3";
 const BWRAP = ["/usr/bin/bwrap", "/bin/bwrap"].find((file) => fs.existsSync(file));
@@ -220,12 +225,15 @@ try {
       });
     }
     else if (mode === "embedded" || mode === "distributed") {
-      for (const checkout of BASELINE === undefined ? [undefined] : [undefined, BASELINE]) {
-        const deployment = mode === "embedded" ? await startEmbedded({}, undefined, checkout) : await startDistributed({}, undefined, 1, checkout);
+      const kinds: { suffix: string; checkout?: string; env: NodeJS.ProcessEnv }[] = [{ suffix: "", env: {} }];
+      if (BASELINE !== undefined) kinds.push({ suffix: "@base", checkout: BASELINE, env: {} });
+      if (FLAGS_B !== undefined) kinds.push({ suffix: "@flags", env: { BENCH_WARREN_NODE_FLAGS: `${process.env.BENCH_WARREN_NODE_FLAGS ?? ""} ${FLAGS_B}` } });
+      for (const { suffix, checkout, env } of kinds) {
+        const deployment = mode === "embedded" ? await startEmbedded(env, undefined, checkout) : await startDistributed(env, undefined, 1, checkout);
         deployments.push(deployment);
         const base = deployment.base;
         variants.push({
-          name: checkout === undefined ? mode : `${mode}@base`,
+          name: `${mode}${suffix}`,
           pids: Object.values(deployment.pids),
           task: async () => {
             const { result } = await timedRun(base, BODY);
@@ -310,5 +318,5 @@ if (targets.length > 0) {
   console.log();
   console.log(table(["target (issue 15)", "in flight", "variant", "measured", ""], targets.map((t: any) => [t.what, t.inFlight, t.variant, t.ratio === undefined ? cell(t.value) : `${cell(t.value)} (${t.ratio}× bwrap's)`, verdict(t.met)])));
 }
-console.log(`# written: ${writeResult("cpu", { date: new Date().toISOString(), machine: machine(), quick: QUICK, ok: !failed, config: { count: COUNT, warmup: WARMUP, concurrency: CONCURRENCY, modes: MODES, hz: HZ, rounds: ROUNDS, ...(BASELINE === undefined ? {} : { baseline: BASELINE }) }, results, targets })}`);
+console.log(`# written: ${writeResult("cpu", { date: new Date().toISOString(), machine: machine(), quick: QUICK, ok: !failed, config: { count: COUNT, warmup: WARMUP, concurrency: CONCURRENCY, modes: MODES, hz: HZ, rounds: ROUNDS, ...(BASELINE === undefined ? {} : { baseline: BASELINE }), ...(FLAGS_B === undefined ? {} : { flagsB: FLAGS_B }) }, results, targets })}`);
 if (failed) process.exit(1);
