@@ -6,9 +6,9 @@
 //   * cold invoke: no prepared container (a runtime that keeps none), p50;
 //   * the same code as a plain run (runJob, with the runs' ContainerPool), p50;
 //   * sustained invocations/s at 2, 4 and 8 in flight (the warm pools refilling behind them), and how many were cold;
-//   * Python only: the same through its zygotes (docs/functions.md, "The zygote": each invocation a child of a
-//     process that imported the handler once), invoke p50 / p99 and sustained at 2, 4 and 8 in flight (the measures
-//     above are the prepared containers', with the zygotes off);
+//   * the same through its zygotes (docs/functions.md, "The zygote": each invocation a child of a process that
+//     imported the handler once; Node.js's: *A Node.js zygote*), invoke p50 / p99 and sustained at 2, 4 and 8 in
+//     flight (the measures above are the prepared containers', with the zygotes off);
 // and bare `python3 -c pass` / `node -e 0` starts per second on the host, sequential and 2 at a time (the issue's
 // target: sustained trivial-Python invocations/s ≥ 2× bare python3 starts/s on 2 cores).
 //
@@ -106,9 +106,9 @@ function bareStartsPerSecond(command: string, count: number, inFlight: number): 
   return (Math.ceil(count / inFlight) * inFlight) / ((performance.now() - started) / 1000);
 }
 
-/** A Python version's invocations through its zygotes: paced invoke latency, then sustained rates (its zygotes made first, up to 8). */
+/** A version's invocations through its zygotes: paced invoke latency, then sustained rates (its zygotes made first, up to 8). */
 async function throughZygotes(fn: FunctionVersion) {
-  const rt = createFunctionRuntime(host, { maxZygotesPerVersion: 8 });
+  const rt = createFunctionRuntime(host, { maxZygotesPerVersion: 8, nodeZygotes: true });
   const idle = async () => {
     for (let i = 0; i < 2000 && rt.zygotes === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -207,7 +207,7 @@ for (const language of Object.keys(handlers) as Lang[]) {
     sustained.push({ inFlight, perSecond: r1(SUSTAINED / (ms / 1000)), coldShare: r2(colds / SUSTAINED), p50Ms: r2(pct(times, 0.5)), p99Ms: r2(pct(times, 0.99)) });
   }
   await warmRt.close();
-  const zygote = language === "python" ? await throughZygotes(fn) : undefined;
+  const zygote = await throughZygotes(fn);
   results[language] = {
     ...(zygote === undefined ? {} : { zygote }),
     warm: { p50Ms: r2(pct(warm, 0.5)), p99Ms: r2(pct(warm, 0.99)), misses: warmMisses, durationP50Ms: r2(pct(warmDuration, 0.5)) },

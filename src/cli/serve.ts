@@ -89,7 +89,7 @@ export async function serveCommand(argv: string[], env: Environment): Promise<nu
   const images = () => catalog.images().map((image) => imageInfo(image, catalog.store));
   const queue = await openQueue(config);
   const metrics = new Metrics(() => queue.depth());
-  const functions = sandbox === undefined ? undefined : createFunctionRuntime(sandbox, { maxZygotesPerVersion: settings.worker.functionZygotes, onError: (error) => logger.warn({ err: error }, "a function's warm container or zygote could not be prepared; its invocations go on another way") });
+  const functions = sandbox === undefined ? undefined : createFunctionRuntime(sandbox, { maxZygotesPerVersion: settings.worker.functionZygotes, nodeZygotes: settings.worker.functionNodeZygotes, onError: (error) => logger.warn({ err: error }, "a function's warm container or zygote could not be prepared; its invocations go on another way") });
   const worker = sandbox === undefined ? undefined : startWorker(queue, sandbox, config, metrics, logger, callback, functions);
   const probe = sandbox === undefined ? undefined : sandboxProbe(sandbox, (result) => metrics.sandboxStarted(result.seconds));
   const ready = async (): Promise<QueueHealth> => {

@@ -37,7 +37,7 @@ export async function workerCommand(argv: string[], env: Environment): Promise<n
   const sandbox = await openSandboxHost(settings.sandbox, { pool: true });
   const queue = await BullMqQueue.open(config);
   const metrics = new Metrics();
-  const functions = createFunctionRuntime(sandbox, { maxZygotesPerVersion: settings.worker.functionZygotes, onError: (error) => logger.warn({ err: error }, "a function's warm container or zygote could not be prepared; its invocations go on another way") });
+  const functions = createFunctionRuntime(sandbox, { maxZygotesPerVersion: settings.worker.functionZygotes, nodeZygotes: settings.worker.functionNodeZygotes, onError: (error) => logger.warn({ err: error }, "a function's warm container or zygote could not be prepared; its invocations go on another way") });
   const worker = startWorker(queue, sandbox, config, metrics, logger, callback, functions);
   const metricsServer = await maybeMetricsServer(settings.worker, metrics);
   if (metricsServer !== undefined) {

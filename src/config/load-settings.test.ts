@@ -31,7 +31,7 @@ describe("loadSettings", () => {
     expect(settings.serve).toEqual({ port: 8080, host: undefined });
     expect(settings.api).toEqual({ apiKeys: [], rateLimitPerMinute: 600, bodyLimitBytes: 32 * 1024 * 1024, waitMs: 30_000, compat: [] });
     expect(settings.queue).toMatchObject({ redisUrl: undefined, concurrency: os.availableParallelism(), name: "warren", resultMaxBytes: 16 * 1024 * 1024, attempts: 3 });
-    expect(settings.worker).toEqual({ shutdownMs: 30_000, metricsPort: undefined, metricsHost: "127.0.0.1", functionZygotes: 4 });
+    expect(settings.worker).toEqual({ shutdownMs: 30_000, metricsPort: undefined, metricsHost: "127.0.0.1", functionZygotes: 4, functionNodeZygotes: false });
     expect(settings.sandbox).toEqual({
       dataDir: { explicit: undefined, home: "/home/someone", xdgDataHome: undefined },
       cgroupRoot: undefined,

@@ -36,7 +36,7 @@ export function loadSettings(env: Environment, command?: Command): Settings {
       maxStalled: e.WARREN_MAX_STALLED,
     },
     callback: { allow: e.WARREN_CALLBACK_ALLOW },
-    worker: { shutdownMs: e.WARREN_SHUTDOWN_MS, metricsPort: e.WARREN_METRICS_PORT, metricsHost: e.WARREN_METRICS_HOST, functionZygotes: e.WARREN_FUNCTION_ZYGOTES },
+    worker: { shutdownMs: e.WARREN_SHUTDOWN_MS, metricsPort: e.WARREN_METRICS_PORT, metricsHost: e.WARREN_METRICS_HOST, functionZygotes: e.WARREN_FUNCTION_ZYGOTES, functionNodeZygotes: e.WARREN_FUNCTION_NODE_ZYGOTES },
     sandbox: {
       dataDir: { explicit: e.WARREN_DATA_DIR, home: e.HOME, xdgDataHome: e.XDG_DATA_HOME },
       cgroupRoot: e.WARREN_CGROUP_ROOT,

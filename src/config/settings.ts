@@ -73,8 +73,10 @@ export interface WorkerSettings {
   readonly metricsPort: number | undefined;
   /** WARREN_METRICS_HOST. @defaultValue "127.0.0.1" */
   readonly metricsHost: string;
-  /** WARREN_FUNCTION_ZYGOTES: zygotes per Python function version; 0: none. @defaultValue 4 */
+  /** WARREN_FUNCTION_ZYGOTES: zygotes per Python function version (and Node.js, with functionNodeZygotes); 0: none. @defaultValue 4 */
   readonly functionZygotes: number;
+  /** WARREN_FUNCTION_NODE_ZYGOTES: whether Node.js handlers get zygotes too. @defaultValue false */
+  readonly functionNodeZygotes: boolean;
 }
 
 /** What the data dir is found from (data-dir.ts). */

@@ -176,8 +176,15 @@ export const VARIABLES = {
   WARREN_FUNCTION_ZYGOTES: {
     schema: integer("WARREN_FUNCTION_ZYGOTES", 0, 64)
       .default(4)
-      .describe("zygotes per Python function version, each serving one invocation at a time (docs/functions.md, *The zygote*; SECURITY.md); 0: every invocation gets a container of its own"),
+      .describe("zygotes per Python function version (and Node.js, with WARREN_FUNCTION_NODE_ZYGOTES), each serving one invocation at a time (docs/functions.md, *The zygote*; SECURITY.md); 0: every invocation gets a container of its own"),
     default: "4",
+    commands: SERVICE,
+  },
+  WARREN_FUNCTION_NODE_ZYGOTES: {
+    schema: flag("WARREN_FUNCTION_NODE_ZYGOTES").describe(
+      "`1`: Node.js handlers get zygotes too (docs/functions.md, *A Node.js zygote*): no invocation starts cold once a version has one, and some 5× the sustained rate of prepared containers, but each child is forked after its event comes (some 10 ms on a 2-core VM, against about 1.5 ms for a prepared container that is ready)",
+    ),
+    default: "unset: Node.js handlers get prepared containers",
     commands: SERVICE,
   },
   WARREN_PENDING_MAX_BYTES: {

@@ -6,7 +6,10 @@ import { describe, expect, it } from "vitest";
 import type { FunctionVersion, InvocationOutcome } from "../../src/run/functions.js";
 import { type SandboxFunctionRuntime } from "../../src/worker/functions/runtime.js";
 import { eventually } from "../helpers/eventually.js";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { processesWith } from "../helpers/processes.js";
 import { TIME_SCALE } from "../helpers/sandbox.js";
 import { deploy, json, runtimes, source, version } from "./fixtures.js";
@@ -236,6 +239,39 @@ describe("the zygote", () => {
         expect({ CapPrm: c.CapPrm, CapBnd: c.CapBnd, NoNewPrivs: c.NoNewPrivs, Seccomp: c.Seccomp }).toEqual({ CapPrm: "0000000000000000", CapBnd: "0000000000000000", NoNewPrivs: "1", Seccomp: "2" });
         expect(Number(c.Seccomp_filters)).toBe(Number(z.Seccomp_filters) + 1);
       }
+    }
+  });
+
+  it("closes in each child a descriptor of the zygote's that the function's own at-fork handler dups: only new files the handlers make stay", async () => {
+    // An at-fork handler of the function's (native code, registered at import) dups the zygote's pipe to a new
+    // number in every forked process: kept, the pipe would carry what one child writes to the next. A thread
+    // at import puts the zygote on libc's fork (C1, then the pid 1 forked from it), where at-fork handlers run.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warren-atfork-"));
+    const c = path.join(dir, "atfork.c");
+    fs.writeFileSync(c, "#include <pthread.h>\n#include <unistd.h>\nstatic int fd = -1, next = 200;\nstatic void child(void) { if (fd >= 0) dup2(fd, next++); }\nint arm(int f) { fd = f; return pthread_atfork(0, 0, child); }\n");
+    const built = spawnSync("cc", ["-shared", "-fPIC", "-o", path.join(dir, "atfork.so"), c], { encoding: "utf8" });
+    expect(built.status, built.stderr).toBe(0);
+    const rt = await runtime();
+    const src = source("python", {
+      "atfork.so": fs.readFileSync(path.join(dir, "atfork.so")),
+      "main.py": [
+        "import ctypes, os, threading, time",
+        "r, w = os.pipe()",
+        "armed = ctypes.CDLL(os.path.abspath('atfork.so')).arm(w)",
+        "threading.Thread(target=time.sleep, args=(10**6,), daemon=True).start()",
+        "def handler(event, context):",
+        "    open_fds = sorted(int(fd) for fd in os.listdir('/proc/self/fd') if int(fd) > 2)",
+        "    return {'armed': armed, 'fds': [fd for fd in open_fds if fd >= 200]}",
+        "",
+      ].join("\n"),
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
+    const fn = await deploy(rt, src);
+    await withZygote(rt, fn);
+    for (let i = 0; i < 2; i++) {
+      const outcome = await call(rt, fn);
+      expect(outcome.cold).toBe(false);
+      expect(body(outcome)).toEqual({ armed: 0, fds: [] });
     }
   });
 

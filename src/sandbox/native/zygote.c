@@ -140,14 +140,74 @@ static int child_prepare(const int *cgroup_fds, int ncg, int empty, struct failu
   return net_loopback_up(f);
 }
 
+/* The descriptors a child may keep besides its stdio and failure pipe:
+ * those the runtime's own at-fork handlers made in it (libc's fork runs
+ * them; libuv's makes a new lock pipe for its signal handling, without
+ * which a Node.js child aborts at its first child process or signal
+ * handler). Only new files: a descriptor that is any file C1 had open
+ * before the fork (a dup of one of the zygote's, made by an at-fork handler
+ * of the function's own, say: a pipe the zygote holds would carry what one
+ * child writes to the next) is closed as the rest are. */
+#define FORK_MADE_MAX 4
+struct fork_made { int n; int fd[FORK_MADE_MAX]; };
+#define FDS_SEEN_MAX 512
+struct fds_seen { int n; int fd[FDS_SEEN_MAX]; dev_t dev[FDS_SEEN_MAX]; ino_t ino[FDS_SEEN_MAX]; };
+
+/* The highest descriptor open now, from /proc/self/fd (C1 reads it before
+ * its scratch covers /proc); FDS_SEEN_MAX - 1 when that cannot be read */
+static int fds_top(void) {
+  int d = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0) return FDS_SEEN_MAX - 1;
+  char buf[4096];
+  int top = 2;
+  long k;
+  while ((k = syscall(SYS_getdents64, d, buf, sizeof buf)) > 0)
+    for (long off = 0; off < k; ) {
+      struct { unsigned long long ino; long long off; unsigned short reclen; unsigned char type; char name[]; } *e = (void *)(buf + off);
+      off += e->reclen;
+      int fd = e->name[0] == '.' ? -1 : atoi(e->name);
+      if (fd != d && fd > top) top = fd;
+    }
+  close(d);
+  return top;
+}
+
+/* Each descriptor from 0 to TOP that is open, and the file it is */
+static void fds_probe(struct fds_seen *s, int top) {
+  s->n = 0;
+  for (int fd = 0; fd <= top && s->n < FDS_SEEN_MAX; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) continue;
+    s->fd[s->n] = fd;
+    s->dev[s->n] = st.st_dev;
+    s->ino[s->n++] = st.st_ino;
+  }
+}
+
+/* The descriptors up to TOP open now whose files none of BEFORE's (taken just before the fork) was */
+static void fork_made(const struct fds_seen *before, int top, struct fork_made *out) {
+  static struct fds_seen now;
+  out->n = 0;
+  fds_probe(&now, top);
+  for (int i = 0; i < now.n && out->n < FORK_MADE_MAX; i++) {
+    bool had = false;
+    for (int j = 0; j < before->n && !had; j++)
+      had = before->dev[j] == now.dev[i] && before->ino[j] == now.ino[i];
+    if (!had && now.fd[i] > 2) out->fd[out->n++] = now.fd[i];
+  }
+}
+
 /* What comes with the request: stdio, nothing else open but the failure
- * pipe, the work dir, rlimits. None of it needs a capability, and the
- * program's filter allows all of it (a child made ahead has neither when
- * its request comes). */
-static int child_stdio(const struct opts *eo, int in, int out, int err, int fail, struct failure *f) {
+ * pipe (and KEEP's, when given), the work dir, rlimits. None of it needs a
+ * capability, and the program's filter allows all of it (a child made
+ * ahead has neither when its request comes). */
+static int child_stdio(const struct opts *eo, int in, int out, int err, int fail, const struct fork_made *keep, struct failure *f) {
   if (dup2(in, 0) < 0) { fail_set(f, STEP_STDIN, errno); return -1; }
   if (dup2(out, 1) < 0 || dup2(err, 2) < 0) { fail_set(f, STEP_STDIO, errno); return -1; }
-  if (close_fds_except(&fail, 1) < 0) { fail_set(f, STEP_CLOSE_FDS, errno); return -1; }
+  int kept[1 + FORK_MADE_MAX], nkept = 0;
+  kept[nkept++] = fail;
+  for (int i = 0; keep && i < keep->n; i++) if (keep->fd[i] != fail && keep->fd[i] > 2) kept[nkept++] = keep->fd[i];
+  if (close_fds_except(kept, nkept) < 0) { fail_set(f, STEP_CLOSE_FDS, errno); return -1; }
   int d = open_in_root(eo->chdir, O_PATH | O_DIRECTORY, false);
   if (d < 0 || fchdir(d) < 0) { fail_set(f, STEP_CHDIR, errno); if (d >= 0) close(d); return -1; }
   close(d);
@@ -155,14 +215,14 @@ static int child_stdio(const struct opts *eo, int in, int out, int err, int fail
 }
 
 /* ... then no capability, the program's filter */
-static int child_finish(const struct opts *eo, int in, int out, int err, int fail, struct failure *f) {
-  if (child_stdio(eo, in, out, err, fail, f) < 0 || caps_drop_all(f) < 0) return -1;
+static int child_finish(const struct opts *eo, int in, int out, int err, int fail, const struct fork_made *keep, struct failure *f) {
+  if (child_stdio(eo, in, out, err, fail, keep, f) < 0 || caps_drop_all(f) < 0) return -1;
   return seccomp_install(false, f);
 }
 
-static int child_program(const struct opts *eo, const int *fds, int n, int empty, struct failure *f) {
+static int child_program(const struct opts *eo, const int *fds, int n, int empty, const struct fork_made *keep, struct failure *f) {
   if (child_prepare(fds + FD_CGROUPS, n - FD_CGROUPS, empty, f) < 0) return -1;
-  return child_finish(eo, fds[FD_STDIN], fds[FD_STDOUT], fds[FD_STDERR], fds[FD_FAIL], f);
+  return child_finish(eo, fds[FD_STDIN], fds[FD_STDOUT], fds[FD_STDERR], fds[FD_FAIL], keep, f);
 }
 
 /* How often, a millisecond apart, a child's clone is tried again while the namespaces' bound is reached */
@@ -185,7 +245,7 @@ static int child_of_clone(int *fds, int n, const char *cwd, uid_t uid, gid_t gid
   if (own_userns(false, uid, gid, &f) < 0) goto fail;
   int empty = -1;
   if (own_mounts(eo.workdir, base.scratch_mb, &empty, &f) < 0) goto fail;
-  if (child_program(&eo, fds, n, empty, &f) < 0) goto fail;
+  if (child_program(&eo, fds, n, empty, NULL, &f) < 0) goto fail;
   free(args);
   close(failfd); /* the launcher's sign that it started (an execve would close it) */
   return 0;
@@ -350,7 +410,7 @@ static int child_ahead(int *fds, int n, const char *cwd, uid_t uid, gid_t gid) {
   int failfd = run[RUN_FAIL];
   if (f.step != STEP_NONE) goto fail;
   if (opts_read_request(run[RUN_REQUEST], &base, &eo, &args, &f) < 0) goto fail;
-  if (child_stdio(&eo, run[RUN_STDIN], run[RUN_STDOUT], run[RUN_STDERR], failfd, &f) < 0) goto fail;
+  if (child_stdio(&eo, run[RUN_STDIN], run[RUN_STDOUT], run[RUN_STDERR], failfd, NULL, &f) < 0) goto fail;
   free(args);
   close(failfd);
   return 0;
@@ -365,6 +425,9 @@ static int child(int *fds, int n, const char *cwd) {
   struct opts base, eo;
   char *args = NULL;
   int failfd = fds[FD_FAIL], wt = fds[FD_WAIT];
+  /* how far C2's descriptors are compared with C1's (fork_made): past the highest open now, for those opened below */
+  int top = fds_top() + 16;
+  if (top >= FDS_SEEN_MAX) top = FDS_SEEN_MAX - 1;
   zygote_base(&base, cwd);
   if (opts_read_request(fds[FD_REQUEST], &base, &eo, &args, &f) < 0) goto fail;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) { fail_set(&f, STEP_PDEATHSIG, errno); goto fail; }
@@ -372,10 +435,14 @@ static int child(int *fds, int n, const char *cwd) {
   if (unshare(CHILD_NAMESPACES) < 0) { fail_set(&f, STEP_ZYGOTE_NAMESPACES, errno); goto fail; }
   int empty = -1;
   if (own_mounts(eo.workdir, base.scratch_mb, &empty, &f) < 0) goto fail;
+  static struct fds_seen before;
+  fds_probe(&before, top);
   pid_t c2 = fork();
   if (c2 < 0) { fail_set(&f, STEP_ZYGOTE_PID1, errno); goto fail; }
   if (c2 == 0) {
-    if (child_program(&eo, fds, n, empty, &f) < 0) { write_all(failfd, &f, sizeof f); _exit(127); }
+    struct fork_made made;
+    fork_made(&before, top, &made);
+    if (child_program(&eo, fds, n, empty, &made, &f) < 0) { write_all(failfd, &f, sizeof f); _exit(127); }
     free(args);
     close(failfd); /* the launcher's sign that it started (an execve would close it) */
     return 0;
@@ -460,6 +527,41 @@ static int one_clone(int ctl, enum msg type, int *fds, int n, const char *cwd) {
   return 1;
 }
 
+#ifndef MADV_DOFORK
+#define MADV_DOFORK 11
+#endif
+/* Before libc's fork of a zygote with threads: every mapping copied into the
+ * child. V8 marks its heap's pages MADV_DONTFORK (a Node.js zygote's: a child
+ * forked without them faults at its first touch of a JavaScript object);
+ * undone here on each of /proc/self/maps's ranges, read in pieces into a
+ * static buffer so that nothing is allocated between this and the fork
+ * (V8's heap grows only on the thread that is in here now). A range the
+ * kernel refuses (a special mapping) is let be. */
+static void keep_all_on_fork(void) {
+  static char buf[16384];
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  size_t have = 0;
+  for (;;) {
+    ssize_t k = read(fd, buf + have, sizeof buf - 1 - have);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) break;
+    have += (size_t)k;
+    buf[have] = 0;
+    char *line = buf, *nl;
+    while ((nl = strchr(line, '\n')) != NULL) {
+      unsigned long a, b;
+      *nl = 0;
+      if (sscanf(line, "%lx-%lx", &a, &b) == 2 && b > a) madvise((void *)a, b - a, MADV_DOFORK);
+      line = nl + 1;
+    }
+    have = (size_t)(buf + have - line);
+    memmove(buf, line, have);
+    if (have == sizeof buf - 1) have = 0; /* a line longer than the buffer: not a range's */
+  }
+  close(fd);
+}
+
 /* Waits for the launcher's next MSG_FORK on CTL and makes its child.
  * Returns 0 in the child, set up (the runtime then serves its event), and
  * -1 in the zygote once the launcher is gone (the zygote then exits).
@@ -507,6 +609,7 @@ EXPORT int warren_zygote_next(int ctl) {
       if (rc < 0) close_fds(fds, n);
       continue;
     }
+    keep_all_on_fork();
     pid_t c1 = fork();
     if (c1 == 0) {
       close(ctl);

@@ -42,7 +42,9 @@ export function shimArgv(language: HandlerLanguage, interpreter: string, mode: "
   if (language === "python") return [interpreter, "-u", `${SHIM_MOUNT}/python_shim.py`, ...rest];
   // fd 3 is the response channel and fd 1 the program's stderr: Node cannot dup2 itself.
   // V8's heap is sized to the memory limit, so that running out of memory is the cgroup's verdict.
-  return ["sh", "-c", 'exec "$0" "$@" 3>&1 1>&2', interpreter, `--max-old-space-size=${memoryMb}`, `${SHIM_MOUNT}/node_shim.mjs`, ...rest];
+  // A zygote's V8 runs its work on its one thread: a forked child has no other (node_shim.mjs, zygote_node.c).
+  const v8 = mode === "zygote" ? [`--max-old-space-size=${memoryMb}`, "--single-threaded"] : [`--max-old-space-size=${memoryMb}`];
+  return ["sh", "-c", 'exec "$0" "$@" 3>&1 1>&2', interpreter, ...v8, `${SHIM_MOUNT}/node_shim.mjs`, ...rest];
 }
 
 /** The shim's stdin: a header line (the invocation's id, the event's content type, the timeout), then the event's bytes to EOF. */

@@ -28,7 +28,7 @@ export type ZygoteAnswer =
 
 /**
  * A container holding one function version's zygote (docs/functions.md, "The
- * zygote"): the Python shim that has imported the handler and forks each
+ * zygote"): the Python or Node.js shim that has imported the handler and forks each
  * invocation's process (libwarren-zygote.so). It serves one invocation at a
  * time; each is a new process in new namespaces, a new cgroup and a new
  * scratch, so nothing one invocation leaves reaches the next.
@@ -56,12 +56,13 @@ export class ZygoteHost {
   /** Makes the container and starts the zygote; throws WarrenError when it cannot (its message says why). */
   static async start(host: SandboxHost, plan: FunctionPlan, fn: FunctionVersion): Promise<ZygoteHost> {
     const handler = fn.handler === null ? undefined : splitHandler(fn.handler);
-    if (plan.language.id !== "python" || plan.mode !== "handler" || handler === undefined) throw new RangeError("Only Python handlers have a zygote.");
+    if (!hasZygote(plan) || handler === undefined) throw new RangeError("Only Python and Node.js handlers have a zygote.");
     const lease = plan.image.acquire?.();
     let container: Container | undefined;
     try {
       container = await Container.create({ ...containerOptions(host, plan.image, { scratchMb: plan.limits.diskMb, files: plan.files, extraBinds: [SHIM_BIND, ZYGOTE_LIBRARY_BIND] }), zygoteHost: true });
-      const argv = shimArgv("python", plan.language.run[0] ?? "python3", "zygote", handler, fn.name, fn.version ?? "", plan.limits.memoryMb);
+      const language = plan.language.id === "python" ? "python" : "javascript";
+      const argv = shimArgv(language, plan.language.run[0] ?? (language === "python" ? "python3" : "node"), "zygote", handler, fn.name, fn.version ?? "", plan.limits.memoryMb);
       const started = await container.exec({ argv, env: plan.env, limits: invocationLimits(plan.limits, plan.limits.wallTimeMs + START_GRACE_MS), zygote: "start" });
       if (started.status !== "ok" || started.exitCode !== 0 || started.stdout.length > 0) throw new WarrenError("function_prepare_failed", `The function's zygote did not start: ${whyNotStarted(started)}`);
       // the zygote's own execution cgroup: the oldest that holds a process now (the next child's, made ahead, comes after it;
@@ -162,6 +163,11 @@ export class ZygoteHost {
   }
 }
 
+/** Whether PLAN's invocations can be a zygote's children: a Python or a Node.js handler (docs/functions.md, "The zygote"). */
+function hasZygote(plan: FunctionPlan): boolean {
+  return plan.mode === "handler" && (plan.language.id === "python" || plan.language.id === "javascript");
+}
+
 /** Why an execution's child never ran the handler (a step of its set-up failed, not a cancel), or false. */
 function unserved(result: ExecResult): string | false {
   const step = result.status === "internal_error" ? result.error?.step : undefined;
@@ -184,6 +190,8 @@ export interface ZygotesOptions {
   /** Shared with the runs' pool and the warm containers: every zygote container holds a slot. */
   readonly budget: PreparedBudget;
   readonly onError: (error: unknown) => void;
+  /** Whether Node.js handlers get zygotes too (Python's always do). */
+  readonly node: boolean;
 }
 
 interface VersionZygotes {
@@ -199,7 +207,7 @@ interface VersionZygotes {
 }
 
 /**
- * Per Python function version, containers holding its zygote (ZygoteHost).
+ * Per Python or Node.js function version, containers holding its zygote (ZygoteHost).
  * An invocation takes a free one; when all are busy it waits for one (a
  * child takes a few milliseconds) while one more is started, up to
  * maxPerVersion. A version with none yet goes the other way (a prepared or
@@ -240,9 +248,14 @@ export class Zygotes {
     return out;
   }
 
-  /** Whether FN's invocations are for zygotes (a Python handler whose zygote has not failed to start): its warm containers are then not kept. */
+  /** Whether PLAN's invocations are for zygotes here: a Python handler's, and a Node.js handler's when the option says so. */
+  #hasZygote(plan: FunctionPlan): boolean {
+    return hasZygote(plan) && (plan.language.id !== "javascript" || this.#options.node);
+  }
+
+  /** Whether FN's invocations are for zygotes (a Python or Node.js handler whose zygote has not failed to start): its warm containers are then not kept. */
   serves(fn: FunctionVersion, plan: FunctionPlan): boolean {
-    if (this.#closed || this.#options.maxPerVersion === 0 || plan.language.id !== "python" || plan.mode !== "handler") return false;
+    if (this.#closed || this.#options.maxPerVersion === 0 || !this.#hasZygote(plan)) return false;
     return this.#versions.get(keyOf(fn))?.broken !== true;
   }
 
@@ -252,7 +265,7 @@ export class Zygotes {
    * (one is started behind the invocation) or cannot have one.
    */
   async take(fn: FunctionVersion, plan: FunctionPlan, signal?: AbortSignal): Promise<ZygoteHost | undefined> {
-    if (this.#closed || this.#options.maxPerVersion === 0 || plan.language.id !== "python" || plan.mode !== "handler") return undefined;
+    if (this.#closed || this.#options.maxPerVersion === 0 || !this.#hasZygote(plan)) return undefined;
     const version = this.#version(fn, plan);
     version.lastUsed = Date.now();
     if (version.broken) return undefined;

@@ -1,6 +1,6 @@
 // Warren's Node.js function shim (docs/functions.md, "The shims' contract").
 //
-//   sh -c 'exec "$0" "$@" 3>&1 1>&2' node node_shim.mjs check|serve MODULE FUNCTION NAME VERSION
+//   sh -c 'exec "$0" "$@" 3>&1 1>&2' node node_shim.mjs check|serve|zygote MODULE FUNCTION NAME VERSION
 //
 // Started with the response channel on fd 3 (the original stdout) and fd 1
 // pointed at stderr, so that what the handler prints cannot corrupt the
@@ -10,15 +10,21 @@
 // on the response channel), blocks reading its event on stdin (a header line
 // of JSON, then the body to EOF), awaits FUNCTION(event, context) and writes
 // the response: a header line of JSON (with the body's length when ok), then
-// the body.
+// the body. `zygote` (docs/functions.md, "The zygote") imports as `serve`
+// does, then hands itself to warren-zygote.node, which forks each
+// invocation's child from it; the child serves its event as `serve` does.
 //
 // Part of Warren, not of the user's code: a failure of the shim itself is
 // reported as {"ok": false, "warren": ...}, never as the handler's error.
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
-const RESPONSE_FD = 3;
+// fd 3 (`3>&1`); in a zygote's child, where warren-zygote.node moves it
+let responseFd = 3;
+// libwarren-zygote.so's zygote as a Node-API module (src/sandbox/native/zygote_node.c), bound read-only into a zygote's container
+const ZYGOTE_MODULE = "/warren-lib/warren-zygote.node";
 const HEADER_MAX = 64 * 1024;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -33,7 +39,7 @@ function respond(header, body = Buffer.alloc(0)) {
 function send(data) {
   for (let at = 0; at < data.length; ) {
     try {
-      at += fs.writeSync(RESPONSE_FD, data, at);
+      at += fs.writeSync(responseFd, data, at);
     } catch (error) {
       if (error.code !== "EAGAIN") throw error;
       Atomics.wait(pause, 0, 0, 1);
@@ -185,11 +191,85 @@ async function serve(handler, name, version) {
   respond({ ok: true, contentType: encoded[0], handlerMs }, encoded[1]);
 }
 
+/**
+ * The zygote: the handler imported and the shim's path rehearsed, its own
+ * output sent nowhere, it says it is ready (a byte on its control socket,
+ * fd 0) and waits in warren-zygote.node for the launcher's requests. Each
+ * returns in a new child, set up in its own namespaces, cgroup and scratch,
+ * which makes the event loop its own again and serves its event; the zygote
+ * itself never runs JavaScript again, and ends with the launcher.
+ */
+async function zygote(handler, name, version, threads) {
+  // Nothing of the function's may run beside the zygote (SECURITY.md, "The zygote"): a thread its import
+  // started (a worker_threads Worker) would go on running while children are made, and could pass what one
+  // tells it to the next. Such a version's invocations get prepared containers.
+  const now = threadCount();
+  if (now > threads) {
+    respond({ ok: false, warren: `the function's import left ${now - threads} thread(s) of its own running (a worker_threads Worker?): it gets no zygote` });
+    return;
+  }
+  const require = createRequire(import.meta.url);
+  const native = require(ZYGOTE_MODULE);
+  const crypto = require("node:crypto"); // loaded here, once, for reseed() in each child
+  rehearse();
+  native.quiet();
+  fs.writeSync(0, "R");
+  if (native.next(0) !== 0) native.exit(0); // the container is ending
+  responseFd = native.afterFork();
+  // pid 1 of its own pid namespace, its parent outside it (as a Python child sees os.getpid() and os.getppid())
+  Object.defineProperty(process, "pid", { value: native.pid(), writable: false, enumerable: true, configurable: true });
+  Object.defineProperty(process, "ppid", { value: 0, writable: true, enumerable: true, configurable: true });
+  // process.exit ends in process.reallyExit, after its 'exit' event: in a child that is _exit
+  // (Node's own exit path joins threads a forked child does not have)
+  process.reallyExit = (code) => native.exit(Number(code) || 0);
+  reseed(crypto);
+  await serve(handler, name, version);
+}
+
+/** This process's threads: Node's own (V8's platform, libuv's pool once started), and any the function's code started. */
+function threadCount() {
+  return fs.readdirSync("/proc/self/task").length;
+}
+
+/**
+ * What a fork would otherwise give every child alike. Math.random: V8's
+ * generator state is the zygote's and V8 has no way to reseed it, so a
+ * child gets a generator of its own (sfc32), seeded from the kernel.
+ * crypto.randomUUID: Node hands out UUIDs from a batch of 128 random values
+ * filled once; 128 calls pass the end of the batch whatever its position,
+ * so that what a handler draws next comes from a fill made in this child.
+ * (OpenSSL's own generator, behind randomBytes and getRandomValues, reseeds
+ * itself after a fork.)
+ */
+function reseed(crypto) {
+  let [a, b, c, d] = crypto.getRandomValues(new Uint32Array(4));
+  const next = () => {
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    return t >>> 0;
+  };
+  // 53 random bits, as V8's own: [0, 1)
+  const random = () => ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
+  Object.defineProperty(Math, "random", { value: random, writable: true, enumerable: false, configurable: true });
+  for (let i = 0; i < 128; i++) crypto.randomUUID();
+}
+
 try {
   const [mode, module, fn, name, version] = process.argv.slice(2);
+  // a zygote: Node's own threads, libuv's pool started (its first use starts it), before the function's code runs
+  let threads = 0;
+  if (mode === "zygote") {
+    await fs.promises.stat(".");
+    threads = threadCount();
+  }
   const handler = await load(module, fn);
   if (handler !== undefined) {
     if (mode === "check") respond({ ok: true, contentType: "application/json" });
+    else if (mode === "zygote") await zygote(handler, name, version, threads);
     else {
       rehearse();
       send(Buffer.from(READY_LINE, "utf8"));
