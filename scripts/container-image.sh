@@ -18,7 +18,7 @@
 #     nodejs is 18, so this machine's `node` binary (the one that built Warren)
 #     is copied to /usr/bin/node (where the host image's JavaScript finds it: the
 #     sandboxes see the container's /usr). Its libraries (libstdc++) come from Debian.
-#   * Warren, built: bin/, dist/, the native launcher and libwarren-zygote.so,
+#   * Warren, built: bin/, dist/, the native launcher, libwarren-zygote.so and warren-zygote.node,
 #     the functions' shims, images/ (recipes), deploy/ (the seccomp profile) and
 #     node_modules without the dev dependencies, in /opt/warren.
 #   * user `warren` (uid:gid 10000:10000) owning /var/lib/warren (WARREN_DATA_DIR).
@@ -57,7 +57,8 @@ case $load in podman|docker|none) ;; *) die "--load takes podman, docker or none
 [[ $tag == *:* ]] || tag=$tag:latest
 command -v mmdebstrap >/dev/null || die "mmdebstrap is missing: sudo apt-get install -y mmdebstrap"
 command -v jq >/dev/null || die "jq is missing: sudo apt-get install -y jq"
-[ -x src/sandbox/native/build/warren-launch ] && [ -f src/sandbox/native/build/libwarren-zygote.so ] && [ -f dist/cli/main.js ] \
+[ -x src/sandbox/native/build/warren-launch ] && [ -f src/sandbox/native/build/libwarren-zygote.so ] && [ -f src/sandbox/native/build/warren-zygote.node ] \
+  && [ -f dist/cli/main.js ] \
   || die "not built: run npm ci (or npm run build) first"
 node=$(readlink -f "$(command -v node)") || die "node not found"
 node_major=$("$node" -p 'process.versions.node.split(".")[0]')
@@ -71,7 +72,7 @@ trap 'rm -rf "$work"' EXIT
 stage=$work/warren
 mkdir -p "$stage/src/sandbox/native/build" "$stage/src/worker/functions"
 cp -a bin dist images deploy package.json package-lock.json "$stage/"
-cp -a src/sandbox/native/build/warren-launch src/sandbox/native/build/libwarren-zygote.so "$stage/src/sandbox/native/build/"
+cp -a src/sandbox/native/build/warren-launch src/sandbox/native/build/libwarren-zygote.so src/sandbox/native/build/warren-zygote.node "$stage/src/sandbox/native/build/"
 cp -a src/worker/functions/shims "$stage/src/worker/functions/"
 cp -a node_modules "$stage/"
 # the dev dependencies out, offline (prune reads only the lockfile and node_modules)

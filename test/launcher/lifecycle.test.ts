@@ -103,7 +103,9 @@ except OSError as e: print("fork", errno.errorcode[e.errno], n)`, ["--pids", "20
       const wall = await box.request([...envArgs, "--wall-ms", "200", "--cpu-ms", "5000", "--", "sleep", "30"]);
       expect(wall.status.status).toBe("time_limit_exceeded");
       expect(wall.status.wallTimeMs!).toBeGreaterThanOrEqual(200);
-      expect(wall.status.cpuTimeMs!).toBeLessThan(200);
+      // killed by its wall time, burning none of its CPU time: `sleep`'s own start is all it spent (under the
+      // cgroup v2 VM's emulation of a busy host, once 203 ms: scaled there)
+      expect(wall.status.cpuTimeMs!).toBeLessThan(200 * TIME_SCALE);
     } finally {
       await box.close();
     }
